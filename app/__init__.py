@@ -1,0 +1,1 @@
+"""Fengshou (丰收): the consumption-assistance marketplace application."""

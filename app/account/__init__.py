@@ -1,0 +1,1 @@
+"""Users, passwords, roles, sessions and API tokens."""

@@ -1,0 +1,1 @@
+"""Outbox jobs of the account domain."""

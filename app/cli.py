@@ -1,0 +1,165 @@
+"""The `fengshou` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from alembic import command
+from alembic.config import Config
+
+from app.config import PROJECT_ROOT, Settings, get_settings
+from app.core.db import Database, unit_of_work
+
+T = TypeVar("T")
+
+cli = typer.Typer(help="Fengshou (丰收) consumption-assistance marketplace.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+regions_cli = typer.Typer(help="Region reference data.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(regions_cli, name="regions")
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade_database(settings: Settings) -> None:
+    """Apply every migration; creates the SQLite file's folder first."""
+    if settings.is_sqlite:
+        path = settings.database_url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(settings.database_url), "head")
+
+
+def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def main() -> T:
+        database = Database(settings.database_url)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())
+
+
+async def load_regions(database: Database) -> str:
+    from app.regions.service import load_reference_data
+
+    async with unit_of_work(database.writer) as session:
+        report = await load_reference_data(session)
+    return str(report)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations to FENGSHOU_DATABASE_URL and load the region reference data."""
+    settings = get_settings()
+    upgrade_database(settings)
+    typer.echo(run_with_database(settings, load_regions))
+
+
+@regions_cli.command("load")
+def regions_load() -> None:
+    """(Re)load counties, the 832 and 160 lists and the pairings; safe to run again."""
+    typer.echo(run_with_database(get_settings(), load_regions))
+
+
+@cli.command("create-operator")
+def create_operator(
+    email: Annotated[str, typer.Option(help="Operator e-mail")],
+    password: Annotated[str, typer.Option(help="Operator password", prompt=True, hide_input=True)],
+    name: Annotated[str, typer.Option(help="Display name")] = "平台运营",
+) -> None:
+    """Create a platform operator account (or grant the role to an existing one)."""
+    from app.account.service import ensure_operator
+
+    async def work(database: Database) -> str:
+        async with unit_of_work(database.writer) as session:
+            user = await ensure_operator(session, email=email, password=password, name=name)
+            return f"operator {user.email} (id {user.id})"
+
+    try:
+        typer.echo(run_with_database(get_settings(), work))
+    except Exception as exc:
+        from app.core.errors import DomainError
+
+        if isinstance(exc, DomainError):
+            typer.echo(f"error: {exc.message} {exc.fields or ''}", err=True)
+            raise typer.Exit(2) from exc
+        raise
+
+
+@cli.command("serve")
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    migrate: Annotated[bool, typer.Option(help="Apply migrations first")] = True,
+) -> None:
+    """Run the web app (and, on the embedded default, the outbox worker in-process)."""
+    settings = get_settings()
+    if migrate and settings.environment == "development":
+        upgrade_database(settings)
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, proxy_headers=True)
+
+
+@cli.command("demo")
+def demo(port: Annotated[int, typer.Option()] = 8000) -> None:
+    """Upgrade, load reference data, seed demo data (idempotent), print the logins, serve."""
+    from app.demo import seed_demo_accounts
+
+    settings = get_settings()
+    upgrade_database(settings)
+    typer.echo(run_with_database(settings, load_regions))
+    logins = run_with_database(settings, seed_demo_accounts)
+    typer.echo("Demo logins:")
+    for line in logins:
+        typer.echo(f"  {line}")
+    typer.echo(f"Serving http://127.0.0.1:{port}")
+    serve(host="127.0.0.1", port=port, migrate=False)
+
+
+@cli.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option(help="Run the due jobs, then exit")] = False,
+) -> None:
+    """Drain the outbox until stopped (Ctrl-C)."""
+    import signal
+
+    from app.main import JOB_MODULES, build_runner, create_app
+
+    del JOB_MODULES  # importing app.main registered every job handler
+    logging.basicConfig(level=logging.INFO)
+    app = create_app()
+
+    async def main() -> None:
+        runner = build_runner(app)
+        try:
+            if once:
+                ran = await runner.run_until_idle()
+                typer.echo(f"ran {ran} job(s)")
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await runner.run_forever(stop)
+        finally:
+            await app.state.http.aclose()
+            await app.state.database.dispose()
+
+    asyncio.run(main())
+
+
+def main() -> None:
+    cli()

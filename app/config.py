@@ -1,0 +1,82 @@
+"""Settings read from the environment (prefix FENGSHOU_); the only reader of the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRET = "dev-insecure-change-me"  # noqa: S105  (refused outside development)
+
+
+class Settings(BaseSettings):
+    """Every setting of the application, with defaults for the embedded set-up."""
+
+    model_config = SettingsConfigDict(env_prefix="FENGSHOU_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'fengshou.sqlite3'}"
+    database_echo: bool = False
+    secret_key: str = PLACEHOLDER_SECRET
+    public_base_url: str = "http://127.0.0.1:8000"
+    var_dir: Path = PROJECT_ROOT / "var"
+
+    meili_url: str | None = None
+    meili_api_key: str | None = None
+
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+
+    redis_url: str | None = None
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Fengshou <noreply@fengshou.local>"
+
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    login_attempts_per_window: int = Field(default=10, gt=0)
+    login_window_seconds: int = Field(default=300, gt=0)
+    access_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    session_cookie_secure: bool = False
+
+    worker_in_process: bool | None = None  # None: on for SQLite, off for PostgreSQL
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    job_max_attempts: int = Field(default=8, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError(
+                "FENGSHOU_SECRET_KEY must be set to a random value outside development"
+            )
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ValueError("FENGSHOU_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        if self.worker_in_process is None:
+            return self.is_sqlite
+        return self.worker_in_process
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Infrastructure with no business rules: database, money, errors, clock."""

@@ -1,0 +1,68 @@
+"""Domain errors: each carries its HTTP status and a snake_case code; one handler renders them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """A business rule said no. Subclasses fix the status and default code."""
+
+    status_code: ClassVar[int] = 400
+    code: str = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.fields: dict[str, str] = dict(fields or {})
+
+
+class BadRequest(DomainError):
+    status_code = 400
+    code = "bad_request"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class ValidationFailed(DomainError):
+    """Input that parses but breaks a rule; `fields` names each offending field."""
+
+    status_code = 422
+    code = "validation_failed"
+
+
+class RateLimited(DomainError):
+    status_code = 429
+    code = "rate_limited"

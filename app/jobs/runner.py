@@ -1,0 +1,190 @@
+"""The outbox runner: claims due jobs, runs each in its own transaction, retries with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.core.clock import utcnow
+from app.core.mail import Mailer
+from app.jobs.models import Job, JobStatus
+from app.jobs.registry import JobContext, handler_for
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF_SECONDS = 3600
+
+
+def backoff_seconds(attempt: int) -> float:
+    """2, 4, 8 … seconds after the 1st, 2nd, 3rd … failure, capped at an hour, with jitter."""
+    base: float = min(MAX_BACKOFF_SECONDS, 2**attempt)
+    return base * (0.8 + 0.4 * random.random())  # noqa: S311  (jitter, not security)
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    name: str
+    payload: dict[str, object]
+    attempts: int
+    max_attempts: int
+
+
+class JobRunner:
+    """Drains the outbox. Several runners (threads, processes, machines) may share it."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        settings: Settings,
+        mailer: Mailer,
+        http: httpx.AsyncClient,
+        worker_id: str | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.mailer = mailer
+        self.http = http
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+
+    async def claim(self, now: datetime | None = None) -> ClaimedJob | None:
+        """Atomically take one due job (or one whose runner's lease ran out).
+
+        PostgreSQL: FOR UPDATE SKIP LOCKED lets concurrent runners pass each other's rows.
+        SQLite drops FOR UPDATE; there the writing session's BEGIN IMMEDIATE serialises the
+        UPDATE … RETURNING, so no two runners take the same row.
+        """
+        now = now or utcnow()
+        due = (
+            select(Job.id)
+            .where(
+                or_(
+                    (Job.status == JobStatus.PENDING) & (Job.run_after <= now),
+                    (Job.status == JobStatus.RUNNING) & (Job.locked_until < now),
+                )
+            )
+            .order_by(Job.run_after, Job.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        claim = (
+            update(Job)
+            .where(Job.id == due)
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=Job.attempts + 1,
+                locked_until=now + LEASE,
+                locked_by=self.worker_id,
+            )
+            .returning(Job.id, Job.name, Job.payload, Job.attempts, Job.max_attempts)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.sessionmaker() as session:
+            row = (await session.execute(claim)).first()
+            await session.commit()
+        if row is None:
+            return None
+        return ClaimedJob(row.id, row.name, dict(row.payload), row.attempts, row.max_attempts)
+
+    async def run_once(self) -> bool:
+        """Claim and run one job; False when none was due."""
+        claimed = await self.claim()
+        if claimed is None:
+            return False
+        try:
+            await self._execute(claimed)
+        except Exception as exc:  # a failing job must not stop the runner
+            await self._record_failure(claimed, exc)
+        return True
+
+    async def _execute(self, claimed: ClaimedJob) -> None:
+        handler = handler_for(claimed.name)
+        if handler is None:
+            raise LookupError(f"no handler registered for job {claimed.name!r}")
+        async with self.sessionmaker() as session:
+            try:
+                context = JobContext(
+                    session=session,
+                    settings=self.settings,
+                    mailer=self.mailer,
+                    http=self.http,
+                    job_id=claimed.id,
+                    attempt=claimed.attempts,
+                )
+                await handler(context, claimed.payload)
+                # Done in the handler's own transaction, and only if our lease still holds.
+                finished = await session.execute(
+                    update(Job)
+                    .where(
+                        Job.id == claimed.id,
+                        Job.status == JobStatus.RUNNING,
+                        Job.locked_by == self.worker_id,
+                    )
+                    .values(status=JobStatus.DONE, finished_at=utcnow(), locked_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+                if finished.rowcount != 1:  # type: ignore[attr-defined]
+                    raise RuntimeError(f"lost the lease on job {claimed.id}")
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def _record_failure(self, claimed: ClaimedJob, exc: Exception) -> None:
+        dead = claimed.attempts >= claimed.max_attempts or handler_for(claimed.name) is None
+        error = "".join(traceback.format_exception(exc))[-4000:]
+        log.warning(
+            "job %s %s failed (attempt %s): %s", claimed.id, claimed.name, claimed.attempts, exc
+        )
+        values: dict[str, object] = {"last_error": error, "locked_until": None, "locked_by": None}
+        if dead:
+            values.update(status=JobStatus.DEAD, finished_at=utcnow())
+        else:
+            values.update(
+                status=JobStatus.PENDING,
+                run_after=utcnow() + timedelta(seconds=backoff_seconds(claimed.attempts)),
+            )
+        async with self.sessionmaker() as session:
+            await session.execute(
+                update(Job)
+                .where(Job.id == claimed.id, Job.locked_by == self.worker_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+
+    async def run_until_idle(self, max_jobs: int = 10_000) -> int:
+        """Run due jobs until none is left (tests, `worker --once`); returns how many ran."""
+        count = 0
+        while count < max_jobs and await self.run_once():
+            count += 1
+        return count
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Poll for due jobs until `stop` is set."""
+        log.info("outbox worker %s started", self.worker_id)
+        while not stop.is_set():
+            try:
+                ran = await self.run_once()
+            except Exception:  # the database may be briefly away; keep the worker alive
+                log.exception("outbox worker %s: claim failed", self.worker_id)
+                ran = False
+            if not ran:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.worker_poll_seconds)
+        log.info("outbox worker %s stopped", self.worker_id)

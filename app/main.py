@@ -1,0 +1,126 @@
+"""create_app(): the application, its lifespan and every domain's routes (the site's contents)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from app.account import api as account_api
+from app.account import jobs as account_jobs
+from app.account import pages as account_pages
+from app.config import Settings, get_settings
+from app.core.db import Database
+from app.core.mail import Mailer, create_mailer
+from app.jobs.runner import JobRunner
+from app.regions import api as regions_api
+from app.regions import pages as regions_pages
+from app.web import health
+from app.web.errors import install_error_handlers
+from app.web.i18n import LocaleMiddleware
+from app.web.limits import BodySizeLimitMiddleware
+from app.web.ratelimit import create_rate_limiter
+from app.web.security import TokenSigner
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+SESSION_COOKIE = "fengshou_session"
+
+# Modules whose @job handlers must be registered before a runner starts.
+JOB_MODULES = (account_jobs,)
+
+log = logging.getLogger(__name__)
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    return create_mailer(
+        mail_dir=settings.mail_dir,
+        sender=settings.mail_from,
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        smtp_user=settings.smtp_user,
+        smtp_password=settings.smtp_password,
+        smtp_starttls=settings.smtp_starttls,
+    )
+
+
+def build_runner(app: FastAPI, worker_id: str | None = None) -> JobRunner:
+    """A job runner sharing the app's database, mailer and HTTP client."""
+    state = app.state
+    return JobRunner(
+        state.database.writer,
+        settings=state.settings,
+        mailer=state.mailer,
+        http=state.http,
+        worker_id=worker_id,
+    )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    stop = asyncio.Event()
+    worker: asyncio.Task[None] | None = None
+    if settings.runs_worker_in_process:
+        worker = asyncio.create_task(build_runner(app).run_forever(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        if worker is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        await app.state.http.aclose()
+        await app.state.login_limiter.close()
+        await app.state.database.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Fengshou 丰收",
+        summary="Consumption-assistance marketplace for products of poverty-lifted counties",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    # Built here rather than in the lifespan, so that an app is usable as soon as it exists;
+    # the lifespan only starts the in-process worker and closes these on shutdown.
+    app.state.settings = settings
+    app.state.database = Database(settings.database_url, echo=settings.database_echo)
+    app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+    app.state.mailer = build_mailer(settings)
+    app.state.token_signer = TokenSigner(settings.secret_key, settings.access_token_ttl_seconds)
+    app.state.login_limiter = create_rate_limiter(
+        settings.redis_url,
+        settings.login_attempts_per_window,
+        settings.login_window_seconds,
+        prefix="fengshou:login",
+    )
+
+    # Added innermost first: the body limit wraps everything.
+    app.add_middleware(LocaleMiddleware)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        same_site="lax",
+        https_only=settings.session_cookie_secure,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(health.router)
+    app.include_router(account_api.router)
+    app.include_router(regions_api.router)
+    app.include_router(account_pages.router)
+    app.include_router(regions_pages.router)
+
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,135 @@
+"""Error rendering: every error becomes the contract's JSON form, or an HTML page for pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import DomainError
+from app.web.templating import render
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+}
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX) or request.url.path in {
+        "/openapi.json",
+        "/healthz",
+        "/readyz",
+    }
+
+
+def render_error(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    if wants_json(request):
+        return JSONResponse(
+            error_body(code, message, fields), status_code=status_code, headers=headers
+        )
+    return render(
+        request,
+        "errors/error.html",
+        {"status_code": status_code, "code": code, "message": message, "fields": fields or {}},
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_response(request: Request, exc: RequestValidationError) -> Response:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return render_error(request, 400, "malformed_json", "The request body is not valid JSON.")
+    fields: dict[str, str] = {}
+    for err in errors:
+        fields.setdefault(_field_name(err.get("loc", ())), str(err.get("msg", "invalid")))
+    return render_error(request, 422, "validation_failed", "Some fields are invalid.", fields)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """One handler per kind of failure; none of them lets a 500 page leak details."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        return render_error(request, exc.status_code, exc.code, exc.message, exc.fields)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return _validation_response(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        headers = dict(exc.headers) if exc.headers else None
+        return render_error(request, exc.status_code, code, message, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return render_error(request, 500, "internal_error", "Something went wrong on our side.")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] = {}
+
+
+class ErrorResponse(BaseModel):
+    """The one error form of the JSON API."""
+
+    error: ErrorDetail
+
+
+# Attach to every JSON router so that /openapi.json documents the real error form.
+API_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in {
+        400: "Malformed request",
+        401: "Not signed in",
+        403: "Not allowed",
+        404: "Not found",
+        409: "Conflict with the current state",
+        413: "Body too large",
+        422: "Invalid fields",
+        429: "Too many requests",
+    }.items()
+}

@@ -1,0 +1,79 @@
+"""The Jinja environment: i18n, money and date filters, and the render() shortcut."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from app.core.clock import CHINA_TZ
+from app.core.money import format_yuan
+from app.web import i18n
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+    autoescape=jinja2.select_autoescape(default=True),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
+templates = Jinja2Templates(env=_env)
+
+
+def _babel_locale() -> str:
+    return "zh_Hans_CN" if i18n.current_locale.get() == "zh_CN" else "en"
+
+
+def yuan(amount_fen: int | None) -> str:
+    return "" if amount_fen is None else format_yuan(amount_fen)
+
+
+def number(value: int | float | None) -> str:
+    return "" if value is None else format_decimal(value, locale=_babel_locale())
+
+
+def local_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value.astimezone(CHINA_TZ), "medium", locale=_babel_locale())
+    return format_date(value, "medium", locale=_babel_locale())
+
+
+templates.env.filters["yuan"] = yuan
+templates.env.filters["number"] = number
+templates.env.filters["local_date"] = local_date
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render a page with what every page needs: locale, the signed-in user, the CSRF token."""
+    from app.web.security import csrf_token
+
+    full: dict[str, Any] = {
+        "locale": i18n.current_locale.get(),
+        "current_user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request),
+    }
+    full.update(context or {})
+    return templates.TemplateResponse(
+        request, template, full, status_code=status_code, headers=headers
+    )

@@ -1,0 +1,8 @@
+"""Imports every domain's models so that Base.metadata knows the whole schema."""
+
+from app.account import models as account_models
+from app.core.db import Base
+from app.jobs import models as jobs_models
+from app.regions import models as regions_models
+
+__all__ = ["Base", "account_models", "jobs_models", "regions_models"]

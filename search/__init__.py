@@ -1,0 +1,1 @@
+"""The product search library; it never imports `app`."""
