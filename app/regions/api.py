@@ -1,9 +1,68 @@
-"""JSON routes of the regions domain."""
+"""JSON routes of the regions domain: provinces, counties and pairings."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Path, Query
+
+from app.regions import service
+from app.regions.models import PairingKind
+from app.regions.schemas import CountyDetail, CountyPage, PairingOut, ProvinceOut
+from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["regions"], responses=API_ERROR_RESPONSES)
+
+SixDigitCode = r"^\d{6}$"
+
+
+@router.get("/regions/provinces", response_model=list[ProvinceOut])
+async def list_provinces(session: DbSession) -> list[ProvinceOut]:
+    """Every province-level division, in code order."""
+    return await service.list_provinces(session)
+
+
+@router.get("/regions/counties", response_model=CountyPage)
+async def list_counties(
+    session: DbSession,
+    province: Annotated[
+        str | None,
+        Query(pattern=SixDigitCode, description="Six-digit province code, e.g. 450000"),
+    ] = None,
+    poverty_lifted: Annotated[
+        bool | None, Query(description="Only (or no) poverty-lifted counties (the 832 list)")
+    ] = None,
+    key_assistance: Annotated[
+        bool | None, Query(description="Only (or no) national key assistance counties")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 50,
+) -> CountyPage:
+    """Counties in code order, filtered; a page past the last one answers 404."""
+    return await service.list_counties(
+        session,
+        province_code=province,
+        poverty_lifted=poverty_lifted,
+        key_assistance=key_assistance,
+        page=page,
+        per_page=per_page,
+    )
+
+
+@router.get("/regions/counties/{code}", response_model=CountyDetail)
+async def show_county(
+    session: DbSession,
+    code: Annotated[str, Path(pattern=SixDigitCode, description="Six-digit county code")],
+) -> CountyDetail:
+    """A county with the pairings in force that help it."""
+    return await service.get_county_detail(session, code)
+
+
+@router.get("/pairings", response_model=list[PairingOut], tags=["pairings"])
+async def list_pairings(
+    session: DbSession,
+    kind: Annotated[PairingKind | None, Query(description="Only pairings of this kind")] = None,
+) -> list[PairingOut]:
+    """Pairings between regions (East–West, counterpart support, designated)."""
+    return await service.list_pairings(session, kind=kind)
