@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
@@ -47,13 +48,23 @@ async def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+@dataclass(frozen=True)
+class HeaderUser:
+    """What the page header shows of the signed-in user."""
+
+    id: int
+    display_name: str
+
+
 async def optional_page_user(request: Request, session: DbSession) -> User | None:
     """The active user of the session cookie, or None; the page header shows whoever it is."""
     user_id = session_user_id(request)
     user = await service.get_user(session, user_id) if user_id is not None else None
     if user is not None and not user.is_active:
         user = None  # a deactivated account is signed out everywhere at once
-    request.state.user = user
+    # A plain copy for the header: an error page is rendered after the request's session has
+    # rolled back and closed, when the ORM object can no longer load its attributes.
+    request.state.user = HeaderUser(user.id, user.display_name) if user is not None else None
     return user
 
 
