@@ -14,7 +14,7 @@ from app.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["regions"], responses=API_ERROR_RESPONSES)
 
-SixDigitCode = r"^\d{6}$"
+SixDigitCode = r"^[0-9]{6}$"  # ASCII only: \d would also accept other scripts' digits
 
 
 @router.get("/regions/provinces", response_model=list[ProvinceOut])

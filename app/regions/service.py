@@ -291,6 +291,11 @@ async def _pairing_views(session: AsyncSession, pairings: Iterable[Pairing]) -> 
     return views
 
 
+def is_region_code(code: str) -> bool:
+    """Six ASCII digits, the shape of every GB/T 2260 (and NBS) region code."""
+    return len(code) == 6 and code.isascii() and code.isdigit()
+
+
 def _summary(row: repository.CountySummaryRow) -> CountySummary:
     return CountySummary(
         code=row.code,
@@ -323,7 +328,9 @@ async def list_counties(
         raise ValidationFailed(
             "Invalid page size.", fields={"per_page": f"between 1 and {MAX_PER_PAGE}"}
         )
-    if province_code is not None and not await repository.province_exists(session, province_code):
+    if province_code is not None and not (
+        is_region_code(province_code) and await repository.province_exists(session, province_code)
+    ):
         raise ProvinceUnknown(province_code)
     total = await repository.count_counties(
         session,
@@ -349,7 +356,8 @@ async def get_county_detail(
     session: AsyncSession, code: str, *, on: date | None = None
 ) -> CountyDetail:
     """A county and the pairings that help it on `on` (default: today); CountyNotFound if none."""
-    county = await repository.get_county(session, code)
+    # Anything but six ASCII digits names no county; PostgreSQL would even refuse a NUL byte.
+    county = await repository.get_county(session, code) if is_region_code(code) else None
     if county is None:
         raise CountyNotFound(code)
     pairings = await pairings_helping_county(session, county, on=on)

@@ -119,6 +119,7 @@ async def test_counties_without_filters_are_paged(client: httpx.AsyncClient) -> 
         ({"per_page": "201"}, "per_page"),
         ({"province": "45"}, "province"),
         ({"province": "45000x"}, "province"),
+        ({"province": "٤٥٠٠٠٠"}, "province"),
         ({"poverty_lifted": "maybe"}, "poverty_lifted"),
     ],
 )
@@ -250,7 +251,7 @@ async def test_pairings_out_of_force_do_not_help(
 
 
 async def test_malformed_and_unknown_county_codes(client: httpx.AsyncClient) -> None:
-    for code in ("65312", "6531211", "abcdef"):
+    for code in ("65312", "6531211", "abcdef", "٦٥٣١٢١", "%00abcde"):
         response = await client.get(f"/api/v1/regions/counties/{code}")
         assert_error(response, 422, "validation_failed")
     response = await client.get("/api/v1/regions/counties/999999")

@@ -43,7 +43,7 @@ async def test_key_assistance_county_page(client: httpx.AsyncClient) -> None:
 
 
 async def test_unknown_county_page_is_an_html_404(client: httpx.AsyncClient) -> None:
-    for code in ("999999", "not-a-code"):
+    for code in ("999999", "not-a-code", "%00abcde", "6531２1"):
         response = await client.get(f"/counties/{code}")
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("text/html")
