@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from app import cli as cli_module
 from app.account import service
 from app.account.errors import EmailTaken, InvalidCredentials
 from app.account.models import Role, RoleAssignment, User
+from app.config import Settings
 from app.core.db import Database, unit_of_work
 from app.core.errors import ValidationFailed
 from app.demo import seed_demo_accounts
@@ -169,3 +174,36 @@ async def test_demo_accounts_are_idempotent_and_sign_in(
         token = await issue_token(client, email, password)
         me = (await client.get("/api/v1/me", headers=bearer(token))).json()
         assert me["roles"] == (["operator"] if email.startswith("operator") else ["consumer"])
+
+
+async def test_create_operator_command_is_idempotent(
+    database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_module, "get_settings", lambda: settings)
+    arguments = ["create-operator", "--email", "Root@Fengshou.example", "--password", PASSWORD]
+
+    # The command runs its own event loop, so it gets a thread of its own.
+    first = await asyncio.to_thread(CliRunner().invoke, cli_module.cli, arguments)
+    second = await asyncio.to_thread(CliRunner().invoke, cli_module.cli, arguments)
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert "operator root@fengshou.example" in first.output
+    async with unit_of_work(database.reader) as session:
+        user = await service.find_user_by_email(session, "root@fengshou.example")
+        assert user is not None
+        assert user.display_name == "平台运营"
+    assert await _roles_of(database, user.id) == [(Role.OPERATOR, None)]
+
+
+async def test_create_operator_command_reports_bad_input(
+    database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_module, "get_settings", lambda: settings)
+    arguments = ["create-operator", "--email", "root@fengshou.example", "--password", "short"]
+
+    result = await asyncio.to_thread(CliRunner().invoke, cli_module.cli, arguments)
+
+    assert result.exit_code == 2
+    async with unit_of_work(database.reader) as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 0
