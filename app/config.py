@@ -49,7 +49,6 @@ class Settings(BaseSettings):
 
     worker_in_process: bool | None = None  # None: on for SQLite, off for PostgreSQL
     worker_poll_seconds: float = Field(default=1.0, gt=0)
-    job_max_attempts: int = Field(default=8, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

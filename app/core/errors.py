@@ -18,12 +18,15 @@ class DomainError(Exception):
         *,
         code: str | None = None,
         fields: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.fields: dict[str, str] = dict(fields or {})
+        # Response headers the error implies (Retry-After, WWW-Authenticate).
+        self.headers: dict[str, str] | None = dict(headers) if headers else None
 
 
 class BadRequest(DomainError):

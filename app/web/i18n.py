@@ -7,7 +7,8 @@ from functools import cache
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 DEFAULT_LOCALE = "zh_CN"
@@ -62,8 +63,6 @@ class LocaleMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from starlette.requests import HTTPConnection
-
         conn = HTTPConnection(scope)
         query_lang = conn.query_params.get("lang")
         locale = negotiate_locale(
@@ -73,15 +72,15 @@ class LocaleMiddleware:
         token = current_locale.set(locale)
         remember = normalize_locale(query_lang)
 
-        async def send_with_cookie(message: dict[str, object]) -> None:  # type: ignore[type-arg]
+        async def send_with_cookie(message: Message) -> None:
             if remember and message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))  # type: ignore[call-overload]
+                headers = list(message.get("headers", []))
                 cookie = f"{LANG_COOKIE}={remember}; Path=/; Max-Age=31536000; SameSite=Lax"
                 headers.append((b"set-cookie", cookie.encode()))
                 message["headers"] = headers
-            await send(message)  # type: ignore[arg-type]
+            await send(message)
 
         try:
-            await self.app(scope, receive, send_with_cookie)  # type: ignore[arg-type]
+            await self.app(scope, receive, send_with_cookie)
         finally:
             current_locale.reset(token)

@@ -1,4 +1,4 @@
-"""Password hashing (argon2), signed API tokens, session cookies and CSRF tokens."""
+"""Signed API tokens, session cookies and CSRF tokens (password hashing lives in account)."""
 
 from __future__ import annotations
 
@@ -6,35 +6,14 @@ import hmac
 import secrets
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.core.errors import Forbidden
 
-_hasher = PasswordHasher()
-# Verifying against this keeps the time of a login for an unknown e-mail like a known one's.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
-
 CSRF_SESSION_KEY = "csrf"
 CSRF_FORM_FIELD = "csrf_token"
 SESSION_USER_KEY = "uid"
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def password_needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
 
 
 class TokenSigner:

@@ -53,7 +53,7 @@ def test_pairings_have_unique_keys_and_years() -> None:
 
 def test_derived_pairing_areas_file_is_up_to_date() -> None:
     script = PROJECT_ROOT / "scripts" / "derive_pairing_areas.py"
-    result = subprocess.run(  # noqa: S603  (our own script, fixed arguments)
+    result = subprocess.run(
         [sys.executable, str(script), "--check"],
         cwd=PROJECT_ROOT,
         capture_output=True,

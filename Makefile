@@ -1,0 +1,60 @@
+# Two commands set everything up: `make run` (the marketplace with demo data on SQLite)
+# and `make test` (every check and the whole test suite). Both create the environment first.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+RUN := $(UV) run --frozen
+export UV_PROJECT_ENVIRONMENT := .venv
+
+.PHONY: run test env catalogs translations lint typecheck layering migrations-check pytest services clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The project's environment, exactly as uv.lock pins it (dev tools included).
+env: $(UV)
+	$(UV) sync --frozen --quiet
+
+# Babel catalogs are compiled in the build, never committed as .mo files.
+catalogs: env
+	$(RUN) pybabel compile --use-fuzzy -d app/translations -D messages --statistics 2>&1 | tail -n 2
+
+# After changing user-visible text: refresh the template and the English catalog, then
+# translate the new entries in app/translations/en/LC_MESSAGES/messages.po.
+translations: env
+	$(RUN) pybabel extract -F babel.cfg -o app/translations/messages.pot --ignore-dirs '.*' \
+		--no-location --sort-output --project Fengshou .
+	$(RUN) pybabel update -i app/translations/messages.pot -d app/translations -D messages \
+		--no-fuzzy-matching --ignore-obsolete
+
+run: env catalogs
+	$(RUN) fengshou demo --port 8000
+
+lint: env
+	$(RUN) ruff format --check .
+	$(RUN) ruff check .
+
+typecheck: env
+	$(RUN) mypy app search tests migrations
+
+layering: env
+	$(RUN) lint-imports
+
+# The models and the migrations describe the same schema.
+migrations-check: env
+	rm -f var/alembic-check.sqlite3
+	mkdir -p var
+	FENGSHOU_DATABASE_URL=sqlite+aiosqlite:///var/alembic-check.sqlite3 $(RUN) alembic upgrade head
+	FENGSHOU_DATABASE_URL=sqlite+aiosqlite:///var/alembic-check.sqlite3 $(RUN) alembic check
+	rm -f var/alembic-check.sqlite3
+
+pytest: env catalogs
+	$(RUN) pytest --cov --cov-report=term:skip-covered -q
+
+test: lint typecheck layering migrations-check pytest
+
+clean:
+	rm -rf .venv $(TOOLS) var/*.sqlite3* .pytest_cache .mypy_cache .ruff_cache
