@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "Fengshou <noreply@fengshou.local>"
 
-    max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    # Large enough for a photo upload (checked again, per image, by the catalog).
+    max_body_bytes: int = Field(default=12 * 1024 * 1024, gt=0)
     login_attempts_per_window: int = Field(default=10, gt=0)
     login_window_seconds: int = Field(default=300, gt=0)
     access_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
@@ -69,6 +70,10 @@ class Settings(BaseSettings):
         if self.worker_in_process is None:
             return self.is_sqlite
         return self.worker_in_process
+
+    @property
+    def media_dir(self) -> Path:
+        return self.var_dir / "media"
 
     @property
     def mail_dir(self) -> Path:

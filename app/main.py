@@ -17,9 +17,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from app.account import api as account_api
 from app.account import jobs as account_jobs
 from app.account import pages as account_pages
+from app.catalog import api as catalog_api
+from app.catalog import pages as catalog_pages
+from app.certification import api as certification_api
+from app.certification import pages as certification_pages
 from app.config import Settings, get_settings
+from app.cooperative import api as cooperative_api
+from app.cooperative import pages as cooperative_pages
 from app.core.db import Database
 from app.core.mail import Mailer, create_mailer
+from app.core.storage import LocalMediaStorage
 from app.jobs.runner import JobRunner
 from app.regions import api as regions_api
 from app.regions import pages as regions_pages
@@ -96,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = Database(settings.database_url, echo=settings.database_echo)
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
     app.state.mailer = build_mailer(settings)
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    app.state.media = LocalMediaStorage(settings.media_dir, url_prefix="/media")
     app.state.token_signer = TokenSigner(settings.secret_key, settings.access_token_ttl_seconds)
     app.state.login_limiter = create_rate_limiter(
         settings.redis_url,
@@ -116,11 +125,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False), name="media")
     app.include_router(health.router)
-    app.include_router(account_api.router)
-    app.include_router(regions_api.router)
-    app.include_router(account_pages.router)
-    app.include_router(regions_pages.router)
+    for router in (
+        account_api.router,
+        regions_api.router,
+        cooperative_api.router,
+        certification_api.router,
+        catalog_api.router,
+        account_pages.router,
+        regions_pages.router,
+        cooperative_pages.router,
+        certification_pages.router,
+        catalog_pages.router,
+    ):
+        app.include_router(router)
 
     install_error_handlers(app)
     return app

@@ -1,8 +1,21 @@
 """Imports every domain's models so that Base.metadata knows the whole schema."""
 
 from app.account import models as account_models
+from app.audit import models as audit_models
+from app.catalog import models as catalog_models
+from app.certification import models as certification_models
+from app.cooperative import models as cooperative_models
 from app.core.db import Base
 from app.jobs import models as jobs_models
 from app.regions import models as regions_models
 
-__all__ = ["Base", "account_models", "jobs_models", "regions_models"]
+__all__ = [
+    "Base",
+    "account_models",
+    "audit_models",
+    "catalog_models",
+    "certification_models",
+    "cooperative_models",
+    "jobs_models",
+    "regions_models",
+]

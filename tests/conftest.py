@@ -30,7 +30,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "FENGSHOU_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 # Reference tables survive between tests; everything else is emptied after each test.
-REFERENCE_TABLES = ("provinces", "prefectures", "counties", "alembic_version")
+REFERENCE_TABLES = ("provinces", "prefectures", "counties", "categories", "alembic_version")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 BACKENDS = ["sqlite", "postgresql"]

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from app.config import Settings
 from tests.conftest import Backend
 
 
@@ -54,9 +55,9 @@ async def test_wrong_types_are_422_with_fields(client: httpx.AsyncClient) -> Non
 
 @pytest.mark.parametrize("chunked", [False, True])
 async def test_oversized_body_is_413(
-    client: httpx.AsyncClient, chunked: bool, settings: object
+    client: httpx.AsyncClient, chunked: bool, settings: Settings
 ) -> None:
-    size = 2 * 1024 * 1024 + 1
+    size = settings.max_body_bytes + 1
     if chunked:
 
         async def body() -> AsyncIterator[bytes]:

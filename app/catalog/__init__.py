@@ -1,0 +1,1 @@
+"""Products, their variants (SKUs), tier prices, photos and categories."""

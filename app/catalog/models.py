@@ -1,0 +1,171 @@
+"""Catalog tables."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.certification.models import Certificate
+from app.cooperative.models import Cooperative
+from app.core.db import Base, TimestampMixin, str_enum
+
+
+class Category(Base):
+    """A product category (reference data, loaded by migration)."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(30), primary_key=True)  # "fruit"
+    name_zh: Mapped[str] = mapped_column(String(30))
+    name_en: Mapped[str] = mapped_column(String(50))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class ProductStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class Product(TimestampMixin, Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description_html: Mapped[str] = mapped_column(Text, default="")  # sanitised with nh3
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
+    unit: Mapped[str] = mapped_column(String(30))  # "5kg/箱"
+    status: Mapped[ProductStatus] = mapped_column(
+        str_enum(ProductStatus, 20), default=ProductStatus.DRAFT
+    )
+    # Months (1–12) in which the product is in season, e.g. "10,11,12"; empty = all year.
+    season_months: Mapped[str] = mapped_column(String(40), default="")
+    # Kept by the catalog service whenever SKUs change, so listings sort and filter without
+    # aggregating SKUs: the lowest base price of the product's SKUs and whether any has stock.
+    min_price_fen: Mapped[int] = mapped_column(default=0)
+    in_stock: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set when the price is far above the operator's reference price for its category/unit.
+    price_flagged: Mapped[bool] = mapped_column(default=False)
+
+    cooperative: Mapped[Cooperative] = relationship(lazy="raise")
+    category: Mapped[Category] = relationship(lazy="raise")
+    skus: Mapped[list[Sku]] = relationship(
+        back_populates="product", lazy="raise", order_by="Sku.id", cascade="all, delete-orphan"
+    )
+    photos: Mapped[list[ProductPhoto]] = relationship(
+        back_populates="product",
+        lazy="raise",
+        order_by="ProductPhoto.position",
+        cascade="all, delete-orphan",
+    )
+    certificates: Mapped[list[Certificate]] = relationship(
+        secondary="product_certificates", lazy="raise"
+    )
+
+    __table_args__ = (
+        Index("ix_products_status_published", "status", "published_at"),
+        Index("ix_products_cooperative_status", "cooperative_id", "status"),
+        Index("ix_products_category_status", "category_code", "status"),
+    )
+
+
+class Sku(TimestampMixin, Base):
+    """A variant of a product. `stock` is what can still be sold (reservations included)."""
+
+    __tablename__ = "skus"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    price_fen: Mapped[int]
+    stock: Mapped[int] = mapped_column(default=0)
+    weight_grams: Mapped[int] = mapped_column(default=0)
+    min_qty: Mapped[int] = mapped_column(default=1)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    product: Mapped[Product] = relationship(back_populates="skus", lazy="raise")
+    price_tiers: Mapped[list[PriceTier]] = relationship(
+        back_populates="sku",
+        lazy="raise",
+        order_by="PriceTier.min_qty",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (
+        CheckConstraint("price_fen > 0", name="price_positive"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("min_qty >= 1", name="min_qty_positive"),
+        CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
+        Index("ix_skus_product_id", "product_id"),
+    )
+
+
+class PriceTier(Base):
+    """From `min_qty` units on, each unit costs `price_fen`."""
+
+    __tablename__ = "price_tiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id", ondelete="CASCADE"))
+    min_qty: Mapped[int]
+    price_fen: Mapped[int]
+
+    sku: Mapped[Sku] = relationship(back_populates="price_tiers", lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("sku_id", "min_qty"),
+        CheckConstraint("price_fen > 0", name="price_positive"),
+        CheckConstraint("min_qty >= 2", name="min_qty_above_one"),
+    )
+
+
+class ProductPhoto(Base):
+    __tablename__ = "product_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    image_key: Mapped[str] = mapped_column(String(200))  # media storage key of the full image
+    thumb_key: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int]
+    height: Mapped[int]
+    alt: Mapped[str] = mapped_column(String(200), default="")
+
+    product: Mapped[Product] = relationship(back_populates="photos", lazy="raise")
+
+    __table_args__ = (Index("ix_product_photos_product_position", "product_id", "position"),)
+
+
+class ProductCertificate(Base):
+    __tablename__ = "product_certificates"
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_product_certificates_certificate_id", "certificate_id"),)
+
+
+class ReferencePrice(Base):
+    """An operator's market reference price for a category and unit; listings priced above
+    `flag_ratio_bp` of it are flagged for review."""
+
+    __tablename__ = "reference_prices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
+    unit: Mapped[str] = mapped_column(String(30))
+    price_fen: Mapped[int]
+    flag_ratio_bp: Mapped[int] = mapped_column(default=15_000)  # 150 %
+
+    __table_args__ = (UniqueConstraint("category_code", "unit"),)

@@ -1,0 +1,1 @@
+"""Product certificates (GI, green food, organic): numbers, validity and verification."""

@@ -1,0 +1,1 @@
+"""Suppliers: farmers' cooperatives, enterprises and family farms of poverty-lifted counties."""

@@ -1,0 +1,9 @@
+"""JSON routes of the cooperative domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.web.errors import API_ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1", tags=["cooperative"], responses=API_ERROR_RESPONSES)
