@@ -7,8 +7,9 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 export UV_PROJECT_ENVIRONMENT := .venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test env catalogs translations lint typecheck layering migrations-check pytest services clean
+.PHONY: run test env catalogs translations browser-deps lint typecheck layering migrations-check pytest services clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -51,7 +52,14 @@ migrations-check: env
 	FENGSHOU_DATABASE_URL=sqlite+aiosqlite:///var/alembic-check.sqlite3 $(RUN) alembic check
 	rm -f var/alembic-check.sqlite3
 
-pytest: env catalogs
+# Browser tests drive Debian's Chromium through Playwright; Chinese needs a CJK font.
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei; \
+	fi
+
+pytest: env catalogs browser-deps
 	$(RUN) pytest --cov --cov-report=term:skip-covered -q
 
 test: lint typecheck layering migrations-check pytest
