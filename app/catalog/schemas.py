@@ -1,0 +1,300 @@
+"""Request and response models of the catalog domain (JSON API and page data); no ORM leaks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+ProductSort = Literal["relevance", "price_asc", "price_desc", "newest"]
+ProductStatusName = Literal["draft", "active", "archived"]
+LabelKind = Literal["gi", "green_food", "organic"]
+
+MAX_PRICE_FEN = 1_000_000_000
+MAX_STOCK = 10_000_000
+MAX_MIN_QTY = 100_000
+MAX_WEIGHT_GRAMS = 1_000_000
+MAX_DESCRIPTION_CHARS = 20_000
+DEFAULT_PER_PAGE = 24
+MAX_PER_PAGE = 100
+MAX_PAGE = 10_000
+
+# Strict integers: a JSON 12.5, "12" or true is refused with a field error instead of being
+# coerced, so that a client's rounding bug never turns into a price.
+PriceFen = Annotated[StrictInt, Field(gt=0, le=MAX_PRICE_FEN, examples=[3980])]
+StockQty = Annotated[StrictInt, Field(ge=0, le=MAX_STOCK)]
+MinQty = Annotated[StrictInt, Field(ge=1, le=MAX_MIN_QTY)]
+WeightGrams = Annotated[StrictInt, Field(ge=0, le=MAX_WEIGHT_GRAMS)]
+
+# ---------------------------------------------------------------------------------------------
+# The public listing
+
+
+class ProductQuery(BaseModel):
+    """What a buyer asks of the listing; built by the API route and by the storefront page.
+
+    Filters take exactly the `value`s their facet lists. Unknown province/category/label
+    values are refused by the service with 422 and field errors.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    q: str | None = Field(default=None, max_length=100)
+    province: str | None = Field(default=None, description="Six-digit province code, 450000")
+    county: str | None = Field(default=None, description="Six-digit county code")
+    category: str | None = None
+    label: str | None = None
+    key_assistance: bool | None = None
+    min_price_fen: int | None = Field(default=None, ge=0, le=MAX_PRICE_FEN)
+    max_price_fen: int | None = Field(default=None, ge=0, le=MAX_PRICE_FEN)
+    sort: ProductSort = "relevance"
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(default=DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE)
+
+
+class CooperativeRef(BaseModel):
+    id: int
+    name: str
+
+
+class CountyRef(BaseModel):
+    code: str
+    name: str
+    province_code: str
+    province_name: str
+    key_assistance: bool
+
+
+class ProductSummary(BaseModel):
+    """A product as listings show it."""
+
+    id: int
+    slug: str
+    title: str
+    min_price_fen: int = Field(description="Lowest base price of its active SKUs")
+    unit: str
+    image_url: str | None = Field(description="Thumbnail of its first photo")
+    in_stock: bool
+    labels: list[str] = Field(
+        description="Kinds of its certificates that are verified and valid today",
+        examples=[["gi", "green_food"]],
+    )
+    cooperative: CooperativeRef
+    county: CountyRef
+
+
+class FacetValue(BaseModel):
+    value: str
+    label: str
+    count: int
+
+
+class Facets(BaseModel):
+    """Counts over the result set with every other filter applied."""
+
+    province: list[FacetValue]
+    category: list[FacetValue]
+    label: list[FacetValue]
+
+
+class ProductPage(BaseModel):
+    items: list[ProductSummary]
+    total: int
+    page: int
+    per_page: int
+    facets: Facets
+
+
+# ---------------------------------------------------------------------------------------------
+# One product
+
+
+class PriceTierOut(BaseModel):
+    min_qty: int
+    price_fen: int
+
+
+class SkuOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    price_fen: int
+    stock_available: int
+    min_qty: int
+    weight_grams: int
+    price_tiers: list[PriceTierOut]
+
+
+class CertificateBadge(BaseModel):
+    """A certificate that backs a label (verified and valid today)."""
+
+    kind: str
+    number: str
+    issuer: str
+    valid_until: date
+
+
+class PhotoOut(BaseModel):
+    id: int
+    url: str
+    thumb_url: str
+    width: int
+    height: int
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+
+
+class ProductDetail(ProductSummary):
+    """A product with everything its page shows."""
+
+    description_html: str = Field(description="Sanitised HTML")
+    category: CategoryOut
+    season_months: list[int]
+    skus: list[SkuOut]
+    certificates: list[CertificateBadge]
+    households_supported: int
+    photos: list[PhotoOut]
+
+
+class ProductOut(ProductDetail):
+    """A product as its supplier sees it (create/update answers): status and flags too."""
+
+    status: ProductStatusName
+    price_flagged: bool
+    certificate_ids: list[int]
+    published_at: datetime | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Home page and county page
+
+
+class CountyProducts(BaseModel):
+    """A county with how many listed products its verified suppliers have."""
+
+    county: CountyRef
+    product_count: int
+
+
+class HomeSections(BaseModel):
+    new_products: list[ProductSummary]
+    seasonal_products: list[ProductSummary]
+    featured_counties: list[CountyProducts]
+
+
+class CooperativeProducts(BaseModel):
+    id: int
+    name: str
+    households_supported: int
+    product_count: int
+
+
+class CountyCatalog(BaseModel):
+    """A county's verified suppliers with their listed product counts, and its products."""
+
+    county: CountyRef
+    cooperatives: list[CooperativeProducts]
+    product_count: int
+    products: list[ProductSummary]
+
+
+# ---------------------------------------------------------------------------------------------
+# Supplier input
+
+
+class PriceTierIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_qty: Annotated[StrictInt, Field(ge=2, le=MAX_MIN_QTY)]
+    price_fen: PriceFen
+
+
+class SkuIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=40, examples=["GNQC-5KG"])
+    name: str = Field(min_length=1, max_length=100, examples=["5kg 礼盒"])
+    price_fen: PriceFen
+    stock: StockQty = 0
+    weight_grams: WeightGrams = 0
+    min_qty: MinQty = 1
+    price_tiers: list[PriceTierIn] = Field(default_factory=list, max_length=10)
+
+
+class ProductIn(BaseModel):
+    """A new product; `description` is HTML and is sanitised before it is stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=2, max_length=120, examples=["赣南脐橙"])
+    description: str = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
+    category: str = Field(max_length=30, examples=["fruit"])
+    unit: str = Field(min_length=1, max_length=30, examples=["5kg/箱"])
+    certificate_ids: list[StrictInt] = Field(default_factory=list, max_length=50)
+    status: ProductStatusName = "draft"
+    skus: list[SkuIn] = Field(default_factory=list, max_length=50)
+    season_months: list[Annotated[StrictInt, Field(ge=1, le=12)]] = Field(
+        default_factory=list, max_length=12
+    )
+
+
+class ProductPatch(BaseModel):
+    """Changes to a product; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=2, max_length=120)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
+    category: str | None = Field(default=None, max_length=30)
+    unit: str | None = Field(default=None, min_length=1, max_length=30)
+    status: ProductStatusName | None = None
+    certificate_ids: list[StrictInt] | None = Field(default=None, max_length=50)
+    season_months: list[Annotated[StrictInt, Field(ge=1, le=12)]] | None = Field(
+        default=None, max_length=12
+    )
+
+
+class SkuPatch(BaseModel):
+    """A quick price or stock change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    price_fen: PriceFen | None = None
+    stock: StockQty | None = None
+    is_active: StrictBool | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Price monitoring
+
+
+class ReferencePriceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(max_length=30)
+    unit: str = Field(min_length=1, max_length=30)
+    price_fen: PriceFen
+    flag_ratio_bp: Annotated[StrictInt, Field(ge=10_000, le=1_000_000)] = 15_000
+
+
+class ReferencePriceOut(BaseModel):
+    category: str
+    unit: str
+    price_fen: int
+    flag_ratio_bp: int
+    flagged_products: int = Field(description="Products of this category and unit now flagged")
+
+
+class FlaggedProduct(BaseModel):
+    id: int
+    title: str
+    unit: str
+    category: str
+    max_price_fen: int
+    reference_price_fen: int
+    flag_ratio_bp: int
+    cooperative: CooperativeRef
