@@ -114,7 +114,10 @@ def serve(
 
 
 @cli.command("demo")
-def demo(port: Annotated[int, typer.Option()] = 8000) -> None:
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
     """Upgrade, load reference data, seed demo data (idempotent), print the logins, serve."""
     from app.demo import seed_demo_accounts
 
@@ -125,8 +128,8 @@ def demo(port: Annotated[int, typer.Option()] = 8000) -> None:
     typer.echo("Demo logins:")
     for line in logins:
         typer.echo(f"  {line}")
-    typer.echo(f"Serving http://127.0.0.1:{port}")
-    serve(host="127.0.0.1", port=port, migrate=False)
+    typer.echo(f"Serving http://{host}:{port}")
+    serve(host=host, port=port, migrate=False)
 
 
 @cli.command("worker")
