@@ -26,6 +26,18 @@ _REGION_PREFIXES = frozenset(
 )
 
 
+class CreditCodeError(ValueError):
+    """Why a credit code is refused; `reason` is one of CREDIT_CODE_REASONS."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"{reason.replace('_', ' ')}: {message}")
+        self.reason = reason
+
+
+# Each check of parse_credit_code, in the order they run.
+CREDIT_CODE_REASONS = ("length", "charset", "region", "org_code_check", "check_character")
+
+
 @dataclass(frozen=True)
 class CreditCode:
     """A checked unified social credit code and what its positions say."""
@@ -101,7 +113,7 @@ def credit_code_check_char(first17: str) -> str:
 
 
 def parse_credit_code(raw: str) -> CreditCode:
-    """Check a unified social credit code; ValueError with the reason if it is not valid.
+    """Check a unified social credit code; CreditCodeError (a ValueError) naming the reason.
 
     Lower case, surrounding or embedded spaces and full-width characters are accepted and
     normalised. The checks, in order: length, characters, region code, the organisation code's
@@ -109,26 +121,30 @@ def parse_credit_code(raw: str) -> CreditCode:
     """
     code = canonical_text(raw)
     if len(code) != CREDIT_CODE_LENGTH:
-        raise ValueError(
-            f"length: a credit code has {CREDIT_CODE_LENGTH} characters, not {len(code)}"
+        raise CreditCodeError(
+            "length", f"a credit code has {CREDIT_CODE_LENGTH} characters, not {len(code)}"
         )
     bad = sorted({char for char in code if char not in _CHAR_VALUES})
     if bad:
-        raise ValueError(
-            "charset: not allowed in a credit code: "
+        raise CreditCodeError(
+            "charset",
+            "not allowed in a credit code: "
             + ", ".join(repr(char) for char in bad)
-            + " (only digits and capital letters except I, O, Z, S, V)"
+            + " (only digits and capital letters except I, O, Z, S, V)",
         )
     region = code[2:8]
     if not region.isdigit() or region[:2] not in _REGION_PREFIXES:
-        raise ValueError(f"region: positions 3–8 ({region}) are not an administrative region code")
+        raise CreditCodeError(
+            "region", f"positions 3–8 ({region}) are not an administrative region code"
+        )
     body, org_check = code[8:16], code[16]
     if org_code_check_char(body) != org_check:
-        raise ValueError(
-            f"org-code check: the organisation code {code[8:17]} fails its check character"
+        raise CreditCodeError(
+            "org_code_check",
+            f"the organisation code {code[8:17]} (positions 9–17) fails its check character",
         )
     if credit_code_check_char(code[:17]) != code[17]:
-        raise ValueError("check character: the 18th character does not match the other 17")
+        raise CreditCodeError("check_character", "the 18th character does not match the other 17")
     return CreditCode(code)
 
 
