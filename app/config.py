@@ -32,6 +32,22 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
 
+    # Stripe.js is loaded from here by the pay page; tests point it at the local fake's copy.
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    stripe_publishable_key: str | None = None
+
+    # The platform's account that bank transfers (对公转账) are paid into.
+    bank_account_name: str = "丰收消费帮扶平台运营有限公司"
+    bank_name: str = "中国农业银行北京分行营业部"
+    bank_account_number: str = "11-0000 0000 0000 0000"
+
+    order_payment_timeout_minutes: int = Field(default=30, gt=0)
+    bank_transfer_timeout_hours: int = Field(default=120, gt=0)
+    order_auto_complete_days: int = Field(default=14, gt=0)
+
+    # Suppliers must be registered in a poverty-lifted county (the 832 platform's rule).
+    supplier_requires_poverty_county: bool = True
+
     redis_url: str | None = None
 
     smtp_host: str | None = None
