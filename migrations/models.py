@@ -2,20 +2,32 @@
 
 from app.account import models as account_models
 from app.audit import models as audit_models
+from app.cart import models as cart_models
 from app.catalog import models as catalog_models
 from app.certification import models as certification_models
 from app.cooperative import models as cooperative_models
 from app.core.db import Base
+from app.inventory import models as inventory_models
 from app.jobs import models as jobs_models
+from app.order import models as order_models
+from app.organization import models as organization_models
+from app.payment import models as payment_models
 from app.regions import models as regions_models
+from app.shipping import models as shipping_models
 
 __all__ = [
     "Base",
     "account_models",
     "audit_models",
+    "cart_models",
     "catalog_models",
     "certification_models",
     "cooperative_models",
+    "inventory_models",
     "jobs_models",
+    "order_models",
+    "organization_models",
+    "payment_models",
     "regions_models",
+    "shipping_models",
 ]

@@ -1,0 +1,1 @@
+"""Checkout: placing orders with their payment, cancelling them, expiring unpaid ones."""

@@ -1,0 +1,1 @@
+"""Stock: atomic reservation at order placement, release on cancellation or expiry."""

@@ -1,0 +1,1 @@
+"""Orders: one checkout, one payment, one fulfilment per supplier."""

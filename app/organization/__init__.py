@@ -1,0 +1,1 @@
+"""Organisations that buy (canteens, budget units): members, targets, designated counties."""

@@ -1,0 +1,1 @@
+"""Suppliers' shipping rules and the shipping fee of a parcel."""
