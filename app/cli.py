@@ -18,6 +18,9 @@ from app.core.db import Database, unit_of_work
 
 T = TypeVar("T")
 
+# The size of the demo catalog of `fengshou demo` and the default of `fengshou seed-demo`.
+DEFAULT_DEMO_PRODUCTS = 320
+
 cli = typer.Typer(help="Fengshou (丰收) consumption-assistance marketplace.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 regions_cli = typer.Typer(help="Region reference data.", no_args_is_help=True)
@@ -113,18 +116,49 @@ def serve(
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, proxy_headers=True)
 
 
+def seed_demo_data(settings: Settings, products: int) -> list[str]:
+    """Seed the demo logins and the demo catalog (idempotent); print what the catalog wrote and
+    return the sign-in lines."""
+    from app.core.storage import LocalMediaStorage
+    from app.demo import DemoSeedError, seed_demo_accounts, seed_demo_catalog
+
+    async def work(database: Database) -> list[str]:
+        # The catalog first: it checks its arguments before anything is written.
+        media = LocalMediaStorage(settings.media_dir, url_prefix="/media")
+        report = await seed_demo_catalog(database, media, products=products)
+        typer.echo(str(report))
+        return [*await seed_demo_accounts(database), *report.logins]
+
+    try:
+        return run_with_database(settings, work)
+    except DemoSeedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@cli.command("seed-demo")
+def seed_demo(
+    products: Annotated[
+        int, typer.Option(min=1, help="How many demo products (deterministic for a given N)")
+    ] = DEFAULT_DEMO_PRODUCTS,
+) -> None:
+    """Demo cooperatives, certificates, products with photos and the demo logins (idempotent)."""
+    logins = seed_demo_data(get_settings(), products)
+    typer.echo("Demo logins:")
+    for line in logins:
+        typer.echo(f"  {line}")
+
+
 @cli.command("demo")
 def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
     """Upgrade, load reference data, seed demo data (idempotent), print the logins, serve."""
-    from app.demo import seed_demo_accounts
-
     settings = get_settings()
     upgrade_database(settings)
     typer.echo(run_with_database(settings, load_regions))
-    logins = run_with_database(settings, seed_demo_accounts)
+    logins = seed_demo_data(settings, DEFAULT_DEMO_PRODUCTS)
     typer.echo("Demo logins:")
     for line in logins:
         typer.echo(f"  {line}")

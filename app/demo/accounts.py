@@ -1,4 +1,4 @@
-"""Demo data for `fengshou demo`: sign-in accounts for each kind of user (idempotent)."""
+"""Demo sign-in accounts for each kind of user (idempotent)."""
 
 from __future__ import annotations
 
