@@ -1,9 +1,254 @@
-"""JSON routes of the catalog domain."""
+"""JSON routes of the catalog domain: products, SKUs, photos, the listing and price monitoring."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
+
+from app.account.deps import CurrentUser, require_role
+from app.account.models import Role, User
+from app.catalog import listing, photos, service
+from app.catalog.schemas import (
+    CountyWithSuppliers,
+    FlaggedProduct,
+    PhotoOut,
+    PortalProducts,
+    ProductDetail,
+    ProductIn,
+    ProductOut,
+    ProductPage,
+    ProductPatch,
+    ProductQuery,
+    ReferencePriceIn,
+    ReferencePriceOut,
+    SkuIn,
+    SkuOut,
+    SkuPatch,
+)
+from app.core.images import MAX_UPLOAD_BYTES
+from app.core.storage import MediaStorage
+from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=API_ERROR_RESPONSES)
+
+Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
+# Path ids are bounded so that an absurd id is a 422, not a database overflow.
+CooperativeId = Annotated[int, Path(ge=1, le=2**62, description="Supplier id")]
+ProductId = Annotated[int, Path(ge=1, le=2**62, description="Product id")]
+SkuId = Annotated[int, Path(ge=1, le=2**62, description="SKU id")]
+PhotoId = Annotated[int, Path(ge=1, le=2**62, description="Photo id")]
+SixDigitCode = r"^[0-9]{6}$"
+
+
+def _media(request: Request) -> MediaStorage:
+    media: MediaStorage = request.app.state.media
+    return media
+
+
+# ---------------------------------------------------------------------------------------------
+# Buyers
+
+
+@router.get(
+    "/products",
+    response_model=ProductPage,
+    status_code=200,
+    summary="Search and filter listed products, with facets",
+)
+async def list_products(
+    request: Request, session: DbSession, query: Annotated[ProductQuery, Query()]
+) -> ProductPage:
+    """Active products of verified suppliers. Filters take the `value`s their facet lists
+    (unknown ones: 422); facet counts apply every other filter. A page past the last one
+    answers 404 `page_out_of_range`."""
+    return await listing.list_products(session, query, media=_media(request))
+
+
+@router.get(
+    "/products/{product_id}",
+    response_model=ProductDetail,
+    status_code=200,
+    summary="A listed product with its SKUs, certificates and photos",
+)
+async def show_product(
+    product_id: ProductId, request: Request, session: DbSession
+) -> ProductDetail:
+    """404 `product_not_found` unless the product is active and its supplier verified."""
+    return await listing.get_public_product(session, product_id, media=_media(request))
+
+
+@router.get(
+    "/regions/counties/{code}",
+    response_model=CountyWithSuppliers,
+    status_code=200,
+    tags=["regions"],
+    summary="A county with its pairings, verified suppliers and product counts",
+)
+async def show_county(
+    session: DbSession,
+    code: Annotated[str, Path(pattern=SixDigitCode, description="Six-digit county code")],
+) -> CountyWithSuppliers:
+    """The county, the pairings in force that help it, and its suppliers' listed products."""
+    return await listing.county_with_suppliers(session, code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Suppliers
+
+
+@router.post(
+    "/cooperatives/{cooperative_id}/products",
+    response_model=ProductOut,
+    status_code=201,
+    summary="Create a product with its SKUs",
+)
+async def create_product(
+    cooperative_id: CooperativeId,
+    body: ProductIn,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+) -> ProductOut:
+    """Members of the supplier only (others 404). Prices are integer fen; `active` needs a
+    verified supplier (409 `supplier_not_verified`) and a SKU; SKU codes are unique (409
+    `sku_code_taken`); the description is sanitised HTML."""
+    return await service.create_product(
+        session, user=user, cooperative_id=cooperative_id, data=body, media=_media(request)
+    )
+
+
+@router.get(
+    "/cooperatives/{cooperative_id}/products",
+    response_model=PortalProducts,
+    status_code=200,
+    summary="Every product of a supplier, for its members",
+)
+async def list_cooperative_products(
+    cooperative_id: CooperativeId, request: Request, user: CurrentUser, session: DbSession
+) -> PortalProducts:
+    """Drafts and archived products too, with price range, stock and price flags."""
+    return await service.portal_products(
+        session, user=user, cooperative_id=cooperative_id, media=_media(request)
+    )
+
+
+@router.patch(
+    "/products/{product_id}",
+    response_model=ProductOut,
+    status_code=200,
+    summary="Change a product",
+)
+async def update_product(
+    product_id: ProductId,
+    body: ProductPatch,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+) -> ProductOut:
+    """Absent fields stay; members of its supplier only (others 404)."""
+    return await service.update_product(
+        session, user=user, product_id=product_id, data=body, media=_media(request)
+    )
+
+
+@router.post(
+    "/products/{product_id}/skus",
+    response_model=ProductOut,
+    status_code=201,
+    summary="Add a SKU to a product",
+)
+async def add_sku(
+    product_id: ProductId,
+    body: SkuIn,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+) -> ProductOut:
+    """The product with its new SKU; 409 `sku_code_taken` for a used code."""
+    return await service.add_sku(
+        session, user=user, product_id=product_id, data=body, media=_media(request)
+    )
+
+
+@router.patch(
+    "/skus/{sku_id}",
+    response_model=SkuOut,
+    status_code=200,
+    summary="Change a SKU's price, stock or tier prices",
+)
+async def update_sku(
+    sku_id: SkuId, body: SkuPatch, user: CurrentUser, session: DbSession
+) -> SkuOut:
+    """Members of its supplier only (others 404)."""
+    return await service.update_sku(session, user=user, sku_id=sku_id, data=body)
+
+
+@router.post(
+    "/products/{product_id}/photos",
+    response_model=PhotoOut,
+    status_code=201,
+    summary="Upload a product photo",
+)
+async def upload_photo(
+    product_id: ProductId,
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 8 MB")],
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+) -> PhotoOut:
+    """Re-encoded as JPEG with a thumbnail; 422 for anything else, 409 past ten photos."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    return await photos.add_photo(
+        session, _media(request), user=user, product_id=product_id, data=data
+    )
+
+
+@router.delete(
+    "/products/{product_id}/photos/{photo_id}",
+    response_model=None,
+    status_code=204,
+    summary="Delete a product photo",
+)
+async def delete_photo(
+    product_id: ProductId,
+    photo_id: PhotoId,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+) -> Response:
+    """Members of its supplier only (others 404)."""
+    await photos.delete_photo(
+        session, _media(request), user=user, product_id=product_id, photo_id=photo_id
+    )
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------------------------------
+# Operators
+
+
+@router.put(
+    "/admin/reference-prices",
+    response_model=ReferencePriceOut,
+    status_code=200,
+    summary="Set the reference price of a category and unit",
+)
+async def set_reference_price(
+    body: ReferencePriceIn, operator: Operator, session: DbSession
+) -> ReferencePriceOut:
+    """Products of that category and unit priced above price × flag_ratio_bp / 10 000 are
+    flagged at once, and whenever their prices change."""
+    return await service.set_reference_price(session, actor=operator, data=body)
+
+
+@router.get(
+    "/admin/flagged-products",
+    response_model=list[FlaggedProduct],
+    status_code=200,
+    summary="Products priced far above their reference price",
+)
+async def list_flagged_products(operator: Operator, session: DbSession) -> list[FlaggedProduct]:
+    """For review by an operator."""
+    return await service.list_flagged_products(session)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from app.regions.schemas import CountyDetail
 
 ProductSort = Literal["relevance", "price_asc", "price_desc", "newest"]
 ProductStatusName = Literal["draft", "active", "archived"]
@@ -193,6 +195,13 @@ class CooperativeProducts(BaseModel):
     product_count: int
 
 
+class CountyWithSuppliers(CountyDetail):
+    """A county with the pairings that help it, its verified suppliers and product counts."""
+
+    cooperatives: list[CooperativeProducts]
+    product_count: int = Field(description="Listed products of the county's suppliers")
+
+
 class CountyCatalog(BaseModel):
     """A county's verified suppliers with their listed product counts, and its products."""
 
@@ -259,13 +268,15 @@ class ProductPatch(BaseModel):
 
 
 class SkuPatch(BaseModel):
-    """A quick price or stock change."""
+    """A quick price or stock change (or new tier prices)."""
 
     model_config = ConfigDict(extra="forbid")
 
     price_fen: PriceFen | None = None
     stock: StockQty | None = None
-    is_active: StrictBool | None = None
+    price_tiers: list[PriceTierIn] | None = Field(
+        default=None, max_length=10, description="Replaces the tiers when given"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,3 +309,57 @@ class FlaggedProduct(BaseModel):
     reference_price_fen: int
     flag_ratio_bp: int
     cooperative: CooperativeRef
+
+
+# ---------------------------------------------------------------------------------------------
+# Supplier portal
+
+
+class PortalProduct(BaseModel):
+    """A row of the supplier's product list."""
+
+    id: int
+    slug: str
+    title: str
+    status: ProductStatusName
+    unit: str
+    min_price_fen: int
+    max_price_fen: int
+    total_stock: int
+    sku_count: int
+    in_stock: bool
+    thumb_url: str | None
+    price_flagged: bool
+
+
+class CertificateOption(BaseModel):
+    """One of the supplier's certificates, as a checkbox of the product form."""
+
+    id: int
+    kind: str
+    number: str
+    status: str
+    valid_until: date
+    backs_label: bool = Field(description="Verified and valid today")
+
+
+class ProductFormOptions(BaseModel):
+    """What the product form offers: categories and the supplier's certificates."""
+
+    cooperative: CooperativeRef
+    cooperative_status: str
+    categories: list[CategoryOut]
+    certificates: list[CertificateOption]
+
+
+class PortalProducts(BaseModel):
+    cooperative: CooperativeRef
+    cooperative_status: str
+    products: list[PortalProduct]
+
+
+class ProductEditor(BaseModel):
+    """The edit page: the product as its supplier sees it and the form's options."""
+
+    options: ProductFormOptions
+    product: ProductOut

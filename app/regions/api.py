@@ -1,14 +1,15 @@
-"""JSON routes of the regions domain: provinces, counties and pairings."""
+"""JSON routes of the regions domain: provinces, counties and pairings (one county, with its
+suppliers, is served by the catalog, the lowest domain that sees them all)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app.regions import service
 from app.regions.models import PairingKind
-from app.regions.schemas import CountyDetail, CountyPage, PairingOut, ProvinceOut
+from app.regions.schemas import CountyPage, PairingOut, ProvinceOut
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 
@@ -48,15 +49,6 @@ async def list_counties(
         page=page,
         per_page=per_page,
     )
-
-
-@router.get("/regions/counties/{code}", response_model=CountyDetail)
-async def show_county(
-    session: DbSession,
-    code: Annotated[str, Path(pattern=SixDigitCode, description="Six-digit county code")],
-) -> CountyDetail:
-    """A county with the pairings in force that help it."""
-    return await service.get_county_detail(session, code)
 
 
 @router.get("/pairings", response_model=list[PairingOut], tags=["pairings"])

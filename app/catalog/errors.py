@@ -1,0 +1,84 @@
+"""Errors of the catalog domain, each with its HTTP status and snake_case code."""
+
+from __future__ import annotations
+
+from app.core.errors import Conflict, NotFound, ValidationFailed
+
+
+class ProductNotFound(NotFound):
+    """No such product, or one the caller may not see (someone else's, or not listed)."""
+
+    code = "product_not_found"
+
+    def __init__(self, product: int | str) -> None:
+        super().__init__(f"No product {product}.")
+
+
+class SkuNotFound(NotFound):
+    code = "sku_not_found"
+
+    def __init__(self, sku_id: int) -> None:
+        super().__init__(f"No SKU with id {sku_id}.")
+
+
+class PhotoNotFound(NotFound):
+    code = "photo_not_found"
+
+    def __init__(self, photo_id: int) -> None:
+        super().__init__(f"No photo with id {photo_id}.")
+
+
+class SkuCodeTaken(Conflict):
+    """SKU codes are unique across the platform: bulk orders name SKUs by code."""
+
+    code = "sku_code_taken"
+
+    def __init__(self, sku_code: str, *, field: str) -> None:
+        super().__init__(
+            f"The SKU code {sku_code} is already used.", fields={field: "already used"}
+        )
+
+
+class TooManyPhotos(Conflict):
+    code = "too_many_photos"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"A product has at most {limit} photos; delete one first.",
+            fields={"file": f"at most {limit} photos"},
+        )
+
+
+class ProductNeedsSku(ValidationFailed):
+    """A product is listed only with something to buy."""
+
+    code = "sku_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "An active product needs at least one SKU.",
+            fields={"skus": "at least one SKU is needed to publish"},
+        )
+
+
+class UnknownCategory(ValidationFailed):
+    code = "unknown_category"
+
+    def __init__(self, category: str, *, field: str = "category") -> None:
+        super().__init__(f"No category {category!r}.", fields={field: "unknown category"})
+
+
+class UnknownLabel(ValidationFailed):
+    code = "unknown_label"
+
+    def __init__(self, label: str) -> None:
+        super().__init__(f"No label {label!r}.", fields={"label": "unknown label"})
+
+
+class UnknownCounty(ValidationFailed):
+    """A county filter that names no county."""
+
+    code = "unknown_county"
+
+    def __init__(self, county: str) -> None:
+        super().__init__(f"No county has the code {county}.", fields={"county": "unknown county"})

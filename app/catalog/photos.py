@@ -1,0 +1,82 @@
+"""Product photos: checked and re-encoded uploads in media storage, at most ten per product."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.account.models import User
+from app.catalog import repository
+from app.catalog.errors import PhotoNotFound, TooManyPhotos
+from app.catalog.listing import media_url
+from app.catalog.models import ProductPhoto
+from app.catalog.schemas import PhotoOut
+from app.catalog.service import owned_product
+from app.core.images import process_image
+from app.core.storage import MediaStorage
+
+MAX_PHOTOS = 10
+UPLOAD_FIELD = "file"
+
+
+async def add_photo(
+    session: AsyncSession,
+    media: MediaStorage,
+    *,
+    user: User,
+    product_id: int,
+    data: bytes,
+) -> PhotoOut:
+    """Store a photo and its thumbnail; 422 for anything but a usable image, 409 past ten.
+
+    The image is checked before anything is stored, so a refused upload leaves no file.
+    """
+    product = await owned_product(session, user=user, product_id=product_id)
+    if await repository.count_photos(session, product.id) >= MAX_PHOTOS:
+        raise TooManyPhotos(MAX_PHOTOS)
+    # Decoding and re-encoding are CPU work: keep the event loop free meanwhile.
+    image = await asyncio.to_thread(process_image, data, field=UPLOAD_FIELD)
+    name = uuid.uuid4().hex
+    photo = ProductPhoto(
+        product_id=product.id,
+        position=await repository.max_photo_position(session, product.id) + 1,
+        image_key=f"products/{product.id}/{name}.jpg",
+        thumb_key=f"products/{product.id}/{name}-thumb.jpg",
+        width=image.width,
+        height=image.height,
+    )
+    session.add(photo)
+    await session.flush()
+    # Files after the row: should the transaction still fail, an unreferenced file is harmless,
+    # whereas a row without its file would show a broken image.
+    await media.save(photo.image_key, image.image)
+    await media.save(photo.thumb_key, image.thumbnail)
+    return PhotoOut(
+        id=photo.id,
+        url=media_url(photo.image_key, media),
+        thumb_url=media_url(photo.thumb_key, media),
+        width=photo.width,
+        height=photo.height,
+    )
+
+
+async def delete_photo(
+    session: AsyncSession,
+    media: MediaStorage,
+    *,
+    user: User,
+    product_id: int,
+    photo_id: int,
+) -> None:
+    """Remove a photo of the user's product and its files (404 for anyone else's)."""
+    product = await owned_product(session, user=user, product_id=product_id)
+    photo = await repository.get_photo(session, product.id, photo_id)
+    if photo is None:
+        raise PhotoNotFound(photo_id)
+    keys = (photo.image_key, photo.thumb_key)
+    await session.delete(photo)
+    await session.flush()
+    for key in keys:
+        await media.delete(key)
