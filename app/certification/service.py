@@ -1,0 +1,538 @@
+"""Use cases of the certification domain: adding certificates, scans, review, and the label rule."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.account.models import User
+from app.audit import service as audit
+from app.certification import repository
+from app.certification.errors import (
+    ALREADY_EXPIRED,
+    BAD_DATE,
+    DATE_OUT_OF_RANGE,
+    ISSUER_LENGTH,
+    REASON_LENGTH,
+    UNKNOWN_KIND,
+    UNTIL_NOT_AFTER_FROM,
+    CertificateInvalid,
+    CertificateNotFound,
+    CertificateNumberTaken,
+    InvalidStatusTransition,
+    ScanLocked,
+    ScanRefused,
+    UnknownCertificates,
+)
+from app.certification.models import Certificate, CertificateKind, CertificateStatus
+from app.certification.numbers import checked_number
+from app.certification.schemas import (
+    AdminCertificateOut,
+    AdminCertificatePage,
+    CertificateOut,
+    SupplierRef,
+    parse_iso_date,
+)
+from app.cooperative import service as cooperatives
+from app.cooperative.errors import CooperativeNotFound
+from app.core.clock import china_date, utcnow
+from app.core.errors import ValidationFailed
+from app.core.images import MAX_UPLOAD_BYTES, process_image
+from app.core.storage import MediaStorage
+
+ISSUER_MIN_LENGTH = 2
+ISSUER_MAX_LENGTH = 100
+REASON_MAX_LENGTH = 500
+EARLIEST_DATE = date(1990, 1, 1)  # the green food programme began in 1990
+LATEST_DATE = date(2100, 12, 31)
+MAX_SCAN_BYTES = MAX_UPLOAD_BYTES  # 8 MB, for images and PDFs alike
+PDF_MAGIC = b"%PDF-"
+SCAN_FIELD = "file"
+MAX_PER_PAGE = 200
+
+# ---------------------------------------------------------------------------------------------
+# The label rule (the catalog's one source of truth, with repository.valid_certificate_clause)
+
+
+def today_in_china() -> date:
+    """The calendar date in China Standard Time: the day validity dates are compared with."""
+    return china_date(utcnow())
+
+
+def badge_is_valid(certificate: Certificate, on: date) -> bool:
+    """The certificate backs its label on `on`: verified and valid_from <= on <= valid_until.
+
+    Decided when read, so an expired certificate stops counting without anything written.
+    """
+    return (
+        certificate.status == CertificateStatus.VERIFIED
+        and certificate.valid_from <= on <= certificate.valid_until
+    )
+
+
+async def certificates_for_cooperative(
+    session: AsyncSession, cooperative_id: int
+) -> list[Certificate]:
+    """Every certificate of a supplier, whatever its status, oldest first."""
+    return await repository.list_for_cooperative(session, cooperative_id)
+
+
+async def get_owned_certificates(
+    session: AsyncSession, *, cooperative_id: int, certificate_ids: Iterable[int]
+) -> list[Certificate]:
+    """The named certificates, each once, if all belong to the supplier; else 422.
+
+    Unknown ids and other suppliers' ids get the same answer: existence is not revealed.
+    """
+    wanted = set(certificate_ids)
+    found = await repository.list_owned(session, cooperative_id, wanted)
+    missing = wanted - {certificate.id for certificate in found}
+    if missing:
+        raise UnknownCertificates(missing)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Views
+
+
+def certificate_out(certificate: Certificate, media: MediaStorage, on: date) -> CertificateOut:
+    return CertificateOut(**_out_fields(certificate, media, on))
+
+
+def _out_fields(certificate: Certificate, media: MediaStorage, on: date) -> dict[str, Any]:
+    key = certificate.scan_key
+    return {
+        "id": certificate.id,
+        "cooperative_id": certificate.cooperative_id,
+        "kind": certificate.kind.value,
+        "number": certificate.number,
+        "issuer": certificate.issuer,
+        "valid_from": certificate.valid_from,
+        "valid_until": certificate.valid_until,
+        "status": certificate.status.value,
+        "status_reason": certificate.status_reason,
+        "scan_url": media.url(key) if key else None,
+        "scan_is_pdf": bool(key and key.endswith(".pdf")),
+        "badge_valid": badge_is_valid(certificate, on),
+        "verified_at": certificate.verified_at,
+        "created_at": certificate.created_at,
+    }
+
+
+@dataclass(frozen=True)
+class SupplierCertificates:
+    """A supplier's certificates, for its portal page and the API."""
+
+    cooperative_id: int
+    cooperative_name: str
+    certificates: list[CertificateOut]
+
+
+async def supplier_certificates(
+    session: AsyncSession,
+    *,
+    user: User,
+    cooperative_id: int,
+    media: MediaStorage,
+    today: date | None = None,
+) -> SupplierCertificates:
+    """The certificates of a cooperative `user` is a member of; anyone else gets 404."""
+    cooperative = await cooperatives.get_member_cooperative(
+        session, user=user, cooperative_id=cooperative_id
+    )
+    on = today or today_in_china()
+    certificates = await repository.list_for_cooperative(session, cooperative.id)
+    return SupplierCertificates(
+        cooperative_id=cooperative.id,
+        cooperative_name=cooperative.name,
+        certificates=[certificate_out(c, media, on) for c in certificates],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Adding a certificate
+
+
+@dataclass(frozen=True)
+class _CheckedInput:
+    kind: CertificateKind
+    number: str
+    issuer: str
+    valid_from: date
+    valid_until: date
+
+
+def _kind(value: CertificateKind | str) -> CertificateKind | None:
+    try:
+        return CertificateKind(value)
+    except ValueError:
+        return None
+
+
+def _date(value: date | str) -> tuple[date | None, str | None]:
+    parsed = value if isinstance(value, date) else parse_iso_date(value.strip())
+    if parsed is None:
+        return None, BAD_DATE
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        return None, DATE_OUT_OF_RANGE
+    return parsed, None
+
+
+def _check_input(
+    *,
+    kind: CertificateKind | str,
+    number: str,
+    issuer: str,
+    valid_from: date | str,
+    valid_until: date | str,
+    today: date,
+) -> _CheckedInput:
+    """Every field checked at once, so that a form shows all its problems together."""
+    fields: dict[str, str] = {}
+    checked_kind = _kind(kind)
+    normalized = ""
+    if checked_kind is None:
+        fields["kind"] = UNKNOWN_KIND  # the number's format depends on it: checked next time
+    else:
+        normalized, problem = checked_number(checked_kind, number)
+        if problem:
+            fields["number"] = problem
+    clean_issuer = " ".join(issuer.split())
+    if not ISSUER_MIN_LENGTH <= len(clean_issuer) <= ISSUER_MAX_LENGTH:
+        fields["issuer"] = ISSUER_LENGTH
+    start, start_problem = _date(valid_from)
+    end, end_problem = _date(valid_until)
+    if start_problem:
+        fields["valid_from"] = start_problem
+    if end_problem:
+        fields["valid_until"] = end_problem
+    elif end is not None and start is not None and end <= start:
+        fields["valid_until"] = UNTIL_NOT_AFTER_FROM
+    elif end is not None and end < today:
+        fields["valid_until"] = ALREADY_EXPIRED
+    if fields or checked_kind is None or start is None or end is None:
+        raise CertificateInvalid(fields)
+    return _CheckedInput(checked_kind, normalized, clean_issuer, start, end)
+
+
+async def add_certificate(
+    session: AsyncSession,
+    *,
+    user: User,
+    cooperative_id: int,
+    kind: CertificateKind | str,
+    number: str,
+    issuer: str,
+    valid_from: date | str,
+    valid_until: date | str,
+    media: MediaStorage,
+    today: date | None = None,
+) -> CertificateOut:
+    """A member of the cooperative registers a certificate; it waits, pending, for an operator.
+
+    422 with field errors, 409 `certificate_number_taken`, 404 for a non-member.
+    """
+    cooperative = await cooperatives.get_member_cooperative(
+        session, user=user, cooperative_id=cooperative_id
+    )
+    on = today or today_in_china()
+    checked = _check_input(
+        kind=kind,
+        number=number,
+        issuer=issuer,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        today=on,
+    )
+    if await repository.find_by_number(session, checked.kind, checked.number) is not None:
+        raise CertificateNumberTaken(checked.kind.value, checked.number)
+    certificate = Certificate(
+        cooperative_id=cooperative.id,
+        kind=checked.kind,
+        number=checked.number,
+        issuer=checked.issuer,
+        valid_from=checked.valid_from,
+        valid_until=checked.valid_until,
+        status=CertificateStatus.PENDING,
+    )
+    try:
+        # A savepoint: losing a race for the number leaves the transaction usable.
+        async with session.begin_nested():
+            session.add(certificate)
+            await session.flush()
+    except IntegrityError as exc:
+        raise CertificateNumberTaken(checked.kind.value, checked.number) from exc
+    return certificate_out(certificate, media, on)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scans
+
+
+def _scan_problem(code: str, message: str) -> ScanRefused:
+    return ScanRefused(message, code=code, fields={SCAN_FIELD: message})
+
+
+def _scan_file(data: bytes) -> tuple[bytes, str]:
+    """(bytes to store, file extension): a PDF as sent, an image re-encoded as JPEG."""
+    if not data:
+        raise _scan_problem("empty_file", "The file is empty.")
+    if len(data) > MAX_SCAN_BYTES:
+        raise _scan_problem(
+            "too_large", f"The file is larger than {MAX_SCAN_BYTES // (1024 * 1024)} MB."
+        )
+    if data.startswith(PDF_MAGIC):
+        return data, "pdf"
+    try:
+        processed = process_image(data, field=SCAN_FIELD)
+    except ValidationFailed as exc:
+        if exc.code == "unsupported_type":
+            raise _scan_problem(
+                "unsupported_type", "Upload a JPEG, PNG or WebP image or a PDF file."
+            ) from exc
+        raise _scan_problem(exc.code, exc.message) from exc
+    # Re-encoded: no EXIF (location, device) and no payload hidden behind the image survives.
+    return processed.image, "jpg"
+
+
+async def _member_certificate(
+    session: AsyncSession, *, user: User, certificate_id: int, cooperative_id: int | None
+) -> Certificate:
+    """A certificate of a cooperative `user` is a member of, locked; anyone else gets 404."""
+    certificate = await repository.get_certificate(session, certificate_id, for_update=True)
+    if certificate is None or (
+        cooperative_id is not None and certificate.cooperative_id != cooperative_id
+    ):
+        raise CertificateNotFound(certificate_id)
+    try:
+        await cooperatives.get_member_cooperative(
+            session, user=user, cooperative_id=certificate.cooperative_id
+        )
+    except CooperativeNotFound as exc:
+        raise CertificateNotFound(certificate_id) from exc
+    return certificate
+
+
+async def attach_scan(
+    session: AsyncSession,
+    *,
+    user: User,
+    certificate_id: int,
+    data: bytes,
+    media: MediaStorage,
+    cooperative_id: int | None = None,
+    today: date | None = None,
+) -> CertificateOut:
+    """Store the scan of a pending or rejected certificate (a rejected one is resubmitted).
+
+    Nothing is stored unless the file is a usable image or PDF of at most 8 MB.
+    """
+    certificate = await _member_certificate(
+        session, user=user, certificate_id=certificate_id, cooperative_id=cooperative_id
+    )
+    if certificate.status not in (CertificateStatus.PENDING, CertificateStatus.REJECTED):
+        raise ScanLocked(certificate.status.value)
+    content, extension = _scan_file(data)
+    key = f"certificates/{certificate.id}/{uuid.uuid4().hex}.{extension}"
+    await media.save(key, content)
+    # The previous file stays: deleting it before the commit could lose the only copy.
+    certificate.scan_key = key
+    if certificate.status == CertificateStatus.REJECTED:
+        before = _snapshot(certificate)
+        certificate.status = CertificateStatus.PENDING
+        certificate.status_reason = None
+        await audit.record(
+            session,
+            actor_user_id=user.id,
+            action="certificate.resubmit",
+            entity_kind="certificate",
+            entity_id=certificate.id,
+            before=before,
+            after=_snapshot(certificate),
+        )
+    await session.flush()
+    return certificate_out(certificate, media, today or today_in_china())
+
+
+# ---------------------------------------------------------------------------------------------
+# Operator review
+
+
+@dataclass(frozen=True)
+class _Transition:
+    allowed_from: frozenset[CertificateStatus]
+    to: CertificateStatus
+    past_tense: str
+    needs_reason: bool
+
+
+_TRANSITIONS = {
+    "verify": _Transition(
+        frozenset({CertificateStatus.PENDING}), CertificateStatus.VERIFIED, "verified", False
+    ),
+    "reject": _Transition(
+        frozenset({CertificateStatus.PENDING}), CertificateStatus.REJECTED, "rejected", True
+    ),
+    "revoke": _Transition(
+        frozenset({CertificateStatus.VERIFIED}), CertificateStatus.REVOKED, "revoked", True
+    ),
+}
+
+
+def _snapshot(certificate: Certificate) -> dict[str, Any]:
+    return {
+        "status": certificate.status.value,
+        "status_reason": certificate.status_reason,
+        "verified_at": certificate.verified_at,
+    }
+
+
+def _clean_reason(reason: str | None, required: bool) -> str | None:
+    text = " ".join((reason or "").split())
+    if not text:
+        if required:
+            raise ValidationFailed(REASON_LENGTH, fields={"reason": REASON_LENGTH})
+        return None
+    if len(text) > REASON_MAX_LENGTH:
+        raise ValidationFailed(REASON_LENGTH, fields={"reason": REASON_LENGTH})
+    return text
+
+
+ReviewAction = Literal["verify", "reject", "revoke"]
+
+
+async def review_certificate(
+    session: AsyncSession,
+    *,
+    actor: User,
+    certificate_id: int,
+    action: ReviewAction,
+    reason: str | None,
+    media: MediaStorage,
+    today: date | None = None,
+) -> CertificateOut:
+    """An operator's decision, recorded in the audit log in the same transaction.
+
+    pending → verified | rejected; verified → revoked; anything else is 409. Rejecting and
+    revoking need a reason (422 on `reason`).
+    """
+    transition = _TRANSITIONS[action]
+    clean = _clean_reason(reason, transition.needs_reason)
+    certificate = await repository.get_certificate(session, certificate_id, for_update=True)
+    if certificate is None:
+        raise CertificateNotFound(certificate_id)
+    if certificate.status not in transition.allowed_from:
+        raise InvalidStatusTransition(certificate.status.value, transition.past_tense)
+    before = _snapshot(certificate)
+    certificate.status = transition.to
+    certificate.status_reason = clean
+    if transition.to == CertificateStatus.VERIFIED:
+        certificate.verified_at = utcnow()
+    await session.flush()
+    await audit.record(
+        session,
+        actor_user_id=actor.id,
+        action=f"certificate.{action}",
+        entity_kind="certificate",
+        entity_id=certificate.id,
+        before=before,
+        after=_snapshot(certificate),
+        reason=clean,
+    )
+    return certificate_out(certificate, media, today or today_in_china())
+
+
+async def verify_certificate(
+    session: AsyncSession,
+    *,
+    actor: User,
+    certificate_id: int,
+    media: MediaStorage,
+    today: date | None = None,
+) -> CertificateOut:
+    """pending → verified; the badge shows from valid_from to valid_until."""
+    return await review_certificate(
+        session,
+        actor=actor,
+        certificate_id=certificate_id,
+        action="verify",
+        reason=None,
+        media=media,
+        today=today,
+    )
+
+
+async def reject_certificate(
+    session: AsyncSession,
+    *,
+    actor: User,
+    certificate_id: int,
+    reason: str,
+    media: MediaStorage,
+    today: date | None = None,
+) -> CertificateOut:
+    """pending → rejected, with a reason the supplier sees (it may upload a new scan)."""
+    return await review_certificate(
+        session,
+        actor=actor,
+        certificate_id=certificate_id,
+        action="reject",
+        reason=reason,
+        media=media,
+        today=today,
+    )
+
+
+async def revoke_certificate(
+    session: AsyncSession,
+    *,
+    actor: User,
+    certificate_id: int,
+    reason: str,
+    media: MediaStorage,
+    today: date | None = None,
+) -> CertificateOut:
+    """verified → revoked: the badge disappears at once, whatever the dates say."""
+    return await review_certificate(
+        session,
+        actor=actor,
+        certificate_id=certificate_id,
+        action="revoke",
+        reason=reason,
+        media=media,
+        today=today,
+    )
+
+
+async def certificate_queue(
+    session: AsyncSession,
+    *,
+    status: CertificateStatus | None,
+    page: int,
+    per_page: int,
+    media: MediaStorage,
+    today: date | None = None,
+) -> AdminCertificatePage:
+    """The operator's queue, pending first; `status` narrows it to one status."""
+    on = today or today_in_china()
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    total = await repository.count_queue(session, status)
+    rows = await repository.list_queue(
+        session, status, offset=(page - 1) * per_page, limit=per_page
+    )
+    items = [
+        AdminCertificateOut(
+            **_out_fields(certificate, media, on),
+            cooperative=SupplierRef(id=supplier_id, name=supplier_name),
+        )
+        for certificate, supplier_id, supplier_name in rows
+    ]
+    return AdminCertificatePage(items=items, total=total, page=page, per_page=per_page)
