@@ -61,6 +61,32 @@ async def entries_for(
     return list(result)
 
 
-async def recent_entries(session: AsyncSession, limit: int = 100) -> list[AuditEntry]:
-    result = await session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+async def recent_entries(
+    session: AsyncSession,
+    limit: int = 100,
+    *,
+    entity_kind: str | None = None,
+    entity_id: int | str | None = None,
+    action: str | None = None,
+) -> list[AuditEntry]:
+    """The newest entries first, optionally of one entity kind, one entity or one action."""
+    query = select(AuditEntry)
+    if entity_kind is not None:
+        query = query.where(AuditEntry.entity_kind == entity_kind)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == str(entity_id))
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    result = await session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit))
     return list(result)
+
+
+def changed_fields(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) for each field whose value differs, in the snapshots' order."""
+    old, new = before or {}, after or {}
+    names = list(old) + [name for name in new if name not in old]
+    return [
+        (name, old.get(name), new.get(name)) for name in names if old.get(name) != new.get(name)
+    ]

@@ -1,9 +1,242 @@
-"""JSON routes of the cooperative domain."""
+"""JSON routes of the cooperative domain: onboarding, members, operator review, audit log."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import Response
+
+from app.account.deps import CurrentUser
+from app.audit.schemas import AuditLog
+from app.cooperative import service
+from app.cooperative.deps import Operator, OptionalApiUser, RequiresPovertyCounty
+from app.cooperative.models import SupplierStatus
+from app.cooperative.schemas import (
+    CooperativeCreate,
+    CooperativeOut,
+    CooperativePage,
+    MemberInvite,
+    MemberOut,
+    OptionalReason,
+    StatusReason,
+)
+from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["cooperative"], responses=API_ERROR_RESPONSES)
+
+
+@router.post(
+    "/cooperatives",
+    response_model=CooperativeOut,
+    status_code=201,
+    summary="Apply as a supplier",
+)
+async def create_cooperative(
+    body: CooperativeCreate,
+    user: CurrentUser,
+    session: DbSession,
+    require_poverty_county: RequiresPovertyCounty,
+) -> CooperativeOut:
+    """Register a cooperative, enterprise or family farm; it is `pending` until an operator
+    verifies it, and the caller becomes its admin. 422 names each bad field (code
+    `invalid_credit_code`, `credit_code_kind_mismatch`, `unknown_county`,
+    `county_not_poverty_lifted`, `invalid_phone`, `invalid_households_supported`, … or
+    `validation_failed` when several differ); 409 `credit_code_taken`."""
+    application = service.SupplierApplication(
+        name=body.name,
+        credit_code=body.credit_code,
+        county_code=body.county_code,
+        contact_name=body.contact_name,
+        contact_phone=body.contact_phone,
+        households_supported=body.households_supported,
+        kind=body.kind,
+        recommendation_ref=body.recommendation_ref,
+        description=body.description,
+    )
+    return await service.apply(
+        session, user=user, application=application, require_poverty_county=require_poverty_county
+    )
+
+
+@router.get(
+    "/cooperatives/{cooperative_id}",
+    response_model=CooperativeOut,
+    status_code=200,
+    summary="A supplier",
+)
+async def show_cooperative(
+    cooperative_id: int, session: DbSession, viewer: OptionalApiUser
+) -> CooperativeOut:
+    """Verified suppliers are public; pending, rejected and suspended ones are shown only to
+    their members and operators (404 for anyone else). Contact details: members and operators."""
+    return await service.view_cooperative(session, cooperative_id=cooperative_id, viewer=viewer)
+
+
+@router.get(
+    "/cooperatives/{cooperative_id}/members",
+    response_model=list[MemberOut],
+    status_code=200,
+    summary="A supplier's members",
+)
+async def list_members(
+    cooperative_id: int, user: CurrentUser, session: DbSession
+) -> list[MemberOut]:
+    """Admins first; for the supplier's members and operators (404 for anyone else)."""
+    return await service.list_members(session, viewer=user, cooperative_id=cooperative_id)
+
+
+@router.post(
+    "/cooperatives/{cooperative_id}/members",
+    response_model=MemberOut,
+    status_code=201,
+    summary="Add a member or change a member's role",
+)
+async def add_member(
+    cooperative_id: int, body: MemberInvite, user: CurrentUser, session: DbSession
+) -> MemberOut:
+    """Supplier admins only (a member gets 403 `supplier_admin_required`, others 404). The
+    e-mail must belong to a registered user (else 422 `unknown_user`). Demoting the last
+    admin is 409 `last_admin`."""
+    return await service.add_member(
+        session, actor=user, cooperative_id=cooperative_id, email=body.email, role=body.role
+    )
+
+
+@router.delete(
+    "/cooperatives/{cooperative_id}/members/{user_id}",
+    response_model=None,
+    status_code=204,
+    response_class=Response,
+    summary="Remove a member",
+)
+async def remove_member(
+    cooperative_id: int, user_id: int, user: CurrentUser, session: DbSession
+) -> Response:
+    """Admins remove anyone, members themselves; never the last admin (409 `last_admin`)."""
+    await service.remove_member(session, actor=user, cooperative_id=cooperative_id, user_id=user_id)
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------------------------------
+# Operator
+
+
+@router.get(
+    "/admin/cooperatives",
+    response_model=CooperativePage,
+    status_code=200,
+    summary="Suppliers for review (operator)",
+)
+async def list_cooperatives(
+    operator: Operator,
+    session: DbSession,
+    status: SupplierStatus | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 50,
+) -> CooperativePage:
+    """Suppliers of a status (all without `status`), oldest application first."""
+    return await service.list_for_review(session, status=status, page=page, per_page=per_page)
+
+
+@router.post(
+    "/admin/cooperatives/{cooperative_id}/verify",
+    response_model=CooperativeOut,
+    status_code=200,
+    summary="Verify a pending supplier (operator)",
+)
+async def verify_cooperative(
+    cooperative_id: int,
+    operator: Operator,
+    session: DbSession,
+    body: Annotated[OptionalReason | None, Body()] = None,
+) -> CooperativeOut:
+    """pending → verified; anything else is 409 `invalid_status_transition`."""
+    return await service.change_status(
+        session,
+        operator=operator,
+        cooperative_id=cooperative_id,
+        action=service.StatusAction.VERIFY,
+        reason=body.reason if body else None,
+    )
+
+
+@router.post(
+    "/admin/cooperatives/{cooperative_id}/reject",
+    response_model=CooperativeOut,
+    status_code=200,
+    summary="Reject a pending supplier (operator)",
+)
+async def reject_cooperative(
+    cooperative_id: int, body: StatusReason, operator: Operator, session: DbSession
+) -> CooperativeOut:
+    """pending → rejected, with a reason (422 `reason_required` without one)."""
+    return await service.change_status(
+        session,
+        operator=operator,
+        cooperative_id=cooperative_id,
+        action=service.StatusAction.REJECT,
+        reason=body.reason,
+    )
+
+
+@router.post(
+    "/admin/cooperatives/{cooperative_id}/suspend",
+    response_model=CooperativeOut,
+    status_code=200,
+    summary="Suspend a verified supplier (operator)",
+)
+async def suspend_cooperative(
+    cooperative_id: int, body: StatusReason, operator: Operator, session: DbSession
+) -> CooperativeOut:
+    """verified → suspended, with a reason; its listings stop selling at once."""
+    return await service.change_status(
+        session,
+        operator=operator,
+        cooperative_id=cooperative_id,
+        action=service.StatusAction.SUSPEND,
+        reason=body.reason,
+    )
+
+
+@router.post(
+    "/admin/cooperatives/{cooperative_id}/reinstate",
+    response_model=CooperativeOut,
+    status_code=200,
+    summary="Reinstate a suspended supplier (operator)",
+)
+async def reinstate_cooperative(
+    cooperative_id: int,
+    operator: Operator,
+    session: DbSession,
+    body: Annotated[OptionalReason | None, Body()] = None,
+) -> CooperativeOut:
+    """suspended → verified."""
+    return await service.change_status(
+        session,
+        operator=operator,
+        cooperative_id=cooperative_id,
+        action=service.StatusAction.REINSTATE,
+        reason=body.reason if body else None,
+    )
+
+
+@router.get(
+    "/admin/audit",
+    response_model=AuditLog,
+    status_code=200,
+    summary="The audit log (operator)",
+)
+async def show_audit_log(
+    operator: Operator,
+    session: DbSession,
+    entity_kind: Annotated[str | None, Query(max_length=50)] = None,
+    entity_id: Annotated[str | None, Query(max_length=50)] = None,
+    action: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=service.AUDIT_LOG_MAX_LIMIT)] = 100,
+) -> AuditLog:
+    """The newest entries first: who did what to which record, before and after, and why."""
+    return await service.audit_log(
+        session, entity_kind=entity_kind, entity_id=entity_id, action=action, limit=limit
+    )

@@ -1,0 +1,793 @@
+"""The supplier JSON API: onboarding with every bad input, visibility, and members."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from app.account.models import Role
+from app.audit.models import AuditEntry
+from app.cooperative.models import Cooperative, SupplierStatus
+from app.core.db import Database, unit_of_work
+from tests.account.factories import bearer, create_user, issue_token
+from tests.cooperative.conftest import TokenFor
+from tests.cooperative.factories import (
+    OTHER_COUNTY,
+    POVERTY_COUNTY,
+    add_role,
+    application,
+    create_cooperative,
+    create_operator,
+    credit_code,
+    snapshot,
+    supplier_roles,
+)
+
+COOPERATIVES = "/api/v1/cooperatives"
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"error"}
+    error: dict[str, Any] = body["error"]
+    assert error["code"] == code, error
+    assert error["message"]
+    return error
+
+
+# ---------------------------------------------------------------------------------------------
+# Onboarding
+
+
+async def test_apply_creates_a_pending_supplier_and_makes_the_caller_its_admin(
+    client: httpx.AsyncClient, database: Database, token_for: TokenFor
+) -> None:
+    token = await token_for("wu@example.com")
+    body = application(credit_code=" " + credit_code(1).lower() + " ")
+
+    response = await client.post(COOPERATIVES, json=body, headers=bearer(token))
+
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["status"] == "pending"
+    assert created["status_reason"] is None
+    assert created["kind"] == "cooperative"
+    assert created["credit_code"] == credit_code(1)  # upper-cased, trimmed
+    assert created["name"] == body["name"]
+    assert created["county"] == {
+        "code": POVERTY_COUNTY,
+        "name": "从江县",
+        "province_code": "520000",
+        "province_name": "贵州省",
+    }
+    assert created["households_supported"] == 120
+    assert created["recommendation_ref"] == "从农推〔2026〕12号"
+    assert created["contact_name"] == "吴建国"
+    assert created["contact_phone"] == "13808551234"  # normalised
+    assert created["verified_at"] is None
+    assert created["created_at"].endswith(("Z", "+00:00"))
+
+    me = (await client.get("/api/v1/me", headers=bearer(token))).json()
+    assert me["cooperative_ids"] == [created["id"]]
+    assert "supplier_admin" in me["roles"]
+    roles = await supplier_roles(database, created["id"])
+    assert roles == {me["id"]: {Role.SUPPLIER_ADMIN}}
+
+    async with unit_of_work(database.reader) as session:
+        entries = list(await session.scalars(select(AuditEntry)))
+    assert [(e.action, e.entity_kind, e.entity_id, e.actor_user_id) for e in entries] == [
+        ("cooperative.apply", "cooperative", str(created["id"]), me["id"])
+    ]
+    assert entries[0].after is not None
+    assert entries[0].after["status"] == "pending"
+    assert entries[0].after["credit_code"] == credit_code(1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "prefix"),
+    [("enterprise", "91"), ("family_farm", "92"), ("family_farm", "91"), ("cooperative", "93")],
+)
+async def test_each_kind_accepts_its_credit_code_prefixes(
+    client: httpx.AsyncClient, database: Database, token_for: TokenFor, kind: str, prefix: str
+) -> None:
+    token = await token_for("wu@example.com")
+    body = application(kind=kind, credit_code=credit_code(7, prefix=prefix))
+
+    response = await client.post(COOPERATIVES, json=body, headers=bearer(token))
+
+    assert response.status_code == 201, response.text
+    assert response.json()["kind"] == kind
+
+
+async def test_landline_contact_numbers_are_normalised(
+    client: httpx.AsyncClient, database: Database, token_for: TokenFor
+) -> None:
+    token = await token_for("wu@example.com")
+    body = application(contact_phone="(0855) 6412345 转 8")
+
+    response = await client.post(COOPERATIVES, json=body, headers=bearer(token))
+
+    assert response.status_code == 201, response.text
+    assert response.json()["contact_phone"] == "0855-6412345-8"
+
+
+def _corrupt(code: str, index: int) -> str:
+    """The code with one character replaced by another digit."""
+    replacement = "1" if code[index] != "1" else "2"
+    return code[:index] + replacement + code[index + 1 :]
+
+
+BAD_INPUTS: list[tuple[str, dict[str, Any], str, set[str]]] = [
+    # (id, overrides, error code, fields)
+    (
+        "check-character",
+        {"credit_code": _corrupt(credit_code(1), 17)},
+        "invalid_credit_code",
+        {"credit_code"},
+    ),
+    (
+        "org-code-check",
+        {"credit_code": _corrupt(credit_code(1), 16)},
+        "invalid_credit_code",
+        {"credit_code"},
+    ),
+    ("short-code", {"credit_code": credit_code(1)[:17]}, "invalid_credit_code", {"credit_code"}),
+    (
+        "letter-O",
+        {"credit_code": credit_code(1)[:10] + "O" + credit_code(1)[11:]},
+        "invalid_credit_code",
+        {"credit_code"},
+    ),
+    ("empty-code", {"credit_code": ""}, "invalid_credit_code", {"credit_code"}),
+    (
+        "nul-in-code",
+        {"credit_code": credit_code(1)[:17] + "\x00"},
+        "invalid_credit_code",
+        {"credit_code"},
+    ),
+    (
+        "coop-with-91",
+        {"credit_code": credit_code(1, prefix="91")},
+        "credit_code_kind_mismatch",
+        {"credit_code", "kind"},
+    ),
+    (
+        "coop-with-92",
+        {"credit_code": credit_code(1, prefix="92")},
+        "credit_code_kind_mismatch",
+        {"credit_code", "kind"},
+    ),
+    (
+        "enterprise-with-93",
+        {"kind": "enterprise"},
+        "credit_code_kind_mismatch",
+        {"credit_code", "kind"},
+    ),
+    ("farm-with-93", {"kind": "family_farm"}, "credit_code_kind_mismatch", {"credit_code", "kind"}),
+    (
+        "not-poverty-lifted",
+        {"county_code": OTHER_COUNTY},
+        "county_not_poverty_lifted",
+        {"county_code"},
+    ),
+    ("unknown-county", {"county_code": "522699"}, "unknown_county", {"county_code"}),
+    ("county-letters", {"county_code": "abc"}, "unknown_county", {"county_code"}),
+    ("county-fullwidth", {"county_code": "５２２６３３"}, "unknown_county", {"county_code"}),
+    ("county-nul", {"county_code": "52263\x00"}, "unknown_county", {"county_code"}),
+    ("county-province", {"county_code": "520000"}, "unknown_county", {"county_code"}),
+    ("phone-short", {"contact_phone": "12345"}, "invalid_phone", {"contact_phone"}),
+    ("phone-12x", {"contact_phone": "12808551234"}, "invalid_phone", {"contact_phone"}),
+    ("phone-letters", {"contact_phone": "call me"}, "invalid_phone", {"contact_phone"}),
+    (
+        "households-negative",
+        {"households_supported": -1},
+        "invalid_households_supported",
+        {"households_supported"},
+    ),
+    (
+        "households-huge",
+        {"households_supported": 1_000_001},
+        "invalid_households_supported",
+        {"households_supported"},
+    ),
+    (
+        "households-enormous",
+        {"households_supported": 10**30},
+        "invalid_households_supported",
+        {"households_supported"},
+    ),
+    (
+        "households-fraction",
+        {"households_supported": 1.5},
+        "validation_failed",
+        {"households_supported"},
+    ),
+    (
+        "households-float",
+        {"households_supported": 12.0},
+        "validation_failed",
+        {"households_supported"},
+    ),
+    (
+        "households-string",
+        {"households_supported": "12"},
+        "validation_failed",
+        {"households_supported"},
+    ),
+    (
+        "households-bool",
+        {"households_supported": True},
+        "validation_failed",
+        {"households_supported"},
+    ),
+    (
+        "households-null",
+        {"households_supported": None},
+        "validation_failed",
+        {"households_supported"},
+    ),
+    ("name-empty", {"name": "  "}, "invalid_name", {"name"}),
+    ("name-one-char", {"name": "社"}, "invalid_name", {"name"}),
+    ("name-too-long", {"name": "社" * 101}, "invalid_name", {"name"}),
+    ("name-control", {"name": "合作\x00社"}, "invalid_name", {"name"}),
+    ("name-surrogate", {"name": "合作\ud800社"}, "invalid_name", {"name"}),
+    ("name-number", {"name": 12345}, "validation_failed", {"name"}),
+    ("contact-empty", {"contact_name": ""}, "invalid_contact_name", {"contact_name"}),
+    ("contact-too-long", {"contact_name": "吴" * 51}, "invalid_contact_name", {"contact_name"}),
+    (
+        "reference-too-long",
+        {"recommendation_ref": "号" * 101},
+        "invalid_recommendation_ref",
+        {"recommendation_ref"},
+    ),
+    ("description-too-long", {"description": "好" * 2001}, "invalid_description", {"description"}),
+    ("kind-unknown", {"kind": "ngo"}, "validation_failed", {"kind"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "fields"),
+    [case[1:] for case in BAD_INPUTS],
+    ids=[case[0] for case in BAD_INPUTS],
+)
+async def test_bad_input_is_refused_and_nothing_is_written(
+    client: httpx.AsyncClient,
+    database: Database,
+    token_for: TokenFor,
+    overrides: dict[str, Any],
+    code: str,
+    fields: set[str],
+) -> None:
+    token = await token_for("wu@example.com")
+    before = await snapshot(database)
+
+    # Sent as ASCII JSON, so that a lone surrogate travels as the escape \ud800.
+    response = await client.post(
+        COOPERATIVES,
+        content=json.dumps(application(**overrides)).encode(),
+        headers={**bearer(token), "content-type": "application/json"},
+    )
+
+    error = assert_error(response, 422, code)
+    assert set(error["fields"]) == fields
+    assert all(error["fields"].values())
+    assert await snapshot(database) == before
+
+
+@pytest.mark.parametrize("missing", ["name", "credit_code", "county_code", "households_supported"])
+async def test_missing_fields_are_named(
+    client: httpx.AsyncClient, database: Database, token_for: TokenFor, missing: str
+) -> None:
+    token = await token_for("wu@example.com")
+    body = application()
+    del body[missing]
+    before = await snapshot(database)
+
+    response = await client.post(COOPERATIVES, json=body, headers=bearer(token))
+
+    error = assert_error(response, 422, "validation_failed")
+    assert missing in error["fields"]
+    assert await snapshot(database) == before
+
+
+async def test_several_bad_fields_are_reported_together(
+    client: httpx.AsyncClient, database: Database, token_for: TokenFor
+) -> None:
+    token = await token_for("wu@example.com")
+    body = application(
+        credit_code="9352263300000000XX",
+        county_code=OTHER_COUNTY,
+        contact_phone="0",
+        households_supported=-5,
+        name="x",
+    )
+    before = await snapshot(database)
+
+    response = await client.post(COOPERATIVES, json=body, headers=bearer(token))
+
+    error = assert_error(response, 422, "validation_failed")
+    assert set(error["fields"]) == {
+        "credit_code",
+        "county_code",
+        "contact_phone",
+        "households_supported",
+        "name",
+    }
+    assert await snapshot(database) == before
+
+
+async def test_a_credit_code_is_registered_once(
+    client: httpx.AsyncClient, database: Database, token_for: TokenFor
+) -> None:
+    first = await token_for("wu@example.com")
+    second = await token_for("li@example.com")
+    created = await client.post(COOPERATIVES, json=application(1), headers=bearer(first))
+    assert created.status_code == 201
+    before = await snapshot(database)
+
+    # The same code typed in lower case with spaces is the same code.
+    spaced = credit_code(1).lower()[:9] + " " + credit_code(1).lower()[9:]
+    response = await client.post(
+        COOPERATIVES,
+        json=application(2, credit_code=spaced),
+        headers=bearer(second),
+    )
+
+    error = assert_error(response, 409, "credit_code_taken")
+    assert set(error["fields"]) == {"credit_code"}
+    assert await snapshot(database) == before
+    me = (await client.get("/api/v1/me", headers=bearer(second))).json()
+    assert me["cooperative_ids"] == []
+
+
+async def test_apply_needs_a_token(client: httpx.AsyncClient, database: Database) -> None:
+    before = await snapshot(database)
+
+    response = await client.post(COOPERATIVES, json=application())
+
+    assert_error(response, 401, "unauthorized")
+    assert await snapshot(database) == before
+
+
+async def test_malformed_json_is_400(
+    client: httpx.AsyncClient, database: Database, token_for: TokenFor
+) -> None:
+    token = await token_for("wu@example.com")
+    response = await client.post(
+        COOPERATIVES,
+        content=b'{"name": ',
+        headers={**bearer(token), "content-type": "application/json"},
+    )
+    assert_error(response, 400, "malformed_json")
+
+
+async def test_the_admission_rule_can_be_turned_off(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, token_for: TokenFor
+) -> None:
+    token = await token_for("wu@example.com")
+    app.state.settings = app.state.settings.model_copy(
+        update={"supplier_requires_poverty_county": False}
+    )
+
+    response = await client.post(
+        COOPERATIVES, json=application(county_code=OTHER_COUNTY), headers=bearer(token)
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["county"]["code"] == OTHER_COUNTY
+    # An unknown county is still refused.
+    unknown = await client.post(
+        COOPERATIVES, json=application(2, county_code="522699"), headers=bearer(token)
+    )
+    assert_error(unknown, 422, "unknown_county")
+
+
+# ---------------------------------------------------------------------------------------------
+# Who sees a supplier
+
+
+async def test_a_verified_supplier_is_public_without_contact_details(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    admin = await create_user(database, email="wu@example.com")
+    cooperative_id = await create_cooperative(
+        database, admin_id=admin, status=SupplierStatus.VERIFIED
+    )
+
+    response = await client.get(f"{COOPERATIVES}/{cooperative_id}")
+
+    assert response.status_code == 200, response.text
+    shown = response.json()
+    assert shown["status"] == "verified"
+    assert shown["name"] == application(1)["name"]
+    assert shown["contact_name"] is None
+    assert shown["contact_phone"] is None
+    assert shown["verified_at"] is not None
+
+
+@pytest.mark.parametrize(
+    "status", [SupplierStatus.PENDING, SupplierStatus.SUSPENDED, SupplierStatus.REJECTED]
+)
+async def test_an_unverified_supplier_is_shown_to_members_and_operators_only(
+    client: httpx.AsyncClient, database: Database, token_for: TokenFor, status: SupplierStatus
+) -> None:
+    admin = await create_user(database, email="wu@example.com")
+    cooperative_id = await create_cooperative(database, admin_id=admin, status=status)
+    await create_operator(database)
+    path = f"{COOPERATIVES}/{cooperative_id}"
+
+    assert_error(await client.get(path), 404, "cooperative_not_found")
+    stranger = await token_for("li@example.com")
+    assert_error(await client.get(path, headers=bearer(stranger)), 404, "cooperative_not_found")
+
+    as_member = await client.get(path, headers=bearer(await issue_token(client, "wu@example.com")))
+    assert as_member.status_code == 200
+    assert as_member.json()["status"] == status.value
+    assert as_member.json()["contact_phone"] == "13808551234"
+    as_operator = await client.get(
+        path, headers=bearer(await issue_token(client, "ops@example.com"))
+    )
+    assert as_operator.status_code == 200
+    assert as_operator.json()["contact_name"] == "吴建国"
+
+
+@pytest.mark.parametrize("cooperative_id", ["999999", "0", "-1", str(2**63), str(10**30)])
+async def test_unknown_suppliers_are_404(
+    client: httpx.AsyncClient, database: Database, cooperative_id: str
+) -> None:
+    assert_error(await client.get(f"{COOPERATIVES}/{cooperative_id}"), 404, "cooperative_not_found")
+
+
+async def test_a_non_numeric_id_is_422(client: httpx.AsyncClient) -> None:
+    error = assert_error(await client.get(f"{COOPERATIVES}/abc"), 422, "validation_failed")
+    assert "cooperative_id" in error["fields"]
+
+
+async def test_a_bad_token_is_401_not_anonymous(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    admin = await create_user(database, email="wu@example.com")
+    cooperative_id = await create_cooperative(
+        database, admin_id=admin, status=SupplierStatus.VERIFIED
+    )
+    response = await client.get(f"{COOPERATIVES}/{cooperative_id}", headers=bearer("forged"))
+    assert_error(response, 401, "unauthorized")
+
+
+# ---------------------------------------------------------------------------------------------
+# Members
+
+
+async def _supplier_with_admin(
+    client: httpx.AsyncClient, database: Database
+) -> tuple[int, int, str]:
+    """(cooperative id, admin user id, admin token)."""
+    admin = await create_user(database, email="wu@example.com", display_name="吴建国")
+    cooperative_id = await create_cooperative(database, admin_id=admin)
+    return cooperative_id, admin, await issue_token(client, "wu@example.com")
+
+
+async def test_an_admin_adds_a_member_by_email(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    cooperative_id, admin, token = await _supplier_with_admin(client, database)
+    member = await create_user(database, email="yang@example.com", display_name="杨梅")
+
+    response = await client.post(
+        f"{COOPERATIVES}/{cooperative_id}/members",
+        json={"email": "  YANG@Example.com ", "role": "member"},
+        headers=bearer(token),
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json() == {
+        "user_id": member,
+        "email": "yang@example.com",
+        "display_name": "杨梅",
+        "role": "member",
+    }
+    assert await supplier_roles(database, cooperative_id) == {
+        admin: {Role.SUPPLIER_ADMIN},
+        member: {Role.SUPPLIER_MEMBER},
+    }
+    listed = await client.get(f"{COOPERATIVES}/{cooperative_id}/members", headers=bearer(token))
+    assert listed.status_code == 200
+    assert [(m["user_id"], m["role"]) for m in listed.json()] == [
+        (admin, "admin"),
+        (member, "member"),
+    ]
+    # The new member sees the pending supplier and has it in /me.
+    member_token = await issue_token(client, "yang@example.com")
+    me = (await client.get("/api/v1/me", headers=bearer(member_token))).json()
+    assert me["cooperative_ids"] == [cooperative_id]
+    shown = await client.get(f"{COOPERATIVES}/{cooperative_id}", headers=bearer(member_token))
+    assert shown.status_code == 200
+    async with unit_of_work(database.reader) as session:
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "cooperative.member_add")
+        )
+    assert entry is not None
+    assert (entry.actor_user_id, entry.entity_id) == (admin, str(cooperative_id))
+    assert entry.after == {"member_user_id": member, "member_role": "member"}
+
+
+async def test_adding_the_same_member_twice_changes_nothing(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    cooperative_id, _admin, token = await _supplier_with_admin(client, database)
+    await create_user(database, email="yang@example.com")
+    path = f"{COOPERATIVES}/{cooperative_id}/members"
+    first = await client.post(path, json={"email": "yang@example.com"}, headers=bearer(token))
+    assert first.status_code == 201
+    before = await snapshot(database)
+
+    again = await client.post(path, json={"email": "yang@example.com"}, headers=bearer(token))
+
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert await snapshot(database) == before
+
+
+@pytest.mark.parametrize(
+    ("email", "code"),
+    [
+        ("nobody@example.com", "unknown_user"),
+        ("not-an-address", "invalid_email"),
+        ("", "invalid_email"),
+        ("a\x00b@example.com", "invalid_email"),
+    ],
+)
+async def test_only_registered_users_can_be_added(
+    client: httpx.AsyncClient, database: Database, email: str, code: str
+) -> None:
+    cooperative_id, _admin, token = await _supplier_with_admin(client, database)
+    before = await snapshot(database)
+
+    response = await client.post(
+        f"{COOPERATIVES}/{cooperative_id}/members",
+        json={"email": email, "role": "admin"},
+        headers=bearer(token),
+    )
+
+    error = assert_error(response, 422, code)
+    assert set(error["fields"]) == {"email"}
+    assert await snapshot(database) == before
+
+
+async def test_a_deactivated_user_cannot_be_added(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    from app.account.models import User
+
+    cooperative_id, _admin, token = await _supplier_with_admin(client, database)
+    gone = await create_user(database, email="gone@example.com")
+    async with unit_of_work(database.writer) as session:
+        user = await session.get(User, gone)
+        assert user is not None
+        user.is_active = False
+    before = await snapshot(database)
+
+    response = await client.post(
+        f"{COOPERATIVES}/{cooperative_id}/members",
+        json={"email": "gone@example.com"},
+        headers=bearer(token),
+    )
+
+    assert_error(response, 422, "unknown_user")
+    assert await snapshot(database) == before
+
+
+async def test_an_unknown_role_is_422(client: httpx.AsyncClient, database: Database) -> None:
+    cooperative_id, _admin, token = await _supplier_with_admin(client, database)
+    await create_user(database, email="yang@example.com")
+    before = await snapshot(database)
+
+    response = await client.post(
+        f"{COOPERATIVES}/{cooperative_id}/members",
+        json={"email": "yang@example.com", "role": "owner"},
+        headers=bearer(token),
+    )
+
+    error = assert_error(response, 422, "validation_failed")
+    assert "role" in error["fields"]
+    assert await snapshot(database) == before
+
+
+async def test_members_who_are_not_admins_cannot_add_members(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    cooperative_id, _admin, _token = await _supplier_with_admin(client, database)
+    member = await create_user(database, email="yang@example.com")
+    await add_role(database, member, Role.SUPPLIER_MEMBER, cooperative_id)
+    await create_user(database, email="li@example.com")
+    before = await snapshot(database)
+
+    response = await client.post(
+        f"{COOPERATIVES}/{cooperative_id}/members",
+        json={"email": "li@example.com", "role": "admin"},
+        headers=bearer(await issue_token(client, "yang@example.com")),
+    )
+
+    assert_error(response, 403, "supplier_admin_required")
+    assert await snapshot(database) == before
+
+
+async def test_outsiders_and_operators_get_404_for_member_changes(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    cooperative_id, admin, _token = await _supplier_with_admin(client, database)
+    # An admin of another supplier is an outsider here.
+    other_admin = await create_user(database, email="li@example.com")
+    await create_cooperative(database, admin_id=other_admin, n=2)
+    await create_operator(database)
+    before = await snapshot(database)
+
+    for email in ("li@example.com", "ops@example.com"):
+        headers = bearer(await issue_token(client, email))
+        added = await client.post(
+            f"{COOPERATIVES}/{cooperative_id}/members",
+            json={"email": email, "role": "admin"},
+            headers=headers,
+        )
+        assert_error(added, 404, "cooperative_not_found")
+        removed = await client.delete(
+            f"{COOPERATIVES}/{cooperative_id}/members/{admin}", headers=headers
+        )
+        assert_error(removed, 404, "cooperative_not_found")
+    assert await snapshot(database) == before
+
+    outsider = bearer(await issue_token(client, "li@example.com"))
+    listed = await client.get(f"{COOPERATIVES}/{cooperative_id}/members", headers=outsider)
+    assert_error(listed, 404, "cooperative_not_found")
+    operator = bearer(await issue_token(client, "ops@example.com"))
+    seen = await client.get(f"{COOPERATIVES}/{cooperative_id}/members", headers=operator)
+    assert seen.status_code == 200
+    assert [m["user_id"] for m in seen.json()] == [admin]
+
+
+async def test_promoting_and_demoting_keeps_one_role_per_member(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    cooperative_id, admin, token = await _supplier_with_admin(client, database)
+    member = await create_user(database, email="yang@example.com")
+    path = f"{COOPERATIVES}/{cooperative_id}/members"
+    await client.post(path, json={"email": "yang@example.com"}, headers=bearer(token))
+
+    promoted = await client.post(
+        path, json={"email": "yang@example.com", "role": "admin"}, headers=bearer(token)
+    )
+    assert promoted.status_code == 201
+    assert await supplier_roles(database, cooperative_id) == {
+        admin: {Role.SUPPLIER_ADMIN},
+        member: {Role.SUPPLIER_ADMIN},
+    }
+
+    # Two admins: the first may now step down to member.
+    demoted = await client.post(
+        path, json={"email": "wu@example.com", "role": "member"}, headers=bearer(token)
+    )
+    assert demoted.status_code == 201
+    assert await supplier_roles(database, cooperative_id) == {
+        admin: {Role.SUPPLIER_MEMBER},
+        member: {Role.SUPPLIER_ADMIN},
+    }
+    async with unit_of_work(database.reader) as session:
+        actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions == [
+        "cooperative.apply",
+        "cooperative.member_add",
+        "cooperative.member_role_change",
+        "cooperative.member_role_change",
+    ]
+
+
+async def test_the_last_admin_cannot_be_demoted(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    cooperative_id, admin, token = await _supplier_with_admin(client, database)
+    before = await snapshot(database)
+
+    response = await client.post(
+        f"{COOPERATIVES}/{cooperative_id}/members",
+        json={"email": "wu@example.com", "role": "member"},
+        headers=bearer(token),
+    )
+
+    assert_error(response, 409, "last_admin")
+    assert await snapshot(database) == before
+    assert await supplier_roles(database, cooperative_id) == {admin: {Role.SUPPLIER_ADMIN}}
+
+
+async def test_removing_members(client: httpx.AsyncClient, database: Database) -> None:
+    cooperative_id, admin, token = await _supplier_with_admin(client, database)
+    member = await create_user(database, email="yang@example.com")
+    await add_role(database, member, Role.SUPPLIER_MEMBER, cooperative_id)
+    path = f"{COOPERATIVES}/{cooperative_id}/members"
+
+    removed = await client.delete(f"{path}/{member}", headers=bearer(token))
+
+    assert removed.status_code == 204
+    assert removed.content == b""
+    assert await supplier_roles(database, cooperative_id) == {admin: {Role.SUPPLIER_ADMIN}}
+    member_token = await issue_token(client, "yang@example.com")
+    hidden = await client.get(f"{COOPERATIVES}/{cooperative_id}", headers=bearer(member_token))
+    assert_error(hidden, 404, "cooperative_not_found")
+    async with unit_of_work(database.reader) as session:
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "cooperative.member_remove")
+        )
+    assert entry is not None
+    assert entry.before == {"member_user_id": member, "member_role": "member"}
+    assert entry.after == {"member_user_id": member, "member_role": None}
+
+    again = await client.delete(f"{path}/{member}", headers=bearer(token))
+    assert_error(again, 404, "member_not_found")
+    nobody = await client.delete(f"{path}/{2**63}", headers=bearer(token))
+    assert_error(nobody, 404, "member_not_found")
+
+
+async def test_the_last_admin_cannot_be_removed(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    cooperative_id, admin, token = await _supplier_with_admin(client, database)
+    before = await snapshot(database)
+
+    response = await client.delete(
+        f"{COOPERATIVES}/{cooperative_id}/members/{admin}", headers=bearer(token)
+    )
+
+    assert_error(response, 409, "last_admin")
+    assert await snapshot(database) == before
+
+
+async def test_members_may_leave_but_not_remove_others(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    cooperative_id, admin, _token = await _supplier_with_admin(client, database)
+    first = await create_user(database, email="yang@example.com")
+    second = await create_user(database, email="li@example.com")
+    await add_role(database, first, Role.SUPPLIER_MEMBER, cooperative_id)
+    await add_role(database, second, Role.SUPPLIER_MEMBER, cooperative_id)
+    headers = bearer(await issue_token(client, "yang@example.com"))
+    path = f"{COOPERATIVES}/{cooperative_id}/members"
+    before = await snapshot(database)
+
+    refused = await client.delete(f"{path}/{second}", headers=headers)
+    assert_error(refused, 403, "supplier_admin_required")
+    assert await snapshot(database) == before
+
+    left = await client.delete(f"{path}/{first}", headers=headers)
+    assert left.status_code == 204
+    assert set(await supplier_roles(database, cooperative_id)) == {admin, second}
+
+
+async def test_member_routes_need_a_token(client: httpx.AsyncClient, database: Database) -> None:
+    cooperative_id, admin, _token = await _supplier_with_admin(client, database)
+    path = f"{COOPERATIVES}/{cooperative_id}/members"
+    assert_error(await client.get(path), 401, "unauthorized")
+    assert_error(await client.post(path, json={"email": "x@example.com"}), 401, "unauthorized")
+    assert_error(await client.delete(f"{path}/{admin}"), 401, "unauthorized")
+
+
+async def test_a_user_may_apply_for_several_suppliers(
+    client: httpx.AsyncClient, database: Database, token_for: TokenFor
+) -> None:
+    token = await token_for("wu@example.com")
+    ids = []
+    for n in (1, 2):
+        response = await client.post(COOPERATIVES, json=application(n), headers=bearer(token))
+        assert response.status_code == 201
+        ids.append(response.json()["id"])
+
+    me = (await client.get("/api/v1/me", headers=bearer(token))).json()
+
+    assert me["cooperative_ids"] == sorted(ids)
+    async with unit_of_work(database.reader) as session:
+        statuses = list(await session.scalars(select(Cooperative.status)))
+    assert statuses == [SupplierStatus.PENDING, SupplierStatus.PENDING]
