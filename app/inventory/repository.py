@@ -1,0 +1,106 @@
+"""Queries of the inventory domain: conditional stock updates and the movement log."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.catalog.models import Product, Sku
+from app.inventory.models import StockMovement
+
+# ORM-enabled UPDATEs here must not try to reconcile the identity map on their own: the service
+# copies the values RETURNING gave back onto objects already loaded.
+_NO_SYNC = {"synchronize_session": False}
+
+
+async def take_stock(session: AsyncSession, sku_id: int, quantity: int) -> tuple[int, int] | None:
+    """Decrement only if enough is left: (product_id, new stock), or None when short.
+
+    One atomic statement: on PostgreSQL the row lock of the UPDATE serialises concurrent buyers
+    and the condition is re-checked on the row as the winner left it; on SQLite the writing
+    transaction already holds the database's write lock.
+    """
+    stmt = (
+        update(Sku)
+        .where(Sku.id == sku_id, Sku.stock >= quantity)
+        .values(stock=Sku.stock - quantity)
+        .returning(Sku.product_id, Sku.stock)
+        .execution_options(**_NO_SYNC)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def give_back_stock(
+    session: AsyncSession, sku_id: int, quantity: int
+) -> tuple[int, int] | None:
+    """Increment: (product_id, new stock), or None when the SKU no longer exists."""
+    stmt = (
+        update(Sku)
+        .where(Sku.id == sku_id)
+        .values(stock=Sku.stock + quantity)
+        .returning(Sku.product_id, Sku.stock)
+        .execution_options(**_NO_SYNC)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def current_stock(session: AsyncSession, sku_id: int) -> int | None:
+    stock: int | None = await session.scalar(select(Sku.stock).where(Sku.id == sku_id))
+    return stock
+
+
+async def lock_stock(session: AsyncSession, sku_id: int) -> tuple[int, int] | None:
+    """(product_id, stock) with the row locked until the transaction ends (PostgreSQL; SQLite's
+    writing transaction holds the database lock already)."""
+    row = (
+        await session.execute(
+            select(Sku.product_id, Sku.stock).where(Sku.id == sku_id).with_for_update()
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def write_stock(session: AsyncSession, sku_id: int, stock: int) -> None:
+    await session.execute(
+        update(Sku).where(Sku.id == sku_id).values(stock=stock).execution_options(**_NO_SYNC)
+    )
+
+
+async def add_movements(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """All movements of one change in one INSERT (executemany)."""
+    if rows:
+        await session.execute(insert(StockMovement), list(rows))
+
+
+async def refresh_in_stock(
+    session: AsyncSession, product_ids: Collection[int]
+) -> list[tuple[int, bool]]:
+    """Recompute Product.in_stock (an active SKU with stock) for these products in one UPDATE;
+    returns (product_id, in_stock) as stored."""
+    if not product_ids:
+        return []
+    has_stock = exists().where(Sku.product_id == Product.id, Sku.is_active.is_(True), Sku.stock > 0)
+    stmt = (
+        update(Product)
+        .where(Product.id.in_(sorted(product_ids)))
+        .values(in_stock=has_stock)
+        .returning(Product.id, Product.in_stock)
+        .execution_options(**_NO_SYNC)
+    )
+    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+
+
+async def movements_of(session: AsyncSession, sku_id: int, limit: int = 100) -> list[StockMovement]:
+    """A SKU's stock movements, newest first."""
+    result = await session.scalars(
+        select(StockMovement)
+        .where(StockMovement.sku_id == sku_id)
+        .order_by(StockMovement.at.desc(), StockMovement.id.desc())
+        .limit(limit)
+    )
+    return list(result)

@@ -1,0 +1,175 @@
+"""Use cases of the inventory domain: atomic stock reservation, release and restocking.
+
+`Sku.stock` is what can still be sold. Placing an order takes its units off at once
+(reserve_stock); cancelling or expiring an unpaid order puts them back (release_stock); a
+supplier's new stock figure is written with set_stock. Each change is logged as a
+StockMovement and Product.in_stock follows in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import attributes
+from sqlalchemy.orm.util import identity_key
+
+from app.catalog.models import Product, Sku
+from app.inventory import repository
+from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
+from app.inventory.models import MovementReason, StockMovement
+
+MAX_STOCK = 1_000_000_000
+MAX_NOTE_LENGTH = 200
+_RELEASE_REASONS = frozenset({MovementReason.RELEASED, MovementReason.RETURNED})
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _merged(items: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Quantities per SKU (a SKU named twice counts once, summed); each must be a positive int."""
+    wanted: dict[int, int] = {}
+    for sku_id, quantity in items:
+        if not _is_count(sku_id) or sku_id < 1:
+            raise InvalidStockChange(f"{sku_id!r} is not a SKU id.", field="sku_id")
+        if not _is_count(quantity) or not 1 <= quantity <= MAX_STOCK:
+            raise InvalidStockChange(f"{quantity!r} is not a positive whole quantity.")
+        wanted[sku_id] = wanted.get(sku_id, 0) + quantity
+    return wanted
+
+
+def _copy_to_loaded(session: AsyncSession, model: type[Any], key: int, **values: Any) -> None:
+    """Keep an object this session already holds in step with a bulk UPDATE, without a query."""
+    loaded = session.identity_map.get(identity_key(model, key))
+    if loaded is not None:
+        for name, value in values.items():
+            attributes.set_committed_value(loaded, name, value)
+
+
+async def _refresh_products(session: AsyncSession, product_ids: set[int]) -> None:
+    for product_id, in_stock in await repository.refresh_in_stock(session, product_ids):
+        _copy_to_loaded(session, Product, product_id, in_stock=in_stock)
+
+
+async def reserve_stock(
+    session: AsyncSession, items: Sequence[tuple[int, int]], *, order_id: int
+) -> None:
+    """Take (sku_id, quantity) off stock for an order, all or nothing.
+
+    One conditional UPDATE per SKU, in ascending SKU id so that concurrent orders lock rows
+    in the same order (no deadlock). A SKU that is short raises InsufficientStock (409) after
+    rolling back this call's own changes (a savepoint), so the caller's transaction stays
+    usable and no other SKU of the order keeps a reservation.
+    """
+    wanted = _merged(items)
+    if not wanted:
+        return
+    taken: list[tuple[int, int, int]] = []  # sku_id, product_id, stock left
+    async with session.begin_nested():
+        for sku_id, quantity in sorted(wanted.items()):
+            result = await repository.take_stock(session, sku_id, quantity)
+            if result is None:
+                available = await repository.current_stock(session, sku_id)
+                if available is None:
+                    raise SkuNotFound(sku_id)
+                raise InsufficientStock(sku_id=sku_id, requested=quantity, available=available)
+            taken.append((sku_id, *result))
+        await repository.add_movements(
+            session,
+            [
+                {
+                    "sku_id": sku_id,
+                    "delta": -wanted[sku_id],
+                    "reason": MovementReason.RESERVED,
+                    "order_id": order_id,
+                }
+                for sku_id, _product_id, _left in taken
+            ],
+        )
+        # Only a SKU that ran out can turn its product out of stock.
+        await _refresh_products(session, {product for _sku, product, left in taken if left == 0})
+    for sku_id, _product_id, left in taken:
+        _copy_to_loaded(session, Sku, sku_id, stock=left)
+
+
+async def release_stock(
+    session: AsyncSession,
+    items: Sequence[tuple[int, int]],
+    *,
+    order_id: int,
+    reason: MovementReason,
+) -> None:
+    """Put (sku_id, quantity) back on stock: an unpaid order cancelled or expired (RELEASED),
+    or a refunded line returned (RETURNED).
+
+    Not idempotent by itself: the caller releases once, guarded by its own state change (the
+    order leaving pending_payment, a refund recorded). A SKU deleted since is skipped.
+    """
+    if reason not in _RELEASE_REASONS:
+        raise ValueError(f"stock is released as {sorted(_RELEASE_REASONS)}, not {reason}")
+    wanted = _merged(items)
+    returned: list[tuple[int, int, int]] = []
+    for sku_id, quantity in sorted(wanted.items()):
+        result = await repository.give_back_stock(session, sku_id, quantity)
+        if result is not None:
+            returned.append((sku_id, *result))
+    await repository.add_movements(
+        session,
+        [
+            {"sku_id": sku_id, "delta": wanted[sku_id], "reason": reason, "order_id": order_id}
+            for sku_id, _product_id, _stock in returned
+        ],
+    )
+    # Only a SKU that had run out can bring its product back in stock.
+    await _refresh_products(
+        session,
+        {product for sku_id, product, stock in returned if stock == wanted[sku_id]},
+    )
+    for sku_id, _product_id, stock in returned:
+        _copy_to_loaded(session, Sku, sku_id, stock=stock)
+
+
+async def set_stock(
+    session: AsyncSession, sku: Sku, new_stock: int, *, note: str | None = None
+) -> StockMovement | None:
+    """Set a SKU's sellable stock (the supplier's count), logged as a RESTOCKED movement.
+
+    The row is locked while the difference is computed, so a reservation running at the same
+    moment is neither lost nor counted twice. Returns the movement, or None when unchanged.
+    Call it instead of assigning `sku.stock`: a pending assignment would be flushed first.
+    """
+    if not _is_count(new_stock) or not 0 <= new_stock <= MAX_STOCK:
+        raise InvalidStockChange(
+            f"Stock must be a whole number from 0 to {MAX_STOCK}.", field="stock"
+        )
+    locked = await repository.lock_stock(session, sku.id)
+    if locked is None:
+        raise SkuNotFound(sku.id)
+    product_id, current = locked
+    delta = new_stock - current
+    if delta == 0:
+        attributes.set_committed_value(sku, "stock", current)
+        return None
+    await repository.write_stock(session, sku.id, new_stock)
+    attributes.set_committed_value(sku, "stock", new_stock)
+    movement = StockMovement(
+        sku_id=sku.id,
+        delta=delta,
+        reason=MovementReason.RESTOCKED,
+        note=(note or None) and note[:MAX_NOTE_LENGTH],
+    )
+    session.add(movement)
+    await session.flush()
+    if (current == 0) != (new_stock == 0):
+        await _refresh_products(session, {product_id})
+    return movement
+
+
+async def stock_movements(
+    session: AsyncSession, sku_id: int, *, limit: int = 100
+) -> list[StockMovement]:
+    """A SKU's movements, newest first (the supplier's stock history)."""
+    return await repository.movements_of(session, sku_id, limit)
