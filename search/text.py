@@ -1,0 +1,349 @@
+"""Chinese text analysis: segmentation (rjieba), pinyin and initials, synonyms and typo variants.
+
+Documents become token strings, one per field, so that a plain space tokenizer (SQLite FTS5's
+unicode61, PostgreSQL's 'simple' configuration) sees Chinese words. Queries become a QueryPlan:
+for each query word, the alternatives any of which a document must contain. Every token is
+lower-case and made only of letters and digits, which is what lets the backends quote tokens
+safely: no user text ever reaches a MATCH expression or a tsquery as syntax.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import rjieba
+from pypinyin import Style, lazy_pinyin
+
+from search.documents import ProductDocument
+from search.lexicon import BUILTIN_WORDS
+from search.query import normalise_text
+from search.synonyms import SYNONYM_GROUPS, synonym_words, synonyms_of
+
+# CJK unified ideographs (basic, extension A, compatibility, extensions B–F).
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
+# A token is a run of CJK characters or a run of other letters/digits ([^\W_] = alphanumeric).
+_TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+_CJK_ONLY = re.compile(rf"[{_CJK}]+")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_NOT_LATIN = re.compile(r"[^a-z]")
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+
+MAX_TOKEN_CHARS = 40
+MAX_WORD_CHARS = 20
+# Neighbouring words whose joined pinyin is indexed too (gannanqicheng, gnqc).
+MAX_PHRASE_WORDS = 3
+# Bounds that keep one query cheap whatever is typed.
+MAX_QUERY_TERMS = 8
+MAX_CORRECTIONS = 6
+MAX_SPLITS = 3
+# One edit for Latin words of this length or more; shorter ones are matched exactly.
+MIN_FUZZY_CHARS = 5
+MIN_SPLIT_CHARS = 4
+# Descriptions feed the body field; their tail adds little but index size.
+MAX_BODY_CHARS = 2000
+MAX_BODY_TOKENS = 400
+# Dropped from queries (never from documents) unless nothing else is left.
+QUERY_STOPWORDS = frozenset(
+    {"的", "了", "和", "与", "及", "或", "是", "在", "有", "之", "等", "也", "都", "很", "吗", "呢"}
+    | {"and", "or", "the", "of"}
+)
+# Administrative suffixes and ethnic names that the short form of a place name drops:
+# 青龙满族自治县 → 青龙, 宁夏回族自治区 → 宁夏, 寻乌县 → 寻乌.
+_PLACE_SUFFIX = re.compile(r"(自治县|自治旗|自治州|自治区|特区|林区|地区|县|市|区|旗|州|盟|省)$")
+_PEOPLES = (  # noqa: SIM905 - the 56 peoples read better as one paragraph
+    "蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 "
+    "水 东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 "
+    "乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 汉 各"
+).split()
+# Longest names first, so that 土家族 is not read as 土族 after 家.
+_PLACE_PEOPLES = re.compile(
+    "(?:" + "|".join(sorted(_PEOPLES, key=len, reverse=True)) + ")族$|维吾尔$"
+)
+
+
+def clean(text: str) -> str:
+    """NFKC and lower case, without control characters (no length limit: for documents)."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return "".join(
+        char for char in folded if char.isspace() or unicodedata.category(char)[0] != "C"
+    )
+
+
+@lru_cache(maxsize=65536)
+def word_pinyin(word: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a Chinese word, ü written v: 赣南 → ("gannan", "gn")."""
+    full = _NOT_LATIN.sub("", "".join(lazy_pinyin(word, errors="ignore")))
+    initials = _NOT_LATIN.sub(
+        "", "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
+    )
+    return full, initials
+
+
+def place_short_name(name: str) -> str | None:
+    """寻乌县 → 寻乌, 青龙满族自治县 → 青龙; None when nothing of two characters is left."""
+    short = _PLACE_SUFFIX.sub("", name)
+    while (stripped := _PLACE_PEOPLES.sub("", short)) != short and len(stripped) >= 2:
+        short = stripped
+    if short == name or len(short) < 2 or not _CJK_ONLY.fullmatch(short):
+        return None
+    return short
+
+
+def edits1(word: str) -> set[str]:
+    """Every string one edit away (delete, transpose, replace, insert) from a Latin word.
+
+    This enumerates the bounded neighbourhood of edit distance 1 (optimal string alignment),
+    which is then intersected with the index's vocabulary: about 54·n+25 strings.
+    """
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {left + right[1:] for left, right in splits if right}
+    transposes = {
+        left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1
+    }
+    replaces = {left + c + right[1:] for left, right in splits if right for c in _ALPHABET}
+    inserts = {left + c + right for left, right in splits for c in _ALPHABET}
+    return (deletes | transposes | replaces | inserts) - {word}
+
+
+def _unique(tokens: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(token for token in tokens if token))
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentTokens:
+    """A document's searchable fields as space-joined tokens, and its Latin vocabulary."""
+
+    title: str
+    pinyin: str
+    place: str
+    grams: str
+    body: str
+    vocabulary: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """One query word: its alternatives (OR), each a group of tokens that must all be present.
+
+    `latin` words may also gain typo corrections and splits from the index's vocabulary.
+    """
+
+    text: str
+    alternatives: tuple[tuple[str, ...], ...]
+    latin: bool
+
+
+Alternatives = tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """The words of a query; a document matches when it matches every word."""
+
+    terms: tuple[QueryTerm, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms
+
+    def probes(self) -> frozenset[str]:
+        """Strings to look up in the vocabulary before `resolve` (empty: no lookup needed)."""
+        found: set[str] = set()
+        for term in self.terms:
+            if not term.latin:
+                continue
+            found.add(term.text)
+            if len(term.text) >= MIN_FUZZY_CHARS:
+                found |= edits1(term.text)
+            if len(term.text) >= MIN_SPLIT_CHARS:
+                for i in range(2, len(term.text) - 1):
+                    found.update((term.text[:i], term.text[i:]))
+        return frozenset(found)
+
+    def resolve(self, known: Collection[str] = ()) -> list[Alternatives]:
+        """Per word, its alternatives, with typo corrections and splits found in `known`."""
+        resolved: list[Alternatives] = []
+        for term in self.terms:
+            alternatives = list(term.alternatives)
+            if term.latin and term.text not in known:
+                if len(term.text) >= MIN_FUZZY_CHARS:
+                    corrections = sorted(word for word in edits1(term.text) if word in known)
+                    alternatives.extend((word,) for word in corrections[:MAX_CORRECTIONS])
+                splits = [
+                    (term.text[:i], term.text[i:])
+                    for i in range(2, len(term.text) - 1)
+                    if term.text[:i] in known and term.text[i:] in known
+                ]
+                alternatives.extend(splits[:MAX_SPLITS])
+            resolved.append(tuple(dict.fromkeys(alternatives)))
+        return resolved
+
+
+class Analyzer:
+    """Segmentation with its own user dictionary, shared by indexing and querying.
+
+    Add words before indexing: a word added later changes how new text is cut, and documents
+    indexed before are only found through the character-gram fallback until reindexed.
+    """
+
+    def __init__(self, words: Iterable[str] = ()) -> None:
+        # Its own instance: the library's dictionary never leaks into rjieba's global one.
+        self._jieba = rjieba.Jieba()
+        self._added: set[str] = set()
+        self.add_words(BUILTIN_WORDS)
+        self.add_words(synonym_words())
+        self.add_words(words)
+        self._pinyin_synonyms = self._synonyms_by_pinyin()
+
+    def add_words(self, words: Iterable[str]) -> int:
+        """Keep these Chinese words whole from now on (中宁, 脐橙); returns how many were new."""
+        added = 0
+        for raw in words:
+            word = clean(raw).strip()
+            if (
+                2 <= len(word) <= MAX_WORD_CHARS
+                and _CJK_ONLY.fullmatch(word)
+                and word not in self._added
+            ):
+                self._jieba.add_word(word, None, None)
+                self._added.add(word)
+                added += 1
+        return added
+
+    def add_place_names(self, names: Iterable[str]) -> int:
+        """Add place names and their short forms: 寻乌县 adds 寻乌县 and 寻乌."""
+        words: list[str] = []
+        for name in names:
+            words.append(name)
+            short = place_short_name(clean(name).strip())
+            if short:
+                words.append(short)
+        return self.add_words(words)
+
+    def segment(self, text: str, *, for_search: bool = False) -> list[str]:
+        """Lower-case tokens: Chinese words and runs of other letters/digits, in order.
+
+        `for_search` also yields the known sub-words of long words (黑木耳 → 黑木, 木耳, 黑木耳),
+        which is how documents are indexed so that a shorter query word still finds them.
+        """
+        cleaned = clean(text)
+        pieces = (
+            self._jieba.cut_for_search(cleaned, True)
+            if for_search
+            else self._jieba.cut(cleaned, True)
+        )
+        tokens: list[str] = []
+        for piece in pieces:
+            tokens.extend(token[:MAX_TOKEN_CHARS] for token in _TOKEN.findall(piece))
+        return tokens
+
+    # -- documents --------------------------------------------------------------------------
+
+    def analyse(self, doc: ProductDocument) -> DocumentTokens:
+        title_tokens = self.segment(doc.title, for_search=True)
+        pinyin_tokens = self._pinyin_tokens(doc.title, initials=True)
+        places = [doc.county_name, doc.prefecture_name, doc.province_name]
+        short_places = [short for name in places if (short := place_short_name(clean(name)))]
+        place_text = " ".join([*places, *short_places, doc.category_label, doc.cooperative_name])
+        place_tokens = _unique(self.segment(place_text, for_search=True))
+        place_tokens += self._pinyin_tokens(" ".join([*places, *short_places]), initials=False)
+        body_tokens = self.segment(doc.description_text[:MAX_BODY_CHARS])[:MAX_BODY_TOKENS]
+        vocabulary = frozenset(
+            token
+            for token in (*title_tokens, *pinyin_tokens, *place_tokens)
+            if _LATIN_WORD.fullmatch(token) and len(token) >= 2
+        )
+        return DocumentTokens(
+            title=" ".join(title_tokens),
+            pinyin=" ".join(pinyin_tokens),
+            place=" ".join(_unique(place_tokens)),
+            grams=" ".join(self._grams(doc.title)),
+            body=" ".join(body_tokens),
+            vocabulary=vocabulary,
+        )
+
+    def _pinyin_tokens(self, text: str, *, initials: bool) -> list[str]:
+        """Pinyin of each Chinese word, of each two or three neighbouring words and of each run
+        as a whole (安远赣南脐橙 → anyuan gannan qicheng gannanqicheng anyuangannanqicheng …),
+        with their initials (ay gn qc gnqc aygnqc) when asked."""
+        tokens: list[str] = []
+        for run in _CJK_RUN.findall(clean(text)):
+            words = self.segment(run)
+            phrases = self.segment(run, for_search=True)
+            for size in range(2, MAX_PHRASE_WORDS + 1):
+                phrases += ["".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+            phrases.append(run)
+            for phrase in _unique(phrases):
+                full, first_letters = word_pinyin(phrase)
+                tokens.append(full[:MAX_TOKEN_CHARS])
+                if initials and len(phrase) >= 2:
+                    tokens.append(first_letters[:MAX_TOKEN_CHARS])
+        return _unique(tokens)
+
+    @staticmethod
+    def _grams(text: str) -> list[str]:
+        """Single characters and character pairs of the Chinese runs: the fallback that finds
+        a word however the segmenter cut it (寻乌 in 寻乌县, 橙 in 脐橙)."""
+        grams: list[str] = []
+        for run in _CJK_RUN.findall(clean(text)):
+            grams.extend(run)
+            grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+        return _unique(grams)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def parse_query(self, text: str) -> QueryPlan:
+        """The plan of a query text (normalised again here, so any string is safe)."""
+        words = _unique(self.segment(normalise_text(text)))
+        meaningful = [word for word in words if word not in QUERY_STOPWORDS]
+        terms = [self._term(word) for word in (meaningful or words)[:MAX_QUERY_TERMS]]
+        return QueryPlan(tuple(terms))
+
+    def _term(self, word: str) -> QueryTerm:
+        if _CJK_ONLY.fullmatch(word):
+            alternatives: list[tuple[str, ...]] = [(synonym,) for synonym in synonyms_of(word)]
+            if len(word) >= 3:
+                # The characters pairs of the word: found even where the index cut it otherwise.
+                alternatives.append(tuple(_unique(word[i : i + 2] for i in range(len(word) - 1))))
+            return QueryTerm(word, tuple(alternatives), latin=False)
+        alternatives = [(word,)]
+        alternatives.extend((synonym,) for synonym in self._pinyin_synonyms.get(word, ()))
+        return QueryTerm(word, tuple(alternatives), latin=_LATIN_WORD.fullmatch(word) is not None)
+
+    @staticmethod
+    def _synonyms_by_pinyin() -> dict[str, tuple[str, ...]]:
+        """tudou → 土豆 马铃薯 洋芋 …: a synonym group found by the pinyin of any of its words."""
+        index: dict[str, list[str]] = {}
+        for group in SYNONYM_GROUPS:
+            for word in group:
+                full, _ = word_pinyin(word)
+                if len(full) >= 4:
+                    words = index.setdefault(full, [])
+                    words.extend(other for other in group if other not in words)
+        return {full: tuple(words) for full, words in index.items()}
+
+
+_default: Analyzer | None = None
+
+
+def default_analyzer() -> Analyzer:
+    """The process-wide analyzer the backends use unless given their own."""
+    global _default
+    if _default is None:
+        _default = Analyzer()
+    return _default
+
+
+def add_words(words: Iterable[str]) -> int:
+    """Extend the default analyzer's dictionary (see Analyzer.add_words)."""
+    return default_analyzer().add_words(words)
+
+
+def add_place_names(names: Iterable[str]) -> int:
+    """Add place names and their short forms to the default analyzer's dictionary."""
+    return default_analyzer().add_place_names(names)
