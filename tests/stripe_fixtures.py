@@ -108,8 +108,9 @@ class LocalStripe:
         params: dict[str, Any] = {"limit": 100}
         if event_type is not None:
             params["type"] = event_type
+        # localstripe lists objects in the order it made them (timestamps are whole seconds).
         items: list[dict[str, Any]] = self.get("/v1/events", **params)["data"]
-        return sorted(items, key=lambda e: (e["created"], e["id"]))
+        return items
 
 
 def sign_payload(
@@ -280,6 +281,9 @@ def _serve(fd: int) -> None:
         if isinstance(method_id, str):
             method_id = resources.PaymentMethod._api_retrieve(method_id).id
             intent.payment_method = method_id
+            # A new card after a declined one is a new attempt, as with Stripe.
+            if intent.latest_charge is not None and intent.latest_charge.status == "failed":
+                intent.latest_charge = None
         if intent.status != "requires_confirmation":
             raise UserError(400, "Bad request")
         intent._confirm(on_failure_now=intent._report_failure)

@@ -8,7 +8,7 @@ How a Stripe payment flows, and why nothing is lost:
    key `order-{id}`, so a retry after a crash gets the same intent, never a second one.
 3. The buyer confirms the intent with Stripe.js on the pay page.
 4. Stripe's webhook reports the result; each event is stored once by its id and applied in
-   the same transaction (`handle_stripe_webhook`).
+   the same transaction (`handle_stripe_event`).
 
 Events may come late, twice, or out of order. They are applied without asking Stripe again,
 because the states only move forward: `succeeded` is final for a payment (a failure reported
@@ -56,6 +56,14 @@ from app.payment.errors import (
     RefundExceedsPayment,
     WrongPaymentMethod,
 )
+from app.payment.gateway import (
+    IntentState,
+    PaymentGateway,
+    RefundState,
+    WebhookEvent,
+    intent_state,
+    refund_state,
+)
 from app.payment.models import Payment, PaymentStatus, Refund, RefundStatus, StripeEvent
 from app.payment.schemas import (
     MAX_AMOUNT_FEN,
@@ -66,15 +74,6 @@ from app.payment.schemas import (
     RefundLineView,
     RefundView,
     WebhookAck,
-)
-from app.payment.stripe_gateway import (
-    IntentState,
-    RefundState,
-    StripeGateway,
-    WebhookEvent,
-    intent_state,
-    refund_state,
-    verify_webhook,
 )
 
 log = logging.getLogger(__name__)
@@ -203,7 +202,7 @@ async def open_payment(session: AsyncSession, order: Order) -> Payment:
 
 
 async def create_payment_intent(
-    session: AsyncSession, gateway: StripeGateway, *, order_id: int
+    session: AsyncSession, gateway: PaymentGateway, *, order_id: int
 ) -> Payment:
     """Give the order's Stripe payment its PaymentIntent (the job `payment.create_payment_intent`).
 
@@ -256,7 +255,7 @@ async def cancel_payment(session: AsyncSession, order: Order) -> None:
 
 
 async def cancel_payment_intent(
-    session: AsyncSession, gateway: StripeGateway, *, payment_id: int
+    session: AsyncSession, gateway: PaymentGateway, *, payment_id: int
 ) -> None:
     """The job `payment.cancel_payment_intent`: cancel the intent at Stripe. If Stripe refuses
     because the buyer paid after all, its state is applied like an event: the money is
@@ -281,18 +280,15 @@ def _intent_id_of(event: WebhookEvent) -> str | None:
     return value if isinstance(value, str) and len(value) <= 100 else None
 
 
-async def handle_stripe_webhook(
-    session: AsyncSession, *, payload: bytes, signature: str | None, secret: str | None
-) -> WebhookAck:
-    """Verify a webhook on its raw body, store the event once and apply it once.
+async def handle_stripe_event(session: AsyncSession, event: WebhookEvent) -> WebhookAck:
+    """Store a verified webhook event once and apply it once.
 
-    A bad or missing signature is 400 `invalid_signature` and stores nothing. An event seen
-    before is acknowledged (200) and not applied again; two deliveries of one event at the
-    same moment meet at the primary key, and the second is answered as a duplicate. The event
-    is applied in the same transaction that stores it: if applying fails, neither is kept and
-    Stripe delivers it again.
+    The route verifies the signature on the raw body first (stripe_gateway.verify_webhook):
+    an unverified event never reaches this. An event seen before is acknowledged and not
+    applied again; two deliveries of one event at the same moment meet at the primary key,
+    and the second is answered as a duplicate. The event is applied in the transaction that
+    stores it: if applying fails, neither is kept and Stripe delivers it again.
     """
-    event = verify_webhook(payload, signature, secret)
     if await repository.get_event(session, event.id) is not None:
         return WebhookAck(duplicate=True)
     record = StripeEvent(
@@ -665,7 +661,7 @@ async def refund_order_in_full(
     return created
 
 
-async def send_refund(session: AsyncSession, gateway: StripeGateway, *, refund_id: int) -> None:
+async def send_refund(session: AsyncSession, gateway: PaymentGateway, *, refund_id: int) -> None:
     """The job `payment.send_refund`: ask Stripe for the refund (idempotency key
     `refund-{id}`) and record its answer. A refusal marks the refund failed for the operator
     to settle by other means; an outage fails the job, which is retried."""
@@ -789,6 +785,10 @@ class PayPage:
 
     order: Order
     payment: Payment
+
+    @property
+    def paid(self) -> bool:
+        return self.payment.status == PaymentStatus.SUCCEEDED
 
     @property
     def payable(self) -> bool:

@@ -1,0 +1,27 @@
+"""Fixtures of the payment tests: the app pointed at localstripe, with every route it needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from tests.conftest import Backend, make_settings
+from tests.payment.factories import install_payment_routes
+
+# The localstripe fixtures, until tests/conftest.py registers tests.stripe_fixtures as a plugin.
+from tests.stripe_fixtures import localstripe, localstripe_server, stripe_settings  # noqa: F401
+
+
+@pytest.fixture
+def settings(db_backend: Backend, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """The shared test settings, with Stripe pointed at the (emptied) local fake."""
+    overrides: dict[str, object] = request.getfixturevalue("stripe_settings")
+    return make_settings(db_backend.url, tmp_path / "var", **overrides)
+
+
+@pytest.fixture(autouse=True)
+def _routes(app: FastAPI) -> None:
+    install_payment_routes(app)
