@@ -13,12 +13,14 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from app.account import service as account_service
-from app.account.models import Role
+from app.account.models import Role, User
 from app.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto, Sku
 from app.certification.models import Certificate, CertificateKind, CertificateStatus
 from app.cooperative.models import Cooperative, SupplierKind, SupplierStatus
 from app.core.db import Database, unit_of_work
-from tests.account.factories import PASSWORD, bearer, create_user, issue_token
+from app.web.security import TokenSigner
+from tests.account.factories import bearer, create_user
+from tests.conftest import TEST_SECRET
 
 KEY_COUNTY = "450225"  # 融水苗族自治县, Guangxi: poverty-lifted and key assistance
 KEY_COUNTY_2 = "513431"  # 昭觉县, Sichuan: poverty-lifted and key assistance
@@ -63,32 +65,50 @@ async def create_cooperative(
 
 
 async def add_member(
-    database: Database, cooperative_id: int, *, email: str, role: Role = Role.SUPPLIER_ADMIN
+    database: Database,
+    cooperative_id: int,
+    *,
+    email: str,
+    role: Role = Role.SUPPLIER_ADMIN,
+    can_sign_in: bool = False,
 ) -> int:
-    user_id = await create_user(database, email=email, display_name="合作社成员", roles=())
+    """A member of the supplier. Without `can_sign_in` the user gets no real password hash:
+    hashing costs about a second on a busy machine, and API tests sign tokens directly."""
+    if can_sign_in:
+        user_id = await create_user(database, email=email, display_name="合作社成员", roles=())
+    else:
+        async with unit_of_work(database.writer) as session:
+            user = User(email=email, password_hash="!", display_name="合作社成员")
+            session.add(user)
+            await session.flush()
+            user_id = user.id
     async with unit_of_work(database.writer) as session:
-        user = await account_service.get_user(session, user_id)
-        assert user is not None
-        await account_service.grant_role(session, user, role, scope_id=cooperative_id)
+        member = await account_service.get_user(session, user_id)
+        assert member is not None
+        await account_service.grant_role(session, member, role, scope_id=cooperative_id)
     return user_id
+
+
+def token_for(user_id: int) -> str:
+    """A bearer token as the app under test issues them (same secret)."""
+    return TokenSigner(TEST_SECRET, 3600).issue(user_id)
 
 
 async def create_supplier(
     database: Database,
-    client: httpx.AsyncClient,
     *,
     name: str = "融水苗家合作社",
     county_code: str = KEY_COUNTY,
     status: SupplierStatus = SupplierStatus.VERIFIED,
     email: str | None = None,
+    can_sign_in: bool = False,
 ) -> Supplier:
     cooperative_id = await create_cooperative(
         database, name=name, county_code=county_code, status=status
     )
     email = email or f"coop{cooperative_id}-{next(_numbers)}@example.com"
-    user_id = await add_member(database, cooperative_id, email=email)
-    token = await issue_token(client, email, PASSWORD)
-    return Supplier(cooperative_id, user_id, email, bearer(token))
+    user_id = await add_member(database, cooperative_id, email=email, can_sign_in=can_sign_in)
+    return Supplier(cooperative_id, user_id, email, bearer(token_for(user_id)))
 
 
 async def set_cooperative_status(

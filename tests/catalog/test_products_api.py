@@ -35,7 +35,7 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
 
 @pytest.fixture
 async def supplier(client: httpx.AsyncClient, database: Database) -> Supplier:
-    return await create_supplier(database, client)
+    return await create_supplier(database)
 
 
 async def _post(client: httpx.AsyncClient, supplier: Supplier, body: Any) -> httpx.Response:
@@ -294,7 +294,7 @@ async def test_unknown_category_is_422(
 async def test_another_suppliers_certificate_is_refused(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
-    other = await create_supplier(database, client, name="别家合作社")
+    other = await create_supplier(database, name="别家合作社")
     theirs = await create_certificate(database, other.id)
     mine = await create_certificate(database, supplier.id)
 
@@ -320,7 +320,7 @@ async def test_malformed_json_is_400_and_writes_nothing(
 async def test_sku_code_used_by_another_supplier_is_409(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
-    other = await create_supplier(database, client, name="别家合作社")
+    other = await create_supplier(database, name="别家合作社")
     await create_product(client, other, skus=[sku("GNQC-5KG")])
     before = await catalog_counts(database)
 
@@ -357,7 +357,7 @@ async def test_active_without_skus_is_refused(
 async def test_unverified_supplier_cannot_publish(
     client: httpx.AsyncClient, database: Database, status: SupplierStatus
 ) -> None:
-    supplier = await create_supplier(database, client, status=status)
+    supplier = await create_supplier(database, status=status)
 
     response = await _post(client, supplier, product_body(status="active"))
 
@@ -384,7 +384,7 @@ async def test_suspended_suppliers_draft_cannot_be_activated(
 async def test_creating_for_someone_elses_supplier_is_404(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
-    other = await create_supplier(database, client, name="别家合作社")
+    other = await create_supplier(database, name="别家合作社")
 
     response = await client.post(
         f"/api/v1/cooperatives/{other.id}/products", json=product_body(), headers=supplier.headers
@@ -610,7 +610,7 @@ async def test_patch_sku_bad_input_changes_nothing(
 async def test_someone_elses_product_and_sku_are_404(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
-    other = await create_supplier(database, client, name="别家合作社")
+    other = await create_supplier(database, name="别家合作社")
     theirs = await create_product(client, other)
     sku_id = theirs["skus"][0]["id"]
 
