@@ -271,7 +271,7 @@ async def test_the_queue_filters_by_status_and_pages(
     [{"status": "waiting"}, {"status": "PENDING"}, {"page": 0}, {"per_page": 201}, {"page": "x"}],
 )
 async def test_bad_queue_filters_are_422(
-    client: httpx.AsyncClient, app: FastAPI, database: Database, params: dict[str, object]
+    client: httpx.AsyncClient, app: FastAPI, database: Database, params: dict[str, str | int]
 ) -> None:
     headers = await operator_headers(app, database)
 
