@@ -1,0 +1,84 @@
+"""JSON routes of the order domain: a supplier's fulfilment queue, accepting and shipping."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from app.account.deps import CurrentUser
+from app.order import service
+from app.order.schemas import FulfillmentPage, ShipRequest, SupplierFulfillmentOut
+from app.web.db import DbSession
+from app.web.errors import API_ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1", tags=["fulfilment"], responses=API_ERROR_RESPONSES)
+
+
+def auto_complete_after(request: Request) -> timedelta:
+    return timedelta(days=request.app.state.settings.order_auto_complete_days)
+
+
+@router.get(
+    "/cooperatives/{cooperative_id}/fulfillments",
+    response_model=FulfillmentPage,
+    status_code=200,
+    summary="A supplier's fulfilments",
+)
+async def list_fulfillments(
+    cooperative_id: int,
+    user: CurrentUser,
+    session: DbSession,
+    status: Annotated[str | None, Query(description="pending, accepted, shipped, …")] = None,
+    page: Annotated[int, Query()] = 1,
+    per_page: Annotated[int, Query()] = 50,
+) -> FulfillmentPage:
+    """The supplier's parts of paid orders, newest first, with lines and delivery address.
+    Members of the supplier only: anyone else gets 404."""
+    return await service.list_supplier_fulfillments(
+        session,
+        user=user,
+        cooperative_id=cooperative_id,
+        status=status,
+        page=page,
+        per_page=per_page,
+    )
+
+
+@router.post(
+    "/fulfillments/{fulfillment_id}/accept",
+    response_model=SupplierFulfillmentOut,
+    status_code=200,
+    summary="Accept a fulfilment",
+)
+async def accept_fulfillment(
+    fulfillment_id: int, user: CurrentUser, session: DbSession
+) -> SupplierFulfillmentOut:
+    """pending → accepted once the order is paid; otherwise 409 `invalid_status_transition`."""
+    return await service.accept_fulfillment(session, user=user, fulfillment_id=fulfillment_id)
+
+
+@router.post(
+    "/fulfillments/{fulfillment_id}/ship",
+    response_model=SupplierFulfillmentOut,
+    status_code=200,
+    summary="Ship a fulfilment",
+)
+async def ship_fulfillment(
+    fulfillment_id: int,
+    body: ShipRequest,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+) -> SupplierFulfillmentOut:
+    """accepted → shipped with the carrier (1–50 characters) and tracking number (4–60 of
+    A–Z, a–z, 0–9, -). Unconfirmed parcels count as delivered after the configured days."""
+    return await service.ship_fulfillment(
+        session,
+        user=user,
+        fulfillment_id=fulfillment_id,
+        carrier=body.carrier,
+        tracking_number=body.tracking_number,
+        auto_complete_after=auto_complete_after(request),
+    )

@@ -1,0 +1,201 @@
+"""HTML routes of the order domain: the supplier portal's fulfilment queue."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app.account.deps import PageUser
+from app.account.models import User
+from app.core.errors import NotFound
+from app.order import service
+from app.order.errors import InvalidOrderFields, InvalidStatusTransition
+from app.order.models import FulfillmentStatus, OrderStatus
+from app.web.db import DbSession
+from app.web.i18n import gettext as _
+from app.web.security import check_csrf
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+_PAGE_ID = re.compile(r"[1-9][0-9]{0,17}")
+PER_PAGE = 30
+
+
+def _page_id(text: str) -> int:
+    """A path id; anything that is not one is a page that does not exist."""
+    if not _PAGE_ID.fullmatch(text):
+        raise NotFound("No such page.")
+    return int(text)
+
+
+def fulfillment_status_labels() -> dict[str, str]:
+    return {
+        FulfillmentStatus.PENDING: _("待接单"),
+        FulfillmentStatus.ACCEPTED: _("已接单，待发货"),
+        FulfillmentStatus.SHIPPED: _("已发货"),
+        FulfillmentStatus.DELIVERED: _("已签收"),
+        FulfillmentStatus.CANCELLED: _("已取消"),
+    }
+
+
+def order_status_labels() -> dict[str, str]:
+    return {
+        OrderStatus.PENDING_PAYMENT: _("待付款"),
+        OrderStatus.PAID: _("已付款"),
+        OrderStatus.CANCELLED: _("已取消"),
+        OrderStatus.COMPLETED: _("已完成"),
+    }
+
+
+def _shipment_messages(fields: dict[str, str]) -> dict[str, str]:
+    messages = {
+        "carrier": _("请填写快递公司，1 到 50 个字符。"),
+        "tracking_number": _("快递单号应为 4 到 60 位字母、数字或连字符。"),
+    }
+    return {name: messages.get(name, _("请检查此项。")) for name in fields}
+
+
+def _queue_url(cooperative_id: int, status: str, fulfillment_id: int | None = None) -> str:
+    query = f"?{urlencode({'status': status})}" if status else ""
+    anchor = f"#fulfillment-{fulfillment_id}" if fulfillment_id else ""
+    return f"/coop/{cooperative_id}/fulfillments{query}{anchor}"
+
+
+async def _queue_page(
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    cooperative_id: int,
+    *,
+    status: str = "",
+    page: int = 1,
+    ship_forms: dict[int, dict[str, str]] | None = None,
+    ship_errors: dict[int, dict[str, str]] | None = None,
+    action_errors: dict[int, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    queue = await service.list_supplier_fulfillments(
+        session,
+        user=user,
+        cooperative_id=cooperative_id,
+        status=status or None,
+        page=page,
+        per_page=PER_PAGE,
+    )
+    context: dict[str, Any] = {
+        "queue": queue,
+        "status": status,
+        "statuses": list(FulfillmentStatus),
+        "last_page": max(1, -(-queue.total // queue.per_page)),
+        "status_labels": fulfillment_status_labels(),
+        "ship_forms": ship_forms or {},
+        "ship_errors": ship_errors or {},
+        "action_errors": action_errors or {},
+    }
+    return render(request, "order/show_fulfillments.html", context, status_code=status_code)
+
+
+@router.get("/coop/{cooperative_id}/fulfillments", response_class=HTMLResponse)
+async def show_fulfillments(
+    request: Request,
+    cooperative_id: str,
+    user: PageUser,
+    session: DbSession,
+    status: Annotated[str, Query()] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """The supplier's fulfilments of paid orders, with forms to accept and to ship each."""
+    return await _queue_page(
+        request, session, user, _page_id(cooperative_id), status=status, page=page
+    )
+
+
+@router.post(
+    "/coop/{cooperative_id}/fulfillments/{fulfillment_id}/accept", response_class=HTMLResponse
+)
+async def accept_fulfillment(
+    request: Request,
+    cooperative_id: str,
+    fulfillment_id: str,
+    user: PageUser,
+    session: DbSession,
+    status: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Accept a paid order's fulfilment."""
+    check_csrf(request, csrf_token)
+    coop_id, fid = _page_id(cooperative_id), _page_id(fulfillment_id)
+    try:
+        await service.accept_fulfillment(
+            session, user=user, fulfillment_id=fid, cooperative_id=coop_id
+        )
+    except InvalidStatusTransition:
+        return await _queue_page(
+            request,
+            session,
+            user,
+            coop_id,
+            action_errors={fid: _("该订单当前的状态不能接单。")},
+            status_code=409,
+        )
+    return RedirectResponse(_queue_url(coop_id, status, fid), status_code=303)
+
+
+@router.post(
+    "/coop/{cooperative_id}/fulfillments/{fulfillment_id}/ship", response_class=HTMLResponse
+)
+async def ship_fulfillment(
+    request: Request,
+    cooperative_id: str,
+    fulfillment_id: str,
+    user: PageUser,
+    session: DbSession,
+    carrier: FormText = "",
+    tracking_number: FormText = "",
+    status: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Ship an accepted fulfilment with carrier and tracking number."""
+    check_csrf(request, csrf_token)
+    coop_id, fid = _page_id(cooperative_id), _page_id(fulfillment_id)
+    form = {"carrier": carrier, "tracking_number": tracking_number}
+    try:
+        await service.ship_fulfillment(
+            session,
+            user=user,
+            fulfillment_id=fid,
+            carrier=carrier,
+            tracking_number=tracking_number,
+            auto_complete_after=timedelta(days=request.app.state.settings.order_auto_complete_days),
+            cooperative_id=coop_id,
+        )
+    except InvalidOrderFields as exc:
+        return await _queue_page(
+            request,
+            session,
+            user,
+            coop_id,
+            ship_forms={fid: form},
+            ship_errors={fid: _shipment_messages(exc.fields)},
+            status_code=422,
+        )
+    except InvalidStatusTransition:
+        return await _queue_page(
+            request,
+            session,
+            user,
+            coop_id,
+            ship_forms={fid: form},
+            action_errors={fid: _("只有已接单的订单才能发货。")},
+            status_code=409,
+        )
+    return RedirectResponse(_queue_url(coop_id, status, fid), status_code=303)

@@ -1,0 +1,146 @@
+"""Request and response bodies of orders and fulfilments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Ids are BIGINT: a larger number names nothing and must not reach the database.
+MAX_ID = 2**63 - 1
+MAX_QUANTITY = 100_000
+MAX_LINES = 100
+
+# Strict: JSON 2.0, 2.5 or "2" is not a whole number of units or an id.
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
+
+# The values of PaymentMethod, OrderStatus and FulfillmentStatus (schemas sit below models).
+PaymentMethodName = Literal["stripe", "bank_transfer"]
+OrderStatusName = Literal["pending_payment", "paid", "cancelled", "completed"]
+FulfillmentStatusName = Literal["pending", "accepted", "shipped", "delivered", "cancelled"]
+
+
+class OrderLineIn(BaseModel):
+    sku_id: Id
+    quantity: Quantity = Field(description=f"Units, a whole number from 1 to {MAX_QUANTITY}")
+
+
+class ShippingAddressIn(BaseModel):
+    """Checked by the order service (lengths, phone, county), so that pages share the rules."""
+
+    name: str = Field(examples=["张三"], description="Recipient, 1–50 characters")
+    phone: str = Field(examples=["13812345678"], description="Mobile or fixed-line number")
+    county_code: str = Field(examples=["110105"], description="GB/T 2260 county code")
+    detail: str = Field(examples=["朝阳路 1 号院 2 号楼 301"], description="5–200 characters")
+
+
+class PlaceOrderRequest(BaseModel):
+    shipping_address: ShippingAddressIn
+    payment_method: PaymentMethodName
+    organization_id: Id | None = Field(
+        default=None, description="Buy for this organisation (you must be one of its buyers)"
+    )
+    po_number: str | None = Field(
+        default=None, description="The organisation's purchase order number, 1–60 characters"
+    )
+    lines: list[OrderLineIn] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_LINES,
+        description="What to buy; leave out to order the contents of your cart",
+    )
+
+
+class ShipRequest(BaseModel):
+    carrier: str = Field(examples=["顺丰速运"], description="1–50 characters")
+    tracking_number: str = Field(
+        examples=["SF1234567890"], description="4–60 characters of A–Z, a–z, 0–9 and -"
+    )
+
+
+class OrderLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sku_id: int
+    product_id: int
+    title: str
+    sku_name: str
+    sku_code: str
+    quantity: int
+    unit_price_fen: int
+    line_total_fen: int
+    refunded_quantity: int
+
+
+class FulfillmentOut(BaseModel):
+    """The part of an order one supplier ships."""
+
+    id: int
+    cooperative_id: int
+    cooperative_name: str
+    status: FulfillmentStatusName
+    goods_fen: int
+    shipping_fen: int
+    carrier: str | None
+    tracking_number: str | None
+    accepted_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+    lines: list[OrderLineOut]
+
+
+class ShippingAddressOut(BaseModel):
+    name: str
+    phone: str
+    county_code: str
+    county_name: str
+    province_code: str
+    province_name: str
+    detail: str
+
+
+class SupplierFulfillmentOut(FulfillmentOut):
+    """A fulfilment as its supplier sees it: with the order it belongs to and where to ship."""
+
+    order_id: int
+    order_number: str
+    order_status: OrderStatusName
+    paid_at: datetime | None
+    ship_to: ShippingAddressOut
+
+
+class FulfillmentPage(BaseModel):
+    cooperative_id: int
+    cooperative_name: str
+    items: list[SupplierFulfillmentOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class OrderDetail(BaseModel):
+    """An order with its fulfilments, as the buyer sees it (the payment is added above)."""
+
+    id: int
+    number: str
+    status: OrderStatusName
+    payment_method: PaymentMethodName
+    buyer_kind: str
+    organization_id: int | None
+    po_number: str | None
+    goods_fen: int
+    shipping_fen: int
+    total_fen: int
+    ship_to: ShippingAddressOut
+    created_at: datetime
+    expires_at: datetime | None
+    paid_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    completed_at: datetime | None
+    cancellable: bool = Field(description="Whether the buyer may still cancel it")
+    fulfillments: list[FulfillmentOut]
