@@ -1,0 +1,1 @@
+"""The embedded backend: the search index in the application's own database."""
