@@ -1,0 +1,1 @@
+"""Tests of the search library (search/): analysis, every backend, the Meilisearch settings."""

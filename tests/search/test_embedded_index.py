@@ -1,0 +1,249 @@
+"""The embedded index: its migration, and writes (replace, delete, clear, the caller's session)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, MetaData, func, inspect, select, text
+
+from app.cli import alembic_config, upgrade_database
+from app.core.db import Database, unit_of_work
+from migrations.models import Base
+from search import ProductQuery, SearchBackend, SearchUnavailable
+from search.embedded import schema
+from search.embedded.backend import EmbeddedBackend
+from tests.conftest import BACKENDS, drop_postgres_database, make_settings, new_database_url
+from tests.search.catalogue import BY_ID, DOCUMENTS, TODAY
+from tests.search.conftest import embedded_only
+
+# ---------------------------------------------------------------------------------------------
+# Schema
+
+
+def _combined(metadatas: list[MetaData]) -> MetaData:
+    combined = MetaData()
+    for metadata in metadatas:
+        for table in metadata.tables.values():
+            table.to_metadata(combined)
+    return combined
+
+
+def _differences(url: str, metadatas: list[MetaData], *, filtered: bool) -> list[object]:
+    metadata = _combined(metadatas)
+
+    async def compare() -> list[object]:
+        database = Database(url)
+        try:
+            async with database.engine.connect() as conn:
+
+                def diff(sync_conn: Connection) -> list[object]:
+                    opts: dict[str, object] = {"compare_type": True, "render_as_batch": True}
+                    if filtered:
+                        opts["include_object"] = schema.include_object
+                    context = MigrationContext.configure(sync_conn, opts=opts)
+                    return list(compare_metadata(context, metadata))
+
+                return await conn.run_sync(diff)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(compare())
+
+
+def _tables(url: str) -> set[str]:
+    async def read() -> set[str]:
+        database = Database(url)
+        try:
+            async with database.engine.connect() as conn:
+                return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        finally:
+            await database.dispose()
+
+    return asyncio.run(read())
+
+
+@pytest.mark.parametrize("dialect", BACKENDS)
+def test_migration_builds_the_tables_of_the_metadata_and_removes_them(
+    dialect: str, tmp_path: Path
+) -> None:
+    url, pg_name = new_database_url(dialect, tmp_path)
+    try:
+        upgrade_database(make_settings(url, tmp_path / "var"))
+        assert set(schema.TABLE_NAMES) <= _tables(url)
+        if dialect == "sqlite":
+            assert schema.FTS_TABLE in _tables(url)
+        # The library's tables match its MetaData; the app's tables match the app's.
+        both = [Base.metadata, schema.metadata]
+        assert _differences(url, both, filtered=True) == []
+        # Without the filter, the FTS5 table (SQLite) or the tsvector column (PostgreSQL)
+        # is reported: no MetaData can describe it.
+        assert _differences(url, both, filtered=False) != []
+        # An env.py that knows only the app's models still sees no difference with the filter.
+        assert _differences(url, [Base.metadata], filtered=True) == []
+
+        command.downgrade(alembic_config(url), "0004")
+        assert not {name for name in _tables(url) if name.startswith("search_")}
+        upgrade_database(make_settings(url, tmp_path / "var"))
+        assert set(schema.TABLE_NAMES) <= _tables(url)
+    finally:
+        if pg_name:
+            drop_postgres_database(pg_name)
+
+
+def test_ddl_is_refused_for_other_databases() -> None:
+    with pytest.raises(ValueError, match="mysql"):
+        schema.upgrade_ddl("mysql")
+    with pytest.raises(ValueError, match="mysql"):
+        schema.downgrade_ddl("mysql")
+
+
+async def test_a_database_without_the_tables_is_unavailable(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}")
+    try:
+        backend = EmbeddedBackend(database.writer)
+        assert await backend.health() is False
+        with pytest.raises(SearchUnavailable):
+            await backend.ensure_ready()
+        with pytest.raises(SearchUnavailable):
+            await backend.search(ProductQuery(text="脐橙"), TODAY)
+        with pytest.raises(SearchUnavailable):
+            await backend.index(DOCUMENTS[:1])
+    finally:
+        await database.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes (every backend; each test leaves the catalogue as it found it)
+
+
+async def _ids(backend: SearchBackend, text: str) -> set[int]:
+    result = await backend.search(ProductQuery(text=text, per_page=100, facets=False), TODAY)
+    return set(result.ids)
+
+
+async def test_reindexing_a_product_replaces_it(backend: SearchBackend) -> None:
+    original = BY_ID[13]  # 靖远枸杞
+    changed = dataclasses.replace(
+        original, title="靖远黑枸杞 250g/罐", labels=["organic"], category="herbs"
+    )
+    try:
+        await backend.index([changed])
+        assert 13 in await _ids(backend, "黑枸杞")
+        result = await backend.search(ProductQuery(label="organic", per_page=100), TODAY)
+        assert 13 in result.ids
+        assert {"herbs"} <= {facet.value for facet in result.facets["category"]}
+        total = (await backend.search(ProductQuery(facets=False), TODAY)).total
+        assert total == len(DOCUMENTS)  # replaced, not added
+    finally:
+        await backend.index([original])
+    assert 13 not in await _ids(backend, "黑枸杞")
+    assert 13 in await _ids(backend, "枸杞")
+
+
+async def test_the_last_document_of_an_id_wins(backend: SearchBackend) -> None:
+    first = dataclasses.replace(BY_ID[1], id=901, title="测试甲品 1kg")
+    second = dataclasses.replace(BY_ID[1], id=901, title="测试乙品 1kg")
+    try:
+        await backend.index([first, second])
+        assert await _ids(backend, "乙品") == {901}
+        assert await _ids(backend, "甲品") == set()
+    finally:
+        await backend.delete([901])
+
+
+async def test_delete_removes_products_and_ignores_unknown_ids(backend: SearchBackend) -> None:
+    extra = [
+        dataclasses.replace(BY_ID[8], id=902, title="测试猕猴桃 1kg"),
+        dataclasses.replace(BY_ID[8], id=903, title="测试猕猴桃 2kg"),
+    ]
+    await backend.index(extra)
+    assert {902, 903} <= await _ids(backend, "猕猴桃")
+    await backend.delete([902, 903, 999_999])
+    await backend.delete([])
+    assert await _ids(backend, "猕猴桃") == {8, 9}
+    assert (await backend.search(ProductQuery(facets=False), TODAY)).total == len(DOCUMENTS)
+
+
+async def test_clear_empties_the_index(backend: SearchBackend) -> None:
+    try:
+        await backend.clear()
+        result = await backend.search(ProductQuery(), TODAY)
+        assert (result.ids, result.total) == ([], 0)
+        assert result.facets == {"province": [], "category": [], "label": []}
+    finally:
+        await backend.index(DOCUMENTS)
+    assert (await backend.search(ProductQuery(facets=False), TODAY)).total == len(DOCUMENTS)
+
+
+async def test_health(backend: SearchBackend) -> None:
+    assert await backend.health() is True
+
+
+async def test_index_refuses_what_is_not_a_document(backend: SearchBackend) -> None:
+    from search import InvalidDocument
+
+    with pytest.raises(InvalidDocument):
+        await backend.index([{"id": 1}])  # type: ignore[list-item]
+    assert (await backend.search(ProductQuery(facets=False), TODAY)).total == len(DOCUMENTS)
+
+
+# ---------------------------------------------------------------------------------------------
+# The caller's transaction (an outbox job indexing in its own session)
+
+
+@embedded_only
+async def test_writes_in_the_callers_session_follow_its_commit_or_rollback(
+    embedded: EmbeddedBackend, database: Database | None
+) -> None:
+    assert database is not None
+    product = dataclasses.replace(BY_ID[2], id=904, title="测试沙糖桔 5kg")
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort):
+        async with unit_of_work(database.writer) as session:
+            await embedded.in_session(session).index([product])
+            # Visible inside the transaction …
+            assert (
+                904
+                in (
+                    await embedded.in_session(session).search(ProductQuery(text="沙糖桔"), TODAY)
+                ).ids
+            )
+            raise Abort
+    # … and gone with its rollback.
+    assert 904 not in await _ids(embedded, "沙糖桔")
+
+    async with unit_of_work(database.writer) as session:
+        await embedded.in_session(session).index([product])
+    assert 904 in await _ids(embedded, "沙糖桔")
+
+    async with unit_of_work(database.writer) as session:
+        await embedded.in_session(session).delete([904])
+    assert 904 not in await _ids(embedded, "沙糖桔")
+
+
+@embedded_only
+async def test_fts_rows_follow_the_products_table(
+    embedded: EmbeddedBackend, database: Database | None
+) -> None:
+    """Triggers keep the SQLite FTS5 table in step; PostgreSQL's tsvector is generated."""
+    assert database is not None
+    async with database.engine.connect() as conn:
+        products = await conn.scalar(select(func.count()).select_from(schema.products))
+        if database.dialect == "sqlite":
+            indexed = await conn.scalar(
+                text(f"SELECT count(*) FROM {schema.FTS_TABLE}_docsize")  # noqa: S608
+            )
+        else:
+            indexed = await conn.scalar(
+                text("SELECT count(*) FROM search_products WHERE tsv IS NOT NULL")
+            )
+    assert products == indexed == len(DOCUMENTS)
