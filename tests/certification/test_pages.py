@@ -347,8 +347,27 @@ async def test_the_operator_queue_shows_pending_first(
     assert f'action="/admin/certificates/{verified}/revoke"' in html
     assert f'action="/admin/certificates/{verified}/verify"' not in html
 
+    assert "不在有效期内" not in html
+
     filtered, _csrf = await _page(client, "/admin/certificates?status=verified")
     assert "AGI00001" in filtered and "AGI00002" not in filtered
+
+
+async def test_the_operator_queue_flags_a_verified_but_expired_certificate(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await _signed_in_operator(client, database)
+    await create_certificate(
+        database,
+        await create_cooperative(database),
+        status=CertificateStatus.VERIFIED,
+        valid_from=today() - timedelta(days=400),
+        valid_until=today() - timedelta(days=1),
+    )
+
+    html, _csrf = await _page(client, "/admin/certificates")
+
+    assert "不在有效期内" in html
 
 
 async def test_operator_actions_from_the_page_are_audited(
