@@ -1,0 +1,261 @@
+"""HTML routes of the cart domain: the cart page and its add / update / remove forms.
+
+The storefront's "加入购物车" form posts to /cart/add with the fields `sku_id`, `quantity` and
+`csrf_token`, and comes back to the page it was sent from (its Referer, when local).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from app.cart import service
+from app.cart.deps import PageCartOwner, apply_cart_cookie
+from app.cart.errors import BelowMinQuantity, InvalidQuantity, SkuUnavailable
+from app.cart.schemas import MAX_ID
+from app.core.errors import DomainError
+from app.inventory.errors import InsufficientStock
+from app.web.db import DbSession
+from app.web.i18n import gettext as _
+from app.web.security import check_csrf
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+_DIGITS = re.compile(r"^[0-9]{1,19}$")
+_SIX_DIGITS = re.compile(r"^[0-9]{6}$")
+# Anything a browser could read as another host or scheme: //host, /\host, control characters.
+_UNSAFE_PATH = re.compile(r"[\\\x00-\x20\x7f]")
+
+
+def _form_int(text: str) -> int | None:
+    """A whole number as typed in a form (ASCII digits only), else None."""
+    cleaned = text.strip()
+    if not _DIGITS.match(cleaned):
+        return None
+    value = int(cleaned)
+    return value if value <= MAX_ID else None
+
+
+def _code(text: str | None) -> str | None:
+    return text if text and _SIX_DIGITS.match(text) else None
+
+
+def _cart_url(county_code: str | None) -> str:
+    return f"/cart?{urlencode({'county_code': county_code})}" if county_code else "/cart"
+
+
+def _back_to(request: Request) -> str:
+    """The local page the form was posted from (its Referer), else the cart."""
+    referer = request.headers.get("referer", "")
+    if not referer or len(referer) > 2000 or _UNSAFE_PATH.search(referer):
+        return "/cart"
+    parts = urlsplit(referer)
+    if parts.scheme not in {"", "http", "https"} or (
+        parts.netloc and parts.netloc != request.url.netloc
+    ):
+        return "/cart"
+    path = parts.path
+    if not path.startswith("/") or path.startswith("//"):
+        return "/cart"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+def _problem_message(exc: DomainError) -> str:
+    if isinstance(exc, InsufficientStock):
+        return _("库存不足，目前仅剩 %(count)s 件。") % {"count": exc.available}
+    if isinstance(exc, BelowMinQuantity):
+        return _("数量低于该商品的起订量。")
+    if isinstance(exc, SkuUnavailable):
+        return _("该商品暂不可购买。")
+    if isinstance(exc, InvalidQuantity):
+        return _("请输入 1 到 100000 之间的整数。")
+    return exc.message
+
+
+async def _cart_page(
+    request: Request,
+    session: DbSession,
+    owner: service.CartOwner,
+    *,
+    province_code: str | None = None,
+    county_code: str | None = None,
+    form_error: str | None = None,
+    line_errors: dict[int, str] | None = None,
+    entered: dict[int, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    page, outcome = await service.cart_page(
+        session,
+        owner=owner,
+        province_code=province_code,
+        county_code=county_code,
+        media=request.app.state.media,
+    )
+    context: dict[str, Any] = {
+        "page": page,
+        "cart": page.cart,
+        "form_error": form_error,
+        "line_errors": line_errors or {},
+        "entered": entered or {},
+        "problem_labels": {
+            "unavailable": _("该商品已下架或供应商暂停销售，请移除。"),
+            "below_min_qty": _("低于起订量，请增加数量。"),
+            "insufficient_stock": _("库存不足，请减少数量。"),
+        },
+    }
+    if page.county_error and status_code == 200:
+        status_code = 422
+    response = render(request, "cart/show_cart.html", context, status_code=status_code)
+    apply_cart_cookie(request, response, outcome)
+    return response
+
+
+@router.get("/cart")
+async def show_cart(
+    request: Request,
+    session: DbSession,
+    owner: PageCartOwner,
+    province: str | None = None,
+    county_code: str | None = None,
+) -> Response:
+    """The cart: lines, per-supplier parcels with shipping once a delivery county is chosen."""
+    return await _cart_page(
+        request,
+        session,
+        owner,
+        province_code=_code(province),
+        county_code=county_code or None,
+    )
+
+
+def _redirect(location: str, request: Request, outcome: service.CartOutcome) -> Response:
+    response = RedirectResponse(location, status_code=303)
+    apply_cart_cookie(request, response, outcome)
+    return response
+
+
+@router.post("/cart/add")
+async def add_to_cart(
+    request: Request,
+    session: DbSession,
+    owner: PageCartOwner,
+    sku_id: FormText = "",
+    quantity: FormText = "1",
+    csrf_token: FormText = "",
+) -> Response:
+    """Add to the cart and go back to the page the form was on; a refusal shows the cart with
+    the reason (422 or 409)."""
+    check_csrf(request, csrf_token)
+    sku = _form_int(sku_id)
+    units = _form_int(quantity)
+    if sku is None or sku < 1:
+        return await _cart_page(
+            request, session, owner, form_error=_("该商品暂不可购买。"), status_code=422
+        )
+    if units is None:
+        return await _cart_page(
+            request,
+            session,
+            owner,
+            form_error=_("请输入 1 到 100000 之间的整数。"),
+            status_code=422,
+        )
+    try:
+        outcome = await service.add_item(
+            session, owner=owner, sku_id=sku, quantity=units, media=request.app.state.media
+        )
+    except (SkuUnavailable, BelowMinQuantity, InvalidQuantity, InsufficientStock) as exc:
+        return await _cart_page(
+            request,
+            session,
+            owner,
+            form_error=_problem_message(exc),
+            status_code=exc.status_code,
+        )
+    return _redirect(_back_to(request), request, outcome)
+
+
+@router.post("/cart/update")
+async def update_cart(
+    request: Request,
+    session: DbSession,
+    owner: PageCartOwner,
+    sku_id: FormText = "",
+    quantity: FormText = "",
+    county_code: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Change a line's quantity; a refusal re-renders the cart with the entered value."""
+    check_csrf(request, csrf_token)
+    sku = _form_int(sku_id)
+    units = _form_int(quantity)
+    county = _code(county_code)
+    if sku is None or sku < 1:
+        return await _cart_page(
+            request,
+            session,
+            owner,
+            county_code=county,
+            form_error=_("该商品不在购物车中。"),
+            status_code=422,
+        )
+    problem: DomainError | None = None
+    if units is None:
+        problem = InvalidQuantity({"quantity": "not a whole number"})
+    else:
+        try:
+            outcome = await service.update_item(
+                session,
+                owner=owner,
+                sku_id=sku,
+                quantity=units,
+                media=request.app.state.media,
+            )
+        except (SkuUnavailable, BelowMinQuantity, InvalidQuantity, InsufficientStock) as exc:
+            problem = exc
+    if problem is not None:
+        return await _cart_page(
+            request,
+            session,
+            owner,
+            county_code=county,
+            line_errors={sku: _problem_message(problem)},
+            entered={sku: quantity},
+            status_code=problem.status_code,
+        )
+    return _redirect(_cart_url(county), request, outcome)
+
+
+@router.post("/cart/remove")
+async def remove_from_cart(
+    request: Request,
+    session: DbSession,
+    owner: PageCartOwner,
+    sku_id: FormText = "",
+    county_code: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Remove a line and show the cart again."""
+    check_csrf(request, csrf_token)
+    sku = _form_int(sku_id)
+    county = _code(county_code)
+    if sku is None or sku < 1:
+        return await _cart_page(
+            request,
+            session,
+            owner,
+            county_code=county,
+            form_error=_("该商品不在购物车中。"),
+            status_code=422,
+        )
+    outcome = await service.remove_item(
+        session, owner=owner, sku_id=sku, media=request.app.state.media
+    )
+    return _redirect(_cart_url(county), request, outcome)

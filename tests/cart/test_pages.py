@@ -1,0 +1,261 @@
+"""The cart page and its forms: add (back to the product page), update, remove, region, merge."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import update
+
+from app.catalog.models import Sku
+from app.core.db import Database, unit_of_work
+from app.shipping.models import ShippingRule
+from tests.account.factories import create_user, csrf_token_in, page_csrf, sign_in_page
+from tests.cart.factories import cart_cookie_set, cart_rows
+from tests.inventory.factories import create_sku, create_supplier
+
+
+async def add(
+    client: httpx.AsyncClient,
+    csrf: str,
+    sku_id: int | str,
+    quantity: int | str = 1,
+    referer: str | None = None,
+) -> httpx.Response:
+    headers = {"Referer": referer} if referer is not None else {}
+    return await client.post(
+        "/cart/add",
+        data={"sku_id": str(sku_id), "quantity": str(quantity), "csrf_token": csrf},
+        headers=headers,
+    )
+
+
+async def test_an_empty_cart(client: httpx.AsyncClient, database: Database) -> None:
+    response = await client.get("/cart")
+
+    assert response.status_code == 200
+    assert "购物车是空的" in response.text
+    assert await cart_rows(database) == []
+
+
+async def test_add_goes_back_to_the_product_page_and_the_cart_shows_the_line(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_supplier(database, name="隆安香蕉合作社")
+    sku = await create_sku(
+        database, cooperative_id=farm, price_fen=2580, title="隆安香蕉", sku_name="10 斤装"
+    )
+    csrf = await page_csrf(client, "/login")
+
+    response = await add(
+        client, csrf, sku.id, 2, referer="http://testserver/products/longan-banana?from=home"
+    )
+
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/products/longan-banana?from=home"
+    assert cart_cookie_set(response) is not None
+    page = await client.get("/cart")
+    html = page.text
+    assert "隆安香蕉" in html and "10 斤装" in html
+    assert "¥25.80" in html and "¥51.60" in html
+    assert 'name="quantity"' in html and 'value="2"' in html
+    assert 'action="/cart/remove"' in html
+    assert 'href="/checkout"' in html and "去结算" in html
+    assert "隆安香蕉合作社" in html
+    assert "选择收货地区后计算" in html
+    assert await cart_rows(database) == [(None, True, sku.id, 2)]
+
+
+async def test_add_without_a_local_referer_goes_to_the_cart(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_supplier(database)
+    sku = await create_sku(database, cooperative_id=farm, stock=50)
+    csrf = await page_csrf(client, "/login")
+
+    for referer in (
+        None,
+        "https://evil.example/products/x",
+        "//evil.example/x",
+        "javascript:alert(1)",
+        "http://testserver//evil.example/",
+        "http://testserver/\\evil.example",
+    ):
+        response = await add(client, csrf, sku.id, 1, referer=referer)
+        assert response.status_code == 303, referer
+        assert response.headers["location"] == "/cart", referer
+
+
+async def test_refused_adds_show_the_reason_and_change_nothing(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_supplier(database)
+    sku = await create_sku(database, cooperative_id=farm, stock=3, min_qty=2)
+    hidden = await create_sku(database, cooperative_id=farm, is_active=False)
+    csrf = await page_csrf(client, "/login")
+    cases: list[tuple[int | str, int | str, int, str]] = [
+        (sku.id, "abc", 422, "请输入 1 到 100000 之间的整数"),
+        (sku.id, "0", 422, "请输入 1 到 100000 之间的整数"),
+        (sku.id, "-1", 422, "请输入 1 到 100000 之间的整数"),
+        (sku.id, "1.5", 422, "请输入 1 到 100000 之间的整数"),
+        (sku.id, "1000000000000", 422, "请输入 1 到 100000 之间的整数"),
+        (sku.id, "1", 422, "起订量"),
+        (sku.id, "4", 409, "库存不足，目前仅剩 3 件"),
+        (hidden.id, "1", 422, "该商品暂不可购买"),
+        (sku.id + 10_000, "2", 422, "该商品暂不可购买"),
+        ("abc", "2", 422, "该商品暂不可购买"),
+    ]
+    for sku_id, quantity, status, message in cases:
+        response = await add(client, csrf, sku_id, quantity)
+
+        assert response.status_code == status, (sku_id, quantity, response.text)
+        assert message in response.text, (sku_id, quantity)
+        assert cart_cookie_set(response) is None
+        assert await cart_rows(database) == [], (sku_id, quantity)
+
+
+async def test_forms_without_csrf_are_refused(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_supplier(database)
+    sku = await create_sku(database, cooperative_id=farm)
+    csrf = await page_csrf(client, "/login")
+    assert (await add(client, csrf, sku.id, 1)).status_code == 303
+    before = await cart_rows(database)
+
+    for path, data in (
+        ("/cart/add", {"sku_id": str(sku.id), "quantity": "1"}),
+        ("/cart/update", {"sku_id": str(sku.id), "quantity": "3"}),
+        ("/cart/remove", {"sku_id": str(sku.id)}),
+    ):
+        response = await client.post(path, data={**data, "csrf_token": "wrong"})
+        assert response.status_code == 403, path
+    assert await cart_rows(database) == before
+
+
+async def test_update_and_remove(client: httpx.AsyncClient, database: Database) -> None:
+    farm = await create_supplier(database)
+    sku = await create_sku(database, cooperative_id=farm, stock=5, tiers=[(4, 2000)])
+    other = await create_sku(database, cooperative_id=farm)
+    csrf = await page_csrf(client, "/login")
+    await add(client, csrf, sku.id, 1)
+    await add(client, csrf, other.id, 1)
+
+    updated = await client.post(
+        "/cart/update",
+        data={"sku_id": str(sku.id), "quantity": "4", "csrf_token": csrf, "county_code": "450123"},
+    )
+    assert updated.status_code == 303
+    assert updated.headers["location"] == "/cart?county_code=450123"
+    assert "¥80.00" in (await client.get("/cart")).text  # 4 × the tier price ¥20.00
+
+    removed = await client.post("/cart/remove", data={"sku_id": str(other.id), "csrf_token": csrf})
+    assert removed.status_code == 303
+    assert removed.headers["location"] == "/cart"
+    assert [(sku_id, q) for _u, _a, sku_id, q in await cart_rows(database)] == [(sku.id, 4)]
+
+    gone = await client.post("/cart/remove", data={"sku_id": str(other.id), "csrf_token": csrf})
+    assert gone.status_code == 404
+
+
+async def test_a_refused_update_keeps_the_entered_value_next_to_its_error(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_supplier(database)
+    sku = await create_sku(database, cooperative_id=farm, stock=5)
+    csrf = await page_csrf(client, "/login")
+    await add(client, csrf, sku.id, 2)
+    before = await cart_rows(database)
+
+    for quantity, status, message in (
+        ("9", 409, "库存不足，目前仅剩 5 件"),
+        ("0", 422, "请输入 1 到 100000 之间的整数"),
+        ("two", 422, "请输入 1 到 100000 之间的整数"),
+    ):
+        response = await client.post(
+            "/cart/update", data={"sku_id": str(sku.id), "quantity": quantity, "csrf_token": csrf}
+        )
+
+        assert response.status_code == status, quantity
+        html = response.text
+        assert message in html
+        assert f'value="{quantity}"' in html
+        assert f'id="line-{sku.id}-error"' in html
+        assert await cart_rows(database) == before
+
+
+async def test_choosing_a_delivery_region_shows_shipping(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_supplier(database, name="甲合作社")
+    sku = await create_sku(database, cooperative_id=farm, price_fen=4000, weight_grams=3000)
+    async with unit_of_work(database.writer) as session:
+        session.add(
+            ShippingRule(
+                cooperative_id=farm,
+                base_fee_fen=600,
+                per_kg_fen=200,
+                excluded_province_codes=["540000"],
+            )
+        )
+    csrf = await page_csrf(client, "/login")
+    await add(client, csrf, sku.id, 1)
+
+    by_province = await client.get("/cart", params={"province": "450000"})
+    assert by_province.status_code == 200
+    assert 'value="450123"' in by_province.text  # the province's counties to choose from
+
+    priced = await client.get("/cart", params={"county_code": "450123"})
+    assert priced.status_code == 200
+    html = priced.text
+    assert "¥10.00" in html  # 600 + 2 × 200
+    assert "¥50.00" in html  # the total
+    assert 'href="/checkout?county_code=450123"' in html
+
+    tibet = await client.get("/cart", params={"county_code": "540102"})
+    assert "该供应商不配送到所选地区" in tibet.text
+
+    unknown = await client.get("/cart", params={"county_code": "999999"})
+    assert unknown.status_code == 422
+    assert "没有找到这个区县" in unknown.text
+
+
+async def test_the_anonymous_cart_is_merged_at_login(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_supplier(database)
+    sku = await create_sku(database, cooperative_id=farm, stock=10)
+    user_id = await create_user(database, email="buyer@example.com")
+    csrf = await page_csrf(client, "/login")
+    await add(client, csrf, sku.id, 3)
+    assert client.cookies.get("cart") is not None
+
+    signed_in = await sign_in_page(client, "buyer@example.com")
+    assert signed_in.status_code == 303
+    page = await client.get("/cart")
+
+    assert page.status_code == 200
+    assert 'value="3"' in page.text
+    assert client.cookies.get("cart") is None  # cleared by the merge
+    assert await cart_rows(database) == [(user_id, False, sku.id, 3)]
+
+    # Signed in, further adds go to the user's cart; no anonymous cookie comes back.
+    csrf = csrf_token_in(page.text)
+    response = await add(client, csrf, sku.id, 2)
+    assert response.status_code == 303
+    assert cart_cookie_set(response) is None
+    assert await cart_rows(database) == [(user_id, False, sku.id, 5)]
+
+
+async def test_a_line_that_went_bad_is_flagged_on_the_page(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_supplier(database)
+    sku = await create_sku(database, cooperative_id=farm, stock=5)
+    csrf = await page_csrf(client, "/login")
+    await add(client, csrf, sku.id, 4)
+    async with unit_of_work(database.writer) as session:
+        await session.execute(update(Sku).where(Sku.id == sku.id).values(stock=1))
+
+    html = (await client.get("/cart")).text
+
+    assert "库存不足，请减少数量" in html
+    assert "请先处理上面标出的问题" in html
