@@ -28,12 +28,15 @@ async def add_photo(
     user: User,
     product_id: int,
     data: bytes,
+    cooperative_id: int | None = None,
 ) -> PhotoOut:
     """Store a photo and its thumbnail; 422 for anything but a usable image, 409 past ten.
 
     The image is checked before anything is stored, so a refused upload leaves no file.
     """
-    product = await owned_product(session, user=user, product_id=product_id)
+    product = await owned_product(
+        session, user=user, product_id=product_id, cooperative_id=cooperative_id
+    )
     if await repository.count_photos(session, product.id) >= MAX_PHOTOS:
         raise TooManyPhotos(MAX_PHOTOS)
     # Decoding and re-encoding are CPU work: keep the event loop free meanwhile.
@@ -69,9 +72,12 @@ async def delete_photo(
     user: User,
     product_id: int,
     photo_id: int,
+    cooperative_id: int | None = None,
 ) -> None:
     """Remove a photo of the user's product and its files (404 for anyone else's)."""
-    product = await owned_product(session, user=user, product_id=product_id)
+    product = await owned_product(
+        session, user=user, product_id=product_id, cooperative_id=cooperative_id
+    )
     photo = await repository.get_photo(session, product.id, photo_id)
     if photo is None:
         raise PhotoNotFound(photo_id)

@@ -229,10 +229,13 @@ async def _add_or_code_taken(session: AsyncSession, *objects: object, field: str
 # Ownership: someone else's product or SKU answers 404
 
 
-async def owned_product(session: AsyncSession, *, user: User, product_id: int) -> Product:
-    """The product (fully loaded) if `user` is a member of its supplier, else 404."""
+async def owned_product(
+    session: AsyncSession, *, user: User, product_id: int, cooperative_id: int | None = None
+) -> Product:
+    """The product (fully loaded) if `user` is a member of its supplier, else 404; with
+    `cooperative_id` (a portal URL's), it must also be that supplier's."""
     product = await repository.get_product(session, product_id)
-    if product is None:
+    if product is None or cooperative_id not in (None, product.cooperative_id):
         raise ProductNotFound(product_id)
     try:
         await get_member_cooperative(session, user=user, cooperative_id=product.cooperative_id)
@@ -315,11 +318,14 @@ async def update_product(
     user: User,
     product_id: int,
     data: ProductPatch,
+    cooperative_id: int | None = None,
     media: MediaStorage | None = None,
     today: date | None = None,
 ) -> ProductOut:
     """Change the fields given; publishing needs a verified supplier and a SKU."""
-    product = await owned_product(session, user=user, product_id=product_id)
+    product = await owned_product(
+        session, user=user, product_id=product_id, cooperative_id=cooperative_id
+    )
     errors: dict[str, str] = {}
     if data.title is not None and (problem := _text_error(data.title, 2, 120)):
         errors["title"] = problem
@@ -370,11 +376,14 @@ async def add_sku(
     user: User,
     product_id: int,
     data: SkuIn,
+    cooperative_id: int | None = None,
     media: MediaStorage | None = None,
     today: date | None = None,
 ) -> ProductOut:
     """A further variant of a product; the product's price and stock summary follow."""
-    product = await owned_product(session, user=user, product_id=product_id)
+    product = await owned_product(
+        session, user=user, product_id=product_id, cooperative_id=cooperative_id
+    )
     _raise_if(_sku_errors(data, ""))
     codes_taken = await repository.taken_sku_codes(session, [normalize_sku_code(data.code)])
     if codes_taken:
@@ -388,13 +397,26 @@ async def add_sku(
     return await _reloaded(session, product.id, media, today)
 
 
-async def update_sku(session: AsyncSession, *, user: User, sku_id: int, data: SkuPatch) -> SkuOut:
-    """A new price, stock or set of tier prices; tiers must stay below the base price."""
+async def update_sku(
+    session: AsyncSession,
+    *,
+    user: User,
+    sku_id: int,
+    data: SkuPatch,
+    cooperative_id: int | None = None,
+    product_id: int | None = None,
+) -> SkuOut:
+    """A new price, stock or set of tier prices; tiers must stay below the base price.
+
+    With `cooperative_id` and `product_id` (a portal URL's), the SKU must be theirs too.
+    """
     found = await repository.get_sku(session, sku_id)
-    if found is None:
+    if found is None or product_id not in (None, found.product_id):
         raise SkuNotFound(sku_id)
     try:
-        product = await owned_product(session, user=user, product_id=found.product_id)
+        product = await owned_product(
+            session, user=user, product_id=found.product_id, cooperative_id=cooperative_id
+        )
     except ProductNotFound:
         raise SkuNotFound(sku_id) from None
     sku = next(s for s in product.skus if s.id == sku_id)
@@ -568,9 +590,9 @@ async def product_editor(
     today: date | None = None,
 ) -> ProductEditor:
     """The edit page of one of the supplier's products (404 unless it is this supplier's)."""
-    product = await owned_product(session, user=user, product_id=product_id)
-    if product.cooperative_id != cooperative_id:
-        raise ProductNotFound(product_id)
+    product = await owned_product(
+        session, user=user, product_id=product_id, cooperative_id=cooperative_id
+    )
     today = today or today_in_china()
     return ProductEditor(
         options=await _form_options(session, product.cooperative, today),
