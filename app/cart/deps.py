@@ -9,7 +9,9 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from app.account import service as account_service
-from app.account.deps import OptionalPageUser, bearer_scheme, current_user
+from app.account.deps import CurrentUser, OptionalPageUser, PageUser, bearer_scheme, current_user
+from app.account.models import User
+from app.cart import service
 from app.cart.service import CartOutcome, CartOwner
 from app.web.db import DbSession
 from app.web.security import session_user_id
@@ -44,6 +46,28 @@ async def page_cart_owner(request: Request, user: OptionalPageUser) -> CartOwner
 
 ApiCartOwner = Annotated[CartOwner, Depends(api_cart_owner)]
 PageCartOwner = Annotated[CartOwner, Depends(page_cart_owner)]
+
+
+async def page_user_with_cart(request: Request, user: PageUser, session: DbSession) -> User:
+    """The signed-in user of a page (signed out: to the login page), with the anonymous cart
+    they brought merged into theirs first: checkout, reached straight from signing in, must
+    see what was put in the cart before."""
+    await service.merge_anonymous_cart(
+        session, user_id=user.id, token=request.cookies.get(CART_COOKIE)
+    )
+    return user
+
+
+async def api_user_with_cart(request: Request, user: CurrentUser, session: DbSession) -> User:
+    """The API counterpart of page_user_with_cart (bearer token; a browser's cart cookie)."""
+    await service.merge_anonymous_cart(
+        session, user_id=user.id, token=request.cookies.get(CART_COOKIE)
+    )
+    return user
+
+
+PageUserWithCart = Annotated[User, Depends(page_user_with_cart)]
+ApiUserWithCart = Annotated[User, Depends(api_user_with_cart)]
 
 
 def apply_cart_cookie(request: Request, response: Response, outcome: CartOutcome) -> None:

@@ -116,17 +116,17 @@ def _merged_quantity(have: int, adding: int, stock: int) -> int:
     return max(have, min(have + adding, stock, MAX_LINE_QUANTITY))
 
 
-async def _merge_anonymous(session: AsyncSession, user_id: int, token: str) -> None:
+async def _merge_anonymous(session: AsyncSession, user_id: int, token: str) -> bool:
     anonymous = await repository.token_cart(session, token_digest(token), lock=True)
     if anonymous is None:
-        return  # merged by a concurrent request, or a stale cookie
+        return False  # merged by a concurrent request, or a stale cookie
     incoming = [
         (item.sku_id, item.quantity) for item in await repository.cart_items(session, anonymous.id)
     ]
     # The lock taken above makes a concurrent merge of the same cart wait, then find nothing.
     await repository.delete_cart(session, anonymous.id)
     if not incoming:
-        return
+        return True
     cart = await _user_cart_or_new(session, user_id)
     own = {item.sku_id: item for item in await repository.cart_items(session, cart.id)}
     stock = await repository.stock_levels(session, [sku_id for sku_id, _ in incoming])
@@ -139,6 +139,16 @@ async def _merge_anonymous(session: AsyncSession, user_id: int, token: str) -> N
         elif quantity > 0:
             session.add(CartItem(cart_id=cart.id, sku_id=sku_id, quantity=quantity))
     await session.flush()
+    return True
+
+
+async def merge_anonymous_cart(session: AsyncSession, *, user_id: int, token: str | None) -> bool:
+    """Merge the anonymous cart of a cookie into the user's now (True if there was one).
+
+    For pages that read the cart without going through it, such as checkout right after
+    signing in; the stale cookie is cleared at the next cart access."""
+    usable = usable_token(token)
+    return usable is not None and await _merge_anonymous(session, user_id, usable)
 
 
 async def _resolve(session: AsyncSession, owner: CartOwner, *, lock: bool = True) -> _Resolved:
