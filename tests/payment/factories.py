@@ -188,3 +188,43 @@ async def audit_actions(database: Database, order_id: int) -> list[str]:
             .order_by(AuditEntry.id)
         )
         return list(result)
+
+
+async def paid_by_card(
+    client: httpx.AsyncClient,
+    runner: JobRunner,
+    localstripe: LocalStripe,
+    buyer: Buyer,
+    lines: Sequence[tuple[int, int]],
+) -> dict[str, Any]:
+    """An order paid by card the whole way: intent, confirmation, webhook."""
+    placed = await place_order(client, buyer, lines)
+    await run_outbox(runner)
+    order = await get_order(client, buyer, placed["id"])
+    intent_id = order["payment"]["stripe_payment_intent_id"]
+    assert await confirm_intent(localstripe, intent_id) == "succeeded"
+    [event] = events_of(localstripe, intent_id, "payment_intent.succeeded")
+    assert (await deliver(client, event)).status_code == 200
+    order = await get_order(client, buyer, placed["id"])
+    assert order["status"] == "paid"
+    return order
+
+
+async def paid_by_transfer(
+    client: httpx.AsyncClient,
+    buyer: Buyer,
+    operator: Buyer,
+    lines: Sequence[tuple[int, int]],
+) -> dict[str, Any]:
+    """An order paid by bank transfer, confirmed by the operator."""
+    placed = await place_order(client, buyer, lines, method="bank_transfer")
+    response = await client.post(
+        f"/api/v1/admin/orders/{placed['id']}/confirm-payment",
+        json={
+            "bank_reference": placed["payment"]["bank_reference"],
+            "amount_fen": placed["total_fen"],
+        },
+        headers=operator.headers,
+    )
+    assert response.status_code == 200, response.text
+    return await get_order(client, buyer, placed["id"])
