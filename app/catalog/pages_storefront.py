@@ -1,0 +1,245 @@
+"""HTML routes of the storefront: the home page, the product listing, product and county pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from app.account.deps import OptionalPageUser
+from app.catalog import listing
+from app.catalog.errors import ProductNotFound
+from app.catalog.schemas import MAX_PAGE, MAX_PRICE_FEN, ProductPage, ProductQuery
+from app.core.errors import DomainError, ValidationFailed
+from app.core.money import FEN_PER_YUAN
+from app.core.storage import MediaStorage
+from app.regions import service as regions
+from app.web.db import DbSession
+from app.web.i18n import gettext as _
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+LISTING_PATH = "/products"
+MAX_SLUG_LENGTH = 120  # the column's length
+# What a shopper may type as a price in yuan: whole yuan and at most two decimals (fen).
+_YUAN = re.compile(r"^[0-9]{1,8}(?:\.[0-9]{1,2})?$")
+_TRUE = {"1", "on", "true", "yes"}
+_FALSE = {"0", "off", "false", "no"}
+# The listing's own parameters, as the form and the links name them (prices in yuan).
+FILTER_PARAMS = (
+    "q",
+    "province",
+    "county",
+    "category",
+    "label",
+    "key_assistance",
+    "min_price",
+    "max_price",
+    "sort",
+)
+# The service's field names, as the page's form names them.
+_PAGE_FIELD = {"min_price_fen": "min_price", "max_price_fen": "max_price"}
+
+OptionalText = Annotated[str | None, Query()]
+
+
+def _media(request: Request) -> MediaStorage:
+    media: MediaStorage = request.app.state.media
+    return media
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing the listing's query string
+
+
+def _yuan_to_fen(raw: str) -> int:
+    """ "12.5" yuan → 1250 fen; ValueError for anything but a non-negative amount in fen."""
+    text = raw.strip()
+    if not _YUAN.match(text):
+        raise ValueError(text)
+    whole, _dot, decimals = text.partition(".")
+    fen = int(whole) * FEN_PER_YUAN + int(decimals.ljust(2, "0") or 0)
+    if fen > MAX_PRICE_FEN:
+        raise ValueError(text)
+    return fen
+
+
+def _field_messages() -> dict[str, str]:
+    """One message per field, in the page's language."""
+    return {
+        "q": _("关键词最多 100 个字。"),
+        "province": _("没有这个省份，请从列表中选择。"),
+        "county": _("没有这个县。"),
+        "category": _("没有这个品类，请从列表中选择。"),
+        "label": _("没有这个认证标识，请从列表中选择。"),
+        "key_assistance": _("请勾选或取消勾选。"),
+        "min_price": _("最低价（元）请填写不小于 0 的金额，最多两位小数。"),
+        "max_price": _("最高价（元）请填写不小于 0 的金额，最多两位小数，且不低于最低价。"),
+        "sort": _("请选择有效的排序方式。"),
+        "page": _("页码无效。"),
+    }
+
+
+def _page_fields(fields: dict[str, str]) -> dict[str, str]:
+    messages = _field_messages()
+    named = {_PAGE_FIELD.get(name, name) for name in fields}
+    return {name: messages.get(name, _("请检查此项。")) for name in sorted(named)}
+
+
+def _listing_query(form: dict[str, str], page: str | None) -> ProductQuery:
+    """The service's query from the page's parameters; ValidationFailed with page field names."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {
+        name: form[name] for name in ("q", "province", "county", "category", "label", "sort")
+    }
+    for name in ("min_price", "max_price"):
+        if form[name]:
+            try:
+                values[f"{name}_fen"] = _yuan_to_fen(form[name])
+            except ValueError:
+                errors[name] = "invalid amount"
+    flag = form["key_assistance"].lower()
+    if flag in _TRUE:
+        values["key_assistance"] = True
+    elif flag in _FALSE:
+        values["key_assistance"] = False
+    elif flag:
+        errors["key_assistance"] = "invalid flag"
+    if page:
+        if page.isascii() and page.isdigit() and 1 <= int(page) <= MAX_PAGE:
+            values["page"] = int(page)
+        else:
+            errors["page"] = "invalid page"
+    clean = {k: v for k, v in values.items() if v not in (None, "")}
+    try:
+        query = ProductQuery(**clean)
+    except ValidationError as exc:
+        for error in exc.errors():
+            errors.setdefault(str(error["loc"][0]) if error["loc"] else "q", error["msg"])
+    if errors:
+        raise ValidationFailed("Some filters are invalid.", fields=errors)
+    return query
+
+
+def _url_maker(form: dict[str, str]) -> Callable[..., str]:
+    """url_with(province=None, page=2): this listing with some parameters changed or removed."""
+
+    def url_with(**changes: str | int | None) -> str:
+        params: dict[str, str] = {k: v for k, v in form.items() if v}
+        for name, value in changes.items():
+            if value is None or value == "" or (name == "page" and value == 1):
+                params.pop(name, None)
+            else:
+                params[name] = str(value)
+        return f"{LISTING_PATH}?{urlencode(params)}" if params else LISTING_PATH
+
+    return url_with
+
+
+def _sort_options() -> list[tuple[str, str]]:
+    return [
+        ("relevance", _("综合推荐")),
+        ("price_asc", _("价格从低到高")),
+        ("price_desc", _("价格从高到低")),
+        ("newest", _("最新上架")),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Routes
+
+
+@router.get("/", response_class=HTMLResponse)
+async def show_home(request: Request, session: DbSession, user: OptionalPageUser) -> Response:
+    """Hero, featured key-assistance counties, new and seasonal products, the provinces."""
+    sections = await listing.home_sections(session, listing.today_in_china(), media=_media(request))
+    overview = await regions.summarize_regions(session)
+    return render(
+        request, "catalog/storefront_home.html", {"sections": sections, "overview": overview}
+    )
+
+
+@router.get(LISTING_PATH, response_class=HTMLResponse)
+async def list_products(
+    request: Request,
+    session: DbSession,
+    user: OptionalPageUser,
+    q: OptionalText = None,
+    province: OptionalText = None,
+    county: OptionalText = None,
+    category: OptionalText = None,
+    label: OptionalText = None,
+    key_assistance: OptionalText = None,
+    min_price: OptionalText = None,
+    max_price: OptionalText = None,
+    sort: OptionalText = None,
+    page: OptionalText = None,
+) -> Response:
+    """Listed products with facets, price range, sort and pages; plain GET forms and links.
+
+    Invalid filters re-render the page with field errors and what was entered (422).
+    """
+    raw = {
+        "q": q,
+        "province": province,
+        "county": county,
+        "category": category,
+        "label": label,
+        "key_assistance": key_assistance,
+        "min_price": min_price,
+        "max_price": max_price,
+        "sort": sort,
+    }
+    form = {name: (value or "").strip()[:200] for name, value in raw.items()}
+    result: ProductPage | None = None
+    errors: dict[str, str] = {}
+    error_code: str | None = None
+    try:
+        query = _listing_query(form, page)
+        result = await listing.list_products(session, query, media=_media(request))
+    except ValidationFailed as exc:
+        errors, error_code = _page_fields(exc.fields), exc.code
+    except DomainError as exc:
+        if exc.status_code != 404 or "page" not in exc.fields:
+            raise
+        # A page past the last one (results changed since the link was made): the first page.
+        errors, error_code = {"page": _("这一页已经没有商品了。")}, exc.code
+    context = {
+        "result": result,
+        "form": form,
+        "errors": errors,
+        "error_code": error_code,
+        "url_with": _url_maker(form),
+        "sort_options": _sort_options(),
+        "last_page": max(1, -(-result.total // result.per_page)) if result else 1,
+    }
+    status = 200 if not errors else (404 if error_code == "page_out_of_range" else 422)
+    return render(request, "catalog/storefront_products.html", context, status_code=status)
+
+
+@router.get("/products/{slug}", response_class=HTMLResponse)
+async def show_product(
+    request: Request, session: DbSession, user: OptionalPageUser, slug: str
+) -> Response:
+    """A listed product: photos, SKUs and tier prices, certificates, origin and supplier."""
+    # No slug has control characters (PostgreSQL would even refuse a NUL byte in a query).
+    if not slug.isprintable() or len(slug) > MAX_SLUG_LENGTH:
+        raise ProductNotFound(slug[:MAX_SLUG_LENGTH])
+    product = await listing.get_public_product_by_slug(session, slug, media=_media(request))
+    return render(request, "catalog/storefront_product.html", {"product": product})
+
+
+@router.get("/counties/{code}", response_class=HTMLResponse)
+async def show_county(
+    request: Request, session: DbSession, user: OptionalPageUser, code: str
+) -> Response:
+    """A county: its badges, the pairings that help it, its verified suppliers and products."""
+    county = await regions.get_county_detail(session, code)
+    catalog = await listing.county_catalog(session, county.code, media=_media(request))
+    return render(request, "catalog/storefront_county.html", {"county": county, "catalog": catalog})
