@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, insert, select, tuple_
@@ -168,9 +169,15 @@ def _photo_keys(product: PlannedProduct) -> tuple[str, str]:
     return f"products/{product.slug}/1.jpg", f"products/{product.slug}/1-thumb.jpg"
 
 
+@lru_cache(maxsize=2048)
+def _drawn_photo(title: str, subtitle: str, category: str) -> ProcessedImage:
+    # Processed exactly as an upload is: checked, re-encoded, with a thumbnail. Kept for the
+    # life of the process: seeding the demo again (tests, a larger N) need not draw it twice.
+    return process_image(draw_product_photo(title, subtitle, category))
+
+
 def _make_photo(product: PlannedProduct) -> ProcessedImage:
-    # Processed exactly as an upload is: checked, re-encoded, with a thumbnail.
-    return process_image(draw_product_photo(product.title, product.county_label, product.category))
+    return _drawn_photo(product.title, product.county_label, product.category)
 
 
 async def _make_photos(
@@ -312,12 +319,14 @@ async def seed_demo_catalog(
     *,
     products: int = DEFAULT_PRODUCTS,
     today: date | None = None,
+    supplier_login: bool = True,
 ) -> DemoCatalogReport:
     """Seed the first `products` demo products with their suppliers, certificates and photos.
 
     Deterministic for a given `products` (and `today`, which only moves certificate dates);
-    idempotent. DemoSeedError for a count outside the demo's range or when the region
-    reference data has not been loaded.
+    idempotent. With `supplier_login`, the demo supplier admin of the first cooperative is
+    created (or its password restored). DemoSeedError for a count outside the demo's range or
+    when the region reference data has not been loaded.
     """
     plan = build_plan(products, today or china_date(utcnow()))
     async with unit_of_work(database.writer) as session:
@@ -327,10 +336,13 @@ async def seed_demo_catalog(
             session, plan, supplier_ids
         )
         products_written = await _seed_products(session, plan, supplier_ids, certificate_ids, media)
-        login = await _seed_supplier_login(session, supplier_ids[plan.suppliers[0].credit_code])
+        logins: tuple[str, ...] = ()
+        if supplier_login:
+            first = supplier_ids[plan.suppliers[0].credit_code]
+            logins = (await _seed_supplier_login(session, first),)
     return DemoCatalogReport(
         suppliers_written=suppliers_written,
         certificates_written=certificates_written,
         products_written=products_written,
-        logins=(login,),
+        logins=logins,
     )

@@ -97,6 +97,7 @@ _ORGANIC_CERTIFIERS = (
     ("124", "杭州万泰认证有限公司"),
 )
 _GREEN_FOOD_ISSUER = "中国绿色食品发展中心"
+_FIRST_ISSUE = date(2021, 1, 4)
 _GI_ISSUER = "农业农村部"
 
 
@@ -370,7 +371,9 @@ def _certificates(
     result = []
     for kind in kinds:
         serial = numbers.next(kind, rng)
-        issued = today - timedelta(days=rng.randrange(200, 1100))
+        # Issued on a fixed date, so that the number (which embeds it) never changes; only the
+        # end of validity follows the day the demo is seeded, so that most badges stay valid.
+        issued = _FIRST_ISSUE + timedelta(days=rng.randrange(0, 1500))
         roll = rng.random()
         status = "pending" if roll >= 0.90 else "verified"
         if roll < 0.08:  # verified once, now past its validity: no badge, no label

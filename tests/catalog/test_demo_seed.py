@@ -93,6 +93,13 @@ def test_the_plan_is_deterministic_and_a_small_demo_is_a_prefix_of_a_large_one()
     small = build_plan(40, TODAY)
 
     assert first == again
+    # Only certificates' end of validity follows the day of seeding; every code stays the same.
+    later = build_plan(320, date(2027, 6, 30))
+    assert [(p.slug, p.skus) for p in later.products] == [(p.slug, p.skus) for p in first.products]
+    assert [(c.kind, c.number, c.valid_from) for _, c in later.certificates] == [
+        (c.kind, c.number, c.valid_from) for _, c in first.certificates
+    ]
+    assert later.suppliers == first.suppliers
     assert small.products == first.products[:40]
     assert {s.credit_code for s in small.suppliers} <= {s.credit_code for s in first.suppliers}
     # Other N, other products: the count is what the caller asked for.
