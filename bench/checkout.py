@@ -1,0 +1,413 @@
+"""Benchmark: concurrent checkouts against the real app (uvicorn) on SQLite and PostgreSQL.
+
+For each backend: a scratch database (a temporary SQLite file, or a PostgreSQL database on
+127.0.0.1 that is dropped afterwards) is migrated and seeded with suppliers, SKUs of limited
+stock and buyers; the app is started with uvicorn in a subprocess on 127.0.0.1; N buyers place
+orders concurrently with httpx (bank transfer, so no Stripe server is needed), each with its own
+Idempotency-Key, asking for more units than exist. Printed per backend: orders per second,
+p50/p99 latency, how many answered 409 insufficient_stock, and the OVERSOLD units (units on
+orders minus the initial stock; anything but 0 is a bug). Bounded in orders and seconds;
+loopback only; it stops by itself.
+
+    uv run python bench/checkout.py [--orders 600] [--concurrency 32] [--backends sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app.account.models import Role, RoleAssignment, User  # noqa: E402
+from app.catalog.models import Product, ProductStatus, Sku  # noqa: E402
+from app.cli import upgrade_database  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.cooperative.models import Cooperative, SupplierKind, SupplierStatus  # noqa: E402
+from app.core.clock import utcnow  # noqa: E402
+from app.core.db import Database, unit_of_work  # noqa: E402
+from app.order.models import Order, OrderLine, OrderStatus  # noqa: E402
+from app.web.security import TokenSigner  # noqa: E402
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "FENGSHOU_BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"  # noqa: S105  (a scratch key)
+SUPPLIER_COUNTY = "522732"
+BUYER_COUNTIES = ("110105", "310104", "440106", "510107", "330106")
+
+
+def create_bench_app() -> FastAPI:
+    """The app uvicorn serves (`--factory`). Until app/main.py includes the order and
+    checkout routers (the integrator adds them), they are added here; then this adds nothing."""
+    from app.checkout import api as checkout_api
+    from app.main import create_app
+    from app.order import api as order_api
+
+    application = create_app()
+    present = {getattr(route, "path", None) for route in application.router.routes}
+    if "/api/v1/orders" not in present:
+        application.include_router(checkout_api.router)
+        application.include_router(order_api.router)
+    return application
+
+
+@dataclass(frozen=True)
+class Seeded:
+    sku_ids: list[int]
+    tokens: list[str]
+    initial_stock: int
+
+
+async def seed(
+    url: str, *, suppliers: int, skus_per_supplier: int, stock: int, buyers: int
+) -> Seeded:
+    from app.regions.service import load_reference_data
+
+    database = Database(url)
+    signer = TokenSigner(SECRET, 3600)
+    try:
+        async with unit_of_work(database.writer) as session:
+            await load_reference_data(session)
+        sku_ids: list[int] = []
+        async with unit_of_work(database.writer) as session:
+            for s in range(suppliers):
+                cooperative = Cooperative(
+                    name=f"基准测试合作社{s + 1}",
+                    kind=SupplierKind.COOPERATIVE,
+                    credit_code=("93" + uuid.uuid4().hex.upper())[:18],
+                    county_code=SUPPLIER_COUNTY,
+                    contact_name="王芳",
+                    contact_phone="13800000000",
+                    households_supported=10,
+                    status=SupplierStatus.VERIFIED,
+                )
+                session.add(cooperative)
+                await session.flush()
+                product = Product(
+                    cooperative_id=cooperative.id,
+                    slug=f"bench-{uuid.uuid4().hex[:12]}",
+                    title=f"基准测试商品{s + 1}",
+                    category_code="fruit",
+                    unit="500g/盒",
+                    status=ProductStatus.ACTIVE,
+                    min_price_fen=1000,
+                    in_stock=True,
+                    published_at=utcnow(),
+                )
+                session.add(product)
+                await session.flush()
+                for k in range(skus_per_supplier):
+                    sku = Sku(
+                        product_id=product.id,
+                        code=f"BENCH-{s}-{k}-{uuid.uuid4().hex[:6]}",
+                        name=f"规格{k + 1}",
+                        price_fen=1000 + 100 * k,
+                        stock=stock,
+                        weight_grams=500,
+                        min_qty=1,
+                    )
+                    session.add(sku)
+                    await session.flush()
+                    sku_ids.append(sku.id)
+        tokens: list[str] = []
+        async with unit_of_work(database.writer) as session:
+            users = [
+                User(
+                    email=f"bench-{i}-{uuid.uuid4().hex[:6]}@example.com",
+                    password_hash="bench-no-password",  # noqa: S106  (tokens are issued directly)
+                    display_name=f"买家{i}",
+                    is_active=True,
+                )
+                for i in range(buyers)
+            ]
+            session.add_all(users)
+            await session.flush()
+            session.add_all(RoleAssignment(user_id=u.id, role=Role.CONSUMER) for u in users)
+            tokens = [signer.issue(u.id) for u in users]
+        return Seeded(sku_ids, tokens, stock * len(sku_ids))
+    finally:
+        await database.dispose()
+
+
+@dataclass(frozen=True)
+class Audit:
+    orders: int
+    units_on_orders: int
+    stock_left: int
+
+
+async def audit(url: str) -> Audit:
+    database = Database(url)
+    try:
+        async with unit_of_work(database.reader) as session:
+            orders = await session.scalar(
+                select(func.count()).select_from(Order).where(Order.status != OrderStatus.CANCELLED)
+            )
+            units = await session.scalar(
+                select(func.coalesce(func.sum(OrderLine.quantity), 0))
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(Order.status != OrderStatus.CANCELLED)
+            )
+            left = await session.scalar(select(func.coalesce(func.sum(Sku.stock), 0)))
+        return Audit(int(orders or 0), int(units or 0), int(left or 0))
+    finally:
+        await database.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def scratch_database(backend: str, workdir: Path) -> Iterator[str]:
+    """A fresh database URL; a PostgreSQL one is dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
+        return
+    name = f"fengshou_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace(
+            "postgresql://", "postgresql+psycopg://"
+        )
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def serve(url: str, workdir: Path) -> AsyncIterator[str]:
+    """uvicorn with the real app on 127.0.0.1, stopped when the block ends."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "FENGSHOU_DATABASE_URL": url,
+        "FENGSHOU_SECRET_KEY": SECRET,
+        "FENGSHOU_ENVIRONMENT": "test",
+        "FENGSHOU_VAR_DIR": str(workdir / "var"),
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "checkout:create_bench_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as probe:
+            for _ in range(300):
+                if process.returncode is not None:
+                    raise RuntimeError(f"uvicorn exited with {process.returncode}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await probe.get(f"{base}/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("uvicorn did not start within 30 s")
+        yield base
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+@dataclass
+class Result:
+    statuses: Counter[int]
+    codes: Counter[str]
+    latencies: list[float]
+    elapsed: float
+
+
+async def load(
+    base: str, seeded: Seeded, *, orders: int, concurrency: int, deadline_s: float, seed_value: int
+) -> Result:
+    """`orders` checkouts, `concurrency` at a time, each by its own buyer: one or two SKUs
+    (often of two suppliers), one to three units each."""
+    rng = random.Random(seed_value)
+    plans: list[dict[str, Any]] = []
+    for i in range(orders):
+        chosen = rng.sample(seeded.sku_ids, k=rng.choice((1, 2)))
+        plans.append(
+            {
+                "token": seeded.tokens[i % len(seeded.tokens)],
+                "body": {
+                    "shipping_address": {
+                        "name": "张三",
+                        "phone": "13812345678",
+                        "county_code": rng.choice(BUYER_COUNTIES),
+                        "detail": "基准测试路 1 号 2 单元 301",
+                    },
+                    "payment_method": "bank_transfer",
+                    "lines": [{"sku_id": s, "quantity": rng.randint(1, 3)} for s in chosen],
+                },
+            }
+        )
+    statuses: Counter[int] = Counter()
+    codes: Counter[str] = Counter()
+    latencies: list[float] = []
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for plan in plans:
+        queue.put_nowait(plan)
+    started = time.perf_counter()
+    stop_at = started + deadline_s
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while time.perf_counter() < stop_at:
+            try:
+                plan = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            headers = {
+                "Authorization": f"Bearer {plan['token']}",
+                "Idempotency-Key": uuid.uuid4().hex,
+            }
+            t0 = time.perf_counter()
+            try:
+                response = await client.post("/api/v1/orders", json=plan["body"], headers=headers)
+            except httpx.HTTPError as exc:
+                codes[type(exc).__name__] += 1
+                statuses[0] += 1
+                continue
+            latencies.append(time.perf_counter() - t0)
+            statuses[response.status_code] += 1
+            if response.status_code != 201:
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    codes[response.json()["error"]["code"]] += 1
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    timeout = httpx.Timeout(60.0)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return Result(statuses, codes, latencies, time.perf_counter() - started)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="fengshou-bench-") as tmp:
+        workdir = Path(tmp)
+        with scratch_database(backend, workdir) as url:
+            settings = Settings(
+                environment="test",
+                database_url=url,
+                secret_key=SECRET,
+                var_dir=workdir / "var",
+            )
+            await asyncio.to_thread(upgrade_database, settings)
+            seeded = await seed(
+                url,
+                suppliers=args.suppliers,
+                skus_per_supplier=args.skus,
+                stock=args.stock,
+                buyers=args.orders,
+            )
+            async with serve(url, workdir) as base:
+                result = await load(
+                    base,
+                    seeded,
+                    orders=args.orders,
+                    concurrency=args.concurrency,
+                    deadline_s=args.seconds,
+                    seed_value=args.seed,
+                )
+            checked = await audit(url)
+    created = result.statuses.get(201, 0)
+    return {
+        "backend": backend,
+        "requests": sum(result.statuses.values()),
+        "orders_201": created,
+        "orders_in_db": checked.orders,
+        "conflicts_409": result.statuses.get(409, 0),
+        "other": {k: v for k, v in result.statuses.items() if k not in (201, 409)},
+        "codes": dict(result.codes),
+        "seconds": result.elapsed,
+        "orders_per_s": created / result.elapsed if result.elapsed else 0.0,
+        "requests_per_s": sum(result.statuses.values()) / result.elapsed,
+        "p50_ms": percentile(result.latencies, 0.50) * 1000,
+        "p99_ms": percentile(result.latencies, 0.99) * 1000,
+        "mean_ms": statistics.fmean(result.latencies) * 1000 if result.latencies else 0.0,
+        "initial_stock": seeded.initial_stock,
+        "units_on_orders": checked.units_on_orders,
+        "stock_left": checked.stock_left,
+        # Units sold beyond what existed; and stock that went missing or appeared.
+        "oversold": max(0, checked.units_on_orders - seeded.initial_stock),
+        "stock_drift": seeded.initial_stock - checked.units_on_orders - checked.stock_left,
+    }
+
+
+def report(row: dict[str, Any]) -> str:
+    return (
+        f"{row['backend']:<10} requests {row['requests']:>5}  201 {row['orders_201']:>5} "
+        f"(in db {row['orders_in_db']})  409 {row['conflicts_409']:>5}  other {row['other']}\n"
+        f"{'':<10} {row['orders_per_s']:.1f} orders/s, {row['requests_per_s']:.1f} requests/s "
+        f"over {row['seconds']:.1f} s; latency p50 {row['p50_ms']:.0f} ms, "
+        f"p99 {row['p99_ms']:.0f} ms, mean {row['mean_ms']:.0f} ms\n"
+        f"{'':<10} stock {row['initial_stock']} → units on orders {row['units_on_orders']}, "
+        f"left {row['stock_left']}; OVERSOLD {row['oversold']}, drift {row['stock_drift']}\n"
+        f"{'':<10} error codes {row['codes']}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--orders", type=int, default=600, help="checkouts to attempt (≤ 5000)")
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (≤ 200)")
+    parser.add_argument("--suppliers", type=int, default=3)
+    parser.add_argument("--skus", type=int, default=2, help="SKUs per supplier")
+    parser.add_argument("--stock", type=int, default=100, help="initial stock of each SKU")
+    parser.add_argument("--seconds", type=float, default=120.0, help="stop sending after this")
+    parser.add_argument("--seed", type=int, default=20261128)
+    args = parser.parse_args()
+    args.orders = max(1, min(args.orders, 5000))
+    args.concurrency = max(1, min(args.concurrency, 200))
+    args.seconds = max(1.0, min(args.seconds, 600.0))
+    failed = False
+    for backend in args.backends.split(","):
+        row = asyncio.run(run_backend(backend.strip(), args))
+        print(report(row), flush=True)
+        failed = failed or row["oversold"] != 0 or row["stock_drift"] != 0
+        failed = failed or row["orders_201"] != row["orders_in_db"]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,398 @@
+"""Search benchmark: the embedded backend with 100,000 products, on SQLite and on PostgreSQL.
+
+    uv run python bench/search.py [--products 100000] [--runs 300] [--skip-postgres]
+
+It generates a deterministic catalogue (real specialty names of 832 counties from
+data/reference × counties of the same province × pack sizes × wording), builds the embedded
+index on a temporary SQLite file and on a scratch PostgreSQL database on 127.0.0.1 (dropped at
+the end), and reports the time to index, then p50/p99 per backend of:
+
+* golden queries: text only, as the listing runs them (with facets);
+* filtered queries: filters without text (with facets);
+* faceted queries: text + filters + facets.
+
+Target: p99 ≤ 25 ms on SQLite. Each query kind runs a fixed number of times after a warm-up,
+so the script stops by itself; it only talks to this machine. It reports and exits 0 whatever
+the numbers (1 when PostgreSQL was asked for and cannot be reached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import text
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
+sys.path.insert(0, str(PROJECT_ROOT))  # run as a script: make `app` and `search` importable
+
+from app.core.db import Database  # noqa: E402
+from search import Analyzer, ProductDocument, ProductQuery  # noqa: E402
+from search.embedded.backend import EmbeddedBackend  # noqa: E402
+from search.embedded.schema import upgrade_ddl  # noqa: E402
+from search.text import place_short_name  # noqa: E402
+
+REFERENCE = PROJECT_ROOT / "data" / "reference"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "FENGSHOU_BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+SQLITE_TARGET_P99_MS = 25.0
+BATCH = 2_000
+SEED = 20261128
+TODAY = date(2026, 11, 28)
+NOW = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
+
+CATEGORIES = {
+    "水果": "fruit",
+    "蔬菜": "vegetables",
+    "粮油": "grain_oil",
+    "茶叶": "tea",
+    "肉禽蛋": "meat_eggs",
+    "水产": "aquatic",
+    "菌菇": "mushrooms",
+    "干果坚果": "nuts",
+    "中药材": "herbs",
+    "调味品": "condiments",
+    "蜂产品": "bee_products",
+    "酒水饮品": "drinks",
+    "手工艺品": "crafts",
+    "其他": "other",
+}
+PACKS = {
+    "kg": ["500g/袋", "1kg/袋", "2.5kg/箱", "5kg/箱", "10斤装", "3斤装"],
+    "other": ["1件", "1套", "礼盒装", "2件装"],
+}
+WORDING = ["", "", "新鲜", "当季", "现摘", "特级", "农家", "礼盒装", "产地直发", "精选", "高山"]
+DESCRIPTIONS = [
+    "{county}{name}，产地直发，{province}脱贫县合作社种植。",
+    "来自{prefecture}{county}的{name}，品质上乘，帮扶农户增收。",
+    "{name}产自{province}{county}，{wording}包装，冷链发货。",
+]
+LABELS = [("gi", 0.15), ("green_food", 0.10), ("organic", 0.05)]
+
+GOLDEN = [
+    "脐橙",
+    "赣南脐橙",
+    "枸杞",
+    "宁夏 枸杞",
+    "马铃薯",
+    "土豆",
+    "苹果",
+    "核桃",
+    "黑木耳",
+    "木耳",
+    "天麻",
+    "茶",
+    "红茶",
+    "普洱茶",
+    "牦牛",
+    "花椒",
+    "辣椒",
+    "火腿",
+    "蜂蜜",
+    "香菇",
+    "小米",
+    "乌骨鸡",
+    "当归",
+    "qicheng",
+    "gouqi",
+    "qichen",
+    "tudou",
+    "hetao",
+]
+FILTERED: list[dict[str, Any]] = [
+    {},
+    {"province": "620000"},
+    {"province": "520000", "category": "meat_eggs"},
+    {"category": "fruit"},
+    {"category": "tea", "label": "gi"},
+    {"label": "organic"},
+    {"key_assistance": True},
+    {"in_stock": True},
+    {"min_price_fen": 5_000, "max_price_fen": 8_000},
+    {"province": "530000", "in_stock": True, "sort": "price_asc"},
+    {"county": "360734"},
+    {"category": "herbs", "sort": "newest"},
+    {"province": "510000", "key_assistance": True, "category": "grain_oil"},
+    {"label": "green_food", "province": "640000"},
+    {"sort": "price_desc", "page": 5},
+    {"province": "450000", "label": "gi", "min_price_fen": 3_000},
+]
+FACETED: list[tuple[str, dict[str, Any]]] = [
+    ("脐橙", {"province": "360000"}),
+    ("枸杞", {"label": "gi"}),
+    ("苹果", {"in_stock": True, "sort": "price_asc"}),
+    ("马铃薯", {"key_assistance": True}),
+    ("茶", {"category": "tea", "label": "organic"}),
+    ("核桃", {"province": "530000"}),
+    ("qicheng", {"min_price_fen": 4_000}),
+    ("木耳", {"category": "mushrooms", "in_stock": True}),
+    ("牦牛", {"province": "630000"}),
+    ("辣椒", {"sort": "newest"}),
+    ("天麻", {"label": "green_food"}),
+    ("土豆", {"province": "620000", "in_stock": True}),
+    ("蜂蜜", {"key_assistance": False}),
+    ("红茶", {"min_price_fen": 10_000, "max_price_fen": 20_000}),
+    ("gouqi", {"province": "640000"}),
+    ("火腿", {"category": "meat_eggs", "page": 2}),
+]
+
+
+@dataclass(frozen=True)
+class County:
+    code: str
+    name: str
+    prefecture: str
+    province_code: str
+    province: str
+    key_assistance: bool
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    with (REFERENCE / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_counties() -> dict[str, County]:
+    names = {row["code"]: row for row in _read("counties.csv")}
+    key = {row["code"] for row in _read("key_assistance_counties_160.csv")}
+    counties: dict[str, County] = {}
+    for row in _read("poverty_counties_832.csv"):
+        code = row["source_code"] or row["code"]
+        info = names.get(code)
+        if info is None:
+            continue
+        counties[code] = County(
+            code,
+            info["name"],
+            info["prefecture_name"],
+            info["province_code"],
+            info["province_name"],
+            code in key,
+        )
+    return counties
+
+
+def generate(count: int) -> tuple[list[ProductDocument], list[str]]:
+    """`count` deterministic products, and the place names the app would add to the dictionary."""
+    rng = random.Random(SEED)
+    counties = load_counties()
+    by_province: dict[str, list[County]] = {}
+    for county in counties.values():
+        by_province.setdefault(county.province_code, []).append(county)
+    specialties = [row for row in _read("specialty_products.csv") if row["county_code"] in counties]
+    docs: list[ProductDocument] = []
+    for product_id in range(1, count + 1):
+        row = rng.choice(specialties)
+        home = counties[row["county_code"]]
+        # Most listings come from the specialty's own county, the rest from its neighbours.
+        county = home if rng.random() < 0.6 else rng.choice(by_province[home.province_code])
+        unit = row["typical_unit"]
+        packs = PACKS["kg"] if ("g" in unit or "斤" in unit) else PACKS["other"]
+        pack = rng.choice([unit, *packs])
+        wording = rng.choice(WORDING)
+        title = " ".join(part for part in (row["product_name"], pack, wording) if part)
+        price = int(float(row["typical_price_yuan"]) * 100 * rng.uniform(0.8, 1.6))
+        labels: dict[str, date] = {}
+        for label, share in LABELS:
+            if rng.random() < share:
+                labels[label] = TODAY + timedelta(days=rng.randint(-200, 900))
+        description = rng.choice(DESCRIPTIONS).format(
+            county=county.name,
+            name=row["product_name"],
+            province=county.province,
+            prefecture=county.prefecture,
+            wording=wording or "标准",
+        )
+        docs.append(
+            ProductDocument(
+                id=product_id,
+                title=title,
+                description_text=description,
+                category=CATEGORIES[row["category"]],
+                category_label=row["category"],
+                unit=pack,
+                cooperative_id=int(county.code),
+                cooperative_name=f"{place_short_name(county.name) or county.name}丰收专业合作社",
+                county_code=county.code,
+                county_name=county.name,
+                prefecture_name=county.prefecture,
+                province_code=county.province_code,
+                province_name=county.province,
+                key_assistance=county.key_assistance,
+                labels=list(labels),
+                label_valid_until=labels,
+                min_price_fen=price,
+                max_price_fen=price + rng.choice([0, 0, 1_000, 3_000]),
+                in_stock=rng.random() < 0.9,
+                published_at=NOW - timedelta(minutes=rng.randint(0, 365 * 24 * 60)),
+                popularity=rng.randint(0, 1_000),
+            )
+        )
+    places = {c.name for c in counties.values()} | {c.prefecture for c in counties.values()}
+    return docs, sorted(places)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    kind: str
+    samples: list[float]
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.samples)
+        index = min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))
+        return ordered[index]
+
+
+def _queries(kind: str) -> list[ProductQuery]:
+    if kind == "golden":
+        return [ProductQuery(text=q) for q in GOLDEN]
+    if kind == "filtered":
+        return [ProductQuery(**filters) for filters in FILTERED]
+    return [ProductQuery(text=q, **filters) for q, filters in FACETED]
+
+
+def _rounds(queries: list[ProductQuery], runs: int) -> Iterator[ProductQuery]:
+    """`runs` queries, cycling through the list (every query about as often)."""
+    for index in range(runs):
+        yield queries[index % len(queries)]
+
+
+async def measure(backend: EmbeddedBackend, runs: int) -> tuple[list[Timing], dict[str, int]]:
+    timings: list[Timing] = []
+    totals: dict[str, int] = {}
+    for kind in ("golden", "filtered", "faceted"):
+        queries = _queries(kind)
+        for query in queries:  # warm-up: caches, statement compilation
+            result = await backend.search(query, TODAY)
+            totals[f"{kind}:{query.text or '-'}"] = result.total
+        samples: list[float] = []
+        for query in _rounds(queries, runs):
+            started = time.perf_counter()
+            await backend.search(query, TODAY)
+            samples.append((time.perf_counter() - started) * 1000)
+        timings.append(Timing(kind, samples))
+    return timings, totals
+
+
+async def run_backend(
+    name: str, url: str, docs: list[ProductDocument], analyzer: Analyzer, runs: int
+) -> tuple[float, list[Timing], dict[str, int]]:
+    database = Database(url)
+    try:
+        async with database.engine.begin() as conn:
+            for statement in upgrade_ddl(database.dialect):
+                await conn.execute(text(statement))
+        backend = EmbeddedBackend(database.writer, reader=database.reader, analyzer=analyzer)
+        await backend.ensure_ready()
+        started = time.perf_counter()
+        for start in range(0, len(docs), BATCH):
+            await backend.index(docs[start : start + BATCH])
+        if database.dialect == "postgresql":
+            async with database.engine.connect() as conn:
+                await conn.execute(text("COMMIT"))
+                await conn.execute(text("ANALYZE"))
+        elif database.dialect == "sqlite":
+            async with database.engine.connect() as conn:
+                await conn.execute(text("ANALYZE"))
+                await conn.commit()
+        indexing = time.perf_counter() - started
+        print(f"  {name}: indexed {len(docs):,} products in {indexing:.1f} s", flush=True)
+        timings, totals = await measure(backend, runs)
+        return indexing, timings, totals
+    finally:
+        await database.dispose()
+
+
+def create_postgres_database() -> tuple[str, str]:
+    name = f"fengshou_bench_search_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return name, f"{base}/{name}"
+
+
+def drop_postgres_database(name: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def report(results: dict[str, tuple[float, list[Timing]]], runs: int) -> None:
+    print()
+    print(f"{'backend':<12} {'queries':<10} {'runs':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    print("-" * 56)
+    for name, (_, timings) in results.items():
+        for timing in timings:
+            print(
+                f"{name:<12} {timing.kind:<10} {len(timing.samples):>5}"
+                f" {statistics.median(timing.samples):>8.2f} {timing.percentile(0.99):>8.2f}"
+                f" {max(timing.samples):>8.2f}"
+            )
+    print()
+    for name, (indexing, _) in results.items():
+        print(f"time to index on {name}: {indexing:.1f} s")
+    if "sqlite" in results:
+        worst = max(timing.percentile(0.99) for timing in results["sqlite"][1])
+        verdict = "meets" if worst <= SQLITE_TARGET_P99_MS else "MISSES"
+        print(f"SQLite worst p99 {worst:.2f} ms {verdict} the target of {SQLITE_TARGET_P99_MS} ms")
+
+
+async def main(arguments: argparse.Namespace) -> int:
+    print(f"generating {arguments.products:,} products …", flush=True)
+    started = time.perf_counter()
+    docs, places = generate(arguments.products)
+    analyzer = Analyzer()
+    analyzer.add_place_names(places)
+    print(f"  done in {time.perf_counter() - started:.1f} s; e.g. {docs[0].title!r}", flush=True)
+    results: dict[str, tuple[float, list[Timing]]] = {}
+    with tempfile.TemporaryDirectory(prefix="fengshou-search-bench-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'search.sqlite3'}"
+        indexing, timings, _ = await run_backend("sqlite", url, docs, analyzer, arguments.runs)
+        results["sqlite"] = (indexing, timings)
+    if not arguments.skip_postgres:
+        try:
+            name, url = create_postgres_database()
+        except psycopg.OperationalError as exc:
+            print(f"PostgreSQL at {POSTGRES_ADMIN_URL} cannot be reached: {exc}", file=sys.stderr)
+            report(results, arguments.runs)
+            return 1
+        try:
+            run = await run_backend("postgresql", url, docs, analyzer, arguments.runs)
+            results["postgresql"] = (run[0], run[1])
+        finally:
+            drop_postgres_database(name)
+    report(results, arguments.runs)
+    return 0
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=300, help="searches per query kind")
+    parser.add_argument("--skip-postgres", action="store_true")
+    arguments = parser.parse_args()
+    if not 1 <= arguments.products <= 1_000_000 or not 1 <= arguments.runs <= 100_000:
+        parser.error("--products must be 1..1,000,000 and --runs 1..100,000")
+    return arguments
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse_arguments())))

@@ -1,0 +1,216 @@
+"""Browser tests: the real app served by uvicorn on 127.0.0.1, driven by Debian's Chromium.
+
+Each backend gets its own migrated database with a small demo catalog (never the shared test
+database: the browser's writes must not leak into other tests). Chromium is required: without
+it these tests fail, they are not skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
+from sqlalchemy import select
+
+from app.cli import upgrade_database
+from app.config import PROJECT_ROOT, Settings
+from app.cooperative.models import Cooperative
+from app.core.clock import china_date, utcnow
+from app.core.db import Database, unit_of_work
+from app.core.storage import LocalMediaStorage
+from app.demo import seed_demo_catalog
+from app.demo.plan import DemoPlan, build_plan
+from tests.conftest import (
+    BACKENDS,
+    TEST_SECRET,
+    drop_postgres_database,
+    make_settings,
+    new_database_url,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOST = "127.0.0.1"
+DEMO_PRODUCTS = 40
+START_TIMEOUT_SECONDS = 60
+DESKTOP = ViewportSize(width=1280, height=900)
+PHONE = ViewportSize(width=360, height=740)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """The served app and what its database holds."""
+
+    backend: str
+    base_url: str
+    plan: DemoPlan
+    supplier_id: int  # the demo supplier admin's cooperative
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def _prepare(settings: Settings) -> int:
+    """Reference data and the demo catalog; returns the demo supplier's cooperative id."""
+    from app.regions.service import load_reference_data
+
+    database = Database(settings.database_url)
+    try:
+        async with unit_of_work(database.writer) as session:
+            await load_reference_data(session)
+        media = LocalMediaStorage(settings.media_dir)
+        await seed_demo_catalog(database, media, products=DEMO_PRODUCTS)
+        plan = build_plan(DEMO_PRODUCTS, china_date(utcnow()))
+        async with unit_of_work(database.reader) as session:
+            supplier_id = await session.scalar(
+                select(Cooperative.id).where(
+                    Cooperative.credit_code == plan.suppliers[0].credit_code
+                )
+            )
+        assert supplier_id is not None
+        return supplier_id
+    finally:
+        await database.dispose()
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the app server exited early:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the app server did not start:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """uvicorn serving app.main:create_app on a free port of 127.0.0.1, one per backend."""
+    workdir = Path(tempfile.mkdtemp(prefix="fengshou-browser-"))
+    url, pg_name = new_database_url(request.param, workdir)
+    settings = make_settings(url, workdir / "var")
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        upgrade_database(settings)
+        supplier_id = asyncio.run(_prepare(settings))
+        port = _free_port()
+        env = {
+            **os.environ,
+            "FENGSHOU_ENVIRONMENT": "test",
+            "FENGSHOU_SECRET_KEY": TEST_SECRET,
+            "FENGSHOU_DATABASE_URL": url,
+            "FENGSHOU_VAR_DIR": str(settings.var_dir),
+            "FENGSHOU_WORKER_IN_PROCESS": "false",
+        }
+        log = workdir / "server.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "app.main:create_app",
+                    "--factory",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        base_url = f"http://{HOST}:{port}"
+        _wait_until_up(process, base_url, log)
+        yield LiveServer(
+            backend=request.param,
+            base_url=base_url,
+            plan=build_plan(DEMO_PRODUCTS, china_date(utcnow())),
+            supplier_id=supplier_id,
+        )
+    finally:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        if pg_name:
+            drop_postgres_database(pg_name)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless; missing Chromium fails the run (never `playwright install`)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is required for the browser tests and was not found at {CHROMIUM}: "
+            "apt-get install chromium fonts-wqy-microhei (or `make browser-deps`)."
+        )
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile (no cookies) per test, at desktop size."""
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    ctx.set_default_timeout(15_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
