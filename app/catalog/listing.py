@@ -296,7 +296,9 @@ async def get_public_product_by_slug(
     media: MediaStorage | None = None,
 ) -> ProductDetail:
     """The product page's product, by its slug (404 like get_public_product)."""
-    product = await repository.get_listed_product(session, slug=slug) if len(slug) <= 120 else None
+    # A slug is at most 120 characters and never holds NUL (which PostgreSQL would refuse).
+    plausible = len(slug) <= 120 and "\x00" not in slug
+    product = await repository.get_listed_product(session, slug=slug) if plausible else None
     if product is None:
         raise ProductNotFound(slug)
     return product_detail(product, today=today or today_in_china(), media=media)

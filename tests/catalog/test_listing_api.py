@@ -209,6 +209,9 @@ async def test_filters(
         ({"per_page": 0}, "validation_failed", "per_page"),
         ({"per_page": 101}, "validation_failed", "per_page"),
         ({"q": "长" * 101}, "validation_failed", "q"),
+        ({"q": "茶\x00"}, "validation_failed", "q"),
+        ({"category": "fr\x00uit"}, "validation_failed", "category"),
+        ({"county": "45022\x00"}, "validation_failed", "county"),
     ],
 )
 async def test_bad_filters_are_422(
@@ -475,3 +478,27 @@ async def test_statement_count_does_not_grow_with_the_page(
         counts[per_page] = len(statements)
     assert counts[5] == counts[50], counts
     assert counts[5] <= 10, counts
+
+
+async def test_openapi_documents_the_catalog_routes(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    paths = spec["paths"]
+    for path, method, status in (
+        ("/api/v1/products", "get", "200"),
+        ("/api/v1/products/{product_id}", "get", "200"),
+        ("/api/v1/products/{product_id}", "patch", "200"),
+        ("/api/v1/cooperatives/{cooperative_id}/products", "post", "201"),
+        ("/api/v1/products/{product_id}/skus", "post", "201"),
+        ("/api/v1/skus/{sku_id}", "patch", "200"),
+        ("/api/v1/products/{product_id}/photos", "post", "201"),
+        ("/api/v1/admin/reference-prices", "put", "200"),
+        ("/api/v1/admin/flagged-products", "get", "200"),
+        ("/api/v1/regions/counties/{code}", "get", "200"),
+    ):
+        responses = paths[path][method]["responses"]
+        assert responses[status]["content"]["application/json"]["schema"], (path, method)
+        assert "422" in responses
+    listing_params = {p["name"] for p in paths["/api/v1/products"]["get"]["parameters"]}
+    assert {"q", "province", "county", "category", "label", "key_assistance"} <= listing_params
+    assert {"min_price_fen", "max_price_fen", "sort", "page", "per_page"} <= listing_params
+    assert "204" in paths["/api/v1/products/{product_id}/photos/{photo_id}"]["delete"]["responses"]

@@ -35,7 +35,7 @@ async def test_get_public_product_by_slug(client: httpx.AsyncClient, database: D
         product = await listing.get_public_product_by_slug(session, listed["slug"])
         assert (product.id, product.title) == (listed["id"], "Gannan Navel Orange 赣南脐橙")
         assert product.slug == f"{listed['id']}-gannan-navel-orange"
-        for slug in (draft["slug"], "no-such-slug", "x" * 500):
+        for slug in (draft["slug"], "no-such-slug", "x" * 500, "1-p\x00"):
             with pytest.raises(ProductNotFound):
                 await listing.get_public_product_by_slug(session, slug)
 
@@ -95,7 +95,9 @@ async def test_list_products_from_a_query_object(
     await create_product(
         client, supplier, title="便宜", category="fruit", skus=[sku(price_fen=100)]
     )
-    await create_product(client, supplier, title="很贵", category="fruit", skus=[sku(price_fen=900)])
+    await create_product(
+        client, supplier, title="很贵", category="fruit", skus=[sku(price_fen=900)]
+    )
 
     async with unit_of_work(database.reader) as session:
         page = await listing.list_products(

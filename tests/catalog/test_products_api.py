@@ -256,7 +256,17 @@ BAD_PRODUCT_FIELDS: list[tuple[str, dict[str, Any], str]] = [
     ("unknown status", {"status": "published"}, "status"),
     ("month 13", {"season_months": [13]}, "season_months.0"),
     ("string certificate id", {"certificate_ids": ["1"]}, "certificate_ids.0"),
+    ("absurd certificate id", {"certificate_ids": [10**30]}, "certificate_ids.0"),
     ("unexpected field", {"price": 100}, "price"),
+    ("NUL in title", {"title": "融水\x00香糯"}, "title"),
+    ("line break in title", {"title": "融水\n香糯"}, "title"),
+    ("NUL in description", {"description": "好\x00米"}, "description"),
+    ("NUL in unit", {"unit": "袋\x00"}, "unit"),
+    (
+        "NUL in SKU name",
+        {"skus": [{"code": "A1", "name": "礼\x00盒", "price_fen": 100}]},
+        "skus.0.name",
+    ),
 ]
 
 
@@ -704,3 +714,38 @@ async def test_certificate_status_is_not_needed_to_link(
     assert product["certificate_ids"] == [pending]
     assert product["labels"] == []  # no badge until an operator verifies it
     assert product["certificates"] == []
+
+
+HOSTILE_BODIES: list[Any] = [
+    [],
+    None,
+    "text",
+    {"title": None, "skus": None},
+    {"skus": [None]},
+    {"skus": [{"code": None, "price_fen": None}]},
+    {"skus": [{"code": "A", "name": "b", "price_fen": 1, "price_tiers": [[]]}]},
+    {"title": "ok title", "category": "\x00", "unit": "袋"},
+    {"title": "ok title", "category": "fruit", "unit": "袋", "status": "active", "skus": "x"},
+    {"title": "ok title", "category": "fruit", "unit": "袋", "season_months": [10**30]},
+    {"stock": 10**30, "price_fen": -(10**30)},
+    {"price_tiers": [{"min_qty": 10**30, "price_fen": 1}]},
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES)
+async def test_hostile_bodies_never_answer_500(
+    client: httpx.AsyncClient, database: Database, supplier: Supplier, body: Any
+) -> None:
+    product = await create_product(client, supplier)
+    before = await catalog_counts(database)
+    targets = [
+        ("POST", f"/api/v1/cooperatives/{supplier.id}/products"),
+        ("PATCH", f"/api/v1/products/{product['id']}"),
+        ("POST", f"/api/v1/products/{product['id']}/skus"),
+        ("PATCH", f"/api/v1/skus/{product['skus'][0]['id']}"),
+    ]
+    for method, path in targets:
+        response = await client.request(method, path, json=body, headers=supplier.headers)
+        assert response.status_code in {200, 400, 409, 422}, (method, path, response.text)
+        assert response.json().get("error", {}).get("code") != "internal_error"
+    assert await catalog_counts(database) == before
