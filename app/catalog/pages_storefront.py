@@ -59,7 +59,7 @@ def _media(request: Request) -> MediaStorage:
 
 
 def _yuan_to_fen(raw: str) -> int:
-    """ "12.5" yuan → 1250 fen; ValueError for anything but a non-negative amount in fen."""
+    """Yuan as typed ("12.5") to fen (1250); ValueError unless a non-negative amount in fen."""
     text = raw.strip()
     if not _YUAN.match(text):
         raise ValueError(text)
@@ -73,7 +73,7 @@ def _yuan_to_fen(raw: str) -> int:
 def _field_messages() -> dict[str, str]:
     """One message per field, in the page's language."""
     return {
-        "q": _("关键词最多 100 个字。"),
+        "q": _("关键词最多 100 个字，不能包含控制字符。"),
         "province": _("没有这个省份，请从列表中选择。"),
         "county": _("没有这个县。"),
         "category": _("没有这个品类，请从列表中选择。"),
@@ -112,7 +112,13 @@ def _listing_query(form: dict[str, str], page: str | None) -> ProductQuery:
     elif flag:
         errors["key_assistance"] = "invalid flag"
     if page:
-        if page.isascii() and page.isdigit() and 1 <= int(page) <= MAX_PAGE:
+        # Length first: int() of thousands of digits is slow, and refused past 4300 of them.
+        if (
+            len(page) <= len(str(MAX_PAGE))
+            and page.isascii()
+            and page.isdigit()
+            and (1 <= int(page) <= MAX_PAGE)
+        ):
             values["page"] = int(page)
         else:
             errors["page"] = "invalid page"
