@@ -17,10 +17,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from app.account import api as account_api
 from app.account import jobs as account_jobs
 from app.account import pages as account_pages
+from app.cart import api as cart_api
+from app.cart import pages as cart_pages
 from app.catalog import api as catalog_api
 from app.catalog import pages as catalog_pages
+from app.catalog import pages_storefront
 from app.certification import api as certification_api
 from app.certification import pages as certification_pages
+from app.checkout import api as checkout_api
+from app.checkout import jobs as checkout_jobs
+from app.checkout import pages as checkout_pages
 from app.config import Settings, get_settings
 from app.cooperative import api as cooperative_api
 from app.cooperative import pages as cooperative_pages
@@ -28,8 +34,16 @@ from app.core.db import Database
 from app.core.mail import Mailer, create_mailer
 from app.core.storage import LocalMediaStorage
 from app.jobs.runner import JobRunner
+from app.order import api as order_api
+from app.order import jobs as order_jobs
+from app.order import pages as order_pages
+from app.payment import api as payment_api
+from app.payment import jobs as payment_jobs
+from app.payment import pages as payment_pages
 from app.regions import api as regions_api
 from app.regions import pages as regions_pages
+from app.shipping import api as shipping_api
+from app.shipping import pages as shipping_pages
 from app.web import health
 from app.web.errors import install_error_handlers
 from app.web.i18n import LocaleMiddleware
@@ -41,7 +55,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "fengshou_session"
 
 # Modules whose @job handlers must be registered before a runner starts.
-JOB_MODULES = (account_jobs,)
+JOB_MODULES = (account_jobs, order_jobs, payment_jobs, checkout_jobs)
 
 log = logging.getLogger(__name__)
 
@@ -127,17 +141,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False), name="media")
     app.include_router(health.router)
+    # The site's table of contents: JSON API first, then pages.
     for router in (
         account_api.router,
         regions_api.router,
         cooperative_api.router,
         certification_api.router,
         catalog_api.router,
+        shipping_api.router,
+        cart_api.router,
+        order_api.router,
+        payment_api.router,
+        checkout_api.router,
         account_pages.router,
         regions_pages.router,
+        pages_storefront.router,
         cooperative_pages.router,
         certification_pages.router,
         catalog_pages.router,
+        shipping_pages.router,
+        cart_pages.router,
+        order_pages.router,
+        payment_pages.router,
+        checkout_pages.router,
     ):
         app.include_router(router)
 
