@@ -1,7 +1,417 @@
-"""HTML routes of the cooperative domain."""
+"""HTML routes of the cooperative domain: the supplier portal, the operator's review queue and
+the audit log (which lives here because the audit domain sits below the web toolkit)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import unicodedata
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.account.deps import PageUser
+from app.cooperative import service
+from app.cooperative.deps import PageOperator, RequiresPovertyCounty
+from app.cooperative.errors import (
+    CreditCodeTaken,
+    FieldProblem,
+    InvalidFields,
+    InvalidStatusTransition,
+    LastAdmin,
+    SupplierAdminRequired,
+)
+from app.cooperative.models import SupplierKind, SupplierStatus
+from app.web.db import DbSession
+from app.web.i18n import gettext as _
+from app.web.security import check_csrf
+from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+HOUSEHOLDS_MAX_DIGITS = 7
+
+
+def _see_other(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303)
+
+
+def parse_households(raw: str) -> int | None:
+    """A whole number typed in the form, or None (the service then names the field)."""
+    # NFKC turns full-width digits and commas (as Chinese input methods type them) into ASCII.
+    text = unicodedata.normalize("NFKC", raw).strip().replace(",", "")
+    # ASCII only: int() would also accept Arabic-Indic and other digits.
+    if not text or len(text) > HOUSEHOLDS_MAX_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
+def _credit_code_messages() -> dict[str | None, str]:
+    return {
+        "length": _("统一社会信用代码应为 18 位。"),
+        "charset": _("统一社会信用代码只含数字和大写字母（不含 I、O、Z、S、V）。"),
+        "region": _("统一社会信用代码第 3–8 位应为登记机关的行政区划代码。"),
+        "org_code_check": _("统一社会信用代码第 9–17 位（组织机构代码）校验不符，请核对。"),
+        "check_character": _("统一社会信用代码第 18 位校验码不符，请核对是否输错。"),
+    }
+
+
+def _problem_message(field: str, problem: FieldProblem) -> str:
+    """The page's wording of a service problem (the API's messages are English)."""
+    if problem.code == "invalid_credit_code":
+        return _credit_code_messages().get(problem.detail, _("统一社会信用代码无效。"))
+    if problem.code == "credit_code_kind_mismatch":
+        if field == "kind":
+            return _("主体类型与统一社会信用代码不符。")
+        return _(
+            "合作社的代码以 93 开头，企业以 91 开头，家庭农场以 92 或 91 开头；"
+            "请核对主体类型与代码。"
+        )
+    messages = {
+        "invalid_name": _("名称应为 2 到 100 个字符。"),
+        "invalid_kind": _("请选择主体类型。"),
+        "unknown_county": _("请选择所在县。"),
+        "county_not_poverty_lifted": _("所选县不在脱贫县名单中，暂不能入驻。"),
+        "invalid_contact_name": _("请填写联系人，最多 50 个字符。"),
+        "invalid_phone": _("请填写有效的手机号码或固定电话（如 0571-87654321）。"),
+        "invalid_households_supported": _("带动农户数应为 0 到 1000000 之间的整数。"),
+        "invalid_recommendation_ref": _("推荐文号最多 100 个字符。"),
+        "invalid_description": _("简介最多 2000 个字符。"),
+        "invalid_email": _("请输入有效的电子邮箱地址。"),
+        "unknown_user": _("该邮箱尚未注册，请对方先注册账户。"),
+        "invalid_role": _("请选择角色。"),
+        "reason_required": _("请填写原因。"),
+        "reason_too_long": _("原因最多 500 个字符。"),
+        "invalid_reason": _("原因含有无法显示的字符。"),
+    }
+    if problem.detail == "charset":
+        return _("含有无法显示的字符。")
+    return messages.get(problem.code, _("请检查此项。"))
+
+
+def _field_messages(error: InvalidFields) -> dict[str, str]:
+    return {field: _problem_message(field, problem) for field, problem in error.problems.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Supplier portal
+
+
+@router.get("/coop", response_class=HTMLResponse)
+async def list_mine(request: Request, user: PageUser, session: DbSession) -> Response:
+    """The signed-in user's suppliers, with a link to register one."""
+    mine = await service.list_my_cooperatives(session, user=user)
+    return render(request, "cooperative/list_mine.html", {"mine": mine})
+
+
+async def _register_page(
+    request: Request,
+    session: DbSession,
+    *,
+    require_poverty_county: bool,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    provinces = await service.registration_counties(
+        session, require_poverty_county=require_poverty_county
+    )
+    context: dict[str, Any] = {
+        "form": form or {"kind": SupplierKind.COOPERATIVE.value},
+        "errors": errors or {},
+        "form_error": _("请修改标出的内容后再提交。") if errors else None,
+        "provinces": provinces,
+        "require_poverty_county": require_poverty_county,
+    }
+    return render(request, "cooperative/show_register.html", context, status_code=status_code)
+
+
+@router.get("/coop/register", response_class=HTMLResponse)
+async def show_register(
+    request: Request,
+    user: PageUser,
+    session: DbSession,
+    require_poverty_county: RequiresPovertyCounty,
+) -> Response:
+    """The supplier application form."""
+    return await _register_page(request, session, require_poverty_county=require_poverty_county)
+
+
+@router.post("/coop/register")
+async def register(
+    request: Request,
+    user: PageUser,
+    session: DbSession,
+    require_poverty_county: RequiresPovertyCounty,
+    name: FormText = "",
+    kind: FormText = SupplierKind.COOPERATIVE.value,
+    credit_code: FormText = "",
+    county_code: FormText = "",
+    contact_name: FormText = "",
+    contact_phone: FormText = "",
+    households_supported: FormText = "",
+    recommendation_ref: FormText = "",
+    description: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Submit the application; on success go to the new supplier's dashboard."""
+    check_csrf(request, csrf_token)
+    form = {
+        "name": name,
+        "kind": kind,
+        "credit_code": credit_code,
+        "county_code": county_code,
+        "contact_name": contact_name,
+        "contact_phone": contact_phone,
+        "households_supported": households_supported,
+        "recommendation_ref": recommendation_ref,
+        "description": description,
+    }
+    application = service.SupplierApplication(
+        name=name,
+        credit_code=credit_code,
+        county_code=county_code,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        households_supported=parse_households(households_supported),
+        kind=kind,
+        recommendation_ref=recommendation_ref,
+        description=description,
+    )
+    try:
+        created = await service.apply(
+            session,
+            user=user,
+            application=application,
+            require_poverty_county=require_poverty_county,
+        )
+    except InvalidFields as exc:
+        return await _register_page(
+            request,
+            session,
+            require_poverty_county=require_poverty_county,
+            form=form,
+            errors=_field_messages(exc),
+            status_code=422,
+        )
+    except CreditCodeTaken:
+        return await _register_page(
+            request,
+            session,
+            require_poverty_county=require_poverty_county,
+            form=form,
+            errors={"credit_code": _("该统一社会信用代码已被注册。")},
+            status_code=409,
+        )
+    return _see_other(f"/coop/{created.id}")
+
+
+async def _dashboard_page(
+    request: Request,
+    session: DbSession,
+    user: PageUser,
+    cooperative_id: int,
+    *,
+    invite: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    member_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    overview = await service.dashboard(session, user=user, cooperative_id=cooperative_id)
+    context: dict[str, Any] = {
+        "overview": overview,
+        "cooperative": overview.cooperative,
+        "invite": invite or {"email": "", "role": "member"},
+        "errors": errors or {},
+        "member_error": member_error,
+        "notice": request.query_params.get("done"),
+    }
+    return render(request, "cooperative/show_dashboard.html", context, status_code=status_code)
+
+
+@router.get("/coop/{cooperative_id}", response_class=HTMLResponse)
+async def show_dashboard(
+    request: Request, cooperative_id: int, user: PageUser, session: DbSession
+) -> Response:
+    """A supplier's dashboard for its members: status, details, members (404 for others)."""
+    return await _dashboard_page(request, session, user, cooperative_id)
+
+
+@router.post("/coop/{cooperative_id}/members")
+async def invite_member(
+    request: Request,
+    cooperative_id: int,
+    user: PageUser,
+    session: DbSession,
+    email: FormText = "",
+    role: FormText = "member",
+    csrf_token: FormText = "",
+) -> Response:
+    """Add a member (admins only); errors re-render the dashboard with the entered values."""
+    check_csrf(request, csrf_token)
+    invite = {"email": email, "role": role}
+    try:
+        await service.add_member(
+            session, actor=user, cooperative_id=cooperative_id, email=email, role=role
+        )
+    except InvalidFields as exc:
+        return await _dashboard_page(
+            request,
+            session,
+            user,
+            cooperative_id,
+            invite=invite,
+            errors=_field_messages(exc),
+            status_code=422,
+        )
+    except LastAdmin:
+        return await _dashboard_page(
+            request,
+            session,
+            user,
+            cooperative_id,
+            invite=invite,
+            errors={"role": _("这是唯一的管理员，请先指定另一位管理员。")},
+            status_code=409,
+        )
+    return _see_other(f"/coop/{cooperative_id}?done=member_saved")
+
+
+@router.post("/coop/{cooperative_id}/members/{member_id}/remove")
+async def remove_member(
+    request: Request,
+    cooperative_id: int,
+    member_id: int,
+    user: PageUser,
+    session: DbSession,
+    csrf_token: FormText = "",
+) -> Response:
+    """Remove a member (admins; members may leave); the last admin stays."""
+    check_csrf(request, csrf_token)
+    try:
+        await service.remove_member(
+            session, actor=user, cooperative_id=cooperative_id, user_id=member_id
+        )
+    except LastAdmin:
+        return await _dashboard_page(
+            request,
+            session,
+            user,
+            cooperative_id,
+            member_error=_("不能移除唯一的管理员，请先指定另一位管理员。"),
+            status_code=409,
+        )
+    except SupplierAdminRequired:
+        return await _dashboard_page(
+            request,
+            session,
+            user,
+            cooperative_id,
+            member_error=_("只有管理员可以管理成员。"),
+            status_code=403,
+        )
+    if member_id == user.id:
+        return _see_other("/coop")
+    return _see_other(f"/coop/{cooperative_id}?done=member_removed")
+
+
+# ---------------------------------------------------------------------------------------------
+# Operator
+
+
+async def _review_page(
+    request: Request,
+    session: DbSession,
+    *,
+    status: SupplierStatus,
+    failed_id: int | None = None,
+    error: str | None = None,
+    reason: str = "",
+    status_code: int = 200,
+) -> Response:
+    queue = await service.review_queue(session, status=status)
+    actions = {
+        item.id: [a.value for a in service.available_actions(SupplierStatus(item.status))]
+        for item in queue.items
+    }
+    context: dict[str, Any] = {
+        "queue": queue,
+        "actions": actions,
+        "reason_required": [a.value for a in service.REASON_REQUIRED],
+        "failed_id": failed_id,
+        "error": error,
+        "reason": reason,
+        "statuses": [s.value for s in SupplierStatus],
+    }
+    return render(request, "cooperative/show_review_queue.html", context, status_code=status_code)
+
+
+@router.get("/admin/cooperatives", response_class=HTMLResponse)
+async def show_review_queue(
+    request: Request,
+    operator: PageOperator,
+    session: DbSession,
+    status: SupplierStatus = SupplierStatus.PENDING,
+) -> Response:
+    """Suppliers of one status (pending by default) with the actions each allows."""
+    return await _review_page(request, session, status=status)
+
+
+@router.post("/admin/cooperatives/{cooperative_id}/{action}")
+async def review_cooperative(
+    request: Request,
+    cooperative_id: int,
+    action: service.StatusAction,
+    operator: PageOperator,
+    session: DbSession,
+    reason: FormText = "",
+    status: Annotated[SupplierStatus, Form()] = SupplierStatus.PENDING,
+    csrf_token: FormText = "",
+) -> Response:
+    """Verify, reject, suspend or reinstate; back to the queue the form was on."""
+    check_csrf(request, csrf_token)
+    try:
+        await service.change_status(
+            session,
+            operator=operator,
+            cooperative_id=cooperative_id,
+            action=action,
+            reason=reason,
+        )
+    except InvalidFields as exc:
+        field = next(iter(exc.problems))
+        return await _review_page(
+            request,
+            session,
+            status=status,
+            failed_id=cooperative_id,
+            error=_problem_message(field, exc.problems[field]),
+            reason=reason,
+            status_code=422,
+        )
+    except InvalidStatusTransition:
+        return await _review_page(
+            request,
+            session,
+            status=status,
+            failed_id=cooperative_id,
+            error=_("该供应商的状态已变化，此操作不再适用。"),
+            status_code=409,
+        )
+    return _see_other(f"/admin/cooperatives?status={status.value}")
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+async def show_audit_log(
+    request: Request,
+    operator: PageOperator,
+    session: DbSession,
+    entity_kind: Annotated[str | None, Query(max_length=50)] = None,
+    entity_id: Annotated[str | None, Query(max_length=50)] = None,
+) -> Response:
+    """The latest audit entries: when, who, what, on which record, before → after, why."""
+    log = await service.audit_log(
+        session, entity_kind=entity_kind or None, entity_id=entity_id or None, limit=200
+    )
+    context = {"log": log, "entity_kind": entity_kind or "", "entity_id": entity_id or ""}
+    return render(request, "audit/show_audit_log.html", context)

@@ -21,6 +21,7 @@ from tests.cooperative.factories import (
     POVERTY_COUNTY,
     add_role,
     application,
+    assert_error,
     create_cooperative,
     create_operator,
     credit_code,
@@ -29,16 +30,6 @@ from tests.cooperative.factories import (
 )
 
 COOPERATIVES = "/api/v1/cooperatives"
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"error"}
-    error: dict[str, Any] = body["error"]
-    assert error["code"] == code, error
-    assert error["message"]
-    return error
 
 
 # ---------------------------------------------------------------------------------------------
