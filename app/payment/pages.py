@@ -3,7 +3,8 @@ refunds."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -32,7 +33,8 @@ from app.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 FormText = Annotated[str, Form()]
-# An amount in yuan as typed: digits, at most two decimals ("1234", "1,234.50").
+# An amount in yuan as typed: digits, at most two decimals ("1234", "1234.5", "1234.50").
+_YUAN = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 AMOUNT_MAX_CHARACTERS = 20
 QUANTITY_FIELD_PREFIX = "quantity_"
 
@@ -42,22 +44,13 @@ def _see_other(location: str) -> RedirectResponse:
 
 
 def parse_yuan(raw: str) -> int | None:
-    """Fen from an amount in yuan typed by an operator; None if it is not one (negative,
-    more than two decimals, not a number, absurdly large)."""
+    """Fen from an amount in yuan as an operator types it from a bank statement ("1,234.50",
+    "¥58"); None for anything else (negative, zero, more than two decimals, exponents)."""
     text = raw.strip().replace(",", "").replace("¥", "").replace("￥", "")
-    if not text or len(text) > AMOUNT_MAX_CHARACTERS or not text.isascii():
+    if len(text) > AMOUNT_MAX_CHARACTERS or not _YUAN.fullmatch(text):
         return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount <= 0:
-        return None
-    try:
-        fen = yuan_to_fen(amount)
-    except ValueError:
-        return None
-    return fen if fen <= MAX_AMOUNT_FEN else None
+    fen = yuan_to_fen(Decimal(text))
+    return fen if 0 < fen <= MAX_AMOUNT_FEN else None
 
 
 def parse_quantity(raw: str) -> int | None:

@@ -22,6 +22,8 @@ def settings(db_backend: Backend, tmp_path: Path, request: pytest.FixtureRequest
     return make_settings(db_backend.url, tmp_path / "var", **overrides)
 
 
-@pytest.fixture(autouse=True)
-def _routes(app: FastAPI) -> None:
+@pytest.fixture
+def app(app: FastAPI) -> FastAPI:
+    """The shared test app, with the routes and jobs these tests need."""
     install_payment_routes(app)
+    return app
