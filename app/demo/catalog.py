@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account import service as accounts
@@ -340,6 +340,11 @@ async def seed_demo_catalog(
         if supplier_login:
             first = supplier_ids[plan.suppliers[0].credit_code]
             logins = (await _seed_supplier_login(session, first),)
+    if products_written:
+        # Planner statistics after a bulk load: without them SQLite drives the label facet
+        # from the certificates index and probes every product for each certificate.
+        async with unit_of_work(database.writer) as session:
+            await session.execute(text("ANALYZE"))
     return DemoCatalogReport(
         suppliers_written=suppliers_written,
         certificates_written=certificates_written,
