@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
-from fastapi.responses import Response
 
 from app.account.deps import CurrentUser
 from app.audit.schemas import AuditLog
@@ -106,17 +105,18 @@ async def add_member(
 
 @router.delete(
     "/cooperatives/{cooperative_id}/members/{user_id}",
-    response_model=None,
-    status_code=204,
-    response_class=Response,
+    response_model=MemberOut,
+    status_code=200,
     summary="Remove a member",
 )
 async def remove_member(
     cooperative_id: int, user_id: int, user: CurrentUser, session: DbSession
-) -> Response:
-    """Admins remove anyone, members themselves; never the last admin (409 `last_admin`)."""
-    await service.remove_member(session, actor=user, cooperative_id=cooperative_id, user_id=user_id)
-    return Response(status_code=204)
+) -> MemberOut:
+    """Admins remove anyone, members themselves; never the last admin (409 `last_admin`).
+    Answers with the member as they were (404 `member_not_found` for a non-member)."""
+    return await service.remove_member(
+        session, actor=user, cooperative_id=cooperative_id, user_id=user_id
+    )
 
 
 # ---------------------------------------------------------------------------------------------

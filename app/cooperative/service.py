@@ -652,9 +652,9 @@ async def add_member(
 
 async def remove_member(
     session: AsyncSession, *, actor: User, cooperative_id: int, user_id: int
-) -> None:
+) -> MemberOut:
     """Take a member out of the supplier: admins remove anyone, members only themselves.
-    The last admin stays (LastAdmin, 409)."""
+    The last admin stays (LastAdmin, 409). Returns the member as they were."""
     _check_id(cooperative_id)
     actor_roles = await repository.member_roles(session, actor.id, cooperative_id)
     if not actor_roles:
@@ -683,6 +683,12 @@ async def remove_member(
         entity_id=cooperative.id,
         before={"member_user_id": user_id, "member_role": _role_name(target_roles)},
         after={"member_user_id": user_id, "member_role": None},
+    )
+    return MemberOut(
+        user_id=member.id,
+        email=member.email,
+        display_name=member.display_name,
+        role=_role_name(target_roles) or "member",
     )
 
 

@@ -697,14 +697,19 @@ async def test_the_last_admin_cannot_be_demoted(
 
 async def test_removing_members(client: httpx.AsyncClient, database: Database) -> None:
     cooperative_id, admin, token = await _supplier_with_admin(client, database)
-    member = await create_user(database, email="yang@example.com")
+    member = await create_user(database, email="yang@example.com", display_name="杨梅")
     await add_role(database, member, Role.SUPPLIER_MEMBER, cooperative_id)
     path = f"{COOPERATIVES}/{cooperative_id}/members"
 
     removed = await client.delete(f"{path}/{member}", headers=bearer(token))
 
-    assert removed.status_code == 204
-    assert removed.content == b""
+    assert removed.status_code == 200
+    assert removed.json() == {
+        "user_id": member,
+        "email": "yang@example.com",
+        "display_name": "杨梅",
+        "role": "member",
+    }
     assert await supplier_roles(database, cooperative_id) == {admin: {Role.SUPPLIER_ADMIN}}
     member_token = await issue_token(client, "yang@example.com")
     hidden = await client.get(f"{COOPERATIVES}/{cooperative_id}", headers=bearer(member_token))
@@ -754,7 +759,8 @@ async def test_members_may_leave_but_not_remove_others(
     assert await snapshot(database) == before
 
     left = await client.delete(f"{path}/{first}", headers=headers)
-    assert left.status_code == 204
+    assert left.status_code == 200
+    assert left.json()["user_id"] == first
     assert set(await supplier_roles(database, cooperative_id)) == {admin, second}
 
 
