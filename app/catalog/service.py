@@ -213,7 +213,9 @@ def _check_publishable(cooperative: Cooperative, skus: Sequence[Sku]) -> None:
         raise ProductNeedsSku()
 
 
-async def _add_or_code_taken(session: AsyncSession, *objects: object, field: str) -> None:
+async def _add_or_code_taken(
+    session: AsyncSession, *objects: object, codes: Sequence[str], field: str
+) -> None:
     """Add and flush in a savepoint: a concurrent request that took the same SKU code between
     our check and this insert ends as 409 (and the session stays usable), not as a 500."""
     try:
@@ -222,7 +224,7 @@ async def _add_or_code_taken(session: AsyncSession, *objects: object, field: str
     except IntegrityError as exc:
         if "code" not in str(exc.orig).lower():
             raise
-        raise SkuCodeTaken("(taken concurrently)", field=field) from exc
+        raise SkuCodeTaken(", ".join(codes), field=field) from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,7 +308,7 @@ async def create_product(
         certificates=certificates,
     )
     await _refresh(session, product, skus)
-    await _add_or_code_taken(session, product, field="skus")
+    await _add_or_code_taken(session, product, codes=[s.code for s in skus], field="skus")
     product.slug = _slug(product.id, product.title)
     await session.flush()
     return await _reloaded(session, product.id, media, today)
@@ -390,7 +392,7 @@ async def add_sku(
         raise SkuCodeTaken(normalize_sku_code(data.code), field="code")
     sku = _new_sku(data)
     sku.product_id = product.id
-    await _add_or_code_taken(session, sku, field="code")
+    await _add_or_code_taken(session, sku, codes=[sku.code], field="code")
     await session.refresh(product, ["skus"])
     await _refresh(session, product, product.skus)
     await session.flush()

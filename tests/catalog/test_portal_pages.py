@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.catalog import repository as catalog_repository
 from app.catalog.models import Product, Sku
 from app.config import Settings
 from app.cooperative.models import SupplierStatus
@@ -479,3 +480,25 @@ async def test_archiving_from_the_edit_page_unlists_the_product(
 
     assert response.status_code == 303
     assert (await client.get(f"/api/v1/products/{product['id']}")).status_code == 404
+
+
+async def test_a_code_taken_at_insert_time_re_renders_the_form(
+    client: httpx.AsyncClient,
+    database: Database,
+    supplier: Supplier,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await create_product(client, supplier, skus=[sku("GNQC-5KG")])
+    before = await catalog_counts(database)
+    csrf = await _csrf(client, f"/coop/{supplier.id}/products/new")
+
+    async def nothing_taken(_session: Any, _codes: Any) -> set[str]:
+        return set()
+
+    monkeypatch.setattr(catalog_repository, "taken_sku_codes", nothing_taken)
+    response = await client.post(f"/coop/{supplier.id}/products/new", data=_new_form(csrf))
+
+    assert response.status_code == 409, response.text
+    assert 'id="sku_code-error"' in response.text
+    assert 'value="赣南脐橙"' in response.text
+    assert await catalog_counts(database) == before

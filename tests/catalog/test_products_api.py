@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.catalog import repository as catalog_repository
 from app.catalog.models import Product, Sku
 from app.certification.models import CertificateKind, CertificateStatus
 from app.cooperative.models import SupplierStatus
@@ -749,3 +750,30 @@ async def test_hostile_bodies_never_answer_500(
         assert response.status_code in {200, 400, 409, 422}, (method, path, response.text)
         assert response.json().get("error", {}).get("code") != "internal_error"
     assert await catalog_counts(database) == before
+
+
+async def test_a_code_taken_between_check_and_insert_is_409(
+    client: httpx.AsyncClient,
+    database: Database,
+    supplier: Supplier,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A concurrent request may take the code after the check: the insert's unique
+    constraint decides, inside a savepoint, and the answer is 409, not 500."""
+    await create_product(client, supplier, skus=[sku("RACE-1")])
+    before = await catalog_counts(database)
+
+    async def nothing_taken(_session: Any, _codes: Any) -> set[str]:
+        return set()
+
+    monkeypatch.setattr(catalog_repository, "taken_sku_codes", nothing_taken)
+    created = await _post(client, supplier, product_body(skus=[sku("RACE-1")]))
+    product_id = (await create_product(client, supplier, skus=[sku("RACE-2")]))["id"]
+    added = await client.post(
+        f"/api/v1/products/{product_id}/skus", json=sku("race-1"), headers=supplier.headers
+    )
+
+    assert "skus" in assert_error(created, 409, "sku_code_taken")["fields"]
+    assert "code" in assert_error(added, 409, "sku_code_taken")["fields"]
+    after = await catalog_counts(database)
+    assert (after.products, after.skus) == (before.products + 1, before.skus + 1)
