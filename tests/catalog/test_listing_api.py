@@ -288,7 +288,7 @@ async def _labels_of(client: httpx.AsyncClient, title: str) -> list[str]:
 @pytest.mark.parametrize(
     "change",
     [
-        {"valid_until": date.today() - timedelta(days=2)},
+        {"valid_until": date.today() - timedelta(days=1)},
         {"valid_from": date.today() + timedelta(days=2)},
         {"status": CertificateStatus.REVOKED},
         {"status": CertificateStatus.PENDING},
