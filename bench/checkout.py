@@ -212,10 +212,10 @@ async def serve(url: str, workdir: Path) -> AsyncIterator[str]:
         "FENGSHOU_SECRET_KEY": SECRET,
         "FENGSHOU_ENVIRONMENT": "test",
         "FENGSHOU_VAR_DIR": str(workdir / "var"),
-        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
+        "PYTHONPATH": str(ROOT),
     }
     command = [
-        sys.executable, "-m", "uvicorn", "checkout:create_bench_app", "--factory",
+        sys.executable, "-m", "uvicorn", "bench.checkout:create_bench_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     process = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
