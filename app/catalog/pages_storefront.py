@@ -148,6 +148,26 @@ def _url_maker(form: dict[str, str]) -> Callable[..., str]:
     return url_with
 
 
+def _category_names() -> dict[str, str]:
+    """The categories' names in the page's language (the facets list their codes)."""
+    return {
+        "fruit": _("水果"),
+        "vegetables": _("蔬菜"),
+        "grain_oil": _("粮油"),
+        "tea": _("茶叶"),
+        "meat_eggs": _("肉禽蛋"),
+        "aquatic": _("水产"),
+        "mushrooms": _("菌菇"),
+        "nuts": _("干果坚果"),
+        "herbs": _("中药材"),
+        "condiments": _("调味品"),
+        "bee_products": _("蜂产品"),
+        "drinks": _("酒水饮品"),
+        "crafts": _("手工艺品"),
+        "other": _("其他"),
+    }
+
+
 def _sort_options() -> list[tuple[str, str]]:
     return [
         ("relevance", _("综合推荐")),
@@ -223,6 +243,7 @@ async def list_products(
         "error_code": error_code,
         "url_with": _url_maker(form),
         "sort_options": _sort_options(),
+        "category_names": _category_names(),
         "last_page": max(1, -(-result.total // result.per_page)) if result else 1,
     }
     status = 200 if not errors else (404 if error_code == "page_out_of_range" else 422)
@@ -238,7 +259,8 @@ async def show_product(
     if not slug.isprintable() or len(slug) > MAX_SLUG_LENGTH:
         raise ProductNotFound(slug[:MAX_SLUG_LENGTH])
     product = await listing.get_public_product_by_slug(session, slug, media=_media(request))
-    return render(request, "catalog/storefront_product.html", {"product": product})
+    context = {"product": product, "category_names": _category_names()}
+    return render(request, "catalog/storefront_product.html", context)
 
 
 @router.get("/counties/{code}", response_class=HTMLResponse)

@@ -150,6 +150,11 @@ async def test_listing_shows_cards_with_price_unit_labels_county_and_supplier(
     hidden = {p.slug for p in plan.products} - {p.slug for p in listed}
     assert hidden
     assert not hidden & set(_slugs(html))
+    # Facets name their values in the page's language, with counts.
+    assert re.search(
+        r'data-facet="category" data-value="fruit">水果\s*<span class="sf-count">', html
+    )
+    assert re.search(r'data-facet="label" data-value="gi">地理标志\s*<span class="sf-count">', html)
     # Pages: 24 per page, then the rest, with links that keep the filters.
     assert "第 1 / 2 页" in html
     assert 'href="/products?sort=newest&amp;page=2"' in html
