@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.account.models import User
 from app.cart.pricing import price_basket
@@ -314,17 +315,20 @@ async def place_order(
         return replayed, False
     order.number = order_number(order.id, now)
 
-    for group in basket.groups:
-        fulfillment = Fulfillment(
+    fulfillments = [
+        Fulfillment(
             order_id=order.id,
             cooperative_id=group.cooperative_id,
             status=FulfillmentStatus.PENDING,
             goods_fen=group.goods_fen,
             shipping_fen=group.shipping_fen or 0,
         )
-        session.add(fulfillment)
-        await session.flush()
-        session.add_all(
+        for group in basket.groups
+    ]
+    session.add_all(fulfillments)
+    await session.flush()  # one batched INSERT, for the ids
+    lines_of: list[list[OrderLine]] = [
+        [
             OrderLine(
                 order_id=order.id,
                 fulfillment_id=fulfillment.id,
@@ -340,11 +344,20 @@ async def place_order(
                 line_total_fen=line.line_total_fen,
             )
             for line in group.lines
-        )
+        ]
+        for fulfillment, group in zip(fulfillments, basket.groups, strict=True)
+    ]
+    all_lines = [line for lines in lines_of for line in lines]
+    session.add_all(all_lines)
     await session.flush()
     await reserve_stock(session, wanted, order_id=order.id)
-    # Re-read with its fulfilments and lines loaded (relationships never load lazily).
-    return await get_order(session, order.id), True
+    # The collections are exactly what was just written: set them rather than read them back
+    # (relationships never load lazily), keeping the stock locks' transaction short.
+    set_committed_value(order, "fulfillments", fulfillments)
+    set_committed_value(order, "lines", all_lines)
+    for fulfillment, lines in zip(fulfillments, lines_of, strict=True):
+        set_committed_value(fulfillment, "lines", lines)
+    return order, True
 
 
 # ---------------------------------------------------------------------------------------------
