@@ -1,0 +1,1 @@
+"""Benefit ledger and impact reporting: who benefits from each purchase, by county and pairing."""

@@ -1,0 +1,122 @@
+"""JSON routes of the impact domain: reports, the pairing exports and designated counties."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from app.account.deps import CurrentUser
+from app.impact import reports, service
+from app.impact.deps import Operator, ProvinceCode, Year
+from app.impact.schemas import (
+    CountyReport,
+    DesignatedCountiesIn,
+    DesignatedCountiesOut,
+    ImpactSummary,
+    OrganizationReport,
+    PairingReport,
+)
+from app.regions.models import PairingKind
+from app.web.db import DbSession
+from app.web.errors import API_ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1", tags=["impact"], responses=API_ERROR_RESPONSES)
+
+Kind = Annotated[PairingKind | None, Query(description="Only pairings of this kind")]
+
+
+def _download(file: service.ExportFile) -> Response:
+    return Response(
+        file.content,
+        media_type=file.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
+    )
+
+
+@router.get("/impact/summary", response_model=ImpactSummary, status_code=200)
+async def impact_summary(session: DbSession, year: Year = None) -> ImpactSummary:
+    """Net goods amount, orders, counties and suppliers that benefited, and the households
+    those suppliers support, in a reporting year (China Standard Time)."""
+    return await reports.summary(session, year=year)
+
+
+@router.get("/impact/pairings", response_model=PairingReport, status_code=200)
+async def impact_pairings(
+    session: DbSession, year: Year = None, kind: Kind = None, province: ProvinceCode = None
+) -> PairingReport:
+    """Amount, orders and counties per pairing in a year, largest first: pairings with
+    entries in the year, or with `province` every pairing of that province."""
+    return await reports.pairing_report(session, year=year, kind=kind, province=province)
+
+
+@router.get(
+    "/impact/pairings.csv",
+    response_class=Response,
+    status_code=200,
+    responses={200: {"content": {"text/csv": {}}, "description": "The report as CSV"}},
+)
+async def impact_pairings_csv(
+    session: DbSession, year: Year = None, kind: Kind = None, province: ProvinceCode = None
+) -> Response:
+    """The pairing report as CSV (UTF-8 with BOM, Chinese headers, a totals row)."""
+    return _download(
+        await service.export_pairings(session, fmt="csv", year=year, kind=kind, province=province)
+    )
+
+
+@router.get(
+    "/impact/pairings.xlsx",
+    response_class=Response,
+    status_code=200,
+    responses={
+        200: {
+            "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}},
+            "description": "The report as an Excel workbook",
+        }
+    },
+)
+async def impact_pairings_xlsx(
+    session: DbSession, year: Year = None, kind: Kind = None, province: ProvinceCode = None
+) -> Response:
+    """The pairing report as an Excel workbook (Chinese headers, a totals row)."""
+    return _download(
+        await service.export_pairings(session, fmt="xlsx", year=year, kind=kind, province=province)
+    )
+
+
+@router.get("/impact/counties/{code}", response_model=CountyReport, status_code=200)
+async def impact_county(session: DbSession, code: str, year: Year = None) -> CountyReport:
+    """A county's net amount in a year, per month and per buyer province; 404
+    `county_not_found` for an unknown code."""
+    return await reports.county_report(session, code=code, year=year)
+
+
+@router.get(
+    "/impact/organizations/{organization_id}", response_model=OrganizationReport, status_code=200
+)
+async def impact_organization(
+    session: DbSession, user: CurrentUser, organization_id: int, year: Year = None
+) -> OrganizationReport:
+    """An organisation's purchases against its reserved-share target (预留份额), per origin
+    county. Its members, operators and officials of its province only; others 404."""
+    return await reports.organization_report(
+        session, user=user, organization_id=organization_id, year=year
+    )
+
+
+@router.put(
+    "/admin/organizations/{organization_id}/designated-counties",
+    response_model=DesignatedCountiesOut,
+    status_code=200,
+)
+async def put_designated_counties(
+    session: DbSession, operator: Operator, organization_id: int, body: DesignatedCountiesIn
+) -> DesignatedCountiesOut:
+    """Replace an organisation's designated counties (定点帮扶; operator). Counties added count
+    from tomorrow (China time), counties removed until today. 422 `invalid_county_codes`
+    names each unknown code; 404 `organization_not_found`."""
+    return await service.replace_designated_counties(
+        session, organization_id=organization_id, county_codes=body.county_codes, actor=operator
+    )

@@ -1,0 +1,119 @@
+"""The pairing report as CSV and XLSX files: Chinese headers, amounts in yuan and in fen, and a
+totals row. Pure functions of a report; no database access."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from decimal import Decimal
+
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Font  # type: ignore[import-untyped]
+
+from app.core.money import FEN_PER_YUAN
+from app.impact.schemas import PairingImpact, PairingReport
+
+KIND_NAMES = {
+    "east_west": "东西部协作",
+    "counterpart_support": "对口支援",
+    "designated": "定点帮扶",
+}
+HEADERS = (
+    "帮扶关系编号",
+    "帮扶类型",
+    "帮扶方",
+    "受帮扶省份",
+    "受帮扶地区",
+    "帮扶金额（元）",
+    "帮扶金额（分）",
+    "订单数",
+    "受益县数",
+)
+TOTAL_LABEL = "合计"
+# Text cells that a spreadsheet would run as a formula (CSV/formula injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | Decimal
+
+
+def _yuan(amount_fen: int) -> Decimal:
+    return Decimal(amount_fen) / FEN_PER_YUAN
+
+
+def _text(value: str) -> str:
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
+def _areas(item: PairingImpact) -> str:
+    areas = item.pairing.areas
+    return "、".join(area.name for area in areas) if areas else "全省"
+
+
+def rows(report: PairingReport) -> list[list[Cell]]:
+    """The header, one row per pairing, and the totals row (amounts only: an order or a
+    county can count for several pairings, so their counts do not add up)."""
+    table: list[list[Cell]] = [list(HEADERS)]
+    for item in report.items:
+        pairing = item.pairing
+        table.append(
+            [
+                pairing.id,
+                KIND_NAMES.get(pairing.kind, pairing.kind),
+                _text(pairing.helper.name),
+                _text(pairing.helped.name),
+                _text(_areas(item)),
+                _yuan(item.amount_fen),
+                item.amount_fen,
+                item.order_count,
+                item.county_count,
+            ]
+        )
+    total = sum(item.amount_fen for item in report.items)
+    table.append([TOTAL_LABEL, "", "", "", "", _yuan(total), total, "", ""])
+    return table
+
+
+def _csv_cell(value: Cell) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def to_csv(report: PairingReport) -> bytes:
+    """UTF-8 with a byte-order mark, so that spreadsheet programs read the Chinese right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows(report):
+        writer.writerow([_csv_cell(cell) for cell in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _width(values: Iterable[Cell]) -> int:
+    # CJK characters take two columns in a spreadsheet.
+    return max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(v)) for v in values), default=8)
+
+
+def to_xlsx(report: PairingReport) -> bytes:
+    workbook = Workbook()
+    default = workbook.worksheets[0]
+    sheet = workbook.create_sheet(f"{report.year}年帮扶关系", 0)
+    workbook.remove(default)
+    table = rows(report)
+    for row in table:
+        sheet.append(row)
+    bold = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = bold
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for row_cells in sheet.iter_rows(min_row=2, min_col=6, max_col=6):
+        for cell in row_cells:
+            cell.number_format = "#,##0.00"
+    for index, column in enumerate(zip(*table, strict=True), start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = min(_width(column) + 2, 60)
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

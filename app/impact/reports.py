@@ -1,0 +1,382 @@
+"""Reports: sums over the ledger, read from the rollups (a report reads a bounded number of
+rollup rows, whatever the length of the history)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.account import service as account_service
+from app.account.models import Role, RoleAssignment, User
+from app.cooperative import service as cooperative_service
+from app.core.clock import china_year, utcnow
+from app.core.money import BASIS_POINTS, apply_basis_points
+from app.impact import repository
+from app.impact.errors import CountyNotFound, OrganizationNotFound, ProvinceNotFound
+from app.impact.schemas import (
+    BuyerKindAmount,
+    CooperativeReport,
+    CountyAmount,
+    CountyReport,
+    CountyTotals,
+    Dashboard,
+    ImpactSummary,
+    MonthAmount,
+    OrganizationReport,
+    PairingImpact,
+    PairingRef,
+    PairingReport,
+    ProvinceAmount,
+    RegionReport,
+)
+from app.regions.errors import ProvinceUnknown
+from app.regions.models import AreaKind, HelperKind, Pairing, PairingKind
+from app.regions.schemas import PairingAreaOut, PairingHelped, PairingHelper
+
+MAX_ID = 2**63 - 1  # ids are BIGINT; anything larger names nothing
+TOP_COUNTIES = 10
+COUNTY_BOX_PROVINCES = 5
+ORGANIZATION_ROLES = frozenset({Role.ORG_BUYER, Role.ORG_APPROVER, Role.ORG_ADMIN})
+
+
+def current_year() -> int:
+    """The reporting year now, in China Standard Time."""
+    return china_year(utcnow())
+
+
+def is_region_code(code: str) -> bool:
+    return len(code) == 6 and code.isascii() and code.isdigit()
+
+
+def _twelve_months(by_month: Mapping[int, tuple[int, int]]) -> list[MonthAmount]:
+    return [
+        MonthAmount(
+            month=m, amount_fen=by_month.get(m, (0, 0))[0], order_count=by_month.get(m, (0, 0))[1]
+        )
+        for m in range(1, 13)
+    ]
+
+
+def _province_amounts(rows: Iterable[Sequence[object]]) -> list[ProvinceAmount]:
+    return [
+        ProvinceAmount(code=str(c), name=str(n), amount_fen=int(str(a)), order_count=int(str(o)))
+        for c, n, a, o in rows
+    ]
+
+
+def _county_amounts(rows: Iterable[repository.CountyTotal]) -> list[CountyAmount]:
+    return [
+        CountyAmount(code=c, name=n, province_name=p, amount_fen=int(a), order_count=int(o))
+        for c, n, p, a, o in rows
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pairings
+
+
+def _helper(pairing: Pairing, organizations: Mapping[int, str]) -> PairingHelper:
+    if pairing.helper_kind == HelperKind.ORGANIZATION:
+        org_id = pairing.helper_organization_id
+        name = organizations.get(org_id or 0) or pairing.helper_area or ""
+        return PairingHelper(kind="organization", id=org_id, name=name)
+    province = pairing.helper_province
+    name = province.name if province is not None else (pairing.helper_province_code or "")
+    if pairing.helper_area:
+        name = f"{name}（{pairing.helper_area}）"
+    return PairingHelper(kind="province", code=pairing.helper_province_code, name=name)
+
+
+async def pairing_refs(session: AsyncSession, pairings: Sequence[Pairing]) -> dict[int, PairingRef]:
+    """Report views of pairings (provinces and areas loaded), with area and helper names."""
+    names = await repository.area_names(session, [a for p in pairings for a in p.areas])
+    organizations = await repository.organization_names(
+        session,
+        {
+            p.helper_organization_id
+            for p in pairings
+            if p.helper_kind == HelperKind.ORGANIZATION and p.helper_organization_id is not None
+        },
+    )
+    refs = {}
+    for pairing in pairings:
+        areas = sorted(pairing.areas, key=lambda a: (a.area_kind != AreaKind.PREFECTURE, a.code))
+        refs[pairing.id] = PairingRef(
+            id=pairing.id,
+            kind=pairing.kind.value,
+            helper=_helper(pairing, organizations),
+            helped=PairingHelped(
+                code=pairing.helped_province_code, name=pairing.helped_province.name
+            ),
+            areas=[
+                PairingAreaOut(
+                    kind=area.area_kind.value,
+                    code=area.code,
+                    name=names.get((area.area_kind.value, area.code), area.code),
+                )
+                for area in areas
+            ],
+            since=pairing.since,
+            until=pairing.until,
+        )
+    return refs
+
+
+async def _pairing_items(
+    session: AsyncSession, year: int, pairings: Sequence[Pairing] | None, kind: PairingKind | None
+) -> list[PairingImpact]:
+    """Pairings with their totals, largest amount first. `pairings` None: those with entries
+    in the year; else exactly these (with zeros where nothing was bought)."""
+    totals = await repository.pairing_totals(session, year)
+    counties = await repository.pairing_county_counts(session, year)
+    if pairings is None:
+        pairings = await repository.pairings_by_ids(session, totals.keys())
+    if kind is not None:
+        pairings = [p for p in pairings if p.kind == kind]
+    refs = await pairing_refs(session, pairings)
+    items = [
+        PairingImpact(
+            pairing=refs[p.id],
+            amount_fen=totals.get(p.id, (0, 0))[0],
+            order_count=totals.get(p.id, (0, 0))[1],
+            county_count=counties.get(p.id, 0),
+        )
+        for p in pairings
+    ]
+    items.sort(key=lambda item: (-item.amount_fen, item.pairing.id))
+    return items
+
+
+async def pairing_report(
+    session: AsyncSession,
+    *,
+    year: int | None = None,
+    kind: PairingKind | None = None,
+    province: str | None = None,
+) -> PairingReport:
+    """Pairings with entries in the year; with `province`, every pairing in which the
+    province helps or is helped, bought from or not."""
+    year = year or current_year()
+    chosen: list[Pairing] | None = None
+    if province is not None:
+        if not is_region_code(province) or await repository.get_province(session, province) is None:
+            raise ProvinceUnknown(province)
+        chosen = await repository.pairings_of_province(session, province)
+    items = await _pairing_items(session, year, chosen, kind)
+    return PairingReport(
+        year=year, kind=kind.value if kind is not None else None, province=province, items=items
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary, county, dashboard
+
+
+async def summary(session: AsyncSession, *, year: int | None = None) -> ImpactSummary:
+    year = year or current_year()
+    amount, orders = await repository.year_total(session, year)
+    cooperatives, households = await repository.cooperatives_benefited(session, year)
+    return ImpactSummary(
+        year=year,
+        amount_fen=amount,
+        order_count=orders,
+        county_count=await repository.counties_benefited(session, year),
+        cooperative_count=cooperatives,
+        households_supported=households,
+    )
+
+
+async def county_report(
+    session: AsyncSession, *, code: str, year: int | None = None
+) -> CountyReport:
+    year = year or current_year()
+    county = await repository.get_county(session, code) if is_region_code(code) else None
+    if county is None:
+        raise CountyNotFound(code)
+    by_month = await repository.county_months(session, code, year)
+    return CountyReport(
+        code=county.code,
+        name=county.name,
+        province_code=county.province_code,
+        province_name=county.province.name,
+        year=year,
+        amount_fen=sum(amount for amount, _ in by_month.values()),
+        order_count=sum(orders for _, orders in by_month.values()),
+        by_month=_twelve_months(by_month),
+        by_buyer_province=_province_amounts(
+            await repository.county_buyer_provinces(session, code, year)
+        ),
+    )
+
+
+async def county_totals(session: AsyncSession, code: str, year: int | None = None) -> CountyTotals:
+    """The impact box of a county page (templates/impact/_county_totals.html): the year's net
+    amount, orders and leading buyer provinces; zeros for a county nothing was bought from."""
+    year = year or current_year()
+    if not is_region_code(code):
+        return CountyTotals(
+            code=code, year=year, amount_fen=0, order_count=0, top_buyer_provinces=[]
+        )
+    by_month = await repository.county_months(session, code, year)
+    return CountyTotals(
+        code=code,
+        year=year,
+        amount_fen=sum(amount for amount, _ in by_month.values()),
+        order_count=sum(orders for _, orders in by_month.values()),
+        top_buyer_provinces=_province_amounts(
+            await repository.county_buyer_provinces(session, code, year, limit=COUNTY_BOX_PROVINCES)
+        ),
+    )
+
+
+async def _years(session: AsyncSession, year: int) -> list[int]:
+    """The years a page offers: those with entries, this one and the one shown, newest first."""
+    return sorted({*await repository.years(session), current_year(), year}, reverse=True)
+
+
+async def dashboard(session: AsyncSession, *, year: int | None = None) -> Dashboard:
+    """Everything the public /impact page shows, for one year."""
+    year = year or current_year()
+    return Dashboard(
+        year=year,
+        years=await _years(session, year),
+        summary=await summary(session, year=year),
+        pairings=await _pairing_items(session, year, None, None),
+        by_month=_twelve_months(await repository.months(session, year)),
+        top_counties=_county_amounts(
+            await repository.top_counties(session, year, limit=TOP_COUNTIES)
+        ),
+        provinces=_province_amounts(await repository.origin_provinces(session, year)),
+        buyer_kinds=[
+            BuyerKindAmount(kind=k, amount_fen=int(a), order_count=int(o))
+            for k, a, o in await repository.buyer_kinds(session, year)
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports for one audience: an organisation, a province's officials, a supplier
+
+
+def _may_see_organization(
+    assignments: Iterable[RoleAssignment], organization_id: int, province_code: str
+) -> bool:
+    """Its members, operators, and officials of the province where it is registered."""
+    return any(
+        a.role == Role.OPERATOR
+        or (a.role in ORGANIZATION_ROLES and a.scope_id == organization_id)
+        or (a.role == Role.REGIONAL_OFFICIAL and a.scope_code == province_code)
+        for a in assignments
+    )
+
+
+async def organization_report(
+    session: AsyncSession, *, user: User, organization_id: int, year: int | None = None
+) -> OrganizationReport:
+    """Purchases against the reserved-share target; anyone else's organisation answers 404."""
+    year = year or current_year()
+    organization = (
+        await repository.get_organization(session, organization_id)
+        if 1 <= organization_id <= MAX_ID
+        else None
+    )
+    assignments = await account_service.user_roles(session, user.id)
+    if organization is None or not _may_see_organization(
+        assignments, organization.id, organization.province_code
+    ):
+        raise OrganizationNotFound(organization_id)
+    declared = await repository.reserved_share_target(session, organization.id, year)
+    target = (
+        apply_basis_points(declared.canteen_budget_fen, declared.reserved_share_bp)
+        if declared is not None
+        else None
+    )
+    purchased, orders = await repository.organization_total(session, organization.id, year)
+    progress_bp = purchased * BASIS_POINTS // target if target else None
+    return OrganizationReport(
+        organization_id=organization.id,
+        name=organization.name,
+        year=year,
+        target_fen=target,
+        purchased_fen=purchased,
+        progress=round(purchased / target, 4) if target else None,
+        progress_bp=progress_bp,
+        order_count=orders,
+        by_county=_county_amounts(
+            await repository.organization_counties(session, organization.id, year)
+        ),
+    )
+
+
+async def region_provinces(session: AsyncSession, user: User) -> list[ProvinceAmount]:
+    """The provinces whose reports the user may see: an official's own, every one for an
+    operator."""
+    assignments = await account_service.user_roles(session, user.id)
+    if any(a.role == Role.OPERATOR for a in assignments):
+        codes = None
+    else:
+        codes = {
+            a.scope_code
+            for a in assignments
+            if a.role == Role.REGIONAL_OFFICIAL and a.scope_code is not None
+        }
+    return [
+        ProvinceAmount(code=p.code, name=p.name, amount_fen=0)
+        for p in await repository.provinces(session, codes)
+    ]
+
+
+async def region_report(
+    session: AsyncSession, *, user: User, province: str | None = None, year: int | None = None
+) -> RegionReport:
+    """A province's pairings (as helper or helped) and counties, for its officials (and
+    operators). A province outside the user's scope answers 404."""
+    year = year or current_year()
+    allowed = await region_provinces(session, user)
+    chosen = next((p for p in allowed if province is None or p.code == province), None)
+    if chosen is None:
+        raise ProvinceNotFound(province or "")
+    origin = {
+        p.code: p for p in _province_amounts(await repository.origin_provinces(session, year))
+    }
+    pairings = await repository.pairings_of_province(session, chosen.code)
+    return RegionReport(
+        year=year,
+        years=await _years(session, year),
+        province=origin.get(chosen.code, chosen),
+        provinces=allowed,
+        pairings=await _pairing_items(session, year, pairings, None),
+        counties=_county_amounts(
+            await repository.top_counties(session, year, province_code=chosen.code)
+        ),
+        buyer_provinces=_province_amounts(
+            await repository.buyer_provinces_of_origin(session, chosen.code, year)
+        ),
+        counties_helped=_county_amounts(
+            await repository.counties_bought_by_province(session, chosen.code, year)
+        ),
+    )
+
+
+async def cooperative_report(
+    session: AsyncSession, *, user: User, cooperative_id: int, year: int | None = None
+) -> CooperativeReport:
+    """A supplier's net sales and its buyers' provinces; members only (others: 404)."""
+    year = year or current_year()
+    cooperative = await cooperative_service.get_member_cooperative(
+        session, user=user, cooperative_id=cooperative_id
+    )
+    by_month = await repository.cooperative_months(session, cooperative.id, year)
+    return CooperativeReport(
+        cooperative_id=cooperative.id,
+        name=cooperative.name,
+        year=year,
+        years=await _years(session, year),
+        amount_fen=sum(amount for amount, _ in by_month.values()),
+        order_count=sum(orders for _, orders in by_month.values()),
+        by_month=_twelve_months(by_month),
+        by_buyer_province=_province_amounts(
+            await repository.cooperative_buyer_provinces(session, cooperative.id, year)
+        ),
+    )

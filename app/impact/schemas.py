@@ -1,0 +1,203 @@
+"""Response models of the impact domain (JSON API and page data); amounts are integer fen."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.regions.schemas import PairingAreaOut, PairingHelped, PairingHelper
+
+PairingKindName = Literal["east_west", "counterpart_support", "designated"]
+
+YEAR_MIN = 2000
+YEAR_MAX = 2100
+
+
+class ImpactSummary(BaseModel):
+    """Headline totals of a reporting year (China Standard Time)."""
+
+    year: int
+    amount_fen: int = Field(description="Net goods amount: sales minus refunds, no shipping")
+    order_count: int = Field(description="Orders paid in the year")
+    county_count: int = Field(description="Origin counties with a net amount above zero")
+    cooperative_count: int = Field(description="Suppliers with a net amount above zero")
+    households_supported: int = Field(
+        description="Households those suppliers declare they support (带动农户)"
+    )
+
+
+class PairingRef(BaseModel):
+    """A pairing as reports show it."""
+
+    id: int
+    kind: PairingKindName
+    helper: PairingHelper
+    helped: PairingHelped
+    areas: list[PairingAreaOut] = Field(
+        description="The prefectures and counties helped; empty: the whole helped province"
+    )
+    since: date | None
+    until: date | None
+
+    @property
+    def label(self) -> str:
+        """ "helper → helped (areas)", for chart axes."""
+        helped = self.helped.name
+        if self.areas:
+            helped = f"{helped}（{'、'.join(area.name for area in self.areas)}）"
+        return f"{self.helper.name} → {helped}"
+
+
+class PairingImpact(BaseModel):
+    pairing: PairingRef
+    amount_fen: int = Field(description="Net amount of the entries counted for the pairing")
+    order_count: int = Field(description="Orders with a sale counted for the pairing")
+    county_count: int = Field(description="Counties with a net amount above zero for it")
+
+
+class PairingReport(BaseModel):
+    """Pairings with their totals in a year, largest amount first."""
+
+    year: int
+    kind: PairingKindName | None = None
+    province: str | None = Field(
+        default=None, description="Only pairings in which this province helps or is helped"
+    )
+    items: list[PairingImpact]
+
+
+class MonthAmount(BaseModel):
+    month: int = Field(ge=1, le=12)
+    amount_fen: int
+    order_count: int = 0
+
+
+class ProvinceAmount(BaseModel):
+    code: str
+    name: str
+    amount_fen: int
+    order_count: int = 0
+
+
+class CountyAmount(BaseModel):
+    code: str
+    name: str
+    province_name: str = ""
+    amount_fen: int
+    order_count: int = 0
+
+
+class CountyReport(BaseModel):
+    """A county's year: its net amount, per month and per buyer province."""
+
+    code: str
+    name: str
+    province_code: str
+    province_name: str
+    year: int
+    amount_fen: int
+    order_count: int
+    by_month: list[MonthAmount] = Field(description="Twelve months, January first")
+    by_buyer_province: list[ProvinceAmount] = Field(description="Largest amount first")
+
+
+class OrganizationReport(BaseModel):
+    """An organisation's purchases from poverty-lifted areas against its reserved share."""
+
+    organization_id: int
+    name: str
+    year: int
+    target_fen: int | None = Field(
+        description="Budget × reserved share (预留份额); null: no target declared for the year"
+    )
+    purchased_fen: int = Field(description="Net purchases in the year (refunds deducted)")
+    progress: float | None = Field(
+        description="purchased_fen / target_fen (1.0 = target met); null without a target"
+    )
+    progress_bp: int | None = Field(description="The same ratio in basis points (10000 = met)")
+    order_count: int
+    by_county: list[CountyAmount]
+
+
+class BuyerKindAmount(BaseModel):
+    kind: str
+    amount_fen: int
+    order_count: int
+
+
+class Dashboard(BaseModel):
+    """What the public /impact page shows."""
+
+    year: int
+    years: list[int]
+    summary: ImpactSummary
+    pairings: list[PairingImpact]
+    by_month: list[MonthAmount]
+    top_counties: list[CountyAmount]
+    provinces: list[ProvinceAmount]
+    buyer_kinds: list[BuyerKindAmount]
+
+
+class RegionReport(BaseModel):
+    """A regional official's view of one province: its pairings and counties."""
+
+    year: int
+    years: list[int]
+    province: ProvinceAmount
+    provinces: list[ProvinceAmount] = Field(description="The provinces the user may choose")
+    pairings: list[PairingImpact]
+    counties: list[CountyAmount] = Field(description="The province's counties that sold")
+    buyer_provinces: list[ProvinceAmount] = Field(
+        description="Where the buyers of the province's goods are"
+    )
+    counties_helped: list[CountyAmount] = Field(
+        description="Counties whose goods the province's buyers bought"
+    )
+
+
+class CooperativeReport(BaseModel):
+    """A supplier's year: its net sales and where its buyers are."""
+
+    cooperative_id: int
+    name: str
+    year: int
+    years: list[int]
+    amount_fen: int
+    order_count: int
+    by_month: list[MonthAmount]
+    by_buyer_province: list[ProvinceAmount]
+
+
+class CountyTotals(BaseModel):
+    """The impact box of a county page."""
+
+    code: str
+    year: int
+    amount_fen: int
+    order_count: int
+    top_buyer_provinces: list[ProvinceAmount]
+
+
+class DesignatedCountiesIn(BaseModel):
+    """The organisation's designated counties (定点帮扶), replacing the current list."""
+
+    county_codes: list[str] = Field(max_length=500, examples=[["522732", "520402"]])
+
+
+class DesignatedPairingOut(BaseModel):
+    pairing_id: int
+    county_code: str
+    county_name: str
+    since: date | None
+    until: date | None
+
+
+class DesignatedCountiesOut(BaseModel):
+    """The designated counties now, and the pairings that carry them. Changes count from the
+    next day (China time): a county added is in force from tomorrow, one removed until today."""
+
+    organization_id: int
+    county_codes: list[str]
+    pairings: list[DesignatedPairingOut]
