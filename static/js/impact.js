@@ -1,0 +1,99 @@
+/* Impact pages: draws each [data-chart] element with the vendored Apache ECharts.
+ * The numbers come from the element's data attributes (amounts in fen) and are the same as in
+ * the table that follows each chart, which stays the accessible source: without JavaScript or
+ * ECharts the charts simply stay hidden. */
+(function () {
+  "use strict";
+
+  var locale = document.documentElement.lang || "zh-CN";
+  var yuanFormat = new Intl.NumberFormat(locale, {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+  });
+  var compactFormat = new Intl.NumberFormat(locale, { notation: "compact" });
+
+  function parse(element, name) {
+    try {
+      var value = JSON.parse(element.getAttribute(name) || "[]");
+      return Array.isArray(value) ? value : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function yuan(fen) {
+    return "¥" + yuanFormat.format(fen / 100);
+  }
+
+  function option(kind, labels, values, series) {
+    var horizontal = kind === "hbar";
+    var categoryAxis = {
+      type: "category",
+      data: labels,
+      inverse: horizontal, // the largest first, at the top
+      axisLabel: { interval: 0, width: horizontal ? 220 : 80, overflow: "truncate" },
+    };
+    var valueAxis = {
+      type: "value",
+      axisLabel: {
+        formatter: function (fen) {
+          return compactFormat.format(fen / 100);
+        },
+      },
+    };
+    return {
+      animation: false,
+      aria: { enabled: true },
+      grid: { left: horizontal ? 230 : 60, right: 24, top: 16, bottom: horizontal ? 24 : 56 },
+      tooltip: {
+        trigger: "axis",
+        valueFormatter: function (fen) {
+          return yuan(fen);
+        },
+      },
+      xAxis: horizontal ? valueAxis : categoryAxis,
+      yAxis: horizontal ? categoryAxis : valueAxis,
+      series: [
+        {
+          name: series,
+          type: kind === "line" ? "line" : "bar",
+          data: values,
+          itemStyle: { color: "#b5472b" },
+          smooth: false,
+        },
+      ],
+    };
+  }
+
+  function draw(element) {
+    var labels = parse(element, "data-labels");
+    var values = parse(element, "data-values");
+    if (!labels.length || labels.length !== values.length) {
+      return;
+    }
+    element.hidden = false;
+    var chart = window.echarts.init(element, null, { renderer: "svg", locale: "ZH" });
+    chart.setOption(
+      option(element.getAttribute("data-chart"), labels, values, element.getAttribute("data-series"))
+    );
+    window.addEventListener("resize", function () {
+      chart.resize();
+    });
+  }
+
+  function start() {
+    if (!window.echarts) {
+      return;
+    }
+    var charts = document.querySelectorAll("[data-chart]");
+    for (var i = 0; i < charts.length; i += 1) {
+      draw(charts[i]);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
