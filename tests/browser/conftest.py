@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,8 +128,11 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     settings = make_settings(url, workdir / "var")
     process: subprocess.Popen[bytes] | None = None
     try:
-        upgrade_database(settings)
-        supplier_id = asyncio.run(_prepare(settings))
+        # In a thread of its own: once Playwright runs, this thread has an event loop running,
+        # and both the migrations and the seeding start their own with asyncio.run().
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            worker.submit(upgrade_database, settings).result()
+            supplier_id = worker.submit(asyncio.run, _prepare(settings)).result()
         port = _free_port()
         env = {
             **os.environ,
