@@ -54,6 +54,15 @@ class HeaderUser:
 
     id: int
     display_name: str
+    roles: frozenset[str] = frozenset()
+
+    @property
+    def is_operator(self) -> bool:
+        return Role.OPERATOR in self.roles
+
+    @property
+    def is_supplier(self) -> bool:
+        return bool(self.roles & {Role.SUPPLIER_ADMIN, Role.SUPPLIER_MEMBER})
 
 
 async def optional_page_user(request: Request, session: DbSession) -> User | None:
@@ -64,7 +73,15 @@ async def optional_page_user(request: Request, session: DbSession) -> User | Non
         user = None  # a deactivated account is signed out everywhere at once
     # A plain copy for the header: an error page is rendered after the request's session has
     # rolled back and closed, when the ORM object can no longer load its attributes.
-    request.state.user = HeaderUser(user.id, user.display_name) if user is not None else None
+    request.state.user = (
+        HeaderUser(
+            user.id,
+            user.display_name,
+            frozenset(a.role.value for a in await service.user_roles(session, user.id)),
+        )
+        if user is not None
+        else None
+    )
     return user
 
 
