@@ -11,7 +11,7 @@ from app.account.pages import safe_next_path
 from app.core.db import Database, unit_of_work
 from tests.account.factories import PASSWORD, create_user, csrf_token_in, page_csrf, sign_in_page
 
-USER_NAME = '<span class="user-name">'
+USER_NAME = '<a class="user-name" href="/account">'
 
 
 async def _user_count(database: Database) -> int:
