@@ -198,5 +198,26 @@ def worker(
     asyncio.run(main())
 
 
+@cli.command("reconcile")
+def reconcile(
+    year: Annotated[
+        int | None,
+        typer.Option(min=2000, max=2100, help="Reporting year (China time); default: every year"),
+    ] = None,
+) -> None:
+    """Recompute benefit totals from orders, payments and refunds; exit 1 on any difference."""
+    from app.impact.reconcile import ReconcileReport
+    from app.impact.reconcile import reconcile as recompute
+
+    async def work(database: Database) -> ReconcileReport:
+        async with unit_of_work(database.reader) as session:
+            return await recompute(session, year=year)
+
+    report = run_with_database(get_settings(), work)
+    typer.echo(report.render())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     cli()
