@@ -1,0 +1,1 @@
+"""Tests of the benefit ledger and impact reporting."""
