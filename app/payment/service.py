@@ -409,6 +409,8 @@ async def _payment_succeeded(
     if order.status == OrderStatus.PENDING_PAYMENT:
         await order_service.mark_paid(session, order, at=now)
         return
+    if payment.received_fen <= payment.refunded_fen:
+        return  # nothing came in that is not on its way back already
     refund = await _open_refund(
         session, order, payment, {}, reason=LATE_PAYMENT_REASON, actor=None, whole_payment=True
     )
