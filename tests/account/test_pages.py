@@ -77,7 +77,7 @@ async def test_full_page_flow(client: httpx.AsyncClient, database: Database) -> 
 
     account = await client.get("/account")
     assert account.status_code == 200
-    assert f"{USER_NAME}王芳</span>" in account.text
+    assert f"{USER_NAME}王芳</a>" in account.text
     assert "wang.fang@example.com" in account.text
 
     logout_csrf = csrf_token_in(account.text)
@@ -95,7 +95,7 @@ async def test_full_page_flow(client: httpx.AsyncClient, database: Database) -> 
     assert signed_in.status_code == 303
     assert signed_in.headers["location"] == "/account"
     again = await client.get("/account")
-    assert f"{USER_NAME}王芳</span>" in again.text
+    assert f"{USER_NAME}王芳</a>" in again.text
 
     await client.post("/logout", data={"csrf_token": csrf_token_in(again.text)})
     assert (await client.get("/account")).status_code == 303
@@ -123,7 +123,7 @@ async def test_logout_needs_the_csrf_token(client: httpx.AsyncClient, database: 
 
     assert refused.status_code == 403
     still = await client.get("/account")
-    assert f"{USER_NAME}老张</span>" in still.text
+    assert f"{USER_NAME}老张</a>" in still.text
 
 
 @pytest.mark.parametrize(
