@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Stripe.js is loaded from here by the pay page; tests point it at the local fake's copy.
     stripe_js_url: str = "https://js.stripe.com/v3/"
     stripe_publishable_key: str | None = None
+    # Wallets the Stripe account has enabled, offered beside cards: "alipay", "wechat_pay".
+    stripe_wallets: list[Literal["alipay", "wechat_pay"]] = []
 
     # The platform's account that bank transfers (对公转账) are paid into.
     bank_account_name: str = "丰收消费帮扶平台运营有限公司"

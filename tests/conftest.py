@@ -26,6 +26,9 @@ from app.core.db import Database, unit_of_work
 from app.jobs.runner import JobRunner
 from app.main import build_runner, create_app
 
+# The local fake Stripe server's fixtures, for every test that pays.
+pytest_plugins = ["tests.stripe_fixtures"]
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "FENGSHOU_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

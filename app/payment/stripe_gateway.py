@@ -74,7 +74,11 @@ class StripeGateway:
         """The gateway the settings describe; without a secret key payments are unavailable."""
         if not settings.stripe_secret_key:
             raise PaymentProviderUnavailable("Card payments are not configured on this site.")
-        return cls(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+        return cls(
+            settings.stripe_secret_key,
+            api_base=settings.stripe_api_base,
+            wallets=settings.stripe_wallets,
+        )
 
     async def __aenter__(self) -> Self:
         return self

@@ -41,9 +41,7 @@ from tests.conftest import (
 )
 from tests.order.factories import create_supplier
 from tests.payment.factories import WEBHOOK_PATH
-
-# The localstripe fixtures, until tests/conftest.py registers tests.stripe_fixtures as a plugin.
-from tests.stripe_fixtures import LocalStripe, localstripe_server  # noqa: F401
+from tests.stripe_fixtures import LocalStripe
 
 HOST = "127.0.0.1"
 PASSWORD = "browser-test-password"
@@ -131,7 +129,7 @@ def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def shop(request: pytest.FixtureRequest, localstripe_server: LocalStripe) -> Iterator[Shop]:  # noqa: F811
+def shop(request: pytest.FixtureRequest, localstripe_server: LocalStripe) -> Iterator[Shop]:
     """The app served with Stripe pointed at localstripe, and the webhook registered to it."""
     workdir = Path(tempfile.mkdtemp(prefix="fengshou-checkout-"))
     url, pg_name = new_database_url(request.param, workdir)
@@ -232,7 +230,7 @@ def _fulfillments_seen_by(browser: Browser, shop: Shop, seller: Seller) -> Page:
 
 def test_a_shopper_pays_two_suppliers_by_card_and_each_supplier_sees_its_own_part(
     shop: Shop,
-    localstripe_server: LocalStripe,  # noqa: F811
+    localstripe_server: LocalStripe,
     browser: Browser,
     page: Page,
 ) -> None:

@@ -11,9 +11,6 @@ from app.config import Settings
 from tests.conftest import Backend, make_settings
 from tests.payment.factories import install_payment_routes
 
-# The localstripe fixtures, until tests/conftest.py registers tests.stripe_fixtures as a plugin.
-from tests.stripe_fixtures import localstripe, localstripe_server, stripe_settings  # noqa: F401
-
 
 @pytest.fixture
 def settings(db_backend: Backend, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
