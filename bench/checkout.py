@@ -66,10 +66,10 @@ def create_bench_app() -> FastAPI:
     from app.order import api as order_api
 
     application = create_app()
-    present = {getattr(route, "path", None) for route in application.router.routes}
-    if "/api/v1/orders" not in present:
-        application.include_router(checkout_api.router)
-        application.include_router(order_api.router)
+    included = {id(getattr(route, "original_router", None)) for route in application.router.routes}
+    for router in (checkout_api.router, order_api.router):
+        if id(router) not in included:
+            application.include_router(router)
     return application
 
 

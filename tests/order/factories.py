@@ -44,12 +44,14 @@ def install_routes(app: FastAPI) -> None:
     from app.order import pages as order_pages
 
     del checkout_jobs, order_jobs  # imported for their @job registrations
-    present = {getattr(route, "path", None) for route in app.router.routes}
-    if "/api/v1/orders" not in present:
-        for router in (checkout_api.router, order_api.router):
-            app.include_router(router)
-    if "/checkout" not in present:
-        for router in (checkout_pages.router, order_pages.router):
+    included = {id(getattr(route, "original_router", None)) for route in app.router.routes}
+    for router in (
+        checkout_api.router,
+        order_api.router,
+        checkout_pages.router,
+        order_pages.router,
+    ):
+        if id(router) not in included:
             app.include_router(router)
 
 
