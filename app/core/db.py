@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -143,6 +144,12 @@ class Database:
         self.engine = create_engine(database_url, echo=echo)
         self.writer = create_sessionmaker(self.engine, for_writing=True)
         self.reader = create_sessionmaker(self.engine, for_writing=False)
+        # SQLite lets one writer in at a time and makes the others retry on sleeps inside its
+        # busy handler, in no particular order: under load the unlucky ones wait seconds. An
+        # in-process first-come-first-served queue in front of it keeps the tail short.
+        self.sqlite_write_queue: asyncio.Lock | None = (
+            asyncio.Lock() if database_url.startswith("sqlite") else None
+        )
 
     @property
     def dialect(self) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import Database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -17,9 +20,14 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
     Declared with scope="function" so the commit happens before the response is sent:
     a client never sees a success that was not stored.
     """
-    database = request.app.state.database
-    factory = database.reader if request.method in SAFE_METHODS else database.writer
-    async with factory() as session:
+    database: Database = request.app.state.database
+    writing = request.method not in SAFE_METHODS
+    factory = database.writer if writing else database.reader
+    queue = database.sqlite_write_queue if writing else None
+    async with contextlib.AsyncExitStack() as stack:
+        if queue is not None:
+            await stack.enter_async_context(queue)
+        session = await stack.enter_async_context(factory())
         try:
             yield session
             await session.commit()
