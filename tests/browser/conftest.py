@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -181,6 +182,7 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
                 process.wait(timeout=10)
         if pg_name:
             drop_postgres_database(pg_name)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
