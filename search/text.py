@@ -37,6 +37,9 @@ MAX_TOKEN_CHARS = 40
 MAX_WORD_CHARS = 20
 # Neighbouring words whose joined pinyin is indexed too (gannanqicheng, gnqc).
 MAX_PHRASE_WORDS = 3
+# Memoised cuts: texts this short repeat (titles, place names); the memo is dropped when full.
+MAX_MEMO_TEXT_CHARS = 120
+MAX_MEMO_ENTRIES = 50_000
 # Bounds that keep one query cheap whatever is typed.
 MAX_QUERY_TERMS = 8
 MAX_CORRECTIONS = 6
@@ -69,6 +72,8 @@ _PLACE_PEOPLES = re.compile(
 def clean(text: str) -> str:
     """NFKC and lower case, without control characters (no length limit: for documents)."""
     folded = unicodedata.normalize("NFKC", text).lower()
+    if folded.isprintable():  # the usual case, checked in C: nothing to drop
+        return folded
     return "".join(
         char for char in folded if char.isspace() or unicodedata.category(char)[0] != "C"
     )
@@ -195,6 +200,9 @@ class Analyzer:
         # Its own instance: the library's dictionary never leaks into rjieba's global one.
         self._jieba = rjieba.Jieba()
         self._added: set[str] = set()
+        self._memo: dict[tuple[str, bool], tuple[str, ...]] = {}
+        self._place_memo: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._pinyin_memo: dict[tuple[str, bool], tuple[str, ...]] = {}
         self.add_words(BUILTIN_WORDS)
         self.add_words(synonym_words())
         self.add_words(words)
@@ -213,6 +221,10 @@ class Analyzer:
                 self._jieba.add_word(word, None, None)
                 self._added.add(word)
                 added += 1
+        if added:  # the dictionary changed: memoised cuts may now be wrong
+            self._memo.clear()
+            self._place_memo.clear()
+            self._pinyin_memo.clear()
         return added
 
     def add_place_names(self, names: Iterable[str]) -> int:
@@ -231,66 +243,114 @@ class Analyzer:
         `for_search` also yields the known sub-words of long words (黑木耳 → 黑木, 木耳, 黑木耳),
         which is how documents are indexed so that a shorter query word still finds them.
         """
-        cleaned = clean(text)
+        return list(self._cut(clean(text), for_search))
+
+    def _cut(self, cleaned: str, for_search: bool) -> tuple[str, ...]:
+        """Tokens of cleaned text; short texts (titles, names: they repeat) are memoised."""
+        key = (cleaned, for_search)
+        tokens = self._memo.get(key)
+        if tokens is not None:
+            return tokens
         pieces = (
             self._jieba.cut_for_search(cleaned, True)
             if for_search
             else self._jieba.cut(cleaned, True)
         )
-        tokens: list[str] = []
-        for piece in pieces:
-            tokens.extend(token[:MAX_TOKEN_CHARS] for token in _TOKEN.findall(piece))
+        tokens = tuple(
+            token[:MAX_TOKEN_CHARS] for piece in pieces for token in _TOKEN.findall(piece)
+        )
+        if len(cleaned) <= MAX_MEMO_TEXT_CHARS:
+            if len(self._memo) >= MAX_MEMO_ENTRIES:
+                self._memo.clear()
+            self._memo[key] = tokens
         return tokens
 
     # -- documents --------------------------------------------------------------------------
 
     def analyse(self, doc: ProductDocument) -> DocumentTokens:
-        title_tokens = self.segment(doc.title, for_search=True)
-        pinyin_tokens = self._pinyin_tokens(doc.title, initials=True)
-        places = [doc.county_name, doc.prefecture_name, doc.province_name]
-        short_places = [short for name in places if (short := place_short_name(clean(name)))]
-        place_text = " ".join([*places, *short_places, doc.category_label, doc.cooperative_name])
-        place_tokens = _unique(self.segment(place_text, for_search=True))
-        place_tokens += self._pinyin_tokens(" ".join([*places, *short_places]), initials=False)
-        body_tokens = self.segment(doc.description_text[:MAX_BODY_CHARS])[:MAX_BODY_TOKENS]
+        title = clean(doc.title)
+        title_tokens = self._cut(title, True)
+        pinyin_tokens = self._pinyin_tokens(title, initials=True)
+        place_tokens = self._place_tokens(
+            doc.county_name,
+            doc.prefecture_name,
+            doc.province_name,
+            doc.category_label,
+            doc.cooperative_name,
+        )
+        body = clean(doc.description_text[:MAX_BODY_CHARS])
+        body_tokens = self._cut(body, False)[:MAX_BODY_TOKENS]
         vocabulary = frozenset(
             token
             for token in (*title_tokens, *pinyin_tokens, *place_tokens)
-            if _LATIN_WORD.fullmatch(token) and len(token) >= 2
+            if len(token) >= 2 and _LATIN_WORD.fullmatch(token)
         )
         return DocumentTokens(
             title=" ".join(title_tokens),
             pinyin=" ".join(pinyin_tokens),
-            place=" ".join(_unique(place_tokens)),
-            grams=" ".join(self._grams(doc.title)),
+            place=" ".join(place_tokens),
+            grams=" ".join(self._grams(title)),
             body=" ".join(body_tokens),
             vocabulary=vocabulary,
         )
 
-    def _pinyin_tokens(self, text: str, *, initials: bool) -> list[str]:
+    def _place_tokens(
+        self, county: str, prefecture: str, province: str, category: str, cooperative: str
+    ) -> tuple[str, ...]:
+        """Words of the place names (and their short forms), category and cooperative, with
+        the pinyin of the places; memoised, as every product of a cooperative shares them."""
+        key = (county, prefecture, province, category, cooperative)
+        cached = self._place_memo.get(key)
+        if cached is not None:
+            return cached
+        places = [clean(name) for name in (county, prefecture, province)]
+        short_places = [short for name in places if (short := place_short_name(name))]
+        words = self._cut(" ".join([*places, *short_places, clean(category)]), True)
+        words += self._cut(clean(cooperative), True)
+        pinyin = self._pinyin_tokens(" ".join([*places, *short_places]), initials=False)
+        tokens = tuple(_unique([*words, *pinyin]))
+        if len(self._place_memo) >= MAX_MEMO_ENTRIES:
+            self._place_memo.clear()
+        self._place_memo[key] = tokens
+        return tokens
+
+    def _pinyin_tokens(self, cleaned: str, *, initials: bool) -> list[str]:
         """Pinyin of each Chinese word, of each two or three neighbouring words and of each run
         as a whole (安远赣南脐橙 → anyuan gannan qicheng gannanqicheng anyuangannanqicheng …),
         with their initials (ay gn qc gnqc aygnqc) when asked."""
         tokens: list[str] = []
-        for run in _CJK_RUN.findall(clean(text)):
-            words = self.segment(run)
-            phrases = self.segment(run, for_search=True)
-            for size in range(2, MAX_PHRASE_WORDS + 1):
-                phrases += ["".join(words[i : i + size]) for i in range(len(words) - size + 1)]
-            phrases.append(run)
-            for phrase in _unique(phrases):
-                full, first_letters = word_pinyin(phrase)
-                tokens.append(full[:MAX_TOKEN_CHARS])
-                if initials and len(phrase) >= 2:
-                    tokens.append(first_letters[:MAX_TOKEN_CHARS])
+        for run in _CJK_RUN.findall(cleaned):
+            tokens.extend(self._run_pinyin(run, initials))
         return _unique(tokens)
 
+    def _run_pinyin(self, run: str, initials: bool) -> tuple[str, ...]:
+        key = (run, initials)
+        cached = self._pinyin_memo.get(key)
+        if cached is not None:
+            return cached
+        words = self._cut(run, False)
+        phrases = list(self._cut(run, True))
+        for size in range(2, MAX_PHRASE_WORDS + 1):
+            phrases += ["".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+        phrases.append(run)
+        tokens: list[str] = []
+        for phrase in _unique(phrases):
+            full, first_letters = word_pinyin(phrase)
+            tokens.append(full[:MAX_TOKEN_CHARS])
+            if initials and len(phrase) >= 2:
+                tokens.append(first_letters[:MAX_TOKEN_CHARS])
+        result = tuple(_unique(tokens))
+        if len(self._pinyin_memo) >= MAX_MEMO_ENTRIES:
+            self._pinyin_memo.clear()
+        self._pinyin_memo[key] = result
+        return result
+
     @staticmethod
-    def _grams(text: str) -> list[str]:
+    def _grams(cleaned: str) -> list[str]:
         """Single characters and character pairs of the Chinese runs: the fallback that finds
         a word however the segmenter cut it (寻乌 in 寻乌县, 橙 in 脐橙)."""
         grams: list[str] = []
-        for run in _CJK_RUN.findall(clean(text)):
+        for run in _CJK_RUN.findall(cleaned):
             grams.extend(run)
             grams.extend(run[i : i + 2] for i in range(len(run) - 1))
         return _unique(grams)

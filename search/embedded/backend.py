@@ -4,29 +4,69 @@ The app hands over its session factory (or engine); the library never creates en
 call runs in its own transaction, or, through `in_session(session)`, inside the caller's
 transaction without committing (an outbox job indexing in the job's own transaction: on
 SQLite a second writer would wait for the first).
+
+A search is three statements whatever its filters: the province × category counts of the
+matching products (which give the province facet, the category facet and the total), the
+label counts, and the page of ids.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    String,
+    and_,
+    column,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnCollection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import TableClause
 
 from search.documents import ProductDocument
 from search.embedded.matching import TextMatch
-from search.embedded.schema import labels, products, terms
+from search.embedded.schema import facet_names, labels, products, terms, texts
 from search.errors import InvalidDocument, SearchUnavailable
 from search.query import FACET_NAMES, FacetValue, ProductQuery, SearchResult
 from search.text import Analyzer, default_analyzer
 
 # Rows per statement: below every driver's bound-parameter limit, small enough to stay fast.
 CHUNK = 500
+# From this many matches on, a page walks the index of its order rather than sorting them.
+WALK_INDEX_FROM = 2_000
+# Each sort as (column, descending) pairs, ties broken by id; and the index that serves it.
+SORT_ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "relevance": (("key_assistance", True), ("published_at", True), ("id", True)),
+    "price_asc": (("min_price_fen", False), ("id", False)),
+    "price_desc": (("min_price_fen", True), ("id", True)),
+    "newest": (("published_at", True), ("id", True)),
+}
+SORT_INDEXES = {
+    "relevance": "ix_search_products_relevance",
+    "price_asc": "ix_search_products_price",
+    "price_desc": "ix_search_products_price",
+    "newest": "ix_search_products_newest",
+}
 # SQLSTATE of "relation does not exist": the migrations have not run (PostgreSQL).
 UNDEFINED_TABLE = "42P01"
 
@@ -43,6 +83,17 @@ def _unavailable(exc: DBAPIError) -> bool:
     if isinstance(exc, OperationalError | InterfaceError):
         return True
     return getattr(exc.orig, "sqlstate", None) == UNDEFINED_TABLE
+
+
+@dataclass
+class _Rows:
+    """The rows one batch of documents writes."""
+
+    products: list[dict[str, Any]]
+    texts: list[dict[str, Any]]
+    labels: list[dict[str, Any]]
+    names: dict[tuple[str, str], str]
+    vocabulary: set[str]
 
 
 class EmbeddedBackend:
@@ -82,6 +133,11 @@ class EmbeddedBackend:
                 return
             factory = self._writer if write else self._reader
             async with factory() as session, session.begin():
+                if not write and self._dialect(session) == "postgresql":
+                    # The index is small and hot: with the default cost of a random page
+                    # (4, spinning disks) the planner hashes all 100,000 products to join a
+                    # few thousand matches instead of looking them up. Local to this read.
+                    await session.execute(sql_text("SET LOCAL random_page_cost = 1.1"))
                 yield session
         except DBAPIError as exc:
             if _unavailable(exc):
@@ -103,13 +159,41 @@ class EmbeddedBackend:
             latest[doc.id] = doc
         if not latest:
             return
-        product_rows: list[dict[str, Any]] = []
-        label_rows: list[dict[str, Any]] = []
-        vocabulary: set[str] = set()
-        for doc in latest.values():
+        rows = self._rows(latest.values())
+        async with self._transaction(write=True) as session:
+            await self._delete(session, list(latest))
+            for table, batch in ((products, rows.products), (texts, rows.texts)):
+                for chunk in _chunks(batch):
+                    await session.execute(table.insert(), list(chunk))
+            for chunk in _chunks(rows.labels):
+                await session.execute(labels.insert(), list(chunk))
+            await self._upsert_names(session, rows.names)
+            await self._add_terms(session, sorted(rows.vocabulary))
+
+    def _rows(self, docs: Iterable[ProductDocument]) -> _Rows:
+        rows = _Rows([], [], [], {}, set())
+        for doc in docs:
             tokens = self.analyzer.analyse(doc)
-            vocabulary |= tokens.vocabulary
-            product_rows.append(
+            rows.vocabulary |= tokens.vocabulary
+            filters = {
+                "province_code": doc.province_code,
+                "category": doc.category,
+                "county_code": doc.county_code,
+                "key_assistance": doc.key_assistance,
+                "in_stock": doc.in_stock,
+                "min_price_fen": doc.min_price_fen,
+            }
+            rows.products.append(
+                {
+                    "id": doc.id,
+                    **filters,
+                    "cooperative_id": doc.cooperative_id,
+                    "max_price_fen": doc.max_price_fen,
+                    "published_at": doc.published_at.astimezone(UTC),
+                    "popularity": doc.popularity,
+                }
+            )
+            rows.texts.append(
                 {
                     "id": doc.id,
                     "title_tokens": tokens.title,
@@ -117,35 +201,20 @@ class EmbeddedBackend:
                     "place_tokens": tokens.place,
                     "gram_tokens": tokens.grams,
                     "body_tokens": tokens.body,
-                    "category": doc.category,
-                    "category_label": doc.category_label,
-                    "county_code": doc.county_code,
-                    "province_code": doc.province_code,
-                    "province_name": doc.province_name,
-                    "cooperative_id": doc.cooperative_id,
-                    "key_assistance": doc.key_assistance,
-                    "min_price_fen": doc.min_price_fen,
-                    "max_price_fen": doc.max_price_fen,
-                    "in_stock": doc.in_stock,
-                    "published_at": doc.published_at.astimezone(UTC),
-                    "popularity": doc.popularity,
                 }
             )
-            label_rows.extend(
+            rows.labels.extend(
                 {
                     "product_id": doc.id,
                     "label": label,
                     "valid_until": doc.label_valid_until.get(label),
+                    **filters,
                 }
                 for label in doc.labels
             )
-        async with self._transaction(write=True) as session:
-            await self._delete(session, list(latest))
-            for rows in _chunks(product_rows):
-                await session.execute(products.insert(), list(rows))
-            for rows in _chunks(label_rows):
-                await session.execute(labels.insert(), list(rows))
-            await self._add_terms(session, sorted(vocabulary))
+            rows.names[("province", doc.province_code)] = doc.province_name
+            rows.names[("category", doc.category)] = doc.category_label
+        return rows
 
     async def delete(self, ids: Iterable[int]) -> None:
         """Remove these products; unknown ids are ignored."""
@@ -155,31 +224,38 @@ class EmbeddedBackend:
                 await self._delete(session, unique)
 
     async def clear(self) -> None:
-        """Remove every product and the vocabulary."""
+        """Remove every product, the facet names and the vocabulary."""
         async with self._transaction(write=True) as session:
-            await session.execute(delete(labels))
-            await session.execute(delete(products))
-            await session.execute(delete(terms))
+            for table in (labels, texts, products, facet_names, terms):
+                await session.execute(delete(table))
 
     @staticmethod
     async def _delete(session: AsyncSession, ids: Sequence[int]) -> None:
+        # Children first: the app's SQLite connections enforce foreign keys, others may not.
         for chunk in _chunks(ids):
             await session.execute(delete(labels).where(labels.c.product_id.in_(chunk)))
+            await session.execute(delete(texts).where(texts.c.id.in_(chunk)))
             await session.execute(delete(products).where(products.c.id.in_(chunk)))
 
+    async def _upsert_names(self, session: AsyncSession, names: dict[tuple[str, str], str]) -> None:
+        rows = [{"facet": f, "value": v, "name": name} for (f, v), name in sorted(names.items())]
+        dialect_insert = (
+            postgresql.insert if self._dialect(session) == "postgresql" else sqlite.insert
+        )
+        statement = dialect_insert(facet_names)
+        statement = statement.on_conflict_do_update(
+            index_elements=["facet", "value"], set_={"name": statement.excluded.name}
+        )
+        for chunk in _chunks(rows):
+            await session.execute(statement, list(chunk))
+
     async def _add_terms(self, session: AsyncSession, words: Sequence[str]) -> None:
-        dialect = self._dialect(session)
+        dialect_insert = (
+            postgresql.insert if self._dialect(session) == "postgresql" else sqlite.insert
+        )
+        statement = dialect_insert(terms).on_conflict_do_nothing(index_elements=["term"])
         for chunk in _chunks(words):
-            rows = [{"term": word} for word in chunk]
-            if dialect == "postgresql":
-                await session.execute(
-                    postgresql.insert(terms).on_conflict_do_nothing(index_elements=["term"]),
-                    rows,
-                )
-            else:
-                await session.execute(
-                    sqlite.insert(terms).on_conflict_do_nothing(index_elements=["term"]), rows
-                )
+            await session.execute(statement, [{"term": word} for word in chunk])
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -198,24 +274,23 @@ class EmbeddedBackend:
                 known = set(found)
             words = plan.resolve(known)
             text = TextMatch.build(dialect, words) if words else None
-            filters = _Filters(query, today, text)
-            total = int(
-                await session.scalar(
-                    select(func.count()).select_from(products).where(*filters.all())
-                )
-                or 0
-            )
-            ids: list[int] = []
-            if total > query.offset:
-                page = filters.page_query().offset(query.offset).limit(query.per_page)
-                ids = list(await session.scalars(page))
+            search = _Search(query, today, text)
             facets: dict[str, list[FacetValue]] = {name: [] for name in FACET_NAMES}
             if query.facets:
-                facets = {
-                    "province": await self._group_counts(session, filters.province_facet()),
-                    "category": await self._group_counts(session, filters.category_facet()),
-                    "label": await self._group_counts(session, filters.label_facet()),
-                }
+                # One statement for all counts: on SQLite every statement is a round trip to
+                # the driver's thread, which a busy machine makes the dearest part.
+                rows = (await session.execute(search.facets())).all()
+                matrix = [row[1:] for row in rows if row[0] == "matrix"]
+                total, facets["province"], facets["category"] = search.read_matrix(matrix)
+                facets["label"] = _facet_values(
+                    (row[1], row[1], row[5]) for row in rows if row[0] == "label"
+                )
+            else:
+                total = int(await session.scalar(search.count()) or 0)
+            ids: list[int] = []
+            if total > query.offset:
+                page = search.page(dialect, total).offset(query.offset).limit(query.per_page)
+                ids = list(await session.scalars(page))
         return SearchResult(
             ids=ids,
             total=total,
@@ -225,22 +300,12 @@ class EmbeddedBackend:
             facets=facets,
         )
 
-    @staticmethod
-    async def _group_counts(
-        session: AsyncSession, statement: Select[str, str, int]
-    ) -> list[FacetValue]:
-        values = [
-            FacetValue(value=str(value), count=int(count), label=str(label))
-            for value, label, count in (await session.execute(statement)).all()
-        ]
-        return sorted(values, key=lambda facet: (-facet.count, facet.value))
-
     # -- operations -------------------------------------------------------------------------
 
     async def ensure_ready(self) -> None:
         """Check that the migration created the tables (the embedded index has no settings)."""
         async with self._transaction(write=False) as session:
-            for table in (products, labels, terms):
+            for table in (products, texts, labels, facet_names, terms):
                 await session.execute(select(*table.primary_key.columns).limit(0))
 
     async def health(self) -> bool:
@@ -251,83 +316,218 @@ class EmbeddedBackend:
         return True
 
 
-class _Filters:
-    """WHERE conditions of one query, each facet leaving its own filter out."""
+def _facet_values(rows: Iterable[tuple[Any, Any, int]]) -> list[FacetValue]:
+    values = [
+        FacetValue(value=str(value), count=int(count), label=str(label or value))
+        for value, label, count in rows
+        if count
+    ]
+    return sorted(values, key=lambda facet: (-facet.count, facet.value))
+
+
+class _Search:
+    """The statements of one query; each facet leaves its own filter out."""
 
     def __init__(self, query: ProductQuery, today: date, text: TextMatch | None) -> None:
         self.query = query
         self.today = today
         self.text = text
+        # The text's matches, computed once in each statement that refers to them.
+        self.matched = text.matched("matched") if text is not None else None
 
-    def _label_valid(self) -> ColumnElement[bool]:
-        return or_(labels.c.valid_until.is_(None), labels.c.valid_until >= self.today)
-
-    def all(self, *, skip: str | None = None) -> list[ColumnElement[bool]]:
+    def _conditions(
+        self,
+        columns: ColumnCollection[str, Any],
+        id_column: ColumnElement[int],
+        *,
+        province: bool = True,
+        category: bool = True,
+        label: bool = True,
+        text: bool = True,
+    ) -> list[ColumnElement[bool]]:
+        """WHERE terms over search_products or search_product_labels (same column names)."""
         query = self.query
         conditions: list[ColumnElement[bool]] = []
-        if self.text is not None:
-            conditions.append(self.text.condition)
-        if query.province is not None and skip != "province":
-            conditions.append(products.c.province_code == query.province)
+        if text and self.matched is not None:
+            conditions.append(id_column.in_(select(self.matched.c.id)))
+        if province and query.province is not None:
+            conditions.append(columns.province_code == query.province)
+        if category and query.category is not None:
+            conditions.append(columns.category == query.category)
         if query.county is not None:
-            conditions.append(products.c.county_code == query.county)
-        if query.category is not None and skip != "category":
-            conditions.append(products.c.category == query.category)
-        if query.label is not None and skip != "label":
+            conditions.append(columns.county_code == query.county)
+        if query.key_assistance is not None:
+            conditions.append(columns.key_assistance == query.key_assistance)
+        if query.in_stock is not None:
+            conditions.append(columns.in_stock == query.in_stock)
+        if query.min_price_fen is not None:
+            conditions.append(columns.min_price_fen >= query.min_price_fen)
+        if query.max_price_fen is not None:
+            conditions.append(columns.min_price_fen <= query.max_price_fen)
+        if label and query.label is not None:
             conditions.append(
-                products.c.id.in_(
+                id_column.in_(
                     select(labels.c.product_id).where(
                         labels.c.label == query.label, self._label_valid()
                     )
                 )
             )
-        if query.key_assistance is not None:
-            conditions.append(products.c.key_assistance == query.key_assistance)
-        if query.in_stock is not None:
-            conditions.append(products.c.in_stock == query.in_stock)
-        if query.min_price_fen is not None:
-            conditions.append(products.c.min_price_fen >= query.min_price_fen)
-        if query.max_price_fen is not None:
-            conditions.append(products.c.min_price_fen <= query.max_price_fen)
         return conditions
 
-    def page_query(self) -> Select[int]:
-        sort = self.query.sort
-        newest = (products.c.published_at.desc(), products.c.id.desc())
-        if sort == "relevance":
-            order: tuple[Any, ...] = (products.c.key_assistance.desc(), *newest)
-            if self.text is not None:
-                order = (self.text.score.desc(), *order)
-        elif sort == "price_asc":
-            order = (products.c.min_price_fen.asc(), products.c.id.asc())
-        elif sort == "price_desc":
-            order = (products.c.min_price_fen.desc(), products.c.id.desc())
-        else:
-            order = newest
-        return select(products.c.id).where(*self.all()).order_by(*order)
+    def _label_valid(self) -> ColumnElement[bool]:
+        return or_(labels.c.valid_until.is_(None), labels.c.valid_until >= self.today)
 
-    def province_facet(self) -> Select[str, str, int]:
-        return (
-            select(
-                products.c.province_code,
-                func.max(products.c.province_name),
-                func.count(),
+    def _source(self, *, province: bool = True, category: bool = True) -> tuple[Any, list[Any]]:
+        """The table to count from and its conditions. With a label filter, the label rows:
+        they carry every filter column, so the count never visits search_products."""
+        if self.query.label is None:
+            return products, self._conditions(
+                products.c, products.c.id, province=province, category=category
             )
-            .where(*self.all(skip="province"))
-            .group_by(products.c.province_code)
+        conditions = [
+            labels.c.label == self.query.label,
+            self._label_valid(),
+            *self._conditions(
+                labels.c,
+                labels.c.product_id,
+                province=province,
+                category=category,
+                label=False,
+            ),
+        ]
+        return labels, conditions
+
+    def count(self) -> Select[int]:
+        table, conditions = self._source()
+        return select(func.count()).select_from(table).where(*conditions)
+
+    def matrix(self) -> Select[str, str | None, str, str | None, int]:
+        """Counts per (province, category) under every filter but those two, with names."""
+        table, conditions = self._source(province=False, category=False)
+        grouped = (
+            select(table.c.province_code, table.c.category, func.count().label("n"))
+            .where(*conditions)
+            .group_by(table.c.province_code, table.c.category)
+            .subquery("grouped")
+        )
+        province = facet_names.alias("province_name")
+        category = facet_names.alias("category_name")
+        return select(
+            grouped.c.province_code,
+            province.c.name,
+            grouped.c.category,
+            category.c.name,
+            grouped.c.n,
+        ).select_from(
+            grouped.outerjoin(
+                province,
+                and_(province.c.facet == "province", province.c.value == grouped.c.province_code),
+            ).outerjoin(
+                category,
+                and_(category.c.facet == "category", category.c.value == grouped.c.category),
+            )
         )
 
-    def category_facet(self) -> Select[str, str, int]:
+    def read_matrix(
+        self, rows: Iterable[tuple[Any, ...]]
+    ) -> tuple[int, list[FacetValue], list[FacetValue]]:
+        """(total, province facet, category facet) from the matrix, applying in Python the
+        province and category filters it was counted without."""
+        wanted_province, wanted_category = self.query.province, self.query.category
+        by_province: dict[tuple[str, str | None], int] = defaultdict(int)
+        by_category: dict[tuple[str, str | None], int] = defaultdict(int)
+        total = 0
+        for province, province_name, category, category_name, count in rows:
+            in_province = wanted_province is None or province == wanted_province
+            in_category = wanted_category is None or category == wanted_category
+            if in_category:
+                by_province[(province, province_name)] += count
+            if in_province:
+                by_category[(category, category_name)] += count
+            if in_province and in_category:
+                total += count
         return (
-            select(products.c.category, func.max(products.c.category_label), func.count())
-            .where(*self.all(skip="category"))
-            .group_by(products.c.category)
+            total,
+            _facet_values((value, name, n) for (value, name), n in by_province.items()),
+            _facet_values((value, name, n) for (value, name), n in by_category.items()),
         )
 
-    def label_facet(self) -> Select[str, str, int]:
+    def facets(self) -> CompoundSelect[str, str | None, str | None, str | None, str | None, int]:
+        """The matrix rows tagged "matrix" and the label counts tagged "label", in one."""
+        matrix = self.matrix().subquery("matrix")
+        counts = self.label_counts().subquery("label_counts")
+        blank = null().cast(String)
+        return union_all(
+            select(literal("matrix"), *matrix.c),
+            select(literal("label"), counts.c.label, blank, blank, blank, counts.c.n),
+        )
+
+    def label_counts(self) -> Select[str, int]:
+        """Valid labels of the matching products under every filter but the label's own; read
+        from the label rows alone, which carry the filter columns."""
         return (
-            select(labels.c.label, labels.c.label.label("name"), func.count())
-            .join(products, products.c.id == labels.c.product_id)
-            .where(self._label_valid(), *self.all(skip="label"))
+            select(labels.c.label, func.count().label("n"))
+            .where(
+                self._label_valid(),
+                *self._conditions(labels.c, labels.c.product_id, label=False),
+            )
             .group_by(labels.c.label)
         )
+
+    def page(self, dialect: str, total: int) -> Select[int]:
+        """The ids in the query's order. On SQLite a broad listing walks the index of its
+        order (filters tested on the index entries) instead of sorting every match: the
+        planner, not knowing how many rows a filter leaves, would otherwise sort thousands."""
+        sort = self.query.sort
+        if sort == "relevance" and self.text is not None:
+            return self._ranked_page(self.text)
+        source: Any = products
+        if dialect == "sqlite" and total >= WALK_INDEX_FROM:
+            source = _IndexedBy(SORT_INDEXES[sort])
+            statement = select(source.c.id).where(*self._conditions(source.c, source.c.id))
+        elif self.query.label is not None:
+            # Few matches: find them through the label rows (which carry the filter columns),
+            # then read only those products.
+            _, conditions = self._source()
+            statement = (
+                select(products.c.id)
+                .select_from(labels.join(products, products.c.id == labels.c.product_id))
+                .where(*conditions)
+            )
+        else:
+            statement = select(products.c.id).where(*self._conditions(products.c, products.c.id))
+        return statement.order_by(*_order(source.c, sort))
+
+    def _ranked_page(self, text: TextMatch) -> Select[int]:
+        """Text relevance: the matches with their points, best first, then the tie-breaks."""
+        ranked = text.matched("ranked", points=True)
+        return (
+            select(products.c.id)
+            .join(ranked, ranked.c.id == products.c.id)
+            .where(*self._conditions(products.c, products.c.id, text=False))
+            .order_by(ranked.c.points.desc(), *_order(products.c, "relevance"))
+        )
+
+
+def _order(columns: Any, sort: str) -> list[ColumnElement[Any]]:
+    return [
+        columns[name].desc() if descending else columns[name].asc()
+        for name, descending in SORT_ORDERS[sort]
+    ]
+
+
+class _IndexedBy(TableClause):
+    """search_products read through one named index (SQLite's INDEXED BY)."""
+
+    # The index name is not part of SQLAlchemy's cache key: never cache these statements.
+    inherit_cache = False
+
+    def __init__(self, index: str) -> None:
+        super().__init__(products.name, *(column(c.name, c.type) for c in products.c))
+        self.index = index
+
+
+@compiles(_IndexedBy, "sqlite")
+def _compile_indexed_by(element: _IndexedBy, compiler: SQLCompiler, **kw: Any) -> str:
+    table: str = compiler.visit_table(element, **kw)  # type: ignore[no-untyped-call]
+    return f"{table} INDEXED BY {element.index}"

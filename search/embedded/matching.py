@@ -9,33 +9,43 @@ quotes, parentheses, colons) can ever be read as syntax.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, column, func, literal_column, select, table
+from sqlalchemy import (
+    CTE,
+    BindParameter,
+    ColumnElement,
+    bindparam,
+    case,
+    cast,
+    column,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.types import Integer, Text
 
-from search.embedded.schema import FTS_TABLE, TSV_COLUMN, products
+from search.embedded.schema import FTS_TABLE, VECTORS_TABLE
 
 Alternatives = tuple[tuple[str, ...], ...]
 
 _fts = table(FTS_TABLE, column("rowid"))
-_tsv: ColumnElement[Any] = literal_column(f"search_products.{TSV_COLUMN}")
+_vectors = table(
+    VECTORS_TABLE, column("id", Integer), column("tsv", TSVECTOR), column("title_tsv", TSVECTOR)
+)
 
 # Relevance is discrete, so that "equal relevance" exists and the tie-breaks (key-assistance
-# county, then newest) decide between listings that match alike. Points, added up:
-EXACT_POINTS = 8  # every word found as typed in the title (not through a synonym or correction)
-TITLE_POINTS = 4  # every word found in the title (its words, pinyin or characters)
-PLACE_POINTS = 2  # every word matched within the place names, category and cooperative
-BODY_POINTS = 1  # every word matched within the description
-# The same fields on each database: FTS5 columns, and tsvector weight classes.
+# county, then newest) decide between listings that match alike. A match anywhere (place
+# names, category, cooperative, description) scores 0; on top of that, points added up:
+EXACT_POINTS = 2  # every word found as typed in the title (not through a synonym or correction)
+TITLE_POINTS = 1  # every word found in the title (its words, pinyin or characters)
+# The title fields: FTS5 columns on SQLite (title_tsv holds the same on PostgreSQL). Finer
+# tiers (place above description) were tried: each costs one more pass over the matches,
+# which a broad word in 100,000 products cannot afford within the latency target.
 TITLE_COLUMNS = "{title_tokens pinyin_tokens gram_tokens}"
-PLACE_COLUMNS = "{place_tokens}"
-BODY_COLUMNS = "{body_tokens}"
-TITLE_CLASSES = "{a,c}"
-PLACE_CLASSES = "{b}"
-BODY_CLASSES = "{d}"
 
 
 def fts5_string(token: str) -> str:
@@ -44,7 +54,7 @@ def fts5_string(token: str) -> str:
 
 
 def tsquery_lexeme(token: str) -> str:
-    """A quoted tsquery operand: single quotes, inner quote and backslash escaped."""
+    """A quoted tsquery lexeme (input syntax, no parser): quote and backslash escaped."""
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
@@ -62,7 +72,7 @@ def fts5_expression(words: Sequence[Alternatives]) -> str:
 
 
 def tsquery_expression(words: Sequence[Alternatives]) -> str:
-    """('脐橙' | 'qicheng') & ('宁夏') … for PostgreSQL's to_tsquery('simple', …)."""
+    """('脐橙' | 'qicheng') & ('宁夏') … cast to PostgreSQL's tsquery as it is."""
     return " & ".join(
         "("
         + " | ".join(
@@ -83,66 +93,79 @@ def _originals(words: Sequence[Alternatives]) -> list[Alternatives] | None:
 
 @dataclass(frozen=True)
 class TextMatch:
-    """The text part of a search: which products match, and how relevant each one is."""
+    """The text part of a search: which products match, and how relevant each one is.
 
-    condition: ColumnElement[bool]
-    score: ColumnElement[int]
+    The matches come from the text index (FTS5 MATCH on SQLite, a GIN search of tsvectors on
+    PostgreSQL) once per statement, and the rest of the statement joins them by id.
+    """
+
+    dialect: str
+    match: BindParameter[str]
+    # (points, restricted match) pairs: title fields only, and words as typed.
+    points: tuple[tuple[int, BindParameter[str]], ...]
 
     @classmethod
     def build(cls, dialect: str, words: Sequence[Alternatives]) -> TextMatch:
         if not words:
             raise ValueError("a text match needs at least one word")
+        if dialect not in ("sqlite", "postgresql"):
+            raise ValueError(f"the embedded search index does not support {dialect!r}")
+        originals = _originals(words)
         if dialect == "sqlite":
-            return cls._fts5(words)
-        if dialect == "postgresql":
-            return cls._tsquery(words)
-        raise ValueError(f"the embedded search index does not support {dialect!r}")
+            expression = fts5_expression(words)
+            restricted = [(TITLE_POINTS, f"{TITLE_COLUMNS} : ({expression})")]
+            if originals is not None:
+                exact = f"{TITLE_COLUMNS} : ({fts5_expression(originals)})"
+                restricted.append((EXACT_POINTS, exact))
+        else:
+            expression = tsquery_expression(words)
+            restricted = [(TITLE_POINTS, expression)]
+            if originals is not None:
+                restricted.append((EXACT_POINTS, tsquery_expression(originals)))
+        return cls(
+            dialect,
+            bindparam("text_match", expression, type_=Text),
+            tuple(
+                (weight, bindparam(f"text_points_{index}", value, type_=Text))
+                for index, (weight, value) in enumerate(restricted)
+            ),
+        )
 
-    @classmethod
-    def _fts5(cls, words: Sequence[Alternatives]) -> TextMatch:
-        expression = fts5_expression(words)
-
-        def matching(name: str, match: str) -> ColumnElement[bool]:
-            condition = literal_column(FTS_TABLE).op("MATCH")(bindparam(name, match, type_=Text))
-            return products.c.id.in_(select(_fts.c.rowid).where(condition))
-
-        points = [
-            (TITLE_POINTS, matching("fts_title", f"{TITLE_COLUMNS} : ({expression})")),
-            (PLACE_POINTS, matching("fts_place", f"{PLACE_COLUMNS} : ({expression})")),
-            (BODY_POINTS, matching("fts_body", f"{BODY_COLUMNS} : ({expression})")),
-        ]
-        originals = _originals(words)
-        if originals is not None:
-            exact = f"{TITLE_COLUMNS} : ({fts5_expression(originals)})"
-            points.append((EXACT_POINTS, matching("fts_exact", exact)))
-        return cls(matching("fts_match", expression), _sum_points(points))
-
-    @classmethod
-    def _tsquery(cls, words: Sequence[Alternatives]) -> TextMatch:
-        def tsquery(name: str, expression: str) -> ColumnElement[Any]:
-            return func.to_tsquery(
-                literal_column("'simple'"), bindparam(name, expression, type_=Text)
-            )
-
-        query = tsquery("ts_query", tsquery_expression(words))
-
-        def within(classes: str) -> ColumnElement[bool]:
-            return func.ts_filter(_tsv, literal_column(f"'{classes}'")).op("@@")(query)
-
-        points = [
-            (TITLE_POINTS, within(TITLE_CLASSES)),
-            (PLACE_POINTS, within(PLACE_CLASSES)),
-            (BODY_POINTS, within(BODY_CLASSES)),
-        ]
-        originals = _originals(words)
-        if originals is not None:
-            exact = tsquery("ts_exact", tsquery_expression(originals))
-            title = func.ts_filter(_tsv, literal_column(f"'{TITLE_CLASSES}'"))
-            points.append((EXACT_POINTS, title.op("@@")(exact)))
-        return cls(_tsv.op("@@")(query), _sum_points(points))
+    def matched(self, name: str, *, points: bool = False) -> CTE:
+        """The matching products' ids, computed once per statement (a materialised CTE), with
+        their relevance points when asked."""
+        columns: list[ColumnElement[Any]]
+        if self.dialect == "sqlite":
+            columns = [_fts.c.rowid.label("id")]
+            if points:
+                # FTS5 tells which fields matched only through more MATCHes, restricted to
+                # the title columns: one pass over the index each.
+                columns.append(
+                    _sum(
+                        (weight, _fts.c.rowid.in_(select(_fts.c.rowid).where(_fts5(value))))
+                        for weight, value in self.points
+                    ).label("points")
+                )
+            statement = select(*columns).where(_fts5(self.match))
+        else:
+            columns = [_vectors.c.id]
+            if points:
+                # PostgreSQL tests the title vector of each match it already holds.
+                columns.append(
+                    _sum(
+                        (weight, _vectors.c.title_tsv.op("@@")(cast(value, TSQUERY)))
+                        for weight, value in self.points
+                    ).label("points")
+                )
+            statement = select(*columns).where(_vectors.c.tsv.op("@@")(cast(self.match, TSQUERY)))
+        return statement.cte(name).prefix_with("MATERIALIZED")
 
 
-def _sum_points(points: Sequence[tuple[int, ColumnElement[bool]]]) -> ColumnElement[int]:
+def _fts5(value: BindParameter[str]) -> ColumnElement[bool]:
+    return literal_column(FTS_TABLE).op("MATCH")(value)
+
+
+def _sum(points: Iterable[tuple[int, ColumnElement[bool]]]) -> ColumnElement[int]:
     total: ColumnElement[int] = literal_column("0", type_=Integer)
     for weight, condition in points:
         total = total + case((condition, weight), else_=0)

@@ -1,16 +1,23 @@
 """Tables of the embedded index, and the DDL that the app's Alembic migration runs.
 
 The library owns these tables; they live in the app's database but in their own MetaData, so
-that the app's models never depend on them. Plain tables (filters, sorts, facets) are defined
-below; the text index is dialect-specific and exists only as DDL:
+that the app's models never depend on them:
 
-- SQLite: an FTS5 table with external content (the token columns of search_products, keyed
-  by product id), kept in sync by triggers, so writes are the same plain INSERT/DELETE on both
-  databases;
-- PostgreSQL: a generated, weighted tsvector column on search_products with a GIN index.
+- search_products: one narrow row per product with the filter and sort columns only, so that
+  counting facets over a hundred thousand rows reads little (its main index covers them);
+- search_product_texts: the analyzer's tokens per field, the source of the text index;
+- search_product_labels: labels with their last valid day, carrying copies of the filter
+  columns so that the label facet is counted without a join;
+- search_facet_names: the display name of each province and category value;
+- search_terms: the Latin vocabulary (pinyin, initials) typo correction looks words up in.
 
-The DDL is frozen per schema version (a migration must keep meaning what it meant when it
-ran); a test checks that the migrated tables match the MetaData.
+The text index is dialect-specific and exists only as DDL, kept in step with
+search_product_texts by triggers: on SQLite an FTS5 table with external content keyed by
+product id; on PostgreSQL a narrow table of tsvectors with GIN indexes. Writes are the same
+plain INSERT/DELETE on both databases.
+
+The DDL is frozen per schema version (a migration keeps meaning what it meant when it ran);
+a test checks that the migrated tables match this MetaData.
 """
 
 from __future__ import annotations
@@ -45,36 +52,77 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 # INTEGER on SQLite makes the id an alias of the rowid, which the FTS5 table is keyed by.
 ProductId = BigInteger().with_variant(Integer(), "sqlite")
 
+_FILTER_COLUMNS = ("province_code", "category", "in_stock", "min_price_fen", "county_code")
+
 products = Table(
     "search_products",
     metadata,
     Column("id", ProductId, primary_key=True, autoincrement=False),
+    Column("province_code", String(6), nullable=False),
+    Column("category", String(30), nullable=False),
+    Column("county_code", String(6), nullable=False),
+    Column("cooperative_id", BigInteger, nullable=False),
+    Column("key_assistance", Boolean, nullable=False),
+    Column("in_stock", Boolean, nullable=False),
+    Column("min_price_fen", BigInteger, nullable=False),
+    Column("max_price_fen", BigInteger, nullable=False),
+    # UTC; SQLite keeps it as ISO text, which sorts like the timestamp.
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("popularity", BigInteger, nullable=False),
+    # Covers the facet count (province × category) under any filter but county and label.
+    Index(
+        "ix_search_products_facets",
+        "province_code",
+        "category",
+        "key_assistance",
+        "in_stock",
+        "min_price_fen",
+    ),
+    Index("ix_search_products_county_code", "county_code"),
+    # One index per order, carrying the filter columns: a page of a broad listing is read by
+    # walking the index in order and testing filters on its entries, never sorting thousands.
+    Index(
+        "ix_search_products_relevance",
+        "key_assistance",
+        "published_at",
+        "id",
+        *_FILTER_COLUMNS,
+    ),
+    Index(
+        "ix_search_products_newest",
+        "published_at",
+        "id",
+        "key_assistance",
+        *_FILTER_COLUMNS,
+    ),
+    Index(
+        "ix_search_products_price",
+        "min_price_fen",
+        "id",
+        "province_code",
+        "category",
+        "key_assistance",
+        "in_stock",
+        "county_code",
+    ),
+)
+
+texts = Table(
+    "search_product_texts",
+    metadata,
+    Column(
+        "id",
+        ProductId,
+        ForeignKey("search_products.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     # Space-joined tokens of the analyzer (search.text), one column per weighted field.
     Column("title_tokens", Text, nullable=False),
     Column("pinyin_tokens", Text, nullable=False),
     Column("place_tokens", Text, nullable=False),
     Column("gram_tokens", Text, nullable=False),
     Column("body_tokens", Text, nullable=False),
-    Column("category", String(30), nullable=False),
-    Column("category_label", String(200), nullable=False),
-    Column("county_code", String(6), nullable=False),
-    Column("province_code", String(6), nullable=False),
-    Column("province_name", String(200), nullable=False),
-    Column("cooperative_id", BigInteger, nullable=False),
-    Column("key_assistance", Boolean, nullable=False),
-    Column("min_price_fen", BigInteger, nullable=False),
-    Column("max_price_fen", BigInteger, nullable=False),
-    Column("in_stock", Boolean, nullable=False),
-    # UTC; SQLite keeps it as ISO text, which sorts like the timestamp.
-    Column("published_at", DateTime(timezone=True), nullable=False),
-    Column("popularity", BigInteger, nullable=False),
-    Index("ix_search_products_province_code", "province_code"),
-    Index("ix_search_products_category", "category"),
-    Index("ix_search_products_county_code", "county_code"),
-    Index("ix_search_products_min_price_fen", "min_price_fen"),
-    Index("ix_search_products_published_at", "published_at"),
-    # The default order without text: key-assistance counties first, then newest.
-    Index("ix_search_products_browse", "key_assistance", "published_at", "id"),
 )
 
 labels = Table(
@@ -89,10 +137,35 @@ labels = Table(
     Column("label", String(30), primary_key=True),
     # Last day the label holds (inclusive); NULL: until the app reindexes the product.
     Column("valid_until", Date, nullable=True),
-    Index("ix_search_product_labels_label", "label", "valid_until"),
+    # Copies of the product's filter columns (written together, deleted together).
+    Column("province_code", String(6), nullable=False),
+    Column("category", String(30), nullable=False),
+    Column("county_code", String(6), nullable=False),
+    Column("key_assistance", Boolean, nullable=False),
+    Column("in_stock", Boolean, nullable=False),
+    Column("min_price_fen", BigInteger, nullable=False),
+    # Covers the label facet under any filter: it never reads the table itself.
+    Index(
+        "ix_search_product_labels_facets",
+        "label",
+        "valid_until",
+        "province_code",
+        "category",
+        "key_assistance",
+        "in_stock",
+        "min_price_fen",
+        "county_code",
+    ),
 )
 
-# The Latin vocabulary (pinyin, initials, Latin words) that typo correction looks words up in.
+facet_names = Table(
+    "search_facet_names",
+    metadata,
+    Column("facet", String(20), primary_key=True),  # "province" or "category"
+    Column("value", String(30), primary_key=True),
+    Column("name", String(200), nullable=False),
+)
+
 # Insert-only: a term left over from a deleted product only yields a correction that matches
 # nothing, so it is not worth counting references; clear() empties it.
 terms = Table(
@@ -101,58 +174,74 @@ terms = Table(
     Column("term", String(64), primary_key=True),
 )
 
-TABLE_NAMES = ("search_products", "search_product_labels", "search_terms")
-FTS_TABLE = "search_products_fts"
-TSV_COLUMN = "tsv"
-TSV_INDEX = "ix_search_products_tsv"
-FTS_COLUMNS = ("title_tokens", "pinyin_tokens", "place_tokens", "gram_tokens", "body_tokens")
-# The tsvector weight class of each field, in FTS_COLUMNS order: relevance asks which fields
-# matched (see matching.py), the same question FTS5 answers with column filters.
-TS_WEIGHT_CLASSES = ("A", "A", "B", "C", "D")
+TABLE_NAMES = (
+    "search_products",
+    "search_product_texts",
+    "search_product_labels",
+    "search_facet_names",
+    "search_terms",
+)
+FTS_TABLE = "search_products_fts"  # SQLite
+VECTORS_TABLE = "search_product_vectors"  # PostgreSQL
+VECTORS_FUNCTION = "search_product_vectors_refresh"
 SCHEMA_VERSION = 1
 
 
-def _columns_ddl(id_type: str, timestamp_type: str) -> str:
-    return f"""
+def _common_ddl(id_type: str, timestamp_type: str) -> list[str]:
+    return [
+        f"""CREATE TABLE search_products (
+    id {id_type} NOT NULL,
+    province_code VARCHAR(6) NOT NULL,
+    category VARCHAR(30) NOT NULL,
+    county_code VARCHAR(6) NOT NULL,
+    cooperative_id BIGINT NOT NULL,
+    key_assistance BOOLEAN NOT NULL,
+    in_stock BOOLEAN NOT NULL,
+    min_price_fen BIGINT NOT NULL,
+    max_price_fen BIGINT NOT NULL,
+    published_at {timestamp_type} NOT NULL,
+    popularity BIGINT NOT NULL,
+    CONSTRAINT pk_search_products PRIMARY KEY (id))""",
+        "CREATE INDEX ix_search_products_facets ON search_products"
+        " (province_code, category, key_assistance, in_stock, min_price_fen)",
+        "CREATE INDEX ix_search_products_county_code ON search_products (county_code)",
+        "CREATE INDEX ix_search_products_relevance ON search_products (key_assistance,"
+        " published_at, id, province_code, category, in_stock, min_price_fen, county_code)",
+        "CREATE INDEX ix_search_products_newest ON search_products (published_at, id,"
+        " key_assistance, province_code, category, in_stock, min_price_fen, county_code)",
+        "CREATE INDEX ix_search_products_price ON search_products (min_price_fen, id,"
+        " province_code, category, key_assistance, in_stock, county_code)",
+        f"""CREATE TABLE search_product_texts (
     id {id_type} NOT NULL,
     title_tokens TEXT NOT NULL,
     pinyin_tokens TEXT NOT NULL,
     place_tokens TEXT NOT NULL,
     gram_tokens TEXT NOT NULL,
     body_tokens TEXT NOT NULL,
-    category VARCHAR(30) NOT NULL,
-    category_label VARCHAR(200) NOT NULL,
-    county_code VARCHAR(6) NOT NULL,
-    province_code VARCHAR(6) NOT NULL,
-    province_name VARCHAR(200) NOT NULL,
-    cooperative_id BIGINT NOT NULL,
-    key_assistance BOOLEAN NOT NULL,
-    min_price_fen BIGINT NOT NULL,
-    max_price_fen BIGINT NOT NULL,
-    in_stock BOOLEAN NOT NULL,
-    published_at {timestamp_type} NOT NULL,
-    popularity BIGINT NOT NULL"""
-
-
-def _common_ddl(id_type: str, timestamp_type: str, extra_columns: str = "") -> list[str]:
-    return [
-        f"CREATE TABLE search_products ({_columns_ddl(id_type, timestamp_type)}{extra_columns},"
-        "\n    CONSTRAINT pk_search_products PRIMARY KEY (id))",
-        "CREATE INDEX ix_search_products_province_code ON search_products (province_code)",
-        "CREATE INDEX ix_search_products_category ON search_products (category)",
-        "CREATE INDEX ix_search_products_county_code ON search_products (county_code)",
-        "CREATE INDEX ix_search_products_min_price_fen ON search_products (min_price_fen)",
-        "CREATE INDEX ix_search_products_published_at ON search_products (published_at)",
-        "CREATE INDEX ix_search_products_browse"
-        " ON search_products (key_assistance, published_at, id)",
+    CONSTRAINT pk_search_product_texts PRIMARY KEY (id),
+    CONSTRAINT fk_search_product_texts_id_search_products FOREIGN KEY (id)
+        REFERENCES search_products (id) ON DELETE CASCADE)""",
         f"""CREATE TABLE search_product_labels (
     product_id {id_type} NOT NULL,
     label VARCHAR(30) NOT NULL,
     valid_until DATE,
+    province_code VARCHAR(6) NOT NULL,
+    category VARCHAR(30) NOT NULL,
+    county_code VARCHAR(6) NOT NULL,
+    key_assistance BOOLEAN NOT NULL,
+    in_stock BOOLEAN NOT NULL,
+    min_price_fen BIGINT NOT NULL,
     CONSTRAINT pk_search_product_labels PRIMARY KEY (product_id, label),
     CONSTRAINT fk_search_product_labels_product_id_search_products FOREIGN KEY (product_id)
         REFERENCES search_products (id) ON DELETE CASCADE)""",
-        "CREATE INDEX ix_search_product_labels_label ON search_product_labels (label, valid_until)",
+        "CREATE INDEX ix_search_product_labels_facets ON search_product_labels (label,"
+        " valid_until, province_code, category, key_assistance, in_stock, min_price_fen,"
+        " county_code)",
+        """CREATE TABLE search_facet_names (
+    facet VARCHAR(20) NOT NULL,
+    value VARCHAR(30) NOT NULL,
+    name VARCHAR(200) NOT NULL,
+    CONSTRAINT pk_search_facet_names PRIMARY KEY (facet, value))""",
         """CREATE TABLE search_terms (
     term VARCHAR(64) NOT NULL,
     CONSTRAINT pk_search_terms PRIMARY KEY (term))""",
@@ -161,25 +250,25 @@ def _common_ddl(id_type: str, timestamp_type: str, extra_columns: str = "") -> l
 
 # Tokens are lower-case letters/digits joined by spaces: unicode61 splits them back exactly,
 # and diacritics stay as the analyzer wrote them. Triggers keep the external-content index in
-# step with search_products, so writes are plain INSERT/DELETE on both databases.
+# step with search_product_texts.
 _SQLITE_FTS = [
     """CREATE VIRTUAL TABLE search_products_fts USING fts5(
     title_tokens, pinyin_tokens, place_tokens, gram_tokens, body_tokens,
-    content='search_products', content_rowid='id',
+    content='search_product_texts', content_rowid='id',
     tokenize='unicode61 remove_diacritics 0')""",
-    """CREATE TRIGGER search_products_fts_insert AFTER INSERT ON search_products BEGIN
+    """CREATE TRIGGER search_products_fts_insert AFTER INSERT ON search_product_texts BEGIN
     INSERT INTO search_products_fts
         (rowid, title_tokens, pinyin_tokens, place_tokens, gram_tokens, body_tokens)
         VALUES (new.id, new.title_tokens, new.pinyin_tokens, new.place_tokens,
                 new.gram_tokens, new.body_tokens);
 END""",
-    """CREATE TRIGGER search_products_fts_delete AFTER DELETE ON search_products BEGIN
+    """CREATE TRIGGER search_products_fts_delete AFTER DELETE ON search_product_texts BEGIN
     INSERT INTO search_products_fts (search_products_fts,
         rowid, title_tokens, pinyin_tokens, place_tokens, gram_tokens, body_tokens)
         VALUES ('delete', old.id, old.title_tokens, old.pinyin_tokens, old.place_tokens,
                 old.gram_tokens, old.body_tokens);
 END""",
-    """CREATE TRIGGER search_products_fts_update AFTER UPDATE ON search_products BEGIN
+    """CREATE TRIGGER search_products_fts_update AFTER UPDATE ON search_product_texts BEGIN
     INSERT INTO search_products_fts (search_products_fts,
         rowid, title_tokens, pinyin_tokens, place_tokens, gram_tokens, body_tokens)
         VALUES ('delete', old.id, old.title_tokens, old.pinyin_tokens, old.place_tokens,
@@ -191,42 +280,53 @@ END""",
 END""",
 ]
 
-
-def _sqlite_ddl() -> list[str]:
-    return [*_common_ddl("INTEGER", "DATETIME"), *_SQLITE_FTS]
-
-
-def _postgresql_ddl() -> list[str]:
-    vectors = " || ".join(
-        f"setweight(to_tsvector('simple'::regconfig, {name}), '{weight}')"
-        for name, weight in zip(FTS_COLUMNS, TS_WEIGHT_CLASSES, strict=True)
-    )
-    return [
-        *_common_ddl(
-            "BIGINT",
-            "TIMESTAMP WITH TIME ZONE",
-            f",\n    {TSV_COLUMN} tsvector GENERATED ALWAYS AS ({vectors}) STORED",
-        ),
-        f"CREATE INDEX {TSV_INDEX} ON search_products USING gin ({TSV_COLUMN})",
-    ]
+# PostgreSQL: the tokens become two tsvectors in a narrow table of their own (all fields, and
+# the title fields), each with a GIN index, kept in step by a trigger. array_to_tsvector takes
+# the analyzer's tokens as they are (no parser, no positions): the same tokens, matched the
+# same way, as on SQLite. A narrow table keeps the heap pages a match visits few.
+_POSTGRES_VECTORS = [
+    """CREATE TABLE search_product_vectors (
+    id BIGINT NOT NULL,
+    tsv tsvector NOT NULL,
+    title_tsv tsvector NOT NULL,
+    CONSTRAINT pk_search_product_vectors PRIMARY KEY (id),
+    CONSTRAINT fk_search_product_vectors_id_search_product_texts FOREIGN KEY (id)
+        REFERENCES search_product_texts (id) ON DELETE CASCADE)""",
+    "CREATE INDEX ix_search_product_vectors_tsv ON search_product_vectors USING gin (tsv)",
+    "CREATE INDEX ix_search_product_vectors_title_tsv"
+    " ON search_product_vectors USING gin (title_tsv)",
+    """CREATE FUNCTION search_product_vectors_refresh() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_product_vectors (id, tsv, title_tsv) VALUES (
+        NEW.id,
+        array_to_tsvector(array_remove(string_to_array(
+            NEW.title_tokens || ' ' || NEW.pinyin_tokens || ' ' || NEW.place_tokens
+            || ' ' || NEW.gram_tokens || ' ' || NEW.body_tokens, ' '), '')),
+        array_to_tsvector(array_remove(string_to_array(
+            NEW.title_tokens || ' ' || NEW.pinyin_tokens || ' ' || NEW.gram_tokens, ' '), '')))
+    ON CONFLICT (id) DO UPDATE SET tsv = EXCLUDED.tsv, title_tsv = EXCLUDED.title_tsv;
+    RETURN NULL;
+END
+$$""",
+    """CREATE TRIGGER search_product_vectors_refresh
+    AFTER INSERT OR UPDATE ON search_product_texts
+    FOR EACH ROW EXECUTE FUNCTION search_product_vectors_refresh()""",
+]
 
 
 def upgrade_ddl(dialect_name: str) -> list[str]:
     """Statements creating the embedded index (schema version 1) on this database."""
     if dialect_name == "sqlite":
-        return _sqlite_ddl()
+        return [*_common_ddl("INTEGER", "DATETIME"), *_SQLITE_FTS]
     if dialect_name == "postgresql":
-        return _postgresql_ddl()
+        return [*_common_ddl("BIGINT", "TIMESTAMP WITH TIME ZONE"), *_POSTGRES_VECTORS]
     raise ValueError(f"the embedded search index does not support {dialect_name!r}")
 
 
 def downgrade_ddl(dialect_name: str) -> list[str]:
     """Statements removing everything upgrade_ddl created."""
-    tables = [
-        "DROP TABLE IF EXISTS search_terms",
-        "DROP TABLE IF EXISTS search_product_labels",
-        "DROP TABLE IF EXISTS search_products",
-    ]
+    tables = [f"DROP TABLE IF EXISTS {name}" for name in reversed(TABLE_NAMES)]
     if dialect_name == "sqlite":
         return [
             "DROP TRIGGER IF EXISTS search_products_fts_update",
@@ -236,7 +336,11 @@ def downgrade_ddl(dialect_name: str) -> list[str]:
             *tables,
         ]
     if dialect_name == "postgresql":
-        return tables  # the GIN index and the generated column go with their table
+        return [
+            f"DROP TABLE IF EXISTS {VECTORS_TABLE}",
+            *tables,  # the trigger goes with its table
+            f"DROP FUNCTION IF EXISTS {VECTORS_FUNCTION}()",
+        ]
     raise ValueError(f"the embedded search index does not support {dialect_name!r}")
 
 
@@ -245,16 +349,10 @@ def include_object(
 ) -> bool:
     """Alembic `include_object` filter for the app's env.py and schema comparisons.
 
-    It hides what no MetaData can describe: the FTS5 table with its shadow tables, and the
-    PostgreSQL-only tsvector column and GIN index. When the app's target metadata does not
-    include this module's `metadata`, it hides the search tables altogether.
+    It hides what no MetaData describes: the FTS5 table with its shadow tables (SQLite) and
+    the vectors table (PostgreSQL). When the app's target metadata does not include this
+    module's `metadata`, it hides the search tables altogether.
     """
-    if not reflected or compare_to is not None or name is None:
-        return True
-    if type_ == "table":
+    if type_ == "table" and reflected and compare_to is None and name is not None:
         return not name.startswith("search_")
-    if type_ == "column":
-        return not (name == TSV_COLUMN and getattr(obj.table, "name", None) == "search_products")
-    if type_ == "index":
-        return name != TSV_INDEX
     return True
