@@ -62,4 +62,3 @@ class ReservedShareTarget(Base):
             "reserved_share_bp >= 1000 AND reserved_share_bp <= 10000", name="share_in_range"
         ),
     )
-
