@@ -9,7 +9,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from app.core.money import FEN_PER_YUAN
 from app.impact.schemas import PairingImpact, PairingReport
@@ -95,25 +97,25 @@ def _width(values: Iterable[Cell]) -> int:
 
 
 def to_xlsx(report: PairingReport) -> bytes:
-    workbook = Workbook()
-    default = workbook.worksheets[0]
-    sheet = workbook.create_sheet(f"{report.year}年帮扶关系", 0)
-    workbook.remove(default)
+    """A workbook written in openpyxl's streaming mode (several times faster to build)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(f"{report.year}年帮扶关系")
     table = rows(report)
-    for row in table:
-        sheet.append(row)
-    bold = Font(bold=True)
-    for cell in sheet[1]:
-        cell.font = bold
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
-    for row_cells in sheet.iter_rows(min_row=2, min_col=6, max_col=6):
-        for cell in row_cells:
-            cell.number_format = "#,##0.00"
-    for index, column in enumerate(zip(*table, strict=True), start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = min(_width(column) + 2, 60)
+    for index, column in enumerate(zip(*table, strict=True)):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(_width(column) + 2, 60)
     sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    last = len(table) - 1
+    for number, row in enumerate(table):
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if number in (0, last):
+                cell.font = bold
+            if isinstance(value, Decimal):
+                cell.number_format = "#,##0.00"
+            cells.append(cell)
+        sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -148,6 +148,18 @@ class TotalByCounty(Base):
     __table_args__ = (Index("ix_impact_totals_by_county_code_year", "county_code", "year"),)
 
 
+class TotalByCountyYear(Base):
+    """Per origin county, per year: counties benefited and the top counties, without summing
+    months at report time."""
+
+    __tablename__ = "impact_totals_by_county_year"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(default=0)
+    order_count: Mapped[int] = mapped_column(default=0)
+
+
 class TotalByProvince(Base):
     """Per province of origin (the helped province), per month."""
 
@@ -170,6 +182,17 @@ class TotalByCooperative(Base):
     order_count: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (Index("ix_impact_totals_by_cooperative_id_year", "cooperative_id", "year"),)
+
+
+class TotalByCooperativeYear(Base):
+    """Per supplier, per year: suppliers benefited and the households they support."""
+
+    __tablename__ = "impact_totals_by_cooperative_year"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    cooperative_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    amount_fen: Mapped[int] = mapped_column(default=0)
+    order_count: Mapped[int] = mapped_column(default=0)
 
 
 class TotalByOrganization(Base):
@@ -258,8 +281,10 @@ ROLLUP_MODELS: tuple[type[Base], ...] = (
     TotalByPairing,
     TotalByPairingCounty,
     TotalByCounty,
+    TotalByCountyYear,
     TotalByProvince,
     TotalByCooperative,
+    TotalByCooperativeYear,
     TotalByOrganization,
     TotalByOrganizationCounty,
     TotalByBuyerKind,

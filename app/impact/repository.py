@@ -22,8 +22,10 @@ from app.impact.models import (
     TotalByBuyerKind,
     TotalByCooperative,
     TotalByCooperativeBuyerProvince,
+    TotalByCooperativeYear,
     TotalByCounty,
     TotalByCountyBuyerProvince,
+    TotalByCountyYear,
     TotalByMonth,
     TotalByOrganization,
     TotalByOrganizationCounty,
@@ -186,30 +188,22 @@ async def years(session: AsyncSession) -> list[int]:
 
 async def counties_benefited(session: AsyncSession, year: int) -> int:
     """Counties whose net amount in the year is above zero."""
-    positive = (
-        select(TotalByCounty.county_code)
-        .where(TotalByCounty.year == year)
-        .group_by(TotalByCounty.county_code)
-        .having(func.sum(TotalByCounty.amount_fen) > 0)
-        .subquery()
+    found = await session.scalar(
+        select(func.count())
+        .select_from(TotalByCountyYear)
+        .where(TotalByCountyYear.year == year, TotalByCountyYear.amount_fen > 0)
     )
-    return int(await session.scalar(select(func.count()).select_from(positive)) or 0)
+    return int(found or 0)
 
 
 async def cooperatives_benefited(session: AsyncSession, year: int) -> tuple[int, int]:
     """(suppliers whose net amount in the year is above zero, the households they support)."""
-    positive = (
-        select(TotalByCooperative.cooperative_id.label("cooperative_id"))
-        .where(TotalByCooperative.year == year)
-        .group_by(TotalByCooperative.cooperative_id)
-        .having(func.sum(TotalByCooperative.amount_fen) > 0)
-        .subquery()
-    )
     row = (
         await session.execute(
             select(func.count(), func.coalesce(func.sum(Cooperative.households_supported), 0))
-            .select_from(positive)
-            .join(Cooperative, Cooperative.id == positive.c.cooperative_id)
+            .select_from(TotalByCooperativeYear)
+            .join(Cooperative, Cooperative.id == TotalByCooperativeYear.cooperative_id)
+            .where(TotalByCooperativeYear.year == year, TotalByCooperativeYear.amount_fen > 0)
         )
     ).one()
     return int(row[0]), int(row[1])
@@ -354,27 +348,22 @@ async def top_counties(
     limit: int | None = None,
 ) -> Sequence[CountyTotal]:
     """Origin counties by net amount in a year (of one province), largest first."""
-    amount = func.sum(TotalByCounty.amount_fen).label("amount")
-    grouped = (
-        select(
-            TotalByCounty.county_code.label("code"),
-            amount,
-            func.sum(TotalByCounty.order_count).label("orders"),
-        )
-        .where(TotalByCounty.year == year)
-        .group_by(TotalByCounty.county_code)
-    )
-    if province_code is not None:
-        # County codes start with their province's two digits (GB/T 2260).
-        grouped = grouped.where(TotalByCounty.county_code.like(f"{province_code[:2]}%"))
-    sums = grouped.subquery()
     query = (
-        select(sums.c.code, County.name, Province.name, sums.c.amount, sums.c.orders)
-        .join(County, County.code == sums.c.code)
+        select(
+            TotalByCountyYear.county_code,
+            County.name,
+            Province.name,
+            TotalByCountyYear.amount_fen,
+            TotalByCountyYear.order_count,
+        )
+        .join(County, County.code == TotalByCountyYear.county_code)
         .join(Province, Province.code == County.province_code)
-        .order_by(sums.c.amount.desc(), sums.c.code)
+        .where(TotalByCountyYear.year == year)
+        .order_by(TotalByCountyYear.amount_fen.desc(), TotalByCountyYear.county_code)
         .limit(limit)
     )
+    if province_code is not None:
+        query = query.where(County.province_code == province_code)
     return (await session.execute(query)).all()
 
 

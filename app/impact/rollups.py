@@ -23,8 +23,10 @@ from app.impact.models import (
     TotalByBuyerKind,
     TotalByCooperative,
     TotalByCooperativeBuyerProvince,
+    TotalByCooperativeYear,
     TotalByCounty,
     TotalByCountyBuyerProvince,
+    TotalByCountyYear,
     TotalByMonth,
     TotalByOrganization,
     TotalByOrganizationCounty,
@@ -140,6 +142,7 @@ ROLLUPS: tuple[RollupSpec, ...] = (
     RollupSpec(
         TotalByCounty, ("year", "month", "county_code"), _monthly(lambda e: e.origin_county_code)
     ),
+    RollupSpec(TotalByCountyYear, ("year", "county_code"), _yearly(lambda e: e.origin_county_code)),
     RollupSpec(
         TotalByProvince,
         ("year", "month", "province_code"),
@@ -149,6 +152,9 @@ ROLLUPS: tuple[RollupSpec, ...] = (
         TotalByCooperative,
         ("year", "month", "cooperative_id"),
         _monthly(lambda e: e.cooperative_id),
+    ),
+    RollupSpec(
+        TotalByCooperativeYear, ("year", "cooperative_id"), _yearly(lambda e: e.cooperative_id)
     ),
     RollupSpec(TotalByOrganization, ("year", "month", "organization_id"), _organization_monthly),
     RollupSpec(

@@ -30,8 +30,10 @@ ROLLUP_TABLES = (
     "impact_totals_by_pairing",
     "impact_totals_by_pairing_county",
     "impact_totals_by_county",
+    "impact_totals_by_county_year",
     "impact_totals_by_province",
     "impact_totals_by_cooperative",
+    "impact_totals_by_cooperative_year",
     "impact_totals_by_organization",
     "impact_totals_by_organization_county",
     "impact_totals_by_buyer_kind",
@@ -567,6 +569,53 @@ def upgrade() -> None:
     with op.batch_alter_table("impact_entry_pairings", schema=None) as batch_op:
         batch_op.create_index("ix_impact_entry_pairings_pairing_id", ["pairing_id"], unique=False)
 
+    op.create_table(
+        "impact_totals_by_county_year",
+        sa.Column(
+            "year",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column(
+            "county_code",
+            sa.String(length=6),
+            nullable=False,
+        ),
+        sa.Column(
+            "amount_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "order_count", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.PrimaryKeyConstraint(
+            "year", "county_code", name=op.f("pk_impact_totals_by_county_year")
+        ),
+    )
+    op.create_table(
+        "impact_totals_by_cooperative_year",
+        sa.Column(
+            "year",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column(
+            "cooperative_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column(
+            "amount_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "order_count", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.PrimaryKeyConstraint(
+            "year", "cooperative_id", name=op.f("pk_impact_totals_by_cooperative_year")
+        ),
+    )
     op.bulk_insert(
         sa.table(
             "impact_ledger_guard",
