@@ -58,7 +58,7 @@
           name: series,
           type: kind === "line" ? "line" : "bar",
           data: values,
-          itemStyle: { color: "#b5472b" },
+          itemStyle: { color: "#2f7d32" },
           smooth: false,
         },
       ],
