@@ -42,6 +42,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnCollection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from search.documents import ProductDocument
 from search.embedded.matching import TextMatch
@@ -105,6 +106,7 @@ class EmbeddedBackend:
         *,
         reader: Sessions | None = None,
         analyzer: Analyzer | None = None,
+        walk_from: int = WALK_INDEX_FROM,
     ) -> None:
         if isinstance(sessions, AsyncEngine):
             sessions = async_sessionmaker(sessions, expire_on_commit=False)
@@ -112,12 +114,16 @@ class EmbeddedBackend:
         self._reader: Sessions = reader or sessions
         self._session: AsyncSession | None = None
         self.analyzer = analyzer or default_analyzer()
+        # From this many matches on, pages walk the index of their order (SQLite).
+        self.walk_from = walk_from
         bind = sessions.kw.get("bind")
         self.name: str = bind.dialect.name if bind is not None else "embedded"
 
     def in_session(self, session: AsyncSession) -> EmbeddedBackend:
         """The same index, reading and writing through `session`; the caller commits."""
-        bound = EmbeddedBackend(self._writer, reader=self._reader, analyzer=self.analyzer)
+        bound = EmbeddedBackend(
+            self._writer, reader=self._reader, analyzer=self.analyzer, walk_from=self.walk_from
+        )
         bound._session = session
         return bound
 
@@ -289,8 +295,7 @@ class EmbeddedBackend:
                 total = int(await session.scalar(search.count()) or 0)
             ids: list[int] = []
             if total > query.offset:
-                page = search.page(dialect, total).offset(query.offset).limit(query.per_page)
-                ids = list(await session.scalars(page))
+                ids = await self._page(session, search, dialect, total)
         return SearchResult(
             ids=ids,
             total=total,
@@ -299,6 +304,25 @@ class EmbeddedBackend:
             backend=dialect,
             facets=facets,
         )
+
+    async def _page(
+        self, session: AsyncSession, search: _Search, dialect: str, total: int
+    ) -> list[int]:
+        query = search.query
+        walk = dialect == "sqlite" and total >= self.walk_from
+        if not (walk and search.text is not None and query.sort == "relevance"):
+            statement = search.page(walk=walk).offset(query.offset).limit(query.per_page)
+            return list(await session.scalars(statement))
+        # A broad text query on SQLite: each relevance tier in turn, walking the index of the
+        # tie-break order, until the page is full.
+        wanted = query.offset + query.per_page
+        ids: list[int] = []
+        for tier in search.text.tiers():
+            statement = search.tier_page(tier).limit(wanted - len(ids))
+            ids.extend(await session.scalars(statement))
+            if len(ids) >= wanted:
+                break
+        return ids[query.offset :]
 
     # -- operations -------------------------------------------------------------------------
 
@@ -474,15 +498,15 @@ class _Search:
             .group_by(labels.c.label)
         )
 
-    def page(self, dialect: str, total: int) -> Select[int]:
-        """The ids in the query's order. On SQLite a broad listing walks the index of its
-        order (filters tested on the index entries) instead of sorting every match: the
-        planner, not knowing how many rows a filter leaves, would otherwise sort thousands."""
+    def page(self, *, walk: bool) -> Select[int]:
+        """The ids in the query's order. With `walk` (SQLite, a broad listing) the index of
+        the order is walked with the filters tested on its entries instead of sorting every
+        match: the planner, not knowing how many rows a filter leaves, would sort thousands."""
         sort = self.query.sort
         if sort == "relevance" and self.text is not None:
             return self._ranked_page(self.text)
         source: Any = products
-        if dialect == "sqlite" and total >= WALK_INDEX_FROM:
+        if walk:
             source = _IndexedBy(SORT_INDEXES[sort])
             statement = select(source.c.id).where(*self._conditions(source.c, source.c.id))
         elif self.query.label is not None:
@@ -497,6 +521,16 @@ class _Search:
         else:
             statement = select(products.c.id).where(*self._conditions(products.c, products.c.id))
         return statement.order_by(*_order(source.c, sort))
+
+    def tier_page(self, tier: ColumnElement[bool]) -> Select[int]:
+        """The products of one relevance tier under the filters, in tie-break order, read by
+        walking the relevance index (SQLite)."""
+        walked = _IndexedBy(SORT_INDEXES["relevance"])
+        return (
+            select(walked.c.id)
+            .where(tier, *self._conditions(walked.c, walked.c.id, text=False))
+            .order_by(*_order(walked.c, "relevance"))
+        )
 
     def _ranked_page(self, text: TextMatch) -> Select[int]:
         """Text relevance: the matches with their points, best first, then the tie-breaks."""
@@ -519,8 +553,12 @@ def _order(columns: Any, sort: str) -> list[ColumnElement[Any]]:
 class _IndexedBy(TableClause):
     """search_products read through one named index (SQLite's INDEXED BY)."""
 
-    # The index name is not part of SQLAlchemy's cache key: never cache these statements.
-    inherit_cache = False
+    # The index name joins SQLAlchemy's cache key, so compiled statements stay cached.
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's own declaration, extended
+        *TableClause._traverse_internals,
+        ("index", InternalTraversal.dp_string),
+    ]
 
     def __init__(self, index: str) -> None:
         super().__init__(products.name, *(column(c.name, c.type) for c in products.c))

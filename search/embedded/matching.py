@@ -17,6 +17,7 @@ from sqlalchemy import (
     CTE,
     BindParameter,
     ColumnElement,
+    and_,
     bindparam,
     case,
     cast,
@@ -159,6 +160,25 @@ class TextMatch:
                 )
             statement = select(*columns).where(_vectors.c.tsv.op("@@")(cast(self.match, TSQUERY)))
         return statement.cte(name).prefix_with("MATERIALIZED")
+
+    def tiers(self) -> list[ColumnElement[bool]]:
+        """SQLite: for `id`, membership of each relevance tier, best first (points 3, 1, 0
+        with words as typed, else 1, 0). Lets a broad query's page walk the index of its
+        order tier by tier, instead of ranking thousands of matches."""
+        if self.dialect != "sqlite":
+            raise ValueError("tiers are for SQLite")
+        product_id = literal_column("search_products.id", type_=Integer)
+
+        def within(value: BindParameter[str]) -> ColumnElement[bool]:
+            return product_id.in_(select(_fts.c.rowid).where(_fts5(value)))
+
+        restricted = [within(value) for _, value in sorted(self.points, key=lambda p: -p[0])]
+        everything = within(self.match)
+        tiers: list[ColumnElement[bool]] = []
+        for index, condition in enumerate([*restricted, everything]):
+            better = restricted[:index]
+            tiers.append(and_(condition, *(~earlier for earlier in better)))
+        return tiers
 
 
 def _fts5(value: BindParameter[str]) -> ColumnElement[bool]:

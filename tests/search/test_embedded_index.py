@@ -263,3 +263,39 @@ async def test_fts_rows_follow_the_products_table(
         else:
             indexed = await conn.scalar(text("SELECT count(*) FROM search_product_vectors"))
     assert products == indexed == len(DOCUMENTS)
+
+
+WALK_QUERIES: list[dict[str, object]] = [
+    {},
+    {"text": "脐橙"},
+    {"text": "马铃薯"},
+    {"text": "土豆"},
+    {"text": "茶", "per_page": 3, "page": 2},
+    {"text": "凉山"},
+    {"text": "qicheng", "province": "360000"},
+    {"text": "枸杞", "label": "gi"},
+    {"province": "510000", "sort": "newest"},
+    {"category": "fruit", "sort": "price_asc", "per_page": 5, "page": 2},
+    {"sort": "price_desc", "in_stock": True},
+    {"label": "gi", "sort": "newest"},
+    {"text": "苹果", "sort": "price_desc"},
+    {"key_assistance": True, "per_page": 4, "page": 3},
+]
+
+
+@embedded_only
+@pytest.mark.parametrize("values", WALK_QUERIES, ids=[str(v) for v in WALK_QUERIES])
+async def test_walking_the_order_indexes_gives_the_same_pages(
+    embedded: EmbeddedBackend, database: Database | None, values: dict[str, object]
+) -> None:
+    """Broad listings walk the index of their order (and, with text, relevance tier by tier)
+    instead of sorting: with the threshold at 1 every query does, and must page alike."""
+    assert database is not None
+    walking = EmbeddedBackend(
+        database.writer, reader=database.reader, analyzer=embedded.analyzer, walk_from=1
+    )
+    query = ProductQuery(**values)  # type: ignore[arg-type]
+    expected = await embedded.search(query, TODAY)
+    got = await walking.search(query, TODAY)
+    assert got.ids == expected.ids
+    assert (got.total, got.facets) == (expected.total, expected.facets)
