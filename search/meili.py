@@ -245,20 +245,30 @@ class MeiliBackend:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _request(self, query: ProductQuery, **extra: Any) -> dict[str, Any]:
+    def _request(self, q: str, **extra: Any) -> dict[str, Any]:
         request: dict[str, Any] = {
             "indexUid": self._index_uid,
-            "q": query.text,
+            "q": q,
             "matchingStrategy": "all",
             "attributesToRetrieve": ["id"],
         }
         request.update(extra)
         return {key: value for key, value in request.items() if value is not None}
 
-    async def search(self, query: ProductQuery, today: date) -> SearchResult:
+    def query_text(self, query: ProductQuery) -> str:
+        """The words Meilisearch is asked for: the analyzer's, space-separated. Quotes, minus
+        signs and other punctuation a user types stay plain text, as on the embedded backend,
+        instead of becoming Meilisearch's phrase or negation syntax; and the app's dictionary
+        (中宁) decides how Chinese is cut."""
+        return " ".join(term.text for term in self.analyzer.parse_query(query.text).terms)
+
+    def search_requests(self, query: ProductQuery, today: date) -> list[dict[str, Any]]:
+        """The multi-search payload: the page, then one facet query per facet (each with
+        every filter but its own)."""
+        q = self.query_text(query)
         requests = [
             self._request(
-                query,
+                q,
                 filter=build_filter(query, today),
                 sort=sort_of(query),
                 page=query.page,
@@ -268,7 +278,7 @@ class MeiliBackend:
         if query.facets:
             requests.extend(
                 self._request(
-                    query,
+                    q,
                     filter=build_filter(query, today, skip=name),
                     facets=[FACET_ATTRIBUTES[name]],
                     page=1,
@@ -276,6 +286,10 @@ class MeiliBackend:
                 )
                 for name in FACET_NAMES
             )
+        return requests
+
+    async def search(self, query: ProductQuery, today: date) -> SearchResult:
+        requests = self.search_requests(query, today)
         response = await self._call(self._client.multi_search, requests)
         results: list[dict[str, Any]] = response["results"]
         main = results[0]
@@ -309,7 +323,7 @@ class MeiliBackend:
             condition = label_condition(candidate.value, today)
             requests.append(
                 self._request(
-                    query,
+                    self.query_text(query),
                     filter=f"{others} AND {condition}" if others else condition,
                     page=1,
                     hitsPerPage=0,

@@ -5,9 +5,10 @@ call runs in its own transaction, or, through `in_session(session)`, inside the 
 transaction without committing (an outbox job indexing in the job's own transaction: on
 SQLite a second writer would wait for the first).
 
-A search is three statements whatever its filters: the province × category counts of the
-matching products (which give the province facet, the category facet and the total), the
-label counts, and the page of ids.
+A search is two statements whatever its filters (plus a vocabulary lookup for Latin words):
+the counts (province × category counts of the matching products, which give the province
+facet, the category facet and the total; and the label counts), then the page of ids. On
+SQLite every statement is a round trip to the driver's thread, so there are few of them.
 """
 
 from __future__ import annotations
@@ -283,8 +284,6 @@ class EmbeddedBackend:
             search = _Search(query, today, text)
             facets: dict[str, list[FacetValue]] = {name: [] for name in FACET_NAMES}
             if query.facets:
-                # One statement for all counts: on SQLite every statement is a round trip to
-                # the driver's thread, which a busy machine makes the dearest part.
                 rows = (await session.execute(search.facets())).all()
                 matrix = [row[1:] for row in rows if row[0] == "matrix"]
                 total, facets["province"], facets["category"] = search.read_matrix(matrix)

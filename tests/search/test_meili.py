@@ -153,3 +153,37 @@ async def test_a_malformed_url_is_unavailable_too(analyzer: Analyzer) -> None:
     assert await backend.health() is False
     with pytest.raises(SearchUnavailable):
         await backend.search(ProductQuery(), TODAY)
+
+
+def test_search_requests_page_then_one_query_per_facet(analyzer: Analyzer) -> None:
+    backend = MeiliBackend(NOBODY, analyzer=analyzer)
+    query = ProductQuery(
+        text="宁夏中宁枸杞", province="640000", label="gi", sort="price_asc", page=2, per_page=10
+    )
+    main, province, category, label = backend.search_requests(query, TODAY)
+    assert main["q"] == "宁夏 中宁 枸杞"  # cut with the app's dictionary
+    assert (main["page"], main["hitsPerPage"], main["sort"]) == (2, 10, ["min_price_fen:asc"])
+    assert main["matchingStrategy"] == "all"
+    assert main["filter"] == build_filter(query, TODAY)
+    assert "facets" not in main
+    assert province["facets"] == ["province_facet"] and "province_code" not in province["filter"]
+    assert category["facets"] == ["category_facet"] and "province_code" in category["filter"]
+    assert label["facets"] == ["labels"] and "labels" not in label["filter"]
+    for facet in (province, category, label):
+        assert (facet["page"], facet["hitsPerPage"]) == (1, 0)
+    assert len(backend.search_requests(ProductQuery(facets=False), TODAY)) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "q"),
+    [
+        ('"脐橙"', "脐橙"),  # not a phrase query
+        ("- 脐橙", "脐橙"),  # not a negation
+        ("NOT 脐橙 OR 枸杞", "not 脐橙 枸杞"),
+        ("新鲜的脐橙", "新鲜 脐橙"),
+        ("🍊\x00", ""),
+    ],
+)
+def test_query_text_sends_words_not_syntax(analyzer: Analyzer, text: str, q: str) -> None:
+    backend = MeiliBackend(NOBODY, analyzer=analyzer)
+    assert backend.query_text(ProductQuery(text=text)) == q
