@@ -25,7 +25,9 @@ cli = typer.Typer(help="Fengshou (丰收) consumption-assistance marketplace.", 
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 regions_cli = typer.Typer(help="Region reference data.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+search_cli = typer.Typer(help="The product search index.", no_args_is_help=True)
 cli.add_typer(regions_cli, name="regions")
+cli.add_typer(search_cli, name="search")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -116,16 +118,47 @@ def serve(
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, proxy_headers=True)
 
 
+async def reindex_search(
+    settings: Settings, database: Database, *, show_progress: bool = True
+) -> str:
+    """Rebuild the whole search index from the catalog, with a progress bar."""
+    from rich.progress import Progress
+
+    from app.catalog.indexing import rebuild_index
+    from app.main import build_search
+
+    backend = build_search(settings, database)
+    with Progress(disable=not show_progress, transient=True) as bar:
+        task = bar.add_task("索引商品 indexing products", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = await rebuild_index(database.writer, backend, progress=advance)
+    return str(report)
+
+
+@search_cli.command("reindex")
+def search_reindex() -> None:
+    """Empty the search index and index every listed product again, in batches."""
+    settings = get_settings()
+    typer.echo(run_with_database(settings, lambda database: reindex_search(settings, database)))
+
+
 def seed_demo_data(settings: Settings, products: int) -> list[str]:
     """Seed the demo logins and the demo catalog (idempotent); print what the catalog wrote and
     return the sign-in lines."""
     from app.core.storage import LocalMediaStorage
     from app.demo import DemoSeedError, seed_demo_accounts, seed_demo_catalog
+    from app.main import build_search
 
     async def work(database: Database) -> list[str]:
         # The catalog first: it checks its arguments before anything is written.
         media = LocalMediaStorage(settings.media_dir, url_prefix="/media")
-        report = await seed_demo_catalog(database, media, products=products)
+        # The catalog rebuilds the search index at its end (Meilisearch when configured).
+        report = await seed_demo_catalog(
+            database, media, products=products, search=build_search(settings, database)
+        )
         typer.echo(str(report))
         return [*await seed_demo_accounts(database), *report.logins]
 

@@ -20,6 +20,8 @@ from app.account import pages as account_pages
 from app.cart import api as cart_api
 from app.cart import pages as cart_pages
 from app.catalog import api as catalog_api
+from app.catalog import indexing as catalog_indexing
+from app.catalog import jobs as catalog_jobs
 from app.catalog import pages as catalog_pages
 from app.catalog import pages_storefront
 from app.certification import api as certification_api
@@ -50,12 +52,15 @@ from app.web.i18n import LocaleMiddleware
 from app.web.limits import BodySizeLimitMiddleware
 from app.web.ratelimit import create_rate_limiter
 from app.web.security import TokenSigner
+from search import SearchBackend
+from search.embedded.backend import EmbeddedBackend
+from search.meili import MeiliBackend
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "fengshou_session"
 
 # Modules whose @job handlers must be registered before a runner starts.
-JOB_MODULES = (account_jobs, order_jobs, payment_jobs, checkout_jobs)
+JOB_MODULES = (account_jobs, order_jobs, payment_jobs, checkout_jobs, catalog_jobs)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,13 @@ def build_mailer(settings: Settings) -> Mailer:
         smtp_password=settings.smtp_password,
         smtp_starttls=settings.smtp_starttls,
     )
+
+
+def build_search(settings: Settings, database: Database) -> SearchBackend:
+    """Meilisearch when FENGSHOU_MEILI_URL is set, else the embedded index in the app's database."""
+    if settings.meili_url:
+        return MeiliBackend(settings.meili_url, settings.meili_api_key)
+    return EmbeddedBackend(database.writer, reader=database.reader)
 
 
 def build_runner(app: FastAPI, worker_id: str | None = None) -> JobRunner:
@@ -100,6 +112,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await worker
         await app.state.http.aclose()
         await app.state.login_limiter.close()
+        # The backends hold no connection of their own to close (the embedded one uses the
+        # app's engine, Meilisearch's client opens one per request); forget the job's one.
+        catalog_indexing.use_external_backend(None)
         await app.state.database.dispose()
 
 
@@ -119,6 +134,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mailer = build_mailer(settings)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.state.media = LocalMediaStorage(settings.media_dir, url_prefix="/media")
+    app.state.search = build_search(settings, app.state.database)
+    # Jobs index through the same backend; the embedded one writes in the job's transaction.
+    catalog_indexing.use_external_backend(app.state.search if settings.meili_url else None)
     app.state.token_signer = TokenSigner(settings.secret_key, settings.access_token_ttl_seconds)
     app.state.login_limiter = create_rate_limiter(
         settings.redis_url,

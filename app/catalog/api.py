@@ -62,8 +62,12 @@ async def list_products(
 ) -> ProductPage:
     """Active products of verified suppliers. Filters take the `value`s their facet lists
     (unknown ones: 422); facet counts apply every other filter. A page past the last one
-    answers 404 `page_out_of_range`."""
-    return await listing.list_products(session, query, media=_media(request))
+    answers 404 `page_out_of_range`. Text is matched by the search service (words, pinyin,
+    synonyms); should it be down, the answer says `degraded: true` and lists the newest
+    products whose title, supplier or county contains the text."""
+    return await listing.list_products(
+        session, query, search=request.app.state.search, media=_media(request)
+    )
 
 
 @router.get(

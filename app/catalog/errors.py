@@ -82,3 +82,12 @@ class UnknownCounty(ValidationFailed):
 
     def __init__(self, county: str) -> None:
         super().__init__(f"No county has the code {county}.", fields={"county": "unknown county"})
+
+
+class InvalidSearchQuery(ValidationFailed):
+    """A query the search service cannot answer (field names as the listing's parameters)."""
+
+    code = "invalid_search_query"
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("The search query is invalid.", fields=fields or {"q": "invalid"})

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import time
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog import repository
-from app.catalog.errors import ProductNotFound, UnknownCategory, UnknownCounty, UnknownLabel
+from app.catalog.errors import (
+    InvalidSearchQuery,
+    ProductNotFound,
+    UnknownCategory,
+    UnknownCounty,
+    UnknownLabel,
+)
 from app.catalog.models import Product, ProductPhoto, Sku
 from app.catalog.repository import ListingFilters, SummaryRow
 from app.catalog.schemas import (
@@ -38,13 +49,17 @@ from app.core.clock import china_date, utcnow
 from app.core.errors import ValidationFailed
 from app.core.storage import MediaStorage, check_key
 from app.regions.errors import CountyNotFound, PageOutOfRange, ProvinceUnknown
-from app.regions.service import get_county_detail
+from app.regions.service import get_county_detail, summarize_regions
+from search import InvalidQuery, SearchBackend, SearchResult, SearchUnavailable
+from search import ProductQuery as SearchQuery
 
 # The app mounts media storage here (app.main); listings only need the URL of a key.
 MEDIA_URL_PREFIX = "/media"
 HOME_SECTION_SIZE = 8
 FEATURED_COUNTIES = 8
 COUNTY_PAGE_PRODUCTS = 48
+
+log = logging.getLogger(__name__)
 
 # The label facet's labels; the kinds are the certificate kinds (zh-CN is the source language).
 LABEL_NAMES: dict[str, str] = {
@@ -62,29 +77,48 @@ def media_url(key: str, media: MediaStorage | None = None) -> str:
     return media.url(key) if media is not None else f"{MEDIA_URL_PREFIX}/{check_key(key)}"
 
 
-def _is_region_code(code: str) -> bool:
-    return len(code) == 6 and code.isascii() and code.isdigit()
-
-
 # ---------------------------------------------------------------------------------------------
 # The listing
 
 
-async def _filters(session: AsyncSession, query: ProductQuery, today: date) -> ListingFilters:
+@dataclass(frozen=True)
+class Reference:
+    """Slow-changing reference data the listing names and checks filters against."""
+
+    provinces: dict[str, str]
+    categories: dict[str, tuple[str, int]]
+    counties: frozenset[str]
+    loaded: float
+
+
+# Reference data (provinces, categories, counties) changes only when `fengshou regions load`
+# or a migration runs: kept per engine, reread after a few minutes to bound the staleness.
+REFERENCE_TTL_SECONDS = 300.0
+_reference: weakref.WeakKeyDictionary[Any, Reference] = weakref.WeakKeyDictionary()
+
+
+async def reference(session: AsyncSession) -> Reference:
+    bind = session.bind
+    engine = getattr(bind, "sync_engine", bind)
+    cached = _reference.get(engine)
+    now = time.monotonic()
+    if cached is not None and now - cached.loaded < REFERENCE_TTL_SECONDS:
+        return cached
+    provinces, categories, counties = await repository.reference_names(session)
+    fresh = Reference(provinces, categories, frozenset(counties), now)
+    _reference[engine] = fresh
+    return fresh
+
+
+async def _filters(
+    session: AsyncSession, query: ProductQuery, today: date, known: Reference
+) -> ListingFilters:
     """Check each filter against what its facet can list; 422 with field errors otherwise."""
-    if query.province is not None and not (
-        _is_region_code(query.province)
-        and await repository.province_exists(session, query.province)
-    ):
+    if query.province is not None and query.province not in known.provinces:
         raise ProvinceUnknown(query.province)
-    if query.county is not None and not (
-        _is_region_code(query.county) and await repository.get_county(session, query.county)
-    ):
+    if query.county is not None and query.county not in known.counties:
         raise UnknownCounty(query.county)
-    if (
-        query.category is not None
-        and await repository.get_category(session, query.category) is None
-    ):
+    if query.category is not None and query.category not in known.categories:
         raise UnknownCategory(query.category)
     if query.label is not None and query.label not in LABEL_NAMES:
         raise UnknownLabel(query.label)
@@ -111,53 +145,61 @@ async def _filters(session: AsyncSession, query: ProductQuery, today: date) -> L
     )
 
 
+def _summary(
+    row: SummaryRow,
+    labels: dict[int, list[str]],
+    thumbs: dict[int, str],
+    media: MediaStorage | None,
+) -> ProductSummary:
+    # Built without re-validation: every value comes typed from the database.
+    thumb = thumbs.get(row.id)
+    return ProductSummary.model_construct(
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        min_price_fen=row.min_price_fen,
+        unit=row.unit,
+        image_url=media_url(thumb, media) if thumb is not None else None,
+        in_stock=row.in_stock,
+        labels=labels.get(row.id, []),
+        cooperative=CooperativeRef.model_construct(
+            id=row.cooperative_id, name=row.cooperative_name
+        ),
+        county=CountyRef.model_construct(
+            code=row.county_code,
+            name=row.county_name,
+            province_code=row.province_code,
+            province_name=row.province_name,
+            key_assistance=row.key_assistance,
+        ),
+    )
+
+
 async def _summaries(
     session: AsyncSession,
     rows: Sequence[SummaryRow],
     today: date,
     media: MediaStorage | None,
 ) -> list[ProductSummary]:
-    """Summaries of a page of rows: labels and thumbnails come in one query each."""
-    ids = [row.id for row in rows]
-    labels = await repository.labels_of(session, ids, today)
-    thumbs = await repository.first_thumbnails(session, ids)
-    return [
-        ProductSummary(
-            id=row.id,
-            slug=row.slug,
-            title=row.title,
-            min_price_fen=row.min_price_fen,
-            unit=row.unit,
-            image_url=media_url(thumbs[row.id], media) if row.id in thumbs else None,
-            in_stock=row.in_stock,
-            labels=labels.get(row.id, []),
-            cooperative=CooperativeRef(id=row.cooperative_id, name=row.cooperative_name),
-            county=CountyRef(
-                code=row.county_code,
-                name=row.county_name,
-                province_code=row.province_code,
-                province_name=row.province_name,
-                key_assistance=row.key_assistance,
-            ),
-        )
-        for row in rows
-    ]
+    """Summaries of a page of rows: labels and thumbnails come in one query."""
+    labels, thumbs = await repository.labels_and_thumbnails(session, [r.id for r in rows], today)
+    return [_summary(row, labels, thumbs, media) for row in rows]
 
 
-async def list_products(
+def _facet(value: str, label: str, count: int) -> FacetValue:
+    return FacetValue.model_construct(value=value, label=label, count=count)
+
+
+async def _sql_listing(
     session: AsyncSession,
     query: ProductQuery,
+    filters: ListingFilters,
     *,
-    today: date | None = None,
-    media: MediaStorage | None = None,
+    today: date,
+    media: MediaStorage | None,
+    degraded: bool = False,
 ) -> ProductPage:
-    """Active products of verified suppliers, filtered, sorted and paged, with facets.
-
-    A bounded number of statements whatever the page size: the count, one per facet, the page,
-    and one each for the page's labels and thumbnails.
-    """
-    today = today or today_in_china()
-    filters = await _filters(session, query, today)
+    """The listing straight from the catalog tables: titles matched plainly, no ranking."""
     total = await repository.count_listed(session, filters)
     last_page = max(1, -(-total // query.per_page))
     if total and query.page > last_page:
@@ -173,20 +215,116 @@ async def list_products(
     categories = await repository.category_facet(session, filters)
     label_counts = dict(await repository.label_facet(session, filters))
     facets = Facets(
-        province=[FacetValue(value=f.value, label=f.label, count=f.count) for f in provinces],
-        category=[FacetValue(value=f.value, label=f.label, count=f.count) for f in categories],
+        province=[_facet(f.value, f.label, f.count) for f in provinces],
+        category=[_facet(f.value, f.label, f.count) for f in categories],
         label=[
-            FacetValue(value=kind, label=name, count=label_counts[kind])
+            _facet(kind, name, label_counts[kind])
             for kind, name in LABEL_NAMES.items()
             if label_counts.get(kind)
         ],
     )
-    return ProductPage(
+    return ProductPage.model_construct(
         items=await _summaries(session, rows, today, media),
         total=total,
         page=query.page,
         per_page=query.per_page,
         facets=facets,
+        degraded=degraded,
+    )
+
+
+# The search library's names for the listing's parameters, and back for its field errors.
+_QUERY_FIELDS = {"text": "q"}
+
+
+def search_query(query: ProductQuery) -> SearchQuery:
+    """The search library's query for the listing's (InvalidSearchQuery if it refuses it)."""
+    try:
+        return SearchQuery(
+            text=query.q or "",
+            province=query.province,
+            county=query.county,
+            category=query.category,
+            label=query.label,
+            key_assistance=query.key_assistance,
+            min_price_fen=query.min_price_fen,
+            max_price_fen=query.max_price_fen,
+            sort=query.sort,
+            page=query.page,
+            per_page=query.per_page,
+        )
+    except InvalidQuery as exc:
+        raise InvalidSearchQuery(
+            {_QUERY_FIELDS.get(name, name): problem for name, problem in exc.fields.items()}
+        ) from exc
+
+
+def _search_facets(result: SearchResult, known: Reference) -> Facets:
+    """The backend's counts, named from the database, in the catalog's facet order."""
+    provinces = sorted(result.facets.get("province", []), key=lambda f: (-f.count, f.value))
+    categories = sorted(
+        (f for f in result.facets.get("category", []) if f.value in known.categories),
+        key=lambda f: (known.categories[f.value][1], f.value),
+    )
+    label_counts = {f.value: f.count for f in result.facets.get("label", [])}
+    return Facets.model_construct(
+        province=[
+            _facet(f.value, known.provinces.get(f.value, f.label), f.count)
+            for f in provinces
+            if f.count
+        ],
+        category=[
+            _facet(f.value, known.categories[f.value][0], f.count) for f in categories if f.count
+        ],
+        label=[
+            _facet(kind, name, label_counts[kind])
+            for kind, name in LABEL_NAMES.items()
+            if label_counts.get(kind)
+        ],
+    )
+
+
+async def list_products(
+    session: AsyncSession,
+    query: ProductQuery,
+    *,
+    search: SearchBackend | None = None,
+    today: date | None = None,
+    media: MediaStorage | None = None,
+) -> ProductPage:
+    """Active products of verified suppliers, filtered, sorted and paged, with facets.
+
+    With a search backend, it finds the page's ids, the total and the facet counts, and one
+    query loads the page's products (one more their labels and thumbnails). Should the backend
+    be down, the catalog tables answer instead, newest first, and the page says `degraded`.
+    Without a backend (tests of the SQL listing), the catalog tables answer as asked.
+    """
+    today = today or today_in_china()
+    known = await reference(session)
+    filters = await _filters(session, query, today, known)
+    if search is None:
+        return await _sql_listing(session, query, filters, today=today, media=media)
+    wanted = search_query(query)
+    try:
+        result = await search.search(wanted, today)
+    except InvalidQuery as exc:
+        raise InvalidSearchQuery(
+            {_QUERY_FIELDS.get(name, name): problem for name, problem in exc.fields.items()}
+        ) from exc
+    except SearchUnavailable as exc:
+        log.warning("search unavailable, listing from the catalog tables: %s", exc)
+        newest = query.model_copy(update={"sort": "newest"})
+        return await _sql_listing(session, newest, filters, today=today, media=media, degraded=True)
+    if result.total and query.page > result.pages:
+        raise PageOutOfRange(query.page, result.pages)
+    rows = await repository.summaries_by_ids(session, result.ids)
+    return ProductPage.model_construct(
+        items=await _summaries(session, rows, today, media),
+        total=result.total,
+        page=query.page,
+        per_page=query.per_page,
+        facets=_search_facets(result, known),
+        degraded=False,
     )
 
 
@@ -322,6 +460,7 @@ async def home_sections(
         limit=HOME_SECTION_SIZE,
     )
     counties = await repository.featured_counties(session, limit=FEATURED_COUNTIES)
+    overview = await summarize_regions(session)
     # One batch for both sections' labels and thumbnails.
     summaries = {s.id: s for s in await _summaries(session, [*newest, *seasonal], today, media)}
     return HomeSections(
@@ -340,6 +479,7 @@ async def home_sections(
             )
             for c in counties
         ],
+        regions=overview,
     )
 
 
@@ -365,13 +505,13 @@ async def county_catalog(
     limit: int = COUNTY_PAGE_PRODUCTS,
     media: MediaStorage | None = None,
 ) -> CountyCatalog:
-    """A county's verified suppliers with their product counts, and its newest products."""
-    county = (
-        await repository.get_county(session, county_code) if _is_region_code(county_code) else None
-    )
-    if county is None:
-        raise CountyNotFound(county_code)
+    """The county with its pairings, its verified suppliers with their product counts, and
+    its newest products (CountyNotFound for anything but a county's code)."""
     today = today or today_in_china()
+    detail = await get_county_detail(session, county_code, on=today)
+    county = await repository.get_county(session, detail.code)
+    if county is None:  # get_county_detail found it: only a concurrent reload could do this
+        raise CountyNotFound(county_code)
     filters = ListingFilters(today=today, county_code=county.code)
     rows = await repository.search_listed(session, filters, sort="newest", limit=limit)
     return CountyCatalog(
@@ -382,6 +522,7 @@ async def county_catalog(
             province_name=county.province.name,
             key_assistance=county.key_assistance,
         ),
+        detail=detail,
         cooperatives=_cooperative_counts(
             await repository.county_cooperatives(session, county.code)
         ),

@@ -18,7 +18,6 @@ from app.catalog.schemas import MAX_PAGE, MAX_PRICE_FEN, ProductPage, ProductQue
 from app.core.errors import DomainError, ValidationFailed
 from app.core.money import FEN_PER_YUAN
 from app.core.storage import MediaStorage
-from app.regions import service as regions
 from app.web.db import DbSession
 from app.web.i18n import gettext as _
 from app.web.templating import render
@@ -185,10 +184,8 @@ def _sort_options() -> list[tuple[str, str]]:
 async def show_home(request: Request, session: DbSession, user: OptionalPageUser) -> Response:
     """Hero, featured key-assistance counties, new and seasonal products, the provinces."""
     sections = await listing.home_sections(session, listing.today_in_china(), media=_media(request))
-    overview = await regions.summarize_regions(session)
-    return render(
-        request, "catalog/storefront_home.html", {"sections": sections, "overview": overview}
-    )
+    context = {"sections": sections, "overview": sections.regions}
+    return render(request, "catalog/storefront_home.html", context)
 
 
 @router.get(LISTING_PATH, response_class=HTMLResponse)
@@ -228,7 +225,9 @@ async def list_products(
     error_code: str | None = None
     try:
         query = _listing_query(form, page)
-        result = await listing.list_products(session, query, media=_media(request))
+        result = await listing.list_products(
+            session, query, search=request.app.state.search, media=_media(request)
+        )
     except ValidationFailed as exc:
         errors, error_code = _page_fields(exc.fields), exc.code
     except DomainError as exc:
@@ -268,6 +267,6 @@ async def show_county(
     request: Request, session: DbSession, user: OptionalPageUser, code: str
 ) -> Response:
     """A county: its badges, the pairings that help it, its verified suppliers and products."""
-    county = await regions.get_county_detail(session, code)
-    catalog = await listing.county_catalog(session, county.code, media=_media(request))
-    return render(request, "catalog/storefront_county.html", {"county": county, "catalog": catalog})
+    catalog = await listing.county_catalog(session, code, media=_media(request))
+    context = {"county": catalog.detail, "catalog": catalog}
+    return render(request, "catalog/storefront_county.html", context)

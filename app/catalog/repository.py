@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, exists, func, literal, or_, select
+from sqlalchemy import Select, String, and_, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
@@ -28,6 +28,28 @@ from app.regions.models import County, Province
 
 # ---------------------------------------------------------------------------------------------
 # Reference data
+
+
+async def reference_names(
+    session: AsyncSession,
+) -> tuple[dict[str, str], dict[str, tuple[str, int]], set[str]]:
+    """Province names, category (name, position) and county codes, in one statement."""
+    union = union_all(
+        select(literal("p"), Province.code, Province.name, literal(0)),
+        select(literal("c"), Category.code, Category.name_zh, Category.position),
+        select(literal("k"), County.code, literal(""), literal(0)),
+    )
+    provinces: dict[str, str] = {}
+    categories: dict[str, tuple[str, int]] = {}
+    counties: set[str] = set()
+    for part, code, name, position in await session.execute(union):
+        if part == "p":
+            provinces[code] = name
+        elif part == "c":
+            categories[code] = (name, int(position))
+        else:
+            counties.add(code)
+    return provinces, categories, counties
 
 
 async def list_categories(session: AsyncSession) -> list[Category]:
@@ -385,6 +407,66 @@ async def search_listed(
         .limit(limit)
     )
     return [SummaryRow(*row) for row in await session.execute(query)]
+
+
+async def summaries_by_ids(session: AsyncSession, product_ids: Sequence[int]) -> list[SummaryRow]:
+    """The listed products among `product_ids`, in that order (one query for a whole page)."""
+    if not product_ids:
+        return []
+    query = (
+        _listed_from(select(*_summary_columns()).select_from(Product))
+        .join(Province, County.province_code == Province.code)
+        .where(
+            Product.id.in_(list(product_ids)),
+            Product.status == ProductStatus.ACTIVE,
+            Cooperative.status == SupplierStatus.VERIFIED,
+        )
+    )
+    found = {row[0]: SummaryRow(*row) for row in await session.execute(query)}
+    return [found[i] for i in product_ids if i in found]
+
+
+async def labels_and_thumbnails(
+    session: AsyncSession, product_ids: Collection[int], today: date
+) -> tuple[dict[int, list[str]], dict[int, str]]:
+    """Each product's valid label kinds and first thumbnail, in one statement for a page."""
+    if not product_ids:
+        return {}, {}
+    ids = list(product_ids)
+    labels_part = (
+        select(
+            literal("l").label("part"),
+            ProductCertificate.product_id.label("product_id"),
+            cast(Certificate.kind, String).label("value"),
+            literal(0).label("position"),
+            literal(0).label("photo_id"),
+        )
+        .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
+        .where(ProductCertificate.product_id.in_(ids), valid_certificate_clause(today))
+    )
+    photos_part = select(
+        literal("p"),
+        ProductPhoto.product_id,
+        ProductPhoto.thumb_key,
+        ProductPhoto.position,
+        ProductPhoto.id,
+    ).where(ProductPhoto.product_id.in_(ids))
+    union = union_all(labels_part, photos_part).subquery()
+    rows = await session.execute(
+        select(union.c.part, union.c.product_id, union.c.value).order_by(
+            union.c.part, union.c.product_id, union.c.position, union.c.photo_id, union.c.value
+        )
+    )
+    labels: dict[int, list[str]] = {}
+    thumbs: dict[int, str] = {}
+    for part, product_id, value in rows:
+        if part == "l":
+            kinds = labels.setdefault(product_id, [])
+            if value not in kinds:
+                kinds.append(value)
+        else:
+            thumbs.setdefault(product_id, value)
+    return labels, thumbs
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
-from app.regions.schemas import CountyDetail
+from app.regions.schemas import CountyDetail, RegionsOverview
 
 ProductSort = Literal["relevance", "price_asc", "price_desc", "newest"]
 ProductStatusName = Literal["draft", "active", "archived"]
@@ -132,6 +132,10 @@ class ProductPage(BaseModel):
     page: int
     per_page: int
     facets: Facets
+    degraded: bool = Field(
+        default=False,
+        description="The search service is down: text is matched plainly, newest first",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,6 +216,7 @@ class HomeSections(BaseModel):
     new_products: list[ProductSummary]
     seasonal_products: list[ProductSummary]
     featured_counties: list[CountyProducts]
+    regions: RegionsOverview = Field(description="Provinces and key-assistance counties")
 
 
 class CooperativeProducts(BaseModel):
@@ -232,6 +237,7 @@ class CountyCatalog(BaseModel):
     """A county's verified suppliers with their listed product counts, and its products."""
 
     county: CountyRef
+    detail: CountyDetail = Field(description="The county with the pairings that help it")
     cooperatives: list[CooperativeProducts]
     product_count: int
     products: list[ProductSummary]

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
 from app.audit import service as audit
-from app.catalog import repository
+from app.catalog import indexing, repository
 from app.catalog.errors import (
     ProductNeedsSku,
     ProductNotFound,
@@ -311,6 +311,8 @@ async def create_product(
     await _add_or_code_taken(session, product, codes=[s.code for s in skus], field="skus")
     product.slug = _slug(product.id, product.title)
     await session.flush()
+    if status == ProductStatus.ACTIVE:
+        await indexing.enqueue_reindex(session, product_ids=[product.id])
     return await _reloaded(session, product.id, media, today)
 
 
@@ -369,6 +371,7 @@ async def update_product(
             product.published_at = utcnow()
     await _refresh(session, product, product.skus)
     await session.flush()
+    await indexing.enqueue_reindex(session, product_ids=[product.id])
     return await _reloaded(session, product.id, media, today)
 
 
@@ -396,6 +399,7 @@ async def add_sku(
     await session.refresh(product, ["skus"])
     await _refresh(session, product, product.skus)
     await session.flush()
+    await indexing.enqueue_reindex(session, product_ids=[product.id])
     return await _reloaded(session, product.id, media, today)
 
 
@@ -442,6 +446,7 @@ async def update_sku(
         )
     await _refresh(session, product, product.skus)
     await session.flush()
+    await indexing.enqueue_reindex(session, product_ids=[product.id])
     return sku_out(sku)
 
 

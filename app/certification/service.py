@@ -45,6 +45,7 @@ from app.core.clock import china_date, utcnow
 from app.core.errors import ValidationFailed
 from app.core.images import MAX_UPLOAD_BYTES, process_image
 from app.core.storage import MediaStorage
+from app.jobs.service import enqueue
 
 ISSUER_MIN_LENGTH = 2
 ISSUER_MAX_LENGTH = 100
@@ -405,6 +406,9 @@ def _clean_reason(reason: str | None, required: bool) -> str | None:
     return text
 
 
+# Handled by the catalog (a higher domain), named rather than imported.
+REINDEX_PRODUCTS_JOB = "catalog.reindex_products"
+
 ReviewAction = Literal["verify", "reject", "revoke"]
 
 
@@ -446,6 +450,8 @@ async def review_certificate(
         after=_snapshot(certificate),
         reason=clean,
     )
+    # The supplier's products gain or lose this label in search, in the same transaction.
+    await enqueue(session, REINDEX_PRODUCTS_JOB, {"cooperative_id": certificate.cooperative_id})
     return certificate_out(certificate, media, today or today_in_china())
 
 

@@ -43,6 +43,7 @@ from app.cooperative.schemas import (
 from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
 from app.core.identifiers import CreditCodeError, normalize_phone, parse_credit_code
+from app.jobs.service import enqueue
 from app.regions.models import County
 from app.regions.service import is_region_code
 
@@ -696,6 +697,10 @@ async def remove_member(
 # Operator review
 
 
+# Handled by the catalog (a higher domain), named rather than imported.
+REINDEX_PRODUCTS_JOB = "catalog.reindex_products"
+
+
 async def change_status(
     session: AsyncSession,
     *,
@@ -729,6 +734,8 @@ async def change_status(
         after=_status_snapshot(cooperative),
         reason=note,
     )
+    # Its products enter or leave search with it, in the same transaction.
+    await enqueue(session, REINDEX_PRODUCTS_JOB, {"cooperative_id": cooperative.id})
     return cooperative_view(cooperative, with_contact=True)
 
 

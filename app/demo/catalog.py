@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account import service as accounts
 from app.account.models import Role
+from app.catalog.indexing import rebuild_index
 from app.catalog.models import (
     PriceTier,
     Product,
@@ -41,6 +42,8 @@ from app.demo.accounts import DemoLogin
 from app.demo.photos import draw_product_photo
 from app.demo.plan import DEFAULT_PRODUCTS, DemoPlan, DemoSeedError, PlannedProduct, build_plan
 from app.regions.models import County
+from search import SearchBackend
+from search.embedded.backend import EmbeddedBackend
 
 # The supplier admin of the first demo cooperative: public on purpose, like the other logins.
 SUPPLIER_LOGIN = DemoLogin(
@@ -320,13 +323,15 @@ async def seed_demo_catalog(
     products: int = DEFAULT_PRODUCTS,
     today: date | None = None,
     supplier_login: bool = True,
+    search: SearchBackend | None = None,
 ) -> DemoCatalogReport:
     """Seed the first `products` demo products with their suppliers, certificates and photos.
 
     Deterministic for a given `products` (and `today`, which only moves certificate dates);
     idempotent. With `supplier_login`, the demo supplier admin of the first cooperative is
     created (or its password restored). DemoSeedError for a count outside the demo's range or
-    when the region reference data has not been loaded.
+    when the region reference data has not been loaded. The search index (`search`, else
+    the embedded one in the database) is rebuilt at the end, so the demo is findable at once.
     """
     plan = build_plan(products, today or china_date(utcnow()))
     async with unit_of_work(database.writer) as session:
@@ -345,6 +350,9 @@ async def seed_demo_catalog(
         # from the certificates index and probes every product for each certificate.
         async with unit_of_work(database.writer) as session:
             await session.execute(text("ANALYZE"))
+    # The demo is written straight to the tables, not through the outbox: rebuild the index.
+    backend = search or EmbeddedBackend(database.writer, reader=database.reader)
+    await rebuild_index(database.writer, backend)
     return DemoCatalogReport(
         suppliers_written=suppliers_written,
         certificates_written=certificates_written,

@@ -14,11 +14,13 @@ from sqlalchemy import func, select
 
 from app.account import service as account_service
 from app.account.models import Role, User
+from app.catalog.indexing import rebuild_index
 from app.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto, Sku
 from app.certification.models import Certificate, CertificateKind, CertificateStatus
 from app.cooperative.models import Cooperative, SupplierKind, SupplierStatus
 from app.core.db import Database, unit_of_work
 from app.web.security import TokenSigner
+from search.embedded.backend import EmbeddedBackend
 from tests.account.factories import bearer, create_user
 from tests.conftest import TEST_SECRET
 
@@ -118,6 +120,8 @@ async def set_cooperative_status(
         cooperative = await session.get(Cooperative, cooperative_id)
         assert cooperative is not None
         cooperative.status = status
+    # The operator's own path enqueues a reindex; this shortcut rebuilds the index instead.
+    await sync_search_index(database)
 
 
 async def create_certificate(
@@ -157,6 +161,7 @@ async def update_certificate(database: Database, certificate_id: int, **values: 
         assert certificate is not None
         for name, value in values.items():
             setattr(certificate, name, value)
+    await sync_search_index(database)
 
 
 def sku(code: str | None = None, **overrides: Any) -> dict[str, Any]:
@@ -225,3 +230,8 @@ def png_bytes(width: int = 800, height: int = 600, color: str = "#6a9f4b") -> by
     out = io.BytesIO()
     Image.new("RGB", (width, height), color).save(out, format="PNG")
     return out.getvalue()
+
+
+async def sync_search_index(database: Database) -> None:
+    """Rebuild the embedded search index from the tables: arranged data bypasses the outbox."""
+    await rebuild_index(database.writer, EmbeddedBackend(database.writer, reader=database.reader))

@@ -18,6 +18,7 @@ from tests.catalog.factories import (
     create_product,
     create_supplier,
     png_bytes,
+    sync_search_index,
 )
 from tests.catalog.test_products_api import assert_error
 
@@ -75,6 +76,8 @@ async def test_upload_stores_image_and_thumbnail(
         {k: photo[k] for k in ("id", "url", "thumb_url", "width", "height")}
     ]
     assert detail["image_url"] == photo["thumb_url"]
+    # The listing reads the thumbnail from the tables; the index only finds the product.
+    await sync_search_index(database)
     [item] = (await client.get("/api/v1/products")).json()["items"]
     assert item["image_url"] == photo["thumb_url"]
 

@@ -1,0 +1,301 @@
+"""Keeping the search index in step with the catalog: outbox jobs, documents, full rebuilds."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.catalog.models import Category, Product, ProductCertificate, ProductStatus, Sku
+from app.certification.models import Certificate
+from app.certification.repository import valid_certificate_clause
+from app.cooperative.models import Cooperative, SupplierStatus
+from app.core.clock import china_date, utcnow
+from app.jobs.models import Job, JobStatus
+from app.jobs.service import enqueue
+from app.regions.models import County, Prefecture, Province
+from search import ProductDocument, SearchBackend
+from search.embedded.backend import EmbeddedBackend
+
+REINDEX_JOB = "catalog.reindex_products"
+# Products per statement and per index() call of a full rebuild.
+REINDEX_BATCH = 500
+_SESSION_KEY = "catalog.reindex_job"
+_TAGS = re.compile(r"<[^>]*>")
+
+# A backend outside the database (Meilisearch), set by app.main when one is configured; the
+# embedded index is otherwise written in the job's own transaction.
+_external_backend: SearchBackend | None = None
+
+
+def use_external_backend(backend: SearchBackend | None) -> None:
+    """Index through `backend` rather than the embedded index (app.main, when configured)."""
+    global _external_backend
+    _external_backend = backend
+
+
+def backend_for(session: AsyncSession) -> SearchBackend:
+    """The index a job writes: the external one, or the embedded one inside `session`."""
+    if _external_backend is not None:
+        return _external_backend
+    bind = session.bind
+    return EmbeddedBackend(async_sessionmaker(bind)).in_session(session)
+
+
+# ---------------------------------------------------------------------------------------------
+# Enqueueing
+
+
+async def enqueue_reindex(
+    session: AsyncSession,
+    *,
+    product_ids: Iterable[int] = (),
+    cooperative_id: int | None = None,
+) -> None:
+    """Ask for these products to be reindexed when this transaction commits.
+
+    One job per transaction: later calls in the same transaction add to the pending job's
+    payload instead of writing another row (a form that changes five SKUs makes one job).
+    """
+    # The root transaction of the session (None before its first statement).
+    transaction = session.sync_session.get_transaction()
+    pending: tuple[Any, Job] | None = session.info.get(_SESSION_KEY)
+    ids = set(product_ids)
+    coops = {cooperative_id} if cooperative_id is not None else set()
+    if (
+        pending is not None
+        and pending[0] is transaction
+        and pending[1].status == JobStatus.PENDING
+        and pending[1] in session
+    ):
+        job = pending[1]
+        payload = job.payload
+        # A new dict: the JSON column notices reassignment, not mutation.
+        job.payload = {
+            "product_ids": sorted(set(payload.get("product_ids", [])) | ids),
+            "cooperative_ids": sorted(set(payload.get("cooperative_ids", [])) | coops),
+        }
+        await session.flush()
+        return
+    job = await enqueue(
+        session,
+        REINDEX_JOB,
+        {"product_ids": sorted(ids), "cooperative_ids": sorted(coops)},
+    )
+    session.info[_SESSION_KEY] = (session.sync_session.get_transaction(), job)
+
+
+def payload_targets(payload: dict[str, Any]) -> tuple[list[int], list[int]]:
+    """(product ids, cooperative ids) of a job's payload; other domains send `cooperative_id`."""
+    products = [int(i) for i in payload.get("product_ids", [])]
+    cooperatives = [int(i) for i in payload.get("cooperative_ids", [])]
+    if payload.get("cooperative_id") is not None:
+        cooperatives.append(int(payload["cooperative_id"]))
+    return products, cooperatives
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; the app stores UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def description_text(description_html: str) -> str:
+    """The sanitised description as plain text, for matching."""
+    return " ".join(html.unescape(_TAGS.sub(" ", description_html)).split())
+
+
+async def _listed_rows(session: AsyncSession, ids: Sequence[int]) -> list[Any]:
+    max_price = (
+        select(Sku.product_id, func.max(Sku.price_fen).label("max_price"))
+        .where(Sku.product_id.in_(ids), Sku.is_active.is_(True))
+        .group_by(Sku.product_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Product.id,
+            Product.title,
+            Product.description_html,
+            Product.category_code,
+            Category.name_zh,
+            Product.unit,
+            Cooperative.id,
+            Cooperative.name,
+            County.code,
+            County.name,
+            Prefecture.name,
+            Province.code,
+            Province.name,
+            County.key_assistance,
+            Product.min_price_fen,
+            max_price.c.max_price,
+            Product.in_stock,
+            Product.published_at,
+            Product.created_at,
+        )
+        .join(Category, Product.category_code == Category.code)
+        .join(Cooperative, Product.cooperative_id == Cooperative.id)
+        .join(County, Cooperative.county_code == County.code)
+        .join(Prefecture, County.prefecture_code == Prefecture.code)
+        .join(Province, County.province_code == Province.code)
+        .outerjoin(max_price, max_price.c.product_id == Product.id)
+        .where(
+            Product.id.in_(ids),
+            Product.status == ProductStatus.ACTIVE,
+            Cooperative.status == SupplierStatus.VERIFIED,
+        )
+        .order_by(Product.id)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def _label_validity(
+    session: AsyncSession, ids: Sequence[int], today: date
+) -> dict[int, dict[str, date]]:
+    """Each product's labels valid today, with the last day each stays valid."""
+    rows = await session.execute(
+        select(ProductCertificate.product_id, Certificate.kind, func.max(Certificate.valid_until))
+        .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
+        .where(ProductCertificate.product_id.in_(ids), valid_certificate_clause(today))
+        .group_by(ProductCertificate.product_id, Certificate.kind)
+    )
+    labels: dict[int, dict[str, date]] = {}
+    for product_id, kind, until in rows:
+        labels.setdefault(product_id, {})[str(kind)] = until
+    return labels
+
+
+async def product_documents(
+    session: AsyncSession, ids: Collection[int], today: date
+) -> tuple[list[ProductDocument], list[int]]:
+    """Documents of the listed products among `ids`, and the ids that are not listed."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return [], []
+    rows = await _listed_rows(session, wanted)
+    labels = await _label_validity(session, [row[0] for row in rows], today)
+    docs: list[ProductDocument] = []
+    for row in rows:
+        product_id = row[0]
+        valid_until = labels.get(product_id, {})
+        docs.append(
+            ProductDocument(
+                id=product_id,
+                title=row[1],
+                description_text=description_text(row[2]),
+                category=row[3],
+                category_label=row[4],
+                unit=row[5],
+                cooperative_id=row[6],
+                cooperative_name=row[7],
+                county_code=row[8],
+                county_name=row[9],
+                prefecture_name=row[10],
+                province_code=row[11],
+                province_name=row[12],
+                key_assistance=bool(row[13]),
+                labels=sorted(valid_until),
+                min_price_fen=row[14],
+                max_price_fen=max(row[14], row[15] or 0),
+                in_stock=bool(row[16]),
+                published_at=_aware(row[17] or row[18]),
+                label_valid_until=valid_until,
+            )
+        )
+    listed = {doc.id for doc in docs}
+    return docs, [i for i in wanted if i not in listed]
+
+
+async def _ids_of(
+    session: AsyncSession, product_ids: Sequence[int], cooperative_ids: Sequence[int]
+) -> list[int]:
+    ids = set(product_ids)
+    if cooperative_ids:
+        ids.update(
+            await session.scalars(
+                select(Product.id).where(Product.cooperative_id.in_(sorted(set(cooperative_ids))))
+            )
+        )
+    return sorted(ids)
+
+
+async def reindex_products(
+    session: AsyncSession,
+    backend: SearchBackend,
+    *,
+    product_ids: Sequence[int] = (),
+    cooperative_ids: Sequence[int] = (),
+    today: date | None = None,
+) -> tuple[int, int]:
+    """Index the listed products among these and delete the others; (indexed, deleted)."""
+    today = today or china_date(utcnow())
+    ids = await _ids_of(session, product_ids, cooperative_ids)
+    indexed = deleted = 0
+    for start in range(0, len(ids), REINDEX_BATCH):
+        docs, gone = await product_documents(session, ids[start : start + REINDEX_BATCH], today)
+        if docs:
+            await backend.index(docs)
+        if gone:
+            await backend.delete(gone)
+        indexed, deleted = indexed + len(docs), deleted + len(gone)
+    return indexed, deleted
+
+
+# ---------------------------------------------------------------------------------------------
+# Full rebuild
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    indexed: int
+    backend: str
+
+    def __str__(self) -> str:
+        return f"search index ({self.backend}): {self.indexed} products indexed"
+
+
+async def rebuild_index(
+    sessions: async_sessionmaker[AsyncSession],
+    backend: SearchBackend,
+    *,
+    today: date | None = None,
+    batch: int = REINDEX_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> RebuildReport:
+    """Empty the index and index every listed product in batches; `progress(done, total)`."""
+    today = today or china_date(utcnow())
+    async with sessions() as session:
+        ids = list(
+            await session.scalars(
+                select(Product.id)
+                .join(Cooperative, Product.cooperative_id == Cooperative.id)
+                .where(
+                    Product.status == ProductStatus.ACTIVE,
+                    Cooperative.status == SupplierStatus.VERIFIED,
+                )
+                .order_by(Product.id)
+            )
+        )
+    await backend.ensure_ready()
+    await backend.clear()
+    done = 0
+    if progress is not None:
+        progress(0, len(ids))
+    for start in range(0, len(ids), batch):
+        async with sessions() as session:
+            docs, _gone = await product_documents(session, ids[start : start + batch], today)
+        await backend.index(docs)
+        done += len(docs)
+        if progress is not None:
+            progress(min(start + batch, len(ids)), len(ids))
+    return RebuildReport(indexed=done, backend=backend.name)

@@ -1,0 +1,1 @@
+"""Tests of the search library wired into the app."""
