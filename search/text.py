@@ -170,6 +170,11 @@ class QueryPlan:
                     found.update((term.text[:i], term.text[i:]))
         return frozenset(found)
 
+    def typed_words_may_be_titles(self, known: Collection[str]) -> bool:
+        """False when a Latin word as typed is in no title: the vocabulary holds every Latin
+        token of every title, so the "words as typed" tier would be empty (qichen)."""
+        return all(not term.latin or term.text in known for term in self.terms)
+
     def resolve(self, known: Collection[str] = ()) -> list[Alternatives]:
         """Per word, its alternatives, with typo corrections and splits found in `known`."""
         resolved: list[Alternatives] = []

@@ -30,6 +30,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -280,8 +281,9 @@ class EmbeddedBackend:
                 )
                 known = set(found)
             words = plan.resolve(known)
-            text = TextMatch.build(dialect, words) if words else None
-            search = _Search(query, today, text)
+            as_typed = plan.typed_words_may_be_titles(known)
+            text = TextMatch.build(dialect, words, as_typed=as_typed) if words else None
+            search = _Search(query, today, text, dialect)
             facets: dict[str, list[FacetValue]] = {name: [] for name in FACET_NAMES}
             if query.facets:
                 rows = (await session.execute(search.facets())).all()
@@ -351,10 +353,13 @@ def _facet_values(rows: Iterable[tuple[Any, Any, int]]) -> list[FacetValue]:
 class _Search:
     """The statements of one query; each facet leaves its own filter out."""
 
-    def __init__(self, query: ProductQuery, today: date, text: TextMatch | None) -> None:
+    def __init__(
+        self, query: ProductQuery, today: date, text: TextMatch | None, dialect: str
+    ) -> None:
         self.query = query
         self.today = today
         self.text = text
+        self.dialect = dialect
         # The text's matches, computed once in each statement that refers to them.
         self.matched = text.matched("matched") if text is not None else None
 
@@ -373,20 +378,21 @@ class _Search:
         conditions: list[ColumnElement[bool]] = []
         if text and self.matched is not None:
             conditions.append(id_column.in_(select(self.matched.c.id)))
+        plain = self._plain
         if province and query.province is not None:
-            conditions.append(columns.province_code == query.province)
+            conditions.append(plain(columns.province_code) == query.province)
         if category and query.category is not None:
-            conditions.append(columns.category == query.category)
+            conditions.append(plain(columns.category) == query.category)
         if query.county is not None:
-            conditions.append(columns.county_code == query.county)
+            conditions.append(plain(columns.county_code) == query.county)
         if query.key_assistance is not None:
-            conditions.append(columns.key_assistance == query.key_assistance)
+            conditions.append(plain(columns.key_assistance) == query.key_assistance)
         if query.in_stock is not None:
-            conditions.append(columns.in_stock == query.in_stock)
+            conditions.append(plain(columns.in_stock) == query.in_stock)
         if query.min_price_fen is not None:
-            conditions.append(columns.min_price_fen >= query.min_price_fen)
+            conditions.append(plain(columns.min_price_fen) >= query.min_price_fen)
         if query.max_price_fen is not None:
-            conditions.append(columns.min_price_fen <= query.max_price_fen)
+            conditions.append(plain(columns.min_price_fen) <= query.max_price_fen)
         if label and query.label is not None:
             conditions.append(
                 id_column.in_(
@@ -396,6 +402,16 @@ class _Search:
                 )
             )
         return conditions
+
+    def _plain(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        """With a text on SQLite, a filter column is written `+column`, SQLite's way of keeping
+        a term from choosing an index: the text's matches drive the statement. (Without
+        statistics the planner takes `key_assistance = 0` for ten rows, not ninety thousand,
+        and walks that index testing each row against the matches.)"""
+        if self.text is None or self.dialect != "sqlite":
+            return column
+        table = getattr(column, "table", None)
+        return literal_column(f"+{table.name}.{column.name}", type_=column.type)  # type: ignore[union-attr]
 
     def _label_valid(self) -> ColumnElement[bool]:
         return or_(labels.c.valid_until.is_(None), labels.c.valid_until >= self.today)
@@ -408,7 +424,7 @@ class _Search:
                 products.c, products.c.id, province=province, category=category
             )
         conditions = [
-            labels.c.label == self.query.label,
+            self._plain(labels.c.label) == self.query.label,
             self._label_valid(),
             *self._conditions(
                 labels.c,
@@ -533,6 +549,13 @@ class _Search:
 
     def _ranked_page(self, text: TextMatch) -> Select[int]:
         """Text relevance: the matches with their points, best first, then the tie-breaks."""
+        if self.dialect == "sqlite":
+            # Points only for the matches the filters keep (few: many go tier by tier).
+            return (
+                select(products.c.id)
+                .where(*self._conditions(products.c, products.c.id))
+                .order_by(text.points_of(products.c.id).desc(), *_order(products.c, "relevance"))
+            )
         ranked = text.matched("ranked", points=True)
         return (
             select(products.c.id)

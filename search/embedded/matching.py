@@ -106,12 +106,16 @@ class TextMatch:
     points: tuple[tuple[int, BindParameter[str]], ...]
 
     @classmethod
-    def build(cls, dialect: str, words: Sequence[Alternatives]) -> TextMatch:
+    def build(
+        cls, dialect: str, words: Sequence[Alternatives], *, as_typed: bool = True
+    ) -> TextMatch:
+        """`as_typed=False`: the words as typed cannot all be in a title (see
+        QueryPlan.typed_words_may_be_titles), so that tier is left out."""
         if not words:
             raise ValueError("a text match needs at least one word")
         if dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"the embedded search index does not support {dialect!r}")
-        originals = _originals(words)
+        originals = _originals(words) if as_typed else None
         if dialect == "sqlite":
             expression = fts5_expression(words)
             restricted = [(TITLE_POINTS, f"{TITLE_COLUMNS} : ({expression})")]
@@ -160,6 +164,14 @@ class TextMatch:
                 )
             statement = select(*columns).where(_vectors.c.tsv.op("@@")(cast(self.match, TSQUERY)))
         return statement.cte(name).prefix_with("MATERIALIZED")
+
+    def points_of(self, id_column: ColumnElement[int]) -> ColumnElement[int]:
+        """SQLite: the relevance points of the product in `id_column`, each restricted match
+        read once into a list (for pages of a few matches, after the filters)."""
+        return _sum(
+            (weight, id_column.in_(select(_fts.c.rowid).where(_fts5(value))))
+            for weight, value in self.points
+        )
 
     def tiers(self) -> list[ColumnElement[bool]]:
         """SQLite: for `id`, membership of each relevance tier, best first (points 3, 1, 0
