@@ -10,13 +10,13 @@ from sqlalchemy.engine import Connection
 
 from app.config import get_settings
 from app.core.db import create_engine
-from migrations.models import Base
+from migrations.models import TARGET_METADATA, include_search_object
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
+target_metadata = TARGET_METADATA
 
 
 def _database_url() -> str:
@@ -29,6 +29,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_search_object,
     )
     with context.begin_transaction():
         context.run_migrations()

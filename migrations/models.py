@@ -1,4 +1,5 @@
-"""Imports every domain's models so that Base.metadata knows the whole schema."""
+"""Imports every domain's models so that Base.metadata knows the whole schema; the search
+library's index tables have a MetaData of their own."""
 
 from app.account import models as account_models
 from app.audit import models as audit_models
@@ -7,6 +8,7 @@ from app.catalog import models as catalog_models
 from app.certification import models as certification_models
 from app.cooperative import models as cooperative_models
 from app.core.db import Base
+from app.impact import models as impact_models
 from app.inventory import models as inventory_models
 from app.jobs import models as jobs_models
 from app.order import models as order_models
@@ -14,8 +16,14 @@ from app.organization import models as organization_models
 from app.payment import models as payment_models
 from app.regions import models as regions_models
 from app.shipping import models as shipping_models
+from search.embedded.schema import include_object as include_search_object
+from search.embedded.schema import metadata as search_metadata
+
+# Everything Alembic compares against the database.
+TARGET_METADATA = [Base.metadata, search_metadata]
 
 __all__ = [
+    "TARGET_METADATA",
     "Base",
     "account_models",
     "audit_models",
@@ -23,11 +31,14 @@ __all__ = [
     "catalog_models",
     "certification_models",
     "cooperative_models",
+    "impact_models",
+    "include_search_object",
     "inventory_models",
     "jobs_models",
     "order_models",
     "organization_models",
     "payment_models",
     "regions_models",
+    "search_metadata",
     "shipping_models",
 ]

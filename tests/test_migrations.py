@@ -13,7 +13,7 @@ from sqlalchemy import Connection, inspect
 
 from app.cli import alembic_config, upgrade_database
 from app.core.db import Database
-from migrations.models import Base
+from migrations.models import TARGET_METADATA, include_search_object
 from tests.conftest import BACKENDS, drop_postgres_database, make_settings, new_database_url
 
 
@@ -25,9 +25,15 @@ def _differences(url: str) -> list[object]:
 
                 def diff(sync_conn: Connection) -> list[object]:
                     context = MigrationContext.configure(
-                        sync_conn, opts={"compare_type": True, "render_as_batch": True}
+                        sync_conn,
+                        opts={
+                            "compare_type": True,
+                            "render_as_batch": True,
+                            "include_object": include_search_object,
+                            "target_metadata": TARGET_METADATA,
+                        },
                     )
-                    return list(compare_metadata(context, Base.metadata))
+                    return list(compare_metadata(context, TARGET_METADATA))  # type: ignore[arg-type]
 
                 return await conn.run_sync(diff)
         finally:
