@@ -4,6 +4,7 @@ rollup rows, whatever the length of the history)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,8 +32,14 @@ from app.impact.schemas import (
     RegionReport,
 )
 from app.regions.errors import ProvinceUnknown
-from app.regions.models import AreaKind, HelperKind, Pairing, PairingKind
-from app.regions.schemas import PairingAreaOut, PairingHelped, PairingHelper
+from app.regions.models import HelperKind, PairingKind
+from app.regions.schemas import (
+    AreaKindName,
+    PairingAreaOut,
+    PairingHelped,
+    PairingHelper,
+    PairingKindName,
+)
 
 MAX_ID = 2**63 - 1  # ids are BIGINT; anything larger names nothing
 TOP_COUNTIES = 10
@@ -76,73 +83,55 @@ def _county_amounts(rows: Iterable[repository.CountyTotal]) -> list[CountyAmount
 # Pairings
 
 
-def _helper(pairing: Pairing, organizations: Mapping[int, str]) -> PairingHelper:
-    if pairing.helper_kind == HelperKind.ORGANIZATION:
-        org_id = pairing.helper_organization_id
-        name = organizations.get(org_id or 0) or pairing.helper_area or ""
-        return PairingHelper(kind="organization", id=org_id, name=name)
-    province = pairing.helper_province
-    name = province.name if province is not None else (pairing.helper_province_code or "")
-    if pairing.helper_area:
-        name = f"{name}（{pairing.helper_area}）"
-    return PairingHelper(kind="province", code=pairing.helper_province_code, name=name)
+def _helper(row: repository.PairingRow) -> PairingHelper:
+    if row.helper_kind == HelperKind.ORGANIZATION:
+        name = row.helper_organization_name or row.helper_area or ""
+        return PairingHelper(kind="organization", id=row.helper_organization_id, name=name)
+    name = row.helper_province_name or row.helper_province_code or ""
+    if row.helper_area:
+        name = f"{name}（{row.helper_area}）"
+    return PairingHelper(kind="province", code=row.helper_province_code, name=name)
 
 
-async def pairing_refs(session: AsyncSession, pairings: Sequence[Pairing]) -> dict[int, PairingRef]:
-    """Report views of pairings (provinces and areas loaded), with area and helper names."""
-    names = await repository.area_names(session, [a for p in pairings for a in p.areas])
-    organizations = await repository.organization_names(
-        session,
-        {
-            p.helper_organization_id
-            for p in pairings
-            if p.helper_kind == HelperKind.ORGANIZATION and p.helper_organization_id is not None
-        },
+def pairing_ref(row: repository.PairingRow) -> PairingRef:
+    """The report view of a pairing: helper, helped province and the areas it names."""
+    return PairingRef(
+        id=row.id,
+        kind=cast(PairingKindName, row.kind),  # a PairingKind value: the column checks it
+        helper=_helper(row),
+        helped=PairingHelped(code=row.helped_province_code, name=row.helped_province_name),
+        areas=[
+            PairingAreaOut(kind=cast(AreaKindName, kind), code=code, name=name)
+            for kind, code, name in row.areas
+        ],
+        since=row.since,
+        until=row.until,
     )
-    refs = {}
-    for pairing in pairings:
-        areas = sorted(pairing.areas, key=lambda a: (a.area_kind != AreaKind.PREFECTURE, a.code))
-        refs[pairing.id] = PairingRef(
-            id=pairing.id,
-            kind=pairing.kind.value,
-            helper=_helper(pairing, organizations),
-            helped=PairingHelped(
-                code=pairing.helped_province_code, name=pairing.helped_province.name
-            ),
-            areas=[
-                PairingAreaOut(
-                    kind=area.area_kind.value,
-                    code=area.code,
-                    name=names.get((area.area_kind.value, area.code), area.code),
-                )
-                for area in areas
-            ],
-            since=pairing.since,
-            until=pairing.until,
-        )
-    return refs
 
 
 async def _pairing_items(
-    session: AsyncSession, year: int, pairings: Sequence[Pairing] | None, kind: PairingKind | None
+    session: AsyncSession,
+    year: int,
+    *,
+    province: str | None = None,
+    kind: PairingKind | None = None,
 ) -> list[PairingImpact]:
-    """Pairings with their totals, largest amount first. `pairings` None: those with entries
-    in the year; else exactly these (with zeros where nothing was bought)."""
+    """Pairings with their totals in the year, largest amount first: those with entries in
+    the year, or with `province` every pairing in which it helps or is helped (zeros where
+    nothing was bought). Three statements in all."""
     totals = await repository.pairing_totals(session, year)
-    counties = await repository.pairing_county_counts(session, year)
-    if pairings is None:
-        pairings = await repository.pairings_by_ids(session, totals.keys())
-    if kind is not None:
-        pairings = [p for p in pairings if p.kind == kind]
-    refs = await pairing_refs(session, pairings)
+    if province is None:
+        rows = await repository.pairing_rows(session, ids=totals.keys(), kind=kind)
+    else:
+        rows = await repository.pairing_rows(session, province_code=province, kind=kind)
     items = [
         PairingImpact(
-            pairing=refs[p.id],
-            amount_fen=totals.get(p.id, (0, 0))[0],
-            order_count=totals.get(p.id, (0, 0))[1],
-            county_count=counties.get(p.id, 0),
+            pairing=pairing_ref(row),
+            amount_fen=totals.get(row.id, (0, 0, 0))[0],
+            order_count=totals.get(row.id, (0, 0, 0))[1],
+            county_count=totals.get(row.id, (0, 0, 0))[2],
         )
-        for p in pairings
+        for row in rows
     ]
     items.sort(key=lambda item: (-item.amount_fen, item.pairing.id))
     return items
@@ -158,12 +147,11 @@ async def pairing_report(
     """Pairings with entries in the year; with `province`, every pairing in which the
     province helps or is helped, bought from or not."""
     year = year or current_year()
-    chosen: list[Pairing] | None = None
-    if province is not None:
-        if not is_region_code(province) or await repository.get_province(session, province) is None:
-            raise ProvinceUnknown(province)
-        chosen = await repository.pairings_of_province(session, province)
-    items = await _pairing_items(session, year, chosen, kind)
+    if province is not None and (
+        not is_region_code(province) or await repository.get_province(session, province) is None
+    ):
+        raise ProvinceUnknown(province)
+    items = await _pairing_items(session, year, province=province, kind=kind)
     return PairingReport(
         year=year, kind=kind.value if kind is not None else None, province=province, items=items
     )
@@ -242,7 +230,7 @@ async def dashboard(session: AsyncSession, *, year: int | None = None) -> Dashbo
         year=year,
         years=await _years(session, year),
         summary=await summary(session, year=year),
-        pairings=await _pairing_items(session, year, None, None),
+        pairings=await _pairing_items(session, year),
         by_month=_twelve_months(await repository.months(session, year)),
         top_counties=_county_amounts(
             await repository.top_counties(session, year, limit=TOP_COUNTIES)
@@ -340,13 +328,12 @@ async def region_report(
     origin = {
         p.code: p for p in _province_amounts(await repository.origin_provinces(session, year))
     }
-    pairings = await repository.pairings_of_province(session, chosen.code)
     return RegionReport(
         year=year,
         years=await _years(session, year),
         province=origin.get(chosen.code, chosen),
         provinces=allowed,
-        pairings=await _pairing_items(session, year, pairings, None),
+        pairings=await _pairing_items(session, year, province=chosen.code),
         counties=_county_amounts(
             await repository.top_counties(session, year, province_code=chosen.code)
         ),

@@ -4,15 +4,16 @@ source facts that reconcile recomputes from."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Row, Select, and_, func, or_, select, table
+from sqlalchemy import JSON, ColumnElement, Row, and_, func, or_, select, table
 from sqlalchemy import column as sql_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.cooperative.models import Cooperative
 from app.core.db import Base, UTCDateTime
@@ -209,89 +210,146 @@ async def cooperatives_benefited(session: AsyncSession, year: int) -> tuple[int,
     return int(row[0]), int(row[1])
 
 
-async def pairing_totals(session: AsyncSession, year: int) -> dict[int, AmountOrders]:
-    amount = func.sum(TotalByPairing.amount_fen)
-    result = await session.execute(
-        select(TotalByPairing.pairing_id, amount, func.sum(TotalByPairing.order_count))
+async def pairing_totals(session: AsyncSession, year: int) -> dict[int, tuple[int, int, int]]:
+    """pairing → (amount, orders, counties with a net amount above zero) in the year, in one
+    statement over the two pairing rollups."""
+    totals = (
+        select(
+            TotalByPairing.pairing_id.label("pairing_id"),
+            func.sum(TotalByPairing.amount_fen).label("amount"),
+            func.sum(TotalByPairing.order_count).label("orders"),
+        )
         .where(TotalByPairing.year == year)
         .group_by(TotalByPairing.pairing_id)
+        .subquery()
     )
-    return {pairing_id: (int(a), int(o)) for pairing_id, a, o in result}
-
-
-async def pairing_county_counts(session: AsyncSession, year: int) -> dict[int, int]:
-    """pairing → counties with a net amount above zero for it in the year."""
-    result = await session.execute(
-        select(TotalByPairingCounty.pairing_id, func.count())
+    counties = (
+        select(
+            TotalByPairingCounty.pairing_id.label("pairing_id"),
+            func.count().label("counties"),
+        )
         .where(TotalByPairingCounty.year == year, TotalByPairingCounty.amount_fen > 0)
         .group_by(TotalByPairingCounty.pairing_id)
+        .subquery()
     )
-    return {pairing_id: int(count) for pairing_id, count in result}
+    result = await session.execute(
+        select(
+            totals.c.pairing_id,
+            totals.c.amount,
+            totals.c.orders,
+            func.coalesce(counties.c.counties, 0),
+        ).outerjoin(counties, counties.c.pairing_id == totals.c.pairing_id)
+    )
+    return {pid: (int(a), int(o), int(c)) for pid, a, o, c in result}
 
 
-def _pairing_query() -> Select[Pairing]:
-    return (
-        select(Pairing)
-        .options(
-            joinedload(Pairing.helper_province),
-            joinedload(Pairing.helped_province),
-            selectinload(Pairing.areas),
+@dataclass(frozen=True)
+class PairingRow:
+    """A pairing with the names a report shows, read without ORM objects."""
+
+    id: int
+    kind: str
+    helper_kind: str
+    helper_province_code: str | None
+    helper_province_name: str | None
+    helper_organization_id: int | None
+    helper_organization_name: str | None
+    helper_area: str | None
+    helped_province_code: str
+    helped_province_name: str
+    since: date | None
+    until: date | None
+    areas: tuple[tuple[str, str, str], ...]  # (kind, code, name), prefectures first
+
+
+async def pairing_rows(
+    session: AsyncSession,
+    *,
+    ids: Collection[int] | None = None,
+    province_code: str | None = None,
+    kind: PairingKind | None = None,
+) -> list[PairingRow]:
+    """Pairings by id, or those in which a province helps or is helped, with their names and
+    areas: two statements, whatever their number."""
+    helper = aliased(Province)
+    helped = aliased(Province)
+    query = (
+        select(
+            Pairing.id,
+            Pairing.kind,
+            Pairing.helper_kind,
+            Pairing.helper_province_code,
+            helper.name,
+            Pairing.helper_organization_id,
+            Organization.name,
+            Pairing.helper_area,
+            Pairing.helped_province_code,
+            helped.name,
+            Pairing.since,
+            Pairing.until,
         )
+        .outerjoin(helper, helper.code == Pairing.helper_province_code)
+        .join(helped, helped.code == Pairing.helped_province_code)
+        .outerjoin(Organization, Organization.id == Pairing.helper_organization_id)
         .order_by(Pairing.id)
     )
-
-
-async def pairings_by_ids(session: AsyncSession, ids: Collection[int]) -> list[Pairing]:
-    """Pairings with provinces and areas loaded."""
-    if not ids:
-        return []
-    result = await session.scalars(_pairing_query().where(Pairing.id.in_(ids)))
-    return list(result.unique().all())
-
-
-async def pairings_of_province(
-    session: AsyncSession, province_code: str, kind: PairingKind | None = None
-) -> list[Pairing]:
-    """Pairings in which the province helps or is helped (provinces and areas loaded)."""
-    query = _pairing_query().where(
-        or_(
-            Pairing.helper_province_code == province_code,
-            Pairing.helped_province_code == province_code,
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(Pairing.id.in_(ids))
+    if province_code is not None:
+        query = query.where(
+            or_(
+                Pairing.helper_province_code == province_code,
+                Pairing.helped_province_code == province_code,
+            )
         )
-    )
     if kind is not None:
         query = query.where(Pairing.kind == kind)
-    return list((await session.scalars(query)).unique().all())
-
-
-async def area_names(
-    session: AsyncSession, areas: Iterable[PairingArea]
-) -> dict[tuple[str, str], str]:
-    """(area kind, code) → name, in at most two queries."""
-    areas = list(areas)
-    prefectures = {a.code for a in areas if a.area_kind == AreaKind.PREFECTURE}
-    county_codes = {a.code for a in areas if a.area_kind == AreaKind.COUNTY}
-    names: dict[tuple[str, str], str] = {}
-    if prefectures:
-        result = await session.execute(
-            select(Prefecture.code, Prefecture.name).where(Prefecture.code.in_(prefectures))
+    rows = (await session.execute(query)).all()
+    areas: dict[int, list[tuple[str, str, str]]] = {}
+    if rows:
+        area_query = (
+            select(
+                PairingArea.pairing_id,
+                PairingArea.area_kind,
+                PairingArea.code,
+                func.coalesce(County.name, Prefecture.name, PairingArea.code),
+            )
+            .outerjoin(
+                County,
+                and_(PairingArea.area_kind == AreaKind.COUNTY, County.code == PairingArea.code),
+            )
+            .outerjoin(
+                Prefecture,
+                and_(
+                    PairingArea.area_kind == AreaKind.PREFECTURE,
+                    Prefecture.code == PairingArea.code,
+                ),
+            )
+            .where(PairingArea.pairing_id.in_([row[0] for row in rows]))
+            .order_by(PairingArea.pairing_id, PairingArea.area_kind.desc(), PairingArea.code)
         )
-        names.update({(AreaKind.PREFECTURE.value, c): n for c, n in result})
-    if county_codes:
-        result = await session.execute(
-            select(County.code, County.name).where(County.code.in_(county_codes))
+        for pairing_id, area_kind, code, name in await session.execute(area_query):
+            areas.setdefault(pairing_id, []).append((str(area_kind), code, name))
+    return [
+        PairingRow(
+            id=row[0],
+            kind=str(row[1]),
+            helper_kind=str(row[2]),
+            helper_province_code=row[3],
+            helper_province_name=row[4],
+            helper_organization_id=row[5],
+            helper_organization_name=row[6],
+            helper_area=row[7],
+            helped_province_code=row[8],
+            helped_province_name=row[9],
+            since=row[10],
+            until=row[11],
+            areas=tuple(areas.get(row[0], ())),
         )
-        names.update({(AreaKind.COUNTY.value, c): n for c, n in result})
-    return names
-
-
-async def organization_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    result = await session.execute(
-        select(Organization.id, Organization.name).where(Organization.id.in_(ids))
-    )
-    return {org_id: name for org_id, name in result}
+        for row in rows
+    ]
 
 
 async def get_county(session: AsyncSession, code: str) -> County | None:
@@ -649,13 +707,6 @@ async def ledger_entries(
     return [(e, tuple(sorted(attributions.get(e.id, ())))) for e in entries]
 
 
-async def ledger_years(session: AsyncSession) -> list[int]:
-    result = await session.scalars(
-        select(LedgerEntry.period_year).distinct().order_by(LedgerEntry.period_year)
-    )
-    return list(result)
-
-
 async def rollup_rows(
     session: AsyncSession, spec: RollupSpec, year: int | None
 ) -> dict[GroupKey, tuple[int, int]]:
@@ -668,11 +719,3 @@ async def rollup_rows(
     result = await session.execute(query)
     width = len(columns)
     return {tuple(row[:width]): (int(row[width]), int(row[width + 1])) for row in result}
-
-
-async def rollup_years(session: AsyncSession, specs: Iterable[RollupSpec]) -> set[int]:
-    found: set[int] = set()
-    for spec in specs:
-        model: Any = spec.model
-        found.update(await session.scalars(select(model.year).distinct()))
-    return found
