@@ -145,7 +145,7 @@ async def test_a_server_that_is_down_is_unavailable_quickly(analyzer: Analyzer) 
         await backend.clear()
     with pytest.raises(SearchUnavailable):
         await backend.ensure_ready()
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 5  # refused at once: no timeout was waited for
 
 
 async def test_a_malformed_url_is_unavailable_too(analyzer: Analyzer) -> None:
