@@ -35,6 +35,8 @@ from app.cooperative import pages as cooperative_pages
 from app.core.db import Database
 from app.core.mail import Mailer, create_mailer
 from app.core.storage import LocalMediaStorage
+from app.impact import api as impact_api
+from app.impact import pages as impact_pages
 from app.jobs.runner import JobRunner
 from app.order import api as order_api
 from app.order import jobs as order_jobs
@@ -171,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         order_api.router,
         payment_api.router,
         checkout_api.router,
+        impact_api.router,
         account_pages.router,
         regions_pages.router,
         pages_storefront.router,
@@ -182,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         order_pages.router,
         payment_pages.router,
         checkout_pages.router,
+        impact_pages.router,
     ):
         app.include_router(router)
 

@@ -126,11 +126,16 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 async def _empty_non_reference_tables(database: Database) -> None:
+    from app.impact.guard import GUARD_TABLE, GUARDED_TABLES, purge_ledger
     from migrations.models import Base
 
     async with unit_of_work(database.writer) as session:
+        # The ledger is append-only: emptied first, with its guard lifted for this block only.
+        await purge_ledger(session)
         for table in reversed(Base.metadata.sorted_tables):
-            if table.name in REFERENCE_TABLES:
+            if table.name in REFERENCE_TABLES or table.name in GUARDED_TABLES:
+                continue
+            if table.name == GUARD_TABLE:
                 continue
             if table.name in {"pairings", "pairing_areas"}:
                 continue  # reference pairings stay; test-made ones are removed below

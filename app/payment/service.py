@@ -38,6 +38,7 @@ from app.account.models import User
 from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
+from app.impact import ledger
 from app.inventory.models import MovementReason
 from app.inventory.service import release_stock
 from app.jobs.service import enqueue
@@ -408,6 +409,8 @@ async def _payment_succeeded(
     await session.flush()
     if order.status == OrderStatus.PENDING_PAYMENT:
         await order_service.mark_paid(session, order, at=now)
+        # The benefit ledger is written in the transaction that makes the order paid.
+        await ledger.record_sale(session, order_id=order.id)
         return
     if payment.received_fen <= payment.refunded_fen:
         return  # nothing came in that is not on its way back already
@@ -758,6 +761,14 @@ async def _refund_succeeded(session: AsyncSession, refund: Refund, payment: Paym
     """The money went back to the buyer (Stripe confirmed it, or the operator transfers it)."""
     refund.status = RefundStatus.SUCCEEDED
     await session.flush()
+    # Negative ledger entries for the goods taken back, in the same transaction.
+    await ledger.record_refund(
+        session,
+        refund_id=refund.id,
+        order_id=refund.order_id,
+        lines=refund.lines,
+        refunded_at=refund.created_at,
+    )
 
 
 async def _refund_failed(session: AsyncSession, refund: Refund, payment: Payment) -> None:

@@ -1,29 +1,18 @@
 """End to end through the real payment path: an operator confirms a bank transfer and refunds a
-unit; the payment domain's hooks write the ledger in the same transactions. Skipped until the
-hooks call the ledger (app/payment/service.py: _payment_succeeded, _refund_succeeded)."""
+unit; the payment domain's hooks write the ledger in the same transactions."""
 
 from __future__ import annotations
 
-import inspect
-
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from app.core.db import Database, unit_of_work
 from app.impact.models import EntryKind
 from app.impact.reconcile import reconcile
 from app.impact.reports import current_year
-from app.payment import service as payment_service
 from tests.impact.factories import entries, rollup_snapshot
 from tests.order.factories import create_buyer, create_supplier
 from tests.payment.factories import create_operator, install_payment_routes, paid_by_transfer
-
-pytestmark = pytest.mark.skipif(
-    "record_sale" not in inspect.getsource(payment_service)
-    or "record_refund" not in inspect.getsource(payment_service),
-    reason="the payment hooks do not call the benefit ledger yet",
-)
 
 
 async def test_a_confirmed_transfer_and_a_refund_write_the_ledger(
