@@ -10,7 +10,6 @@ import pytest
 from app.config import Settings
 from tests.conftest import Backend
 
-
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
