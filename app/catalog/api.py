@@ -59,15 +59,18 @@ def _media(request: Request) -> MediaStorage:
 )
 async def list_products(
     request: Request, session: DbSession, query: Annotated[ProductQuery, Query()]
-) -> ProductPage:
+) -> Response:
     """Active products of verified suppliers. Filters take the `value`s their facet lists
     (unknown ones: 422); facet counts apply every other filter. A page past the last one
     answers 404 `page_out_of_range`. Text is matched by the search service (words, pinyin,
     synonyms); should it be down, the answer says `degraded: true` and lists the newest
     products whose title, supplier or county contains the text."""
-    return await listing.list_products(
+    page = await listing.list_products(
         session, query, search=request.app.state.search, media=_media(request)
     )
+    # Serialised once, straight from the page built from typed rows: FastAPI would otherwise
+    # dump it to dicts, validate those against ProductPage again and serialise the result.
+    return Response(content=page.model_dump_json(), media_type="application/json")
 
 
 @router.get(

@@ -52,6 +52,7 @@ from app.regions.errors import CountyNotFound, PageOutOfRange, ProvinceUnknown
 from app.regions.service import get_county_detail, summarize_regions
 from search import InvalidQuery, SearchBackend, SearchResult, SearchUnavailable
 from search import ProductQuery as SearchQuery
+from search.embedded.backend import EmbeddedBackend
 
 # The app mounts media storage here (app.main); listings only need the URL of a key.
 MEDIA_URL_PREFIX = "/media"
@@ -146,13 +147,9 @@ async def _filters(
 
 
 def _summary(
-    row: SummaryRow,
-    labels: dict[int, list[str]],
-    thumbs: dict[int, str],
-    media: MediaStorage | None,
+    row: SummaryRow, labels: list[str], thumb: str | None, media: MediaStorage | None
 ) -> ProductSummary:
     # Built without re-validation: every value comes typed from the database.
-    thumb = thumbs.get(row.id)
     return ProductSummary.model_construct(
         id=row.id,
         slug=row.slug,
@@ -161,7 +158,7 @@ def _summary(
         unit=row.unit,
         image_url=media_url(thumb, media) if thumb is not None else None,
         in_stock=row.in_stock,
-        labels=labels.get(row.id, []),
+        labels=labels,
         cooperative=CooperativeRef.model_construct(
             id=row.cooperative_id, name=row.cooperative_name
         ),
@@ -183,7 +180,7 @@ async def _summaries(
 ) -> list[ProductSummary]:
     """Summaries of a page of rows: labels and thumbnails come in one query."""
     labels, thumbs = await repository.labels_and_thumbnails(session, [r.id for r in rows], today)
-    return [_summary(row, labels, thumbs, media) for row in rows]
+    return [_summary(row, labels.get(row.id, []), thumbs.get(row.id), media) for row in rows]
 
 
 def _facet(value: str, label: str, count: int) -> FacetValue:
@@ -305,21 +302,26 @@ async def list_products(
     if search is None:
         return await _sql_listing(session, query, filters, today=today, media=media)
     wanted = search_query(query)
+    # The embedded index answers inside the request's own transaction: no second connection.
+    backend = search.in_session(session) if isinstance(search, EmbeddedBackend) else search
     try:
-        result = await search.search(wanted, today)
+        result = await backend.search(wanted, today)
     except InvalidQuery as exc:
         raise InvalidSearchQuery(
             {_QUERY_FIELDS.get(name, name): problem for name, problem in exc.fields.items()}
         ) from exc
     except SearchUnavailable as exc:
         log.warning("search unavailable, listing from the catalog tables: %s", exc)
+        if backend is not search:
+            # The failed statement may have spoilt the transaction (PostgreSQL); it only read.
+            await session.rollback()
         newest = query.model_copy(update={"sort": "newest"})
         return await _sql_listing(session, newest, filters, today=today, media=media, degraded=True)
     if result.total and query.page > result.pages:
         raise PageOutOfRange(query.page, result.pages)
-    rows = await repository.summaries_by_ids(session, result.ids)
+    rows = await repository.page_rows(session, result.ids, today)
     return ProductPage.model_construct(
-        items=await _summaries(session, rows, today, media),
+        items=[_summary(r.summary, r.labels, r.thumb_key, media) for r in rows],
         total=result.total,
         page=query.page,
         per_page=query.per_page,

@@ -409,12 +409,38 @@ async def search_listed(
     return [SummaryRow(*row) for row in await session.execute(query)]
 
 
-async def summaries_by_ids(session: AsyncSession, product_ids: Sequence[int]) -> list[SummaryRow]:
-    """The listed products among `product_ids`, in that order (one query for a whole page)."""
+@dataclass(frozen=True)
+class PageRow:
+    """A summary row with its first thumbnail and its valid label kinds ("gi,organic")."""
+
+    summary: SummaryRow
+    thumb_key: str | None
+    labels: list[str]
+
+
+async def page_rows(
+    session: AsyncSession, product_ids: Sequence[int], today: date
+) -> list[PageRow]:
+    """The listed products among `product_ids` in that order, with their first thumbnail and
+    valid labels: one statement for a whole page (correlated subqueries on the page's rows)."""
     if not product_ids:
         return []
+    thumb = (
+        select(ProductPhoto.thumb_key)
+        .where(ProductPhoto.product_id == Product.id)
+        .order_by(ProductPhoto.position, ProductPhoto.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    kinds = (
+        select(func.aggregate_strings(cast(Certificate.kind, String), ","))
+        .select_from(ProductCertificate)
+        .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
+        .where(ProductCertificate.product_id == Product.id, valid_certificate_clause(today))
+        .scalar_subquery()
+    )
     query = (
-        _listed_from(select(*_summary_columns()).select_from(Product))
+        _listed_from(select(*_summary_columns(), thumb, kinds).select_from(Product))
         .join(Province, County.province_code == Province.code)
         .where(
             Product.id.in_(list(product_ids)),
@@ -422,7 +448,10 @@ async def summaries_by_ids(session: AsyncSession, product_ids: Sequence[int]) ->
             Cooperative.status == SupplierStatus.VERIFIED,
         )
     )
-    found = {row[0]: SummaryRow(*row) for row in await session.execute(query)}
+    found: dict[int, PageRow] = {}
+    for row in await session.execute(query):
+        labels = sorted(set(row[-1].split(","))) if row[-1] else []
+        found[row[0]] = PageRow(SummaryRow(*row[:-2]), row[-2], labels)
     return [found[i] for i in product_ids if i in found]
 
 
