@@ -60,7 +60,7 @@ browser-deps:
 	fi
 
 pytest: env catalogs browser-deps
-	$(RUN) pytest --cov --cov-report=term:skip-covered -q
+	$(RUN) pytest -n auto --cov --cov-report=term:skip-covered -q
 
 test: lint typecheck layering migrations-check pytest
 

@@ -41,6 +41,22 @@ if os.environ.get("FENGSHOU_TEST_SKIP_POSTGRES") == "1" and not os.environ.get("
     BACKENDS = ["sqlite"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2 at a low cost for the suite: hundreds of accounts are made, and hashing at
+    production cost (tens of ms each) would dominate the run. It still differs from the
+    cheapest parameters, so the rehash-on-login test keeps its meaning."""
+    from argon2 import PasswordHasher
+
+    from app.account import passwords
+
+    saved = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    passwords._DUMMY_HASH = passwords._hasher.hash("not-a-real-password")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = saved
+
+
 @dataclass
 class Backend:
     name: str
