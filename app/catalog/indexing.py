@@ -34,6 +34,20 @@ _TAGS = re.compile(r"<[^>]*>")
 _external_backend: SearchBackend | None = None
 
 
+# Bumped whenever this process writes to the index: cached search results (listing) made
+# before are stale. Other processes' writes are bounded by that cache's lifetime instead.
+_index_version = 0
+
+
+def index_version() -> int:
+    return _index_version
+
+
+def index_changed() -> None:
+    global _index_version
+    _index_version += 1
+
+
 def use_external_backend(backend: SearchBackend | None) -> None:
     """Index through `backend` rather than the embedded index (app.main, when configured)."""
     global _external_backend
@@ -248,6 +262,7 @@ async def reindex_products(
         if gone:
             await backend.delete(gone)
         indexed, deleted = indexed + len(docs), deleted + len(gone)
+    index_changed()
     return indexed, deleted
 
 
@@ -288,6 +303,7 @@ async def rebuild_index(
         )
     await backend.ensure_ready()
     await backend.clear()
+    index_changed()
     done = 0
     if progress is not None:
         progress(0, len(ids))
@@ -298,4 +314,5 @@ async def rebuild_index(
         done += len(docs)
         if progress is not None:
             progress(min(start + batch, len(ids)), len(ids))
+    index_changed()
     return RebuildReport(indexed=done, backend=backend.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog import repository
+from app.catalog import indexing, repository
 from app.catalog.errors import (
     InvalidSearchQuery,
     ProductNotFound,
@@ -281,6 +282,42 @@ def _search_facets(result: SearchResult, known: Reference) -> Facets:
     )
 
 
+# Search results (ids, total, facets; never the products' own fields, which are read afresh
+# on every request) are kept briefly. Any index write in this process invalidates them at
+# once; another process's write (a separate worker) shows within SEARCH_CACHE_SECONDS, on top
+# of the outbox's own delay. Bounded in entries, oldest dropped first.
+SEARCH_CACHE_SECONDS = 2.0
+SEARCH_CACHE_ENTRIES = 512
+# Each entry holds its backend: while cached, no other backend can reuse its id().
+_search_cache: OrderedDict[
+    tuple[int, int, SearchQuery, date], tuple[float, SearchBackend, SearchResult]
+] = OrderedDict()
+
+
+async def _cached_search(
+    search: SearchBackend, session: AsyncSession, wanted: SearchQuery, today: date
+) -> SearchResult:
+    key = (id(search), indexing.index_version(), wanted, today)
+    now = time.monotonic()
+    hit = _search_cache.get(key)
+    if hit is not None and hit[1] is search and now - hit[0] < SEARCH_CACHE_SECONDS:
+        return hit[2]
+    # The embedded index answers inside the request's own transaction: no second connection.
+    backend = search.in_session(session) if isinstance(search, EmbeddedBackend) else search
+    try:
+        result = await backend.search(wanted, today)
+    except SearchUnavailable:
+        if backend is not search:
+            # The failed statement may have spoilt the transaction (PostgreSQL); it only read.
+            await session.rollback()
+        raise
+    _search_cache[key] = (now, search, result)
+    _search_cache.move_to_end(key)
+    while len(_search_cache) > SEARCH_CACHE_ENTRIES:
+        _search_cache.popitem(last=False)
+    return result
+
+
 async def list_products(
     session: AsyncSession,
     query: ProductQuery,
@@ -302,19 +339,14 @@ async def list_products(
     if search is None:
         return await _sql_listing(session, query, filters, today=today, media=media)
     wanted = search_query(query)
-    # The embedded index answers inside the request's own transaction: no second connection.
-    backend = search.in_session(session) if isinstance(search, EmbeddedBackend) else search
     try:
-        result = await backend.search(wanted, today)
+        result = await _cached_search(search, session, wanted, today)
     except InvalidQuery as exc:
         raise InvalidSearchQuery(
             {_QUERY_FIELDS.get(name, name): problem for name, problem in exc.fields.items()}
         ) from exc
     except SearchUnavailable as exc:
         log.warning("search unavailable, listing from the catalog tables: %s", exc)
-        if backend is not search:
-            # The failed statement may have spoilt the transaction (PostgreSQL); it only read.
-            await session.rollback()
         newest = query.model_copy(update={"sort": "newest"})
         return await _sql_listing(session, newest, filters, today=today, media=media, degraded=True)
     if result.total and query.page > result.pages:
