@@ -637,7 +637,13 @@ async def run_backend(
                 f"attributions and the rollups in {load_s:.0f} s",
                 flush=True,
             )
+            before = os.getloadavg()[0]
             timings = await measure(settings, world, args.requests, rng)
+            print(
+                f"{backend}: load average {before:.1f} before the requests, "
+                f"{os.getloadavg()[0]:.1f} after (this machine has {os.cpu_count()} CPUs)",
+                flush=True,
+            )
     return backend, load_s, generated, timings
 
 

@@ -23,6 +23,16 @@ async def show_dashboard(request: Request, session: DbSession, year: Year = None
     return render(request, "impact/show_dashboard.html", {"dashboard": dashboard})
 
 
+@router.get("/impact/counties/{code}/box", response_class=HTMLResponse)
+async def show_county_box(
+    request: Request, session: DbSession, code: str, year: Year = None
+) -> Response:
+    """The impact box of a county page as an HTML fragment (no page layout), for pages of
+    lower domains (the storefront's county page) to load: see static/js/impact.js."""
+    totals = await reports.county_totals(session, code, year)
+    return render(request, "impact/_county_totals.html", {"county_totals": totals})
+
+
 @router.get("/impact/region", response_class=HTMLResponse)
 async def show_region(
     request: Request,

@@ -200,12 +200,11 @@ async def county_report(
 
 async def county_totals(session: AsyncSession, code: str, year: int | None = None) -> CountyTotals:
     """The impact box of a county page (templates/impact/_county_totals.html): the year's net
-    amount, orders and leading buyer provinces; zeros for a county nothing was bought from."""
+    amount, orders and leading buyer provinces; zeros for a county nothing was bought from,
+    404 `county_not_found` for no county at all."""
     year = year or current_year()
-    if not is_region_code(code):
-        return CountyTotals(
-            code=code, year=year, amount_fen=0, order_count=0, top_buyer_provinces=[]
-        )
+    if not is_region_code(code) or await repository.get_county(session, code) is None:
+        raise CountyNotFound(code)
     by_month = await repository.county_months(session, code, year)
     return CountyTotals(
         code=code,

@@ -1,7 +1,7 @@
 /* Impact pages: draws each [data-chart] element with the vendored Apache ECharts.
  * The numbers come from the element's data attributes (amounts in fen) and are the same as in
  * the table that follows each chart, which stays the accessible source: without JavaScript or
- * ECharts the charts simply stay hidden. */
+ * ECharts the charts simply stay hidden. It also fills [data-impact-box] placeholders. */
 (function () {
   "use strict";
 
@@ -81,7 +81,28 @@
     });
   }
 
+  // <div data-impact-box="/impact/counties/522732/box"></div> on a page of another domain
+  // (the storefront's county page) is filled with that server-rendered, escaped fragment.
+  function loadBox(element) {
+    fetch(element.getAttribute("data-impact-box"), { headers: { Accept: "text/html" } })
+      .then(function (response) {
+        return response.ok ? response.text() : "";
+      })
+      .then(function (html) {
+        if (html) {
+          element.innerHTML = html;
+        }
+      })
+      .catch(function () {
+        // The box is an extra: without it the page is complete.
+      });
+  }
+
   function start() {
+    var boxes = document.querySelectorAll("[data-impact-box]");
+    for (var b = 0; b < boxes.length; b += 1) {
+      loadBox(boxes[b]);
+    }
     if (!window.echarts) {
       return;
     }

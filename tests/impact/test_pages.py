@@ -13,6 +13,7 @@ import pytest
 
 from app.account.models import Role, RoleAssignment
 from app.core.db import Database, unit_of_work
+from app.impact.errors import CountyNotFound
 from app.impact.schemas import CountyTotals, ProvinceAmount
 from app.web.templating import templates
 from tests.account.factories import create_user as create_account
@@ -256,8 +257,27 @@ async def test_the_county_box_service_reads_the_rollups(database: Database) -> N
     await build_history(database)
     async with unit_of_work(database.reader) as session:
         totals = await county_totals(session, SANDU, 2026)
-        unknown = await county_totals(session, "abc", 2026)
+        quiet = await county_totals(session, "520402", 2026)  # 西秀区: nothing bought
+        for unknown in ("abc", "999999"):
+            with pytest.raises(CountyNotFound):
+                await county_totals(session, unknown, 2026)
 
     assert (totals.amount_fen, totals.order_count) == (6000, 2)
     assert [p.code for p in totals.top_buyer_provinces] == [SHANGHAI, GUANGDONG]
-    assert (unknown.amount_fen, unknown.top_buyer_provinces) == (0, [])
+    assert (quiet.amount_fen, quiet.top_buyer_provinces) == (0, [])
+
+
+async def test_the_county_box_fragment_serves_pages_of_other_domains(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await build_history(database)
+
+    response = await client.get(f"/impact/counties/{SANDU}/box", params={"year": 2026})
+    unknown = await client.get("/impact/counties/999999/box")
+    bad_year = await client.get(f"/impact/counties/{SANDU}/box", params={"year": "x"})
+
+    assert response.status_code == 200
+    assert "<html" not in response.text  # a fragment, not a page
+    assert "2026 年消费帮扶" in response.text and "¥60.00" in response.text
+    assert unknown.status_code == 404
+    assert bad_year.status_code == 422
