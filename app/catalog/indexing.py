@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.catalog.models import Category, Product, ProductCertificate, ProductStatus, Sku
@@ -48,6 +48,20 @@ def index_changed() -> None:
     _index_version += 1
 
 
+# Bumped by every catalog write of this process (when it is made and again when it commits):
+# listing pages cached before are stale.
+_catalog_version = 0
+
+
+def catalog_version() -> int:
+    return _catalog_version
+
+
+def catalog_changed(*_args: object) -> None:
+    global _catalog_version
+    _catalog_version += 1
+
+
 def use_external_backend(backend: SearchBackend | None) -> None:
     """Index through `backend` rather than the embedded index (app.main, when configured)."""
     global _external_backend
@@ -77,6 +91,10 @@ async def enqueue_reindex(
     One job per transaction: later calls in the same transaction add to the pending job's
     payload instead of writing another row (a form that changes five SKUs makes one job).
     """
+    catalog_changed()
+    if not event.contains(session.sync_session, "after_commit", catalog_changed):
+        # Again once committed: a listing read between the write and its commit is dropped.
+        event.listen(session.sync_session, "after_commit", catalog_changed)
     # The root transaction of the session (None before its first statement).
     transaction = session.sync_session.get_transaction()
     pending: tuple[Any, Job] | None = session.info.get(_SESSION_KEY)

@@ -288,6 +288,11 @@ def _search_facets(result: SearchResult, known: Reference) -> Facets:
 # of the outbox's own delay. Bounded in entries, oldest dropped first.
 SEARCH_CACHE_SECONDS = 2.0
 SEARCH_CACHE_ENTRIES = 512
+# Whole listing pages too, for the same time, dropped at once by any catalog write of this
+# process (stock sold through orders, or another process's writes, show within that time).
+_page_cache: OrderedDict[
+    tuple[int, int, str, date, int], tuple[float, SearchBackend, ProductPage]
+] = OrderedDict()
 # Each entry holds its backend: while cached, no other backend can reuse its id().
 _search_cache: OrderedDict[
     tuple[int, int, SearchQuery, date], tuple[float, SearchBackend, SearchResult]
@@ -311,11 +316,15 @@ async def _cached_search(
             # The failed statement may have spoilt the transaction (PostgreSQL); it only read.
             await session.rollback()
         raise
-    _search_cache[key] = (now, search, result)
-    _search_cache.move_to_end(key)
-    while len(_search_cache) > SEARCH_CACHE_ENTRIES:
-        _search_cache.popitem(last=False)
+    _remember(_search_cache, key, (now, search, result))
     return result
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > SEARCH_CACHE_ENTRIES:
+        cache.popitem(last=False)
 
 
 async def list_products(
@@ -334,6 +343,21 @@ async def list_products(
     Without a backend (tests of the SQL listing), the catalog tables answer as asked.
     """
     today = today or today_in_china()
+    key = (
+        indexing.index_version(),
+        indexing.catalog_version(),
+        query.model_dump_json(),
+        today,
+        id(media),
+    )
+    cached = _page_cache.get(key)
+    if (
+        search is not None
+        and cached is not None
+        and cached[1] is search
+        and time.monotonic() - cached[0] < SEARCH_CACHE_SECONDS
+    ):
+        return cached[2]
     known = await reference(session)
     filters = await _filters(session, query, today, known)
     if search is None:
@@ -352,7 +376,7 @@ async def list_products(
     if result.total and query.page > result.pages:
         raise PageOutOfRange(query.page, result.pages)
     rows = await repository.page_rows(session, result.ids, today)
-    return ProductPage.model_construct(
+    page = ProductPage.model_construct(
         items=[_summary(r.summary, r.labels, r.thumb_key, media) for r in rows],
         total=result.total,
         page=query.page,
@@ -360,6 +384,8 @@ async def list_products(
         facets=_search_facets(result, known),
         degraded=False,
     )
+    _remember(_page_cache, key, (time.monotonic(), search, page))
+    return page
 
 
 # ---------------------------------------------------------------------------------------------

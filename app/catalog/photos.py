@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
-from app.catalog import repository
+from app.catalog import indexing, repository
 from app.catalog.errors import PhotoNotFound, TooManyPhotos
 from app.catalog.listing import media_url
 from app.catalog.models import ProductPhoto
@@ -52,6 +52,8 @@ async def add_photo(
     )
     session.add(photo)
     await session.flush()
+    # The listing shows the first photo: cached pages go, and the document is rebuilt too.
+    await indexing.enqueue_reindex(session, product_ids=[product.id])
     # Files after the row: should the transaction still fail, an unreferenced file is harmless,
     # whereas a row without its file would show a broken image.
     await media.save(photo.image_key, image.image)
@@ -84,5 +86,6 @@ async def delete_photo(
     keys = (photo.image_key, photo.thumb_key)
     await session.delete(photo)
     await session.flush()
+    await indexing.enqueue_reindex(session, product_ids=[product.id])
     for key in keys:
         await media.delete(key)

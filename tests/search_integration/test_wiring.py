@@ -398,3 +398,24 @@ async def test_the_job_count_stays_put_when_nothing_listed_changes(
     assert len(await _jobs(database)) == len(before)
     async with unit_of_work(database.reader) as session:
         assert await session.scalar(select(func.count()).select_from(Job)) == len(before)
+
+
+async def test_a_catalog_write_shows_at_once_though_the_listing_is_cached(
+    client: httpx.AsyncClient, database: Database, runner: JobRunner, empty_index: None
+) -> None:
+    supplier = await create_supplier(database, county_code=PLAIN_COUNTY)
+    created = await create_product(client, supplier, title="上犹绿茶", skus=[sku(stock=5)])
+    await runner.run_until_idle()
+    [before] = (await _search(client))["items"]
+    assert (before["in_stock"], before["min_price_fen"]) == (True, 3980)
+
+    response = await client.patch(
+        f"/api/v1/skus/{created['skus'][0]['id']}",
+        json={"stock": 0, "price_fen": 4500},
+        headers=supplier.headers,
+    )
+    assert response.status_code == 200, response.text
+
+    # The job has not run: the index still holds the old document, the page shows the tables.
+    [after] = (await _search(client))["items"]
+    assert (after["in_stock"], after["min_price_fen"]) == (False, 4500)
