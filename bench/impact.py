@@ -9,14 +9,15 @@ provinces), one line in twenty refunded in part, each entry
 attributed to its pairings by the application's own rule (app.impact.attribution), and the
 rollups built from the loaded ledger by one INSERT … SELECT per rollup table. Foreign keys are
 not checked during the load (order and line ids are synthetic: no order rows), nothing else is
-skipped. Then every report endpoint is called through the real app in-process (httpx
-ASGITransport), sequentially with varied parameters, and p50/p99 per endpoint are printed.
+skipped. Then every report endpoint is called through the real app served by uvicorn on
+127.0.0.1 (or in-process through httpx ASGITransport, --server inprocess), one request at a
+time with varied parameters, and p50/p99 per endpoint are printed.
 
 Bounded (at most 20 million entries and 2000 requests per endpoint), loopback only; it stops by
 itself and removes its databases.
 
     uv run python bench/impact.py [--entries 1000000] [--backends sqlite,postgresql]
-                                  [--requests 200]
+                                  [--requests 200] [--server uvicorn|inprocess] [--keep]
 """
 
 from __future__ import annotations
@@ -24,15 +25,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import random
+import socket
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -123,8 +126,9 @@ ROLLUP_EXPRESSIONS = {
 }
 
 
-def create_bench_app(settings: Settings) -> FastAPI:
-    """The real app; until app/main.py includes the impact routers, they are added here."""
+def create_bench_app(settings: Settings | None = None) -> FastAPI:
+    """The real app (the uvicorn factory: settings from FENGSHOU_* variables); until
+    app/main.py includes the impact routers, they are added here."""
     from app.impact import api, pages
     from app.main import create_app
 
@@ -524,6 +528,55 @@ def load_sqlite(url: str, world: World, entries: int, rng: random.Random) -> Gen
 # Measuring
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serve(url: str, workdir: Path) -> AsyncIterator[str]:
+    """uvicorn with the real app on 127.0.0.1 (a process of its own, so that the benchmark's
+    own heap and garbage collections do not show in the latencies); stopped when done."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "FENGSHOU_DATABASE_URL": url,
+        "FENGSHOU_SECRET_KEY": SECRET,
+        "FENGSHOU_ENVIRONMENT": "test",
+        "FENGSHOU_VAR_DIR": str(workdir / "var"),
+        "FENGSHOU_WORKER_IN_PROCESS": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "bench.impact:create_bench_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as probe:
+            for _ in range(600):
+                if process.returncode is not None:
+                    raise RuntimeError(f"uvicorn exited with {process.returncode}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await probe.get(f"{base}/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("uvicorn did not start within 60 s")
+        yield base
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return 0.0
@@ -539,9 +592,9 @@ class Timing:
 
 
 async def measure(
-    settings: Settings, world: World, requests: int, rng: random.Random
+    client: httpx.AsyncClient, world: World, requests: int, rng: random.Random
 ) -> list[Timing]:
-    app = create_bench_app(settings)
+    """Each endpoint `requests` times, one request at a time, after a warm-up."""
     headers = {"Authorization": f"Bearer {world.operator_token}"}
     sold_counties = sorted({code for _, _, code in world.cooperatives})
     endpoints: list[tuple[str, Callable[[], tuple[str, dict[str, Any]]]]] = [
@@ -588,26 +641,47 @@ async def measure(
         ("GET /impact (page)", lambda: ("/impact", {"year": rng.choice(YEARS)})),
     ]
     timings = []
+    for name, make in endpoints:
+        for _ in range(min(20, requests)):  # warm up: pool, caches, plans
+            path, params = make()
+            await client.get(path, params=params, headers=headers)
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        for _ in range(requests):
+            path, params = make()
+            began = time.perf_counter()
+            response = await client.get(path, params=params, headers=headers)
+            latencies.append(time.perf_counter() - began)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        timings.append(Timing(name, latencies, statuses))
+    return timings
+
+
+async def measure_served(
+    url: str,
+    workdir: Path,
+    settings: Settings,
+    world: World,
+    args: argparse.Namespace,
+    rng: random.Random,
+) -> list[Timing]:
+    """Through uvicorn over loopback (the default), or in this process (ASGITransport)."""
+    if args.server == "uvicorn":
+        async with (
+            serve(url, workdir) as base,
+            httpx.AsyncClient(base_url=base, timeout=60.0) as client,
+        ):
+            return await measure(client, world, args.requests, rng)
+    app = create_bench_app(settings)
+    gc.collect()
+    gc.freeze()  # the loader's leftovers: out of the collector's way
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            for name, make in endpoints:
-                for _ in range(min(20, requests)):  # warm up: pool, caches, plans
-                    path, params = make()
-                    await client.get(path, params=params, headers=headers)
-                latencies: list[float] = []
-                statuses: dict[int, int] = {}
-                for _ in range(requests):
-                    path, params = make()
-                    began = time.perf_counter()
-                    response = await client.get(path, params=params, headers=headers)
-                    latencies.append(time.perf_counter() - began)
-                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-                timings.append(Timing(name, latencies, statuses))
+            return await measure(client, world, args.requests, rng)
     finally:
         await app.state.http.aclose()
         await app.state.database.dispose()
-    return timings
 
 
 async def run_backend(
@@ -638,7 +712,7 @@ async def run_backend(
                 flush=True,
             )
             before = os.getloadavg()[0]
-            timings = await measure(settings, world, args.requests, rng)
+            timings = await measure_served(url, workdir, settings, world, args, rng)
             print(
                 f"{backend}: load average {before:.1f} before the requests, "
                 f"{os.getloadavg()[0]:.1f} after (this machine has {os.cpu_count()} CPUs)",
@@ -669,6 +743,12 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200, help="per endpoint (≤ 2000)")
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument(
+        "--server",
+        choices=("uvicorn", "inprocess"),
+        default="uvicorn",
+        help="serve the app with uvicorn on 127.0.0.1, or call it in-process",
+    )
     parser.add_argument(
         "--keep", action="store_true", help="keep the PostgreSQL database (to study plans)"
     )
