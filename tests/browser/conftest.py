@@ -141,7 +141,9 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
             "FENGSHOU_SECRET_KEY": TEST_SECRET,
             "FENGSHOU_DATABASE_URL": url,
             "FENGSHOU_VAR_DIR": str(settings.var_dir),
-            "FENGSHOU_WORKER_IN_PROCESS": "false",
+            # As `serve` runs on the embedded default: the outbox (search index, mail) works.
+            "FENGSHOU_WORKER_IN_PROCESS": "true",
+            "FENGSHOU_WORKER_POLL_SECONDS": "0.2",
         }
         log = workdir / "server.log"
         with log.open("wb") as out:
@@ -185,13 +187,16 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while Playwright's sync API runs, its event loop counts as
+# running in this thread, and the other tests of an xdist worker (asyncio.run() in
+# migrations, pytest-asyncio's own loop) must find none once the browser tests are done.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Debian's Chromium, headless; missing Chromium fails the run (never `playwright install`)."""
     if not CHROMIUM.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from playwright.sync_api import Page, expect
 
 from app.demo import SUPPLIER_LOGIN
 from tests.browser.conftest import LiveServer
+
+# The catalog reaches the search index through the outbox: the server's in-process worker
+# indexes a new product within a poll or two; this bounds the wait, generously for CI.
+INDEXED_WITHIN_SECONDS = 20.0
 
 
 def _photo(path: Path) -> Path:
@@ -61,9 +66,14 @@ def test_supplier_creates_a_product_with_a_photo_and_finds_it_listed(
     upload.locator('button[type="submit"]').click()
     expect(page.locator('img[src*="/media/products/"]').first).to_be_visible()
 
-    # The shop lists it at once, with its photo, price, county and supplier.
-    page.goto(live_server.url("/products?sort=newest"))
+    # The shop lists it once the outbox has indexed it, with photo, price, county and supplier.
     card = page.locator("article.sf-card", has_text=title)
+    deadline = time.monotonic() + INDEXED_WITHIN_SECONDS
+    while True:
+        page.goto(live_server.url("/products?sort=newest"))
+        if card.count() == 1 or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(300)
     expect(card).to_have_count(1)
     expect(card.locator(".sf-price")).to_have_text("¥45.80 起")
     expect(card).to_contain_text("/ 1kg/袋")
