@@ -121,7 +121,7 @@ async def _pairing_items(
     nothing was bought). Three statements in all."""
     totals = await repository.pairing_totals(session, year)
     if province is None:
-        rows = await repository.pairing_rows(session, ids=totals.keys(), kind=kind)
+        rows = await repository.pairing_rows(session, bought_in=year, kind=kind)
     else:
         rows = await repository.pairing_rows(session, province_code=province, kind=kind)
     items = [

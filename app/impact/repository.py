@@ -265,12 +265,30 @@ class PairingRow:
 async def pairing_rows(
     session: AsyncSession,
     *,
-    ids: Collection[int] | None = None,
+    bought_in: int | None = None,
     province_code: str | None = None,
     kind: PairingKind | None = None,
 ) -> list[PairingRow]:
-    """Pairings by id, or those in which a province helps or is helped, with their names and
-    areas: two statements, whatever their number."""
+    """Pairings with entries in the year `bought_in`, or those in which a province helps or
+    is helped, with their names and areas: two statements, whatever their number (the
+    pairings are chosen by subquery, never by a list of ids, which would make every
+    statement text different and long)."""
+    conditions: list[ColumnElement[bool]] = []
+    if bought_in is not None:
+        conditions.append(
+            Pairing.id.in_(
+                select(TotalByPairing.pairing_id).where(TotalByPairing.year == bought_in)
+            )
+        )
+    if province_code is not None:
+        conditions.append(
+            or_(
+                Pairing.helper_province_code == province_code,
+                Pairing.helped_province_code == province_code,
+            )
+        )
+    if kind is not None:
+        conditions.append(Pairing.kind == kind)
     helper = aliased(Province)
     helped = aliased(Province)
     query = (
@@ -291,21 +309,9 @@ async def pairing_rows(
         .outerjoin(helper, helper.code == Pairing.helper_province_code)
         .join(helped, helped.code == Pairing.helped_province_code)
         .outerjoin(Organization, Organization.id == Pairing.helper_organization_id)
+        .where(*conditions)
         .order_by(Pairing.id)
     )
-    if ids is not None:
-        if not ids:
-            return []
-        query = query.where(Pairing.id.in_(ids))
-    if province_code is not None:
-        query = query.where(
-            or_(
-                Pairing.helper_province_code == province_code,
-                Pairing.helped_province_code == province_code,
-            )
-        )
-    if kind is not None:
-        query = query.where(Pairing.kind == kind)
     rows = (await session.execute(query)).all()
     areas: dict[int, list[tuple[str, str, str]]] = {}
     if rows:
@@ -327,7 +333,7 @@ async def pairing_rows(
                     Prefecture.code == PairingArea.code,
                 ),
             )
-            .where(PairingArea.pairing_id.in_([row[0] for row in rows]))
+            .where(PairingArea.pairing_id.in_(select(Pairing.id).where(*conditions)))
             .order_by(PairingArea.pairing_id, PairingArea.area_kind.desc(), PairingArea.code)
         )
         for pairing_id, area_kind, code, name in await session.execute(area_query):

@@ -1,5 +1,6 @@
-"""Fixtures of the impact tests: the impact routes on the test app, and the ledger emptied after
-each test with its append-only guard lifted (before the shared clean-up empties the rest)."""
+"""Fixtures of the impact tests: the ledger emptied after each test with its append-only guard
+lifted (the shared clean-up does the same; doing it here first keeps these tests independent
+of the order in which fixtures are torn down)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ from fastapi import FastAPI
 
 from app.core.db import Database, unit_of_work
 from app.impact.guard import purge_ledger
-from tests.impact.factories import install_impact_routes
 
 
 @pytest.fixture(autouse=True)
 async def _impact(app: FastAPI) -> AsyncIterator[None]:
-    install_impact_routes(app)
     yield
     database: Database = app.state.database
     async with unit_of_work(database.writer) as session:

@@ -53,18 +53,6 @@ GUIZHOU = "520000"
 XINJIANG = "650000"
 
 
-def install_impact_routes(app: FastAPI) -> None:
-    """Until app/main.py includes the impact routers (the integrator adds them), add them to
-    the test app; once main.py has them this does nothing."""
-    from app.impact import api, pages
-
-    present = {getattr(route, "path", None) for route in app.router.routes}
-    if "/api/v1/impact/summary" not in present:
-        app.include_router(api.router)
-    if "/impact" not in present:
-        app.include_router(pages.router)
-
-
 @dataclass(frozen=True)
 class Seller:
     cooperative_id: int

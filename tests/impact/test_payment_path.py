@@ -12,13 +12,12 @@ from app.impact.reconcile import reconcile
 from app.impact.reports import current_year
 from tests.impact.factories import entries, rollup_snapshot
 from tests.order.factories import create_buyer, create_supplier
-from tests.payment.factories import create_operator, install_payment_routes, paid_by_transfer
+from tests.payment.factories import create_operator, paid_by_transfer
 
 
 async def test_a_confirmed_transfer_and_a_refund_write_the_ledger(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    install_payment_routes(app)
     supplier = await create_supplier(database, stock=10, price_fen=1200)
     buyer = await create_buyer(app, database)
     operator = await create_operator(app, database)
