@@ -202,21 +202,15 @@ def _sign_in(page: Page, shop: Shop, email: str) -> None:
 
 
 def _add_to_cart(page: Page, shop: Shop, seller: Seller, quantity: int) -> None:
-    """On the product's page, put units of its SKU in the cart.
-
-    The product page offers no add-to-cart form yet (the storefront template): the browser
-    sends the cart's own form request (POST /cart/add, with its session and CSRF token), which
-    is what that form will send.
-    """
-    page.goto(shop.url(f"/products/{seller.product_slug}"))
+    """On the product's page, put units of its SKU in the cart with the page's own form."""
+    product_url = shop.url(f"/products/{seller.product_slug}")
+    page.goto(product_url)
     expect(page.locator("h1")).to_have_text(seller.product_title)
-    csrf = page.locator('input[name="csrf_token"]').first.get_attribute("value")
-    assert csrf
-    response = page.request.post(
-        shop.url("/cart/add"),
-        form={"sku_id": str(seller.sku_id), "quantity": str(quantity), "csrf_token": csrf},
-    )
-    assert response.ok, response.text()
+    form = page.locator(f"form#add-sku-{seller.sku_id}")
+    form.locator('input[name="quantity"]').fill(str(quantity))
+    form.get_by_role("button", name="加入购物车").click()
+    # The cart sends the shopper back to the page the form was on.
+    expect(page).to_have_url(product_url)
 
 
 def _fulfillments_seen_by(browser: Browser, shop: Shop, seller: Seller) -> Page:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
-from sqlalchemy import update
+from html.parser import HTMLParser
 
-from app.catalog.models import Sku
+import httpx
+from sqlalchemy import select, update
+
+from app.catalog.models import Product, Sku
 from app.core.db import Database, unit_of_work
 from app.shipping.models import ShippingRule
 from tests.account.factories import create_user, csrf_token_in, page_csrf, sign_in_page
@@ -259,3 +261,63 @@ async def test_a_line_that_went_bad_is_flagged_on_the_page(
 
     assert "库存不足，请减少数量" in html
     assert "请先处理上面标出的问题" in html
+
+
+class _AddForms(HTMLParser):
+    """The product page's add-to-cart forms: each form's inputs, by name, with their attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, dict[str, str]]] = []
+        self._inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        fields = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self._inside = fields.get("action") == "/cart/add" and fields.get("method") == "post"
+            if self._inside:
+                self.forms.append({})
+        elif tag == "input" and self._inside and "name" in fields:
+            self.forms[-1][fields["name"]] = fields
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._inside = False
+
+
+async def test_the_product_page_offers_a_form_per_sku_that_puts_it_in_the_cart(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_supplier(database)
+    sku = await create_sku(database, cooperative_id=farm, stock=40, min_qty=3, title="融水香糯")
+    second = await create_sku(
+        database, cooperative_id=farm, product_id=sku.product_id, stock=2, min_qty=5
+    )
+    async with unit_of_work(database.writer) as session:
+        slug = (
+            await session.execute(select(Product.slug).filter_by(id=sku.product_id))
+        ).scalar_one()
+    path = f"/products/{slug}"
+
+    page = await client.get(path)
+
+    assert page.status_code == 200, page.text
+    parser = _AddForms()
+    parser.feed(page.text)
+    # The second SKU has fewer units than its minimum: no form for it.
+    assert len(parser.forms) == 1
+    (form,) = parser.forms
+    assert form["sku_id"]["value"] == str(sku.id)
+    assert form["quantity"]["value"] == "3" and form["quantity"]["min"] == "3"
+    assert form["quantity"]["max"] == "40"
+    assert form["csrf_token"]["value"] == csrf_token_in(page.text)
+    assert f"add-sku-{second.id}" not in page.text
+
+    fields = {name: attributes["value"] for name, attributes in form.items()}
+    response = await client.post(
+        "/cart/add", data=fields, headers={"Referer": f"http://testserver{path}"}
+    )
+
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == path
+    assert await cart_rows(database) == [(None, True, sku.id, 3)]
