@@ -35,9 +35,10 @@ from app.cooperative import api as cooperative_api
 from app.cooperative import pages as cooperative_pages
 from app.core.db import Database
 from app.core.mail import Mailer, create_mailer
-from app.core.storage import LocalMediaStorage
+from app.core.storage import media_storage
 from app.impact import api as impact_api
 from app.impact import pages as impact_pages
+from app.jobs import media as media_jobs
 from app.jobs.runner import JobRunner
 from app.order import api as order_api
 from app.order import jobs as order_jobs
@@ -63,7 +64,14 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "fengshou_session"
 
 # Modules whose @job handlers must be registered before a runner starts.
-JOB_MODULES = (account_jobs, order_jobs, payment_jobs, checkout_jobs, catalog_jobs)
+JOB_MODULES = (
+    account_jobs,
+    order_jobs,
+    payment_jobs,
+    checkout_jobs,
+    catalog_jobs,
+    media_jobs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
     app.state.mailer = build_mailer(settings)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    app.state.media = LocalMediaStorage(settings.media_dir, url_prefix="/media")
+    app.state.media = media_storage(settings.media_dir)
     app.state.search = build_search(settings, app.state.database)
     # Jobs index through the same backend; the embedded one writes in the job's transaction.
     catalog_indexing.use_external_backend(app.state.search if settings.meili_url else None)

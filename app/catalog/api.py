@@ -226,9 +226,7 @@ async def delete_photo(
     session: DbSession,
 ) -> Response:
     """Members of its supplier only (others 404)."""
-    await photos.delete_photo(
-        session, _media(request), user=user, product_id=product_id, photo_id=photo_id
-    )
+    await photos.delete_photo(session, user=user, product_id=product_id, photo_id=photo_id)
     return Response(status_code=204)
 
 

@@ -606,7 +606,6 @@ async def delete_photo(
     coop_id, prod_id = _page_id(cooperative_id), _page_id(product_id)
     await photos.delete_photo(
         session,
-        _media(request),
         user=user,
         product_id=prod_id,
         cooperative_id=coop_id,

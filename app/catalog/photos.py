@@ -16,6 +16,7 @@ from app.catalog.schemas import PhotoOut
 from app.catalog.service import owned_product
 from app.core.images import process_image
 from app.core.storage import MediaStorage
+from app.jobs.media import discard_after_commit
 
 MAX_PHOTOS = 10
 UPLOAD_FIELD = "file"
@@ -69,23 +70,21 @@ async def add_photo(
 
 async def delete_photo(
     session: AsyncSession,
-    media: MediaStorage,
     *,
     user: User,
     product_id: int,
     photo_id: int,
     cooperative_id: int | None = None,
 ) -> None:
-    """Remove a photo of the user's product and its files (404 for anyone else's)."""
+    """Remove a photo of the user's product; its files go once this commits (404 for anyone
+    else's)."""
     product = await owned_product(
         session, user=user, product_id=product_id, cooperative_id=cooperative_id
     )
     photo = await repository.get_photo(session, product.id, photo_id)
     if photo is None:
         raise PhotoNotFound(photo_id)
-    keys = (photo.image_key, photo.thumb_key)
+    await discard_after_commit(session, [photo.image_key, photo.thumb_key])
     await session.delete(photo)
     await session.flush()
     await indexing.enqueue_reindex(session, product_ids=[product.id])
-    for key in keys:
-        await media.delete(key)

@@ -45,6 +45,7 @@ from app.core.clock import china_date, utcnow
 from app.core.errors import ValidationFailed
 from app.core.images import MAX_UPLOAD_BYTES, process_image
 from app.core.storage import MediaStorage
+from app.jobs.media import discard_after_commit
 from app.jobs.service import enqueue
 
 ISSUER_MIN_LENGTH = 2
@@ -343,7 +344,9 @@ async def attach_scan(
     content, extension = _scan_file(data)
     key = f"certificates/{certificate.id}/{uuid.uuid4().hex}.{extension}"
     await media.save(key, content)
-    # The previous file stays: deleting it before the commit could lose the only copy.
+    if certificate.scan_key is not None:
+        # The previous scan goes once this commits: before, it could be the only copy.
+        await discard_after_commit(session, [certificate.scan_key])
     certificate.scan_key = key
     if certificate.status == CertificateStatus.REJECTED:
         before = _snapshot(certificate)

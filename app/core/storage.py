@@ -56,3 +56,11 @@ class LocalMediaStorage:
 
     def url(self, key: str) -> str:
         return f"{self.url_prefix}/{check_key(key)}"
+
+
+MEDIA_URL_PREFIX = "/media"
+
+
+def media_storage(media_dir: Path) -> MediaStorage:
+    """The storage the app and its jobs use (the one place to swap in object storage)."""
+    return LocalMediaStorage(media_dir, url_prefix=MEDIA_URL_PREFIX)

@@ -12,6 +12,7 @@ from PIL import Image
 
 from app.config import Settings
 from app.core.db import Database
+from app.jobs.runner import JobRunner
 from tests.catalog.factories import (
     Supplier,
     catalog_counts,
@@ -171,11 +172,16 @@ async def test_at_most_ten_photos(
 
 
 async def test_delete_photo_removes_row_and_files(
-    client: httpx.AsyncClient, database: Database, settings: Settings, supplier: Supplier
+    client: httpx.AsyncClient,
+    database: Database,
+    settings: Settings,
+    supplier: Supplier,
+    runner: JobRunner,
 ) -> None:
     product = await create_product(client, supplier)
     first = (await _upload(client, supplier, product["id"], png_bytes(400, 300))).json()
     second = (await _upload(client, supplier, product["id"], png_bytes(300, 400))).json()
+    await runner.run_until_idle()
 
     response = await client.delete(
         f"/api/v1/products/{product['id']}/photos/{first['id']}", headers=supplier.headers
@@ -183,6 +189,9 @@ async def test_delete_photo_removes_row_and_files(
 
     assert response.status_code == 204
     assert (await catalog_counts(database)).photos == 1
+    # The files go through the outbox, once the deletion has committed.
+    assert len(_files_under(settings.media_dir)) == 4
+    await runner.run_until_idle()
     remaining = [p.name for p in _files_under(settings.media_dir)]
     assert len(remaining) == 2
     assert all(second["url"].rsplit("/", 1)[1].removesuffix(".jpg") in n for n in remaining)

@@ -13,6 +13,7 @@ from PIL import Image
 from app.certification.models import CertificateStatus
 from app.config import Settings
 from app.core.db import Database
+from app.jobs.runner import JobRunner
 from tests.certification.factories import (
     assert_error,
     audit_entries,
@@ -88,8 +89,12 @@ async def test_a_pdf_scan_is_stored_as_sent(
     assert stored.read_bytes() == pdf
 
 
-async def test_a_new_scan_replaces_the_link(
-    client: httpx.AsyncClient, app: FastAPI, database: Database
+async def test_a_new_scan_replaces_the_link_and_the_old_file_goes_after_commit(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    database: Database,
+    settings: Settings,
+    runner: JobRunner,
 ) -> None:
     cooperative_id, headers = await supplier_headers(app, database)
     certificate_id = await create_certificate(database, cooperative_id)
@@ -104,6 +109,10 @@ async def test_a_new_scan_replaces_the_link(
     assert first.json()["scan_url"] != second.json()["scan_url"]
     certificate = await load_certificate(database, certificate_id)
     assert certificate.scan_key is not None and certificate.scan_key.endswith(".pdf")
+    scans = settings.media_dir / "certificates" / str(certificate_id)
+    assert len(list(scans.iterdir())) == 2  # the old one goes only once the change committed
+    await runner.run_until_idle()
+    assert [p.name for p in scans.iterdir()] == [certificate.scan_key.rsplit("/", 1)[1]]
 
 
 async def test_a_rejected_certificate_with_a_new_scan_is_resubmitted(
