@@ -28,6 +28,7 @@ from sqlalchemy import (
     and_,
     column,
     delete,
+    exists,
     func,
     literal,
     literal_column,
@@ -394,14 +395,17 @@ class _Search:
         if query.max_price_fen is not None:
             conditions.append(plain(columns.min_price_fen) <= query.max_price_fen)
         if label and query.label is not None:
-            conditions.append(
-                id_column.in_(
-                    select(labels.c.product_id).where(
-                        labels.c.label == query.label, self._label_valid()
-                    )
-                )
-            )
+            conditions.append(self._has_label(query.label, id_column))
         return conditions
+
+    def _has_label(self, label: str, id_column: ColumnElement[int]) -> ColumnElement[bool]:
+        """On SQLite a lookup of (product, label) in the label rows' primary key for each row
+        the other terms keep: as `id IN (…)` SQLite lists every product of the label first
+        (15,000 for `gi` in 100,000), which cost 30 ms where the page needed 24 rows."""
+        valid = self._label_valid()
+        if self.dialect == "sqlite":
+            return exists().where(labels.c.product_id == id_column, labels.c.label == label, valid)
+        return id_column.in_(select(labels.c.product_id).where(labels.c.label == label, valid))
 
     def _plain(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
         """With a text on SQLite, a filter column is written `+column`, SQLite's way of keeping
