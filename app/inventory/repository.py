@@ -80,14 +80,14 @@ async def add_movements(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
 async def refresh_in_stock(
     session: AsyncSession, product_ids: Collection[int]
 ) -> list[tuple[int, bool]]:
-    """Recompute Product.in_stock (an active SKU with stock) for these products in one UPDATE;
-    returns (product_id, in_stock) as stored."""
+    """Recompute Product.in_stock (an active SKU with stock) for these products in one UPDATE
+    that touches only those whose value flips; returns (product_id, in_stock) of those."""
     if not product_ids:
         return []
     has_stock = exists().where(Sku.product_id == Product.id, Sku.is_active.is_(True), Sku.stock > 0)
     stmt = (
         update(Product)
-        .where(Product.id.in_(sorted(product_ids)))
+        .where(Product.id.in_(sorted(product_ids)), Product.in_stock != has_stock)
         .values(in_stock=has_stock)
         .returning(Product.id, Product.in_stock)
         .execution_options(**_NO_SYNC)

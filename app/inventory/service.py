@@ -3,7 +3,8 @@
 `Sku.stock` is what can still be sold. Placing an order takes its units off at once
 (reserve_stock); cancelling or expiring an unpaid order puts them back (release_stock); a
 supplier's new stock figure is written with set_stock. Each change is logged as a
-StockMovement and Product.in_stock follows in the same transaction.
+StockMovement and Product.in_stock follows in the same transaction, as does the reindex of
+a product whose in_stock flipped.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import attributes
 from sqlalchemy.orm.util import identity_key
 
+from app.catalog.indexing import enqueue_reindex
 from app.catalog.models import Product, Sku
 from app.inventory import repository
 from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
@@ -50,8 +52,14 @@ def _copy_to_loaded(session: AsyncSession, model: type[Any], key: int, **values:
 
 
 async def _refresh_products(session: AsyncSession, product_ids: set[int]) -> None:
-    for product_id, in_stock in await repository.refresh_in_stock(session, product_ids):
+    """Recompute in_stock; a product whose value flipped is reindexed with this transaction
+    (the in-stock filter of search reads the index). A sale that leaves stock changes nothing
+    the index holds, so it enqueues nothing."""
+    flipped = await repository.refresh_in_stock(session, product_ids)
+    for product_id, in_stock in flipped:
         _copy_to_loaded(session, Product, product_id, in_stock=in_stock)
+    if flipped:
+        await enqueue_reindex(session, product_ids=[product_id for product_id, _ in flipped])
 
 
 async def reserve_stock(
