@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Stripe.js is loaded from here by the pay page; tests point it at the local fake's copy.
     stripe_js_url: str = "https://js.stripe.com/v3/"
     stripe_publishable_key: str | None = None
+    # The pay page's form: Stripe's Payment Element (cards and enabled wallets), or the older
+    # Card Element for a Stripe.js without the Payment Element (the local fake the tests use).
+    stripe_pay_element: Literal["payment", "card"] = "payment"
     # Wallets the Stripe account has enabled, offered beside cards: "alipay", "wechat_pay".
     stripe_wallets: list[Literal["alipay", "wechat_pay"]] = []
 

@@ -70,8 +70,9 @@ def parse_quantity(raw: str) -> int | None:
 
 @router.get("/orders/{order_id}/pay", response_class=HTMLResponse)
 async def show_pay(request: Request, order_id: int, user: PageUser, session: DbSession) -> Response:
-    """Pay an order: Stripe's card form, or the bank account and reference of a transfer.
-    A paid order goes to its page; someone else's order is 404."""
+    """Pay an order: Stripe's Payment Element (or Card Element, per setting), or the bank
+    account and reference of a transfer. A paid order goes to its page; someone else's order is
+    404."""
     page = await service.pay_page(session, buyer=user, order_id=order_id)
     if page.paid:
         return _see_other(f"/orders/{order_id}")
@@ -82,6 +83,7 @@ async def show_pay(request: Request, order_id: int, user: PageUser, session: DbS
         "payment": page.payment,
         "stripe_js_url": settings.stripe_js_url,
         "stripe_publishable_key": settings.stripe_publishable_key,
+        "stripe_pay_element": settings.stripe_pay_element,
         "bank": {
             "account_name": settings.bank_account_name,
             "bank_name": settings.bank_name,
@@ -202,6 +204,7 @@ async def _refund_page(
     order_id: int,
     *,
     refunded: int | None = None,
+    cancelled: bool = False,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
@@ -209,6 +212,7 @@ async def _refund_page(
     context = {
         "view": await service.refund_form(session, order_id=order_id),
         "refunded": refunded,
+        "cancelled": cancelled,
         "errors": errors or {},
         "form": form or {},
     }
@@ -222,9 +226,13 @@ async def show_refund(
     operator: OperatorPage,
     session: DbSession,
     refunded: Annotated[int | None, Query(ge=1)] = None,
+    cancelled: Annotated[int | None, Query(ge=1, le=1)] = None,
 ) -> Response:
-    """An order's lines with what is left to refund, its past refunds, and the refund form."""
-    return await _refund_page(request, session, order_id, refunded=refunded)
+    """An order's lines with what is left to refund, its past refunds, the refund form, and
+    the cancellation form while it may be cancelled (handled by checkout)."""
+    return await _refund_page(
+        request, session, order_id, refunded=refunded, cancelled=cancelled == 1
+    )
 
 
 @router.post("/admin/orders/{order_id}/refund")

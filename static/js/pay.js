@@ -1,4 +1,6 @@
-// The pay page: Stripe's Card Element, confirmed with stripe.confirmCardPayment() on submit.
+// The pay page: Stripe's Payment Element (cards and the wallets the account enables), confirmed
+// with stripe.confirmPayment(); or, where the page says so (the local fake Stripe has no Payment
+// Element), the Card Element with stripe.confirmCardPayment().
 // The order becomes paid when Stripe's webhook reaches the server, not when this script says
 // so: after a confirmation the buyer is sent to the order's page, which shows the payment.
 (function () {
@@ -9,17 +11,39 @@
   }
   const locale = document.documentElement.lang === 'en' ? 'en' : 'zh';
   const stripe = Stripe(form.dataset.publishableKey, {locale: locale});
-  const card = stripe.elements().create('card');
-  card.mount('#card-element');
+  const clientSecret = form.dataset.clientSecret;
+  // Wallets such as Alipay leave the page and come back here; Stripe needs an absolute address.
+  const returnUrl = new URL(form.dataset.returnUrl, window.location.href).href;
   const button = document.getElementById('pay-button');
   const error = document.getElementById('pay-error');
   const show = function (message) {
     error.textContent = message || '';
     error.hidden = !message;
   };
-  card.on('change', function (event) {
-    show(event && event.error ? event.error.message : '');
-  });
+
+  let confirm;
+  if (form.dataset.element === 'card') {
+    const card = stripe.elements().create('card');
+    card.mount('#card-element');
+    card.on('change', function (event) {
+      show(event && event.error ? event.error.message : '');
+    });
+    confirm = function () {
+      return stripe.confirmCardPayment(clientSecret, {payment_method: {card: card}});
+    };
+  } else {
+    const elements = stripe.elements({clientSecret: clientSecret, locale: locale});
+    elements.create('payment').mount('#payment-element');
+    // Cards confirm in place (then this script goes to the order page); redirect-based methods
+    // (Alipay, WeChat Pay) go through their own page and come back to returnUrl.
+    confirm = function () {
+      return stripe.confirmPayment({
+        elements: elements,
+        confirmParams: {return_url: returnUrl},
+        redirect: 'if_required',
+      });
+    };
+  }
   button.disabled = false;
 
   form.addEventListener('submit', async function (event) {
@@ -28,9 +52,7 @@
     show('');
     let result;
     try {
-      result = await stripe.confirmCardPayment(form.dataset.clientSecret, {
-        payment_method: {card: card},
-      });
+      result = await confirm();
     } catch (err) {
       result = {error: err};
     }
@@ -40,6 +62,6 @@
       button.disabled = false;
       return;
     }
-    window.location.assign(form.dataset.returnUrl);
+    window.location.assign(returnUrl);
   });
 })();

@@ -3,7 +3,8 @@ against localstripe; each supplier then sees only its own part of the order.
 
 The app runs in uvicorn on its own database per backend, with its outbox worker in-process (it
 creates the PaymentIntent) and localstripe's webhooks registered to it (they mark the order
-paid). The pay page loads Stripe.js from localstripe, whose card form is the fake Card Element.
+paid). The pay page loads Stripe.js from localstripe, which has no Payment Element: the app is set
+to mount the Card Element (FENGSHOU_STRIPE_PAY_ELEMENT=card), of which localstripe has a fake.
 """
 
 from __future__ import annotations
@@ -153,6 +154,8 @@ def shop(request: pytest.FixtureRequest, localstripe_server: LocalStripe) -> Ite
             "FENGSHOU_SECRET_KEY": TEST_SECRET,
             "FENGSHOU_DATABASE_URL": url,
             "FENGSHOU_VAR_DIR": str(settings.var_dir),
+            # localstripe's Stripe.js has no Payment Element: the pay page mounts the Card Element.
+            "FENGSHOU_STRIPE_PAY_ELEMENT": "card",
             # The in-process worker creates the PaymentIntent right after the order commits.
             "FENGSHOU_WORKER_IN_PROCESS": "true",
             "FENGSHOU_WORKER_POLL_SECONDS": "0.2",

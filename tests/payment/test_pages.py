@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.account.models import Role
+from app.config import PROJECT_ROOT, Settings
 from app.core.db import Database
 from app.jobs.runner import JobRunner
 from app.order.models import OrderStatus
@@ -78,6 +79,53 @@ async def test_the_pay_page_waits_for_the_intent_then_offers_the_card_form(
     assert "¥" + f"{order['total_fen'] // 100:,}.{order['total_fen'] % 100:02d}" in page.text
     assert 'id="pay-deadline"' in page.text
     assert 'http-equiv="refresh"' not in page.text
+
+
+async def _pay_page_with_intent(
+    client: httpx.AsyncClient, database: Database, runner: JobRunner
+) -> tuple[httpx.Response, str]:
+    """The pay page of a new card order once its PaymentIntent exists, and its client secret."""
+    supplier = await create_supplier(database, price_fen=1880)
+    buyer = await _signed_in(client, database)
+    order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
+    await run_outbox(runner)
+    secret = (await get_order(client, buyer, order["id"]))["payment"]["stripe_client_secret"]
+    page = await client.get(f"/orders/{order['id']}/pay")
+    assert page.status_code == 200, page.text
+    return page, secret
+
+
+async def test_by_default_the_pay_page_mounts_the_payment_element(
+    client: httpx.AsyncClient, database: Database, runner: JobRunner, settings: Settings
+) -> None:
+    assert settings.stripe_pay_element == "payment"
+
+    page, secret = await _pay_page_with_intent(client, database, runner)
+
+    assert 'data-element="payment"' in page.text
+    assert '<div id="payment-element"' in page.text
+    assert 'id="card-element"' not in page.text
+    assert f'data-client-secret="{secret}"' in page.text
+    script = (PROJECT_ROOT / "static" / "js" / "pay.js").read_text()
+    assert "stripe.elements({clientSecret: clientSecret" in script
+    assert "elements.create('payment').mount('#payment-element')" in script
+    assert "stripe.confirmPayment({" in script and "return_url: returnUrl" in script
+
+
+async def test_the_card_setting_mounts_the_card_element(
+    client: httpx.AsyncClient, database: Database, runner: JobRunner, settings: Settings
+) -> None:
+    settings.stripe_pay_element = "card"
+
+    page, secret = await _pay_page_with_intent(client, database, runner)
+
+    assert 'data-element="card"' in page.text
+    assert '<div id="card-element"' in page.text
+    assert 'id="payment-element"' not in page.text
+    assert f'data-client-secret="{secret}"' in page.text
+    script = (PROJECT_ROOT / "static" / "js" / "pay.js").read_text()
+    assert "form.dataset.element === 'card'" in script
+    assert "stripe.elements().create('card')" in script and "confirmCardPayment" in script
 
 
 async def test_the_pay_page_of_someone_elses_order_is_404_and_signed_out_goes_to_login(
