@@ -8,9 +8,10 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.account.deps import CurrentUser
 from app.checkout import service
-from app.checkout.schemas import OrderOut, OrderPage
+from app.checkout.schemas import OperatorCancelRequest, OrderOut, OrderPage
 from app.order.schemas import PlaceOrderRequest
 from app.order.service import PaymentTimeouts
+from app.payment.deps import Operator
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 
@@ -87,6 +88,23 @@ async def cancel_order(order_id: int, user: CurrentUser, session: DbSession) -> 
     """Cancel while unpaid, or while paid and nothing shipped (refunded in full); stock goes
     back. Otherwise 409 `order_not_cancellable`."""
     return await service.cancel_order(session, buyer=user, order_id=order_id)
+
+
+@router.post(
+    "/admin/orders/{order_id}/cancel",
+    response_model=OrderOut,
+    status_code=200,
+    summary="Cancel an order (operator)",
+)
+async def cancel_order_as_operator(
+    order_id: int, body: OperatorCancelRequest, user: Operator, session: DbSession
+) -> OrderOut:
+    """Cancel any buyer's order while unpaid, or while paid and nothing shipped (refunded in
+    full through Stripe; a bank transfer's refund is recorded for the operator to pay back).
+    Stock goes back; audit-logged. Otherwise 409 `order_not_cancellable`."""
+    return await service.cancel_order_as_operator(
+        session, operator=user, order_id=order_id, reason=body.reason
+    )
 
 
 @router.post(

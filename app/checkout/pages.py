@@ -18,6 +18,9 @@ from app.core.errors import DomainError, NotFound
 from app.order.models import FulfillmentStatus, OrderStatus, PaymentMethod
 from app.order.schemas import PlaceOrderRequest, ShippingAddressIn
 from app.order.service import PaymentTimeouts
+from app.payment import service as payment_service
+from app.payment.deps import OperatorPage
+from app.payment.errors import InvalidRefundReason
 from app.web.db import DbSession
 from app.web.i18n import gettext as _
 from app.web.security import check_csrf
@@ -339,6 +342,44 @@ async def cancel_order(
             status_code=exc.status_code,
         )
     return _see_other(f"/orders/{oid}")
+
+
+@router.post("/admin/orders/{order_id}/cancel", response_class=HTMLResponse)
+async def cancel_order_as_operator(
+    request: Request,
+    order_id: str,
+    operator: OperatorPage,
+    session: DbSession,
+    reason: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """The operator cancels from the order's operator page (the refund page); a refusal shows
+    that page again with the reason."""
+    check_csrf(request, csrf_token)
+    oid = _page_id(order_id)
+    errors: dict[str, str] = {}
+    try:
+        await service.cancel_order_as_operator(
+            session, operator=operator, order_id=oid, reason=reason
+        )
+    except InvalidRefundReason as exc:
+        errors["cancel_reason"] = _("请填写取消原因，最多 500 个字符。")
+        status_code = exc.status_code
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        errors["cancel_form"] = _("订单已有商品发货或已结束，不能取消。")
+        status_code = exc.status_code
+    else:
+        return _see_other(f"/admin/orders/{oid}/refund?cancelled=1")
+    context = {
+        "view": await payment_service.refund_form(session, order_id=oid),
+        "refunded": None,
+        "cancelled": False,
+        "errors": errors,
+        "form": {"cancel_reason": reason},
+    }
+    return render(request, "payment/show_refund.html", context, status_code=status_code)
 
 
 @router.post(

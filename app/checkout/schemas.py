@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.order.schemas import OrderDetail
 from app.payment.schemas import PaymentView
@@ -21,3 +21,9 @@ class OrderPage(BaseModel):
     total: int
     page: int
     per_page: int
+
+
+class OperatorCancelRequest(BaseModel):
+    """Why the operator cancels (kept in the audit log and on the order)."""
+
+    reason: str = Field(min_length=1, max_length=500)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
+from app.audit import service as audit
 from app.cart import service as cart_service
 from app.cart.pricing import PricedBasket, price_basket
 from app.checkout import repository
@@ -132,6 +133,38 @@ async def cancel_order(session: AsyncSession, *, buyer: User, order_id: int) -> 
             )
         else:
             await payment_service.cancel_payment(session, cancellation.order)
+    return await order_view(session, cancellation.order)
+
+
+async def cancel_order_as_operator(
+    session: AsyncSession, *, operator: User, order_id: int, reason: str
+) -> OrderOut:
+    """An operator cancels an unpaid order (its payment cancelled) or a paid one of which
+    nothing has shipped (refunded in full: through Stripe, or recorded for the operator to pay
+    back a transfer). Stock goes back; the cancellation is audit-logged. 409 once shipped."""
+    checked_reason = payment_service.check_reason(reason)
+    order = await order_service.get_order(session, order_id, for_update=True)
+    before = order.status.value
+    refund_id: int | None = None
+    async with session.begin_nested():
+        cancellation = await order_service.cancel_order(session, order, reason=checked_reason)
+        if cancellation.was_paid:
+            created = await payment_service.refund_order_in_full(
+                session, cancellation.order, reason=checked_reason, actor=operator
+            )
+            refund_id = created.id if created is not None else None
+        else:
+            await payment_service.cancel_payment(session, cancellation.order)
+    await audit.record(
+        session,
+        actor_user_id=operator.id,
+        action="order.cancel",
+        entity_kind="order",
+        entity_id=order.id,
+        before={"status": before},
+        after={"status": cancellation.order.status.value, "refund_id": refund_id},
+        reason=checked_reason,
+    )
     return await order_view(session, cancellation.order)
 
 

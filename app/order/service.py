@@ -592,6 +592,35 @@ async def cancel_order(session: AsyncSession, order: Order, *, reason: str) -> C
     return Cancellation(order=locked, was_paid=was_paid)
 
 
+async def cancel_refunded_fulfillments(
+    session: AsyncSession, order: Order, *, reason: str
+) -> list[int]:
+    """After a refund: each unshipped fulfilment whose every unit is now refunded is cancelled
+    (its stock went back with the refund). With no fulfilment left the order is cancelled; with
+    only delivered ones left it is completed. Returns the ids of the fulfilments cancelled."""
+    now = utcnow()
+    cancelled: list[int] = []
+    for fulfillment in order.fulfillments:
+        lines = [line for line in order.lines if line.fulfillment_id == fulfillment.id]
+        if fulfillment.status in _UNSHIPPED and all(
+            line.refunded_quantity >= line.quantity for line in lines
+        ):
+            fulfillment.status = FulfillmentStatus.CANCELLED
+            fulfillment.cancelled_at = now
+            cancelled.append(fulfillment.id)
+    live = [f for f in order.fulfillments if f.status != FulfillmentStatus.CANCELLED]
+    if cancelled and order.status == OrderStatus.PAID:
+        if not live:
+            order.status = OrderStatus.CANCELLED
+            order.cancelled_at = now
+            order.cancel_reason = reason[:CANCEL_REASON_MAX_LENGTH]
+        elif all(f.status == FulfillmentStatus.DELIVERED for f in live):
+            order.status = OrderStatus.COMPLETED
+            order.completed_at = now
+    await session.flush()
+    return cancelled
+
+
 async def expiry_due(session: AsyncSession, order_id: int, *, now: datetime) -> Order | None:
     """The order if it is still unpaid and past its deadline (locked), else None."""
     order = await repository.get_order(session, order_id, for_update=True)

@@ -132,6 +132,6 @@ class InvalidRefundReason(ValidationFailed):
 
     def __init__(self, max_length: int) -> None:
         super().__init__(
-            f"Give the reason for the refund, 1 to {max_length} characters.",
+            f"Give the reason (of the refund or cancellation), 1 to {max_length} characters.",
             fields={"reason": f"1 to {max_length} characters"},
         )

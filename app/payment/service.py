@@ -479,7 +479,8 @@ async def confirm_bank_transfer(
 # Refunds
 
 
-def _check_reason(raw: str) -> str:
+def check_reason(raw: str) -> str:
+    """A refund or cancellation reason as typed: 1–500 printable characters, else 422."""
     reason = raw.strip()
     unprintable = any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in reason)
     if not reason or len(reason) > REFUND_REASON_MAX_LENGTH or unprintable:
@@ -576,6 +577,7 @@ async def _open_refund(
         by_id[line_id].refunded_quantity += quantity
     await session.flush()
     await _restock_unshipped(session, order, quantities)
+    await order_service.cancel_refunded_fulfillments(session, order, reason=reason)
     if payment.method == PaymentMethod.STRIPE:
         await enqueue(session, SEND_REFUND_JOB, {"refund_id": refund.id})
     else:
@@ -614,7 +616,7 @@ async def refund(
     Quantities stay within what is left of each line (`refunded_quantity`), and the money
     within what was received: otherwise 409 `refund_exceeds_payment`.
     """
-    checked_reason = _check_reason(reason)
+    checked_reason = check_reason(reason)
     order = await order_service.get_order(session, order_id, for_update=True)
     payment = await repository.payment_for_order(session, order.id, for_update=True)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
@@ -856,7 +858,8 @@ async def awaited_transfers(session: AsyncSession) -> list[AdminPaymentRow]:
 
 @dataclass(frozen=True)
 class RefundForm:
-    """The operator's refund page: the order's lines with what is left, and past refunds."""
+    """The operator's page of an order: its lines with what is left to refund, past refunds,
+    and whether it may still be cancelled."""
 
     order: Order
     payment: Payment | None
@@ -865,6 +868,11 @@ class RefundForm:
     @property
     def refundable(self) -> bool:
         return self.payment is not None and self.payment.status == PaymentStatus.SUCCEEDED
+
+    @property
+    def cancellable(self) -> bool:
+        """Unpaid, or paid with nothing shipped: the operator may cancel it (and refund)."""
+        return order_service.cancellable(self.order)
 
     def left(self, line: OrderLine) -> int:
         return line.quantity - line.refunded_quantity
