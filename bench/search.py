@@ -44,7 +44,7 @@ sys.path.insert(0, str(PROJECT_ROOT))  # run as a script: make `app` and `search
 from app.core.db import Database  # noqa: E402
 from search import Analyzer, ProductDocument, ProductQuery  # noqa: E402
 from search.embedded.backend import EmbeddedBackend  # noqa: E402
-from search.embedded.schema import upgrade_ddl  # noqa: E402
+from search.embedded.schema import create_ddl  # noqa: E402
 from search.text import place_short_name  # noqa: E402
 
 REFERENCE = PROJECT_ROOT / "data" / "reference"
@@ -319,7 +319,7 @@ async def run_backend(
     database = Database(url)
     try:
         async with database.engine.begin() as conn:
-            for statement in upgrade_ddl(database.dialect):
+            for statement in create_ddl(database.dialect):
                 await conn.execute(text(statement))
         backend = EmbeddedBackend(database.writer, reader=database.reader, analyzer=analyzer)
         await backend.ensure_ready()

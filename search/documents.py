@@ -29,6 +29,8 @@ class ProductDocument:
     so that a certificate expiring after indexing stops matching and stops being counted on
     its own: a label matches a search made on `today` only while `today <= valid_until`.
     A kind missing from `label_valid_until` does not expire until the app reindexes.
+    `label_valid_from` likewise maps a kind to its first valid day, for a certificate that
+    starts after indexing: the label matches only once `valid_from <= today`.
 
     Prices: `min_price_fen` is the price listings show (the cheapest SKU); the price filters
     and sorts use it, like the catalog's own listing. `max_price_fen` is carried for display.
@@ -55,6 +57,7 @@ class ProductDocument:
     published_at: datetime
     label_valid_until: Mapping[str, date] = field(default_factory=dict)
     popularity: int = 0
+    label_valid_from: Mapping[str, date] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         errors: dict[str, str] = {}
@@ -91,19 +94,25 @@ class ProductDocument:
         if not isinstance(self.published_at, datetime) or self.published_at.tzinfo is None:
             errors["published_at"] = "must be a timezone-aware datetime"
         labels = _labels(errors, self.labels)
-        valid_until = _valid_until(errors, self.label_valid_until, labels)
+        valid_until = _label_dates(errors, "label_valid_until", self.label_valid_until, labels)
+        valid_from = _label_dates(errors, "label_valid_from", self.label_valid_from, labels)
+        for label, start in valid_from.items():
+            if label in valid_until and start > valid_until[label]:
+                errors["label_valid_from"] = f"{label!r} starts after it ends"
         if errors:
             raise InvalidDocument(f"product document {self.id!r} is invalid", errors)
         # Frozen: normalise the containers once, so the document is safe to share.
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "label_valid_until", MappingProxyType(valid_until))
+        object.__setattr__(self, "label_valid_from", MappingProxyType(valid_from))
 
     def labels_valid_on(self, today: date) -> tuple[str, ...]:
-        """The labels that still hold on `today`."""
+        """The labels that hold on `today` (started and not yet ended)."""
         return tuple(
             label
             for label in self.labels
-            if label not in self.label_valid_until or today <= self.label_valid_until[label]
+            if (label not in self.label_valid_until or today <= self.label_valid_until[label])
+            and (label not in self.label_valid_from or self.label_valid_from[label] <= today)
         )
 
 
@@ -148,18 +157,18 @@ def _labels(errors: dict[str, str], labels: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(labels))
 
 
-def _valid_until(
-    errors: dict[str, str], mapping: object, labels: tuple[str, ...]
+def _label_dates(
+    errors: dict[str, str], name: str, mapping: object, labels: tuple[str, ...]
 ) -> dict[str, date]:
     if not isinstance(mapping, Mapping):
-        errors["label_valid_until"] = "must map labels to dates"
+        errors[name] = "must map labels to dates"
         return {}
     result: dict[str, date] = {}
-    for label, until in mapping.items():
+    for label, day in mapping.items():
         if label not in labels:
-            errors["label_valid_until"] = f"{label!r} is not one of labels"
-        elif not isinstance(until, date) or isinstance(until, datetime):
-            errors["label_valid_until"] = f"{label!r} must map to a date"
+            errors[name] = f"{label!r} is not one of labels"
+        elif not isinstance(day, date) or isinstance(day, datetime):
+            errors[name] = f"{label!r} must map to a date"
         else:
-            result[label] = until
+            result[label] = day
     return result

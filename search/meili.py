@@ -33,6 +33,8 @@ DEFAULT_TASK_TIMEOUT_MS = 30_000
 BATCH = 1_000
 # A label without an end date: later than any date the app will search on.
 NO_EXPIRY = 99_991_231
+# A label without a start date: earlier than any date the app will search on.
+NO_START = 0
 # Meilisearch error codes that are the query's fault (a 4xx for the app, not an outage).
 QUERY_ERROR_CODES = frozenset(
     {
@@ -60,15 +62,19 @@ def day_number(day: date) -> int:
 
 
 def label_condition(label: str, today: date) -> str:
-    """The label is on the product and still valid on `today`. Labels are codes
+    """The label is on the product and valid on `today` (started, not ended). Labels are codes
     ([a-z][a-z0-9_]*, checked by ProductQuery), safe as a nested attribute name."""
-    return f"labels = {quote(label)} AND label_until.{label} >= {day_number(today)}"
+    day = day_number(today)
+    return (
+        f"labels = {quote(label)} AND label_until.{label} >= {day} AND label_from.{label} <= {day}"
+    )
 
 
 def build_filter(query: ProductQuery, today: date, *, skip: str | None = None) -> str | None:
     """The filter expression of a query; `skip` leaves one facet's own filter out.
 
-    province = "450000" AND labels = "gi" AND label_until.gi >= 20261128 AND min_price_fen >= 100
+    province = "450000" AND labels = "gi" AND label_until.gi >= 20261128
+    AND label_from.gi <= 20261128 AND min_price_fen >= 100
     """
     parts: list[str] = []
     if query.province is not None and skip != "province":
@@ -131,6 +137,12 @@ def meili_document(doc: ProductDocument, analyzer: Analyzer) -> dict[str, Any]:
             label: day_number(doc.label_valid_until[label])
             if label in doc.label_valid_until
             else NO_EXPIRY
+            for label in doc.labels
+        },
+        "label_from": {
+            label: day_number(doc.label_valid_from[label])
+            if label in doc.label_valid_from
+            else NO_START
             for label in doc.labels
         },
         "min_price_fen": doc.min_price_fen,

@@ -36,6 +36,8 @@ FILTERABLE_ATTRIBUTES = [
     # Nested {label: last valid day as yyyymmdd}: `label_until.gi >= 20261128` keeps a label
     # only while its certificate is valid, without reindexing when it expires.
     "label_until",
+    # {label: first valid day}: a certificate starting after indexing matches from that day.
+    "label_from",
     "key_assistance",
     "in_stock",
     "min_price_fen",

@@ -6,15 +6,14 @@ import html
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.catalog.models import Category, Product, ProductCertificate, ProductStatus, Sku
-from app.certification.models import Certificate
-from app.certification.repository import valid_certificate_clause
+from app.certification.models import Certificate, CertificateStatus
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.core.clock import china_date, utcnow
 from app.jobs.models import Job, JobStatus
@@ -193,17 +192,39 @@ async def _listed_rows(session: AsyncSession, ids: Sequence[int]) -> list[Any]:
 
 async def _label_validity(
     session: AsyncSession, ids: Sequence[int], today: date
-) -> dict[int, dict[str, date]]:
-    """Each product's labels valid today, with the last day each stays valid."""
+) -> dict[int, dict[str, tuple[date, date]]]:
+    """Each product's labels with (first, last) valid day: the period of its verified
+    certificates of that kind that holds today, or else the next one to start (the index
+    decides on each search whether the day falls in it). Periods that overlap or touch are
+    one; a later, separate period waits for the next reindex, so a gap never shows a label."""
     rows = await session.execute(
-        select(ProductCertificate.product_id, Certificate.kind, func.max(Certificate.valid_until))
+        select(
+            ProductCertificate.product_id,
+            Certificate.kind,
+            Certificate.valid_from,
+            Certificate.valid_until,
+        )
         .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
-        .where(ProductCertificate.product_id.in_(ids), valid_certificate_clause(today))
-        .group_by(ProductCertificate.product_id, Certificate.kind)
+        .where(
+            ProductCertificate.product_id.in_(ids),
+            Certificate.status == CertificateStatus.VERIFIED,
+            Certificate.valid_until >= today,
+        )
+        .order_by(ProductCertificate.product_id, Certificate.kind, Certificate.valid_from)
     )
-    labels: dict[int, dict[str, date]] = {}
-    for product_id, kind, until in rows:
-        labels.setdefault(product_id, {})[str(kind)] = until
+    labels: dict[int, dict[str, tuple[date, date]]] = {}
+    closed: set[tuple[int, str]] = set()
+    for product_id, kind, start, until in rows:
+        key, periods = (product_id, str(kind)), labels.setdefault(product_id, {})
+        if key in closed:
+            continue
+        current = periods.get(key[1])
+        if current is None:
+            periods[key[1]] = (start, until)
+        elif start <= current[1] + timedelta(days=1):
+            periods[key[1]] = (current[0], max(current[1], until))
+        else:
+            closed.add(key)
     return labels
 
 
@@ -219,7 +240,7 @@ async def product_documents(
     docs: list[ProductDocument] = []
     for row in rows:
         product_id = row[0]
-        valid_until = labels.get(product_id, {})
+        periods = labels.get(product_id, {})
         docs.append(
             ProductDocument(
                 id=product_id,
@@ -236,12 +257,13 @@ async def product_documents(
                 province_code=row[11],
                 province_name=row[12],
                 key_assistance=bool(row[13]),
-                labels=sorted(valid_until),
+                labels=sorted(periods),
                 min_price_fen=row[14],
                 max_price_fen=max(row[14], row[15] or 0),
                 in_stock=bool(row[16]),
                 published_at=_aware(row[17] or row[18]),
-                label_valid_until=valid_until,
+                label_valid_until={kind: until for kind, (_, until) in periods.items()},
+                label_valid_from={kind: start for kind, (start, _) in periods.items()},
             )
         )
     listed = {doc.id for doc in docs}

@@ -217,6 +217,7 @@ class EmbeddedBackend:
                     "product_id": doc.id,
                     "label": label,
                     "valid_until": doc.label_valid_until.get(label),
+                    "valid_from": doc.label_valid_from.get(label),
                     **filters,
                 }
                 for label in doc.labels
@@ -418,7 +419,12 @@ class _Search:
         return literal_column(f"+{table.name}.{column.name}", type_=column.type)  # type: ignore[union-attr]
 
     def _label_valid(self) -> ColumnElement[bool]:
-        return or_(labels.c.valid_until.is_(None), labels.c.valid_until >= self.today)
+        """The label holds today: decided when reading, so that neither a certificate's end
+        nor its start (after the product was indexed) waits for a reindex."""
+        return and_(
+            or_(labels.c.valid_until.is_(None), labels.c.valid_until >= self.today),
+            or_(labels.c.valid_from.is_(None), labels.c.valid_from <= self.today),
+        )
 
     def _source(self, *, province: bool = True, category: bool = True) -> tuple[Any, list[Any]]:
         """The table to count from and its conditions. With a label filter, the label rows:

@@ -144,6 +144,8 @@ labels = Table(
     Column("key_assistance", Boolean, nullable=False),
     Column("in_stock", Boolean, nullable=False),
     Column("min_price_fen", BigInteger, nullable=False),
+    # First day the label holds; NULL: already (schema version 2).
+    Column("valid_from", Date, nullable=True),
     # Covers the label facet under any filter: it never reads the table itself.
     Index(
         "ix_search_product_labels_facets",
@@ -155,6 +157,7 @@ labels = Table(
         "in_stock",
         "min_price_fen",
         "county_code",
+        "valid_from",
     ),
 )
 
@@ -184,7 +187,7 @@ TABLE_NAMES = (
 FTS_TABLE = "search_products_fts"  # SQLite
 VECTORS_TABLE = "search_product_vectors"  # PostgreSQL
 VECTORS_FUNCTION = "search_product_vectors_refresh"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _common_ddl(id_type: str, timestamp_type: str) -> list[str]:
@@ -315,8 +318,46 @@ $$""",
 ]
 
 
-def upgrade_ddl(dialect_name: str) -> list[str]:
-    """Statements creating the embedded index (schema version 1) on this database."""
+# Version 2: labels carry their first valid day, so that a certificate starting after the
+# product was indexed does not match before then.
+_VERSION_2 = [
+    "ALTER TABLE search_product_labels ADD COLUMN valid_from DATE",
+    "DROP INDEX ix_search_product_labels_facets",
+    "CREATE INDEX ix_search_product_labels_facets ON search_product_labels (label,"
+    " valid_until, province_code, category, key_assistance, in_stock, min_price_fen,"
+    " county_code, valid_from)",
+]
+_VERSION_2_DOWN = [
+    "DROP INDEX ix_search_product_labels_facets",
+    "ALTER TABLE search_product_labels DROP COLUMN valid_from",
+    "CREATE INDEX ix_search_product_labels_facets ON search_product_labels (label,"
+    " valid_until, province_code, category, key_assistance, in_stock, min_price_fen,"
+    " county_code)",
+]
+
+
+def _check_dialect(dialect_name: str) -> None:
+    if dialect_name not in ("sqlite", "postgresql"):
+        raise ValueError(f"the embedded search index does not support {dialect_name!r}")
+
+
+def create_ddl(dialect_name: str) -> list[str]:
+    """Every version's statements in order: the current schema on an empty database."""
+    return [
+        statement
+        for version in range(1, SCHEMA_VERSION + 1)
+        for statement in upgrade_ddl(dialect_name, version)
+    ]
+
+
+def upgrade_ddl(dialect_name: str, version: int = 1) -> list[str]:
+    """Statements bringing the embedded index to schema `version` from the one before (1:
+    creating it) on this database."""
+    if version == 2:
+        _check_dialect(dialect_name)
+        return list(_VERSION_2)
+    if version != 1:
+        raise ValueError(f"no schema version {version}")
     if dialect_name == "sqlite":
         return [*_common_ddl("INTEGER", "DATETIME"), *_SQLITE_FTS]
     if dialect_name == "postgresql":
@@ -324,8 +365,13 @@ def upgrade_ddl(dialect_name: str) -> list[str]:
     raise ValueError(f"the embedded search index does not support {dialect_name!r}")
 
 
-def downgrade_ddl(dialect_name: str) -> list[str]:
-    """Statements removing everything upgrade_ddl created."""
+def downgrade_ddl(dialect_name: str, version: int = 1) -> list[str]:
+    """Statements undoing upgrade_ddl(dialect_name, version)."""
+    if version == 2:
+        _check_dialect(dialect_name)
+        return list(_VERSION_2_DOWN)
+    if version != 1:
+        raise ValueError(f"no schema version {version}")
     tables = [f"DROP TABLE IF EXISTS {name}" for name in reversed(TABLE_NAMES)]
     if dialect_name == "sqlite":
         return [

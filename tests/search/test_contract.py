@@ -32,6 +32,16 @@ def test_labels_expire_after_their_last_valid_day() -> None:
     assert doc.labels_valid_on(date(2027, 1, 1)) == ("organic",)  # no date: no expiry
 
 
+def test_labels_hold_from_their_first_valid_day() -> None:
+    doc = _document(
+        labels=["gi", "organic"],
+        label_valid_from={"gi": date(2027, 3, 1)},
+        label_valid_until={"gi": date(2028, 2, 28)},
+    )
+    assert doc.labels_valid_on(date(2027, 2, 28)) == ("organic",)
+    assert doc.labels_valid_on(date(2027, 3, 1)) == ("gi", "organic")
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -59,6 +69,15 @@ def test_labels_expire_after_their_last_valid_day() -> None:
         ({"labels": ["GI"]}, "labels"),
         ({"label_valid_until": {"organic": date(2027, 1, 1)}}, "label_valid_until"),
         ({"label_valid_until": {"gi": "2027-01-01"}}, "label_valid_until"),
+        ({"label_valid_from": {"organic": date(2027, 1, 1)}}, "label_valid_from"),
+        ({"label_valid_from": {"gi": "2027-01-01"}}, "label_valid_from"),
+        (
+            {
+                "label_valid_from": {"gi": date(2027, 1, 2)},
+                "label_valid_until": {"gi": date(2027, 1, 1)},
+            },
+            "label_valid_from",
+        ),
         ({"label_valid_until": {"gi": datetime(2027, 1, 1, tzinfo=UTC)}}, "label_valid_until"),
         ({"popularity": -5}, "popularity"),
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,36 @@ async def test_reindexing_a_product_replaces_it(backend: SearchBackend) -> None:
         await backend.index([original])
     assert 13 not in await _ids(backend, "黑枸杞")
     assert 13 in await _ids(backend, "枸杞")
+
+
+async def test_a_label_starting_later_matches_from_its_first_day(backend: SearchBackend) -> None:
+    start = TODAY + timedelta(days=10)
+    later = dataclasses.replace(
+        BY_ID[1],
+        id=904,
+        labels=["organic"],
+        label_valid_from={"organic": start},
+        label_valid_until={"organic": start + timedelta(days=365)},
+    )
+
+    async def organic(today: date) -> tuple[set[int], int]:
+        result = await backend.search(ProductQuery(label="organic", per_page=100), today)
+        counts = {facet.value: facet.count for facet in result.facets["label"]}
+        unfiltered = await backend.search(ProductQuery(per_page=100), today)
+        unfiltered_counts = {facet.value: facet.count for facet in unfiltered.facets["label"]}
+        assert counts.get("organic", 0) == unfiltered_counts.get("organic", 0)
+        return set(result.ids), counts.get("organic", 0)
+
+    before_ids, before_count = await organic(start - timedelta(days=1))
+    try:
+        await backend.index([later])
+        # Decided on each search: no reindex between the two days.
+        assert await organic(start - timedelta(days=1)) == (before_ids, before_count)
+        on_ids, on_count = await organic(start)
+        assert on_ids == before_ids | {904}
+        assert on_count == before_count + 1
+    finally:
+        await backend.delete([904])
 
 
 async def test_the_last_document_of_an_id_wins(backend: SearchBackend) -> None:

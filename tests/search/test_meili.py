@@ -68,6 +68,7 @@ def test_document_shape(analyzer: Analyzer) -> None:
     assert isinstance(doc["published_ts"], int)
     no_expiry = meili_document(BY_ID[28], analyzer)  # green_food with a far date
     assert no_expiry["label_until"] == {"green_food": 20281231}
+    assert no_expiry["label_from"] == {"green_food": 0}  # no start date: already valid
 
 
 def test_day_number() -> None:
@@ -95,7 +96,7 @@ def test_quote(value: str, quoted: str) -> None:
         (
             {"province": "450000", "label": "gi", "min_price_fen": 100},
             'province_code = "450000" AND labels = "gi" AND label_until.gi >= 20261128'
-            " AND min_price_fen >= 100",
+            " AND label_from.gi <= 20261128 AND min_price_fen >= 100",
         ),
         (
             {"county": "360734", "category": "fruit", "key_assistance": True, "in_stock": False},

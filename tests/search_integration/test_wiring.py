@@ -207,6 +207,31 @@ async def test_an_expired_certificate_stops_matching_without_a_reindex(
     assert expired.facets.label == []
 
 
+async def test_a_certificate_starting_later_matches_from_its_first_day_without_a_reindex(
+    client: httpx.AsyncClient, app: FastAPI, database: Database, runner: JobRunner
+) -> None:
+    await sync_search_index(database)
+    supplier = await create_supplier(database, county_code=PLAIN_COUNTY)
+    start = date.today() + timedelta(days=20)
+    certificate = await create_certificate(
+        database, supplier.id, valid_from=start, valid_until=start + timedelta(days=365)
+    )
+    await create_product(client, supplier, title="上犹绿茶", certificate_ids=[certificate])
+    await runner.run_until_idle()
+    query = ProductQuery(label="gi")
+
+    async with unit_of_work(database.reader) as session:
+        early = await listing.list_products(
+            session, query, search=app.state.search, today=start - timedelta(days=1)
+        )
+        started = await listing.list_products(session, query, search=app.state.search, today=start)
+
+    assert early.total == 0
+    assert early.facets.label == []
+    assert [item.title for item in started.items] == ["上犹绿茶"]
+    assert [(facet.value, facet.count) for facet in started.facets.label] == [("gi", 1)]
+
+
 async def test_one_job_per_transaction(database: Database) -> None:
     async with unit_of_work(database.writer) as session:
         await enqueue_reindex(session, product_ids=[3, 1])
