@@ -144,6 +144,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def _empty_non_reference_tables(database: Database) -> None:
     from app.impact.guard import GUARD_TABLE, GUARDED_TABLES, purge_ledger
     from migrations.models import Base
+    from search.embedded.schema import metadata as search_metadata
 
     async with unit_of_work(database.writer) as session:
         # The ledger is append-only: emptied first, with its guard lifted for this block only.
@@ -163,6 +164,9 @@ async def _empty_non_reference_tables(database: Database) -> None:
             )
         )
         await session.execute(text("DELETE FROM pairings WHERE reference_key IS NULL"))
+        # The embedded search index (its own MetaData): the next test starts from an empty one.
+        for table in reversed(search_metadata.sorted_tables):
+            await session.execute(table.delete())
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from app.jobs.models import Job, JobStatus
 from app.jobs.runner import JobRunner
 from search import InvalidQuery, ProductDocument, SearchResult
 from search import ProductQuery as SearchQuery
+from search.embedded.schema import metadata as search_metadata
 from search.meili import MeiliBackend
 from tests.account.factories import bearer
 from tests.catalog.factories import (
@@ -34,6 +35,7 @@ from tests.catalog.factories import (
     token_for,
 )
 from tests.catalog.test_products_api import assert_error
+from tests.conftest import _empty_non_reference_tables
 from tests.cooperative.factories import create_operator
 
 # Nothing listens on port 1: the client's connection is refused at once.
@@ -230,6 +232,26 @@ async def test_a_certificate_starting_later_matches_from_its_first_day_without_a
     assert early.facets.label == []
     assert [item.title for item in started.items] == ["上犹绿茶"]
     assert [(facet.value, facet.count) for facet in started.facets.label] == [("gi", 1)]
+
+
+async def test_the_clean_up_between_tests_empties_the_search_index(
+    client: httpx.AsyncClient, app: FastAPI, database: Database, runner: JobRunner
+) -> None:
+    supplier = await create_supplier(database, county_code=PLAIN_COUNTY)
+    await create_product(client, supplier, title="上犹绿茶")
+    await runner.run_until_idle()
+    assert (await _search(client, q="绿茶"))["total"] == 1
+
+    await _empty_non_reference_tables(database)
+
+    result = await app.state.search.search(SearchQuery(), date.today())
+    assert (result.total, result.facets["province"]) == (0, [])
+    async with unit_of_work(database.reader) as session:
+        counts = [
+            await session.scalar(select(func.count()).select_from(table))
+            for table in search_metadata.sorted_tables
+        ]
+    assert counts == [0] * len(counts)
 
 
 async def test_one_job_per_transaction(database: Database) -> None:
