@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     bank_transfer_timeout_hours: int = Field(default=120, gt=0)
     order_auto_complete_days: int = Field(default=14, gt=0)
 
+    # Supplier webhooks may go to loopback/private/reserved addresses (tests, closed networks);
+    # off, the platform cannot be made to post into its own network.
+    supplier_webhook_allow_private: bool = False
+
     # Suppliers must be registered in a poverty-lifted county (the 832 platform's rule).
     supplier_requires_poverty_county: bool = True
 

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Query, Request
 
 from app.account.deps import CurrentUser
 from app.order import service
-from app.order.schemas import FulfillmentPage, ShipRequest, SupplierFulfillmentOut
+from app.order.schemas import (
+    FulfillmentPage,
+    ShipRequest,
+    SupplierFulfillmentOut,
+    SupplierWebhookIn,
+    SupplierWebhookOut,
+)
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 
@@ -81,4 +87,31 @@ async def ship_fulfillment(
         carrier=body.carrier,
         tracking_number=body.tracking_number,
         auto_complete_after=auto_complete_after(request),
+    )
+
+
+@router.put(
+    "/cooperatives/{cooperative_id}/webhook",
+    response_model=SupplierWebhookOut,
+    status_code=200,
+    summary="Set the supplier's webhook",
+)
+async def set_webhook(
+    cooperative_id: int,
+    body: SupplierWebhookIn,
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+) -> SupplierWebhookOut:
+    """Where new paid fulfilments are POSTed, signed with HMAC-SHA256 of the secret (header
+    `Fengshou-Signature`). The URL must be http(s) and its host resolve to public addresses
+    only: otherwise 422 `webhook_url_refused` naming the field. The supplier's admins only;
+    anyone else: 404."""
+    return await service.set_supplier_webhook(
+        session,
+        user=user,
+        cooperative_id=cooperative_id,
+        url=body.url,
+        secret=body.secret,
+        allow_private=request.app.state.settings.supplier_webhook_allow_private,
     )

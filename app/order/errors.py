@@ -107,3 +107,13 @@ class OrderNotCancellable(Conflict):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"The order can no longer be cancelled: {reason}.")
+
+
+class WebhookUrlRefused(ValidationFailed):
+    """A supplier webhook URL that the platform will not post to: not http(s), malformed, or a
+    host that does not resolve to public addresses only (no requests into our own network)."""
+
+    code = "webhook_url_refused"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"The webhook URL is refused: {reason}.", fields={field: reason})

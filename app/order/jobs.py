@@ -11,6 +11,7 @@ from app.core.mail import OutgoingMail
 from app.core.money import format_yuan
 from app.jobs.registry import JobContext, job
 from app.order import service
+from app.order.errors import WebhookUrlRefused
 from app.order.schemas import SupplierFulfillmentOut
 
 log = logging.getLogger(__name__)
@@ -79,16 +80,27 @@ async def send_supplier_webhook(ctx: JobContext, payload: dict[str, Any]) -> Non
         # An unsigned notice could be forged by anyone; the supplier must set a secret first.
         log.warning("supplier webhook for fulfilment %s skipped: no secret", fulfillment_id)
         return
+    try:
+        # Checked again now: the host's DNS may have changed since the URL was saved.
+        target = await service.check_webhook_url(
+            notice.webhook_url, allow_private=ctx.settings.supplier_webhook_allow_private
+        )
+    except WebhookUrlRefused as exc:
+        log.warning("supplier webhook for fulfilment %s not sent: %s", fulfillment_id, exc.message)
+        return
     body = notice.webhook_body()
     signature = service.sign_webhook(notice.webhook_secret, int(time.time()), body)
     response = await ctx.http.post(
-        notice.webhook_url,
+        target.url,
         content=body,
         headers={
+            "Host": target.host,
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "Fengshou-Webhook/1",
             service.SIGNATURE_HEADER: signature,
         },
+        # TLS checks the certificate against the URL's host, not the pinned address.
+        extensions={"sni_hostname": target.host.rsplit(":", 1)[0]} if target.tls else None,
     )
     if not 200 <= response.status_code < 300:
         raise SupplierWebhookFailed(

@@ -176,6 +176,19 @@ async def is_cooperative_member(session: AsyncSession, user_id: int, cooperative
     return found is not None
 
 
+async def is_cooperative_admin(session: AsyncSession, user_id: int, cooperative_id: int) -> bool:
+    found = await session.scalar(
+        select(RoleAssignment.id)
+        .where(
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.role == Role.SUPPLIER_ADMIN,
+            RoleAssignment.scope_id == cooperative_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def supplier_admin_emails(session: AsyncSession, cooperative_id: int) -> list[str]:
     result = await session.scalars(
         select(User.email)

@@ -144,3 +144,18 @@ class OrderDetail(BaseModel):
     completed_at: datetime | None
     cancellable: bool = Field(description="Whether the buyer may still cancel it")
     fulfillments: list[FulfillmentOut]
+
+
+class SupplierWebhookIn(BaseModel):
+    """Where new fulfilments are posted (null: nowhere) and the secret that signs them (null:
+    keep the one set before)."""
+
+    url: str | None = Field(
+        default=None, max_length=500, examples=["https://erp.example.com/fengshou"]
+    )
+    secret: str | None = Field(default=None, description="16–100 printable ASCII characters")
+
+
+class SupplierWebhookOut(BaseModel):
+    url: str | None
+    has_secret: bool

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
+import socket
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +42,7 @@ from app.order.errors import (
     OrderNotFound,
     OrganizationNotFound,
     OrganizationNotVerified,
+    WebhookUrlRefused,
 )
 from app.order.models import (
     BuyerKind,
@@ -58,6 +63,7 @@ from app.order.schemas import (
     ShippingAddressIn,
     ShippingAddressOut,
     SupplierFulfillmentOut,
+    SupplierWebhookOut,
 )
 from app.organization.models import OrganizationStatus
 from app.regions.models import County
@@ -900,3 +906,123 @@ async def supplier_notice(session: AsyncSession, fulfillment_id: int) -> Supplie
 async def schedule_supplier_webhook(session: AsyncSession, fulfillment_id: int) -> None:
     """The webhook leaves as its own job, so that its retries do not send the e-mails again."""
     await enqueue(session, SUPPLIER_WEBHOOK_JOB, {"fulfillment_id": fulfillment_id})
+
+
+# ---------------------------------------------------------------------------------------------
+# The supplier's webhook URL: checked when saved and again, resolved, when posted to
+
+
+WEBHOOK_URL_MAX_LENGTH = 500
+WEBHOOK_SECRET_MIN_LENGTH = 16
+WEBHOOK_SECRET_MAX_LENGTH = 100
+# A DNS name (ASCII, IDNs as punycode) or an IP literal (IPv6 without its brackets).
+_WEBHOOK_HOST = re.compile(r"[a-z0-9.-]{1,253}|[0-9a-f:.]{2,45}")
+_PRIVATE_ADDRESS = "resolves to a loopback, private, link-local or reserved address"
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """Where to post: `url` with its host replaced by the checked address, so that the request
+    goes where the check looked (no second DNS answer), and the host to name in the request."""
+
+    url: str
+    host: str
+    tls: bool
+
+
+def _parse_webhook_url(raw: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an absolute http(s) URL without credentials; else 422."""
+    if len(raw) > WEBHOOK_URL_MAX_LENGTH or not raw.isprintable() or not raw.isascii():
+        raise WebhookUrlRefused("url", f"an http(s) URL of at most {WEBHOOK_URL_MAX_LENGTH}")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise WebhookUrlRefused("url", "not a valid URL") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise WebhookUrlRefused("url", "an absolute http:// or https:// URL")
+    if not _WEBHOOK_HOST.fullmatch(parts.hostname):
+        raise WebhookUrlRefused("url", "not a valid host name")
+    if parts.username is not None or parts.password is not None:
+        raise WebhookUrlRefused("url", "no user name or password in the URL")
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def _public(address: str) -> bool:
+    """A unicast address of the public internet, also when IPv6 wraps an IPv4 one."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and not _public(str(embedded)):
+            return False
+    return ip.is_global and not ip.is_multicast
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )
+    except (socket.gaierror, UnicodeError):
+        raise WebhookUrlRefused("url", "the host does not resolve") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+async def check_webhook_url(raw: str, *, allow_private: bool) -> WebhookTarget:
+    """The target of a supplier's webhook URL. Every address its host resolves to must be
+    public, unless `allow_private` (a setting for tests and closed networks): otherwise the
+    platform could be made to post into its own network. 422 `webhook_url_refused`."""
+    scheme, host, port = _parse_webhook_url(raw)
+    if allow_private:
+        return WebhookTarget(url=raw, host=host, tls=scheme == "https")
+    addresses = await _resolve(host, port)
+    if not addresses or not all(_public(address) for address in addresses):
+        raise WebhookUrlRefused("url", _PRIVATE_ADDRESS)
+    pinned = addresses[0]
+    netloc = f"[{pinned}]" if ":" in pinned else pinned
+    parts = urlsplit(raw)
+    url = urlunsplit((scheme, f"{netloc}:{port}", parts.path, parts.query, ""))
+    return WebhookTarget(
+        url=url, host=host if parts.port is None else f"{host}:{port}", tls=scheme == "https"
+    )
+
+
+async def set_supplier_webhook(
+    session: AsyncSession,
+    *,
+    user: User,
+    cooperative_id: int,
+    url: str | None,
+    secret: str | None,
+    allow_private: bool,
+) -> SupplierWebhookOut:
+    """A supplier's admin sets (or, with no URL, removes) where new fulfilments are posted, and
+    the secret that signs them. Members of other suppliers, and non-admins: 404."""
+    if not _check_id(cooperative_id) or not await repository.is_cooperative_admin(
+        session, user.id, cooperative_id
+    ):
+        raise CooperativeNotFound(f"No supplier with id {cooperative_id}.")
+    cooperative = await repository.get_cooperative(session, cooperative_id)
+    if cooperative is None:
+        raise CooperativeNotFound(f"No supplier with id {cooperative_id}.")
+    if secret is not None and not (
+        WEBHOOK_SECRET_MIN_LENGTH <= len(secret) <= WEBHOOK_SECRET_MAX_LENGTH
+        and secret.isascii()
+        and secret.isprintable()
+    ):
+        raise WebhookUrlRefused(
+            "secret",
+            f"{WEBHOOK_SECRET_MIN_LENGTH} to {WEBHOOK_SECRET_MAX_LENGTH} printable ASCII "
+            "characters",
+        )
+    if url:
+        await check_webhook_url(url, allow_private=allow_private)
+        if secret is None and cooperative.webhook_secret is None:
+            raise WebhookUrlRefused("secret", "a secret is needed to sign the notifications")
+    cooperative.webhook_url = url or None
+    if secret is not None:
+        cooperative.webhook_secret = secret
+    await session.flush()
+    return SupplierWebhookOut(
+        url=cooperative.webhook_url, has_secret=cooperative.webhook_secret is not None
+    )

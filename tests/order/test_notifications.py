@@ -39,6 +39,13 @@ from tests.order.factories import (
 SECRET = "whsec_supplier_test_secret"
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The receiver listens on 127.0.0.1, which suppliers' webhooks may reach only so allowed."""
+    settings.supplier_webhook_allow_private = True
+    return settings
+
+
 @dataclass
 class Receiver:
     """A supplier's webhook endpoint: records every request; answers with `statuses` in turn."""
