@@ -1,4 +1,4 @@
-"""HTML routes of the order domain: the supplier portal's fulfilment queue."""
+"""HTML routes of the order domain: the supplier portal's fulfilment queue and webhook."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from app.account.deps import PageUser
 from app.account.models import User
 from app.core.errors import NotFound
 from app.order import service
-from app.order.errors import InvalidOrderFields, InvalidStatusTransition
+from app.order.errors import InvalidOrderFields, InvalidStatusTransition, WebhookUrlRefused
 from app.order.models import FulfillmentStatus, OrderStatus
 from app.web.db import DbSession
 from app.web.i18n import gettext as _
@@ -199,3 +199,78 @@ async def ship_fulfillment(
             status_code=409,
         )
     return RedirectResponse(_queue_url(coop_id, status, fid), status_code=303)
+
+
+# ---------------------------------------------------------------------------------------------
+# The supplier's webhook
+
+
+async def _webhook_page(
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    cooperative_id: int,
+    *,
+    saved: bool = False,
+    errors: dict[str, str] | None = None,
+    entered: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    name, webhook = await service.supplier_webhook(
+        session, user=user, cooperative_id=cooperative_id
+    )
+    context: dict[str, Any] = {
+        "cooperative_id": cooperative_id,
+        "cooperative_name": name,
+        "webhook": webhook,
+        "url": webhook.url or "" if entered is None else entered,
+        "saved": saved,
+        "errors": errors or {},
+    }
+    return render(request, "order/show_webhook.html", context, status_code=status_code)
+
+
+@router.get("/coop/{cooperative_id}/webhook", response_class=HTMLResponse)
+async def show_webhook(
+    request: Request,
+    cooperative_id: str,
+    user: PageUser,
+    session: DbSession,
+    saved: Annotated[int | None, Query(ge=1, le=1)] = None,
+) -> Response:
+    """Where the supplier's new fulfilments are posted, and the secret that signs them."""
+    return await _webhook_page(request, session, user, _page_id(cooperative_id), saved=saved == 1)
+
+
+@router.post("/coop/{cooperative_id}/webhook", response_class=HTMLResponse)
+async def save_webhook(
+    request: Request,
+    cooperative_id: str,
+    user: PageUser,
+    session: DbSession,
+    url: FormText = "",
+    secret: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Save the URL (blank: none) and, if typed, a new secret; a refusal names the field."""
+    check_csrf(request, csrf_token)
+    cid = _page_id(cooperative_id)
+    try:
+        await service.set_supplier_webhook(
+            session,
+            user=user,
+            cooperative_id=cid,
+            url=url.strip() or None,
+            secret=secret or None,
+            allow_private=request.app.state.settings.supplier_webhook_allow_private,
+        )
+    except WebhookUrlRefused as exc:
+        messages = {
+            "url": _("该地址不可用：须为 http(s) 地址，且不能指向本机、内网或保留地址。"),
+            "secret": _("请设置 16 到 100 个字符的签名密钥（英文字母、数字或符号）。"),
+        }
+        errors = {name: messages[name] for name in exc.fields if name in messages}
+        return await _webhook_page(
+            request, session, user, cid, errors=errors, entered=url, status_code=422
+        )
+    return RedirectResponse(f"/coop/{cid}/webhook?saved=1", status_code=303)

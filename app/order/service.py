@@ -24,6 +24,7 @@ from app.account.models import User
 from app.cart.pricing import price_basket
 from app.config import Settings
 from app.cooperative.errors import CooperativeNotFound
+from app.cooperative.models import Cooperative
 from app.core.clock import china_date, utcnow
 from app.core.identifiers import normalize_phone
 from app.inventory.models import MovementReason
@@ -987,6 +988,29 @@ async def check_webhook_url(raw: str, *, allow_private: bool) -> WebhookTarget:
     )
 
 
+async def _admin_cooperative(session: AsyncSession, user: User, cooperative_id: int) -> Cooperative:
+    """The supplier if `user` is one of its admins; 404 for anyone else."""
+    cooperative = (
+        await repository.get_cooperative(session, cooperative_id)
+        if _check_id(cooperative_id)
+        and await repository.is_cooperative_admin(session, user.id, cooperative_id)
+        else None
+    )
+    if cooperative is None:
+        raise CooperativeNotFound(f"No supplier with id {cooperative_id}.")
+    return cooperative
+
+
+async def supplier_webhook(
+    session: AsyncSession, *, user: User, cooperative_id: int
+) -> tuple[str, SupplierWebhookOut]:
+    """The supplier's name and webhook settings, for its admins (404 for anyone else)."""
+    cooperative = await _admin_cooperative(session, user, cooperative_id)
+    return cooperative.name, SupplierWebhookOut(
+        url=cooperative.webhook_url, has_secret=cooperative.webhook_secret is not None
+    )
+
+
 async def set_supplier_webhook(
     session: AsyncSession,
     *,
@@ -998,13 +1022,7 @@ async def set_supplier_webhook(
 ) -> SupplierWebhookOut:
     """A supplier's admin sets (or, with no URL, removes) where new fulfilments are posted, and
     the secret that signs them. Members of other suppliers, and non-admins: 404."""
-    if not _check_id(cooperative_id) or not await repository.is_cooperative_admin(
-        session, user.id, cooperative_id
-    ):
-        raise CooperativeNotFound(f"No supplier with id {cooperative_id}.")
-    cooperative = await repository.get_cooperative(session, cooperative_id)
-    if cooperative is None:
-        raise CooperativeNotFound(f"No supplier with id {cooperative_id}.")
+    cooperative = await _admin_cooperative(session, user, cooperative_id)
     if secret is not None and not (
         WEBHOOK_SECRET_MIN_LENGTH <= len(secret) <= WEBHOOK_SECRET_MAX_LENGTH
         and secret.isascii()

@@ -18,6 +18,7 @@ from app.jobs.models import JobStatus
 from app.main import build_runner
 from app.order import service
 from app.order.errors import WebhookUrlRefused
+from tests.account.factories import create_user, csrf_token_in, sign_in_page
 from tests.order.factories import (
     assert_error,
     create_buyer,
@@ -242,3 +243,39 @@ async def test_a_public_url_is_posted_to_the_address_that_was_checked(
     assert request.headers["Host"] == "erp.example.com"
     assert request.extensions["sni_hostname"] == "erp.example.com"
     assert service.SIGNATURE_HEADER in request.headers
+
+
+async def test_the_portal_page_saves_the_url_or_names_the_refused_field(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    supplier = await create_supplier(database)
+    email = f"admin-{supplier.id}@example.com"
+    admin = await create_user(database, email=email)
+    await grant(database, admin, Role.SUPPLIER_ADMIN, supplier.id)
+    assert (await sign_in_page(client, email)).status_code == 303
+    path = f"/coop/{supplier.id}/webhook"
+    page = await client.get(path)
+    csrf = csrf_token_in(page.text)
+
+    private = await client.post(
+        path, data={"url": "http://10.0.0.5/hook", "secret": SECRET, "csrf_token": csrf}
+    )
+    no_secret = await client.post(
+        path, data={"url": f"https://{PUBLIC_IP}/h", "secret": "", "csrf_token": csrf}
+    )
+    unchanged = await _stored(database, supplier.id)
+    saved = await client.post(
+        path, data={"url": f"https://{PUBLIC_IP}/h", "secret": SECRET, "csrf_token": csrf}
+    )
+    queue = await client.get(f"/coop/{supplier.id}/fulfillments")
+
+    assert page.status_code == 200 and 'id="webhook-form"' in page.text
+    assert private.status_code == 422
+    assert "不能指向本机、内网或保留地址" in private.text
+    assert 'value="http://10.0.0.5/hook"' in private.text  # what was typed stays
+    assert no_secret.status_code == 422 and "签名密钥" in no_secret.text
+    assert unchanged == (None, None)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"{path}?saved=1"
+    assert await _stored(database, supplier.id) == (f"https://{PUBLIC_IP}/h", SECRET)
+    assert f'href="{path}"' in queue.text
