@@ -6,12 +6,13 @@ import asyncio
 import dataclasses
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, MetaData, func, inspect, select, text
+from sqlalchemy import Connection, MetaData, event, func, inspect, select, text
 
 from app.cli import alembic_config, upgrade_database
 from app.core.db import Database, unit_of_work
@@ -276,6 +277,36 @@ async def test_writes_in_the_callers_session_follow_its_commit_or_rollback(
     async with unit_of_work(database.writer) as session:
         await embedded.in_session(session).delete([904])
     assert 904 not in await _ids(embedded, "沙糖桔")
+
+
+@embedded_only
+async def test_a_search_in_the_callers_session_plans_with_cheap_random_pages_and_restores(
+    embedded: EmbeddedBackend, database: Database | None
+) -> None:
+    """PostgreSQL: the planner setting the library's own reads use applies inside the
+    caller's transaction too, and the caller's own value is back after the search."""
+    assert database is not None
+    if database.dialect != "postgresql":
+        pytest.skip("random_page_cost is a PostgreSQL setting")
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "search_products" in statement:
+            cursor.execute("SHOW random_page_cost")
+            seen.append(cursor.fetchone()[0])
+
+    async with unit_of_work(database.reader) as session:
+        await session.execute(text("SET LOCAL random_page_cost = 3"))
+        event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            result = await embedded.in_session(session).search(ProductQuery(text="脐橙"), TODAY)
+        finally:
+            event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+        after = await session.scalar(text("SHOW random_page_cost"))
+
+    assert result.total > 0
+    assert seen and set(seen) == {"1.1"}
+    assert after == "3"
 
 
 @embedded_only
