@@ -386,6 +386,7 @@ class _Search:
         category: bool = True,
         label: bool = True,
         text: bool = True,
+        counting: bool = False,
     ) -> list[ColumnElement[bool]]:
         """WHERE terms over search_products or search_product_labels (same column names)."""
         query = self.query
@@ -403,10 +404,14 @@ class _Search:
             conditions.append(plain(columns.key_assistance) == query.key_assistance)
         if query.in_stock is not None:
             conditions.append(plain(columns.in_stock) == query.in_stock)
+        # Counting on SQLite, the price range never picks the price index: a wide range read
+        # through it is sorted for the grouping (34 ms for 5,000–8,000 fen in 100,000), where
+        # the facet index, read whole in group order, is bounded at about 11 ms whatever range.
+        price = self._plain(columns.min_price_fen, always=counting)
         if query.min_price_fen is not None:
-            conditions.append(plain(columns.min_price_fen) >= query.min_price_fen)
+            conditions.append(price >= query.min_price_fen)
         if query.max_price_fen is not None:
-            conditions.append(plain(columns.min_price_fen) <= query.max_price_fen)
+            conditions.append(price <= query.max_price_fen)
         if label and query.label is not None:
             conditions.append(self._has_label(query.label, id_column))
         return conditions
@@ -420,12 +425,12 @@ class _Search:
             return exists().where(labels.c.product_id == id_column, labels.c.label == label, valid)
         return id_column.in_(select(labels.c.product_id).where(labels.c.label == label, valid))
 
-    def _plain(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    def _plain(self, column: ColumnElement[Any], *, always: bool = False) -> ColumnElement[Any]:
         """With a text on SQLite, a filter column is written `+column`, SQLite's way of keeping
         a term from choosing an index: the text's matches drive the statement. (Without
         statistics the planner takes `key_assistance = 0` for ten rows, not ninety thousand,
         and walks that index testing each row against the matches.)"""
-        if self.text is None or self.dialect != "sqlite":
+        if (self.text is None and not always) or self.dialect != "sqlite":
             return column
         table = getattr(column, "table", None)
         return literal_column(f"+{table.name}.{column.name}", type_=column.type)  # type: ignore[union-attr]
@@ -443,7 +448,7 @@ class _Search:
         they carry every filter column, so the count never visits search_products."""
         if self.query.label is None:
             return products, self._conditions(
-                products.c, products.c.id, province=province, category=category
+                products.c, products.c.id, province=province, category=category, counting=True
             )
         conditions = [
             self._plain(labels.c.label) == self.query.label,
