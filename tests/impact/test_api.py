@@ -400,6 +400,12 @@ async def test_the_xlsx_export_has_chinese_headers_and_a_totals_row(
     assert rows[2][:3] == [history.east_west, "东西部协作", "广东省"]
     assert rows[2][6] == 3000 and float(rows[2][5]) == 30.0
     assert rows[-1][0] == "合计" and rows[-1][6] == 13000
+    assert sheet.title == "2026年帮扶关系"
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A1"].font.bold and sheet.cell(len(rows), 1).font.bold
+    assert not sheet["A3"].font.bold
+    assert sheet["F3"].number_format == "#,##0.00"
+    assert sheet.column_dimensions["E"].width > sheet.column_dimensions["H"].width
 
 
 async def test_an_empty_year_exports_only_headers_and_a_zero_total(
