@@ -15,6 +15,7 @@ from app.catalog.models import Product, Sku
 from app.config import Settings
 from app.cooperative.models import SupplierStatus
 from app.core.db import Database, unit_of_work
+from app.jobs.runner import JobRunner
 from tests.account.factories import csrf_token_in, sign_in_page
 from tests.catalog.factories import (
     CatalogCounts,
@@ -323,7 +324,11 @@ async def test_forms_without_the_csrf_token_are_403(
 
 
 async def test_edit_page_round_trips(
-    client: httpx.AsyncClient, database: Database, settings: Settings, supplier: Supplier
+    client: httpx.AsyncClient,
+    database: Database,
+    settings: Settings,
+    supplier: Supplier,
+    runner: JobRunner,
 ) -> None:
     product = await create_product(
         client, supplier, status="draft", skus=[sku("EDIT-1", price_fen=5000, stock=3)]
@@ -398,6 +403,9 @@ async def test_edit_page_round_trips(
     deleted = await client.post(f"{base}/photos/{photo_ids[0]}/delete", data={"csrf_token": csrf})
     assert deleted.status_code == 303
     assert (await catalog_counts(database)).photos == 0
+    # The files go by the outbox, once the deletion has committed.
+    assert len(list(settings.media_dir.rglob("*.jpg"))) == 2
+    await runner.run_until_idle()
     assert list(settings.media_dir.rglob("*.jpg")) == []
 
 
