@@ -101,7 +101,7 @@ async def recent_payments(
     if method is not None:
         query = query.where(Payment.method == method)
     result = await session.execute(query.order_by(Payment.id.desc()).limit(limit))
-    return [(payment, order) for payment, order in result.tuples()]
+    return [(payment, order) for payment, order in result]
 
 
 async def awaited_transfers(session: AsyncSession, *, limit: int) -> list[tuple[Payment, Order]]:
@@ -117,4 +117,4 @@ async def awaited_transfers(session: AsyncSession, *, limit: int) -> list[tuple[
         .order_by(Payment.id)
         .limit(limit)
     )
-    return [(payment, order) for payment, order in result.tuples()]
+    return [(payment, order) for payment, order in result]

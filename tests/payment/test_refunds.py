@@ -48,7 +48,7 @@ async def _returned(database: Database, order_id: int) -> list[tuple[int, int]]:
                 StockMovement.reason == MovementReason.RETURNED,
             )
         )
-        return [(sku_id, delta) for sku_id, delta in rows.tuples()]
+        return [(sku_id, delta) for sku_id, delta in rows]
 
 
 async def test_part_of_a_line_is_refunded_through_stripe_and_goes_back_to_stock(
