@@ -282,6 +282,31 @@ def _search_facets(result: SearchResult, known: Reference) -> Facets:
     )
 
 
+# Values a page's memo may hold: enough for its variants (locales, spellings of one query).
+PAGE_MEMO_ENTRIES = 16
+
+
+class PageMemo:
+    """Values derived from one listing page, kept as long as the page is (bounded, oldest out).
+
+    A page that is not cached (no search backend, or the degraded listing) gets a memo of
+    its own that nobody else sees: `get` then always misses.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+
+    def get(self, key: Any) -> Any | None:
+        return self._values.get(key)
+
+    def put(self, key: Any, value: Any) -> None:
+        if key not in self._values and len(self._values) >= PAGE_MEMO_ENTRIES:
+            self._values.pop(next(iter(self._values)))
+        self._values[key] = value
+
+
 # Search results (ids, total, facets; never the products' own fields, which are read afresh
 # on every request) are kept briefly. Any index write in this process invalidates them at
 # once; another process's write (a separate worker) shows within SEARCH_CACHE_SECONDS, on top
@@ -290,8 +315,10 @@ SEARCH_CACHE_SECONDS = 2.0
 SEARCH_CACHE_ENTRIES = 512
 # Whole listing pages too, for the same time, dropped at once by any catalog write of this
 # process (stock sold through orders, or another process's writes, show within that time).
+# Each page carries a memo of what callers derive from it (the storefront's rendered grid):
+# it lives and dies with the page, so nothing derived outlives the listing it came from.
 _page_cache: OrderedDict[
-    tuple[int, int, str, date, int], tuple[float, SearchBackend, ProductPage]
+    tuple[int, int, str, date, int], tuple[float, SearchBackend, ProductPage, PageMemo]
 ] = OrderedDict()
 # Each entry holds its backend: while cached, no other backend can reuse its id().
 _search_cache: OrderedDict[
@@ -342,6 +369,22 @@ async def list_products(
     be down, the catalog tables answer instead, newest first, and the page says `degraded`.
     Without a backend (tests of the SQL listing), the catalog tables answer as asked.
     """
+    page, _memo = await list_products_with_memo(
+        session, query, search=search, today=today, media=media
+    )
+    return page
+
+
+async def list_products_with_memo(
+    session: AsyncSession,
+    query: ProductQuery,
+    *,
+    search: SearchBackend | None = None,
+    today: date | None = None,
+    media: MediaStorage | None = None,
+) -> tuple[ProductPage, PageMemo]:
+    """list_products() and the page's memo: what a caller derives from the page (a rendered
+    fragment) goes there, and is dropped with the cached page (expiry or any catalog write)."""
     today = today or today_in_china()
     key = (
         indexing.index_version(),
@@ -357,11 +400,11 @@ async def list_products(
         and cached[1] is search
         and time.monotonic() - cached[0] < SEARCH_CACHE_SECONDS
     ):
-        return cached[2]
+        return cached[2], cached[3]
     known = await reference(session)
     filters = await _filters(session, query, today, known)
     if search is None:
-        return await _sql_listing(session, query, filters, today=today, media=media)
+        return await _sql_listing(session, query, filters, today=today, media=media), PageMemo()
     wanted = search_query(query)
     try:
         result = await _cached_search(search, session, wanted, today)
@@ -372,7 +415,10 @@ async def list_products(
     except SearchUnavailable as exc:
         log.warning("search unavailable, listing from the catalog tables: %s", exc)
         newest = query.model_copy(update={"sort": "newest"})
-        return await _sql_listing(session, newest, filters, today=today, media=media, degraded=True)
+        degraded = await _sql_listing(
+            session, newest, filters, today=today, media=media, degraded=True
+        )
+        return degraded, PageMemo()
     if result.total and query.page > result.pages:
         raise PageOutOfRange(query.page, result.pages)
     rows = await repository.page_rows(session, result.ids, today)
@@ -384,8 +430,9 @@ async def list_products(
         facets=_search_facets(result, known),
         degraded=False,
     )
-    _remember(_page_cache, key, (time.monotonic(), search, page))
-    return page
+    memo = PageMemo()
+    _remember(_page_cache, key, (time.monotonic(), search, page, memo))
+    return page, memo
 
 
 # ---------------------------------------------------------------------------------------------

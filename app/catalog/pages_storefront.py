@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from app.account.deps import OptionalPageUser
@@ -18,9 +19,10 @@ from app.catalog.schemas import MAX_PAGE, MAX_PRICE_FEN, ProductPage, ProductQue
 from app.core.errors import DomainError, ValidationFailed
 from app.core.money import FEN_PER_YUAN
 from app.core.storage import MediaStorage
+from app.web import i18n
 from app.web.db import DbSession
 from app.web.i18n import gettext as _
-from app.web.templating import render
+from app.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -221,11 +223,12 @@ async def list_products(
     }
     form = {name: (value or "").strip()[:200] for name, value in raw.items()}
     result: ProductPage | None = None
+    memo: listing.PageMemo | None = None
     errors: dict[str, str] = {}
     error_code: str | None = None
     try:
         query = _listing_query(form, page)
-        result = await listing.list_products(
+        result, memo = await listing.list_products_with_memo(
             session, query, search=request.app.state.search, media=_media(request)
         )
     except ValidationFailed as exc:
@@ -235,7 +238,34 @@ async def list_products(
             raise
         # A page past the last one (results changed since the link was made): the first page.
         errors, error_code = {"page": _("这一页已经没有商品了。")}, exc.code
+    # The listing's column is the same for every visitor who asks the same thing in the same
+    # language: rendered once per cached listing page (and dropped with it, so a catalog
+    # write shows on the next request), then spliced into the visitor's own frame.
+    locale = i18n.current_locale.get()
+    body_key = (_LISTING_BODY, locale, tuple(form.values()))
+    body: Markup | None = memo.get(body_key) if memo is not None else None
+    if body is None:
+        body = _listing_body(result, form, errors, error_code, locale)
+        if memo is not None:
+            memo.put(body_key, body)
+    status = 200 if not errors else (404 if error_code == "page_out_of_range" else 422)
+    return render(request, _LISTING_FRAME, {"listing_body": body}, status_code=status)
+
+
+_LISTING_FRAME = "catalog/storefront_products.html"
+_LISTING_BODY = "catalog/storefront_products_body.html"
+
+
+def _listing_body(
+    result: ProductPage | None,
+    form: dict[str, str],
+    errors: dict[str, str],
+    error_code: str | None,
+    locale: str,
+) -> Markup:
+    """The listing's column (facets, filter form, chips, cards, pager): nothing per visitor."""
     context = {
+        "locale": locale,
         "result": result,
         "form": form,
         "errors": errors,
@@ -245,8 +275,7 @@ async def list_products(
         "category_names": _category_names(),
         "last_page": max(1, -(-result.total // result.per_page)) if result else 1,
     }
-    status = 200 if not errors else (404 if error_code == "page_out_of_range" else 422)
-    return render(request, "catalog/storefront_products.html", context, status_code=status)
+    return Markup(templates.env.get_template(_LISTING_BODY).render(context))  # noqa: S704
 
 
 @router.get("/products/{slug}", response_class=HTMLResponse)
