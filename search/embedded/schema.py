@@ -177,6 +177,36 @@ terms = Table(
     Column("term", String(64), primary_key=True),
 )
 
+# The SQLite-only summaries of schema version 3, described for building queries. They are
+# not in `metadata`: they exist as DDL on SQLite only, like the FTS5 table.
+summaries = MetaData()
+
+
+def _summary_columns() -> list[Column[Any]]:
+    return [
+        Column("province_code", String(6), primary_key=True),
+        Column("category", String(30), primary_key=True),
+        Column("county_code", String(6), primary_key=True),
+        Column("key_assistance", Boolean, primary_key=True),
+        Column("in_stock", Boolean, primary_key=True),
+        Column("n", Integer, nullable=False),
+    ]
+
+
+product_counts = Table("search_product_counts", summaries, *_summary_columns())
+label_counts = Table(
+    "search_label_counts",
+    summaries,
+    Column("label", String(30), primary_key=True),
+    *_summary_columns(),
+)
+label_counts_day = Table(
+    "search_label_counts_day",
+    summaries,
+    Column("id", Integer, primary_key=True),
+    Column("day", Date, nullable=False),
+)
+
 TABLE_NAMES = (
     "search_products",
     "search_product_texts",
@@ -187,7 +217,7 @@ TABLE_NAMES = (
 FTS_TABLE = "search_products_fts"  # SQLite
 VECTORS_TABLE = "search_product_vectors"  # PostgreSQL
 VECTORS_FUNCTION = "search_product_vectors_refresh"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _common_ddl(id_type: str, timestamp_type: str) -> list[str]:
@@ -336,6 +366,137 @@ _VERSION_2_DOWN = [
 ]
 
 
+# Version 3 (SQLite): facet counts kept by triggers, so that a listing without text or price
+# range counts a few thousand summary rows instead of reading every product (100,000 rows of
+# the facet index took 13 ms, the label rows with their validity test 8 ms).
+# - search_product_counts: products per (province, category, county, key assistance, stock);
+# - search_label_counts: the labels valid on one day (search_label_counts_day) per the same
+#   columns. Validity changes with the date, so the day is part of the summary: the triggers
+#   count a label row only if it holds on that day, and the first search of a new day rebuilds
+#   the summary for it (search.embedded.backend); until then searches count the label rows.
+_VERSION_3_SQLITE = [
+    """CREATE TABLE search_product_counts (
+    province_code VARCHAR(6) NOT NULL,
+    category VARCHAR(30) NOT NULL,
+    county_code VARCHAR(6) NOT NULL,
+    key_assistance BOOLEAN NOT NULL,
+    in_stock BOOLEAN NOT NULL,
+    n INTEGER NOT NULL,
+    CONSTRAINT pk_search_product_counts
+        PRIMARY KEY (province_code, category, county_code, key_assistance, in_stock)
+) WITHOUT ROWID""",
+    """CREATE TRIGGER search_product_counts_insert AFTER INSERT ON search_products BEGIN
+    INSERT INTO search_product_counts
+        (province_code, category, county_code, key_assistance, in_stock, n)
+        VALUES (new.province_code, new.category, new.county_code, new.key_assistance,
+                new.in_stock, 1)
+        ON CONFLICT (province_code, category, county_code, key_assistance, in_stock)
+        DO UPDATE SET n = n + 1;
+END""",
+    """CREATE TRIGGER search_product_counts_delete AFTER DELETE ON search_products BEGIN
+    UPDATE search_product_counts SET n = n - 1
+        WHERE province_code = old.province_code AND category = old.category
+        AND county_code = old.county_code AND key_assistance = old.key_assistance
+        AND in_stock = old.in_stock;
+    DELETE FROM search_product_counts
+        WHERE province_code = old.province_code AND category = old.category
+        AND county_code = old.county_code AND key_assistance = old.key_assistance
+        AND in_stock = old.in_stock AND n <= 0;
+END""",
+    """CREATE TRIGGER search_product_counts_update
+    AFTER UPDATE OF province_code, category, county_code, key_assistance, in_stock
+    ON search_products BEGIN
+    UPDATE search_product_counts SET n = n - 1
+        WHERE province_code = old.province_code AND category = old.category
+        AND county_code = old.county_code AND key_assistance = old.key_assistance
+        AND in_stock = old.in_stock;
+    INSERT INTO search_product_counts
+        (province_code, category, county_code, key_assistance, in_stock, n)
+        VALUES (new.province_code, new.category, new.county_code, new.key_assistance,
+                new.in_stock, 1)
+        ON CONFLICT (province_code, category, county_code, key_assistance, in_stock)
+        DO UPDATE SET n = n + 1;
+END""",
+    """INSERT INTO search_product_counts
+    (province_code, category, county_code, key_assistance, in_stock, n)
+    SELECT province_code, category, county_code, key_assistance, in_stock, count(*)
+    FROM search_products
+    GROUP BY province_code, category, county_code, key_assistance, in_stock""",
+    """CREATE TABLE search_label_counts_day (
+    id INTEGER NOT NULL CHECK (id = 1),
+    day DATE NOT NULL,
+    CONSTRAINT pk_search_label_counts_day PRIMARY KEY (id))""",
+    """CREATE TABLE search_label_counts (
+    label VARCHAR(30) NOT NULL,
+    province_code VARCHAR(6) NOT NULL,
+    category VARCHAR(30) NOT NULL,
+    county_code VARCHAR(6) NOT NULL,
+    key_assistance BOOLEAN NOT NULL,
+    in_stock BOOLEAN NOT NULL,
+    n INTEGER NOT NULL,
+    CONSTRAINT pk_search_label_counts
+        PRIMARY KEY (label, province_code, category, county_code, key_assistance, in_stock)
+) WITHOUT ROWID""",
+    """CREATE TRIGGER search_label_counts_insert AFTER INSERT ON search_product_labels BEGIN
+    INSERT INTO search_label_counts
+        (label, province_code, category, county_code, key_assistance, in_stock, n)
+        SELECT new.label, new.province_code, new.category, new.county_code,
+               new.key_assistance, new.in_stock, 1
+        FROM search_label_counts_day AS d
+        WHERE (new.valid_until IS NULL OR new.valid_until >= d.day)
+        AND (new.valid_from IS NULL OR new.valid_from <= d.day)
+        ON CONFLICT (label, province_code, category, county_code, key_assistance, in_stock)
+        DO UPDATE SET n = n + 1;
+END""",
+    """CREATE TRIGGER search_label_counts_delete AFTER DELETE ON search_product_labels BEGIN
+    UPDATE search_label_counts SET n = n - 1
+        WHERE label = old.label AND province_code = old.province_code
+        AND category = old.category AND county_code = old.county_code
+        AND key_assistance = old.key_assistance AND in_stock = old.in_stock
+        AND EXISTS (SELECT 1 FROM search_label_counts_day AS d
+            WHERE (old.valid_until IS NULL OR old.valid_until >= d.day)
+            AND (old.valid_from IS NULL OR old.valid_from <= d.day));
+    DELETE FROM search_label_counts WHERE n <= 0 AND label = old.label
+        AND province_code = old.province_code AND category = old.category
+        AND county_code = old.county_code AND key_assistance = old.key_assistance
+        AND in_stock = old.in_stock;
+END""",
+    """CREATE TRIGGER search_label_counts_update AFTER UPDATE ON search_product_labels BEGIN
+    UPDATE search_label_counts SET n = n - 1
+        WHERE label = old.label AND province_code = old.province_code
+        AND category = old.category AND county_code = old.county_code
+        AND key_assistance = old.key_assistance AND in_stock = old.in_stock
+        AND EXISTS (SELECT 1 FROM search_label_counts_day AS d
+            WHERE (old.valid_until IS NULL OR old.valid_until >= d.day)
+            AND (old.valid_from IS NULL OR old.valid_from <= d.day));
+    DELETE FROM search_label_counts WHERE n <= 0 AND label = old.label
+        AND province_code = old.province_code AND category = old.category
+        AND county_code = old.county_code AND key_assistance = old.key_assistance
+        AND in_stock = old.in_stock;
+    INSERT INTO search_label_counts
+        (label, province_code, category, county_code, key_assistance, in_stock, n)
+        SELECT new.label, new.province_code, new.category, new.county_code,
+               new.key_assistance, new.in_stock, 1
+        FROM search_label_counts_day AS d
+        WHERE (new.valid_until IS NULL OR new.valid_until >= d.day)
+        AND (new.valid_from IS NULL OR new.valid_from <= d.day)
+        ON CONFLICT (label, province_code, category, county_code, key_assistance, in_stock)
+        DO UPDATE SET n = n + 1;
+END""",
+]
+_VERSION_3_SQLITE_DOWN = [
+    "DROP TRIGGER IF EXISTS search_label_counts_insert",
+    "DROP TRIGGER IF EXISTS search_label_counts_delete",
+    "DROP TRIGGER IF EXISTS search_label_counts_update",
+    "DROP TRIGGER IF EXISTS search_product_counts_insert",
+    "DROP TRIGGER IF EXISTS search_product_counts_delete",
+    "DROP TRIGGER IF EXISTS search_product_counts_update",
+    "DROP TABLE IF EXISTS search_label_counts",
+    "DROP TABLE IF EXISTS search_label_counts_day",
+    "DROP TABLE IF EXISTS search_product_counts",
+]
+
+
 def _check_dialect(dialect_name: str) -> None:
     if dialect_name not in ("sqlite", "postgresql"):
         raise ValueError(f"the embedded search index does not support {dialect_name!r}")
@@ -356,6 +517,9 @@ def upgrade_ddl(dialect_name: str, version: int = 1) -> list[str]:
     if version == 2:
         _check_dialect(dialect_name)
         return list(_VERSION_2)
+    if version == 3:
+        _check_dialect(dialect_name)
+        return list(_VERSION_3_SQLITE) if dialect_name == "sqlite" else []
     if version != 1:
         raise ValueError(f"no schema version {version}")
     if dialect_name == "sqlite":
@@ -370,6 +534,9 @@ def downgrade_ddl(dialect_name: str, version: int = 1) -> list[str]:
     if version == 2:
         _check_dialect(dialect_name)
         return list(_VERSION_2_DOWN)
+    if version == 3:
+        _check_dialect(dialect_name)
+        return list(_VERSION_3_SQLITE_DOWN) if dialect_name == "sqlite" else []
     if version != 1:
         raise ValueError(f"no schema version {version}")
     tables = [f"DROP TABLE IF EXISTS {name}" for name in reversed(TABLE_NAMES)]

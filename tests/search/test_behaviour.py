@@ -234,6 +234,10 @@ FILTERS: list[dict[str, Any]] = [
     {"county": "420325", "province": "510000"},
     {"province": "360000", "label": "gi", "category": "fruit", "in_stock": True},
     {"label": "nonexistent"},
+    {"label": "gi", "min_price_fen": 5_000},
+    {"county": "360734", "max_price_fen": 5_000},
+    {"key_assistance": True, "in_stock": True, "min_price_fen": 2_000, "max_price_fen": 9_000},
+    {"province": "620000", "min_price_fen": 3_000, "category": "vegetables"},
 ]
 
 
@@ -253,6 +257,20 @@ async def test_filters_and_facets_match_a_brute_force_count(
         assert got == want, name
         counts = [f.count for f in result.facets[name]]
         assert counts == sorted(counts, reverse=True)
+
+
+@pytest.mark.parametrize("filters", [{}, {"label": "gi"}, {"province": "640000"}], ids=str)
+async def test_label_facets_on_another_day_match_a_brute_force_count(
+    backend: SearchBackend, filters: dict[str, Any]
+) -> None:
+    """The day decides which labels count, on any day searched (not only the first)."""
+    for today in (GOUQI_GI_UNTIL, GOUQI_GI_UNTIL + timedelta(days=1), TODAY):
+        query = ProductQuery(per_page=100, **filters)
+        result = await backend.search(query, today)
+        assert result.total == sum(_passes(doc, query, today) for doc in DOCUMENTS)
+        facet_docs = [doc for doc in DOCUMENTS if _passes(doc, query, today, skip="label")]
+        want = _facet_counts(facet_docs, "label", today)
+        assert {f.value: (f.count, f.label) for f in result.facets["label"]} == want, today
 
 
 TEXT_FACETS: list[tuple[str, dict[str, Any]]] = [

@@ -1,0 +1,189 @@
+"""The facet summaries of the embedded index on SQLite (search schema version 3).
+
+Triggers keep two small tables of counts in step with the index rows: products per
+(province, category, county, key assistance, stock), and the labels valid on one day per the
+same columns. A listing without text or price range counts its facets from them. These
+tests hold them to a recount from the rows after every kind of write, show the label summary
+following the date, and show which statements a listing reads them in. That the facets
+themselves are right is the behaviour suite's brute-force count (tests/search/test_behaviour).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import ColumnElement, Table, event, func, or_, select
+
+from app.core.db import Database
+from search import ProductQuery
+from search.embedded import schema
+from search.embedded.backend import EmbeddedBackend
+from tests.search.catalogue import BY_ID, DOCUMENTS, GOUQI_GI_UNTIL, TODAY
+
+sqlite_only = pytest.mark.parametrize("target", ["embedded-sqlite"], indirect=True)
+
+_KEY = ("province_code", "category", "county_code", "key_assistance", "in_stock")
+
+
+async def _summary_day(database: Database) -> date | None:
+    async with database.reader() as session:
+        day: date | None = await session.scalar(select(schema.label_counts_day.c.day))
+    return day
+
+
+def _key(table: Table) -> list[ColumnElement[Any]]:
+    return [table.c[name] for name in _KEY]
+
+
+async def _assert_summaries_match_the_rows(database: Database) -> None:
+    products, labels = schema.products, schema.labels
+    async with database.reader() as session:
+        summary = schema.product_counts
+        kept = set((await session.execute(select(*_key(summary), summary.c.n))).all())
+        recount = select(*_key(products), func.count()).group_by(*_key(products))
+        assert kept == set((await session.execute(recount)).all())
+
+        day = await _summary_day(database)
+        summary = schema.label_counts
+        key = [summary.c.label, *_key(summary)]
+        kept_labels = set((await session.execute(select(*key, summary.c.n))).all())
+        if day is None:
+            assert kept_labels == set()
+            return
+        key = [labels.c.label, *_key(labels)]
+        recount = (
+            select(*key, func.count())
+            .where(
+                or_(labels.c.valid_until.is_(None), labels.c.valid_until >= day),
+                or_(labels.c.valid_from.is_(None), labels.c.valid_from <= day),
+            )
+            .group_by(*key)
+        )
+        assert kept_labels == set((await session.execute(recount)).all())
+
+
+@sqlite_only
+async def test_the_summaries_equal_a_recount_after_every_kind_of_write(
+    embedded: EmbeddedBackend, database: Database
+) -> None:
+    await embedded.search(ProductQuery(), TODAY)  # the label summary counts for TODAY
+    assert await _summary_day(database) == TODAY
+    await _assert_summaries_match_the_rows(database)
+    moved, dropped = BY_ID[13], BY_ID[1]
+    elsewhere = BY_ID[5]
+    changed = dataclasses.replace(
+        moved,
+        province_code=elsewhere.province_code,
+        province_name=elsewhere.province_name,
+        county_code=elsewhere.county_code,
+        county_name=elsewhere.county_name,
+        key_assistance=not moved.key_assistance,
+        in_stock=not moved.in_stock,
+        labels=["organic", "green_food"],
+        label_valid_until={"organic": TODAY - timedelta(days=1)},  # expired: not counted
+    )
+    try:
+        await embedded.index([changed])
+        await _assert_summaries_match_the_rows(database)
+        await embedded.delete([dropped.id])
+        await _assert_summaries_match_the_rows(database)
+        result = await embedded.search(ProductQuery(facets=True), TODAY)
+        assert result.total == len(DOCUMENTS) - 1
+    finally:
+        await embedded.index([moved, dropped])
+    await _assert_summaries_match_the_rows(database)
+
+
+@sqlite_only
+async def test_the_label_summary_follows_the_day_it_is_searched_on(
+    embedded: EmbeddedBackend, database: Database
+) -> None:
+    def gi_count(facets: dict[str, Any]) -> int:
+        return int({f.value: f.count for f in facets["label"]}.get("gi", 0))
+
+    expected_before = sum("gi" in doc.labels_valid_on(GOUQI_GI_UNTIL) for doc in DOCUMENTS)
+    after = GOUQI_GI_UNTIL + timedelta(days=1)
+    expected_after = sum("gi" in doc.labels_valid_on(after) for doc in DOCUMENTS)
+    assert expected_after < expected_before  # the catalogue has a label ending that day
+    try:
+        before = await embedded.search(ProductQuery(), GOUQI_GI_UNTIL)
+        assert await _summary_day(database) == GOUQI_GI_UNTIL
+        assert gi_count(before.facets) == expected_before
+        # The first search of the next day counts from the rows, then rebuilds for that day.
+        first = await embedded.search(ProductQuery(), after)
+        assert await _summary_day(database) == after
+        second = await embedded.search(ProductQuery(), after)
+        assert gi_count(first.facets) == gi_count(second.facets) == expected_after
+        await _assert_summaries_match_the_rows(database)
+    finally:
+        await embedded.search(ProductQuery(), TODAY)
+
+
+@sqlite_only
+async def test_in_the_callers_transaction_a_summary_of_another_day_is_not_used_or_rebuilt(
+    embedded: EmbeddedBackend, database: Database
+) -> None:
+    await embedded.search(ProductQuery(), GOUQI_GI_UNTIL)
+    after = GOUQI_GI_UNTIL + timedelta(days=1)
+    expected = sum("gi" in doc.labels_valid_on(after) for doc in DOCUMENTS)
+    try:
+        async with database.writer() as session, session.begin():
+            result = await embedded.in_session(session).search(ProductQuery(label="gi"), after)
+        assert result.total == expected
+        assert {f.value: f.count for f in result.facets["label"]}["gi"] == expected
+        # Rebuilding would need a second writer while the caller holds the lock.
+        assert await _summary_day(database) == GOUQI_GI_UNTIL
+    finally:
+        await embedded.search(ProductQuery(), TODAY)
+
+
+@pytest.fixture
+def statements(database: Database) -> Iterator[list[str]]:
+    """The SQL of every statement run meanwhile."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _reads(statement: str, table: str) -> bool:
+    return re.search(rf"\b{table}\b", statement) is not None
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"province": "360000", "in_stock": True}, {"label": "gi", "county": "360734"}],
+    ids=str,
+)
+async def test_a_listing_without_text_counts_its_facets_from_the_summaries(
+    embedded: EmbeddedBackend, statements: list[str], filters: dict[str, Any]
+) -> None:
+    await embedded.search(ProductQuery(), TODAY)  # the label summary counts for TODAY
+    statements.clear()
+    await embedded.search(ProductQuery(**filters), TODAY)
+    counting = [s for s in statements if _reads(s, "search_product_counts|search_label_counts")]
+    assert len(counting) == 1
+    assert not _reads(counting[0], "search_products|search_product_labels")
+
+
+@sqlite_only
+async def test_a_price_range_or_a_text_counts_from_the_rows(
+    embedded: EmbeddedBackend, statements: list[str]
+) -> None:
+    for query in (ProductQuery(min_price_fen=5_000), ProductQuery(text="脐橙")):
+        statements.clear()
+        await embedded.search(query, TODAY)
+        assert not any(_reads(s, "search_label_counts") for s in statements)
