@@ -285,6 +285,9 @@ def report(results: list[Measurement]) -> str:
         )
     mean = statistics.fmean(m.rps for m in results)
     lines.append(f"(mean over the four targets: {mean:.0f} req/s)")
+    # The machine may be shared: absolute figures mean little under load, ratios more.
+    one, five, fifteen = os.getloadavg()
+    lines.append(f"load average: {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)")
     return "\n".join(lines)
 
 
