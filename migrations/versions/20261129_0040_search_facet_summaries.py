@@ -6,7 +6,7 @@ Create Date: 2026-11-29 03:00:00
 
 A listing without text or price range reads its facet counts from two small summaries kept
 by triggers (products, and labels valid on a day) instead of every product and label row.
-PostgreSQL is unchanged.
+On both databases the label rows' index is put in group order.
 """
 
 from collections.abc import Sequence

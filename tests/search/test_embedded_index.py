@@ -342,6 +342,9 @@ WALK_QUERIES: list[dict[str, object]] = [
     {"label": "gi", "sort": "newest"},
     {"text": "苹果", "sort": "price_desc"},
     {"key_assistance": True, "per_page": 4, "page": 3},
+    {"text": "茶", "label": "organic"},
+    {"text": "脐橙", "label": "gi", "category": "fruit", "sort": "newest"},
+    {"text": "qicheng", "label": "gi", "province": "360000", "sort": "price_asc"},
 ]
 
 
@@ -361,3 +364,40 @@ async def test_walking_the_order_indexes_gives_the_same_pages(
     got = await walking.search(query, TODAY)
     assert got.ids == expected.ids
     assert (got.total, got.facets) == (expected.total, expected.facets)
+
+
+@embedded_only
+@pytest.mark.parametrize(
+    "values",
+    [v for v in WALK_QUERIES if "text" in v and "label" in v],
+    ids=lambda v: str(v),
+)
+async def test_pages_found_through_the_label_rows_are_the_same(
+    embedded: EmbeddedBackend, database: Database | None, values: dict[str, object]
+) -> None:
+    """A broad text with a label filter finds its page through the label's rows (SQLite):
+    with the threshold at 1 every such query does, and must page alike."""
+    assert database is not None
+    label_driven = EmbeddedBackend(
+        database.writer,
+        reader=database.reader,
+        analyzer=embedded.analyzer,
+        label_driven_from=1,
+    )
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    query = ProductQuery(**values)  # type: ignore[arg-type]
+    expected = await embedded.search(query, TODAY)
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        got = await label_driven.search(query, TODAY)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+    assert expected.ids  # the catalogue has matches for every one of these
+    assert got.ids == expected.ids
+    assert (got.total, got.facets) == (expected.total, expected.facets)
+    if database.dialect == "sqlite":
+        assert any("+search_product_labels.product_id IN" in statement for statement in seen)
