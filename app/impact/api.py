@@ -1,14 +1,24 @@
-"""JSON routes of the impact domain: reports, the pairing exports and designated counties."""
+"""JSON routes of the impact domain: reports, the pairing exports and designated counties.
+
+The report routes answer JSON they serialise themselves (pydantic's `model_dump_json`, the
+same document FastAPI would write from the response model, which stays declared for the
+schema): FastAPI's own path dumps the model, validates the dump against the response model and
+dumps it again, about ten times the cost for the pairing report's few hundred rows. Public
+reports are kept serialised in the report cache (app.impact.cache) and answered from it until
+the ledger changes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from app.account.deps import CurrentUser
-from app.impact import reports, service
+from app.impact import cache, reports, service
 from app.impact.deps import Operator, ProvinceCode, Year
 from app.impact.schemas import (
     CountyReport,
@@ -27,6 +37,14 @@ router = APIRouter(prefix="/api/v1", tags=["impact"], responses=API_ERROR_RESPON
 Kind = Annotated[PairingKind | None, Query(description="Only pairings of this kind")]
 
 
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+async def _serialised(report: Awaitable[BaseModel]) -> bytes:
+    return (await report).model_dump_json().encode()
+
+
 def _download(file: service.ExportFile) -> Response:
     return Response(
         file.content,
@@ -36,19 +54,35 @@ def _download(file: service.ExportFile) -> Response:
 
 
 @router.get("/impact/summary", response_model=ImpactSummary, status_code=200)
-async def impact_summary(session: DbSession, year: Year = None) -> ImpactSummary:
+async def impact_summary(session: DbSession, year: Year = None) -> Response:
     """Net goods amount, orders, counties and suppliers that benefited, and the households
     those suppliers support, in a reporting year (China Standard Time)."""
-    return await reports.summary(session, year=year)
+    chosen = year or reports.current_year()
+    return _json(
+        await cache.cached(
+            session,
+            ("summary", chosen),
+            lambda: _serialised(reports.summary(session, year=chosen)),
+        )
+    )
 
 
 @router.get("/impact/pairings", response_model=PairingReport, status_code=200)
 async def impact_pairings(
     session: DbSession, year: Year = None, kind: Kind = None, province: ProvinceCode = None
-) -> PairingReport:
+) -> Response:
     """Amount, orders and counties per pairing in a year, largest first: pairings with
     entries in the year, or with `province` every pairing of that province."""
-    return await reports.pairing_report(session, year=year, kind=kind, province=province)
+    chosen = year or reports.current_year()
+    return _json(
+        await cache.cached(
+            session,
+            ("pairings", chosen, kind, province),
+            lambda: _serialised(
+                reports.pairing_report(session, year=chosen, kind=kind, province=province)
+            ),
+        )
+    )
 
 
 @router.get(
@@ -87,10 +121,17 @@ async def impact_pairings_xlsx(
 
 
 @router.get("/impact/counties/{code}", response_model=CountyReport, status_code=200)
-async def impact_county(session: DbSession, code: str, year: Year = None) -> CountyReport:
+async def impact_county(session: DbSession, code: str, year: Year = None) -> Response:
     """A county's net amount in a year, per month and per buyer province; 404
     `county_not_found` for an unknown code."""
-    return await reports.county_report(session, code=code, year=year)
+    chosen = year or reports.current_year()
+    return _json(
+        await cache.cached(
+            session,
+            ("county", code, chosen),
+            lambda: _serialised(reports.county_report(session, code=code, year=chosen)),
+        )
+    )
 
 
 @router.get(
@@ -98,11 +139,15 @@ async def impact_county(session: DbSession, code: str, year: Year = None) -> Cou
 )
 async def impact_organization(
     session: DbSession, user: CurrentUser, organization_id: int, year: Year = None
-) -> OrganizationReport:
+) -> Response:
     """An organisation's purchases against its reserved-share target (预留份额), per origin
     county. Its members, operators and officials of its province only; others 404."""
-    return await reports.organization_report(
-        session, user=user, organization_id=organization_id, year=year
+    return _json(
+        await _serialised(
+            reports.organization_report(
+                session, user=user, organization_id=organization_id, year=year
+            )
+        )
     )
 
 

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.impact import cache
 from app.impact.models import LEDGER_MODELS, ROLLUP_MODELS, LedgerGuard
 
 GUARD_TABLE = str(LedgerGuard.__tablename__)
@@ -27,7 +28,10 @@ async def ledger_purge(session: AsyncSession) -> AsyncIterator[None]:
     the transaction anyway). SQLite: the one row of impact_ledger_guard, set back before the
     block ends, so that no other transaction ever sees it set. No `finally`: if the block
     fails, the caller's transaction rolls back, and with it the lifting.
+
+    The report cache of the database is cleared: it trusts the ledger never to shrink.
     """
+    cache.clear(session)
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SET LOCAL fengshou.allow_ledger_purge = 'on'"))
         yield

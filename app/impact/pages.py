@@ -1,17 +1,29 @@
 """HTML routes of the impact domain: the public dashboard, a province's page for its officials
 and a supplier's "where are my buyers" page. Charts are drawn by static/js/impact.js from the
-same numbers the accessible tables under them show."""
+same numbers the accessible tables under them show.
+
+The public pages are the same for every visitor but for the layout around them (the signed-in
+user, the CSRF token): the dashboard's body is rendered once per year, language and ledger
+state and kept in the report cache (app.impact.cache); only the layout is rendered per
+request. The county box keeps its totals there.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import PageUser
-from app.impact import reports
+from app.impact import cache, reports
 from app.impact.deps import PageRegionViewer, ProvinceCode, Year
+from app.impact.schemas import Dashboard
+from app.web import i18n
 from app.web.db import DbSession
-from app.web.templating import render
+from app.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -19,8 +31,27 @@ router = APIRouter(include_in_schema=False)
 @router.get("/impact", response_class=HTMLResponse)
 async def show_dashboard(request: Request, session: DbSession, year: Year = None) -> Response:
     """Headline totals, amount per pairing, monthly trend, top counties, provinces."""
+    chosen = year or reports.current_year()
+    locale = i18n.current_locale.get()
+    page = await cache.cached(
+        session, ("dashboard", chosen, locale), lambda: _dashboard_page(session, chosen)
+    )
+    return render(
+        request, "impact/show_dashboard.html", {"dashboard": page.dashboard, "body": page.body}
+    )
+
+
+@dataclass(frozen=True)
+class _DashboardPage:
+    dashboard: Dashboard
+    body: Markup
+
+
+async def _dashboard_page(session: AsyncSession, year: int) -> _DashboardPage:
+    """The dashboard's data and its body rendered in the request's language."""
     dashboard = await reports.dashboard(session, year=year)
-    return render(request, "impact/show_dashboard.html", {"dashboard": dashboard})
+    body = templates.env.get_template("impact/_dashboard.html").render(dashboard=dashboard)
+    return _DashboardPage(dashboard, Markup(body))  # noqa: S704  (Jinja's autoescaped output)
 
 
 @router.get("/impact/counties/{code}/box", response_class=HTMLResponse)
@@ -29,7 +60,10 @@ async def show_county_box(
 ) -> Response:
     """The impact box of a county page as an HTML fragment (no page layout), for pages of
     lower domains (the storefront's county page) to load: see static/js/impact.js."""
-    totals = await reports.county_totals(session, code, year)
+    chosen = year or reports.current_year()
+    totals = await cache.cached(
+        session, ("county_box", code, chosen), lambda: reports.county_totals(session, code, chosen)
+    )
     return render(request, "impact/_county_totals.html", {"county_totals": totals})
 
 

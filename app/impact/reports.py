@@ -13,7 +13,7 @@ from app.account.models import Role, RoleAssignment, User
 from app.cooperative import service as cooperative_service
 from app.core.clock import china_year, utcnow
 from app.core.money import BASIS_POINTS, apply_basis_points
-from app.impact import repository
+from app.impact import cache, repository
 from app.impact.errors import CountyNotFound, OrganizationNotFound, ProvinceNotFound
 from app.impact.schemas import (
     BuyerKindAmount,
@@ -31,6 +31,7 @@ from app.impact.schemas import (
     ProvinceAmount,
     RegionReport,
 )
+from app.organization.models import Organization
 from app.regions.errors import ProvinceUnknown
 from app.regions.models import HelperKind, PairingKind
 from app.regions.schemas import (
@@ -261,7 +262,8 @@ def _may_see_organization(
 async def organization_report(
     session: AsyncSession, *, user: User, organization_id: int, year: int | None = None
 ) -> OrganizationReport:
-    """Purchases against the reserved-share target; anyone else's organisation answers 404."""
+    """Purchases against the reserved-share target; anyone else's organisation answers 404.
+    The report is cached per organisation, and looked up only once the user may see it."""
     year = year or current_year()
     organization = (
         await repository.get_organization(session, organization_id)
@@ -273,6 +275,16 @@ async def organization_report(
         assignments, organization.id, organization.province_code
     ):
         raise OrganizationNotFound(organization_id)
+    return await cache.cached(
+        session,
+        ("organization", organization.id, year),
+        lambda: _organization_report(session, organization, year),
+    )
+
+
+async def _organization_report(
+    session: AsyncSession, organization: Organization, year: int
+) -> OrganizationReport:
     declared = await repository.reserved_share_target(session, organization.id, year)
     target = (
         apply_basis_points(declared.canteen_budget_fen, declared.reserved_share_bp)
@@ -318,12 +330,20 @@ async def region_report(
     session: AsyncSession, *, user: User, province: str | None = None, year: int | None = None
 ) -> RegionReport:
     """A province's pairings (as helper or helped) and counties, for its officials (and
-    operators). A province outside the user's scope answers 404."""
+    operators). A province outside the user's scope answers 404. The province's report is
+    cached per province, without the user's own list of provinces, which is added per request."""
     year = year or current_year()
     allowed = await region_provinces(session, user)
     chosen = next((p for p in allowed if province is None or p.code == province), None)
     if chosen is None:
         raise ProvinceNotFound(province or "")
+    report = await cache.cached(
+        session, ("region", chosen.code, year), lambda: _region_report(session, chosen, year)
+    )
+    return report.model_copy(update={"provinces": allowed})
+
+
+async def _region_report(session: AsyncSession, chosen: ProvinceAmount, year: int) -> RegionReport:
     origin = {
         p.code: p for p in _province_amounts(await repository.origin_provinces(session, year))
     }
@@ -331,7 +351,7 @@ async def region_report(
         year=year,
         years=await _years(session, year),
         province=origin.get(chosen.code, chosen),
-        provinces=allowed,
+        provinces=[],
         pairings=await _pairing_items(session, year, province=chosen.code),
         counties=_county_amounts(
             await repository.top_counties(session, year, province_code=chosen.code)
@@ -348,21 +368,32 @@ async def region_report(
 async def cooperative_report(
     session: AsyncSession, *, user: User, cooperative_id: int, year: int | None = None
 ) -> CooperativeReport:
-    """A supplier's net sales and its buyers' provinces; members only (others: 404)."""
+    """A supplier's net sales and its buyers' provinces; members only (others: 404). Cached
+    per supplier, looked up only once the user is found to be a member."""
     year = year or current_year()
     cooperative = await cooperative_service.get_member_cooperative(
         session, user=user, cooperative_id=cooperative_id
     )
-    by_month = await repository.cooperative_months(session, cooperative.id, year)
+    return await cache.cached(
+        session,
+        ("cooperative", cooperative.id, year),
+        lambda: _cooperative_report(session, cooperative.id, cooperative.name, year),
+    )
+
+
+async def _cooperative_report(
+    session: AsyncSession, cooperative_id: int, name: str, year: int
+) -> CooperativeReport:
+    by_month = await repository.cooperative_months(session, cooperative_id, year)
     return CooperativeReport(
-        cooperative_id=cooperative.id,
-        name=cooperative.name,
+        cooperative_id=cooperative_id,
+        name=name,
         year=year,
         years=await _years(session, year),
         amount_fen=sum(amount for amount, _ in by_month.values()),
         order_count=sum(orders for _, orders in by_month.values()),
         by_month=_twelve_months(by_month),
         by_buyer_province=_province_amounts(
-            await repository.cooperative_buyer_provinces(session, cooperative.id, year)
+            await repository.cooperative_buyer_provinces(session, cooperative_id, year)
         ),
     )

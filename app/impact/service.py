@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.models import User
 from app.audit import service as audit
 from app.core.clock import china_date, utcnow
-from app.impact import exports, reports, repository
+from app.impact import cache, exports, reports, repository
 from app.impact.errors import InvalidCountyCodes, OrganizationNotFound
 from app.impact.schemas import DesignatedCountiesOut, DesignatedPairingOut
 from app.regions.models import AreaKind, HelperKind, Pairing, PairingArea, PairingKind
@@ -40,15 +40,21 @@ async def export_pairings(
     kind: PairingKind | None = None,
     province: str | None = None,
 ) -> ExportFile:
-    """The pairing report of a year as a CSV or XLSX file."""
-    report = await reports.pairing_report(session, year=year, kind=kind, province=province)
-    content = exports.to_csv(report) if fmt == "csv" else exports.to_xlsx(report)
-    scope = f"-{province}" if province else ""
-    return ExportFile(
-        filename=f"fengshou-impact-pairings-{report.year}{scope}.{fmt}",
-        media_type=_MEDIA_TYPES[fmt],
-        content=content,
-    )
+    """The pairing report of a year as a CSV or XLSX file (kept in the report cache until
+    the ledger changes)."""
+    chosen = year or reports.current_year()
+
+    async def build() -> ExportFile:
+        report = await reports.pairing_report(session, year=chosen, kind=kind, province=province)
+        content = exports.to_csv(report) if fmt == "csv" else exports.to_xlsx(report)
+        scope = f"-{province}" if province else ""
+        return ExportFile(
+            filename=f"fengshou-impact-pairings-{report.year}{scope}.{fmt}",
+            media_type=_MEDIA_TYPES[fmt],
+            content=content,
+        )
+
+    return await cache.cached(session, ("export", fmt, chosen, kind, province), build)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,6 +130,7 @@ async def replace_designated_counties(
             )
         )
     await session.flush()
+    cache.clear(session)  # the pairings reports show have changed
     await audit.record(
         session,
         actor_user_id=actor.id,
