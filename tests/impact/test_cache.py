@@ -1,0 +1,273 @@
+"""The report cache: a report is served again until the ledger changes, a new sale or a refund
+alone is seen by the next request, scoped reports are looked up only after the access check
+and never answer for another organisation, province or supplier, and the cache is bounded."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.account.models import Role, User
+from app.cooperative.errors import CooperativeNotFound
+from app.core.db import Database, unit_of_work
+from app.impact import cache, reports
+from app.impact.errors import OrganizationNotFound, ProvinceNotFound
+from app.order.models import BuyerKind
+from tests.impact.factories import (
+    GUANGDONG,
+    GUIZHOU,
+    SANDU,
+    SHANGHAI,
+    SHUFU,
+    Line,
+    create_organization,
+    create_seller,
+    create_user,
+    paid_order,
+    refund,
+    token_headers,
+)
+
+PAID = datetime(2026, 5, 10, 4, 0, tzinfo=UTC)
+
+
+async def _cache(database: Database) -> cache.ReportCache:
+    async with unit_of_work(database.reader) as session:
+        return cache.cache_for(session)
+
+
+async def _stamp(database: Database) -> cache.Stamp:
+    async with unit_of_work(database.reader) as session:
+        return await cache.ledger_stamp(session)
+
+
+async def _user(database: Database, user_id: int) -> User:
+    async with unit_of_work(database.reader) as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        return user
+
+
+async def test_a_report_is_served_from_the_cache_until_a_new_sale_is_committed(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    seller = await create_seller(database, SANDU)
+    buyer = await create_user(database)
+    await paid_order(
+        database,
+        buyer_user_id=buyer,
+        lines=[Line(seller, 2, 5000)],
+        buyer_province_code=GUANGDONG,
+        paid_at=PAID,
+    )
+    reports_cache = await _cache(database)
+
+    first = await client.get("/api/v1/impact/summary", params={"year": 2026})
+    hits = reports_cache.hits
+    again = await client.get("/api/v1/impact/summary", params={"year": 2026})
+
+    assert reports_cache.hits == hits + 1
+    assert again.content == first.content
+    assert again.headers["content-type"] == "application/json"
+    assert again.json()["amount_fen"] == 10000
+
+    await paid_order(
+        database,
+        buyer_user_id=buyer,
+        lines=[Line(seller, 1, 700)],
+        buyer_province_code=GUANGDONG,
+        paid_at=PAID,
+    )
+    after = (await client.get("/api/v1/impact/summary", params={"year": 2026})).json()
+
+    assert reports_cache.hits == hits + 1
+    assert (after["amount_fen"], after["order_count"]) == (10700, 2)
+
+
+async def test_a_refund_alone_changes_the_stamp_and_the_next_reports(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    seller = await create_seller(database, SANDU)
+    buyer = await create_user(database)
+    order = await paid_order(
+        database,
+        buyer_user_id=buyer,
+        lines=[Line(seller, 3, 1000)],
+        buyer_province_code=GUANGDONG,
+        paid_at=PAID,
+    )
+    pairings = (await client.get("/api/v1/impact/pairings", params={"year": 2026})).json()
+    exported = (await client.get("/api/v1/impact/pairings.csv", params={"year": 2026})).content
+    page = (await client.get("/impact", params={"year": 2026})).text
+    county = (await client.get(f"/api/v1/impact/counties/{SANDU}", params={"year": 2026})).json()
+    before = await _stamp(database)
+    assert "¥30.00" in page and county["amount_fen"] == 3000
+
+    await refund(database, order.id, [(order.line_ids[0], 1)], at=PAID)
+
+    assert await _stamp(database) != before
+    new_pairings = (await client.get("/api/v1/impact/pairings", params={"year": 2026})).json()
+    assert [i["amount_fen"] for i in new_pairings["items"]] == [
+        i["amount_fen"] - 1000 for i in pairings["items"]
+    ]
+    new_export = (await client.get("/api/v1/impact/pairings.csv", params={"year": 2026})).content
+    totals = list(csv.reader(io.StringIO(new_export.decode("utf-8-sig"))))[-1]
+    assert totals[0] == "合计"
+    assert (
+        int(totals[6])
+        == int(list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))[-1][6]) - 1000
+    )
+    assert "¥20.00" in (await client.get("/impact", params={"year": 2026})).text
+    new_county = await client.get(f"/api/v1/impact/counties/{SANDU}", params={"year": 2026})
+    assert new_county.json()["amount_fen"] == 2000
+
+
+async def test_an_organisation_report_never_answers_for_another_organisation(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    seller = await create_seller(database, SANDU)
+    first = await create_organization(database)
+    second = await create_organization(database)
+    for organization, amount in ((first, 4000), (second, 900)):
+        buyer = await create_user(database, roles=[(Role.ORG_BUYER, organization, None)])
+        await paid_order(
+            database,
+            buyer_user_id=buyer,
+            lines=[Line(seller, 1, amount)],
+            buyer_province_code=SHANGHAI,
+            paid_at=PAID,
+            organization_id=organization,
+            buyer_kind=BuyerKind.GOVERNMENT,
+        )
+    member_of_first = await create_user(database, roles=[(Role.ORG_BUYER, first, None)])
+    member_of_second = await create_user(database, roles=[(Role.ORG_BUYER, second, None)])
+
+    async def get(organization: int, user: int) -> httpx.Response:
+        return await client.get(
+            f"/api/v1/impact/organizations/{organization}",
+            params={"year": 2026},
+            headers=token_headers(app, user),
+        )
+
+    own_second = await get(second, member_of_second)
+    own_first = await get(first, member_of_first)
+    others = await get(second, member_of_first)
+
+    assert own_second.json()["purchased_fen"] == 900
+    assert own_first.json()["purchased_fen"] == 4000
+    assert (own_first.json()["organization_id"], own_second.json()["organization_id"]) == (
+        first,
+        second,
+    )
+    assert others.status_code == 404  # cached or not, the access check comes first
+
+
+async def test_a_province_report_is_shared_by_its_viewers_but_not_their_choices(
+    database: Database,
+) -> None:
+    seller = await create_seller(database, SANDU)
+    buyer = await create_user(database)
+    await paid_order(
+        database,
+        buyer_user_id=buyer,
+        lines=[Line(seller, 1, 3000)],
+        buyer_province_code=GUANGDONG,
+        paid_at=PAID,
+    )
+    official = await _user(
+        database, await create_user(database, roles=[(Role.REGIONAL_OFFICIAL, None, GUIZHOU)])
+    )
+    operator = await _user(
+        database, await create_user(database, roles=[(Role.OPERATOR, None, None)])
+    )
+
+    async with unit_of_work(database.reader) as session:
+        as_operator = await reports.region_report(
+            session, user=operator, province=GUIZHOU, year=2026
+        )
+        hits = cache.cache_for(session).hits
+        as_official = await reports.region_report(session, user=official, year=2026)
+        assert cache.cache_for(session).hits == hits + 1
+        with pytest.raises(ProvinceNotFound):
+            await reports.region_report(session, user=official, province=SHANGHAI, year=2026)
+        shanghai = await reports.region_report(session, user=operator, province=SHANGHAI, year=2026)
+
+    assert [p.code for p in as_official.provinces] == [GUIZHOU]
+    assert len(as_operator.provinces) > 30
+    assert as_official.province.code == as_operator.province.code == GUIZHOU
+    assert as_official.province.amount_fen == 3000
+    assert shanghai.province.code == SHANGHAI and shanghai.province.amount_fen == 0
+
+
+async def test_a_supplier_report_is_looked_up_only_for_its_members(database: Database) -> None:
+    mine = await create_seller(database, SANDU)
+    theirs = await create_seller(database, SHUFU)
+    buyer = await create_user(database)
+    for seller, amount in ((mine, 1200), (theirs, 8800)):
+        await paid_order(
+            database,
+            buyer_user_id=buyer,
+            lines=[Line(seller, 1, amount)],
+            buyer_province_code=GUANGDONG,
+            paid_at=PAID,
+        )
+    member = await _user(
+        database,
+        await create_user(database, roles=[(Role.SUPPLIER_MEMBER, mine.cooperative_id, None)]),
+    )
+    other = await _user(
+        database,
+        await create_user(database, roles=[(Role.SUPPLIER_MEMBER, theirs.cooperative_id, None)]),
+    )
+
+    async with unit_of_work(database.reader) as session:
+        their_report = await reports.cooperative_report(
+            session, user=other, cooperative_id=theirs.cooperative_id, year=2026
+        )
+        my_report = await reports.cooperative_report(
+            session, user=member, cooperative_id=mine.cooperative_id, year=2026
+        )
+        with pytest.raises(CooperativeNotFound):
+            await reports.cooperative_report(
+                session, user=member, cooperative_id=theirs.cooperative_id, year=2026
+            )
+        with pytest.raises(OrganizationNotFound):
+            await reports.organization_report(session, user=member, organization_id=1, year=2026)
+
+    assert (their_report.cooperative_id, their_report.amount_fen) == (theirs.cooperative_id, 8800)
+    assert (my_report.cooperative_id, my_report.amount_fen) == (mine.cooperative_id, 1200)
+
+
+def test_the_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
+    bounded = cache.ReportCache(max_entries=3)
+    for key in "abc":
+        bounded.put(key, (1, 1), key.upper())
+    assert bounded.get("a", (1, 1)) == (True, "A")  # now the most recently used
+
+    bounded.put("d", (1, 1), "D")
+    bounded.put("e", (1, 1), "E")
+
+    assert len(bounded) == 3
+    assert bounded.get("b", (1, 1)) == (False, None)
+    assert bounded.get("c", (1, 1)) == (False, None)
+    assert [bounded.get(k, (1, 1))[1] for k in "ade"] == ["A", "D", "E"]
+
+
+def test_an_entry_answers_only_its_stamp_and_only_while_fresh() -> None:
+    fresh = cache.ReportCache(ttl_seconds=60)
+    fresh.put("summary", (2, 500), "report")
+    assert fresh.get("summary", (2, 500)) == (True, "report")
+    assert fresh.get("summary", (3, 900)) == (False, None)
+
+    stale = cache.ReportCache(ttl_seconds=-1)
+    stale.put("summary", (2, 500), "report")
+    assert stale.get("summary", (2, 500)) == (False, None)
+
+
+def test_the_default_cache_is_bounded() -> None:
+    assert cache.ReportCache().max_entries == cache.MAX_ENTRIES <= 1024
