@@ -282,8 +282,9 @@ def _search_facets(result: SearchResult, known: Reference) -> Facets:
     )
 
 
-# Values a page's memo may hold: enough for its variants (locales, spellings of one query).
-PAGE_MEMO_ENTRIES = 16
+# Values a page's memo may hold: its locales and a spelling or two of one query. Bounds the
+# memory too: SEARCH_CACHE_ENTRIES pages x 4 rendered columns of ~30 KB is at most ~60 MB.
+PAGE_MEMO_ENTRIES = 4
 
 
 class PageMemo:

@@ -162,3 +162,16 @@ async def test_each_language_and_each_spelling_of_the_query_gets_its_own_column(
         re.findall(r"href=\"/products/([^\"]+)\"", long)
     )
     assert renders == ["zh_CN", "en", "en", "en"]
+
+
+def test_a_page_memo_keeps_its_latest_values_only() -> None:
+    memo = listing.PageMemo()
+    for n in range(listing.PAGE_MEMO_ENTRIES + 1):
+        memo.put(("column", n), f"html {n}")
+    assert memo.get(("column", 0)) is None
+    assert [memo.get(("column", n)) for n in range(1, listing.PAGE_MEMO_ENTRIES + 1)] == [
+        f"html {n}" for n in range(1, listing.PAGE_MEMO_ENTRIES + 1)
+    ]
+    memo.put(("column", 1), "html 1 again")  # a key already held replaces its value
+    assert memo.get(("column", 1)) == "html 1 again"
+    assert memo.get(("column", 2)) == "html 2"
