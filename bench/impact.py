@@ -816,6 +816,8 @@ def report(backend: str, generated: Generated, timings: list[Timing]) -> str:
         uncached = (
             f"{len(t.uncached)}/{percentile(t.uncached, 0.5) * 1000:.1f}/"
             f"{max(t.uncached, default=0.0) * 1000:.1f}"
+            if len(t.uncached) > 3
+            else f"{len(t.uncached)}: " + ",".join(f"{x * 1000:.1f}" for x in t.uncached)
         )
         lines.append(
             f"  {t.endpoint:<38} {t.first * 1000:>6.1f} {uncached:>19} {len(t.latencies):>5} "

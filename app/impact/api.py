@@ -142,11 +142,15 @@ async def impact_organization(
 ) -> Response:
     """An organisation's purchases against its reserved-share target (预留份额), per origin
     county. Its members, operators and officials of its province only; others 404."""
+    organization = await reports.visible_organization(
+        session, user=user, organization_id=organization_id
+    )
+    chosen = year or reports.current_year()
     return _json(
-        await _serialised(
-            reports.organization_report(
-                session, user=user, organization_id=organization_id, year=year
-            )
+        await cache.cached(  # looked up only now that the user may see it
+            session,
+            ("organization", organization.id, chosen),
+            lambda: _serialised(reports.organization_purchases(session, organization, chosen)),
         )
     )
 

@@ -17,8 +17,10 @@ neighbour commits later and then never be recomputed.
 The stamp is read before the report, so a report is never older than the stamp it is stored
 under (a write that commits in between only makes it newer, and the next request, seeing the
 new stamp, recomputes). What a report shows besides sums (names, pairings in force, the
-households suppliers declare) changes without the ledger; entries live at most `TTL_SECONDS`,
-and the routes that change pairings clear the cache of their database.
+households suppliers declare) changes without the ledger: entries live at most `TTL_SECONDS`,
+so such a change shows within that time; replacing an organisation's designated counties
+(app.impact.service) and purging the ledger (tests, app.impact.guard) clear the cache of their
+database at once.
 
 Keys name the report, its parameters and its audience: public reports are keyed by their
 parameters; an organisation's, a province's and a supplier's by that organisation, province or

@@ -10,8 +10,6 @@ request. The county box keeps its totals there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
@@ -20,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.deps import PageUser
 from app.impact import cache, reports
 from app.impact.deps import PageRegionViewer, ProvinceCode, Year
-from app.impact.schemas import Dashboard
 from app.web import i18n
 from app.web.db import DbSession
 from app.web.templating import render, templates
@@ -33,25 +30,19 @@ async def show_dashboard(request: Request, session: DbSession, year: Year = None
     """Headline totals, amount per pairing, monthly trend, top counties, provinces."""
     chosen = year or reports.current_year()
     locale = i18n.current_locale.get()
-    page = await cache.cached(
-        session, ("dashboard", chosen, locale), lambda: _dashboard_page(session, chosen)
+    body = await cache.cached(
+        session, ("dashboard", chosen, locale), lambda: _dashboard_body(session, chosen)
     )
-    return render(
-        request, "impact/show_dashboard.html", {"dashboard": page.dashboard, "body": page.body}
-    )
+    return render(request, "impact/show_dashboard.html", {"year": chosen, "body": body})
 
 
-@dataclass(frozen=True)
-class _DashboardPage:
-    dashboard: Dashboard
-    body: Markup
-
-
-async def _dashboard_page(session: AsyncSession, year: int) -> _DashboardPage:
-    """The dashboard's data and its body rendered in the request's language."""
+async def _dashboard_body(session: AsyncSession, year: int) -> Markup:
+    """The dashboard's body rendered in the request's language (kept as one string: a cached
+    page adds one object, not the thousands of a report's models, to what the garbage
+    collector walks)."""
     dashboard = await reports.dashboard(session, year=year)
     body = templates.env.get_template("impact/_dashboard.html").render(dashboard=dashboard)
-    return _DashboardPage(dashboard, Markup(body))  # noqa: S704  (Jinja's autoescaped output)
+    return Markup(body)  # noqa: S704  (Jinja's autoescaped output)
 
 
 @router.get("/impact/counties/{code}/box", response_class=HTMLResponse)

@@ -259,12 +259,10 @@ def _may_see_organization(
     )
 
 
-async def organization_report(
-    session: AsyncSession, *, user: User, organization_id: int, year: int | None = None
-) -> OrganizationReport:
-    """Purchases against the reserved-share target; anyone else's organisation answers 404.
-    The report is cached per organisation, and looked up only once the user may see it."""
-    year = year or current_year()
+async def visible_organization(
+    session: AsyncSession, *, user: User, organization_id: int
+) -> Organization:
+    """The organisation, if the user may see its report; anyone else's answers 404."""
     organization = (
         await repository.get_organization(session, organization_id)
         if 1 <= organization_id <= MAX_ID
@@ -275,16 +273,22 @@ async def organization_report(
         assignments, organization.id, organization.province_code
     ):
         raise OrganizationNotFound(organization_id)
-    return await cache.cached(
-        session,
-        ("organization", organization.id, year),
-        lambda: _organization_report(session, organization, year),
-    )
+    return organization
 
 
-async def _organization_report(
+async def organization_report(
+    session: AsyncSession, *, user: User, organization_id: int, year: int | None = None
+) -> OrganizationReport:
+    """Purchases against the reserved-share target; anyone else's organisation answers 404.
+    (The API route checks with visible_organization and caches organisation_purchases.)"""
+    organization = await visible_organization(session, user=user, organization_id=organization_id)
+    return await organization_purchases(session, organization, year or current_year())
+
+
+async def organization_purchases(
     session: AsyncSession, organization: Organization, year: int
 ) -> OrganizationReport:
+    """An organisation's report, for a caller that has checked the user may see it."""
     declared = await repository.reserved_share_target(session, organization.id, year)
     target = (
         apply_basis_points(declared.canteen_budget_fen, declared.reserved_share_bp)

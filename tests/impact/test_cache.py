@@ -157,6 +157,11 @@ async def test_an_organisation_report_never_answers_for_another_organisation(
     own_second = await get(second, member_of_second)
     own_first = await get(first, member_of_first)
     others = await get(second, member_of_first)
+    hits = (await _cache(database)).hits
+    again = await get(first, member_of_first)
+
+    assert (await _cache(database)).hits == hits + 1
+    assert again.content == own_first.content
 
     assert own_second.json()["purchased_fen"] == 900
     assert own_first.json()["purchased_fen"] == 4000
