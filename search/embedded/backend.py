@@ -15,18 +15,25 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Boolean,
     ColumnElement,
     CompoundSelect,
+    Date,
+    Executable,
+    Integer,
     Select,
     String,
     and_,
+    bindparam,
     column,
     delete,
     exists,
@@ -47,6 +54,7 @@ from sqlalchemy.sql import ColumnCollection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FromClause, TableClause
 from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeEngine
 
 from search.documents import ProductDocument
 from search.embedded.matching import TextMatch
@@ -71,6 +79,11 @@ WALK_INDEX_FROM = 2_000
 # With a text and a price order, pages walk the price index only from this many times
 # WALK_INDEX_FROM matches on (see EmbeddedBackend._page).
 TEXT_PRICE_WALK_FACTOR = 4
+# Statements kept by shape: queries have a few hundred shapes (filters present × sort × text).
+STATEMENTS_KEPT = 1_000
+# The page's window, parameters of the page statements.
+_PAGE_OFFSET = bindparam("page_offset", type_=Integer)
+_PAGE_LIMIT = bindparam("page_limit", type_=Integer)
 # From this many text matches on, a page with a label filter is found through the label's
 # rows, each probed in the matches (SQLite): probing every match for the label cost 14 ms for
 # 9,000 matches, reading the rows of the largest label (15% of products) about 3 ms.
@@ -149,6 +162,8 @@ class EmbeddedBackend:
         self.walk_from = walk_from
         # From this many text matches on, a label filter's rows drive the page (SQLite).
         self.label_driven_from = label_driven_from
+        # Search statements by shape (see _statement); shared with in_session() copies.
+        self._statements: dict[Hashable, Executable] = {}
         bind = sessions.kw.get("bind")
         self.name: str = bind.dialect.name if bind is not None else "embedded"
 
@@ -161,6 +176,7 @@ class EmbeddedBackend:
             walk_from=self.walk_from,
             label_driven_from=self.label_driven_from,
         )
+        bound._statements = self._statements
         bound._session = session
         return bound
 
@@ -329,13 +345,15 @@ class EmbeddedBackend:
             if query.facets:
                 rows = None
                 if search.summarised:
-                    rows = (await session.execute(search.summary_facets())).all()
+                    statement = self._statement(("summary", search.shape), search.summary_facets)
+                    rows = (await session.execute(statement, search.params)).all()
                     # The label summary counts the labels valid on its own day.
                     stale = ("day", today.isoformat()) not in {row[:2] for row in rows}
                     if stale:
                         rows = None
                 if rows is None:
-                    rows = (await session.execute(search.facets())).all()
+                    statement = self._statement(("facets", search.shape), search.facets)
+                    rows = (await session.execute(statement, search.params)).all()
                 search.matches = next((row[5] for row in rows if row[0] == "matches"), None)
                 matrix = [row[1:] for row in rows if row[0] == "matrix"]
                 total, facets["province"], facets["category"] = search.read_matrix(matrix)
@@ -343,7 +361,8 @@ class EmbeddedBackend:
                     (row[1], row[1], row[5]) for row in rows if row[0] == "label"
                 )
             else:
-                total = int(await session.scalar(search.count()) or 0)
+                statement = self._statement(("count", search.shape), search.count)
+                total = int(await session.scalar(statement, search.params) or 0)
             ids: list[int] = []
             if total > query.offset:
                 ids = await self._page(session, search, dialect, total)
@@ -396,19 +415,42 @@ class EmbeddedBackend:
             # took 2.9 ms; for 9,000 matches walking wins again.
             walk_from *= TEXT_PRICE_WALK_FACTOR
         walk = dialect == "sqlite" and total >= walk_from
-        if not (walk and search.text is not None and query.sort == "relevance"):
-            statement = search.page(walk=walk).offset(query.offset).limit(query.per_page)
-            return list(await session.scalars(statement))
+        text = search.text
+        if not (walk and text is not None and query.sort == "relevance"):
+            statement = self._statement(
+                ("page", search.shape, walk, search.label_driven),
+                lambda: search.page(walk=walk).offset(_PAGE_OFFSET).limit(_PAGE_LIMIT),
+            )
+            params = {**search.params, "page_offset": query.offset, "page_limit": query.per_page}
+            return list(await session.scalars(statement, params))
         # A broad text query on SQLite: each relevance tier in turn, walking the index of the
         # tie-break order, until the page is full.
         wanted = query.offset + query.per_page
+        tiers = text.tiers
+
+        def tier_page(tier: int) -> Callable[[], Executable]:
+            return lambda: search.tier_page(tiers()[tier]).limit(_PAGE_LIMIT)
+
         ids: list[int] = []
-        for tier in search.text.tiers():
-            statement = search.tier_page(tier).limit(wanted - len(ids))
-            ids.extend(await session.scalars(statement))
+        for tier in range(len(text.points) + 1):
+            statement = self._statement(("tier", search.shape, tier), tier_page(tier))
+            params = {**search.params, "page_limit": wanted - len(ids)}
+            ids.extend(await session.scalars(statement, params))
             if len(ids) >= wanted:
                 break
         return ids[query.offset :]
+
+    def _statement(self, key: Hashable, build: Callable[[], Executable]) -> Any:
+        """The statement of this shape, built on first use. Building one (SQLAlchemy
+        constructs) cost 1.5–2.5 ms of every search; the statements take every value of the
+        query as a named parameter, so they are shared by all queries of a shape."""
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = build()
+            if len(self._statements) >= STATEMENTS_KEPT:
+                self._statements.pop(next(iter(self._statements)))
+            self._statements[key] = statement
+        return statement
 
     # -- operations -------------------------------------------------------------------------
 
@@ -435,6 +477,19 @@ def _facet_values(rows: Iterable[tuple[Any, Any, int]]) -> list[FacetValue]:
     return sorted(values, key=lambda facet: (-facet.count, facet.value))
 
 
+# The query's filter values, named parameters of its statements, with their types.
+_FILTER_TYPES: dict[str, TypeEngine[Any]] = {
+    "province": String(),
+    "category": String(),
+    "county": String(),
+    "key_assistance": Boolean(),
+    "in_stock": Boolean(),
+    "min_price_fen": BigInteger(),
+    "max_price_fen": BigInteger(),
+    "label": String(),
+}
+
+
 class _Search:
     """The statements of one query; each facet leaves its own filter out."""
 
@@ -455,6 +510,37 @@ class _Search:
         # How many products the text matches, when the facets counted them (SQLite).
         self.matches: int | None = None
         self.label_driven_from = label_driven_from
+        # Every value of the query is a named parameter, so that the statements of one shape
+        # (dialect, filters present, sort, text's tiers) are built once and run with the
+        # values of each query (see EmbeddedBackend._statement).
+        values: dict[str, Any] = {name: getattr(query, name) for name in _FILTER_TYPES}
+        self.params: dict[str, Any] = {f"q_{name}": value for name, value in values.items()}
+        self.params["q_today"] = today
+        if text is not None:
+            self.params.update(text.parameters())
+        self.shape: tuple[Any, ...] = (
+            dialect,
+            tuple(name for name, value in values.items() if value is not None),
+            query.sort,
+            None if text is None else len(text.points),
+        )
+
+    def value(self, name: str) -> BindParameter[Any]:
+        """The named parameter of one of the query's values (or "today")."""
+        type_ = _FILTER_TYPES.get(name, Date())
+        return bindparam(f"q_{name}", self.params[f"q_{name}"], type_=type_)
+
+    @property
+    def label_driven(self) -> bool:
+        """SQLite, a label filter and a broad text: the page is found through the label's
+        rows (see _label_driven)."""
+        return (
+            self.dialect == "sqlite"
+            and self.query.label is not None
+            and self.matched is not None
+            and self.matches is not None
+            and self.matches >= self.label_driven_from
+        )
 
     def _conditions(
         self,
@@ -474,35 +560,39 @@ class _Search:
             conditions.append(id_column.in_(select(self.matched.c.id)))
         plain = self._plain
         if province and query.province is not None:
-            conditions.append(plain(columns.province_code) == query.province)
+            conditions.append(plain(columns.province_code) == self.value("province"))
         if category and query.category is not None:
-            conditions.append(plain(columns.category) == query.category)
+            conditions.append(plain(columns.category) == self.value("category"))
         if query.county is not None:
-            conditions.append(plain(columns.county_code) == query.county)
+            conditions.append(plain(columns.county_code) == self.value("county"))
         if query.key_assistance is not None:
-            conditions.append(plain(columns.key_assistance) == query.key_assistance)
+            conditions.append(plain(columns.key_assistance) == self.value("key_assistance"))
         if query.in_stock is not None:
-            conditions.append(plain(columns.in_stock) == query.in_stock)
+            conditions.append(plain(columns.in_stock) == self.value("in_stock"))
         # Counting on SQLite, the price range never picks the price index: a wide range read
         # through it is sorted for the grouping (34 ms for 5,000–8,000 fen in 100,000), where
         # the facet index, read whole in group order, is bounded at about 11 ms whatever range.
         price = self._plain(columns.min_price_fen, always=counting)
         if query.min_price_fen is not None:
-            conditions.append(price >= query.min_price_fen)
+            conditions.append(price >= self.value("min_price_fen"))
         if query.max_price_fen is not None:
-            conditions.append(price <= query.max_price_fen)
+            conditions.append(price <= self.value("max_price_fen"))
         if label and query.label is not None:
-            conditions.append(self._has_label(query.label, id_column))
+            conditions.append(self._has_label(id_column))
         return conditions
 
-    def _has_label(self, label: str, id_column: ColumnElement[int]) -> ColumnElement[bool]:
+    def _has_label(self, id_column: ColumnElement[int]) -> ColumnElement[bool]:
         """On SQLite a lookup of (product, label) in the label rows' primary key for each row
         the other terms keep: as `id IN (…)` SQLite lists every product of the label first
         (15,000 for `gi` in 100,000), which cost 30 ms where the page needed 24 rows."""
         valid = self._label_valid()
         if self.dialect == "sqlite":
-            return exists().where(labels.c.product_id == id_column, labels.c.label == label, valid)
-        return id_column.in_(select(labels.c.product_id).where(labels.c.label == label, valid))
+            return exists().where(
+                labels.c.product_id == id_column, labels.c.label == self.value("label"), valid
+            )
+        return id_column.in_(
+            select(labels.c.product_id).where(labels.c.label == self.value("label"), valid)
+        )
 
     def _plain(self, column: ColumnElement[Any], *, always: bool = False) -> ColumnElement[Any]:
         """With a text on SQLite, a filter column is written `+column`, SQLite's way of keeping
@@ -517,10 +607,10 @@ class _Search:
     def _label_valid(self) -> ColumnElement[bool]:
         """The label holds today: decided when reading, so that neither a certificate's end
         nor its start (after the product was indexed) waits for a reindex."""
-        return self.label_valid_on(self.today)
+        return self.label_valid_on(self.value("today"))
 
     @staticmethod
-    def label_valid_on(day: date) -> ColumnElement[bool]:
+    def label_valid_on(day: date | BindParameter[date]) -> ColumnElement[bool]:
         return and_(
             or_(labels.c.valid_until.is_(None), labels.c.valid_until >= day),
             or_(labels.c.valid_from.is_(None), labels.c.valid_from <= day),
@@ -534,7 +624,7 @@ class _Search:
                 products.c, products.c.id, province=province, category=category, counting=True
             )
         conditions = [
-            self._plain(labels.c.label) == self.query.label,
+            self._plain(labels.c.label) == self.value("label"),
             self._label_valid(),
             *self._conditions(
                 labels.c,
@@ -586,9 +676,9 @@ class _Search:
         priced = products.alias("priced")
         in_range: list[ColumnElement[bool]] = []
         if query.min_price_fen is not None:
-            in_range.append(priced.c.min_price_fen >= query.min_price_fen)
+            in_range.append(priced.c.min_price_fen >= self.value("min_price_fen"))
         if query.max_price_fen is not None:
-            in_range.append(priced.c.min_price_fen <= query.max_price_fen)
+            in_range.append(priced.c.min_price_fen <= self.value("max_price_fen"))
         count = (
             select(func.count())
             .select_from(priced)
@@ -694,15 +784,15 @@ class _Search:
         query = self.query
         conditions: list[ColumnElement[bool]] = []
         if province and query.province is not None:
-            conditions.append(table.c.province_code == query.province)
+            conditions.append(table.c.province_code == self.value("province"))
         if category and query.category is not None:
-            conditions.append(table.c.category == query.category)
+            conditions.append(table.c.category == self.value("category"))
         if query.county is not None:
-            conditions.append(table.c.county_code == query.county)
+            conditions.append(table.c.county_code == self.value("county"))
         if query.key_assistance is not None:
-            conditions.append(table.c.key_assistance == query.key_assistance)
+            conditions.append(table.c.key_assistance == self.value("key_assistance"))
         if query.in_stock is not None:
-            conditions.append(table.c.in_stock == query.in_stock)
+            conditions.append(table.c.in_stock == self.value("in_stock"))
         return conditions
 
     def summary_facets(
@@ -716,7 +806,7 @@ class _Search:
         else:
             table = label_counts
             conditions = [
-                label_counts.c.label == self.query.label,
+                label_counts.c.label == self.value("label"),
                 *self._summary_conditions(table, province=False, category=False),
             ]
         matrix = self._named_matrix(table, conditions, func.sum(table.c.n)).subquery("matrix")
@@ -778,14 +868,8 @@ class _Search:
         """SQLite, a label filter and a broad text: the label's valid rows under the filters
         (read through the label index, which carries the filter columns), each probed in the
         text's matches, joined to their products for the order. None otherwise."""
-        label, matched = self.query.label, self.matched
-        if (
-            self.dialect != "sqlite"
-            or label is None
-            or matched is None
-            or self.matches is None
-            or self.matches < self.label_driven_from
-        ):
+        matched = self.matched
+        if not self.label_driven or matched is None:
             return None
         # `+column` keeps SQLite from looking each match up in the label rows instead.
         probed = literal_column(f"+{labels.name}.product_id", type_=labels.c.product_id.type)
@@ -793,7 +877,7 @@ class _Search:
             select(products.c.id)
             .select_from(labels.join(products, products.c.id == labels.c.product_id))
             .where(
-                labels.c.label == label,
+                labels.c.label == self.value("label"),
                 self._label_valid(),
                 probed.in_(select(matched.c.id)),
                 *self._conditions(labels.c, labels.c.product_id, label=False, text=False),

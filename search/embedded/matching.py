@@ -136,6 +136,13 @@ class TextMatch:
             ),
         )
 
+    def parameters(self) -> dict[str, str | None]:
+        """The values of the match's named parameters (statements built for another query of
+        the same shape run with these)."""
+        values = {self.match.key: self.match.value}
+        values.update((param.key, param.value) for _, param in self.points)
+        return values
+
     def matched(self, name: str, *, points: bool = False) -> CTE:
         """The matching products' ids, computed once per statement (a materialised CTE), with
         their relevance points when asked."""

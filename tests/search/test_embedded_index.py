@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable, Hashable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from search import ProductQuery, SearchBackend, SearchUnavailable
 from search.embedded import schema
 from search.embedded.backend import EmbeddedBackend
 from tests.conftest import BACKENDS, drop_postgres_database, make_settings, new_database_url
-from tests.search.catalogue import BY_ID, DOCUMENTS, TODAY
+from tests.search.catalogue import BY_ID, DOCUMENTS, GOUQI_GI_UNTIL, TODAY
 from tests.search.conftest import embedded_only
 
 # ---------------------------------------------------------------------------------------------
@@ -401,3 +402,58 @@ async def test_pages_found_through_the_label_rows_are_the_same(
     assert (got.total, got.facets) == (expected.total, expected.facets)
     if database.dialect == "sqlite":
         assert any("+search_product_labels.product_id IN" in statement for statement in seen)
+
+
+# Queries of one shape (the same filters present, sort, and a text with or without words
+# expanded by synonyms) with other values.
+SAME_SHAPES: list[list[dict[str, Any]]] = [
+    [{"province": "360000"}, {"province": "620000"}, {"province": "640000"}],
+    [{"text": "茶", "label": "organic"}, {"text": "枸杞", "label": "gi"}],
+    [
+        {"category": "fruit", "min_price_fen": 3_000, "max_price_fen": 6_000},
+        {"category": "vegetables", "min_price_fen": 1_000, "max_price_fen": 9_000},
+    ],
+    [{"county": "360734", "in_stock": True}, {"county": "420325", "in_stock": False}],
+    [
+        {"text": "核桃", "sort": "price_asc"},
+        {"text": "茶", "sort": "price_asc", "per_page": 3, "page": 2},
+    ],
+    [{"label": "gi", "key_assistance": True}, {"label": "green_food", "key_assistance": False}],
+    [{"label": "gi", "today": TODAY}, {"label": "gi", "today": GOUQI_GI_UNTIL + timedelta(1)}],
+    [{"text": "茶"}, {"text": "木耳"}, {"text": "马铃薯"}],
+    [{"text": "脐橙"}, {"text": "宁夏"}],
+]
+
+
+@embedded_only
+@pytest.mark.parametrize("queries", SAME_SHAPES, ids=[str(q[0]) for q in SAME_SHAPES])
+async def test_statements_built_for_one_query_run_with_the_values_of_the_next(
+    embedded: EmbeddedBackend, database: Database | None, queries: list[dict[str, Any]]
+) -> None:
+    """Search statements are kept per shape and run with each query's values: every query
+    gives what a backend that never saw the others gives. (walk_from=1: the pages that walk
+    an index, and tier by tier, are reused too.)"""
+    assert database is not None
+
+    def new_backend() -> EmbeddedBackend:
+        return EmbeddedBackend(
+            database.writer, reader=database.reader, analyzer=embedded.analyzer, walk_from=1
+        )
+
+    shared = new_backend()
+    reused: list[Hashable] = []
+    build_or_reuse = shared._statement
+
+    def spy(key: Hashable, build: Callable[[], Any]) -> Any:
+        if key in shared._statements:
+            reused.append(key)
+        return build_or_reuse(key, build)
+
+    shared._statement = spy  # type: ignore[method-assign]
+    for values in queries:
+        today = values.pop("today", TODAY)
+        query = ProductQuery(**values)
+        got = await shared.search(query, today)
+        expected = await new_backend().search(query, today)
+        assert (got.ids, got.total, got.facets) == (expected.ids, expected.total, expected.facets)
+    assert reused  # statements built for one query ran with the values of the next
