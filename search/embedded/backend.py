@@ -52,7 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnCollection
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import FromClause, TableClause
+from sqlalchemy.sql.expression import FromClause, Join, TableClause
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeEngine
 
@@ -616,13 +616,27 @@ class _Search:
             or_(labels.c.valid_from.is_(None), labels.c.valid_from <= day),
         )
 
-    def _source(self, *, province: bool = True, category: bool = True) -> tuple[Any, list[Any]]:
-        """The table to count from and its conditions. With a label filter, the label rows:
-        they carry every filter column, so the count never visits search_products."""
+    def _source(
+        self, *, province: bool = True, category: bool = True, joined: bool = False
+    ) -> tuple[Any, list[Any], FromClause]:
+        """The table to count from, its conditions and what to select from. With a label
+        filter, the label rows: they carry every filter column, so the count never visits
+        search_products. `joined`: the text's matches joined in (see _from_matches)."""
+        table: TableClause = products if self.query.label is None else labels
+        id_column = products.c.id if self.query.label is None else labels.c.product_id
+        matches = self._from_matches(table, id_column) if joined else None
+        from_: FromClause = matches if matches is not None else table
+        text = matches is None
         if self.query.label is None:
-            return products, self._conditions(
-                products.c, products.c.id, province=province, category=category, counting=True
+            conditions = self._conditions(
+                products.c,
+                products.c.id,
+                province=province,
+                category=category,
+                counting=True,
+                text=text,
             )
+            return products, conditions, from_
         conditions = [
             self._plain(labels.c.label) == self.value("label"),
             self._label_valid(),
@@ -632,13 +646,24 @@ class _Search:
                 province=province,
                 category=category,
                 label=False,
+                text=text,
             ),
         ]
-        return labels, conditions
+        return labels, conditions, from_
+
+    def _from_matches(self, table: TableClause, id_column: ColumnElement[int]) -> Join | None:
+        """SQLite, with a text: the matches joined to `table`, each match looked up once,
+        instead of `id IN (matches)`, which copies the matches again for every use (茶's facet
+        counts: 15.2 → 12.2 ms CPU). None otherwise."""
+        if self.dialect != "sqlite" or self.matched is None:
+            return None
+        # `+` keeps SQLite from indexing the matches and reading all of `table` instead.
+        matched_id = literal_column(f"+{self.matched.name}.id", type_=Integer)
+        return self.matched.join(table, id_column == matched_id)
 
     def count(self) -> Select[int]:
-        table, conditions = self._source()
-        return select(func.count()).select_from(table).where(*conditions)
+        _, conditions, from_ = self._source(joined=True)
+        return select(func.count()).select_from(from_).where(*conditions)
 
     def matrix(self) -> Select[str, str | None, str, str | None, int]:
         """Counts per (province, category) under every filter but those two, with names."""
@@ -651,8 +676,8 @@ class _Search:
             and (query.min_price_fen is not None or query.max_price_fen is not None)
         ):
             return self._price_range_matrix()
-        table, conditions = self._source(province=False, category=False)
-        return self._named_matrix(table, conditions, func.count())
+        table, conditions, from_ = self._source(province=False, category=False, joined=True)
+        return self._named_matrix(table, conditions, func.count(), from_)
 
     def _price_range_matrix(self) -> Select[str, str | None, str, str | None, int]:
         """SQLite, a price range without text: for each (province, category, key assistance,
@@ -698,10 +723,14 @@ class _Search:
 
     @staticmethod
     def _named_matrix(
-        table: FromClause, conditions: list[Any], count: ColumnElement[int]
+        table: FromClause,
+        conditions: list[Any],
+        count: ColumnElement[int],
+        from_: FromClause | None = None,
     ) -> Select[str, str | None, str, str | None, int]:
         grouped = (
             select(table.c.province_code, table.c.category, count.label("n"))
+            .select_from(from_ if from_ is not None else table)
             .where(*conditions)
             .group_by(table.c.province_code, table.c.category)
             .subquery("grouped")
@@ -828,11 +857,13 @@ class _Search:
     def label_counts(self) -> Select[str, int]:
         """Valid labels of the matching products under every filter but the label's own; read
         from the label rows alone, which carry the filter columns."""
+        joined = self._from_matches(labels, labels.c.product_id)
         return (
             select(labels.c.label, func.count().label("n"))
+            .select_from(joined if joined is not None else labels)
             .where(
                 self._label_valid(),
-                *self._conditions(labels.c, labels.c.product_id, label=False),
+                *self._conditions(labels.c, labels.c.product_id, label=False, text=joined is None),
             )
             .group_by(labels.c.label)
         )
@@ -854,7 +885,7 @@ class _Search:
         elif self.query.label is not None:
             # Few matches: find them through the label rows (which carry the filter columns),
             # then read only those products.
-            _, conditions = self._source()
+            _, conditions, _ = self._source()
             statement = (
                 select(products.c.id)
                 .select_from(labels.join(products, products.c.id == labels.c.product_id))
