@@ -9,6 +9,9 @@ A search is two statements whatever its filters (plus a vocabulary lookup for La
 the counts (province × category counts of the matching products, which give the province
 facet, the category facet and the total; and the label counts), then the page of ids. On
 SQLite every statement is a round trip to the driver's thread, so there are few of them.
+On SQLite a listing without text or price range reads its counts from summaries kept by
+triggers (schema version 3) instead of the rows. Statements take every value of the query as
+a named parameter and are built once per shape of query.
 """
 
 from __future__ import annotations
@@ -447,7 +450,7 @@ class EmbeddedBackend:
         statement = self._statements.get(key)
         if statement is None:
             statement = build()
-            if len(self._statements) >= STATEMENTS_KEPT:
+            if len(self._statements) >= STATEMENTS_KEPT:  # the oldest goes
                 self._statements.pop(next(iter(self._statements)))
             self._statements[key] = statement
         return statement
