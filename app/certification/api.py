@@ -49,7 +49,8 @@ async def create_certificate(
     """A member of the supplier adds a certificate; it is `pending` until an operator verifies it.
 
     The number must have its kind's format (422 on `number`, saying which);
-    409 `certificate_number_taken` when the kind and number are already registered.
+    409 `certificate_number_taken` when the number is already registered (a GI number: by this
+    cooperative; any other kind: by anyone).
     """
     return await service.add_certificate(
         session,

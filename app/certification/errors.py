@@ -35,7 +35,8 @@ class CertificateInvalid(ValidationFailed):
 
 
 class CertificateNumberTaken(Conflict):
-    """(kind, number) is unique: a certificate is registered once on the platform."""
+    """A green-food or organic number is registered once on the platform; a GI number once
+    per cooperative (the producers of its region share it)."""
 
     code = "certificate_number_taken"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin, str_enum
@@ -44,7 +44,18 @@ class Certificate(TimestampMixin, Base):
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
     scan_key: Mapped[str | None] = mapped_column(String(200), default=None)  # media storage key
 
+    # A geographical indication (AGI) is registered for a region and used by every producer
+    # authorised there, so several cooperatives hold the same GI number (once each); a
+    # green-food or organic certificate is issued to one holder, so its number is held once.
     __table_args__ = (
-        UniqueConstraint("kind", "number"),
+        UniqueConstraint("cooperative_id", "kind", "number"),
+        Index(
+            "uq_certificates_kind_number_one_holder",
+            "kind",
+            "number",
+            unique=True,
+            sqlite_where=text("kind <> 'gi'"),
+            postgresql_where=text("kind <> 'gi'"),
+        ),
         Index("ix_certificates_status_validity", "status", "valid_until"),
     )

@@ -36,13 +36,17 @@ async def get_certificate(
     return result.scalar_one_or_none()
 
 
-async def find_by_number(
-    session: AsyncSession, kind: CertificateKind, number: str
+async def find_conflicting(
+    session: AsyncSession, kind: CertificateKind, number: str, cooperative_id: int
 ) -> Certificate | None:
-    result = await session.execute(
-        select(Certificate).where(Certificate.kind == kind, Certificate.number == number)
-    )
-    return result.scalar_one_or_none()
+    """A registered certificate the new one would duplicate: the same GI number held by the
+    same cooperative (a GI is shared by the producers of its region), any other kind's
+    number held by anyone."""
+    statement = select(Certificate).where(Certificate.kind == kind, Certificate.number == number)
+    if kind is CertificateKind.GI:
+        statement = statement.where(Certificate.cooperative_id == cooperative_id)
+    result = await session.scalars(statement.limit(1))
+    return result.first()
 
 
 async def list_for_cooperative(session: AsyncSession, cooperative_id: int) -> list[Certificate]:

@@ -253,7 +253,8 @@ async def add_certificate(
         valid_until=valid_until,
         today=on,
     )
-    if await repository.find_by_number(session, checked.kind, checked.number) is not None:
+    taken = await repository.find_conflicting(session, checked.kind, checked.number, cooperative.id)
+    if taken is not None:
         raise CertificateNumberTaken(checked.kind.value, checked.number)
     certificate = Certificate(
         cooperative_id=cooperative.id,

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.account.models import Role
 from app.certification import repository
@@ -381,16 +382,56 @@ async def test_a_number_is_registered_once(
     assert await _numbers(database) == [created.json()["number"]]
 
 
-async def test_another_supplier_cannot_register_the_same_number(
+@pytest.mark.parametrize(
+    ("kind", "number"), [("green_food", "LB-15-1806040659A"), ("organic", "001OP2112345")]
+)
+async def test_another_supplier_cannot_register_a_green_food_or_organic_number(
+    client: httpx.AsyncClient, app: FastAPI, database: Database, kind: str, number: str
+) -> None:
+    """Issued to one holder: a second holder is a copy."""
+    first_id, first = await supplier_headers(app, database, email="a@example.com")
+    second_id, second = await supplier_headers(app, database, email="b@example.com")
+    certificate = body(kind=kind, number=number)
+    assert (await client.post(url(first_id), json=certificate, headers=first)).status_code == 201
+
+    response = await client.post(url(second_id), json=certificate, headers=second)
+
+    assert_error(response, 409, "certificate_number_taken")
+    assert await certificate_count(database) == 1
+
+
+async def test_the_producers_of_a_region_each_register_its_gi_number(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
+    """A geographical indication is used by every authorised producer of its region: each
+    cooperative holds the number once."""
     first_id, first = await supplier_headers(app, database, email="a@example.com")
     second_id, second = await supplier_headers(app, database, email="b@example.com")
     assert (await client.post(url(first_id), json=body(), headers=first)).status_code == 201
 
-    response = await client.post(url(second_id), json=body(), headers=second)
+    shared = await client.post(url(second_id), json=body(), headers=second)
+    again = await client.post(url(second_id), json=body(), headers=second)
 
-    assert_error(response, 409, "certificate_number_taken")
+    assert shared.status_code == 201
+    assert shared.json()["number"] == "AGI00122"
+    assert_error(again, 409, "certificate_number_taken")
+    assert await certificate_count(database) == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "number", "same_cooperative"),
+    [("gi", "AGI00122", True), ("organic", "001OP2112345", False)],
+)
+async def test_the_database_refuses_a_duplicate_the_check_missed(
+    database: Database, kind: str, number: str, same_cooperative: bool
+) -> None:
+    """The constraints themselves: a GI number twice in one cooperative, an organic number in
+    two cooperatives."""
+    first = await create_cooperative(database)
+    second = first if same_cooperative else await create_cooperative(database)
+    await create_certificate(database, first, kind=CertificateKind(kind), number=number)
+    with pytest.raises(IntegrityError):
+        await create_certificate(database, second, kind=CertificateKind(kind), number=number)
     assert await certificate_count(database) == 1
 
 
@@ -404,7 +445,7 @@ async def test_a_race_for_the_same_number_still_answers_409(
     async def nothing_found(*_args: object) -> None:
         return None
 
-    monkeypatch.setattr(repository, "find_by_number", nothing_found)
+    monkeypatch.setattr(repository, "find_conflicting", nothing_found)
     response = await client.post(url(cooperative_id), json=body(), headers=headers)
 
     assert_error(response, 409, "certificate_number_taken")
