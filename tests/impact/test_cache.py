@@ -276,3 +276,29 @@ def test_an_entry_answers_only_its_stamp_and_only_while_fresh() -> None:
 
 def test_the_default_cache_is_bounded() -> None:
     assert cache.ReportCache().max_entries == cache.MAX_ENTRIES <= 1024
+
+
+async def test_the_dashboard_body_is_kept_per_language(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    seller = await create_seller(database, SANDU)
+    buyer = await create_user(database)
+    await paid_order(
+        database,
+        buyer_user_id=buyer,
+        lines=[Line(seller, 1, 4200)],
+        buyer_province_code=GUANGDONG,
+        paid_at=PAID,
+    )
+    reports_cache = await _cache(database)
+
+    chinese = await client.get("/impact", params={"year": 2026, "lang": "zh-CN"})
+    english = await client.get("/impact", params={"year": 2026, "lang": "en"})
+    hits = reports_cache.hits
+    chinese_again = await client.get("/impact", params={"year": 2026, "lang": "zh-CN"})
+
+    assert reports_cache.hits == hits + 1
+    assert chinese_again.text == chinese.text
+    assert "2026 年消费帮扶成效" in chinese.text and "¥42.00" in chinese.text
+    assert "Impact of consumption assistance in 2026" in english.text
+    assert "2026 年消费帮扶成效" not in english.text
