@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, Up
 from app.account.deps import CurrentUser, require_role
 from app.account.models import Role, User
 from app.catalog import listing, photos, service
+from app.catalog.deps import StockSetterDep
 from app.catalog.schemas import (
     CountyWithSuppliers,
     FlaggedProduct,
@@ -186,10 +187,17 @@ async def add_sku(
     summary="Change a SKU's price, stock or tier prices",
 )
 async def update_sku(
-    sku_id: SkuId, body: SkuPatch, user: CurrentUser, session: DbSession
+    sku_id: SkuId,
+    body: SkuPatch,
+    user: CurrentUser,
+    session: DbSession,
+    set_stock: StockSetterDep,
 ) -> SkuOut:
-    """Members of its supplier only (others 404)."""
-    return await service.update_sku(session, user=user, sku_id=sku_id, data=body)
+    """Members of its supplier only (others 404). A new stock is logged as a `restocked`
+    movement."""
+    return await service.update_sku(
+        session, user=user, sku_id=sku_id, data=body, set_stock=set_stock
+    )
 
 
 @router.post(

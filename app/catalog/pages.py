@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.deps import PageUser
 from app.account.models import User
 from app.catalog import photos, service
+from app.catalog.deps import StockSetterDep
 from app.catalog.forms import (
     TIER_ROWS,
     Parsed,
@@ -512,11 +513,12 @@ async def update_sku(
     sku_id: str,
     user: PageUser,
     session: DbSession,
+    set_stock: StockSetterDep,
     csrf_token: FormText = "",
     price: FormText = "",
     stock: FormText = "",
 ) -> Response:
-    """A SKU's quick price and stock edit."""
+    """A SKU's quick price and stock edit (a new stock is logged as a `restocked` movement)."""
     check_csrf(request, csrf_token)
     coop_id, prod_id, sid = _page_id(cooperative_id), _page_id(product_id), _page_id(sku_id)
     parsed = parse_quick_edit(price, stock)
@@ -528,6 +530,7 @@ async def update_sku(
                 user=user,
                 sku_id=sid,
                 data=parsed.model,
+                set_stock=set_stock,
                 cooperative_id=coop_id,
                 product_id=prod_id,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 
 import nh3
@@ -403,16 +403,23 @@ async def add_sku(
     return await _reloaded(session, product.id, media, today)
 
 
+# Sets a SKU's stock the inventory's way (the row locked, the change logged as a movement).
+# The inventory domain sits above the catalog, so the app hands its function in.
+StockSetter = Callable[[AsyncSession, Sku, int], Awaitable[object]]
+
+
 async def update_sku(
     session: AsyncSession,
     *,
     user: User,
     sku_id: int,
     data: SkuPatch,
+    set_stock: StockSetter,
     cooperative_id: int | None = None,
     product_id: int | None = None,
 ) -> SkuOut:
-    """A new price, stock or set of tier prices; tiers must stay below the base price.
+    """A new price, stock or set of tier prices; tiers must stay below the base price. A new
+    stock goes through `set_stock` (the inventory's: locked and logged).
 
     With `cooperative_id` and `product_id` (a portal URL's), the SKU must be theirs too.
     """
@@ -434,9 +441,9 @@ async def update_sku(
             "The base price must stay above the tier prices.",
             fields={"price_fen": "must be above every tier price; change the tiers first"},
         )
-    sku.price_fen = price
     if data.stock is not None:
-        sku.stock = data.stock
+        await set_stock(session, sku, data.stock)
+    sku.price_fen = price
     if data.price_tiers is not None:
         # Old tiers go first: the new ones may reuse their quantities (unique per SKU).
         sku.price_tiers.clear()

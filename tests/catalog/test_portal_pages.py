@@ -15,6 +15,7 @@ from app.catalog.models import Product, Sku
 from app.config import Settings
 from app.cooperative.models import SupplierStatus
 from app.core.db import Database, unit_of_work
+from app.inventory.models import MovementReason, StockMovement
 from app.jobs.runner import JobRunner
 from tests.account.factories import csrf_token_in, sign_in_page
 from tests.catalog.factories import (
@@ -360,6 +361,9 @@ async def test_edit_page_round_trips(
         f"{base}/skus/{sku_id}", data={"csrf_token": csrf, "price": "45.5", "stock": "7"}
     )
     assert quick.status_code == 303
+    async with unit_of_work(database.reader) as session:
+        logged = await session.scalars(select(StockMovement).where(StockMovement.sku_id == sku_id))
+        assert [(m.delta, m.reason) for m in logged] == [(4, MovementReason.RESTOCKED)]  # 3 → 7
 
     added = await client.post(
         f"{base}/skus",

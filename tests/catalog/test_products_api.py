@@ -13,6 +13,7 @@ from app.catalog.models import Product, Sku
 from app.certification.models import CertificateKind, CertificateStatus
 from app.cooperative.models import SupplierStatus
 from app.core.db import Database, unit_of_work
+from app.inventory.models import MovementReason, StockMovement
 from tests.catalog.factories import (
     CatalogCounts,
     Supplier,
@@ -553,6 +554,46 @@ async def test_patch_sku_price_and_stock_keeps_the_summary_current(
 
     stored = await _stored(database, product["id"])
     assert (stored.min_price_fen, stored.in_stock) == (4500, False)
+
+
+async def _movements(database: Database, sku_id: int) -> list[tuple[int, MovementReason]]:
+    async with unit_of_work(database.reader) as session:
+        rows = await session.execute(
+            select(StockMovement.delta, StockMovement.reason)
+            .where(StockMovement.sku_id == sku_id)
+            .order_by(StockMovement.id)
+        )
+        return [(delta, reason) for delta, reason in rows]
+
+
+async def test_a_stock_edit_is_logged_as_a_restocked_movement(
+    client: httpx.AsyncClient, database: Database, supplier: Supplier
+) -> None:
+    """The supplier's count goes through the inventory: each change is a movement of the
+    difference; a price-only edit, the same count again or a refused edit log nothing."""
+    product = await create_product(
+        client,
+        supplier,
+        skus=[sku(price_fen=5000, stock=4, price_tiers=[{"min_qty": 10, "price_fen": 4500}])],
+    )
+    sku_id = product["skus"][0]["id"]
+    path = f"/api/v1/skus/{sku_id}"
+
+    more = await client.patch(path, json={"stock": 9}, headers=supplier.headers)
+    same = await client.patch(path, json={"stock": 9, "price_fen": 5200}, headers=supplier.headers)
+    price_only = await client.patch(path, json={"price_fen": 5100}, headers=supplier.headers)
+    refused = await client.patch(
+        path, json={"stock": 1, "price_fen": 4000}, headers=supplier.headers
+    )
+    fewer = await client.patch(path, json={"stock": 2}, headers=supplier.headers)
+
+    assert [r.status_code for r in (more, same, price_only, fewer)] == [200] * 4
+    assert_error(refused, 422, "validation_failed")
+    assert fewer.json()["stock_available"] == 2
+    assert await _movements(database, sku_id) == [
+        (5, MovementReason.RESTOCKED),
+        (-7, MovementReason.RESTOCKED),
+    ]
 
 
 async def test_patch_sku_replaces_tiers(client: httpx.AsyncClient, supplier: Supplier) -> None:
