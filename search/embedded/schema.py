@@ -412,6 +412,10 @@ END""",
         WHERE province_code = old.province_code AND category = old.category
         AND county_code = old.county_code AND key_assistance = old.key_assistance
         AND in_stock = old.in_stock;
+    DELETE FROM search_product_counts
+        WHERE province_code = old.province_code AND category = old.category
+        AND county_code = old.county_code AND key_assistance = old.key_assistance
+        AND in_stock = old.in_stock AND n <= 0;
     INSERT INTO search_product_counts
         (province_code, category, county_code, key_assistance, in_stock, n)
         VALUES (new.province_code, new.category, new.county_code, new.key_assistance,

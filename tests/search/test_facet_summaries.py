@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import ColumnElement, Table, event, func, or_, select
+from sqlalchemy import ColumnElement, Table, event, func, or_, select, update
 
 from app.core.db import Database
 from search import ProductQuery
@@ -96,6 +96,32 @@ async def test_the_summaries_equal_a_recount_after_every_kind_of_write(
         assert result.total == len(DOCUMENTS) - 1
     finally:
         await embedded.index([moved, dropped])
+    await _assert_summaries_match_the_rows(database)
+
+
+@sqlite_only
+async def test_the_summaries_follow_rows_updated_in_place(
+    embedded: EmbeddedBackend, database: Database
+) -> None:
+    """The index replaces rows (delete, insert), but an UPDATE of the counted columns is kept
+    exact too."""
+    await embedded.search(ProductQuery(), TODAY)
+    product = BY_ID[5]
+    try:
+        async with database.writer() as session, session.begin():
+            await session.execute(
+                update(schema.products)
+                .where(schema.products.c.id == product.id)
+                .values(in_stock=not product.in_stock, category="other")
+            )
+            await session.execute(
+                update(schema.labels)
+                .where(schema.labels.c.product_id == product.id)
+                .values(in_stock=not product.in_stock, valid_until=TODAY - timedelta(days=1))
+            )
+        await _assert_summaries_match_the_rows(database)
+    finally:
+        await embedded.index([product])
     await _assert_summaries_match_the_rows(database)
 
 
