@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import os
 import random
-import socket
 import statistics
 import sys
 import tempfile
@@ -49,6 +48,7 @@ from app.core.clock import utcnow  # noqa: E402
 from app.core.db import Database, unit_of_work  # noqa: E402
 from app.order.models import Order, OrderLine, OrderStatus  # noqa: E402
 from app.web.security import TokenSigner  # noqa: E402
+from bench import serving  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "FENGSHOU_BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -176,13 +176,6 @@ async def audit(url: str) -> Audit:
         await database.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def scratch_database(backend: str, workdir: Path) -> Iterator[str]:
     """A fresh database URL; a PostgreSQL one is dropped afterwards."""
@@ -204,42 +197,17 @@ def scratch_database(backend: str, workdir: Path) -> Iterator[str]:
 
 @contextlib.asynccontextmanager
 async def serve(url: str, workdir: Path) -> AsyncIterator[str]:
-    """uvicorn with the real app on 127.0.0.1, stopped when the block ends."""
-    port = free_port()
+    """The real app served by uvicorn on 127.0.0.1 (bench/serving.py), on this database."""
     env = {
-        **os.environ,
         "FENGSHOU_DATABASE_URL": url,
         "FENGSHOU_SECRET_KEY": SECRET,
         "FENGSHOU_ENVIRONMENT": "test",
         "FENGSHOU_VAR_DIR": str(workdir / "var"),
-        "PYTHONPATH": str(ROOT),
     }
-    command = [
-        sys.executable, "-m", "uvicorn", "bench.checkout:create_bench_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as probe:
-            for _ in range(300):
-                if process.returncode is not None:
-                    raise RuntimeError(f"uvicorn exited with {process.returncode}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await probe.get(f"{base}/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("uvicorn did not start within 30 s")
+    async with serving.serve(
+        "bench.checkout:create_bench_app", env, start_within_seconds=30
+    ) as base:
         yield base
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
 
 
 @dataclass

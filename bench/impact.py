@@ -37,7 +37,6 @@ import contextlib
 import gc
 import os
 import random
-import socket
 import sqlite3
 import statistics
 import sys
@@ -88,6 +87,7 @@ from app.regions.models import (  # noqa: E402
     Province,
 )
 from app.web.security import TokenSigner  # noqa: E402
+from bench import serving  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "FENGSHOU_BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -537,54 +537,19 @@ def load_sqlite(url: str, world: World, entries: int, rng: random.Random) -> Gen
 # Measuring
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.asynccontextmanager
 async def serve(url: str, workdir: Path, *, freeze_gc: bool = False) -> AsyncIterator[str]:
-    """uvicorn with the real app on 127.0.0.1 (a process of its own, so that the benchmark's
-    own heap and garbage collections do not show in the latencies); stopped when done."""
-    port = free_port()
+    """The real app served by uvicorn on 127.0.0.1 (bench/serving.py), on this database."""
     env = {
-        **os.environ,
         "FENGSHOU_DATABASE_URL": url,
         "FENGSHOU_SECRET_KEY": SECRET,
         "FENGSHOU_ENVIRONMENT": "test",
         "FENGSHOU_VAR_DIR": str(workdir / "var"),
         "FENGSHOU_WORKER_IN_PROCESS": "false",
-        "PYTHONPATH": str(ROOT),
         FREEZE_GC_ENV: "1" if freeze_gc else "0",
     }
-    command = [
-        sys.executable, "-m", "uvicorn", "bench.impact:create_bench_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as probe:
-            for _ in range(600):
-                if process.returncode is not None:
-                    raise RuntimeError(f"uvicorn exited with {process.returncode}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await probe.get(f"{base}/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("uvicorn did not start within 60 s")
+    async with serving.serve("bench.impact:create_bench_app", env) as base:
         yield base
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
 
 
 def percentile(values: list[float], share: float) -> float:
