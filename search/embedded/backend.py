@@ -505,7 +505,6 @@ class _Search:
         label_driven_from: int = LABEL_DRIVEN_FROM,
     ) -> None:
         self.query = query
-        self.today = today
         self.text = text
         self.dialect = dialect
         # The text's matches, computed once in each statement that refers to them.
