@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +26,8 @@ from tests.impact.factories import (
     SHANGHAI,
     SHUFU,
     Line,
+    PlacedOrder,
+    Seller,
     create_organization,
     create_seller,
     create_user,
@@ -46,6 +49,16 @@ async def _stamp(database: Database) -> cache.Stamp:
         return await cache.ledger_stamp(session)
 
 
+async def _sale(
+    database: Database, buyer: int, seller: Seller, quantity: int, price_fen: int, **extra: Any
+) -> PlacedOrder:
+    """A paid order of one line, bought from Guangdong on PAID unless `extra` says otherwise."""
+    values: dict[str, Any] = {"buyer_province_code": GUANGDONG, "paid_at": PAID, **extra}
+    return await paid_order(
+        database, buyer_user_id=buyer, lines=[Line(seller, quantity, price_fen)], **values
+    )
+
+
 async def _user(database: Database, user_id: int) -> User:
     async with unit_of_work(database.reader) as session:
         user = await session.get(User, user_id)
@@ -58,13 +71,7 @@ async def test_a_report_is_served_from_the_cache_until_a_new_sale_is_committed(
 ) -> None:
     seller = await create_seller(database, SANDU)
     buyer = await create_user(database)
-    await paid_order(
-        database,
-        buyer_user_id=buyer,
-        lines=[Line(seller, 2, 5000)],
-        buyer_province_code=GUANGDONG,
-        paid_at=PAID,
-    )
+    await _sale(database, buyer, seller, 2, 5000)
     reports_cache = await _cache(database)
 
     first = await client.get("/api/v1/impact/summary", params={"year": 2026})
@@ -76,13 +83,7 @@ async def test_a_report_is_served_from_the_cache_until_a_new_sale_is_committed(
     assert again.headers["content-type"] == "application/json"
     assert again.json()["amount_fen"] == 10000
 
-    await paid_order(
-        database,
-        buyer_user_id=buyer,
-        lines=[Line(seller, 1, 700)],
-        buyer_province_code=GUANGDONG,
-        paid_at=PAID,
-    )
+    await _sale(database, buyer, seller, 1, 700)
     after = (await client.get("/api/v1/impact/summary", params={"year": 2026})).json()
 
     assert reports_cache.hits == hits + 1
@@ -94,13 +95,7 @@ async def test_a_refund_alone_changes_the_stamp_and_the_next_reports(
 ) -> None:
     seller = await create_seller(database, SANDU)
     buyer = await create_user(database)
-    order = await paid_order(
-        database,
-        buyer_user_id=buyer,
-        lines=[Line(seller, 3, 1000)],
-        buyer_province_code=GUANGDONG,
-        paid_at=PAID,
-    )
+    order = await _sale(database, buyer, seller, 3, 1000)
     pairings = (await client.get("/api/v1/impact/pairings", params={"year": 2026})).json()
     exported = (await client.get("/api/v1/impact/pairings.csv", params={"year": 2026})).content
     page = (await client.get("/impact", params={"year": 2026})).text
@@ -135,12 +130,13 @@ async def test_an_organisation_report_never_answers_for_another_organisation(
     second = await create_organization(database)
     for organization, amount in ((first, 4000), (second, 900)):
         buyer = await create_user(database, roles=[(Role.ORG_BUYER, organization, None)])
-        await paid_order(
+        await _sale(
             database,
-            buyer_user_id=buyer,
-            lines=[Line(seller, 1, amount)],
+            buyer,
+            seller,
+            1,
+            amount,
             buyer_province_code=SHANGHAI,
-            paid_at=PAID,
             organization_id=organization,
             buyer_kind=BuyerKind.GOVERNMENT,
         )
@@ -177,13 +173,7 @@ async def test_a_province_report_is_shared_by_its_viewers_but_not_their_choices(
 ) -> None:
     seller = await create_seller(database, SANDU)
     buyer = await create_user(database)
-    await paid_order(
-        database,
-        buyer_user_id=buyer,
-        lines=[Line(seller, 1, 3000)],
-        buyer_province_code=GUANGDONG,
-        paid_at=PAID,
-    )
+    await _sale(database, buyer, seller, 1, 3000)
     official = await _user(
         database, await create_user(database, roles=[(Role.REGIONAL_OFFICIAL, None, GUIZHOU)])
     )
@@ -214,13 +204,7 @@ async def test_a_supplier_report_is_looked_up_only_for_its_members(database: Dat
     theirs = await create_seller(database, SHUFU)
     buyer = await create_user(database)
     for seller, amount in ((mine, 1200), (theirs, 8800)):
-        await paid_order(
-            database,
-            buyer_user_id=buyer,
-            lines=[Line(seller, 1, amount)],
-            buyer_province_code=GUANGDONG,
-            paid_at=PAID,
-        )
+        await _sale(database, buyer, seller, 1, amount)
     member = await _user(
         database,
         await create_user(database, roles=[(Role.SUPPLIER_MEMBER, mine.cooperative_id, None)]),
@@ -283,13 +267,7 @@ async def test_the_dashboard_body_is_kept_per_language(
 ) -> None:
     seller = await create_seller(database, SANDU)
     buyer = await create_user(database)
-    await paid_order(
-        database,
-        buyer_user_id=buyer,
-        lines=[Line(seller, 1, 4200)],
-        buyer_province_code=GUANGDONG,
-        paid_at=PAID,
-    )
+    await _sale(database, buyer, seller, 1, 4200)
     reports_cache = await _cache(database)
 
     chinese = await client.get("/impact", params={"year": 2026, "lang": "zh-CN"})

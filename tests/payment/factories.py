@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import stripe
@@ -19,7 +19,15 @@ from app.jobs.models import Job, JobStatus
 from app.jobs.runner import JobRunner
 from app.order.models import Order, OrderLine
 from app.payment.models import Payment, Refund, StripeEvent
-from tests.order.factories import Buyer, create_buyer, install_routes, order_body, place
+from tests.order.factories import (
+    Buyer,
+    Supplier,
+    create_buyer,
+    create_supplier,
+    install_routes,
+    order_body,
+    place,
+)
 from tests.stripe_fixtures import STRIPE_SECRET_KEY, LocalStripe, sign_payload
 
 WEBHOOK_PATH = "/api/v1/payments/stripe/webhook"
@@ -208,6 +216,33 @@ async def paid_by_card(
     order = await get_order(client, buyer, placed["id"])
     assert order["status"] == "paid"
     return order
+
+
+class CardOrder(NamedTuple):
+    """An order paid by card, the suppliers it was bought from, its buyer and an operator."""
+
+    suppliers: list[Supplier]
+    buyer: Buyer
+    operator: Buyer
+    order: dict[str, Any]
+
+
+async def card_order(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    runner: JobRunner,
+    localstripe: LocalStripe,
+    *lines: tuple[int, int],
+) -> CardOrder:
+    """One supplier per (price_fen, quantity) line, each with 10 in stock; a buyer who paid
+    for those quantities by card; an operator to refund or cancel it."""
+    suppliers = [await create_supplier(database, price_fen=price, stock=10) for price, _ in lines]
+    buyer = await create_buyer(app, database)
+    operator = await create_operator(app, database)
+    bought = [(s.sku_ids[0], quantity) for s, (_, quantity) in zip(suppliers, lines, strict=True)]
+    order = await paid_by_card(client, runner, localstripe, buyer, bought)
+    return CardOrder(suppliers, buyer, operator, order)
 
 
 async def paid_by_transfer(

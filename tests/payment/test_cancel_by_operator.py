@@ -20,10 +20,10 @@ from tests.account.factories import create_user, csrf_token_in, sign_in_page
 from tests.order.factories import assert_error, create_buyer, create_supplier, stock_of
 from tests.payment.factories import (
     audit_actions,
+    card_order,
     create_operator,
     get_order,
     order_row,
-    paid_by_card,
     paid_by_transfer,
     payment_of,
     place_order,
@@ -78,12 +78,8 @@ async def test_refunding_all_of_an_unshipped_fulfilment_cancels_it_and_then_the_
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    a = await create_supplier(database, price_fen=1500, stock=10)
-    b = await create_supplier(database, price_fen=990, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(
-        client, runner, localstripe, buyer, [(a.sku_ids[0], 3), (b.sku_ids[0], 2)]
+    (a, b), buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1500, 3), (990, 2)
     )
     [a_line] = _lines_of(order, a.id)
     [b_line] = _lines_of(order, b.id)
@@ -143,12 +139,8 @@ async def test_refunding_the_unshipped_rest_of_a_delivered_order_completes_it(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    a = await create_supplier(database, price_fen=1500, stock=10)
-    b = await create_supplier(database, price_fen=990, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(
-        client, runner, localstripe, buyer, [(a.sku_ids[0], 1), (b.sku_ids[0], 1)]
+    (a, b), _buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1500, 1), (990, 1)
     )
     await _set_fulfillment_status(database, order["id"], a.id, FulfillmentStatus.DELIVERED)
     [b_line] = _lines_of(order, b.id)
@@ -174,10 +166,9 @@ async def test_refunding_a_shipped_fulfilment_leaves_it_shipped(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    a = await create_supplier(database, price_fen=1500, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(client, runner, localstripe, buyer, [(a.sku_ids[0], 2)])
+    (a,), _buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1500, 2)
+    )
     await _set_fulfillment_status(database, order["id"], a.id, FulfillmentStatus.SHIPPED)
     [line] = _lines_of(order, a.id)
 
@@ -200,12 +191,8 @@ async def test_an_operator_cancels_a_paid_unshipped_card_order_refunded_through_
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    a = await create_supplier(database, price_fen=1500, stock=10)
-    b = await create_supplier(database, price_fen=990, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(
-        client, runner, localstripe, buyer, [(a.sku_ids[0], 2), (b.sku_ids[0], 1)]
+    (a, b), _buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1500, 2), (990, 1)
     )
     await _set_fulfillment_status(database, order["id"], a.id, FulfillmentStatus.ACCEPTED)
 
@@ -292,10 +279,9 @@ async def test_refused_cancellations_change_nothing(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    a = await create_supplier(database, price_fen=1500, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(client, runner, localstripe, buyer, [(a.sku_ids[0], 2)])
+    (a,), buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1500, 2)
+    )
     await _set_fulfillment_status(database, order["id"], a.id, FulfillmentStatus.SHIPPED)
     unpaid = await place_order(client, buyer, [(a.sku_ids[0], 1)])
 

@@ -17,6 +17,7 @@ from app.payment.models import Payment, PaymentStatus, Refund, RefundStatus
 from tests.order.factories import assert_error, create_buyer, create_supplier, stock_of
 from tests.payment.factories import (
     audit_actions,
+    card_order,
     create_operator,
     deliver,
     jobs,
@@ -58,12 +59,8 @@ async def test_part_of_a_line_is_refunded_through_stripe_and_goes_back_to_stock(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    a = await create_supplier(database, price_fen=1500, stock=10)
-    b = await create_supplier(database, price_fen=990, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(
-        client, runner, localstripe, buyer, [(a.sku_ids[0], 3), (b.sku_ids[0], 1)]
+    (a, _b), _buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1500, 3), (990, 1)
     )
     line = next(
         each for f in order["fulfillments"] for each in f["lines"] if each["sku_id"] == a.sku_ids[0]
@@ -110,12 +107,8 @@ async def test_refunding_the_last_units_returns_the_shipping_and_the_whole_payme
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    a = await create_supplier(database, price_fen=1200, stock=10)
-    b = await create_supplier(database, price_fen=800, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(
-        client, runner, localstripe, buyer, [(a.sku_ids[0], 2), (b.sku_ids[0], 1)]
+    _suppliers, _buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1200, 2), (800, 1)
     )
     first, second = _line(order, 0), _line(order, 1)
 
@@ -171,10 +164,9 @@ async def test_more_units_than_are_left_are_refused(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(client, runner, localstripe, buyer, [(supplier.sku_ids[0], 2)])
+    (supplier,), _buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1000, 2)
+    )
     line = _line(order)
 
     response = await client.post(
@@ -210,10 +202,9 @@ async def test_malformed_lines_and_quantities_are_a_422_and_change_nothing(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(client, runner, localstripe, buyer, [(supplier.sku_ids[0], 2)])
+    (supplier,), _buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1000, 2)
+    )
     line_id = _line(order)["id"]
     malformed: list[tuple[list[dict[str, Any]], str, str]] = [
         ([], "validation_failed", "lines"),
@@ -256,10 +247,9 @@ async def test_another_orders_line_a_line_named_twice_and_a_bad_reason_are_refus
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(client, runner, localstripe, buyer, [(supplier.sku_ids[0], 2)])
+    (supplier,), buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1000, 2)
+    )
     other = await paid_by_card(client, runner, localstripe, buyer, [(supplier.sku_ids[0], 1)])
     line_id = _line(order)["id"]
 
@@ -369,10 +359,9 @@ async def test_units_of_a_shipped_fulfilment_do_not_go_back_to_stock(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(client, runner, localstripe, buyer, [(supplier.sku_ids[0], 3)])
+    (supplier,), _buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1000, 3)
+    )
     async with unit_of_work(database.writer) as session:
         await session.execute(
             update(Fulfillment)
@@ -399,10 +388,9 @@ async def _pending_refund(
     localstripe: LocalStripe,
 ) -> tuple[dict[str, Any], Refund]:
     """A paid order with a refund recorded and not yet sent to Stripe."""
-    supplier = await create_supplier(database, price_fen=1000, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
-    order = await paid_by_card(client, runner, localstripe, buyer, [(supplier.sku_ids[0], 2)])
+    _suppliers, _buyer, operator, order = await card_order(
+        app, client, database, runner, localstripe, (1000, 2)
+    )
     response = await client.post(
         _refund_path(order["id"]),
         json={"lines": [{"order_line_id": _line(order)["id"], "quantity": 1}], "reason": "x"},
