@@ -6,13 +6,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from stdnum.cn import uscc
+
 # GB 32100-2015: the 31 characters of a credit code, in the order that gives their values.
 # I, O, Z, S and V are left out so that no character can be misread as a digit or another.
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_LENGTH = 18
 _CHAR_VALUES = {char: value for value, char in enumerate(CREDIT_CODE_CHARSET)}
-# Weight of position i (1-based) is 3^(i-1) mod 31, for positions 1–17.
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # GB 11714 (organisation code, positions 9–17): weights of its eight body characters.
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 ORG_BODY_LENGTH = 8
@@ -97,19 +97,17 @@ def org_code_check_char(body: str) -> str:
 
 
 def credit_code_check_char(first17: str) -> str:
-    """The GB 32100 check character (position 18) of the first 17 characters."""
+    """The GB 32100 check character (position 18) of the first 17 characters (python-stdnum's
+    `cn.uscc`, which computes it but knows neither region prefixes nor the GB 11714 check)."""
     if len(first17) != CREDIT_CODE_LENGTH - 1:
         raise ValueError(
             f"the check character is computed over {CREDIT_CODE_LENGTH - 1} characters"
         )
-    try:
-        total = sum(
-            _CHAR_VALUES[char] * weight
-            for char, weight in zip(first17, _CREDIT_WEIGHTS, strict=True)
-        )
-    except KeyError as exc:
-        raise ValueError(f"{exc.args[0]!r} is not a credit code character") from exc
-    return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
+    bad = next((char for char in first17 if char not in _CHAR_VALUES), None)
+    if bad is not None:
+        raise ValueError(f"{bad!r} is not a credit code character")
+    check: str = uscc.calc_check_digit(first17)
+    return check
 
 
 def parse_credit_code(raw: str) -> CreditCode:
