@@ -18,6 +18,7 @@ from app.jobs.models import JobStatus
 from app.main import build_runner
 from app.order import service
 from app.order.errors import WebhookUrlRefused
+from app.order.service import supplier_webhooks
 from tests.account.factories import create_user, csrf_token_in, sign_in_page
 from tests.order.factories import (
     assert_error,
@@ -65,7 +66,7 @@ async def test_addresses_of_our_own_network_are_refused(url: str) -> None:
     with pytest.raises(WebhookUrlRefused) as refused:
         await service.check_webhook_url(url, allow_private=False)
 
-    assert refused.value.fields == {"url": service._PRIVATE_ADDRESS}
+    assert refused.value.fields == {"url": supplier_webhooks._PRIVATE_ADDRESS}
 
 
 @pytest.mark.parametrize("url", MALFORMED_URLS)
@@ -82,7 +83,7 @@ async def test_a_host_with_one_private_address_among_public_ones_is_refused(
     async def resolve(host: str, port: int) -> list[str]:
         return [PUBLIC_IP, "10.1.2.3"] if host == "mixed.example.com" else [PUBLIC_IP]
 
-    monkeypatch.setattr(service, "_resolve", resolve)
+    monkeypatch.setattr(supplier_webhooks, "_resolve", resolve)
 
     with pytest.raises(WebhookUrlRefused):
         await service.check_webhook_url("https://mixed.example.com/h", allow_private=False)
@@ -228,7 +229,7 @@ async def test_a_public_url_is_posted_to_the_address_that_was_checked(
     async def resolve(host: str, port: int) -> list[str]:
         return [PUBLIC_IP]
 
-    monkeypatch.setattr(service, "_resolve", resolve)
+    monkeypatch.setattr(supplier_webhooks, "_resolve", resolve)
     await _paid_fulfillment(app, client, database, "https://erp.example.com/fengshou")
     original = app.state.http
     app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(answer))

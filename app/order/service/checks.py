@@ -1,0 +1,33 @@
+"""Checks the order use cases share: free text, ids and page numbers."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from app.order.schemas import MAX_ID
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 100_000
+
+
+def _unprintable(text: str) -> bool:
+    # Control characters and lone surrogates: PostgreSQL refuses NUL and surrogates outright.
+    return any(unicodedata.category(char) in {"Cc", "Cs"} for char in text)
+
+
+Problems = dict[str, tuple[str, str]]
+
+
+def check_text(
+    raw: str, field: str, problems: Problems, *, code: str, min_length: int, max_length: int
+) -> str:
+    text = raw.strip()
+    if _unprintable(text):
+        problems[field] = (code, "contains control characters")
+    elif not min_length <= len(text) <= max_length:
+        problems[field] = (code, f"between {min_length} and {max_length} characters")
+    return text
+
+
+def check_id(value: int) -> bool:
+    return 1 <= value <= MAX_ID

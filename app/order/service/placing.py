@@ -1,0 +1,310 @@
+"""Placing an order: key, address and buyer checked, stock reserved, split by supplier."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.account.models import User
+from app.cart.pricing import price_basket
+from app.config import Settings
+from app.core.clock import china_date, utcnow
+from app.core.identifiers import normalize_phone
+from app.inventory.service import reserve_stock
+from app.order import repository
+from app.order.errors import (
+    EmptyOrder,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    InvalidOrderFields,
+    OrganizationNotFound,
+    OrganizationNotVerified,
+)
+from app.order.models import (
+    BuyerKind,
+    Fulfillment,
+    FulfillmentStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+)
+from app.order.schemas import PlaceOrderRequest, ShippingAddressIn
+from app.order.service.checks import Problems, check_text
+from app.organization.models import OrganizationStatus
+from app.regions.models import County
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 100
+# Visible ASCII only: the key travels in an HTTP header and is stored as given.
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]+")
+NAME_MAX_LENGTH = 50
+DETAIL_MIN_LENGTH = 5
+DETAIL_MAX_LENGTH = 200
+PO_NUMBER_MAX_LENGTH = 60
+
+
+@dataclass(frozen=True)
+class PaymentTimeouts:
+    """How long an order waits for its payment before it expires and releases its stock."""
+
+    stripe: timedelta = timedelta(minutes=30)
+    bank_transfer: timedelta = timedelta(hours=120)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PaymentTimeouts:
+        return cls(
+            stripe=timedelta(minutes=settings.order_payment_timeout_minutes),
+            bank_transfer=timedelta(hours=settings.bank_transfer_timeout_hours),
+        )
+
+    def for_method(self, method: PaymentMethod) -> timedelta:
+        return self.stripe if method == PaymentMethod.STRIPE else self.bank_transfer
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def check_idempotency_key(raw: str | None) -> str:
+    """The key as sent, or 400 `idempotency_key_required` / `invalid_idempotency_key`."""
+    if raw is None or not raw.strip():
+        raise IdempotencyKeyRequired()
+    if len(raw) > IDEMPOTENCY_KEY_MAX_LENGTH or not _IDEMPOTENCY_KEY.fullmatch(raw):
+        raise InvalidIdempotencyKey(IDEMPOTENCY_KEY_MAX_LENGTH)
+    return raw
+
+
+def request_fingerprint(request: PlaceOrderRequest) -> str:
+    """sha256 of the request's canonical JSON: the same key with another body is refused."""
+    canonical = json.dumps(
+        request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CheckedAddress:
+    name: str
+    phone: str
+    county: County
+    detail: str
+
+
+async def _check_address(
+    session: AsyncSession, address: ShippingAddressIn, problems: Problems
+) -> CheckedAddress | None:
+    prefix = "shipping_address."
+    name = check_text(
+        address.name, prefix + "name", problems, code="invalid_name", min_length=1,
+        max_length=NAME_MAX_LENGTH,
+    )  # fmt: skip
+    phone = ""
+    try:
+        phone = normalize_phone(address.phone)
+    except ValueError as exc:
+        problems[prefix + "phone"] = ("invalid_phone", str(exc))
+    code = address.county_code.strip()
+    # Anything but six ASCII digits names no county (and is not sent to the database).
+    county = None
+    if len(code) == 6 and code.isascii() and code.isdigit():
+        county = await repository.get_county(session, code)
+    if county is None:
+        problems[prefix + "county_code"] = ("unknown_county", "no county has this code")
+    detail = check_text(
+        address.detail, prefix + "detail", problems, code="invalid_address_detail",
+        min_length=DETAIL_MIN_LENGTH, max_length=DETAIL_MAX_LENGTH,
+    )  # fmt: skip
+    if county is None or any(key.startswith(prefix) for key in problems):
+        return None
+    return CheckedAddress(name=name, phone=phone, county=county, detail=detail)
+
+
+def _check_po_number(raw: str | None, problems: Problems) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    return check_text(
+        raw, "po_number", problems, code="invalid_po_number", min_length=1,
+        max_length=PO_NUMBER_MAX_LENGTH,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Buyer:
+    kind: BuyerKind
+    province_code: str
+    organization_id: int | None
+
+
+async def _buyer(
+    session: AsyncSession, user: User, organization_id: int | None, address: CheckedAddress
+) -> Buyer:
+    """Who buys: the organisation (its kind and registered province) or the consumer (the
+    delivery province). Someone else's organisation answers 404; an unverified one 409."""
+    if organization_id is None:
+        return Buyer(BuyerKind.CONSUMER, address.county.province_code, None)
+    organization = await repository.get_organization(session, organization_id)
+    if organization is None or not await repository.buys_for_organization(
+        session, user.id, organization_id
+    ):
+        raise OrganizationNotFound(organization_id)
+    if organization.status != OrganizationStatus.VERIFIED:
+        raise OrganizationNotVerified(organization_id)
+    return Buyer(BuyerKind(organization.kind.value), organization.province_code, organization.id)
+
+
+def order_number(order_id: int, placed_at: datetime) -> str:
+    """Human-readable and unique: "FS" + the China date (yymmdd) + the id, e.g. FS261128-000123."""
+    return f"FS{china_date(placed_at):%y%m%d}-{order_id:06d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Placing
+
+
+async def find_replayed_order(
+    session: AsyncSession, *, buyer_id: int, idempotency_key: str, request: PlaceOrderRequest
+) -> Order | None:
+    """The order this buyer already placed with this key (None if none); a different body
+    with the same key is refused with 409 `idempotency_key_reused`."""
+    key = check_idempotency_key(idempotency_key)
+    existing = await repository.find_order_by_key(session, buyer_id, key)
+    if existing is not None and existing.request_fingerprint != request_fingerprint(request):
+        raise IdempotencyKeyReused()
+    return existing
+
+
+async def place_order(
+    session: AsyncSession,
+    *,
+    buyer: User,
+    idempotency_key: str,
+    request: PlaceOrderRequest,
+    items: Sequence[tuple[int, int]] | None = None,
+    timeouts: PaymentTimeouts | None = None,
+) -> tuple[Order, bool]:
+    """Place an order and reserve its stock, in the caller's transaction; (order, created now).
+
+    The same buyer and key again return the existing order as it is (a different body: 409
+    `idempotency_key_reused`). `items` are the (sku_id, quantity) pairs to buy when the request
+    has no lines (the caller read them from the cart); none at all: 422 `empty_cart`.
+    The order is split into one fulfilment per supplier, each with its lines and shipping fee.
+    Not enough stock: 409 `insufficient_stock`, and the caller's transaction must roll back.
+    """
+    key = check_idempotency_key(idempotency_key)
+    fingerprint = request_fingerprint(request)
+    existing = await find_replayed_order(
+        session, buyer_id=buyer.id, idempotency_key=key, request=request
+    )
+    if existing is not None:
+        return existing, False
+
+    wanted = (
+        [(line.sku_id, line.quantity) for line in request.lines]
+        if request.lines is not None
+        else list(items or ())
+    )
+    if not wanted:
+        raise EmptyOrder()
+    problems: Problems = {}
+    address = await _check_address(session, request.shipping_address, problems)
+    po_number = _check_po_number(request.po_number, problems)
+    if po_number is not None and request.organization_id is None:
+        problems["po_number"] = ("po_number_without_organization", "only for organisations")
+    if problems or address is None:
+        raise InvalidOrderFields(problems)
+    buyer_info = await _buyer(session, buyer, request.organization_id, address)
+    # A SKU listed twice is refused by pricing (422 duplicate_sku), not silently merged.
+    basket = await price_basket(session, wanted, destination_county_code=address.county.code)
+    shipping_fen = basket.shipping_fen or 0
+
+    now = utcnow()
+    method = PaymentMethod(request.payment_method)
+    timeout = (timeouts or PaymentTimeouts()).for_method(method)
+    order = Order(
+        buyer_user_id=buyer.id,
+        idempotency_key=key,
+        request_fingerprint=fingerprint,
+        buyer_kind=buyer_info.kind,
+        organization_id=buyer_info.organization_id,
+        po_number=po_number,
+        buyer_province_code=buyer_info.province_code,
+        status=OrderStatus.PENDING_PAYMENT,
+        payment_method=method,
+        goods_fen=basket.goods_fen,
+        shipping_fen=shipping_fen,
+        total_fen=basket.goods_fen + shipping_fen,
+        ship_to_name=address.name,
+        ship_to_phone=address.phone,
+        ship_to_county_code=address.county.code,
+        ship_to_detail=address.detail,
+        expires_at=now + timeout,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        # A savepoint: a concurrent request with the same key (PostgreSQL waits for it on the
+        # unique index) leaves this transaction usable, and we answer with its order.
+        async with session.begin_nested():
+            session.add(order)
+            await session.flush()
+    except IntegrityError:
+        replayed = await find_replayed_order(
+            session, buyer_id=buyer.id, idempotency_key=key, request=request
+        )
+        if replayed is None:
+            raise
+        return replayed, False
+    order.number = order_number(order.id, now)
+
+    fulfillments = [
+        Fulfillment(
+            order_id=order.id,
+            cooperative_id=group.cooperative_id,
+            status=FulfillmentStatus.PENDING,
+            goods_fen=group.goods_fen,
+            shipping_fen=group.shipping_fen or 0,
+        )
+        for group in basket.groups
+    ]
+    session.add_all(fulfillments)
+    await session.flush()  # one batched INSERT, for the ids
+    lines_of: list[list[OrderLine]] = [
+        [
+            OrderLine(
+                order_id=order.id,
+                fulfillment_id=fulfillment.id,
+                sku_id=line.sku_id,
+                product_id=line.product_id,
+                cooperative_id=line.cooperative_id,
+                origin_county_code=line.origin_county_code,
+                title=line.title,
+                sku_name=line.sku_name,
+                sku_code=line.sku_code,
+                quantity=line.quantity,
+                unit_price_fen=line.unit_price_fen,
+                line_total_fen=line.line_total_fen,
+            )
+            for line in group.lines
+        ]
+        for fulfillment, group in zip(fulfillments, basket.groups, strict=True)
+    ]
+    all_lines = [line for lines in lines_of for line in lines]
+    session.add_all(all_lines)
+    await session.flush()
+    await reserve_stock(session, wanted, order_id=order.id)
+    # The collections are exactly what was just written: set them rather than read them back
+    # (relationships never load lazily), keeping the stock locks' transaction short.
+    set_committed_value(order, "fulfillments", fulfillments)
+    set_committed_value(order, "lines", all_lines)
+    for fulfillment, lines in zip(fulfillments, lines_of, strict=True):
+        set_committed_value(fulfillment, "lines", lines)
+    return order, True

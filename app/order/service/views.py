@@ -1,0 +1,118 @@
+"""Orders and fulfilments as their buyer and their supplier see them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.order import repository
+from app.order.models import Fulfillment, Order, OrderLine
+from app.order.schemas import (
+    FulfillmentOut,
+    OrderDetail,
+    OrderLineOut,
+    ShippingAddressOut,
+    SupplierFulfillmentOut,
+)
+from app.order.service.payment_and_cancellation import cancellable
+
+
+def _line_view(line: OrderLine) -> OrderLineOut:
+    return OrderLineOut.model_validate(line)
+
+
+def _fulfillment_fields(fulfillment: Fulfillment, cooperative_name: str) -> dict[str, object]:
+    return {
+        "id": fulfillment.id,
+        "cooperative_id": fulfillment.cooperative_id,
+        "cooperative_name": cooperative_name,
+        "status": fulfillment.status.value,
+        "goods_fen": fulfillment.goods_fen,
+        "shipping_fen": fulfillment.shipping_fen,
+        "carrier": fulfillment.carrier,
+        "tracking_number": fulfillment.tracking_number,
+        "accepted_at": fulfillment.accepted_at,
+        "shipped_at": fulfillment.shipped_at,
+        "delivered_at": fulfillment.delivered_at,
+        "cancelled_at": fulfillment.cancelled_at,
+        "lines": [_line_view(line) for line in fulfillment.lines],
+    }
+
+
+def _address_view(order: Order, counties: dict[str, repository.CountyName]) -> ShippingAddressOut:
+    county = counties.get(order.ship_to_county_code)
+    return ShippingAddressOut(
+        name=order.ship_to_name,
+        phone=order.ship_to_phone,
+        county_code=order.ship_to_county_code,
+        county_name=county.name if county else "",
+        province_code=county.province_code if county else "",
+        province_name=county.province_name if county else "",
+        detail=order.ship_to_detail,
+    )
+
+
+async def order_details(session: AsyncSession, orders: Sequence[Order]) -> list[OrderDetail]:
+    """The buyer's view of orders loaded with their fulfilments and lines (two more queries
+    in all, for supplier and county names)."""
+    names = await repository.cooperative_names(
+        session, {f.cooperative_id for order in orders for f in order.fulfillments}
+    )
+    counties = await repository.county_names(session, {o.ship_to_county_code for o in orders})
+    return [
+        OrderDetail(
+            id=order.id,
+            number=order.number or "",
+            status=order.status.value,
+            payment_method=order.payment_method.value,
+            buyer_kind=order.buyer_kind.value,
+            organization_id=order.organization_id,
+            po_number=order.po_number,
+            goods_fen=order.goods_fen,
+            shipping_fen=order.shipping_fen,
+            total_fen=order.total_fen,
+            ship_to=_address_view(order, counties),
+            created_at=order.created_at,
+            expires_at=order.expires_at,
+            paid_at=order.paid_at,
+            cancelled_at=order.cancelled_at,
+            cancel_reason=order.cancel_reason,
+            completed_at=order.completed_at,
+            cancellable=cancellable(order),
+            fulfillments=[
+                FulfillmentOut.model_validate(
+                    _fulfillment_fields(f, names.get(f.cooperative_id, ""))
+                )
+                for f in order.fulfillments
+            ],
+        )
+        for order in orders
+    ]
+
+
+async def order_detail(session: AsyncSession, order: Order) -> OrderDetail:
+    return (await order_details(session, [order]))[0]
+
+
+async def supplier_views(
+    session: AsyncSession, fulfillments: Sequence[Fulfillment]
+) -> list[SupplierFulfillmentOut]:
+    """Fulfilments (with order and lines loaded) as their supplier sees them."""
+    names = await repository.cooperative_names(session, {f.cooperative_id for f in fulfillments})
+    counties = await repository.county_names(
+        session, {f.order.ship_to_county_code for f in fulfillments}
+    )
+    return [
+        SupplierFulfillmentOut.model_validate(
+            {
+                **_fulfillment_fields(f, names.get(f.cooperative_id, "")),
+                "order_id": f.order_id,
+                "order_number": f.order.number or "",
+                "order_status": f.order.status.value,
+                "paid_at": f.order.paid_at,
+                "ship_to": _address_view(f.order, counties),
+            }
+        )
+        for f in fulfillments
+    ]

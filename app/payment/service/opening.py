@@ -1,0 +1,116 @@
+"""Opening a payment (a bank reference, or a Stripe PaymentIntent by the outbox); cancelling it."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.jobs.service import enqueue
+from app.order import service as order_service
+from app.order.models import Order, OrderStatus, PaymentMethod
+from app.payment import repository
+from app.payment.errors import PaymentNotFound
+from app.payment.gateway import PaymentGateway
+from app.payment.models import Payment, PaymentStatus
+
+CREATE_INTENT_JOB = "payment.create_payment_intent"
+CANCEL_INTENT_JOB = "payment.cancel_payment_intent"
+CURRENCY = "cny"
+
+# A payment the buyer can still make (or retry): Stripe.js may see the client secret.
+PAYABLE = frozenset({PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.FAILED})
+
+
+def bank_reference_for(order: Order) -> str:
+    """The reference a remittance must carry: "FS" and the digits of the order number
+    (FS261128-000123 → FS261128000123), easy to type into a bank's form."""
+    digits = "".join(ch for ch in order.number or "" if ch.isascii() and ch.isdigit())
+    return f"FS{digits or order.id}"
+
+
+def normalize_bank_reference(raw: str) -> str:
+    """As an operator copies it from a bank statement: any case, spaces or dashes."""
+    text = unicodedata.normalize("NFKC", raw)
+    return "".join(ch for ch in text if ch.isalnum()).upper()
+
+
+async def open_payment(session: AsyncSession, order: Order) -> Payment:
+    """The order's payment, in the caller's (checkout's) transaction.
+
+    A bank transfer gets its reference; a Stripe payment gets the outbox job that creates its
+    PaymentIntent once this transaction has committed. Calling it again returns the same row.
+    """
+    existing = await repository.payment_for_order(session, order.id)
+    if existing is not None:
+        return existing
+    payment = Payment(
+        order_id=order.id,
+        method=order.payment_method,
+        status=PaymentStatus.PENDING,
+        amount_fen=order.total_fen,
+        currency=CURRENCY,
+        bank_reference=(
+            bank_reference_for(order)
+            if order.payment_method == PaymentMethod.BANK_TRANSFER
+            else None
+        ),
+    )
+    session.add(payment)
+    await session.flush()
+    if payment.method == PaymentMethod.STRIPE:
+        await enqueue(session, CREATE_INTENT_JOB, {"order_id": order.id})
+    return payment
+
+
+async def create_payment_intent(
+    session: AsyncSession, gateway: PaymentGateway, *, order_id: int
+) -> Payment:
+    """Give the order's Stripe payment its PaymentIntent (the job `payment.create_payment_intent`).
+
+    Safe to run any number of times, at once too: a payment that has its intent is left alone,
+    and Stripe answers the idempotency key `order-{id}` with the intent it made first. No row
+    is locked during the call to Stripe; afterwards the payment is re-read under a lock, so an
+    order that expired meanwhile gets its new intent cancelled.
+    """
+    payment = await repository.payment_for_order(session, order_id)
+    if payment is None:
+        raise PaymentNotFound(order_id)
+    if (
+        payment.method != PaymentMethod.STRIPE
+        or payment.stripe_payment_intent_id is not None
+        or payment.status not in PAYABLE
+    ):
+        return payment
+    order = await order_service.get_order(session, order_id)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return payment
+    intent = await gateway.create_payment_intent(
+        amount_fen=payment.amount_fen,
+        currency=payment.currency,
+        order_id=order.id,
+        order_number=order.number or str(order.id),
+    )
+    locked = await repository.payment_for_order(session, order_id, for_update=True)
+    if locked is None:  # payments are never deleted; this is only for the type checker
+        raise PaymentNotFound(order_id)
+    if locked.stripe_payment_intent_id is None:
+        locked.stripe_payment_intent_id = intent.id
+        locked.stripe_client_secret = intent.client_secret
+        if locked.status == PaymentStatus.CANCELLED:
+            await enqueue(session, CANCEL_INTENT_JOB, {"payment_id": locked.id})
+    await session.flush()
+    return locked
+
+
+async def cancel_payment(session: AsyncSession, order: Order) -> None:
+    """The order was cancelled or expired unpaid: its payment is cancelled, and its
+    PaymentIntent (if it has one) cancelled at Stripe by the outbox. A payment that already
+    succeeded is left alone (the caller refunds it instead)."""
+    payment = await repository.payment_for_order(session, order.id, for_update=True)
+    if payment is None or payment.status not in PAYABLE:
+        return
+    payment.status = PaymentStatus.CANCELLED
+    if payment.stripe_payment_intent_id is not None:
+        await enqueue(session, CANCEL_INTENT_JOB, {"payment_id": payment.id})
+    await session.flush()
