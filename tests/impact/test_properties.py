@@ -21,11 +21,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from app.account.models import Role
+from app.admin.reconcile import reconcile
 from app.cooperative.models import Cooperative
 from app.core.clock import CHINA_TZ
 from app.core.db import Database, unit_of_work
 from app.impact.guard import purge_ledger
-from app.impact.reconcile import reconcile
 from app.order.models import BuyerKind
 from app.organization.models import OrganizationKind
 from app.regions.models import County, Pairing, PairingKind
