@@ -239,8 +239,8 @@ def reconcile(
     ] = None,
 ) -> None:
     """Recompute benefit totals from orders, payments and refunds; exit 1 on any difference."""
-    from app.impact.reconcile import ReconcileReport
-    from app.impact.reconcile import reconcile as recompute
+    from app.admin.reconcile import ReconcileReport
+    from app.admin.reconcile import reconcile as recompute
 
     async def work(database: Database) -> ReconcileReport:
         async with unit_of_work(database.reader) as session:

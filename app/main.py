@@ -18,6 +18,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from app.account import api as account_api
 from app.account import jobs as account_jobs
 from app.account import pages as account_pages
+from app.admin import api as admin_api
+from app.admin import pages as admin_pages
 from app.cart import api as cart_api
 from app.cart import pages as cart_pages
 from app.catalog import api as catalog_api
@@ -201,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payment_api.router,
         checkout_api.router,
         impact_api.router,
+        admin_api.router,
         account_pages.router,
         regions_pages.router,
         pages_storefront.router,
@@ -213,6 +216,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payment_pages.router,
         checkout_pages.router,
         impact_pages.router,
+        admin_pages.router,
     ):
         app.include_router(router)
 

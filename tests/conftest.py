@@ -142,9 +142,9 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 async def _empty_non_reference_tables(database: Database) -> None:
-    from app.impact.guard import GUARD_TABLE, GUARDED_TABLES, purge_ledger
     from migrations.models import Base
     from search.embedded.schema import metadata as search_metadata
+    from tests.impact.ledger_purge import GUARD_TABLE, GUARDED_TABLES, purge_ledger
 
     async with unit_of_work(database.writer) as session:
         # The ledger is append-only: emptied first, with its guard lifted for this block only.

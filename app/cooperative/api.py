@@ -1,4 +1,4 @@
-"""JSON routes of the cooperative domain: onboarding, members, operator review, audit log."""
+"""JSON routes of the cooperative domain: onboarding, members, operator review."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 
 from app.account.deps import CurrentUser
-from app.audit.schemas import AuditLog
 from app.cooperative import service
 from app.cooperative.deps import Operator, OptionalApiUser, RequiresPovertyCounty
 from app.cooperative.models import SupplierStatus
@@ -219,24 +218,4 @@ async def reinstate_cooperative(
         cooperative_id=cooperative_id,
         action=service.StatusAction.REINSTATE,
         reason=body.reason if body else None,
-    )
-
-
-@router.get(
-    "/admin/audit",
-    response_model=AuditLog,
-    status_code=200,
-    summary="The audit log (operator)",
-)
-async def show_audit_log(
-    operator: Operator,
-    session: DbSession,
-    entity_kind: Annotated[str | None, Query(max_length=50)] = None,
-    entity_id: Annotated[str | None, Query(max_length=50)] = None,
-    action: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=service.AUDIT_LOG_MAX_LIMIT)] = 100,
-) -> AuditLog:
-    """The newest entries first: who did what to which record, before and after, and why."""
-    return await service.audit_log(
-        session, entity_kind=entity_kind, entity_id=entity_id, action=action, limit=limit
     )

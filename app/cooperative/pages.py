@@ -1,12 +1,11 @@
-"""HTML routes of the cooperative domain: the supplier portal, the operator's review queue and
-the audit log (which lives here because the audit domain sits below the web toolkit)."""
+"""HTML routes of the cooperative domain: the supplier portal and the operator's review queue."""
 
 from __future__ import annotations
 
 import unicodedata
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.account.deps import PageUser
@@ -399,19 +398,3 @@ async def review_cooperative(
             status_code=409,
         )
     return _see_other(f"/admin/cooperatives?status={status.value}")
-
-
-@router.get("/admin/audit", response_class=HTMLResponse)
-async def show_audit_log(
-    request: Request,
-    operator: PageOperator,
-    session: DbSession,
-    entity_kind: Annotated[str | None, Query(max_length=50)] = None,
-    entity_id: Annotated[str | None, Query(max_length=50)] = None,
-) -> Response:
-    """The latest audit entries: when, who, what, on which record, before → after, why."""
-    log = await service.audit_log(
-        session, entity_kind=entity_kind or None, entity_id=entity_id or None, limit=200
-    )
-    context = {"log": log, "entity_kind": entity_kind or "", "entity_id": entity_id or ""}
-    return render(request, "audit/show_audit_log.html", context)

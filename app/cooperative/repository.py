@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -149,10 +149,3 @@ async def count_by_status(session: AsyncSession) -> dict[SupplierStatus, int]:
         select(Cooperative.status, func.count()).group_by(Cooperative.status)
     )
     return {status: int(count) for status, count in result}
-
-
-async def users_by_ids(session: AsyncSession, user_ids: Collection[int]) -> dict[int, User]:
-    if not user_ids:
-        return {}
-    result = await session.scalars(select(User).where(User.id.in_(list(user_ids))))
-    return {user.id: user for user in result}

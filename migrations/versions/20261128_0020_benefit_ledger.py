@@ -8,8 +8,8 @@ The ledger tables refuse UPDATE and DELETE (and TRUNCATE) by trigger; the rollup
 ever grow by upserts, refuse DELETE. On PostgreSQL one PL/pgSQL function raises, unless the
 transaction set `fengshou.allow_ledger_purge = 'on'` (DELETE and TRUNCATE only; an UPDATE of
 the ledger is never allowed). SQLite has no session settings: its triggers RAISE(ABORT) unless
-the one row of impact_ledger_guard has purge_allowed set. app.impact.guard.ledger_purge does
-either, inside one transaction, for test clean-up and benchmarks.
+the one row of impact_ledger_guard has purge_allowed set. The tests' ledger_purge
+(tests/impact/ledger_purge.py) does either, inside one transaction, for their clean-up.
 """
 
 from collections.abc import Sequence

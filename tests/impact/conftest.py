@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.db import Database, unit_of_work
-from app.impact.guard import purge_ledger
+from tests.impact.ledger_purge import purge_ledger
 
 
 @pytest.fixture(autouse=True)

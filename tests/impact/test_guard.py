@@ -11,7 +11,6 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.core.db import Database, unit_of_work
-from app.impact.guard import ledger_purge
 from app.impact.models import EntryPairing, LedgerEntry, TotalByCounty
 from tests.conftest import Backend
 from tests.impact.factories import (
@@ -24,6 +23,7 @@ from tests.impact.factories import (
     paid_order,
     rollup_snapshot,
 )
+from tests.impact.ledger_purge import ledger_purge
 
 
 async def _one_entry(database: Database) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from app.admin.reconcile import reconcile
 from app.core.db import Database, unit_of_work
 from app.impact.models import EntryKind
-from app.impact.reconcile import reconcile
 from app.impact.reports import current_year
 from tests.impact.factories import entries, rollup_snapshot
 from tests.order.factories import create_buyer, create_supplier

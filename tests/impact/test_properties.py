@@ -21,11 +21,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from app.account.models import Role
+from app.admin.reconcile import reconcile
 from app.cooperative.models import Cooperative
 from app.core.clock import CHINA_TZ
 from app.core.db import Database, unit_of_work
-from app.impact.guard import purge_ledger
-from app.impact.reconcile import reconcile
 from app.order.models import BuyerKind
 from app.organization.models import OrganizationKind
 from app.regions.models import County, Pairing, PairingKind
@@ -50,6 +49,7 @@ from tests.impact.factories import (
     refund,
     token_headers,
 )
+from tests.impact.ledger_purge import purge_ledger
 
 WUCHUAN = "150125"  # 武川县, 内蒙古 (east_west 北京 → 内蒙古, the whole province)
 COUNTIES = (SANDU, SHUFU, KASHI, HETIAN, WUCHUAN)

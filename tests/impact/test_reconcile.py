@@ -11,10 +11,9 @@ from sqlalchemy import text, update
 from typer.testing import CliRunner, Result
 
 from app import cli as cli_module
+from app.admin.reconcile import ReconcileReport, reconcile
 from app.config import Settings
 from app.core.db import Database, unit_of_work
-from app.impact.guard import ledger_purge
-from app.impact.reconcile import ReconcileReport, reconcile
 from app.regions.models import Pairing
 from tests.impact.factories import (
     BEIJING,
@@ -28,6 +27,7 @@ from tests.impact.factories import (
     paid_order,
     refund,
 )
+from tests.impact.ledger_purge import ledger_purge
 
 
 async def _reconcile(database: Database, year: int | None) -> ReconcileReport:

@@ -16,9 +16,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.admin import repository
 from app.core.clock import CHINA_TZ, china_date
 from app.core.money import format_yuan
-from app.impact import repository
+from app.impact import repository as impact_repository
 from app.impact.attribution import Buyer, PairingIndex
 from app.impact.ledger import entry_facts
 from app.impact.models import EntryKind, LedgerEntry
@@ -226,14 +227,14 @@ async def reconcile(session: AsyncSession, *, year: int | None = None) -> Reconc
         if o.paid_at is not None and (year is None or china_date(o.paid_at).year == year)
     )
     report.refunds = len(refunds)
-    counties = await repository.counties(
+    counties = await impact_repository.counties(
         session, {line.origin_county_code for order in orders for line in order.lines}
     )
-    index = PairingIndex(await repository.pairings_helping_provinces(session, None))
+    index = PairingIndex(await impact_repository.pairings_helping_provinces(session, None))
     expected = _expected_entries(orders, refunds, counties, index, year, report)
     report.expected_entries = len(expected)
 
-    stored_rows = await repository.ledger_entries(session, year)
+    stored_rows = await impact_repository.ledger_entries(session, year)
     report.ledger_entries = len(stored_rows)
     stored = {}
     for entry, attributions in stored_rows:
@@ -243,7 +244,7 @@ async def reconcile(session: AsyncSession, *, year: int | None = None) -> Reconc
 
     totals = fold(expected.values())
     for spec in ROLLUPS:
-        rows = await repository.rollup_rows(session, spec, year)
+        rows = await impact_repository.rollup_rows(session, spec, year)
         report.rollup_rows += len(rows)
         _compare_rollups(spec.table, totals[spec.table], rows, report)
     return report

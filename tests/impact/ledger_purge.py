@@ -1,6 +1,6 @@
-"""Lifting the ledger's append-only guard for one block of one transaction (test clean-up and
-scratch benchmarks only): DELETE is then allowed on the ledger and rollup tables; an UPDATE of
-the ledger stays refused. Never used by the application itself."""
+"""Lifting the ledger's append-only guard for one block of one transaction, for the tests'
+clean-up: DELETE is then allowed on the ledger and rollup tables; an UPDATE of the ledger stays
+refused. The application itself never lifts it."""
 
 from __future__ import annotations
 

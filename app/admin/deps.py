@@ -1,0 +1,13 @@
+"""Dependencies of the operator tools' routes: the operator, by token (API) or session (pages)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.account.deps import require_page_role, require_role
+from app.account.models import Role, User
+
+Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
+PageOperator = Annotated[User, Depends(require_page_role(Role.OPERATOR))]
