@@ -7,6 +7,9 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 export UV_PROJECT_ENVIRONMENT := .venv
+# Every process of the suite (xdist workers, served apps, localstripe) imports the same few
+# hundred modules: let them share compiled bytecode instead of compiling it again each time.
+unexport PYTHONDONTWRITEBYTECODE
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test env catalogs translations browser-deps lint typecheck layering migrations-check pytest services clean
@@ -17,7 +20,7 @@ $(UV):
 
 # The project's environment, exactly as uv.lock pins it (dev tools included).
 env: $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 
 # Babel catalogs are compiled in the build, never committed as .mo files.
 catalogs: env
