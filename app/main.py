@@ -23,7 +23,6 @@ from app.admin import pages as admin_pages
 from app.cart import api as cart_api
 from app.cart import pages as cart_pages
 from app.catalog import api as catalog_api
-from app.catalog import indexing as catalog_indexing
 from app.catalog import jobs as catalog_jobs
 from app.catalog import pages as catalog_pages
 from app.catalog import pages_storefront
@@ -35,6 +34,7 @@ from app.checkout import pages as checkout_pages
 from app.config import Settings, get_settings
 from app.cooperative import api as cooperative_api
 from app.cooperative import pages as cooperative_pages
+from app.core.cache import Caches
 from app.core.db import Database
 from app.core.mail import Mailer, create_mailer
 from app.core.storage import media_storage
@@ -99,7 +99,8 @@ def build_search(settings: Settings, database: Database) -> SearchBackend:
 
 
 def build_runner(app: FastAPI, worker_id: str | None = None) -> JobRunner:
-    """A job runner sharing the app's database, mailer and HTTP client."""
+    """A job runner sharing the app's database (hence its caches), mailer, HTTP client and
+    search backend (jobs index through it; the embedded one in the job's transaction)."""
     state = app.state
     return JobRunner(
         state.database.writer,
@@ -107,6 +108,7 @@ def build_runner(app: FastAPI, worker_id: str | None = None) -> JobRunner:
         mailer=state.mailer,
         http=state.http,
         worker_id=worker_id,
+        search=state.search,
     )
 
 
@@ -141,9 +143,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await worker
         await app.state.http.aclose()
         await app.state.login_limiter.close()
-        # The backends hold no connection of their own to close (the embedded one uses the
-        # app's engine, Meilisearch's client opens one per request); forget the job's one.
-        catalog_indexing.use_external_backend(None)
+        # The search backends hold no connection of their own to close (the embedded one uses
+        # the app's engine, Meilisearch's client opens one per request).
+        await app.state.caches.aclose()
         await app.state.database.dispose()
 
 
@@ -159,6 +161,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the lifespan only starts the in-process worker and closes these on shutdown.
     app.state.settings = settings
     app.state.database = Database(settings.database_url, echo=settings.database_echo)
+    # The app's caches (docs/adr/0006-caching.md). Routes hand them to what they call; every
+    # session of the app carries them, so that a write anywhere invalidates what it staled.
+    app.state.caches = Caches()
+    app.state.caches.attach(app.state.database.writer, app.state.database.reader)
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
     app.state.mailer = build_mailer(settings)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
@@ -166,8 +172,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.search = build_search(settings, app.state.database)
     # Catalog routes write stock edits the inventory's way (the catalog cannot import it).
     app.state.set_stock = inventory_service.set_stock
-    # Jobs index through the same backend; the embedded one writes in the job's transaction.
-    catalog_indexing.use_external_backend(app.state.search if settings.meili_url else None)
     app.state.token_signer = TokenSigner(settings.secret_key, settings.access_token_ttl_seconds)
     app.state.login_limiter = create_rate_limiter(
         settings.redis_url,

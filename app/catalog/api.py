@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, Up
 from app.account.deps import CurrentUser, require_role
 from app.account.models import Role, User
 from app.catalog import listing, photos, service
-from app.catalog.deps import StockSetterDep
+from app.catalog.deps import ListingCachesDep, StockSetterDep
 from app.catalog.schemas import (
     CountyWithSuppliers,
     FlaggedProduct,
@@ -59,7 +59,10 @@ def _media(request: Request) -> MediaStorage:
     summary="Search and filter listed products, with facets",
 )
 async def list_products(
-    request: Request, session: DbSession, query: Annotated[ProductQuery, Query()]
+    request: Request,
+    session: DbSession,
+    caches: ListingCachesDep,
+    query: Annotated[ProductQuery, Query()],
 ) -> Response:
     """Active products of verified suppliers. Filters take the `value`s their facet lists
     (unknown ones: 422); facet counts apply every other filter. A page past the last one
@@ -67,7 +70,7 @@ async def list_products(
     synonyms); should it be down, the answer says `degraded: true` and lists the newest
     products whose title, supplier or county contains the text."""
     page = await listing.list_products(
-        session, query, search=request.app.state.search, media=_media(request)
+        session, query, search=request.app.state.search, caches=caches, media=_media(request)
     )
     # Serialised once, straight from the page built from typed rows: FastAPI would otherwise
     # dump it to dicts, validate those against ProductPage again and serialise the result.

@@ -11,10 +11,12 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from app.catalog.models import Category, Product, ProductCertificate, ProductStatus, Sku
 from app.certification.models import Certificate, CertificateStatus
 from app.cooperative.models import Cooperative, SupplierStatus
+from app.core.cache import Caches
 from app.core.clock import china_date, utcnow
 from app.jobs.models import Job, JobStatus
 from app.jobs.service import enqueue
@@ -28,51 +30,38 @@ REINDEX_BATCH = 500
 _SESSION_KEY = "catalog.reindex_job"
 _TAGS = re.compile(r"<[^>]*>")
 
-# A backend outside the database (Meilisearch), set by app.main when one is configured; the
-# embedded index is otherwise written in the job's own transaction.
-_external_backend: SearchBackend | None = None
+# Generations of the app's caches (app.core.cache) that catalog writes bump: whatever the
+# listing cached under an older count is never served again. Each process counts its own;
+# another process's writes show when the cached entries expire (docs/adr/0006-caching.md).
+# Bumped whenever the index is written: search results cached before are stale.
+INDEX_GENERATION = "catalog.search_index"
+# Bumped by every catalog write (when it is made and again when it commits): listing pages
+# cached before are stale.
+CATALOG_GENERATION = "catalog.products"
 
 
-# Bumped whenever this process writes to the index: cached search results (listing) made
-# before are stale. Other processes' writes are bounded by that cache's lifetime instead.
-_index_version = 0
+def index_changed(session: AsyncSession | Session) -> None:
+    """The index was written through (or alongside) `session`: its app's cached results go."""
+    caches = Caches.of(session)
+    if caches is not None:
+        caches.generations.bump(INDEX_GENERATION)
 
 
-def index_version() -> int:
-    return _index_version
+def catalog_changed(session: AsyncSession | Session) -> None:
+    """The catalog was written through `session`: its app's cached listing pages go."""
+    caches = Caches.of(session)
+    if caches is not None:
+        caches.generations.bump(CATALOG_GENERATION)
 
 
-def index_changed() -> None:
-    global _index_version
-    _index_version += 1
-
-
-# Bumped by every catalog write of this process (when it is made and again when it commits):
-# listing pages cached before are stale.
-_catalog_version = 0
-
-
-def catalog_version() -> int:
-    return _catalog_version
-
-
-def catalog_changed(*_args: object) -> None:
-    global _catalog_version
-    _catalog_version += 1
-
-
-def use_external_backend(backend: SearchBackend | None) -> None:
-    """Index through `backend` rather than the embedded index (app.main, when configured)."""
-    global _external_backend
-    _external_backend = backend
-
-
-def backend_for(session: AsyncSession) -> SearchBackend:
-    """The index a job writes: the external one, or the embedded one inside `session`."""
-    if _external_backend is not None:
-        return _external_backend
-    bind = session.bind
-    return EmbeddedBackend(async_sessionmaker(bind)).in_session(session)
+def backend_for(session: AsyncSession, search: SearchBackend | None) -> SearchBackend:
+    """The index a job writes: an external one (Meilisearch) as it is, the embedded one
+    inside the job's `session` (None: the embedded index of the session's database)."""
+    if search is None:
+        return EmbeddedBackend(async_sessionmaker(session.bind)).in_session(session)
+    if isinstance(search, EmbeddedBackend):
+        return search.in_session(session)
+    return search
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,7 +79,7 @@ async def enqueue_reindex(
     One job per transaction: later calls in the same transaction add to the pending job's
     payload instead of writing another row (a form that changes five SKUs makes one job).
     """
-    catalog_changed()
+    catalog_changed(session)
     if not event.contains(session.sync_session, "after_commit", catalog_changed):
         # Again once committed: a listing read between the write and its commit is dropped.
         event.listen(session.sync_session, "after_commit", catalog_changed)
@@ -302,7 +291,7 @@ async def reindex_products(
         if gone:
             await backend.delete(gone)
         indexed, deleted = indexed + len(docs), deleted + len(gone)
-    index_changed()
+    index_changed(session)
     return indexed, deleted
 
 
@@ -329,9 +318,9 @@ async def rebuild_index(
 ) -> RebuildReport:
     """Empty the index and index every listed product in batches; `progress(done, total)`."""
     today = today or china_date(utcnow())
-    async with sessions() as session:
+    async with sessions() as listing:
         ids = list(
-            await session.scalars(
+            await listing.scalars(
                 select(Product.id)
                 .join(Cooperative, Product.cooperative_id == Cooperative.id)
                 .where(
@@ -343,7 +332,8 @@ async def rebuild_index(
         )
     await backend.ensure_ready()
     await backend.clear()
-    index_changed()
+    # The app that made these sessions, if any, drops its cached results (again at the end).
+    index_changed(listing)
     done = 0
     if progress is not None:
         progress(0, len(ids))
@@ -354,5 +344,5 @@ async def rebuild_index(
         done += len(docs)
         if progress is not None:
             progress(min(start + batch, len(ids)), len(ids))
-    index_changed()
+    index_changed(listing)
     return RebuildReport(indexed=done, backend=backend.name)

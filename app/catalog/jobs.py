@@ -18,7 +18,7 @@ async def reindex_products(context: JobContext, payload: dict[str, Any]) -> None
     Idempotent: it reads the catalog as it is now, so a retry or a late run is harmless.
     """
     product_ids, cooperative_ids = indexing.payload_targets(payload)
-    backend = indexing.backend_for(context.session)
+    backend = indexing.backend_for(context.session, context.search)
     indexed, deleted = await indexing.reindex_products(
         context.session, backend, product_ids=product_ids, cooperative_ids=cooperative_ids
     )

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from app.account.deps import OptionalPageUser
 from app.catalog import listing
+from app.catalog.deps import ListingCachesDep
 from app.catalog.errors import ProductNotFound
 from app.catalog.schemas import MAX_PAGE, MAX_PRICE_FEN, ProductPage, ProductQuery
 from app.core.errors import DomainError, ValidationFailed
@@ -195,6 +196,7 @@ async def list_products(
     request: Request,
     session: DbSession,
     user: OptionalPageUser,
+    caches: ListingCachesDep,
     q: OptionalText = None,
     province: OptionalText = None,
     county: OptionalText = None,
@@ -229,7 +231,11 @@ async def list_products(
     try:
         query = _listing_query(form, page)
         result, memo = await listing.list_products_with_memo(
-            session, query, search=request.app.state.search, media=_media(request)
+            session,
+            query,
+            search=request.app.state.search,
+            caches=caches,
+            media=_media(request),
         )
     except ValidationFailed as exc:
         errors, error_code = _page_fields(exc.fields), exc.code

@@ -18,8 +18,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app.account.deps import CurrentUser
-from app.impact import cache, reports, service
-from app.impact.deps import Operator, ProvinceCode, Year
+from app.impact import reports, service
+from app.impact.deps import Operator, ProvinceCode, Reports, Year
 from app.impact.schemas import (
     CountyReport,
     DesignatedCountiesIn,
@@ -54,7 +54,7 @@ def _download(file: service.ExportFile) -> Response:
 
 
 @router.get("/impact/summary", response_model=ImpactSummary, status_code=200)
-async def impact_summary(session: DbSession, year: Year = None) -> Response:
+async def impact_summary(session: DbSession, cache: Reports, year: Year = None) -> Response:
     """Net goods amount, orders, counties and suppliers that benefited, and the households
     those suppliers support, in a reporting year (China Standard Time)."""
     chosen = year or reports.current_year()
@@ -69,7 +69,11 @@ async def impact_summary(session: DbSession, year: Year = None) -> Response:
 
 @router.get("/impact/pairings", response_model=PairingReport, status_code=200)
 async def impact_pairings(
-    session: DbSession, year: Year = None, kind: Kind = None, province: ProvinceCode = None
+    session: DbSession,
+    cache: Reports,
+    year: Year = None,
+    kind: Kind = None,
+    province: ProvinceCode = None,
 ) -> Response:
     """Amount, orders and counties per pairing in a year, largest first: pairings with
     entries in the year, or with `province` every pairing of that province."""
@@ -92,11 +96,17 @@ async def impact_pairings(
     responses={200: {"content": {"text/csv": {}}, "description": "The report as CSV"}},
 )
 async def impact_pairings_csv(
-    session: DbSession, year: Year = None, kind: Kind = None, province: ProvinceCode = None
+    session: DbSession,
+    cache: Reports,
+    year: Year = None,
+    kind: Kind = None,
+    province: ProvinceCode = None,
 ) -> Response:
     """The pairing report as CSV (UTF-8 with BOM, Chinese headers, a totals row)."""
     return _download(
-        await service.export_pairings(session, fmt="csv", year=year, kind=kind, province=province)
+        await service.export_pairings(
+            session, cache, fmt="csv", year=year, kind=kind, province=province
+        )
     )
 
 
@@ -112,16 +122,24 @@ async def impact_pairings_csv(
     },
 )
 async def impact_pairings_xlsx(
-    session: DbSession, year: Year = None, kind: Kind = None, province: ProvinceCode = None
+    session: DbSession,
+    cache: Reports,
+    year: Year = None,
+    kind: Kind = None,
+    province: ProvinceCode = None,
 ) -> Response:
     """The pairing report as an Excel workbook (Chinese headers, a totals row)."""
     return _download(
-        await service.export_pairings(session, fmt="xlsx", year=year, kind=kind, province=province)
+        await service.export_pairings(
+            session, cache, fmt="xlsx", year=year, kind=kind, province=province
+        )
     )
 
 
 @router.get("/impact/counties/{code}", response_model=CountyReport, status_code=200)
-async def impact_county(session: DbSession, code: str, year: Year = None) -> Response:
+async def impact_county(
+    session: DbSession, cache: Reports, code: str, year: Year = None
+) -> Response:
     """A county's net amount in a year, per month and per buyer province; 404
     `county_not_found` for an unknown code."""
     chosen = year or reports.current_year()
@@ -138,7 +156,7 @@ async def impact_county(session: DbSession, code: str, year: Year = None) -> Res
     "/impact/organizations/{organization_id}", response_model=OrganizationReport, status_code=200
 )
 async def impact_organization(
-    session: DbSession, user: CurrentUser, organization_id: int, year: Year = None
+    session: DbSession, cache: Reports, user: CurrentUser, organization_id: int, year: Year = None
 ) -> Response:
     """An organisation's purchases against its reserved-share target (预留份额), per origin
     county. Its members, operators and officials of its province only; others 404."""

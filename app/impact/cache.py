@@ -1,4 +1,4 @@
-"""A per-process cache of computed reports, checked against the ledger on every request.
+"""The app's cache of computed reports, checked against the ledger on every request.
 
 Reports are sums over the ledger, and the ledger only grows; so a report computed once can be
 served again until the next entry is committed. Each request reads a version stamp of the
@@ -19,28 +19,27 @@ under (a write that commits in between only makes it newer, and the next request
 new stamp, recomputes). What a report shows besides sums (names, pairings in force, the
 households suppliers declare) changes without the ledger: entries live at most `TTL_SECONDS`,
 so such a change shows within that time; replacing an organisation's designated counties
-(app.impact.service) and purging the ledger (tests, app.impact.guard) clear the cache of their
-database at once.
+(app.impact.service) and purging the ledger (tests, app.impact.guard) clear the cache of the
+app whose session made the change at once.
 
 Keys name the report, its parameters and its audience: public reports are keyed by their
 parameters; an organisation's, a province's and a supplier's by that organisation, province or
 supplier, and they are looked up only after the request's user has been allowed to see it. The
-cache belongs to one database (tests run many apps in one process) and holds at most
-`MAX_ENTRIES` reports, the least recently used leaving first.
+cache is the app's (`REPORTS` in app.state.caches, handed to routes by app.impact.deps), so it
+belongs to one database (tests run many apps in one process), and holds at most `MAX_ENTRIES`
+reports, the least recently used leaving first. See docs/adr/0006-caching.md.
 """
 
 from __future__ import annotations
 
-import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
-from sqlalchemy import Engine, Pool, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
+from app.core.cache import Cache, Caches, CacheSpec
 from app.impact.models import TotalByMonth
 
 T = TypeVar("T")
@@ -49,6 +48,12 @@ MAX_ENTRIES = 512
 TTL_SECONDS = 30.0
 
 Stamp = tuple[int, int]
+# A report and the ledger stamp it was computed under.
+StampedReport = tuple[Stamp, object]
+
+REPORTS: CacheSpec[Hashable, StampedReport] = CacheSpec(
+    "impact.reports", max_entries=MAX_ENTRIES, ttl_seconds=TTL_SECONDS
+)
 
 
 async def ledger_stamp(session: AsyncSession) -> Stamp:
@@ -64,82 +69,60 @@ async def ledger_stamp(session: AsyncSession) -> Stamp:
     return int(row[0]), int(row[1])
 
 
-@dataclass
-class _Entry:
-    stamp: Stamp
-    stored_at: float
-    value: object
-
-
 class ReportCache:
-    """Computed reports by key, each valid for one ledger stamp; bounded, least recently used
-    first out."""
+    """Computed reports by key, each valid for one ledger stamp: a view of a bounded cache
+    (the app's `REPORTS`, least recently used first out)."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES, ttl_seconds: float = TTL_SECONDS) -> None:
-        self.max_entries = max_entries
-        self.ttl_seconds = ttl_seconds
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
+    def __init__(self, entries: Cache[Hashable, StampedReport]) -> None:
+        self._entries = entries
+
+    @property
+    def max_entries(self) -> int:
+        return self._entries.max_entries
+
+    @property
+    def hits(self) -> int:
+        return self._entries.hits
+
+    @property
+    def misses(self) -> int:
+        return self._entries.misses
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, key: Hashable, stamp: Stamp) -> tuple[bool, object]:
-        entry = self._entries.get(key)
-        if (
-            entry is None
-            or entry.stamp != stamp
-            or time.monotonic() - entry.stored_at > self.ttl_seconds
-        ):
-            self.misses += 1
-            return False, None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return True, entry.value
+        found = self._entries.get(key, valid=lambda entry: entry[0] == stamp)
+        return (False, None) if found is None else (True, found[1])
 
     def put(self, key: Hashable, stamp: Stamp, value: object) -> None:
-        self._entries[key] = _Entry(stamp, time.monotonic(), value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self._entries.put(key, (stamp, value))
 
     def clear(self) -> None:
         self._entries.clear()
 
-
-# One cache per connection pool: the reading and the writing sessions of a database are bound
-# to different Engine objects (the writer's carries execution options) over the same pool.
-_caches: weakref.WeakKeyDictionary[Pool, ReportCache] = weakref.WeakKeyDictionary()
-
-
-def _pool(session: AsyncSession) -> Pool:
-    bind: Any = session.get_bind()
-    return cast(Engine, getattr(bind, "engine", bind)).pool
-
-
-def cache_for(session: AsyncSession) -> ReportCache:
-    """The cache of the session's database (one per connection pool, made on first use)."""
-    pool = _pool(session)
-    cache = _caches.get(pool)
-    if cache is None:
-        cache = _caches[pool] = ReportCache()
-    return cache
+    async def cached(
+        self, session: AsyncSession, key: Hashable, compute: Callable[[], Awaitable[T]]
+    ) -> T:
+        """The report under `key` for the ledger as this request sees it: stored, or
+        computed now and stored."""
+        stamp = await ledger_stamp(session)
+        found, value = self.get(key, stamp)
+        if found:
+            return cast(T, value)
+        computed = await compute()
+        self.put(key, stamp, computed)
+        return computed
 
 
-def clear(session: AsyncSession) -> None:
-    """Forget every report of the session's database (after pairings change)."""
-    cache_for(session).clear()
+def report_cache(caches: Caches) -> ReportCache:
+    """The app's report cache."""
+    return ReportCache(caches.cache(REPORTS))
 
 
-async def cached(session: AsyncSession, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
-    """The report under `key` for the ledger as this request sees it: stored, or computed
-    now and stored."""
-    cache = cache_for(session)
-    stamp = await ledger_stamp(session)
-    found, value = cache.get(key, stamp)
-    if found:
-        return cast(T, value)
-    computed = await compute()
-    cache.put(key, stamp, computed)
-    return computed
+def clear(session: AsyncSession | Session) -> None:
+    """Forget every report of the app whose session this is (after pairings change, or the
+    ledger is purged); a session of no app has no cache to clear."""
+    caches = Caches.of(session)
+    if caches is not None:
+        report_cache(caches).clear()

@@ -1,14 +1,15 @@
 """Dependencies of the impact routes: who may change designated counties and see region pages,
-and the reporting year every report takes."""
+the reporting year every report takes, and the app's report cache."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
 from app.account.deps import require_page_role, require_role
 from app.account.models import Role, User
+from app.impact.cache import ReportCache, report_cache
 from app.impact.schemas import YEAR_MAX, YEAR_MIN
 
 Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
@@ -32,3 +33,11 @@ ProvinceCode = Annotated[
         description="Six-digit province code: only pairings in which it helps or is helped",
     ),
 ]
+
+
+def _report_cache(request: Request) -> ReportCache:
+    return report_cache(request.app.state.caches)
+
+
+# The app's computed reports (app.impact.cache), kept until the ledger changes.
+Reports = Annotated[ReportCache, Depends(_report_cache)]

@@ -16,8 +16,8 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import PageUser
-from app.impact import cache, reports
-from app.impact.deps import PageRegionViewer, ProvinceCode, Year
+from app.impact import reports
+from app.impact.deps import PageRegionViewer, ProvinceCode, Reports, Year
 from app.web import i18n
 from app.web.db import DbSession
 from app.web.templating import render, templates
@@ -26,7 +26,9 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/impact", response_class=HTMLResponse)
-async def show_dashboard(request: Request, session: DbSession, year: Year = None) -> Response:
+async def show_dashboard(
+    request: Request, session: DbSession, cache: Reports, year: Year = None
+) -> Response:
     """Headline totals, amount per pairing, monthly trend, top counties, provinces."""
     chosen = year or reports.current_year()
     locale = i18n.current_locale.get()
@@ -47,7 +49,7 @@ async def _dashboard_body(session: AsyncSession, year: int) -> Markup:
 
 @router.get("/impact/counties/{code}/box", response_class=HTMLResponse)
 async def show_county_box(
-    request: Request, session: DbSession, code: str, year: Year = None
+    request: Request, session: DbSession, cache: Reports, code: str, year: Year = None
 ) -> Response:
     """The impact box of a county page as an HTML fragment (no page layout), for pages of
     lower domains (the storefront's county page) to load: see static/js/impact.js."""
@@ -62,21 +64,27 @@ async def show_county_box(
 async def show_region(
     request: Request,
     session: DbSession,
+    cache: Reports,
     user: PageRegionViewer,
     year: Year = None,
     province: ProvinceCode = None,
 ) -> Response:
     """A province's pairings and counties, with exports (its officials; operators)."""
-    report = await reports.region_report(session, user=user, province=province, year=year)
+    report = await reports.region_report(session, cache, user=user, province=province, year=year)
     return render(request, "impact/show_region.html", {"report": report})
 
 
 @router.get("/coop/{cooperative_id}/impact", response_class=HTMLResponse)
 async def show_cooperative(
-    request: Request, session: DbSession, user: PageUser, cooperative_id: int, year: Year = None
+    request: Request,
+    session: DbSession,
+    cache: Reports,
+    user: PageUser,
+    cooperative_id: int,
+    year: Year = None,
 ) -> Response:
     """Where a supplier's buyers are, by province (its members only; others 404)."""
     report = await reports.cooperative_report(
-        session, user=user, cooperative_id=cooperative_id, year=year
+        session, cache, user=user, cooperative_id=cooperative_id, year=year
     )
     return render(request, "impact/show_cooperative.html", {"report": report})

@@ -13,7 +13,8 @@ from app.account.models import Role, RoleAssignment, User
 from app.cooperative import service as cooperative_service
 from app.core.clock import china_year, utcnow
 from app.core.money import BASIS_POINTS, apply_basis_points
-from app.impact import cache, repository
+from app.impact import repository
+from app.impact.cache import ReportCache
 from app.impact.errors import CountyNotFound, OrganizationNotFound, ProvinceNotFound
 from app.impact.schemas import (
     BuyerKindAmount,
@@ -331,7 +332,12 @@ async def region_provinces(session: AsyncSession, user: User) -> list[ProvinceAm
 
 
 async def region_report(
-    session: AsyncSession, *, user: User, province: str | None = None, year: int | None = None
+    session: AsyncSession,
+    cache: ReportCache,
+    *,
+    user: User,
+    province: str | None = None,
+    year: int | None = None,
 ) -> RegionReport:
     """A province's pairings (as helper or helped) and counties, for its officials (and
     operators). A province outside the user's scope answers 404. The province's report is
@@ -370,7 +376,12 @@ async def _region_report(session: AsyncSession, chosen: ProvinceAmount, year: in
 
 
 async def cooperative_report(
-    session: AsyncSession, *, user: User, cooperative_id: int, year: int | None = None
+    session: AsyncSession,
+    cache: ReportCache,
+    *,
+    user: User,
+    cooperative_id: int,
+    year: int | None = None,
 ) -> CooperativeReport:
     """A supplier's net sales and its buyers' provinces; members only (others: 404). Cached
     per supplier, looked up only once the user is found to be a member."""

@@ -14,6 +14,7 @@ from app.account.models import User
 from app.audit import service as audit
 from app.core.clock import china_date, utcnow
 from app.impact import cache, exports, reports, repository
+from app.impact.cache import ReportCache
 from app.impact.errors import InvalidCountyCodes, OrganizationNotFound
 from app.impact.schemas import DesignatedCountiesOut, DesignatedPairingOut
 from app.regions.models import AreaKind, HelperKind, Pairing, PairingArea, PairingKind
@@ -34,6 +35,7 @@ class ExportFile:
 
 async def export_pairings(
     session: AsyncSession,
+    report_cache: ReportCache,
     *,
     fmt: ExportFormat,
     year: int | None = None,
@@ -54,7 +56,7 @@ async def export_pairings(
             content=content,
         )
 
-    return await cache.cached(session, ("export", fmt, chosen, kind, province), build)
+    return await report_cache.cached(session, ("export", fmt, chosen, kind, province), build)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.core.mail import Mailer
+from search import SearchBackend
 
 
 @dataclass
@@ -23,6 +24,8 @@ class JobContext:
     http: httpx.AsyncClient
     job_id: int
     attempt: int
+    # The app's search backend (None: the embedded index in the job's own database).
+    search: SearchBackend | None = None
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]

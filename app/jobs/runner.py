@@ -21,6 +21,7 @@ from app.core.clock import utcnow
 from app.core.mail import Mailer
 from app.jobs.models import Job, JobStatus
 from app.jobs.registry import JobContext, handler_for
+from search import SearchBackend
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,13 @@ class JobRunner:
         mailer: Mailer,
         http: httpx.AsyncClient,
         worker_id: str | None = None,
+        search: SearchBackend | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.mailer = mailer
         self.http = http
+        self.search = search
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     async def claim(self, now: datetime | None = None) -> ClaimedJob | None:
@@ -125,6 +128,7 @@ class JobRunner:
                     http=self.http,
                     job_id=claimed.id,
                     attempt=claimed.attempts,
+                    search=self.search,
                 )
                 await handler(context, claimed.payload)
                 # Done in the handler's own transaction, and only if our lease still holds.

@@ -8,6 +8,7 @@ with it: a catalog write shows on the very next request, not after the cache exp
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,9 +30,9 @@ USER_NAME = re.compile(r'class="user-name"[^>]*>([^<]*)<')
 
 
 @pytest.fixture
-def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Each rendering of the listing column, by the locale it was rendered in. The listing
-    cache is kept for a minute: only a write, never expiry, may drop it during a test."""
+def renders(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each rendering of the listing column, by the locale it was rendered in. The app's
+    caches see time stand still: only a write, never expiry, may drop a page during a test."""
     calls: list[str] = []
     original: Callable[..., Any] = pages_storefront._listing_body
 
@@ -40,7 +41,8 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return original(*args)
 
     monkeypatch.setattr(pages_storefront, "_listing_body", counting)
-    monkeypatch.setattr(listing, "SEARCH_CACHE_SECONDS", 60.0)
+    now = time.monotonic()
+    monkeypatch.setattr(app.state.caches, "clock", lambda: now)
     return calls
 
 

@@ -29,7 +29,7 @@ async def ledger_purge(session: AsyncSession) -> AsyncIterator[None]:
     block ends, so that no other transaction ever sees it set. No `finally`: if the block
     fails, the caller's transaction rolls back, and with it the lifting.
 
-    The report cache of the database is cleared: it trusts the ledger never to shrink.
+    The report cache of the session's app is cleared: it trusts the ledger never to shrink.
     """
     cache.clear(session)
     if session.get_bind().dialect.name == "postgresql":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 
 from app.account.models import Role, User
 from app.cooperative.errors import CooperativeNotFound
+from app.core.cache import Cache
 from app.core.db import Database, unit_of_work
 from app.impact import cache, reports
 from app.impact.errors import OrganizationNotFound, ProvinceNotFound
@@ -39,9 +41,8 @@ from tests.impact.factories import (
 PAID = datetime(2026, 5, 10, 4, 0, tzinfo=UTC)
 
 
-async def _cache(database: Database) -> cache.ReportCache:
-    async with unit_of_work(database.reader) as session:
-        return cache.cache_for(session)
+def _cache(app: FastAPI) -> cache.ReportCache:
+    return cache.report_cache(app.state.caches)
 
 
 async def _stamp(database: Database) -> cache.Stamp:
@@ -67,12 +68,12 @@ async def _user(database: Database, user_id: int) -> User:
 
 
 async def test_a_report_is_served_from_the_cache_until_a_new_sale_is_committed(
-    client: httpx.AsyncClient, database: Database
+    app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
     seller = await create_seller(database, SANDU)
     buyer = await create_user(database)
     await _sale(database, buyer, seller, 2, 5000)
-    reports_cache = await _cache(database)
+    reports_cache = _cache(app)
 
     first = await client.get("/api/v1/impact/summary", params={"year": 2026})
     hits = reports_cache.hits
@@ -153,10 +154,10 @@ async def test_an_organisation_report_never_answers_for_another_organisation(
     own_second = await get(second, member_of_second)
     own_first = await get(first, member_of_first)
     others = await get(second, member_of_first)
-    hits = (await _cache(database)).hits
+    hits = _cache(app).hits
     again = await get(first, member_of_first)
 
-    assert (await _cache(database)).hits == hits + 1
+    assert _cache(app).hits == hits + 1
     assert again.content == own_first.content
 
     assert own_second.json()["purchased_fen"] == 900
@@ -169,7 +170,7 @@ async def test_an_organisation_report_never_answers_for_another_organisation(
 
 
 async def test_a_province_report_is_shared_by_its_viewers_but_not_their_choices(
-    database: Database,
+    app: FastAPI, database: Database
 ) -> None:
     seller = await create_seller(database, SANDU)
     buyer = await create_user(database)
@@ -181,16 +182,21 @@ async def test_a_province_report_is_shared_by_its_viewers_but_not_their_choices(
         database, await create_user(database, roles=[(Role.OPERATOR, None, None)])
     )
 
+    reports_cache = _cache(app)
     async with unit_of_work(database.reader) as session:
         as_operator = await reports.region_report(
-            session, user=operator, province=GUIZHOU, year=2026
+            session, reports_cache, user=operator, province=GUIZHOU, year=2026
         )
-        hits = cache.cache_for(session).hits
-        as_official = await reports.region_report(session, user=official, year=2026)
-        assert cache.cache_for(session).hits == hits + 1
+        hits = reports_cache.hits
+        as_official = await reports.region_report(session, reports_cache, user=official, year=2026)
+        assert reports_cache.hits == hits + 1
         with pytest.raises(ProvinceNotFound):
-            await reports.region_report(session, user=official, province=SHANGHAI, year=2026)
-        shanghai = await reports.region_report(session, user=operator, province=SHANGHAI, year=2026)
+            await reports.region_report(
+                session, reports_cache, user=official, province=SHANGHAI, year=2026
+            )
+        shanghai = await reports.region_report(
+            session, reports_cache, user=operator, province=SHANGHAI, year=2026
+        )
 
     assert [p.code for p in as_official.provinces] == [GUIZHOU]
     assert len(as_operator.provinces) > 30
@@ -199,7 +205,9 @@ async def test_a_province_report_is_shared_by_its_viewers_but_not_their_choices(
     assert shanghai.province.code == SHANGHAI and shanghai.province.amount_fen == 0
 
 
-async def test_a_supplier_report_is_looked_up_only_for_its_members(database: Database) -> None:
+async def test_a_supplier_report_is_looked_up_only_for_its_members(
+    app: FastAPI, database: Database
+) -> None:
     mine = await create_seller(database, SANDU)
     theirs = await create_seller(database, SHUFU)
     buyer = await create_user(database)
@@ -214,16 +222,17 @@ async def test_a_supplier_report_is_looked_up_only_for_its_members(database: Dat
         await create_user(database, roles=[(Role.SUPPLIER_MEMBER, theirs.cooperative_id, None)]),
     )
 
+    reports_cache = _cache(app)
     async with unit_of_work(database.reader) as session:
         their_report = await reports.cooperative_report(
-            session, user=other, cooperative_id=theirs.cooperative_id, year=2026
+            session, reports_cache, user=other, cooperative_id=theirs.cooperative_id, year=2026
         )
         my_report = await reports.cooperative_report(
-            session, user=member, cooperative_id=mine.cooperative_id, year=2026
+            session, reports_cache, user=member, cooperative_id=mine.cooperative_id, year=2026
         )
         with pytest.raises(CooperativeNotFound):
             await reports.cooperative_report(
-                session, user=member, cooperative_id=theirs.cooperative_id, year=2026
+                session, reports_cache, user=member, cooperative_id=theirs.cooperative_id, year=2026
             )
         with pytest.raises(OrganizationNotFound):
             await reports.organization_report(session, user=member, organization_id=1, year=2026)
@@ -232,8 +241,16 @@ async def test_a_supplier_report_is_looked_up_only_for_its_members(database: Dat
     assert (my_report.cooperative_id, my_report.amount_fen) == (mine.cooperative_id, 1200)
 
 
+def _report_cache(
+    max_entries: int = cache.MAX_ENTRIES, ttl: float = cache.TTL_SECONDS
+) -> cache.ReportCache:
+    return cache.ReportCache(
+        Cache(replace(cache.REPORTS, max_entries=max_entries, ttl_seconds=ttl))
+    )
+
+
 def test_the_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
-    bounded = cache.ReportCache(max_entries=3)
+    bounded = _report_cache(max_entries=3)
     for key in "abc":
         bounded.put(key, (1, 1), key.upper())
     assert bounded.get("a", (1, 1)) == (True, "A")  # now the most recently used
@@ -248,27 +265,27 @@ def test_the_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
 
 
 def test_an_entry_answers_only_its_stamp_and_only_while_fresh() -> None:
-    fresh = cache.ReportCache(ttl_seconds=60)
+    fresh = _report_cache(ttl=60)
     fresh.put("summary", (2, 500), "report")
     assert fresh.get("summary", (2, 500)) == (True, "report")
     assert fresh.get("summary", (3, 900)) == (False, None)
 
-    stale = cache.ReportCache(ttl_seconds=-1)
+    stale = _report_cache(ttl=-1)
     stale.put("summary", (2, 500), "report")
     assert stale.get("summary", (2, 500)) == (False, None)
 
 
-def test_the_default_cache_is_bounded() -> None:
-    assert cache.ReportCache().max_entries == cache.MAX_ENTRIES <= 1024
+async def test_the_default_cache_is_bounded(app: FastAPI) -> None:
+    assert _cache(app).max_entries == cache.MAX_ENTRIES <= 1024
 
 
 async def test_the_dashboard_body_is_kept_per_language(
-    client: httpx.AsyncClient, database: Database
+    app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
     seller = await create_seller(database, SANDU)
     buyer = await create_user(database)
     await _sale(database, buyer, seller, 1, 4200)
-    reports_cache = await _cache(database)
+    reports_cache = _cache(app)
 
     chinese = await client.get("/impact", params={"year": 2026, "lang": "zh-CN"})
     english = await client.get("/impact", params={"year": 2026, "lang": "en"})

@@ -1,0 +1,46 @@
+"""Read side of the catalog: the public listing with facets, product pages, home and county.
+
+The listing (product_listing) keeps what it can in the app's caches (caching); product cards
+(summaries) are shared with the other storefront reads (product_views).
+"""
+
+from app.catalog.listing.caching import PAGE_MEMO_ENTRIES, ListingCaches, PageMemo
+from app.catalog.listing.product_listing import (
+    list_products,
+    list_products_with_memo,
+    search_query,
+)
+from app.catalog.listing.product_views import (
+    county_catalog,
+    county_with_suppliers,
+    get_public_product,
+    get_public_product_by_slug,
+    home_sections,
+    product_detail,
+    product_out,
+    season_months,
+    sku_out,
+)
+from app.catalog.listing.summaries import LABEL_NAMES, MEDIA_URL_PREFIX, media_url, today_in_china
+
+__all__ = [
+    "LABEL_NAMES",
+    "MEDIA_URL_PREFIX",
+    "PAGE_MEMO_ENTRIES",
+    "ListingCaches",
+    "PageMemo",
+    "county_catalog",
+    "county_with_suppliers",
+    "get_public_product",
+    "get_public_product_by_slug",
+    "home_sections",
+    "list_products",
+    "list_products_with_memo",
+    "media_url",
+    "product_detail",
+    "product_out",
+    "search_query",
+    "season_months",
+    "sku_out",
+    "today_in_china",
+]

@@ -1,0 +1,153 @@
+"""What the listing keeps in the app's caches: reference data, search results and whole pages.
+
+Search results hold ids, the total and facet counts, never the products' own fields. Pages are
+whole listing pages, each with a memo of what callers derive from it (the storefront's
+rendered column): the memo lives and dies with its page, so nothing derived outlives the
+listing it came from. Keys carry the app's catalog generations (app.catalog.indexing): any
+index write of this process drops the search results at once, any catalog write the pages.
+Another process's writes (a separate worker) show when the entries expire, on top of the
+outbox's own delay. Bounds and times: the specs below; docs/adr/0006-caching.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.catalog import repository
+from app.catalog.indexing import CATALOG_GENERATION, INDEX_GENERATION
+from app.catalog.schemas import ProductPage, ProductQuery
+from app.core.cache import Cache, Caches, CacheSpec
+from app.core.storage import MediaStorage
+from search import ProductQuery as SearchQuery
+from search import SearchBackend, SearchResult, SearchUnavailable
+from search.embedded.backend import EmbeddedBackend
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Slow-changing reference data the listing names and checks filters against."""
+
+    provinces: dict[str, str]
+    categories: dict[str, tuple[str, int]]
+    counties: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ListingCaches:
+    """The app's caches, and the sessions a stale page is refreshed with in the background
+    (a request's own session is gone by the time the refresh runs)."""
+
+    caches: Caches
+    sessions: async_sessionmaker[AsyncSession]
+
+
+# Values a page's memo may hold: its locales and a spelling or two of one query. Bounds the
+# memory too: SEARCH_CACHE_ENTRIES pages x 4 rendered columns of ~30 KB is at most ~60 MB.
+PAGE_MEMO_ENTRIES = 4
+PAGE_MEMO: CacheSpec[Hashable, Any] = CacheSpec("catalog.page_memo", PAGE_MEMO_ENTRIES)
+
+
+class PageMemo(Cache[Hashable, Any]):
+    """Values derived from one listing page, kept as long as the page is (bounded, least
+    recently used out). A page that is not cached (no search backend, or the degraded
+    listing) gets a memo of its own that nobody else sees: `get` then always misses."""
+
+    def __init__(self) -> None:
+        super().__init__(PAGE_MEMO)
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    page: ProductPage
+    memo: PageMemo
+
+
+# Reference data (provinces, categories, counties) changes only when `fengshou regions load`
+# or a migration runs: reread after a few minutes to bound the staleness.
+REFERENCE_TTL_SECONDS = 300.0
+# Search results and pages are kept briefly, at most this many of each.
+SEARCH_CACHE_SECONDS = 2.0
+SEARCH_CACHE_ENTRIES = 512
+# An expired page is still served this long while one background task recomputes it, so that
+# no request waits for a page to be rebuilt under steady traffic.
+PAGE_STALE_SECONDS = 2.0
+
+SearchKey = tuple[SearchBackend, int, SearchQuery, date]
+PageKey = tuple[SearchBackend, int, int, str, date, MediaStorage | None]
+
+REFERENCE: CacheSpec[str, Reference] = CacheSpec(
+    "catalog.reference", max_entries=1, ttl_seconds=REFERENCE_TTL_SECONDS
+)
+SEARCH_RESULTS: CacheSpec[SearchKey, SearchResult] = CacheSpec(
+    "catalog.search_results", SEARCH_CACHE_ENTRIES, ttl_seconds=SEARCH_CACHE_SECONDS
+)
+LISTING_PAGES: CacheSpec[PageKey, CachedPage] = CacheSpec(
+    "catalog.listing_pages",
+    SEARCH_CACHE_ENTRIES,
+    ttl_seconds=SEARCH_CACHE_SECONDS,
+    stale_seconds=PAGE_STALE_SECONDS,
+)
+
+
+async def reference(session: AsyncSession, caches: Caches | None) -> Reference:
+    """The reference data, from the app's cache when it holds them."""
+    cache = caches.cache(REFERENCE) if caches is not None else None
+    known = cache.get("reference") if cache is not None else None
+    if known is None:
+        provinces, categories, counties = await repository.reference_names(session)
+        known = Reference(provinces, categories, frozenset(counties))
+        if cache is not None:
+            cache.put("reference", known)
+    return known
+
+
+def page_key(
+    caches: Caches,
+    search: SearchBackend,
+    query: ProductQuery,
+    today: date,
+    media: MediaStorage | None,
+) -> PageKey:
+    """A page's key: the search backend and media it was made with (the entry holds them,
+    so no other can take their place), the generations, the query and the day."""
+    generations = caches.generations
+    return (
+        search,
+        generations[INDEX_GENERATION],
+        generations[CATALOG_GENERATION],
+        query.model_dump_json(),
+        today,
+        media,
+    )
+
+
+async def cached_search(
+    search: SearchBackend,
+    session: AsyncSession,
+    wanted: SearchQuery,
+    today: date,
+    caches: Caches | None,
+) -> SearchResult:
+    """The backend's answer, from the app's cache when fresh."""
+    cache = caches.cache(SEARCH_RESULTS) if caches is not None else None
+    key = (search, caches.generations[INDEX_GENERATION] if caches else 0, wanted, today)
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return hit
+    # The embedded index answers inside the request's own transaction: no second connection.
+    backend = search.in_session(session) if isinstance(search, EmbeddedBackend) else search
+    try:
+        result = await backend.search(wanted, today)
+    except SearchUnavailable:
+        if backend is not search:
+            # The failed statement may have spoilt the transaction (PostgreSQL); it only read.
+            await session.rollback()
+        raise
+    if cache is not None:
+        cache.put(key, result)
+    return result

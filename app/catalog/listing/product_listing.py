@@ -1,0 +1,314 @@
+"""The public product listing: filters checked against reference data, the page and its facets
+from the search backend (from the catalog tables when it is down or absent), kept in the
+app's caches (app.catalog.listing.caching)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.catalog import repository
+from app.catalog.errors import (
+    InvalidSearchQuery,
+    UnknownCategory,
+    UnknownCounty,
+    UnknownLabel,
+)
+from app.catalog.listing.caching import (
+    LISTING_PAGES,
+    CachedPage,
+    ListingCaches,
+    PageMemo,
+    Reference,
+    cached_search,
+    page_key,
+    reference,
+)
+from app.catalog.listing.summaries import LABEL_NAMES, summaries, summary, today_in_china
+from app.catalog.repository import ListingFilters
+from app.catalog.schemas import Facets, FacetValue, ProductPage, ProductQuery
+from app.core.cache import Caches
+from app.core.errors import ValidationFailed
+from app.core.storage import MediaStorage
+from app.regions.errors import PageOutOfRange, ProvinceUnknown
+from search import InvalidQuery, SearchBackend, SearchResult, SearchUnavailable
+from search import ProductQuery as SearchQuery
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking the query
+
+
+async def _filters(
+    session: AsyncSession, query: ProductQuery, today: date, known: Reference
+) -> ListingFilters:
+    """Check each filter against what its facet can list; 422 with field errors otherwise."""
+    if query.province is not None and query.province not in known.provinces:
+        raise ProvinceUnknown(query.province)
+    if query.county is not None and query.county not in known.counties:
+        raise UnknownCounty(query.county)
+    if query.category is not None and query.category not in known.categories:
+        raise UnknownCategory(query.category)
+    if query.label is not None and query.label not in LABEL_NAMES:
+        raise UnknownLabel(query.label)
+    if (
+        query.min_price_fen is not None
+        and query.max_price_fen is not None
+        and query.min_price_fen > query.max_price_fen
+    ):
+        raise ValidationFailed(
+            "The price range is empty.",
+            fields={"max_price_fen": "must not be below min_price_fen"},
+        )
+    q = query.q.strip() if query.q else None
+    return ListingFilters(
+        today=today,
+        q=q or None,
+        province_code=query.province,
+        county_code=query.county,
+        category_code=query.category,
+        label=query.label,
+        key_assistance=query.key_assistance,
+        min_price_fen=query.min_price_fen,
+        max_price_fen=query.max_price_fen,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# From the catalog tables, or from the search backend
+
+
+def _facet(value: str, label: str, count: int) -> FacetValue:
+    return FacetValue.model_construct(value=value, label=label, count=count)
+
+
+async def _sql_listing(
+    session: AsyncSession,
+    query: ProductQuery,
+    filters: ListingFilters,
+    *,
+    today: date,
+    media: MediaStorage | None,
+    degraded: bool = False,
+) -> ProductPage:
+    """The listing straight from the catalog tables: titles matched plainly, no ranking."""
+    total = await repository.count_listed(session, filters)
+    last_page = max(1, -(-total // query.per_page))
+    if total and query.page > last_page:
+        raise PageOutOfRange(query.page, last_page)
+    rows = await repository.search_listed(
+        session,
+        filters,
+        sort=query.sort,
+        offset=(query.page - 1) * query.per_page,
+        limit=query.per_page,
+    )
+    provinces = await repository.province_facet(session, filters)
+    categories = await repository.category_facet(session, filters)
+    label_counts = dict(await repository.label_facet(session, filters))
+    facets = Facets(
+        province=[_facet(f.value, f.label, f.count) for f in provinces],
+        category=[_facet(f.value, f.label, f.count) for f in categories],
+        label=[
+            _facet(kind, name, label_counts[kind])
+            for kind, name in LABEL_NAMES.items()
+            if label_counts.get(kind)
+        ],
+    )
+    return ProductPage.model_construct(
+        items=await summaries(session, rows, today, media),
+        total=total,
+        page=query.page,
+        per_page=query.per_page,
+        facets=facets,
+        degraded=degraded,
+    )
+
+
+# The search library's names for the listing's parameters, and back for its field errors.
+_QUERY_FIELDS = {"text": "q"}
+
+
+def search_query(query: ProductQuery) -> SearchQuery:
+    """The search library's query for the listing's (InvalidSearchQuery if it refuses it)."""
+    try:
+        return SearchQuery(
+            text=query.q or "",
+            province=query.province,
+            county=query.county,
+            category=query.category,
+            label=query.label,
+            key_assistance=query.key_assistance,
+            min_price_fen=query.min_price_fen,
+            max_price_fen=query.max_price_fen,
+            sort=query.sort,
+            page=query.page,
+            per_page=query.per_page,
+        )
+    except InvalidQuery as exc:
+        raise InvalidSearchQuery(
+            {_QUERY_FIELDS.get(name, name): problem for name, problem in exc.fields.items()}
+        ) from exc
+
+
+def _search_facets(result: SearchResult, known: Reference) -> Facets:
+    """The backend's counts, named from the database, in the catalog's facet order."""
+    provinces = sorted(result.facets.get("province", []), key=lambda f: (-f.count, f.value))
+    categories = sorted(
+        (f for f in result.facets.get("category", []) if f.value in known.categories),
+        key=lambda f: (known.categories[f.value][1], f.value),
+    )
+    label_counts = {f.value: f.count for f in result.facets.get("label", [])}
+    return Facets.model_construct(
+        province=[
+            _facet(f.value, known.provinces.get(f.value, f.label), f.count)
+            for f in provinces
+            if f.count
+        ],
+        category=[
+            _facet(f.value, known.categories[f.value][0], f.count) for f in categories if f.count
+        ],
+        label=[
+            _facet(kind, name, label_counts[kind])
+            for kind, name in LABEL_NAMES.items()
+            if label_counts.get(kind)
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The listing, cached
+
+
+async def list_products(
+    session: AsyncSession,
+    query: ProductQuery,
+    *,
+    search: SearchBackend | None = None,
+    caches: ListingCaches | None = None,
+    today: date | None = None,
+    media: MediaStorage | None = None,
+) -> ProductPage:
+    """Active products of verified suppliers, filtered, sorted and paged, with facets.
+
+    With a search backend, it finds the page's ids, the total and the facet counts, and one
+    query loads the page's products (one more their labels and thumbnails). Should the backend
+    be down, the catalog tables answer instead, newest first, and the page says `degraded`.
+    Without a backend (tests of the SQL listing), the catalog tables answer as asked. With
+    the app's `caches`, pages and search results are kept (and nothing without them).
+    """
+    page, _memo = await list_products_with_memo(
+        session, query, search=search, caches=caches, today=today, media=media
+    )
+    return page
+
+
+async def list_products_with_memo(
+    session: AsyncSession,
+    query: ProductQuery,
+    *,
+    search: SearchBackend | None = None,
+    caches: ListingCaches | None = None,
+    today: date | None = None,
+    media: MediaStorage | None = None,
+) -> tuple[ProductPage, PageMemo]:
+    """list_products() and the page's memo: what a caller derives from the page (a rendered
+    fragment) goes there, and is dropped with the cached page (expiry or any catalog write)."""
+    today = today or today_in_china()
+    if search is None or caches is None:
+        return await _uncached(session, query, search, caches, today, media), PageMemo()
+    pages = caches.caches.refreshing(LISTING_PAGES)
+    key = page_key(caches.caches, search, query, today, media)
+    found = await pages.get(key, lambda: _refreshed(caches, search, query, today, media))
+    if found is not None:
+        return found.page, found.memo
+    known = await reference(session, caches.caches)
+    filters = await _filters(session, query, today, known)
+    try:
+        page = await _search_page(session, search, query, known, today, media, caches.caches)
+    except SearchUnavailable as exc:
+        return await _degraded(session, query, filters, today, media, exc), PageMemo()
+    cached = CachedPage(page, PageMemo())
+    pages.put(key, cached)
+    return cached.page, cached.memo
+
+
+async def _uncached(
+    session: AsyncSession,
+    query: ProductQuery,
+    search: SearchBackend | None,
+    caches: ListingCaches | None,
+    today: date,
+    media: MediaStorage | None,
+) -> ProductPage:
+    known = await reference(session, caches.caches if caches is not None else None)
+    filters = await _filters(session, query, today, known)
+    if search is None:
+        return await _sql_listing(session, query, filters, today=today, media=media)
+    try:
+        return await _search_page(session, search, query, known, today, media, None)
+    except SearchUnavailable as exc:
+        return await _degraded(session, query, filters, today, media, exc)
+
+
+async def _degraded(
+    session: AsyncSession,
+    query: ProductQuery,
+    filters: ListingFilters,
+    today: date,
+    media: MediaStorage | None,
+    exc: SearchUnavailable,
+) -> ProductPage:
+    """The catalog tables' newest products while the search backend is down (never cached)."""
+    log.warning("search unavailable, listing from the catalog tables: %s", exc)
+    newest = query.model_copy(update={"sort": "newest"})
+    return await _sql_listing(session, newest, filters, today=today, media=media, degraded=True)
+
+
+async def _search_page(
+    session: AsyncSession,
+    search: SearchBackend,
+    query: ProductQuery,
+    known: Reference,
+    today: date,
+    media: MediaStorage | None,
+    caches: Caches | None,
+) -> ProductPage:
+    """The page as the search backend lists it (SearchUnavailable when it is down)."""
+    wanted = search_query(query)
+    try:
+        result = await cached_search(search, session, wanted, today, caches)
+    except InvalidQuery as exc:
+        raise InvalidSearchQuery(
+            {_QUERY_FIELDS.get(name, name): problem for name, problem in exc.fields.items()}
+        ) from exc
+    if result.total and query.page > result.pages:
+        raise PageOutOfRange(query.page, result.pages)
+    rows = await repository.page_rows(session, result.ids, today)
+    return ProductPage.model_construct(
+        items=[summary(r.summary, r.labels, r.thumb_key, media) for r in rows],
+        total=result.total,
+        page=query.page,
+        per_page=query.per_page,
+        facets=_search_facets(result, known),
+        degraded=False,
+    )
+
+
+async def _refreshed(
+    caches: ListingCaches,
+    search: SearchBackend,
+    query: ProductQuery,
+    today: date,
+    media: MediaStorage | None,
+) -> CachedPage:
+    """A cached page computed again in the background, in a session of its own (the query
+    was checked when the page was first made)."""
+    async with caches.sessions() as session:
+        known = await reference(session, caches.caches)
+        page = await _search_page(session, search, query, known, today, media, caches.caches)
+    return CachedPage(page, PageMemo())

@@ -1,0 +1,252 @@
+"""The storefront's reads besides the listing: one product, the home page and a county's page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.catalog import repository
+from app.catalog.errors import ProductNotFound
+from app.catalog.listing.summaries import media_url, summaries, today_in_china
+from app.catalog.models import Product, ProductPhoto, Sku
+from app.catalog.repository import ListingFilters
+from app.catalog.schemas import (
+    CategoryOut,
+    CertificateBadge,
+    CooperativeProducts,
+    CooperativeRef,
+    CountyCatalog,
+    CountyProducts,
+    CountyRef,
+    CountyWithSuppliers,
+    HomeSections,
+    PhotoOut,
+    PriceTierOut,
+    ProductDetail,
+    ProductOut,
+    SkuOut,
+)
+from app.certification.service import badge_is_valid
+from app.core.storage import MediaStorage
+from app.regions.errors import CountyNotFound
+from app.regions.service import get_county_detail, summarize_regions
+
+HOME_SECTION_SIZE = 8
+FEATURED_COUNTIES = 8
+COUNTY_PAGE_PRODUCTS = 48
+
+
+# ---------------------------------------------------------------------------------------------
+# One product
+
+
+def _photo(photo: ProductPhoto, media: MediaStorage | None) -> PhotoOut:
+    return PhotoOut(
+        id=photo.id,
+        url=media_url(photo.image_key, media),
+        thumb_url=media_url(photo.thumb_key, media),
+        width=photo.width,
+        height=photo.height,
+    )
+
+
+def sku_out(sku: Sku) -> SkuOut:
+    return SkuOut(
+        id=sku.id,
+        code=sku.code,
+        name=sku.name,
+        price_fen=sku.price_fen,
+        stock_available=sku.stock,
+        min_qty=sku.min_qty,
+        weight_grams=sku.weight_grams,
+        price_tiers=[
+            PriceTierOut(min_qty=t.min_qty, price_fen=t.price_fen) for t in sku.price_tiers
+        ],
+    )
+
+
+def season_months(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip().isdigit()]
+
+
+def product_detail(
+    product: Product, *, today: date, media: MediaStorage | None = None
+) -> ProductDetail:
+    """A product loaded with repository.get_product's options, as its public page shows it."""
+    badges = [c for c in product.certificates if badge_is_valid(c, today)]
+    county = product.cooperative.county
+    photos = [_photo(p, media) for p in product.photos]
+    return ProductDetail(
+        id=product.id,
+        slug=product.slug,
+        title=product.title,
+        min_price_fen=product.min_price_fen,
+        unit=product.unit,
+        image_url=photos[0].thumb_url if photos else None,
+        in_stock=product.in_stock,
+        labels=sorted({c.kind.value for c in badges}),
+        cooperative=CooperativeRef(id=product.cooperative.id, name=product.cooperative.name),
+        county=CountyRef(
+            code=county.code,
+            name=county.name,
+            province_code=county.province_code,
+            province_name=county.province.name,
+            key_assistance=county.key_assistance,
+        ),
+        description_html=product.description_html,
+        category=CategoryOut(code=product.category.code, name=product.category.name_zh),
+        season_months=season_months(product.season_months),
+        skus=[sku_out(s) for s in product.skus if s.is_active],
+        certificates=[
+            CertificateBadge(
+                kind=c.kind.value, number=c.number, issuer=c.issuer, valid_until=c.valid_until
+            )
+            for c in sorted(badges, key=lambda c: (c.kind.value, c.id))
+        ],
+        households_supported=product.cooperative.households_supported,
+        photos=photos,
+    )
+
+
+def product_out(product: Product, *, today: date, media: MediaStorage | None = None) -> ProductOut:
+    """A product as its supplier sees it: the public view plus status, flags and links."""
+    detail = product_detail(product, today=today, media=media)
+    return ProductOut(
+        **detail.model_dump(),
+        status=product.status.value,
+        price_flagged=product.price_flagged,
+        certificate_ids=sorted(c.id for c in product.certificates),
+        published_at=product.published_at,
+    )
+
+
+async def get_public_product(
+    session: AsyncSession,
+    product_id: int,
+    *,
+    today: date | None = None,
+    media: MediaStorage | None = None,
+) -> ProductDetail:
+    """A listed product (active, verified supplier); anything else is 404 product_not_found."""
+    product = await repository.get_listed_product(session, product_id=product_id)
+    if product is None:
+        raise ProductNotFound(product_id)
+    return product_detail(product, today=today or today_in_china(), media=media)
+
+
+async def get_public_product_by_slug(
+    session: AsyncSession,
+    slug: str,
+    *,
+    today: date | None = None,
+    media: MediaStorage | None = None,
+) -> ProductDetail:
+    """The product page's product, by its slug (404 like get_public_product)."""
+    # A slug is at most 120 characters and never holds NUL (which PostgreSQL would refuse).
+    plausible = len(slug) <= 120 and "\x00" not in slug
+    product = await repository.get_listed_product(session, slug=slug) if plausible else None
+    if product is None:
+        raise ProductNotFound(slug)
+    return product_detail(product, today=today or today_in_china(), media=media)
+
+
+# ---------------------------------------------------------------------------------------------
+# Home page and county page
+
+
+async def home_sections(
+    session: AsyncSession, today: date, *, media: MediaStorage | None = None
+) -> HomeSections:
+    """New products, products in season this (China) month and featured key-assistance counties."""
+    newest = await repository.search_listed(
+        session, ListingFilters(today=today), sort="newest", limit=HOME_SECTION_SIZE
+    )
+    seasonal = await repository.search_listed(
+        session,
+        ListingFilters(today=today, season_month=today.month),
+        sort="newest",
+        limit=HOME_SECTION_SIZE,
+    )
+    counties = await repository.featured_counties(session, limit=FEATURED_COUNTIES)
+    overview = await summarize_regions(session)
+    # One batch for both sections' labels and thumbnails.
+    cards = {s.id: s for s in await summaries(session, [*newest, *seasonal], today, media)}
+    return HomeSections(
+        new_products=[cards[row.id] for row in newest],
+        seasonal_products=[cards[row.id] for row in seasonal],
+        featured_counties=[
+            CountyProducts(
+                county=CountyRef(
+                    code=c.code,
+                    name=c.name,
+                    province_code=c.province_code,
+                    province_name=c.province_name,
+                    key_assistance=c.key_assistance,
+                ),
+                product_count=c.product_count,
+            )
+            for c in counties
+        ],
+        regions=overview,
+    )
+
+
+def _cooperative_counts(
+    rows: Sequence[repository.CooperativeCountRow],
+) -> list[CooperativeProducts]:
+    return [
+        CooperativeProducts(
+            id=r.id,
+            name=r.name,
+            households_supported=r.households_supported,
+            product_count=r.product_count,
+        )
+        for r in rows
+    ]
+
+
+async def county_catalog(
+    session: AsyncSession,
+    county_code: str,
+    *,
+    today: date | None = None,
+    limit: int = COUNTY_PAGE_PRODUCTS,
+    media: MediaStorage | None = None,
+) -> CountyCatalog:
+    """The county with its pairings, its verified suppliers with their product counts, and
+    its newest products (CountyNotFound for anything but a county's code)."""
+    today = today or today_in_china()
+    detail = await get_county_detail(session, county_code, on=today)
+    county = await repository.get_county(session, detail.code)
+    if county is None:  # get_county_detail found it: only a concurrent reload could do this
+        raise CountyNotFound(county_code)
+    filters = ListingFilters(today=today, county_code=county.code)
+    rows = await repository.search_listed(session, filters, sort="newest", limit=limit)
+    return CountyCatalog(
+        county=CountyRef(
+            code=county.code,
+            name=county.name,
+            province_code=county.province_code,
+            province_name=county.province.name,
+            key_assistance=county.key_assistance,
+        ),
+        detail=detail,
+        cooperatives=_cooperative_counts(
+            await repository.county_cooperatives(session, county.code)
+        ),
+        product_count=await repository.count_listed(session, filters),
+        products=await summaries(session, rows, today, media),
+    )
+
+
+async def county_with_suppliers(session: AsyncSession, code: str) -> CountyWithSuppliers:
+    """GET /regions/counties/{code}: the county, its pairings, suppliers and product counts."""
+    detail = await get_county_detail(session, code)
+    cooperatives = _cooperative_counts(await repository.county_cooperatives(session, detail.code))
+    return CountyWithSuppliers(
+        **detail.model_dump(),
+        cooperatives=cooperatives,
+        product_count=sum(c.product_count for c in cooperatives),
+    )

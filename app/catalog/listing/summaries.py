@@ -1,0 +1,70 @@
+"""Products as lists show them (cards): media URLs, labels and thumbnails, the day in China."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.catalog import repository
+from app.catalog.repository import SummaryRow
+from app.catalog.schemas import CooperativeRef, CountyRef, ProductSummary
+from app.certification.models import CertificateKind
+from app.core.clock import china_date, utcnow
+from app.core.storage import MediaStorage, check_key
+
+# The app mounts media storage here (app.main); listings only need the URL of a key.
+MEDIA_URL_PREFIX = "/media"
+
+# The label facet's labels; the kinds are the certificate kinds (zh-CN is the source language).
+LABEL_NAMES: dict[str, str] = {
+    CertificateKind.GI.value: "地理标志农产品",
+    CertificateKind.GREEN_FOOD.value: "绿色食品",
+    CertificateKind.ORGANIC.value: "有机产品",
+}
+
+
+def today_in_china() -> date:
+    return china_date(utcnow())
+
+
+def media_url(key: str, media: MediaStorage | None = None) -> str:
+    return media.url(key) if media is not None else f"{MEDIA_URL_PREFIX}/{check_key(key)}"
+
+
+def summary(
+    row: SummaryRow, labels: list[str], thumb: str | None, media: MediaStorage | None
+) -> ProductSummary:
+    # Built without re-validation: every value comes typed from the database.
+    return ProductSummary.model_construct(
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        min_price_fen=row.min_price_fen,
+        unit=row.unit,
+        image_url=media_url(thumb, media) if thumb is not None else None,
+        in_stock=row.in_stock,
+        labels=labels,
+        cooperative=CooperativeRef.model_construct(
+            id=row.cooperative_id, name=row.cooperative_name
+        ),
+        county=CountyRef.model_construct(
+            code=row.county_code,
+            name=row.county_name,
+            province_code=row.province_code,
+            province_name=row.province_name,
+            key_assistance=row.key_assistance,
+        ),
+    )
+
+
+async def summaries(
+    session: AsyncSession,
+    rows: Sequence[SummaryRow],
+    today: date,
+    media: MediaStorage | None,
+) -> list[ProductSummary]:
+    """Summaries of a page of rows: labels and thumbnails come in one query."""
+    labels, thumbs = await repository.labels_and_thumbnails(session, [r.id for r in rows], today)
+    return [summary(row, labels.get(row.id, []), thumbs.get(row.id), media) for row in rows]
