@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,13 +41,13 @@ from app.cooperative.schemas import (
 )
 from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
+from app.core.fields import MAX_ID
+from app.core.fields import has_control_characters as _unprintable
 from app.core.identifiers import CreditCodeError, normalize_phone, parse_credit_code
 from app.jobs.service import enqueue
 from app.regions.models import County
 from app.regions.service import is_region_code
 
-# Ids are BIGINT; a larger number in a URL names nothing (and must not reach the database).
-MAX_ID = 2**63 - 1
 NAME_MIN_LENGTH = 2
 NAME_MAX_LENGTH = 100
 CONTACT_NAME_MAX_LENGTH = 50
@@ -122,13 +121,6 @@ class SupplierApplication:
 
 # ---------------------------------------------------------------------------------------------
 # Field checks
-
-
-def _unprintable(text: str, *, multiline: bool = False) -> bool:
-    """Control characters and lone surrogates: invisible, and PostgreSQL refuses NUL and
-    surrogates outright, so they are stopped here rather than as a database error."""
-    allowed = {"\n", "\r", "\t"} if multiline else set()
-    return any(unicodedata.category(char) in {"Cc", "Cs"} and char not in allowed for char in text)
 
 
 def _check_text(

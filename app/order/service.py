@@ -9,7 +9,6 @@ import ipaddress
 import json
 import re
 import socket
-import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from app.config import Settings
 from app.cooperative.errors import CooperativeNotFound
 from app.cooperative.models import Cooperative
 from app.core.clock import china_date, utcnow
+from app.core.fields import has_control_characters as _unprintable
 from app.core.identifiers import normalize_phone
 from app.inventory.models import MovementReason
 from app.inventory.service import release_stock, reserve_stock
@@ -127,11 +127,6 @@ def request_fingerprint(request: PlaceOrderRequest) -> str:
         request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _unprintable(text: str) -> bool:
-    # Control characters and lone surrogates: PostgreSQL refuses NUL and surrogates outright.
-    return any(unicodedata.category(char) in {"Cc", "Cs"} for char in text)
 
 
 Problems = dict[str, tuple[str, str]]

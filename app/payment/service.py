@@ -38,6 +38,7 @@ from app.account.models import User
 from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
+from app.core.fields import has_control_characters
 from app.impact import ledger
 from app.inventory.models import MovementReason
 from app.inventory.service import release_stock
@@ -482,7 +483,7 @@ async def confirm_bank_transfer(
 def check_reason(raw: str) -> str:
     """A refund or cancellation reason as typed: 1–500 printable characters, else 422."""
     reason = raw.strip()
-    unprintable = any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in reason)
+    unprintable = has_control_characters(reason)
     if not reason or len(reason) > REFUND_REASON_MAX_LENGTH or unprintable:
         raise InvalidRefundReason(REFUND_REASON_MAX_LENGTH)
     return reason
