@@ -24,8 +24,11 @@ from app.cart import api as cart_api
 from app.cart import pages as cart_pages
 from app.catalog import api as catalog_api
 from app.catalog import jobs as catalog_jobs
-from app.catalog import pages as catalog_pages
 from app.catalog import pages_storefront
+from app.catalog.pages import editor as product_editor
+from app.catalog.pages import photos as product_photos
+from app.catalog.pages import products as portal_products
+from app.catalog.pages import skus as product_skus
 from app.certification import api as certification_api
 from app.certification import pages as certification_pages
 from app.checkout import api as checkout_api
@@ -213,7 +216,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages_storefront.router,
         cooperative_pages.router,
         certification_pages.router,
-        catalog_pages.router,
+        portal_products.router,
+        product_editor.router,
+        product_skus.router,
+        product_photos.router,
         shipping_pages.router,
         cart_pages.router,
         order_pages.router,

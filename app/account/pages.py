@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app.account import service
@@ -22,13 +21,14 @@ from app.account.errors import EmailTaken, InvalidCredentials
 from app.account.models import Role
 from app.core.errors import ValidationFailed
 from app.web.db import DbSession
+from app.web.forms import CsrfChecked, FormText, field_messages
 from app.web.i18n import gettext as _
-from app.web.security import check_csrf, log_in_session, log_out_session
+from app.web.responses import see_other
+from app.web.security import log_in_session, log_out_session
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-FormText = Annotated[str, Form()]
 # `next` is the customary name of the return path; the Python name avoids the builtin.
 NextQuery = Annotated[str, Query(alias="next")]
 NextForm = Annotated[str, Form(alias="next")]
@@ -48,10 +48,6 @@ def safe_next_path(candidate: str | None) -> str:
     return candidate
 
 
-def _see_other(location: str) -> RedirectResponse:
-    return RedirectResponse(location, status_code=303)
-
-
 def _field_messages(fields: dict[str, str]) -> dict[str, str]:
     """The service's field errors in the page's language (one rule per field, one message)."""
     messages = {
@@ -59,7 +55,7 @@ def _field_messages(fields: dict[str, str]) -> dict[str, str]:
         "password": _("密码长度应为 8 到 256 个字符。"),
         "display_name": _("请填写昵称，最多 100 个字符。"),
     }
-    return {name: messages.get(name, _("请检查此项。")) for name in fields}
+    return field_messages(fields, messages)
 
 
 def _role_labels() -> dict[str, str]:
@@ -127,13 +123,12 @@ async def log_in(
     request: Request,
     session: DbSession,
     user: OptionalPageUser,
+    csrf: CsrfChecked,
     email: FormText = "",
     password: FormText = "",
     next_form: NextForm = "/",
-    csrf_token: FormText = "",
 ) -> Response:
     """Check the password, bind the session to the user and go back where they came from."""
-    check_csrf(request, csrf_token)
     next_path = safe_next_path(next_form)
     if not await login_attempt_allowed(request, email):
         return _login_page(
@@ -156,7 +151,7 @@ async def log_in(
         )
     await forget_login_failures(request, email)
     log_in_session(request, signed_in.id)
-    return _see_other(next_path)
+    return see_other(next_path)
 
 
 @router.get("/register")
@@ -172,14 +167,13 @@ async def register(
     request: Request,
     session: DbSession,
     user: OptionalPageUser,
+    csrf: CsrfChecked,
     email: FormText = "",
-    password: FormText = "",
     display_name: FormText = "",
+    password: FormText = "",
     next_form: NextForm = "/",
-    csrf_token: FormText = "",
 ) -> Response:
-    """Create a consumer account and sign it in."""
-    check_csrf(request, csrf_token)
+    """Create a consumer account and sign it in (the fields in the form's order)."""
     next_path = safe_next_path(next_form)
     try:
         created = await service.register_user(
@@ -204,15 +198,14 @@ async def register(
             status_code=422,
         )
     log_in_session(request, created.id)
-    return _see_other(next_path)
+    return see_other(next_path)
 
 
 @router.post("/logout")
-async def log_out(request: Request, csrf_token: FormText = "") -> Response:
+async def log_out(request: Request, csrf: CsrfChecked) -> Response:
     """End the session; CSRF-checked so that another site cannot sign the user out."""
-    check_csrf(request, csrf_token)
     log_out_session(request)
-    return _see_other("/")
+    return see_other("/")
 
 
 @router.get("/account")

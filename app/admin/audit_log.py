@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.admin import repository
 from app.audit import service as audit_service
 from app.audit.schemas import AuditActor, AuditChange, AuditEntryOut, AuditLog
-from app.cooperative.service.fields import unprintable
 from app.core.errors import ValidationFailed
+from app.core.fields import has_control_characters as unprintable
 
 AUDIT_LOG_MAX_LIMIT = 500
 

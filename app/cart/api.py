@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.cart import service
 from app.cart.deps import ApiCartOwner, apply_cart_cookie
-from app.cart.schemas import MAX_ID, CartItemIn, CartOut, CartQuantityIn
+from app.cart.schemas import CartItemIn, CartOut, CartQuantityIn
+from app.core.fields import MAX_ID
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 

@@ -7,27 +7,27 @@ The storefront's "加入购物车" form posts to /cart/add with the fields `sku_
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.cart import service
 from app.cart.deps import PageCartOwner, apply_cart_cookie
 from app.cart.errors import BelowMinQuantity, InvalidQuantity, SkuUnavailable
-from app.cart.schemas import MAX_ID
 from app.core.errors import DomainError
+from app.core.fields import MAX_ID
 from app.inventory.errors import InsufficientStock
 from app.web.db import DbSession
+from app.web.forms import CsrfChecked, FormText
 from app.web.i18n import gettext as _
-from app.web.security import check_csrf
+from app.web.media import request_media
+from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-FormText = Annotated[str, Form()]
 _DIGITS = re.compile(r"^[0-9]{1,19}$")
 _SIX_DIGITS = re.compile(r"^[0-9]{6}$")
 # Anything a browser could read as another host or scheme: //host, /\host, control characters.
@@ -96,7 +96,7 @@ async def _cart_page(
         owner=owner,
         province_code=province_code,
         county_code=county_code,
-        media=request.app.state.media,
+        media=request_media(request),
     )
     context: dict[str, Any] = {
         "page": page,
@@ -135,8 +135,22 @@ async def show_cart(
     )
 
 
+async def _not_in_cart(
+    request: Request, session: DbSession, owner: service.CartOwner, county_code: str | None
+) -> Response:
+    """The cart again, saying that the line a form named is not in it."""
+    return await _cart_page(
+        request,
+        session,
+        owner,
+        county_code=county_code,
+        form_error=_("该商品不在购物车中。"),
+        status_code=422,
+    )
+
+
 def _redirect(location: str, request: Request, outcome: service.CartOutcome) -> Response:
-    response = RedirectResponse(location, status_code=303)
+    response = see_other(location)
     apply_cart_cookie(request, response, outcome)
     return response
 
@@ -146,13 +160,12 @@ async def add_to_cart(
     request: Request,
     session: DbSession,
     owner: PageCartOwner,
+    csrf: CsrfChecked,
     sku_id: FormText = "",
     quantity: FormText = "1",
-    csrf_token: FormText = "",
 ) -> Response:
     """Add to the cart and go back to the page the form was on; a refusal shows the cart with
     the reason (422 or 409)."""
-    check_csrf(request, csrf_token)
     sku = _form_int(sku_id)
     units = _form_int(quantity)
     if sku is None or sku < 1:
@@ -169,7 +182,7 @@ async def add_to_cart(
         )
     try:
         outcome = await service.add_item(
-            session, owner=owner, sku_id=sku, quantity=units, media=request.app.state.media
+            session, owner=owner, sku_id=sku, quantity=units, media=request_media(request)
         )
     except (SkuUnavailable, BelowMinQuantity, InvalidQuantity, InsufficientStock) as exc:
         return await _cart_page(
@@ -187,25 +200,17 @@ async def update_cart(
     request: Request,
     session: DbSession,
     owner: PageCartOwner,
+    csrf: CsrfChecked,
     sku_id: FormText = "",
     quantity: FormText = "",
     county_code: FormText = "",
-    csrf_token: FormText = "",
 ) -> Response:
     """Change a line's quantity; a refusal re-renders the cart with the entered value."""
-    check_csrf(request, csrf_token)
     sku = _form_int(sku_id)
     units = _form_int(quantity)
     county = _code(county_code)
     if sku is None or sku < 1:
-        return await _cart_page(
-            request,
-            session,
-            owner,
-            county_code=county,
-            form_error=_("该商品不在购物车中。"),
-            status_code=422,
-        )
+        return await _not_in_cart(request, session, owner, county)
     problem: DomainError | None = None
     if units is None:
         problem = InvalidQuantity({"quantity": "not a whole number"})
@@ -216,7 +221,7 @@ async def update_cart(
                 owner=owner,
                 sku_id=sku,
                 quantity=units,
-                media=request.app.state.media,
+                media=request_media(request),
             )
         except (SkuUnavailable, BelowMinQuantity, InvalidQuantity, InsufficientStock) as exc:
             problem = exc
@@ -238,24 +243,16 @@ async def remove_from_cart(
     request: Request,
     session: DbSession,
     owner: PageCartOwner,
+    csrf: CsrfChecked,
     sku_id: FormText = "",
     county_code: FormText = "",
-    csrf_token: FormText = "",
 ) -> Response:
     """Remove a line and show the cart again."""
-    check_csrf(request, csrf_token)
     sku = _form_int(sku_id)
     county = _code(county_code)
     if sku is None or sku < 1:
-        return await _cart_page(
-            request,
-            session,
-            owner,
-            county_code=county,
-            form_error=_("该商品不在购物车中。"),
-            status_code=422,
-        )
+        return await _not_in_cart(request, session, owner, county)
     outcome = await service.remove_item(
-        session, owner=owner, sku_id=sku, media=request.app.state.media
+        session, owner=owner, sku_id=sku, media=request_media(request)
     )
     return _redirect(_cart_url(county), request, outcome)

@@ -24,13 +24,13 @@ from app.cart.errors import (
 )
 from app.catalog.models import ProductStatus, Sku
 from app.cooperative.models import SupplierStatus
+from app.core.fields import MAX_ID
 from app.inventory.errors import InsufficientStock
 from app.shipping import service as shipping_service
 from app.shipping.errors import RegionNotServed
 
 MAX_LINE_QUANTITY = 100_000
 MAX_BASKET_LINES = 200
-MAX_ID = 2**63 - 1
 
 
 class LineProblem(enum.StrEnum):

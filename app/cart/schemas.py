@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from app.core.fields import MAX_ID
+
 MAX_LINE_QUANTITY = 100_000
-MAX_ID = 2**63 - 1
 
 Quantity = Annotated[
     StrictInt,

@@ -27,25 +27,21 @@ from app.catalog.schemas import (
     SkuOut,
     SkuPatch,
 )
+from app.core.fields import MAX_ID
 from app.core.images import MAX_UPLOAD_BYTES
-from app.core.storage import MediaStorage
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
+from app.web.media import Media
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=API_ERROR_RESPONSES)
 
 Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
 # Path ids are bounded so that an absurd id is a 422, not a database overflow.
-CooperativeId = Annotated[int, Path(ge=1, le=2**62, description="Supplier id")]
-ProductId = Annotated[int, Path(ge=1, le=2**62, description="Product id")]
-SkuId = Annotated[int, Path(ge=1, le=2**62, description="SKU id")]
-PhotoId = Annotated[int, Path(ge=1, le=2**62, description="Photo id")]
+CooperativeId = Annotated[int, Path(ge=1, le=MAX_ID, description="Supplier id")]
+ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="Product id")]
+SkuId = Annotated[int, Path(ge=1, le=MAX_ID, description="SKU id")]
+PhotoId = Annotated[int, Path(ge=1, le=MAX_ID, description="Photo id")]
 SixDigitCode = r"^[0-9]{6}$"
-
-
-def _media(request: Request) -> MediaStorage:
-    media: MediaStorage = request.app.state.media
-    return media
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,6 +56,7 @@ def _media(request: Request) -> MediaStorage:
 )
 async def list_products(
     request: Request,
+    media: Media,
     session: DbSession,
     caches: ListingCachesDep,
     query: Annotated[ProductQuery, Query()],
@@ -70,7 +67,7 @@ async def list_products(
     synonyms); should it be down, the answer says `degraded: true` and lists the newest
     products whose title, supplier or county contains the text."""
     page = await listing.list_products(
-        session, query, search=request.app.state.search, caches=caches, media=_media(request)
+        session, query, search=request.app.state.search, caches=caches, media=media
     )
     # Serialised once, straight from the page built from typed rows: FastAPI would otherwise
     # dump it to dicts, validate those against ProductPage again and serialise the result.
@@ -83,11 +80,9 @@ async def list_products(
     status_code=200,
     summary="A listed product with its SKUs, certificates and photos",
 )
-async def show_product(
-    product_id: ProductId, request: Request, session: DbSession
-) -> ProductDetail:
+async def show_product(product_id: ProductId, media: Media, session: DbSession) -> ProductDetail:
     """404 `product_not_found` unless the product is active and its supplier verified."""
-    return await listing.get_public_product(session, product_id, media=_media(request))
+    return await listing.get_public_product(session, product_id, media=media)
 
 
 @router.get(
@@ -118,7 +113,7 @@ async def show_county(
 async def create_product(
     cooperative_id: CooperativeId,
     body: ProductIn,
-    request: Request,
+    media: Media,
     user: CurrentUser,
     session: DbSession,
 ) -> ProductOut:
@@ -126,7 +121,7 @@ async def create_product(
     verified supplier (409 `supplier_not_verified`) and a SKU; SKU codes are unique (409
     `sku_code_taken`); the description is sanitised HTML."""
     return await service.create_product(
-        session, user=user, cooperative_id=cooperative_id, data=body, media=_media(request)
+        session, user=user, cooperative_id=cooperative_id, data=body, media=media
     )
 
 
@@ -137,11 +132,11 @@ async def create_product(
     summary="Every product of a supplier, for its members",
 )
 async def list_cooperative_products(
-    cooperative_id: CooperativeId, request: Request, user: CurrentUser, session: DbSession
+    cooperative_id: CooperativeId, media: Media, user: CurrentUser, session: DbSession
 ) -> PortalProducts:
     """Drafts and archived products too, with price range, stock and price flags."""
     return await service.portal_products(
-        session, user=user, cooperative_id=cooperative_id, media=_media(request)
+        session, user=user, cooperative_id=cooperative_id, media=media
     )
 
 
@@ -154,13 +149,13 @@ async def list_cooperative_products(
 async def update_product(
     product_id: ProductId,
     body: ProductPatch,
-    request: Request,
+    media: Media,
     user: CurrentUser,
     session: DbSession,
 ) -> ProductOut:
     """Absent fields stay; members of its supplier only (others 404)."""
     return await service.update_product(
-        session, user=user, product_id=product_id, data=body, media=_media(request)
+        session, user=user, product_id=product_id, data=body, media=media
     )
 
 
@@ -173,14 +168,12 @@ async def update_product(
 async def add_sku(
     product_id: ProductId,
     body: SkuIn,
-    request: Request,
+    media: Media,
     user: CurrentUser,
     session: DbSession,
 ) -> ProductOut:
     """The product with its new SKU; 409 `sku_code_taken` for a used code."""
-    return await service.add_sku(
-        session, user=user, product_id=product_id, data=body, media=_media(request)
-    )
+    return await service.add_sku(session, user=user, product_id=product_id, data=body, media=media)
 
 
 @router.patch(
@@ -212,15 +205,13 @@ async def update_sku(
 async def upload_photo(
     product_id: ProductId,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 8 MB")],
-    request: Request,
+    media: Media,
     user: CurrentUser,
     session: DbSession,
 ) -> PhotoOut:
     """Re-encoded as JPEG with a thumbnail; 422 for anything else, 409 past ten photos."""
     data = await file.read(MAX_UPLOAD_BYTES + 1)
-    return await photos.add_photo(
-        session, _media(request), user=user, product_id=product_id, data=data
-    )
+    return await photos.add_photo(session, media, user=user, product_id=product_id, data=data)
 
 
 @router.delete(

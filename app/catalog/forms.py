@@ -14,9 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.catalog.schemas import ProductIn, ProductPatch, SkuIn, SkuPatch
-from app.core.money import yuan_to_fen
+from app.core.fields import parse_yuan
 
-_YUAN = re.compile(r"^[0-9]{1,8}(\.[0-9]{1,2})?$")
 _WHOLE = re.compile(r"^[0-9]{1,9}$")
 TIER_ROWS = 3
 
@@ -66,14 +65,6 @@ class Parsed:
     # Which typed tier rows the model's tiers came from (empty rows are skipped), to place the
     # service's errors on "price_tiers.N" next to the right row.
     tier_rows: list[int] = field(default_factory=list)
-
-
-def parse_yuan(text: str) -> int | None:
-    """ "39.80" → 3980 fen; None for anything that is not a non-negative amount in yuan."""
-    cleaned = text.strip().replace(",", "").removeprefix("¥").removeprefix("￥").strip()
-    if not _YUAN.match(cleaned):
-        return None
-    return yuan_to_fen(cleaned)
 
 
 def parse_whole(text: str) -> int | None:
@@ -158,14 +149,9 @@ def _ids(texts: Sequence[str], errors: dict[str, str], key: str) -> list[int]:
     return [n for n in numbers if n is not None]
 
 
-def parse_new_product(form: ProductForm) -> Parsed:
-    """The new-product form (product fields and its first SKU) as a ProductIn."""
-    errors: dict[str, str] = {}
-    sku_values, tier_rows = _sku_values(form.sku, errors)
-    has_sku = any((form.sku.code.strip(), form.sku.name.strip(), form.sku.price.strip()))
-    if not has_sku:
-        errors = {k: v for k, v in errors.items() if not k.startswith(("sku_", "tier_"))}
-    values: dict[str, Any] = {
+def _product_values(form: ProductForm, errors: dict[str, str]) -> dict[str, Any]:
+    """The product's own API values (every field) from its typed text."""
+    return {
         "title": form.title,
         "description": form.description,
         "category": form.category,
@@ -173,9 +159,19 @@ def parse_new_product(form: ProductForm) -> Parsed:
         "status": form.status,
         "certificate_ids": _ids(form.certificate_ids, errors, "certificate_ids"),
         "season_months": _ids(form.season_months, errors, "season_months"),
-        # A form left without its SKU fields makes a product without SKUs (a draft).
-        "skus": [sku_values] if has_sku else [],
     }
+
+
+def parse_new_product(form: ProductForm) -> Parsed:
+    """The new-product form (product fields and its first SKU) as a ProductIn."""
+    errors: dict[str, str] = {}
+    sku_values, tier_rows = _sku_values(form.sku, errors)
+    has_sku = any((form.sku.code.strip(), form.sku.name.strip(), form.sku.price.strip()))
+    if not has_sku:
+        errors = {k: v for k, v in errors.items() if not k.startswith(("sku_", "tier_"))}
+    values = _product_values(form, errors)
+    # A form left without its SKU fields makes a product without SKUs (a draft).
+    values["skus"] = [sku_values] if has_sku else []
     if errors:
         return Parsed(errors=errors, tier_rows=tier_rows)
     model, problems = _validate(ProductIn, values)
@@ -186,15 +182,7 @@ def parse_new_product(form: ProductForm) -> Parsed:
 def parse_product_changes(form: ProductForm) -> Parsed:
     """The edit form's product fields as a ProductPatch (every field is sent)."""
     errors: dict[str, str] = {}
-    values: dict[str, Any] = {
-        "title": form.title,
-        "description": form.description,
-        "category": form.category,
-        "unit": form.unit,
-        "status": form.status,
-        "certificate_ids": _ids(form.certificate_ids, errors, "certificate_ids"),
-        "season_months": _ids(form.season_months, errors, "season_months"),
-    }
+    values = _product_values(form, errors)
     if errors:
         return Parsed(errors=errors)
     model, problems = _validate(ProductPatch, values)

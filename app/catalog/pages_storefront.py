@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -18,19 +17,18 @@ from app.catalog.deps import ListingCachesDep
 from app.catalog.errors import ProductNotFound
 from app.catalog.schemas import MAX_PAGE, MAX_PRICE_FEN, ProductPage, ProductQuery
 from app.core.errors import DomainError, ValidationFailed
-from app.core.money import FEN_PER_YUAN
-from app.core.storage import MediaStorage
+from app.core.fields import parse_yuan
 from app.web import i18n
 from app.web.db import DbSession
+from app.web.forms import field_messages
 from app.web.i18n import gettext as _
+from app.web.media import request_media
 from app.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
 
 LISTING_PATH = "/products"
 MAX_SLUG_LENGTH = 120  # the column's length
-# What a shopper may type as a price in yuan: whole yuan and at most two decimals (fen).
-_YUAN = re.compile(r"^[0-9]{1,8}(?:\.[0-9]{1,2})?$")
 _TRUE = {"1", "on", "true", "yes"}
 _FALSE = {"0", "off", "false", "no"}
 # The listing's own parameters, as the form and the links name them (prices in yuan).
@@ -51,25 +49,8 @@ _PAGE_FIELD = {"min_price_fen": "min_price", "max_price_fen": "max_price"}
 OptionalText = Annotated[str | None, Query()]
 
 
-def _media(request: Request) -> MediaStorage:
-    media: MediaStorage = request.app.state.media
-    return media
-
-
 # ---------------------------------------------------------------------------------------------
 # Parsing the listing's query string
-
-
-def _yuan_to_fen(raw: str) -> int:
-    """Yuan as typed ("12.5") to fen (1250); ValueError unless a non-negative amount in fen."""
-    text = raw.strip()
-    if not _YUAN.match(text):
-        raise ValueError(text)
-    whole, _dot, decimals = text.partition(".")
-    fen = int(whole) * FEN_PER_YUAN + int(decimals.ljust(2, "0") or 0)
-    if fen > MAX_PRICE_FEN:
-        raise ValueError(text)
-    return fen
 
 
 def _field_messages() -> dict[str, str]:
@@ -89,9 +70,8 @@ def _field_messages() -> dict[str, str]:
 
 
 def _page_fields(fields: dict[str, str]) -> dict[str, str]:
-    messages = _field_messages()
     named = {_PAGE_FIELD.get(name, name) for name in fields}
-    return {name: messages.get(name, _("请检查此项。")) for name in sorted(named)}
+    return field_messages(sorted(named), _field_messages())
 
 
 def _listing_query(form: dict[str, str], page: str | None) -> ProductQuery:
@@ -102,10 +82,11 @@ def _listing_query(form: dict[str, str], page: str | None) -> ProductQuery:
     }
     for name in ("min_price", "max_price"):
         if form[name]:
-            try:
-                values[f"{name}_fen"] = _yuan_to_fen(form[name])
-            except ValueError:
+            fen = parse_yuan(form[name])
+            if fen is None or fen > MAX_PRICE_FEN:
                 errors[name] = "invalid amount"
+            else:
+                values[f"{name}_fen"] = fen
     flag = form["key_assistance"].lower()
     if flag in _TRUE:
         values["key_assistance"] = True
@@ -186,7 +167,9 @@ def _sort_options() -> list[tuple[str, str]]:
 @router.get("/", response_class=HTMLResponse)
 async def show_home(request: Request, session: DbSession, user: OptionalPageUser) -> Response:
     """Hero, featured key-assistance counties, new and seasonal products, the provinces."""
-    sections = await listing.home_sections(session, listing.today_in_china(), media=_media(request))
+    sections = await listing.home_sections(
+        session, listing.today_in_china(), media=request_media(request)
+    )
     context = {"sections": sections, "overview": sections.regions}
     return render(request, "catalog/storefront_home.html", context)
 
@@ -235,7 +218,7 @@ async def list_products(
             query,
             search=request.app.state.search,
             caches=caches,
-            media=_media(request),
+            media=request_media(request),
         )
     except ValidationFailed as exc:
         errors, error_code = _page_fields(exc.fields), exc.code
@@ -292,7 +275,7 @@ async def show_product(
     # No slug has control characters (PostgreSQL would even refuse a NUL byte in a query).
     if not slug.isprintable() or len(slug) > MAX_SLUG_LENGTH:
         raise ProductNotFound(slug[:MAX_SLUG_LENGTH])
-    product = await listing.get_public_product_by_slug(session, slug, media=_media(request))
+    product = await listing.get_public_product_by_slug(session, slug, media=request_media(request))
     context = {"product": product, "category_names": _category_names()}
     return render(request, "catalog/storefront_product.html", context)
 
@@ -302,6 +285,6 @@ async def show_county(
     request: Request, session: DbSession, user: OptionalPageUser, code: str
 ) -> Response:
     """A county: its badges, the pairings that help it, its verified suppliers and products."""
-    catalog = await listing.county_catalog(session, code, media=_media(request))
+    catalog = await listing.county_catalog(session, code, media=request_media(request))
     context = {"county": catalog.detail, "catalog": catalog}
     return render(request, "catalog/storefront_county.html", context)

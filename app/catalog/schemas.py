@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from app.core.fields import MAX_ID, MultiLine, OneLine
 from app.regions.schemas import CountyDetail, RegionsOverview
 
 ProductSort = Literal["relevance", "price_asc", "price_desc", "newest"]
@@ -23,26 +23,6 @@ DEFAULT_PER_PAGE = 24
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAKS = re.compile(r"[\t\n\r]")
-
-
-def _one_line(value: str) -> str:
-    """No control characters at all (PostgreSQL refuses NUL; nobody types the others)."""
-    if _CONTROL.search(value) or _LINE_BREAKS.search(value):
-        raise ValueError("must not contain control characters or line breaks")
-    return value
-
-
-def _multi_line(value: str) -> str:
-    """Text that may span lines but holds no other control characters."""
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-Line = Annotated[str, AfterValidator(_one_line)]
-Lines = Annotated[str, AfterValidator(_multi_line)]
 
 # Strict integers: a JSON 12.5, "12" or true is refused with a field error instead of being
 # coerced, so that a client's rounding bug never turns into a price.
@@ -51,7 +31,7 @@ StockQty = Annotated[StrictInt, Field(ge=0, le=MAX_STOCK)]
 MinQty = Annotated[StrictInt, Field(ge=1, le=MAX_MIN_QTY)]
 WeightGrams = Annotated[StrictInt, Field(ge=0, le=MAX_WEIGHT_GRAMS)]
 # Bounded so that an absurd id is a 422, not a database overflow.
-CertificateId = Annotated[StrictInt, Field(ge=1, le=2**62)]
+CertificateId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 
 # ---------------------------------------------------------------------------------------------
 # The public listing
@@ -66,13 +46,13 @@ class ProductQuery(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    q: Line | None = Field(default=None, max_length=100)
-    province: Line | None = Field(
+    q: OneLine | None = Field(default=None, max_length=100)
+    province: OneLine | None = Field(
         default=None, max_length=6, description="Six-digit province code, 450000"
     )
-    county: Line | None = Field(default=None, max_length=6, description="Six-digit county code")
-    category: Line | None = Field(default=None, max_length=30)
-    label: Line | None = Field(default=None, max_length=30)
+    county: OneLine | None = Field(default=None, max_length=6, description="Six-digit county code")
+    category: OneLine | None = Field(default=None, max_length=30)
+    label: OneLine | None = Field(default=None, max_length=30)
     key_assistance: bool | None = None
     min_price_fen: int | None = Field(default=None, ge=0, le=MAX_PRICE_FEN)
     max_price_fen: int | None = Field(default=None, ge=0, le=MAX_PRICE_FEN)
@@ -257,8 +237,8 @@ class PriceTierIn(BaseModel):
 class SkuIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: Line = Field(min_length=1, max_length=40, examples=["GNQC-5KG"])
-    name: Line = Field(min_length=1, max_length=100, examples=["5kg 礼盒"])
+    code: OneLine = Field(min_length=1, max_length=40, examples=["GNQC-5KG"])
+    name: OneLine = Field(min_length=1, max_length=100, examples=["5kg 礼盒"])
     price_fen: PriceFen
     stock: StockQty = 0
     weight_grams: WeightGrams = 0
@@ -271,10 +251,10 @@ class ProductIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Line = Field(min_length=2, max_length=120, examples=["赣南脐橙"])
-    description: Lines = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
-    category: Line = Field(max_length=30, examples=["fruit"])
-    unit: Line = Field(min_length=1, max_length=30, examples=["5kg/箱"])
+    title: OneLine = Field(min_length=2, max_length=120, examples=["赣南脐橙"])
+    description: MultiLine = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
+    category: OneLine = Field(max_length=30, examples=["fruit"])
+    unit: OneLine = Field(min_length=1, max_length=30, examples=["5kg/箱"])
     certificate_ids: list[CertificateId] = Field(default_factory=list, max_length=50)
     status: ProductStatusName = "draft"
     skus: list[SkuIn] = Field(default_factory=list, max_length=50)
@@ -288,10 +268,10 @@ class ProductPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Line | None = Field(default=None, min_length=2, max_length=120)
-    description: Lines | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
-    category: Line | None = Field(default=None, max_length=30)
-    unit: Line | None = Field(default=None, min_length=1, max_length=30)
+    title: OneLine | None = Field(default=None, min_length=2, max_length=120)
+    description: MultiLine | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
+    category: OneLine | None = Field(default=None, max_length=30)
+    unit: OneLine | None = Field(default=None, min_length=1, max_length=30)
     status: ProductStatusName | None = None
     certificate_ids: list[CertificateId] | None = Field(default=None, max_length=50)
     season_months: list[Annotated[StrictInt, Field(ge=1, le=12)]] | None = Field(
@@ -318,8 +298,8 @@ class SkuPatch(BaseModel):
 class ReferencePriceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    category: Line = Field(max_length=30)
-    unit: Line = Field(min_length=1, max_length=30)
+    category: OneLine = Field(max_length=30)
+    unit: OneLine = Field(min_length=1, max_length=30)
     price_fen: PriceFen
     flag_ratio_bp: Annotated[StrictInt, Field(ge=10_000, le=1_000_000)] = 15_000
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
 
 from app.account.deps import CurrentUser, require_role
 from app.account.models import Role, User
@@ -16,21 +17,17 @@ from app.certification.schemas import (
     CertificateOut,
     ReasonRequest,
 )
-from app.core.storage import MediaStorage
+from app.core.fields import MAX_ID
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
+from app.web.media import Media
 
 router = APIRouter(prefix="/api/v1", tags=["certification"], responses=API_ERROR_RESPONSES)
 
 Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
 # Path ids are bounded so that an absurd id is a 422, not a database overflow.
-CooperativeId = Annotated[int, Path(ge=1, le=2**62, description="Supplier id")]
-CertificateId = Annotated[int, Path(ge=1, le=2**62, description="Certificate id")]
-
-
-def _media(request: Request) -> MediaStorage:
-    media: MediaStorage = request.app.state.media
-    return media
+CooperativeId = Annotated[int, Path(ge=1, le=MAX_ID, description="Supplier id")]
+CertificateId = Annotated[int, Path(ge=1, le=MAX_ID, description="Certificate id")]
 
 
 @router.post(
@@ -42,7 +39,7 @@ def _media(request: Request) -> MediaStorage:
 async def create_certificate(
     cooperative_id: CooperativeId,
     body: CertificateCreate,
-    request: Request,
+    media: Media,
     user: CurrentUser,
     session: DbSession,
 ) -> CertificateOut:
@@ -61,7 +58,7 @@ async def create_certificate(
         issuer=body.issuer,
         valid_from=body.valid_from,
         valid_until=body.valid_until,
-        media=_media(request),
+        media=media,
     )
 
 
@@ -72,11 +69,11 @@ async def create_certificate(
     summary="The certificates of a supplier",
 )
 async def list_certificates(
-    cooperative_id: CooperativeId, request: Request, user: CurrentUser, session: DbSession
+    cooperative_id: CooperativeId, media: Media, user: CurrentUser, session: DbSession
 ) -> list[CertificateOut]:
     """Every certificate of the supplier, whatever its status (members only; others 404)."""
     result = await service.supplier_certificates(
-        session, user=user, cooperative_id=cooperative_id, media=_media(request)
+        session, user=user, cooperative_id=cooperative_id, media=media
     )
     return result.certificates
 
@@ -90,7 +87,7 @@ async def list_certificates(
 async def upload_scan(
     certificate_id: CertificateId,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP image, or PDF; ≤ 8 MB")],
-    request: Request,
+    media: Media,
     user: CurrentUser,
     session: DbSession,
 ) -> CertificateOut:
@@ -102,7 +99,7 @@ async def upload_scan(
     # One byte past the limit is enough to know the file is too large.
     data = await file.read(service.MAX_SCAN_BYTES + 1)
     return await service.attach_scan(
-        session, user=user, certificate_id=certificate_id, data=data, media=_media(request)
+        session, user=user, certificate_id=certificate_id, data=data, media=media
     )
 
 
@@ -113,7 +110,7 @@ async def upload_scan(
     summary="The operator's certificate queue",
 )
 async def list_admin_certificates(
-    request: Request,
+    media: Media,
     operator: Operator,
     session: DbSession,
     status: Annotated[CertificateStatus | None, Query(description="Only this status")] = None,
@@ -122,7 +119,7 @@ async def list_admin_certificates(
 ) -> AdminCertificatePage:
     """Pending certificates first (oldest first), then the others (newest first)."""
     return await service.certificate_queue(
-        session, status=status, page=page, per_page=per_page, media=_media(request)
+        session, status=status, page=page, per_page=per_page, media=media
     )
 
 
@@ -133,55 +130,52 @@ async def list_admin_certificates(
     summary="Verify a pending certificate",
 )
 async def verify_certificate(
-    certificate_id: CertificateId, request: Request, operator: Operator, session: DbSession
+    certificate_id: CertificateId, media: Media, operator: Operator, session: DbSession
 ) -> CertificateOut:
     """pending → verified (audited); anything else is 409 `invalid_status_transition`."""
     return await service.verify_certificate(
-        session, actor=operator, certificate_id=certificate_id, media=_media(request)
+        session, actor=operator, certificate_id=certificate_id, media=media
     )
 
 
-@router.post(
+# A decision that needs a reason (rejecting, revoking): the service's call for it.
+ReasonedDecision = Callable[..., Awaitable[CertificateOut]]
+
+
+def _decision_with_reason(decide: ReasonedDecision) -> Callable[..., Awaitable[CertificateOut]]:
+    """The route of an operator's decision that takes a reason."""
+
+    async def route(
+        certificate_id: CertificateId,
+        body: ReasonRequest,
+        media: Media,
+        operator: Operator,
+        session: DbSession,
+    ) -> CertificateOut:
+        return await decide(
+            session, actor=operator, certificate_id=certificate_id, reason=body.reason, media=media
+        )
+
+    return route
+
+
+router.add_api_route(
     "/admin/certificates/{certificate_id}/reject",
+    _decision_with_reason(service.reject_certificate),
+    methods=["POST"],
     response_model=CertificateOut,
     status_code=200,
     summary="Reject a pending certificate",
+    description="pending → rejected with a reason (audited).",
+    name="reject_certificate",
 )
-async def reject_certificate(
-    certificate_id: CertificateId,
-    body: ReasonRequest,
-    request: Request,
-    operator: Operator,
-    session: DbSession,
-) -> CertificateOut:
-    """pending → rejected with a reason (audited)."""
-    return await service.reject_certificate(
-        session,
-        actor=operator,
-        certificate_id=certificate_id,
-        reason=body.reason,
-        media=_media(request),
-    )
-
-
-@router.post(
+router.add_api_route(
     "/admin/certificates/{certificate_id}/revoke",
+    _decision_with_reason(service.revoke_certificate),
+    methods=["POST"],
     response_model=CertificateOut,
     status_code=200,
     summary="Revoke a verified certificate",
+    description="verified → revoked with a reason (audited): its badge disappears at once.",
+    name="revoke_certificate",
 )
-async def revoke_certificate(
-    certificate_id: CertificateId,
-    body: ReasonRequest,
-    request: Request,
-    operator: Operator,
-    session: DbSession,
-) -> CertificateOut:
-    """verified → revoked with a reason (audited): its badge disappears at once."""
-    return await service.revoke_certificate(
-        session,
-        actor=operator,
-        certificate_id=certificate_id,
-        reason=body.reason,
-        media=_media(request),
-    )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -21,36 +21,19 @@ from app.certification.errors import (
     ScanRefused,
 )
 from app.certification.models import CertificateKind, CertificateStatus
-from app.core.errors import NotFound, ValidationFailed
-from app.core.storage import MediaStorage
+from app.core.errors import ValidationFailed
 from app.web.db import DbSession
+from app.web.forms import CsrfChecked, FormText, OptionalUpload, check_this
 from app.web.i18n import gettext as _
-from app.web.security import check_csrf
+from app.web.media import request_media
+from app.web.paths import page_id
+from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 OperatorPage = Annotated[User, Depends(require_page_role(Role.OPERATOR))]
-FormText = Annotated[str, Form()]
-OptionalUpload = Annotated[UploadFile | None, File()]
-_PAGE_ID = re.compile(r"[1-9][0-9]{0,17}")
 ADMIN_PER_PAGE = 50
-
-
-def _page_id(text: str) -> int:
-    """A path id; anything that is not one is a page that does not exist."""
-    if not _PAGE_ID.fullmatch(text):
-        raise NotFound("No such page.")
-    return int(text)
-
-
-def _media(request: Request) -> MediaStorage:
-    media: MediaStorage = request.app.state.media
-    return media
-
-
-def _see_other(location: str) -> RedirectResponse:
-    return RedirectResponse(location, status_code=303)
 
 
 def _kind_labels() -> dict[str, str]:
@@ -89,7 +72,7 @@ def _date_message(english: str) -> str:
         errors.DATE_OUT_OF_RANGE: _("日期应在 1990-01-01 至 2100-12-31 之间。"),
         errors.UNTIL_NOT_AFTER_FROM: _("有效期截止日应晚于起始日。"),
         errors.ALREADY_EXPIRED: _("该证书已过有效期。"),
-    }.get(english, _("请检查此项。"))
+    }.get(english, check_this())
 
 
 def _certificate_field_messages(fields: dict[str, str], kind: str) -> dict[str, str]:
@@ -105,7 +88,7 @@ def _certificate_field_messages(fields: dict[str, str], kind: str) -> dict[str, 
         elif name in {"valid_from", "valid_until"}:
             messages[name] = _date_message(english)
         else:
-            messages[name] = _("请检查此项。")
+            messages[name] = check_this()
     return messages
 
 
@@ -134,7 +117,7 @@ async def _coop_page(
     status_code: int = 200,
 ) -> Response:
     view = await service.supplier_certificates(
-        session, user=user, cooperative_id=cooperative_id, media=_media(request)
+        session, user=user, cooperative_id=cooperative_id, media=request_media(request)
     )
     context: dict[str, Any] = {
         "view": view,
@@ -158,7 +141,7 @@ async def show_coop_certificates(
     request: Request, cooperative_id: str, user: PageUser, session: DbSession
 ) -> Response:
     """A supplier's certificates with their status and validity, and the forms to add and scan."""
-    return await _coop_page(request, session, user, _page_id(cooperative_id))
+    return await _coop_page(request, session, user, page_id(cooperative_id))
 
 
 @router.post("/coop/{cooperative_id}/certificates", response_class=HTMLResponse)
@@ -166,17 +149,16 @@ async def add_certificate(
     request: Request,
     cooperative_id: str,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
     kind: FormText = "",
     number: FormText = "",
     issuer: FormText = "",
     valid_from: FormText = "",
     valid_until: FormText = "",
-    csrf_token: FormText = "",
 ) -> Response:
     """Add a certificate; the form comes back with the entered values and its errors."""
-    check_csrf(request, csrf_token)
-    coop_id = _page_id(cooperative_id)
+    coop_id = page_id(cooperative_id)
     form = {
         "kind": kind,
         "number": number,
@@ -194,29 +176,17 @@ async def add_certificate(
             issuer=issuer,
             valid_from=valid_from,
             valid_until=valid_until,
-            media=_media(request),
+            media=request_media(request),
         )
     except CertificateNumberTaken:
-        return await _coop_page(
-            request,
-            session,
-            user,
-            coop_id,
-            form=form,
-            form_errors={"number": _("该证书编号已登记。")},
-            status_code=409,
-        )
+        errors, status_code = {"number": _("该证书编号已登记。")}, 409
     except CertificateInvalid as exc:
-        return await _coop_page(
-            request,
-            session,
-            user,
-            coop_id,
-            form=form,
-            form_errors=_certificate_field_messages(exc.fields, kind),
-            status_code=422,
-        )
-    return _see_other(f"/coop/{coop_id}/certificates")
+        errors, status_code = _certificate_field_messages(exc.fields, kind), 422
+    else:
+        return see_other(f"/coop/{coop_id}/certificates")
+    return await _coop_page(
+        request, session, user, coop_id, form=form, form_errors=errors, status_code=status_code
+    )
 
 
 @router.post(
@@ -227,13 +197,12 @@ async def upload_scan(
     cooperative_id: str,
     certificate_id: str,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
     file: OptionalUpload = None,
-    csrf_token: FormText = "",
 ) -> Response:
     """Upload a certificate's scan; a refused file comes back as an error on that certificate."""
-    check_csrf(request, csrf_token)
-    coop_id, cert_id = _page_id(cooperative_id), _page_id(certificate_id)
+    coop_id, cert_id = page_id(cooperative_id), page_id(certificate_id)
     data = await file.read(service.MAX_SCAN_BYTES + 1) if file is not None else b""
     try:
         await service.attach_scan(
@@ -241,7 +210,7 @@ async def upload_scan(
             user=user,
             certificate_id=cert_id,
             data=data,
-            media=_media(request),
+            media=request_media(request),
             cooperative_id=coop_id,
         )
     except ScanRefused as exc:
@@ -258,7 +227,7 @@ async def upload_scan(
         return await _coop_page(
             request, session, user, coop_id, scan_errors={cert_id: message}, status_code=409
         )
-    return _see_other(f"/coop/{coop_id}/certificates#certificate-{cert_id}")
+    return see_other(f"/coop/{coop_id}/certificates#certificate-{cert_id}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,7 +256,7 @@ async def _admin_page(
     status_code: int = 200,
 ) -> Response:
     queue = await service.certificate_queue(
-        session, status=status, page=page, per_page=ADMIN_PER_PAGE, media=_media(request)
+        session, status=status, page=page, per_page=ADMIN_PER_PAGE, media=request_media(request)
     )
     last_page = max(1, -(-queue.total // queue.per_page))
     context: dict[str, Any] = {
@@ -324,11 +293,9 @@ async def _admin_action(
     certificate_id: str,
     action: service.ReviewAction,
     reason: str,
-    csrf_token: str,
 ) -> Response:
     """Apply an operator's decision; a refused one re-renders the queue with its error."""
-    check_csrf(request, csrf_token)
-    cert_id = _page_id(certificate_id)
+    cert_id = page_id(certificate_id)
     try:
         await service.review_certificate(
             session,
@@ -336,7 +303,7 @@ async def _admin_action(
             certificate_id=cert_id,
             action=action,
             reason=reason,
-            media=_media(request),
+            media=request_media(request),
         )
     except InvalidStatusTransition:
         return await _admin_page(
@@ -357,7 +324,7 @@ async def _admin_action(
             reasons={cert_id: reason},
             status_code=422,
         )
-    return _see_other(f"/admin/certificates#certificate-{cert_id}")
+    return see_other(f"/admin/certificates#certificate-{cert_id}")
 
 
 @router.post("/admin/certificates/{certificate_id}/verify", response_class=HTMLResponse)
@@ -365,38 +332,41 @@ async def verify_certificate(
     request: Request,
     certificate_id: str,
     operator: OperatorPage,
+    csrf: CsrfChecked,
     session: DbSession,
-    csrf_token: FormText = "",
 ) -> Response:
     """Verify a pending certificate."""
-    return await _admin_action(request, session, operator, certificate_id, "verify", "", csrf_token)
+    return await _admin_action(request, session, operator, certificate_id, "verify", "")
 
 
-@router.post("/admin/certificates/{certificate_id}/reject", response_class=HTMLResponse)
-async def reject_certificate(
-    request: Request,
-    certificate_id: str,
-    operator: OperatorPage,
-    session: DbSession,
-    reason: FormText = "",
-    csrf_token: FormText = "",
-) -> Response:
-    """Reject a pending certificate with a reason."""
-    return await _admin_action(
-        request, session, operator, certificate_id, "reject", reason, csrf_token
-    )
+def _decision_with_reason(action: service.ReviewAction) -> Callable[..., Awaitable[Response]]:
+    """The route of an operator's decision that takes a reason."""
+
+    async def decide(
+        request: Request,
+        certificate_id: str,
+        operator: OperatorPage,
+        csrf: CsrfChecked,
+        session: DbSession,
+        reason: FormText = "",
+    ) -> Response:
+        return await _admin_action(request, session, operator, certificate_id, action, reason)
+
+    return decide
 
 
-@router.post("/admin/certificates/{certificate_id}/revoke", response_class=HTMLResponse)
-async def revoke_certificate(
-    request: Request,
-    certificate_id: str,
-    operator: OperatorPage,
-    session: DbSession,
-    reason: FormText = "",
-    csrf_token: FormText = "",
-) -> Response:
-    """Revoke a verified certificate with a reason."""
-    return await _admin_action(
-        request, session, operator, certificate_id, "revoke", reason, csrf_token
-    )
+# Reject a pending certificate; revoke a verified one.
+router.add_api_route(
+    "/admin/certificates/{certificate_id}/reject",
+    _decision_with_reason("reject"),
+    methods=["POST"],
+    response_class=HTMLResponse,
+    name="reject_certificate",
+)
+router.add_api_route(
+    "/admin/certificates/{certificate_id}/revoke",
+    _decision_with_reason("revoke"),
+    methods=["POST"],
+    response_class=HTMLResponse,
+    name="revoke_certificate",
+)

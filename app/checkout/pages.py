@@ -6,62 +6,33 @@ import re
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.account.deps import PageUser
 from app.account.models import User
 from app.checkout import service
-from app.core.errors import DomainError, NotFound
-from app.order.models import FulfillmentStatus, OrderStatus, PaymentMethod
+from app.core.errors import DomainError
+from app.order.labels import buyer_fulfillment_status_labels, order_status_labels
+from app.order.models import PaymentMethod
 from app.order.schemas import PlaceOrderRequest, ShippingAddressIn
 from app.order.service import PaymentTimeouts
 from app.payment import service as payment_service
 from app.payment.deps import OperatorPage
 from app.payment.errors import InvalidRefundReason
 from app.web.db import DbSession
+from app.web.forms import CsrfChecked, FormText
 from app.web.i18n import gettext as _
-from app.web.security import check_csrf
+from app.web.paths import is_page_id, page_id
+from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-FormText = Annotated[str, Form()]
-_PAGE_ID = re.compile(r"[1-9][0-9]{0,17}")
 _PROVINCE = re.compile(r"[1-9][0-9]0000")
 ORDERS_PER_PAGE = 20
-
-
-def _page_id(text: str) -> int:
-    """A path id; anything that is not one is a page that does not exist."""
-    if not _PAGE_ID.fullmatch(text):
-        raise NotFound("No such page.")
-    return int(text)
-
-
-def _see_other(location: str) -> RedirectResponse:
-    return RedirectResponse(location, status_code=303)
-
-
-def order_status_labels() -> dict[str, str]:
-    return {
-        OrderStatus.PENDING_PAYMENT: _("待付款"),
-        OrderStatus.PAID: _("已付款"),
-        OrderStatus.CANCELLED: _("已取消"),
-        OrderStatus.COMPLETED: _("已完成"),
-    }
-
-
-def fulfillment_status_labels() -> dict[str, str]:
-    return {
-        FulfillmentStatus.PENDING: _("待供应商接单"),
-        FulfillmentStatus.ACCEPTED: _("供应商已接单"),
-        FulfillmentStatus.SHIPPED: _("已发货"),
-        FulfillmentStatus.DELIVERED: _("已签收"),
-        FulfillmentStatus.CANCELLED: _("已取消"),
-    }
 
 
 def payment_status_labels() -> dict[str, str]:
@@ -198,6 +169,7 @@ async def show_checkout(
 async def place_order(
     request: Request,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
     name: FormText = "",
     phone: FormText = "",
@@ -207,10 +179,8 @@ async def place_order(
     organization_id: FormText = "",
     po_number: FormText = "",
     idempotency_key: FormText = "",
-    csrf_token: FormText = "",
 ) -> Response:
     """Place the cart's order; then pay by card (the pay page) or see the transfer details."""
-    check_csrf(request, csrf_token)
     form = {
         "name": name,
         "phone": phone,
@@ -224,7 +194,7 @@ async def place_order(
     if payment_method not in {m.value for m in PaymentMethod}:
         errors["payment_method"] = _("请选择支付方式。")
     org_id = organization_id.strip()
-    if org_id and not _PAGE_ID.fullmatch(org_id):
+    if org_id and not is_page_id(org_id):
         errors["organization_id"] = _("请选择您可以代表采购的单位。")
     if errors:
         return await _checkout_page(
@@ -260,8 +230,8 @@ async def place_order(
             status_code=exc.status_code,
         )
     if order.payment_method == PaymentMethod.STRIPE.value:
-        return _see_other(f"/orders/{order.id}/pay")
-    return _see_other(f"/orders/{order.id}")
+        return see_other(f"/orders/{order.id}/pay")
+    return see_other(f"/orders/{order.id}")
 
 
 @router.get("/orders", response_class=HTMLResponse)
@@ -301,7 +271,7 @@ async def _order_page(
         },
         "action_error": action_error,
         "status_labels": order_status_labels(),
-        "fulfillment_labels": fulfillment_status_labels(),
+        "fulfillment_labels": buyer_fulfillment_status_labels(),
         "payment_labels": payment_status_labels(),
         "method_labels": payment_method_labels(),
         "cancel_reasons": cancel_reason_labels(),
@@ -309,12 +279,29 @@ async def _order_page(
     return render(request, "checkout/show_order.html", context, status_code=status_code)
 
 
+async def _action_refused(
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    order_id: int,
+    refusal: DomainError,
+    message: str,
+) -> Response:
+    """The order's page again, saying why the buyer's action was refused (an order that is not
+    the buyer's stays a 404)."""
+    if refusal.status_code == 404:
+        raise refusal
+    return await _order_page(
+        request, session, user, order_id, action_error=message, status_code=refusal.status_code
+    )
+
+
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 async def show_order(
     request: Request, order_id: str, user: PageUser, session: DbSession
 ) -> Response:
     """An order: status, each supplier's part with tracking, totals, payment, and actions."""
-    return await _order_page(request, session, user, _page_id(order_id))
+    return await _order_page(request, session, user, page_id(order_id))
 
 
 @router.post("/orders/{order_id}/cancel", response_class=HTMLResponse)
@@ -322,26 +309,17 @@ async def cancel_order(
     request: Request,
     order_id: str,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
-    csrf_token: FormText = "",
 ) -> Response:
     """Cancel the order (refunded in full if it was paid)."""
-    check_csrf(request, csrf_token)
-    oid = _page_id(order_id)
+    oid = page_id(order_id)
     try:
         await service.cancel_order(session, buyer=user, order_id=oid)
     except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        return await _order_page(
-            request,
-            session,
-            user,
-            oid,
-            action_error=_("订单已有商品发货，不能再取消；收到货后可申请退款。"),
-            status_code=exc.status_code,
-        )
-    return _see_other(f"/orders/{oid}")
+        message = _("订单已有商品发货，不能再取消；收到货后可申请退款。")
+        return await _action_refused(request, session, user, oid, exc, message)
+    return see_other(f"/orders/{oid}")
 
 
 @router.post("/admin/orders/{order_id}/cancel", response_class=HTMLResponse)
@@ -349,14 +327,13 @@ async def cancel_order_as_operator(
     request: Request,
     order_id: str,
     operator: OperatorPage,
+    csrf: CsrfChecked,
     session: DbSession,
     reason: FormText = "",
-    csrf_token: FormText = "",
 ) -> Response:
     """The operator cancels from the order's operator page (the refund page); a refusal shows
     that page again with the reason."""
-    check_csrf(request, csrf_token)
-    oid = _page_id(order_id)
+    oid = page_id(order_id)
     errors: dict[str, str] = {}
     try:
         await service.cancel_order_as_operator(
@@ -371,7 +348,7 @@ async def cancel_order_as_operator(
         errors["cancel_form"] = _("订单已有商品发货或已结束，不能取消。")
         status_code = exc.status_code
     else:
-        return _see_other(f"/admin/orders/{oid}/refund?cancelled=1")
+        return see_other(f"/admin/orders/{oid}/refund?cancelled=1")
     context = {
         "view": await payment_service.refund_form(session, order_id=oid),
         "refunded": None,
@@ -391,23 +368,14 @@ async def confirm_receipt(
     order_id: str,
     fulfillment_id: str,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
-    csrf_token: FormText = "",
 ) -> Response:
     """Confirm that one supplier's parcel arrived."""
-    check_csrf(request, csrf_token)
-    oid, fid = _page_id(order_id), _page_id(fulfillment_id)
+    oid, fid = page_id(order_id), page_id(fulfillment_id)
     try:
         order = await service.confirm_receipt(session, buyer=user, fulfillment_id=fid)
     except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        return await _order_page(
-            request,
-            session,
-            user,
-            oid,
-            action_error=_("该包裹尚未发货或已确认收货。"),
-            status_code=exc.status_code,
-        )
-    return _see_other(f"/orders/{order.id}#fulfillment-{fid}")
+        message = _("该包裹尚未发货或已确认收货。")
+        return await _action_refused(request, session, user, oid, exc, message)
+    return see_other(f"/orders/{order.id}#fulfillment-{fid}")

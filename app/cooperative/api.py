@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import CurrentUser
+from app.account.models import User
 from app.cooperative import service
 from app.cooperative.deps import Operator, OptionalApiUser, RequiresPovertyCounty
 from app.cooperative.models import SupplierStatus
@@ -139,6 +141,22 @@ async def list_cooperatives(
     return await service.list_for_review(session, status=status, page=page, per_page=per_page)
 
 
+# A reason is optional when verifying and reinstating.
+OptionalReasonBody = Annotated[OptionalReason | None, Body()]
+
+
+async def _change_status(
+    session: AsyncSession,
+    operator: User,
+    cooperative_id: int,
+    action: service.StatusAction,
+    reason: str | None,
+) -> CooperativeOut:
+    return await service.change_status(
+        session, operator=operator, cooperative_id=cooperative_id, action=action, reason=reason
+    )
+
+
 @router.post(
     "/admin/cooperatives/{cooperative_id}/verify",
     response_model=CooperativeOut,
@@ -146,19 +164,11 @@ async def list_cooperatives(
     summary="Verify a pending supplier (operator)",
 )
 async def verify_cooperative(
-    cooperative_id: int,
-    operator: Operator,
-    session: DbSession,
-    body: Annotated[OptionalReason | None, Body()] = None,
+    cooperative_id: int, operator: Operator, session: DbSession, body: OptionalReasonBody = None
 ) -> CooperativeOut:
     """pending → verified; anything else is 409 `invalid_status_transition`."""
-    return await service.change_status(
-        session,
-        operator=operator,
-        cooperative_id=cooperative_id,
-        action=service.StatusAction.VERIFY,
-        reason=body.reason if body else None,
-    )
+    action, reason = service.StatusAction.VERIFY, body.reason if body else None
+    return await _change_status(session, operator, cooperative_id, action, reason)
 
 
 @router.post(
@@ -171,13 +181,8 @@ async def reject_cooperative(
     cooperative_id: int, body: StatusReason, operator: Operator, session: DbSession
 ) -> CooperativeOut:
     """pending → rejected, with a reason (422 `reason_required` without one)."""
-    return await service.change_status(
-        session,
-        operator=operator,
-        cooperative_id=cooperative_id,
-        action=service.StatusAction.REJECT,
-        reason=body.reason,
-    )
+    action = service.StatusAction.REJECT
+    return await _change_status(session, operator, cooperative_id, action, body.reason)
 
 
 @router.post(
@@ -190,13 +195,8 @@ async def suspend_cooperative(
     cooperative_id: int, body: StatusReason, operator: Operator, session: DbSession
 ) -> CooperativeOut:
     """verified → suspended, with a reason; its listings stop selling at once."""
-    return await service.change_status(
-        session,
-        operator=operator,
-        cooperative_id=cooperative_id,
-        action=service.StatusAction.SUSPEND,
-        reason=body.reason,
-    )
+    action = service.StatusAction.SUSPEND
+    return await _change_status(session, operator, cooperative_id, action, body.reason)
 
 
 @router.post(
@@ -206,16 +206,8 @@ async def suspend_cooperative(
     summary="Reinstate a suspended supplier (operator)",
 )
 async def reinstate_cooperative(
-    cooperative_id: int,
-    operator: Operator,
-    session: DbSession,
-    body: Annotated[OptionalReason | None, Body()] = None,
+    cooperative_id: int, operator: Operator, session: DbSession, body: OptionalReasonBody = None
 ) -> CooperativeOut:
     """suspended → verified."""
-    return await service.change_status(
-        session,
-        operator=operator,
-        cooperative_id=cooperative_id,
-        action=service.StatusAction.REINSTATE,
-        reason=body.reason if body else None,
-    )
+    action, reason = service.StatusAction.REINSTATE, body.reason if body else None
+    return await _change_status(session, operator, cooperative_id, action, reason)

@@ -6,7 +6,7 @@ import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from app.account.deps import PageUser
 from app.cooperative import service
@@ -21,18 +21,14 @@ from app.cooperative.errors import (
 )
 from app.cooperative.models import SupplierKind, SupplierStatus
 from app.web.db import DbSession
+from app.web.forms import CsrfChecked, FormText, check_this
 from app.web.i18n import gettext as _
-from app.web.security import check_csrf
+from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-FormText = Annotated[str, Form()]
 HOUSEHOLDS_MAX_DIGITS = 7
-
-
-def _see_other(location: str) -> RedirectResponse:
-    return RedirectResponse(location, status_code=303)
 
 
 def parse_households(raw: str) -> int | None:
@@ -85,7 +81,7 @@ def _problem_message(field: str, problem: FieldProblem) -> str:
     }
     if problem.detail == "charset":
         return _("含有无法显示的字符。")
-    return messages.get(problem.code, _("请检查此项。"))
+    return messages.get(problem.code, check_this())
 
 
 def _field_messages(error: InvalidFields) -> dict[str, str]:
@@ -142,6 +138,7 @@ async def register(
     user: PageUser,
     session: DbSession,
     require_poverty_county: RequiresPovertyCounty,
+    csrf: CsrfChecked,
     name: FormText = "",
     kind: FormText = SupplierKind.COOPERATIVE.value,
     credit_code: FormText = "",
@@ -151,10 +148,8 @@ async def register(
     households_supported: FormText = "",
     recommendation_ref: FormText = "",
     description: FormText = "",
-    csrf_token: FormText = "",
 ) -> Response:
     """Submit the application; on success go to the new supplier's dashboard."""
-    check_csrf(request, csrf_token)
     form = {
         "name": name,
         "kind": kind,
@@ -202,7 +197,7 @@ async def register(
             errors={"credit_code": _("该统一社会信用代码已被注册。")},
             status_code=409,
         )
-    return _see_other(f"/coop/{created.id}")
+    return see_other(f"/coop/{created.id}")
 
 
 async def _dashboard_page(
@@ -241,39 +236,32 @@ async def invite_member(
     request: Request,
     cooperative_id: int,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
     email: FormText = "",
     role: FormText = "member",
-    csrf_token: FormText = "",
 ) -> Response:
     """Add a member (admins only); errors re-render the dashboard with the entered values."""
-    check_csrf(request, csrf_token)
     invite = {"email": email, "role": role}
     try:
         await service.add_member(
             session, actor=user, cooperative_id=cooperative_id, email=email, role=role
         )
     except InvalidFields as exc:
-        return await _dashboard_page(
-            request,
-            session,
-            user,
-            cooperative_id,
-            invite=invite,
-            errors=_field_messages(exc),
-            status_code=422,
-        )
+        errors, status_code = _field_messages(exc), 422
     except LastAdmin:
-        return await _dashboard_page(
-            request,
-            session,
-            user,
-            cooperative_id,
-            invite=invite,
-            errors={"role": _("这是唯一的管理员，请先指定另一位管理员。")},
-            status_code=409,
-        )
-    return _see_other(f"/coop/{cooperative_id}?done=member_saved")
+        errors, status_code = {"role": _("这是唯一的管理员，请先指定另一位管理员。")}, 409
+    else:
+        return see_other(f"/coop/{cooperative_id}?done=member_saved")
+    return await _dashboard_page(
+        request,
+        session,
+        user,
+        cooperative_id,
+        invite=invite,
+        errors=errors,
+        status_code=status_code,
+    )
 
 
 @router.post("/coop/{cooperative_id}/members/{member_id}/remove")
@@ -282,36 +270,24 @@ async def remove_member(
     cooperative_id: int,
     member_id: int,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
-    csrf_token: FormText = "",
 ) -> Response:
     """Remove a member (admins; members may leave); the last admin stays."""
-    check_csrf(request, csrf_token)
     try:
         await service.remove_member(
             session, actor=user, cooperative_id=cooperative_id, user_id=member_id
         )
     except LastAdmin:
-        return await _dashboard_page(
-            request,
-            session,
-            user,
-            cooperative_id,
-            member_error=_("不能移除唯一的管理员，请先指定另一位管理员。"),
-            status_code=409,
-        )
+        error, status_code = _("不能移除唯一的管理员，请先指定另一位管理员。"), 409
     except SupplierAdminRequired:
-        return await _dashboard_page(
-            request,
-            session,
-            user,
-            cooperative_id,
-            member_error=_("只有管理员可以管理成员。"),
-            status_code=403,
-        )
-    if member_id == user.id:
-        return _see_other("/coop")
-    return _see_other(f"/coop/{cooperative_id}?done=member_removed")
+        error, status_code = _("只有管理员可以管理成员。"), 403
+    else:
+        left = member_id == user.id
+        return see_other("/coop" if left else f"/coop/{cooperative_id}?done=member_removed")
+    return await _dashboard_page(
+        request, session, user, cooperative_id, member_error=error, status_code=status_code
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,13 +338,12 @@ async def review_cooperative(
     cooperative_id: int,
     action: service.StatusAction,
     operator: PageOperator,
+    csrf: CsrfChecked,
     session: DbSession,
     reason: FormText = "",
     status: Annotated[SupplierStatus, Form()] = SupplierStatus.PENDING,
-    csrf_token: FormText = "",
 ) -> Response:
     """Verify, reject, suspend or reinstate; back to the queue the form was on."""
-    check_csrf(request, csrf_token)
     try:
         await service.change_status(
             session,
@@ -397,4 +372,4 @@ async def review_cooperative(
             error=_("该供应商的状态已变化，此操作不再适用。"),
             status_code=409,
         )
-    return _see_other(f"/admin/cooperatives?status={status.value}")
+    return see_other(f"/admin/cooperatives?status={status.value}")

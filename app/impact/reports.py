@@ -12,6 +12,7 @@ from app.account import service as account_service
 from app.account.models import Role, RoleAssignment, User
 from app.cooperative import service as cooperative_service
 from app.core.clock import china_year, utcnow
+from app.core.fields import MAX_ID as MAX_ID  # re-exported: the impact service reads it here
 from app.core.money import BASIS_POINTS, apply_basis_points
 from app.impact import repository
 from app.impact.cache import ReportCache
@@ -43,7 +44,6 @@ from app.regions.schemas import (
     PairingKindName,
 )
 
-MAX_ID = 2**63 - 1  # ids are BIGINT; anything larger names nothing
 TOP_COUNTIES = 10
 COUNTY_BOX_PROVINCES = 5
 ORGANIZATION_ROLES = frozenset({Role.ORG_BUYER, Role.ORG_APPROVER, Role.ORG_ADMIN})

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.regions.schemas import PairingAreaOut, PairingHelped, PairingHelper
-
-PairingKindName = Literal["east_west", "counterpart_support", "designated"]
+from app.regions.schemas import PairingKindName as PairingKindName  # re-exported for reports
+from app.regions.schemas import PairingOut
 
 YEAR_MIN = 2000
 YEAR_MAX = 2100
@@ -28,18 +26,8 @@ class ImpactSummary(BaseModel):
     )
 
 
-class PairingRef(BaseModel):
+class PairingRef(PairingOut):
     """A pairing as reports show it."""
-
-    id: int
-    kind: PairingKindName
-    helper: PairingHelper
-    helped: PairingHelped
-    areas: list[PairingAreaOut] = Field(
-        description="The prefectures and counties helped; empty: the whole helped province"
-    )
-    since: date | None
-    until: date | None
 
     @property
     def label(self) -> str:

@@ -2,58 +2,32 @@
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.account.deps import PageUser
 from app.account.models import User
-from app.core.errors import NotFound
 from app.order import service
 from app.order.errors import InvalidOrderFields, InvalidStatusTransition, WebhookUrlRefused
-from app.order.models import FulfillmentStatus, OrderStatus
+from app.order.labels import supplier_fulfillment_status_labels
+from app.order.models import FulfillmentStatus
 from app.web.db import DbSession
+from app.web.forms import CsrfChecked, FormText, field_messages
 from app.web.i18n import gettext as _
-from app.web.security import check_csrf
+from app.web.paths import page_id
+from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-FormText = Annotated[str, Form()]
-_PAGE_ID = re.compile(r"[1-9][0-9]{0,17}")
 PER_PAGE = 30
-
-
-def _page_id(text: str) -> int:
-    """A path id; anything that is not one is a page that does not exist."""
-    if not _PAGE_ID.fullmatch(text):
-        raise NotFound("No such page.")
-    return int(text)
-
-
-def fulfillment_status_labels() -> dict[str, str]:
-    return {
-        FulfillmentStatus.PENDING: _("待接单"),
-        FulfillmentStatus.ACCEPTED: _("已接单，待发货"),
-        FulfillmentStatus.SHIPPED: _("已发货"),
-        FulfillmentStatus.DELIVERED: _("已签收"),
-        FulfillmentStatus.CANCELLED: _("已取消"),
-    }
-
-
-def order_status_labels() -> dict[str, str]:
-    return {
-        OrderStatus.PENDING_PAYMENT: _("待付款"),
-        OrderStatus.PAID: _("已付款"),
-        OrderStatus.CANCELLED: _("已取消"),
-        OrderStatus.COMPLETED: _("已完成"),
-    }
 
 
 def _shipment_messages(fields: dict[str, str]) -> dict[str, str]:
@@ -61,7 +35,7 @@ def _shipment_messages(fields: dict[str, str]) -> dict[str, str]:
         "carrier": _("请填写快递公司，1 到 50 个字符。"),
         "tracking_number": _("快递单号应为 4 到 60 位字母、数字或连字符。"),
     }
-    return {name: messages.get(name, _("请检查此项。")) for name in fields}
+    return field_messages(fields, messages)
 
 
 def _queue_url(cooperative_id: int, status: str, fulfillment_id: int | None = None) -> str:
@@ -96,7 +70,7 @@ async def _queue_page(
         "status": status,
         "statuses": list(FulfillmentStatus),
         "last_page": max(1, -(-queue.total // queue.per_page)),
-        "status_labels": fulfillment_status_labels(),
+        "status_labels": supplier_fulfillment_status_labels(),
         "ship_forms": ship_forms or {},
         "ship_errors": ship_errors or {},
         "action_errors": action_errors or {},
@@ -115,8 +89,31 @@ async def show_fulfillments(
 ) -> Response:
     """The supplier's fulfilments of paid orders, with forms to accept and to ship each."""
     return await _queue_page(
-        request, session, user, _page_id(cooperative_id), status=status, page=page
+        request, session, user, page_id(cooperative_id), status=status, page=page
     )
+
+
+@dataclass(frozen=True)
+class QueuedFulfillment:
+    """A fulfilment a supplier acts on from its queue, named by the form's path, and the queue's
+    status filter the form was posted from (to go back to)."""
+
+    cooperative_id: int
+    fulfillment_id: int
+    status: str
+
+    def queue_url(self) -> str:
+        return _queue_url(self.cooperative_id, self.status, self.fulfillment_id)
+
+
+def _queued_fulfillment(
+    cooperative_id: str, fulfillment_id: str, status: FormText = ""
+) -> QueuedFulfillment:
+    return QueuedFulfillment(page_id(cooperative_id), page_id(fulfillment_id), status)
+
+
+# Declared after the user and the CSRF check: a path naming no fulfilment is a 404 then.
+QueuedFulfillmentForm = Annotated[QueuedFulfillment, Depends(_queued_fulfillment)]
 
 
 @router.post(
@@ -124,30 +121,23 @@ async def show_fulfillments(
 )
 async def accept_fulfillment(
     request: Request,
-    cooperative_id: str,
-    fulfillment_id: str,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
-    status: FormText = "",
-    csrf_token: FormText = "",
+    queued: QueuedFulfillmentForm,
 ) -> Response:
     """Accept a paid order's fulfilment."""
-    check_csrf(request, csrf_token)
-    coop_id, fid = _page_id(cooperative_id), _page_id(fulfillment_id)
+    coop_id, fid = queued.cooperative_id, queued.fulfillment_id
     try:
         await service.accept_fulfillment(
             session, user=user, fulfillment_id=fid, cooperative_id=coop_id
         )
     except InvalidStatusTransition:
+        errors = {fid: _("该订单当前的状态不能接单。")}
         return await _queue_page(
-            request,
-            session,
-            user,
-            coop_id,
-            action_errors={fid: _("该订单当前的状态不能接单。")},
-            status_code=409,
+            request, session, user, coop_id, action_errors=errors, status_code=409
         )
-    return RedirectResponse(_queue_url(coop_id, status, fid), status_code=303)
+    return see_other(queued.queue_url())
 
 
 @router.post(
@@ -155,19 +145,18 @@ async def accept_fulfillment(
 )
 async def ship_fulfillment(
     request: Request,
-    cooperative_id: str,
-    fulfillment_id: str,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
+    queued: QueuedFulfillmentForm,
     carrier: FormText = "",
     tracking_number: FormText = "",
-    status: FormText = "",
-    csrf_token: FormText = "",
 ) -> Response:
     """Ship an accepted fulfilment with carrier and tracking number."""
-    check_csrf(request, csrf_token)
-    coop_id, fid = _page_id(cooperative_id), _page_id(fulfillment_id)
+    coop_id, fid = queued.cooperative_id, queued.fulfillment_id
     form = {"carrier": carrier, "tracking_number": tracking_number}
+    ship_errors: dict[int, dict[str, str]] = {}
+    action_errors: dict[int, str] = {}
     try:
         await service.ship_fulfillment(
             session,
@@ -179,26 +168,21 @@ async def ship_fulfillment(
             cooperative_id=coop_id,
         )
     except InvalidOrderFields as exc:
-        return await _queue_page(
-            request,
-            session,
-            user,
-            coop_id,
-            ship_forms={fid: form},
-            ship_errors={fid: _shipment_messages(exc.fields)},
-            status_code=422,
-        )
+        ship_errors[fid], status_code = _shipment_messages(exc.fields), 422
     except InvalidStatusTransition:
-        return await _queue_page(
-            request,
-            session,
-            user,
-            coop_id,
-            ship_forms={fid: form},
-            action_errors={fid: _("只有已接单的订单才能发货。")},
-            status_code=409,
-        )
-    return RedirectResponse(_queue_url(coop_id, status, fid), status_code=303)
+        action_errors[fid], status_code = _("只有已接单的订单才能发货。"), 409
+    else:
+        return see_other(queued.queue_url())
+    return await _queue_page(
+        request,
+        session,
+        user,
+        coop_id,
+        ship_forms={fid: form},
+        ship_errors=ship_errors,
+        action_errors=action_errors,
+        status_code=status_code,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,7 +223,7 @@ async def show_webhook(
     saved: Annotated[int | None, Query(ge=1, le=1)] = None,
 ) -> Response:
     """Where the supplier's new fulfilments are posted, and the secret that signs them."""
-    return await _webhook_page(request, session, user, _page_id(cooperative_id), saved=saved == 1)
+    return await _webhook_page(request, session, user, page_id(cooperative_id), saved=saved == 1)
 
 
 @router.post("/coop/{cooperative_id}/webhook", response_class=HTMLResponse)
@@ -247,14 +231,13 @@ async def save_webhook(
     request: Request,
     cooperative_id: str,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
     url: FormText = "",
     secret: FormText = "",
-    csrf_token: FormText = "",
 ) -> Response:
     """Save the URL (blank: none) and, if typed, a new secret; a refusal names the field."""
-    check_csrf(request, csrf_token)
-    cid = _page_id(cooperative_id)
+    cid = page_id(cooperative_id)
     try:
         await service.set_supplier_webhook(
             session,
@@ -273,4 +256,4 @@ async def save_webhook(
         return await _webhook_page(
             request, session, user, cid, errors=errors, entered=url, status_code=422
         )
-    return RedirectResponse(f"/coop/{cid}/webhook?saved=1", status_code=303)
+    return see_other(f"/coop/{cid}/webhook?saved=1")

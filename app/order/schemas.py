@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Ids are BIGINT: a larger number names nothing and must not reach the database.
-MAX_ID = 2**63 - 1
+from app.core.fields import MAX_ID as MAX_ID
+from app.core.fields import Id
+
 MAX_QUANTITY = 100_000
 MAX_LINES = 100
 
-# Strict: JSON 2.0, 2.5 or "2" is not a whole number of units or an id.
-Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+# Strict: JSON 2.0, 2.5 or "2" is not a whole number of units.
 Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
 
 # The values of PaymentMethod, OrderStatus and FulfillmentStatus (schemas sit below models).

@@ -3,15 +3,13 @@ refunds."""
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from app.account.deps import PageUser
-from app.core.money import yuan_to_fen
+from app.core.fields import parse_yuan
 from app.payment import service
 from app.payment.deps import OperatorPage
 from app.payment.errors import (
@@ -26,31 +24,21 @@ from app.payment.errors import (
 )
 from app.payment.schemas import MAX_AMOUNT_FEN, MAX_QUANTITY
 from app.web.db import DbSession
+from app.web.forms import CsrfChecked, FormText
 from app.web.i18n import gettext as _
-from app.web.security import check_csrf
+from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-FormText = Annotated[str, Form()]
-# An amount in yuan as typed: digits, at most two decimals ("1234", "1234.5", "1234.50").
-_YUAN = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
-AMOUNT_MAX_CHARACTERS = 20
 QUANTITY_FIELD_PREFIX = "quantity_"
 
 
-def _see_other(location: str) -> RedirectResponse:
-    return RedirectResponse(location, status_code=303)
-
-
-def parse_yuan(raw: str) -> int | None:
+def parse_amount(raw: str) -> int | None:
     """Fen from an amount in yuan as an operator types it from a bank statement ("1,234.50",
     "¥58"); None for anything else (negative, zero, more than two decimals, exponents)."""
-    text = raw.strip().replace(",", "").replace("¥", "").replace("￥", "")
-    if len(text) > AMOUNT_MAX_CHARACTERS or not _YUAN.fullmatch(text):
-        return None
-    fen = yuan_to_fen(Decimal(text))
-    return fen if 0 < fen <= MAX_AMOUNT_FEN else None
+    fen = parse_yuan(raw)
+    return fen if fen is not None and 0 < fen <= MAX_AMOUNT_FEN else None
 
 
 def parse_quantity(raw: str) -> int | None:
@@ -75,7 +63,7 @@ async def show_pay(request: Request, order_id: int, user: PageUser, session: DbS
     404."""
     page = await service.pay_page(session, buyer=user, order_id=order_id)
     if page.paid:
-        return _see_other(f"/orders/{order_id}")
+        return see_other(f"/orders/{order_id}")
     settings = request.app.state.settings
     context: dict[str, Any] = {
         "page": page,
@@ -147,18 +135,17 @@ async def confirm_transfer(
     request: Request,
     order_id: int,
     operator: OperatorPage,
+    csrf: CsrfChecked,
     session: DbSession,
     bank_reference: FormText = "",
     amount_yuan: FormText = "",
-    csrf_token: FormText = "",
 ) -> Response:
     """Record a remittance seen on the bank statement: reference and amount must match."""
-    check_csrf(request, csrf_token)
     form = {"bank_reference": bank_reference, "amount_yuan": amount_yuan}
     errors: dict[str, str] = {}
     if not bank_reference.strip():
         errors["bank_reference"] = _("请填写汇款附言中的识别码。")
-    amount_fen = parse_yuan(amount_yuan)
+    amount_fen = parse_amount(amount_yuan)
     if amount_fen is None:
         errors["amount_yuan"] = _("请填写到账金额（元），最多两位小数。")
     if errors or amount_fen is None:
@@ -183,7 +170,7 @@ async def confirm_transfer(
         errors["form"] = _("该订单已付款或不是对公转账订单。")
         status_code = 409
     else:
-        return _see_other(f"/admin/transfers?confirmed={payment.bank_reference or ''}")
+        return see_other(f"/admin/transfers?confirmed={payment.bank_reference or ''}")
     return await _transfers_page(
         request,
         session,
@@ -237,11 +224,11 @@ async def show_refund(
 
 @router.post("/admin/orders/{order_id}/refund")
 async def create_refund(
-    request: Request, order_id: int, operator: OperatorPage, session: DbSession
+    request: Request, order_id: int, operator: OperatorPage, csrf: CsrfChecked, session: DbSession
 ) -> Response:
     """Refund the units entered per line (blank: none), with a reason."""
+    # The lines' fields are named after them (quantity_<line id>): read the whole form.
     submitted = await request.form()
-    check_csrf(request, str(submitted.get("csrf_token") or ""))
     form = {key: str(value) for key, value in submitted.items() if isinstance(value, str)}
     errors: dict[str, str] = {}
     lines: list[tuple[int, int]] = []
@@ -281,7 +268,7 @@ async def create_refund(
         errors["form"] = _("该订单没有可退的已收款项。")
         status_code = 409
     else:
-        return _see_other(f"/admin/orders/{order_id}/refund?refunded={refund.id}")
+        return see_other(f"/admin/orders/{order_id}/refund?refunded={refund.id}")
     return await _refund_page(
         request, session, order_id, errors=errors, form=form, status_code=status_code
     )

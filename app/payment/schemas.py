@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-# Ids are BIGINT: a larger number names nothing and must not reach the database.
-MAX_ID = 2**63 - 1
+from app.core.fields import Id
+
 MAX_QUANTITY = 100_000
 MAX_REFUND_LINES = 100
 # Ten billion yuan: far above any order, far below what a BIGINT holds.
@@ -16,8 +16,7 @@ MAX_AMOUNT_FEN = 10**12
 BANK_REFERENCE_MAX_LENGTH = 60
 REFUND_REASON_MAX_LENGTH = 500
 
-# Strict: JSON 2.0, 2.5, "2" or true is not a whole number of fen, units or an id.
-Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+# Strict: JSON 2.0, 2.5, "2" or true is not a whole number of fen or units.
 Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
 AmountFen = Annotated[int, Field(strict=True, ge=1, le=MAX_AMOUNT_FEN)]
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from app.account.deps import CurrentUser
+from app.core.fields import MAX_ID
 from app.shipping import service
 from app.shipping.schemas import ShippingRuleIn, ShippingRuleOut
 from app.web.db import DbSession
@@ -14,8 +15,7 @@ from app.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["shipping"], responses=API_ERROR_RESPONSES)
 
-# Ids are BIGINT: a larger number names nothing and must not reach the database.
-CooperativeId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The supplier's id")]
+CooperativeId = Annotated[int, Path(ge=1, le=MAX_ID, description="The supplier's id")]
 
 
 @router.get(

@@ -5,22 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
-from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app.account.deps import PageUser
+from app.core.fields import MAX_ID, yuan_text
 from app.shipping import service
 from app.shipping.errors import InvalidShippingRule
 from app.shipping.schemas import ShippingRuleForm
 from app.web.db import DbSession
+from app.web.forms import CsrfChecked, FormText
 from app.web.i18n import gettext as _
-from app.web.security import check_csrf
+from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-CooperativeId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-FormText = Annotated[str, Form()]
+CooperativeId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _field_messages(fields: dict[str, str]) -> dict[str, str]:
@@ -63,10 +63,7 @@ async def show_shipping_rule(
 
 def _yuan_text(amount_fen: int | None) -> str:
     """Fen as the yuan text the form shows and posts back ("12.50"), blank for None."""
-    if amount_fen is None:
-        return ""
-    yuan, fen = divmod(amount_fen, 100)
-    return f"{yuan}.{fen:02d}"
+    return "" if amount_fen is None else yuan_text(amount_fen)
 
 
 @router.post("/coop/{cooperative_id}/shipping")
@@ -74,16 +71,15 @@ async def save_shipping_rule(
     request: Request,
     cooperative_id: CooperativeId,
     user: PageUser,
+    csrf: CsrfChecked,
     session: DbSession,
     base_fee: FormText = "",
     per_kg: FormText = "",
     free_above: FormText = "",
     cold_chain_surcharge: FormText = "",
     excluded_province_codes: Annotated[list[str] | None, Form()] = None,
-    csrf_token: FormText = "",
 ) -> Response:
     """Save the rule; invalid amounts re-render the form with the entered values (422)."""
-    check_csrf(request, csrf_token)
     form = ShippingRuleForm(
         base_fee=base_fee,
         per_kg=per_kg,
@@ -106,4 +102,4 @@ async def save_shipping_rule(
             },
             status_code=422,
         )
-    return RedirectResponse(f"/coop/{cooperative_id}/shipping?saved=1", status_code=303)
+    return see_other(f"/coop/{cooperative_id}/shipping?saved=1")

@@ -15,9 +15,7 @@ without a rule of its own ships at the platform default: a flat DEFAULT_BASE_FEE
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.models import User
 from app.audit import service as audit_service
 from app.cooperative import service as cooperative_service
-from app.core.money import yuan_to_fen
+from app.core.fields import parse_yuan
 from app.shipping import repository
 from app.shipping.errors import InvalidShippingRule, RegionNotServed
 from app.shipping.models import ShippingRule
@@ -45,10 +43,6 @@ COLD_CHAIN_CATEGORIES: frozenset[str] = frozenset({"meat_eggs", "aquatic"})
 DEFAULT_BASE_FEE_FEN = 1000
 GRAMS_INCLUDED_IN_BASE = 1000
 GRAMS_PER_KG = 1000
-
-# Yuan as typed in the portal: digits, at most two decimals; ASCII digits only (\d would also
-# take other scripts' digits, which Decimal would then happily read).
-_YUAN_TEXT = re.compile(r"^[0-9]{1,9}(?:\.[0-9]{1,2})?$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,10 +224,10 @@ def _fee_from_yuan(
         if not optional:
             problems[field] = "required"
         return None
-    if not _YUAN_TEXT.match(cleaned):
+    fen = parse_yuan(cleaned)
+    if fen is None:
         problems[field] = "a non-negative amount in yuan with at most two decimals"
         return None
-    fen = yuan_to_fen(Decimal(cleaned))
     if fen > MAX_FEE_FEN:
         problems[field] = f"at most {MAX_FEE_FEN // 100} yuan"
         return None

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import Database
+from app.core.db import Database, unit_of_work
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -27,13 +27,7 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with contextlib.AsyncExitStack() as stack:
         if queue is not None:
             await stack.enter_async_context(queue)
-        session = await stack.enter_async_context(factory())
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+        yield await stack.enter_async_context(unit_of_work(factory))
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db_session, scope="function")]

@@ -3,20 +3,18 @@ reason carry: each bad field is recorded as a FieldProblem, so that one answer n
 
 from __future__ import annotations
 
-import unicodedata
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cooperative import repository
 from app.cooperative.errors import CooperativeNotFound, FieldProblem, InvalidFields
 from app.cooperative.models import SupplierKind
 from app.cooperative.schemas import MAX_HOUSEHOLDS
+from app.core.fields import MAX_ID, has_control_characters
 from app.core.identifiers import CreditCodeError, normalize_phone, parse_credit_code
 from app.regions.models import County
 from app.regions.service import is_region_code
 
 # Ids are BIGINT; a larger number in a URL names nothing (and must not reach the database).
-MAX_ID = 2**63 - 1
 NAME_MIN_LENGTH = 2
 NAME_MAX_LENGTH = 100
 CONTACT_NAME_MAX_LENGTH = 50
@@ -34,13 +32,6 @@ KIND_PREFIXES: dict[SupplierKind, tuple[str, ...]] = {
 }
 
 
-def unprintable(text: str, *, multiline: bool = False) -> bool:
-    """Control characters and lone surrogates: invisible, and PostgreSQL refuses NUL and
-    surrogates outright, so they are stopped here rather than as a database error."""
-    allowed = {"\n", "\r", "\t"} if multiline else set()
-    return any(unicodedata.category(char) in {"Cc", "Cs"} and char not in allowed for char in text)
-
-
 def check_text(
     raw: str | None,
     field: str,
@@ -56,7 +47,7 @@ def check_text(
     text = (raw or "").strip()
     if not text and min_length == 0:
         return None
-    if unprintable(text, multiline=multiline):
+    if has_control_characters(text, multiline=multiline):
         problems[field] = FieldProblem(code, f"{label} contains control characters.", "charset")
         return None
     if not min_length <= len(text) <= max_length:
@@ -153,7 +144,7 @@ def check_reason(raw: str | None, *, required: bool) -> str | None:
                 {"reason": FieldProblem("reason_required", "Give the reason for this action.")}
             )
         return None
-    if unprintable(text, multiline=True):
+    if has_control_characters(text, multiline=True):
         problems["reason"] = FieldProblem("invalid_reason", "The reason has control characters.")
     elif len(text) > REASON_MAX_LENGTH:
         problems["reason"] = FieldProblem(

@@ -19,7 +19,7 @@ from app.cooperative.errors import (
 )
 from app.cooperative.models import Cooperative
 from app.cooperative.schemas import Dashboard, MemberOut, MemberRoleName, MyCooperative
-from app.cooperative.service.fields import MAX_ID, check_id, unprintable
+from app.cooperative.service.fields import check_id
 from app.cooperative.service.suppliers import (
     ENTITY_KIND,
     cooperative_view,
@@ -27,6 +27,8 @@ from app.cooperative.service.suppliers import (
     load_cooperative,
 )
 from app.core.errors import ValidationFailed
+from app.core.fields import MAX_ID
+from app.core.fields import has_control_characters as unprintable
 
 _MEMBER_ROLES: dict[str, Role] = {"admin": Role.SUPPLIER_ADMIN, "member": Role.SUPPLIER_MEMBER}
 _ROLE_NAMES: dict[Role, MemberRoleName] = {

@@ -14,10 +14,11 @@ from app.cooperative import repository
 from app.cooperative.errors import InvalidStatusTransition
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.cooperative.schemas import CooperativeOut, CooperativePage, ReviewQueue
-from app.cooperative.service.fields import MAX_ID, check_reason
+from app.cooperative.service.fields import check_reason
 from app.cooperative.service.suppliers import ENTITY_KIND, cooperative_view, load_cooperative
 from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
+from app.core.fields import MAX_ID
 from app.jobs.service import enqueue
 
 MAX_PER_PAGE = 100

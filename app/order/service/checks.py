@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
-
-from app.order.schemas import MAX_ID
+from app.core.fields import MAX_ID
+from app.core.fields import has_control_characters as _unprintable
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 100_000
-
-
-def _unprintable(text: str) -> bool:
-    # Control characters and lone surrogates: PostgreSQL refuses NUL and surrogates outright.
-    return any(unicodedata.category(char) in {"Cc", "Cs"} for char in text)
 
 
 Problems = dict[str, tuple[str, str]]

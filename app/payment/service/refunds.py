@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
 from app.audit import service as audit
+from app.core.fields import has_control_characters
 from app.impact import ledger
 from app.inventory.models import MovementReason
 from app.inventory.service import release_stock
@@ -41,7 +41,7 @@ _UNSHIPPED = frozenset({FulfillmentStatus.PENDING, FulfillmentStatus.ACCEPTED})
 def check_reason(raw: str) -> str:
     """A refund or cancellation reason as typed: 1–500 printable characters, else 422."""
     reason = raw.strip()
-    unprintable = any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in reason)
+    unprintable = has_control_characters(reason)
     if not reason or len(reason) > REFUND_REASON_MAX_LENGTH or unprintable:
         raise InvalidRefundReason(REFUND_REASON_MAX_LENGTH)
     return reason

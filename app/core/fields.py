@@ -1,0 +1,74 @@
+"""Field rules shared by the JSON models, the page forms and the services: ids, text, yuan."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from app.core.money import FEN_PER_YUAN, yuan_to_fen
+
+# Ids are BIGINT: a larger number names nothing (and must not reach the database).
+MAX_ID = 2**63 - 1
+
+# A record's id in a JSON body: a strict integer (a JSON "12", 12.0 or true is refused).
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+
+_LINE_BREAKS = frozenset({"\n", "\r", "\t"})
+
+
+def has_control_characters(text: str, *, multiline: bool = False) -> bool:
+    """Control characters or lone surrogates in the text (line breaks and tabs allowed when
+    `multiline`): invisible, and PostgreSQL refuses NUL and surrogates outright, so they are
+    stopped at the field rather than as a database error."""
+    allowed = _LINE_BREAKS if multiline else frozenset()
+    return any(unicodedata.category(char) in {"Cc", "Cs"} and char not in allowed for char in text)
+
+
+def _one_line(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    if has_control_characters(value, multiline=True):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+# Text on one line without control characters (a title, a code, a search query).
+OneLine = Annotated[str, AfterValidator(_one_line)]
+# Text that may span lines but holds no other control characters (a description).
+MultiLine = Annotated[str, AfterValidator(_multi_line)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Amounts in yuan, as typed into a form
+
+# ASCII digits only (\d would also take other scripts' digits, which Decimal then happily reads),
+# at most two decimals: a fraction of a fen, an exponent, a sign, NaN or Infinity is no amount.
+_YUAN_TEXT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
+# Longer than any amount the platform knows; Decimal never sees thousands of digits.
+YUAN_TEXT_MAX_CHARACTERS = 20
+
+
+def parse_yuan(text: str) -> int | None:
+    """Fen from an amount in yuan as typed ("39.8", "1,234.50", "¥58" → 3980, 123450, 5800),
+    converted exactly; None for anything that is not a non-negative amount in yuan."""
+    cleaned = text.strip().replace(",", "").removeprefix("¥").removeprefix("￥").strip()
+    if len(cleaned) > YUAN_TEXT_MAX_CHARACTERS or not _YUAN_TEXT.fullmatch(cleaned):
+        return None
+    return yuan_to_fen(cleaned)
+
+
+def yuan_text(amount_fen: int) -> str:
+    """Fen as yuan the way a form shows it and posts it back: 3980 → "39.80"."""
+    yuan, fen = divmod(amount_fen, FEN_PER_YUAN)
+    return f"{yuan}.{fen:02d}"

@@ -1,0 +1,18 @@
+"""The app's media storage (photos and scans), for the routes that read or write it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.core.storage import MediaStorage
+
+
+def request_media(request: Request) -> MediaStorage:
+    """The storage the app was built with (app.main)."""
+    media: MediaStorage = request.app.state.media
+    return media
+
+
+Media = Annotated[MediaStorage, Depends(request_media)]
