@@ -12,6 +12,7 @@ from app.cart.schemas import CartItemIn, CartOut, CartQuantityIn
 from app.core.fields import MAX_ID
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
+from app.web.media import request_media
 
 router = APIRouter(prefix="/api/v1", tags=["cart"], responses=API_ERROR_RESPONSES)
 
@@ -36,7 +37,7 @@ async def show_cart(
     """The signed-in user's cart, or the anonymous one of the `cart` cookie; an anonymous cart
     brought along by a signed-in user is merged into theirs (and the cookie cleared)."""
     outcome = await service.view_cart(
-        session, owner=owner, county_code=county_code, media=request.app.state.media
+        session, owner=owner, county_code=county_code, media=request_media(request)
     )
     apply_cart_cookie(request, response, outcome)
     return outcome.cart
@@ -59,7 +60,7 @@ async def add_cart_item(
         sku_id=body.sku_id,
         quantity=body.quantity,
         county_code=county_code,
-        media=request.app.state.media,
+        media=request_media(request),
     )
     apply_cart_cookie(request, response, outcome)
     return outcome.cart
@@ -84,7 +85,7 @@ async def update_cart_item(
         sku_id=sku_id,
         quantity=body.quantity,
         county_code=county_code,
-        media=request.app.state.media,
+        media=request_media(request),
     )
     apply_cart_cookie(request, response, outcome)
     return outcome.cart
@@ -107,7 +108,7 @@ async def remove_cart_item(
         owner=owner,
         sku_id=sku_id,
         county_code=county_code,
-        media=request.app.state.media,
+        media=request_media(request),
     )
     apply_cart_cookie(request, response, outcome)
     return outcome.cart
