@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.deps import PageUser
 from app.account.models import User
 from app.catalog import photos, service
-from app.catalog.deps import StockSetterDep
 from app.catalog.forms import (
     TIER_ROWS,
     Parsed,
@@ -513,7 +512,6 @@ async def update_sku(
     sku_id: str,
     user: PageUser,
     session: DbSession,
-    set_stock: StockSetterDep,
     csrf_token: FormText = "",
     price: FormText = "",
     stock: FormText = "",
@@ -530,7 +528,6 @@ async def update_sku(
                 user=user,
                 sku_id=sid,
                 data=parsed.model,
-                set_stock=set_stock,
                 cooperative_id=coop_id,
                 product_id=prod_id,
             )

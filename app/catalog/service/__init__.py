@@ -5,7 +5,6 @@ from __future__ import annotations
 from app.catalog.service.portal import portal_products, product_editor, product_form_options
 from app.catalog.service.price_monitoring import list_flagged_products, set_reference_price
 from app.catalog.service.products import (
-    StockSetter,
     add_sku,
     create_product,
     owned_product,
@@ -29,7 +28,6 @@ __all__ = [
     "DESCRIPTION_URL_SCHEMES",
     "SKU_CODE",
     "SLUG_WORDS_MAX",
-    "StockSetter",
     "add_sku",
     "create_product",
     "list_flagged_products",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,7 @@ from app.cooperative.service import get_member_cooperative
 from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
 from app.core.storage import MediaStorage
+from app.inventory import service as inventory
 
 # ---------------------------------------------------------------------------------------------
 # Writing: derived fields follow in the same transaction; a code taken meanwhile is a 409
@@ -244,23 +245,17 @@ async def add_sku(
     return await _reloaded(session, product.id, media, today)
 
 
-# Sets a SKU's stock the inventory's way (the row locked, the change logged as a movement).
-# The inventory domain sits above the catalog, so the app hands its function in.
-StockSetter = Callable[[AsyncSession, Sku, int], Awaitable[object]]
-
-
 async def update_sku(
     session: AsyncSession,
     *,
     user: User,
     sku_id: int,
     data: SkuPatch,
-    set_stock: StockSetter,
     cooperative_id: int | None = None,
     product_id: int | None = None,
 ) -> SkuOut:
     """A new price, stock or set of tier prices; tiers must stay below the base price. A new
-    stock goes through `set_stock` (the inventory's: locked and logged).
+    stock goes through the inventory (the row locked, the change logged as a movement).
 
     With `cooperative_id` and `product_id` (a portal URL's), the SKU must be theirs too.
     """
@@ -283,7 +278,7 @@ async def update_sku(
             fields={"price_fen": "must be above every tier price; change the tiers first"},
         )
     if data.stock is not None:
-        await set_stock(session, sku, data.stock)
+        await inventory.set_stock(session, sku, data.stock)
     sku.price_fen = price
     if data.price_tiers is not None:
         # Old tiers go first: the new ones may reuse their quantities (unique per SKU).
