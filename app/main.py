@@ -43,7 +43,6 @@ from app.core.mail import Mailer, create_mailer
 from app.core.storage import media_storage
 from app.impact import api as impact_api
 from app.impact import pages as impact_pages
-from app.inventory import service as inventory_service
 from app.jobs import media as media_jobs
 from app.jobs.runner import JobRunner
 from app.order import api as order_api
@@ -173,8 +172,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.state.media = media_storage(settings.media_dir)
     app.state.search = build_search(settings, app.state.database)
-    # Catalog routes write stock edits the inventory's way (the catalog cannot import it).
-    app.state.set_stock = inventory_service.set_stock
     app.state.token_signer = TokenSigner(settings.secret_key, settings.access_token_ttl_seconds)
     app.state.login_limiter = create_rate_limiter(
         settings.redis_url,

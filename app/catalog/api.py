@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, Up
 from app.account.deps import CurrentUser, require_role
 from app.account.models import Role, User
 from app.catalog import listing, photos, service
-from app.catalog.deps import ListingCachesDep, StockSetterDep
+from app.catalog.deps import ListingCachesDep
 from app.catalog.schemas import (
     CountyWithSuppliers,
     FlaggedProduct,
@@ -187,13 +187,10 @@ async def update_sku(
     body: SkuPatch,
     user: CurrentUser,
     session: DbSession,
-    set_stock: StockSetterDep,
 ) -> SkuOut:
     """Members of its supplier only (others 404). A new stock is logged as a `restocked`
     movement."""
-    return await service.update_sku(
-        session, user=user, sku_id=sku_id, data=body, set_stock=set_stock
-    )
+    return await service.update_sku(session, user=user, sku_id=sku_id, data=body)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.certification.models import Certificate
 from app.cooperative.models import Cooperative
 from app.core.db import Base, TimestampMixin, str_enum
+from app.inventory.models import ProductStock, SkuStock
 
 
 class Category(Base):
@@ -30,10 +31,9 @@ class ProductStatus(enum.StrEnum):
     ARCHIVED = "archived"
 
 
-class Product(TimestampMixin, Base):
-    __tablename__ = "products"
+class Product(TimestampMixin, ProductStock):
+    """A product of a supplier; `id` and `in_stock` are declared by the inventory (ProductStock)."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(String(120))
@@ -46,9 +46,8 @@ class Product(TimestampMixin, Base):
     # Months (1–12) in which the product is in season, e.g. "10,11,12"; empty = all year.
     season_months: Mapped[str] = mapped_column(String(40), default="")
     # Kept by the catalog service whenever SKUs change, so listings sort and filter without
-    # aggregating SKUs: the lowest base price of the product's SKUs and whether any has stock.
+    # aggregating SKUs: the lowest base price of the product's active SKUs.
     min_price_fen: Mapped[int] = mapped_column(default=0)
-    in_stock: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     # Set when the price is far above the operator's reference price for its category/unit.
     price_flagged: Mapped[bool] = mapped_column(default=False)
@@ -68,27 +67,28 @@ class Product(TimestampMixin, Base):
         secondary="product_certificates", lazy="raise"
     )
 
-    __table_args__ = (
-        Index("ix_products_status_published", "status", "published_at"),
-        Index("ix_products_cooperative_status", "cooperative_id", "status"),
-        Index("ix_products_category_status", "category_code", "status"),
-    )
+
+# A class extending the inventory's table takes no __table_args__: its indexes are added here.
+Index("ix_products_status_published", Product.status, Product.published_at)
+Index("ix_products_cooperative_status", Product.cooperative_id, Product.status)
+Index("ix_products_category_status", Product.category_code, Product.status)
 
 
-class Sku(TimestampMixin, Base):
-    """A variant of a product. `stock` is what can still be sold (reservations included)."""
+class Sku(TimestampMixin, SkuStock):
+    """A variant of a product. `product_id`, `stock` and `is_active` are declared by the
+    inventory (SkuStock); once the SKU exists, its stock changes only through the inventory."""
 
-    __tablename__ = "skus"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    # A class extending the inventory's table takes no __table_args__: its checks sit on
+    # their columns.
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    price_fen: Mapped[int]
-    stock: Mapped[int] = mapped_column(default=0)
-    weight_grams: Mapped[int] = mapped_column(default=0)
-    min_qty: Mapped[int] = mapped_column(default=1)
-    is_active: Mapped[bool] = mapped_column(default=True)
+    price_fen: Mapped[int] = mapped_column(CheckConstraint("price_fen > 0", name="price_positive"))
+    weight_grams: Mapped[int] = mapped_column(
+        CheckConstraint("weight_grams >= 0", name="weight_not_negative"), default=0
+    )
+    min_qty: Mapped[int] = mapped_column(
+        CheckConstraint("min_qty >= 1", name="min_qty_positive"), default=1
+    )
 
     product: Mapped[Product] = relationship(back_populates="skus", lazy="raise")
     price_tiers: Mapped[list[PriceTier]] = relationship(
@@ -96,14 +96,6 @@ class Sku(TimestampMixin, Base):
         lazy="raise",
         order_by="PriceTier.min_qty",
         cascade="all, delete-orphan",
-    )
-
-    __table_args__ = (
-        CheckConstraint("price_fen > 0", name="price_positive"),
-        CheckConstraint("stock >= 0", name="stock_not_negative"),
-        CheckConstraint("min_qty >= 1", name="min_qty_positive"),
-        CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
-        Index("ix_skus_product_id", "product_id"),
     )
 
 

@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog.models import Product, Sku
-from app.inventory.models import StockMovement
+from app.inventory.models import ProductStock, SkuStock, StockMovement
 
 # ORM-enabled UPDATEs here must not try to reconcile the identity map on their own: the service
 # copies the values RETURNING gave back onto objects already loaded.
@@ -24,10 +23,10 @@ async def take_stock(session: AsyncSession, sku_id: int, quantity: int) -> tuple
     transaction already holds the database's write lock.
     """
     stmt = (
-        update(Sku)
-        .where(Sku.id == sku_id, Sku.stock >= quantity)
-        .values(stock=Sku.stock - quantity)
-        .returning(Sku.product_id, Sku.stock)
+        update(SkuStock)
+        .where(SkuStock.id == sku_id, SkuStock.stock >= quantity)
+        .values(stock=SkuStock.stock - quantity)
+        .returning(SkuStock.product_id, SkuStock.stock)
         .execution_options(**_NO_SYNC)
     )
     row = (await session.execute(stmt)).one_or_none()
@@ -39,10 +38,10 @@ async def give_back_stock(
 ) -> tuple[int, int] | None:
     """Increment: (product_id, new stock), or None when the SKU no longer exists."""
     stmt = (
-        update(Sku)
-        .where(Sku.id == sku_id)
-        .values(stock=Sku.stock + quantity)
-        .returning(Sku.product_id, Sku.stock)
+        update(SkuStock)
+        .where(SkuStock.id == sku_id)
+        .values(stock=SkuStock.stock + quantity)
+        .returning(SkuStock.product_id, SkuStock.stock)
         .execution_options(**_NO_SYNC)
     )
     row = (await session.execute(stmt)).one_or_none()
@@ -50,7 +49,7 @@ async def give_back_stock(
 
 
 async def current_stock(session: AsyncSession, sku_id: int) -> int | None:
-    stock: int | None = await session.scalar(select(Sku.stock).where(Sku.id == sku_id))
+    stock: int | None = await session.scalar(select(SkuStock.stock).where(SkuStock.id == sku_id))
     return stock
 
 
@@ -59,7 +58,9 @@ async def lock_stock(session: AsyncSession, sku_id: int) -> tuple[int, int] | No
     writing transaction holds the database lock already)."""
     row = (
         await session.execute(
-            select(Sku.product_id, Sku.stock).where(Sku.id == sku_id).with_for_update()
+            select(SkuStock.product_id, SkuStock.stock)
+            .where(SkuStock.id == sku_id)
+            .with_for_update()
         )
     ).one_or_none()
     return (row[0], row[1]) if row is not None else None
@@ -67,7 +68,10 @@ async def lock_stock(session: AsyncSession, sku_id: int) -> tuple[int, int] | No
 
 async def write_stock(session: AsyncSession, sku_id: int, stock: int) -> None:
     await session.execute(
-        update(Sku).where(Sku.id == sku_id).values(stock=stock).execution_options(**_NO_SYNC)
+        update(SkuStock)
+        .where(SkuStock.id == sku_id)
+        .values(stock=stock)
+        .execution_options(**_NO_SYNC)
     )
 
 
@@ -80,16 +84,18 @@ async def add_movements(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
 async def refresh_in_stock(
     session: AsyncSession, product_ids: Collection[int]
 ) -> list[tuple[int, bool]]:
-    """Recompute Product.in_stock (an active SKU with stock) for these products in one UPDATE
+    """Recompute ProductStock.in_stock (an active SKU with stock) for these products in one UPDATE
     that touches only those whose value flips; returns (product_id, in_stock) of those."""
     if not product_ids:
         return []
-    has_stock = exists().where(Sku.product_id == Product.id, Sku.is_active.is_(True), Sku.stock > 0)
+    has_stock = exists().where(
+        SkuStock.product_id == ProductStock.id, SkuStock.is_active.is_(True), SkuStock.stock > 0
+    )
     stmt = (
-        update(Product)
-        .where(Product.id.in_(sorted(product_ids)), Product.in_stock != has_stock)
+        update(ProductStock)
+        .where(ProductStock.id.in_(sorted(product_ids)), ProductStock.in_stock != has_stock)
         .values(in_stock=has_stock)
-        .returning(Product.id, Product.in_stock)
+        .returning(ProductStock.id, ProductStock.in_stock)
         .execution_options(**_NO_SYNC)
     )
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]

@@ -1,10 +1,10 @@
 """Use cases of the inventory domain: atomic stock reservation, release and restocking.
 
-`Sku.stock` is what can still be sold. Placing an order takes its units off at once
-(reserve_stock); cancelling or expiring an unpaid order puts them back (release_stock); a
-supplier's new stock figure is written with set_stock. Each change is logged as a
-StockMovement and Product.in_stock follows in the same transaction, as does the reindex of
-a product whose in_stock flipped.
+`SkuStock.stock` (a column of the catalog's SKU rows) is what can still be sold. Placing an
+order takes its units off at once (reserve_stock); cancelling or expiring an unpaid order puts
+them back (release_stock); a supplier's new stock figure is written with set_stock. Each change
+is logged as a StockMovement and the product's in_stock follows in the same transaction, as
+does the reindex of a product whose in_stock flipped.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import attributes
-from sqlalchemy.orm.util import identity_key
 
-from app.catalog.indexing import enqueue_reindex
-from app.catalog.models import Product, Sku
 from app.inventory import repository
 from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
-from app.inventory.models import MovementReason, StockMovement
+from app.inventory.models import MovementReason, ProductStock, SkuStock, StockMovement
+from app.jobs.service import enqueue
 
+# Handled by the catalog (a higher domain), named rather than imported.
+REINDEX_PRODUCTS_JOB = "catalog.reindex_products"
 MAX_STOCK = 1_000_000_000
 MAX_NOTE_LENGTH = 200
 _RELEASE_REASONS = frozenset({MovementReason.RELEASED, MovementReason.RETURNED})
@@ -44,11 +45,16 @@ def _merged(items: Iterable[tuple[int, int]]) -> dict[int, int]:
 
 
 def _copy_to_loaded(session: AsyncSession, model: type[Any], key: int, **values: Any) -> None:
-    """Keep an object this session already holds in step with a bulk UPDATE, without a query."""
-    loaded = session.identity_map.get(identity_key(model, key))
-    if loaded is not None:
-        for name, value in values.items():
-            attributes.set_committed_value(loaded, name, value)
+    """Keep an object this session already holds in step with a bulk UPDATE, without a query.
+
+    The row is held as an object of the class extending `model` (the catalog's Sku or Product),
+    which, without a discriminator, is an identity of its own: each class is looked up.
+    """
+    for mapper in inspect(model).self_and_descendants:
+        loaded = session.identity_map.get(mapper.identity_key_from_primary_key((key,)))
+        if loaded is not None:
+            for name, value in values.items():
+                attributes.set_committed_value(loaded, name, value)
 
 
 async def _refresh_products(session: AsyncSession, product_ids: set[int]) -> None:
@@ -57,9 +63,13 @@ async def _refresh_products(session: AsyncSession, product_ids: set[int]) -> Non
     the index holds, so it enqueues nothing."""
     flipped = await repository.refresh_in_stock(session, product_ids)
     for product_id, in_stock in flipped:
-        _copy_to_loaded(session, Product, product_id, in_stock=in_stock)
+        _copy_to_loaded(session, ProductStock, product_id, in_stock=in_stock)
     if flipped:
-        await enqueue_reindex(session, product_ids=[product_id for product_id, _ in flipped])
+        await enqueue(
+            session,
+            REINDEX_PRODUCTS_JOB,
+            {"product_ids": sorted(product_id for product_id, _ in flipped)},
+        )
 
 
 async def reserve_stock(
@@ -100,7 +110,7 @@ async def reserve_stock(
         # Only a SKU that ran out can turn its product out of stock.
         await _refresh_products(session, {product for _sku, product, left in taken if left == 0})
     for sku_id, _product_id, left in taken:
-        _copy_to_loaded(session, Sku, sku_id, stock=left)
+        _copy_to_loaded(session, SkuStock, sku_id, stock=left)
 
 
 async def release_stock(
@@ -137,11 +147,11 @@ async def release_stock(
         {product for sku_id, product, stock in returned if stock == wanted[sku_id]},
     )
     for sku_id, _product_id, stock in returned:
-        _copy_to_loaded(session, Sku, sku_id, stock=stock)
+        _copy_to_loaded(session, SkuStock, sku_id, stock=stock)
 
 
 async def set_stock(
-    session: AsyncSession, sku: Sku, new_stock: int, *, note: str | None = None
+    session: AsyncSession, sku: SkuStock, new_stock: int, *, note: str | None = None
 ) -> StockMovement | None:
     """Set a SKU's sellable stock (the supplier's count), logged as a RESTOCKED movement.
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.certification import service
 from app.certification.models import Certificate, CertificateKind, CertificateStatus
 from app.certification.repository import valid_certificate_clause
-from app.certification.service import badge_is_valid
+from app.certification.service import badge_is_valid, labels
 from app.core.db import Database, unit_of_work
 from tests.account.factories import bearer, issue_token
 from tests.certification.factories import (
@@ -132,7 +132,7 @@ async def test_the_api_badge_turns_off_at_midnight_china_time(
     before = await load_certificate(database, certificate_id)
 
     async def badge_at(moment: datetime) -> bool:
-        monkeypatch.setattr(service, "utcnow", lambda: moment)
+        monkeypatch.setattr(labels, "utcnow", lambda: moment)
         response = await client.get(
             f"/api/v1/cooperatives/{cooperative_id}/certificates", headers=bearer(token)
         )

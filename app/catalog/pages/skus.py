@@ -8,7 +8,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.account.deps import PageUser
 from app.catalog import service
-from app.catalog.deps import StockSetterDep
 from app.catalog.forms import parse_new_sku, parse_quick_edit, sku_error_key
 from app.catalog.pages.editor import EditedProductPath, TypedSku, edit_page, save_change
 from app.catalog.pages.wording import problem_messages
@@ -58,7 +57,6 @@ async def update_sku(
     csrf: CsrfChecked,
     session: DbSession,
     edited: EditedProductPath,
-    set_stock: StockSetterDep,
     price: FormText = "",
     stock: FormText = "",
 ) -> Response:
@@ -73,7 +71,6 @@ async def update_sku(
                 user=user,
                 sku_id=sid,
                 data=parsed.model,
-                set_stock=set_stock,
                 cooperative_id=edited.cooperative_id,
                 product_id=edited.product_id,
             )

@@ -1,4 +1,4 @@
-"""Queries of the catalog domain: products for editing, the public listing and its facets."""
+"""Queries of the public listing: its filters, pages of product summaries and facets."""
 
 from __future__ import annotations
 
@@ -7,255 +7,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, String, and_, cast, exists, func, literal, or_, select, union_all
+from sqlalchemy import Select, String, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.catalog.models import (
-    Category,
-    Product,
-    ProductCertificate,
-    ProductPhoto,
-    ProductStatus,
-    ReferencePrice,
-    Sku,
-)
+from app.catalog.models import Category, Product, ProductCertificate, ProductPhoto, ProductStatus
 from app.certification.models import Certificate
 from app.certification.repository import valid_certificate_clause
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.regions.models import County, Province
-
-# ---------------------------------------------------------------------------------------------
-# Reference data
-
-
-async def reference_names(
-    session: AsyncSession,
-) -> tuple[dict[str, str], dict[str, tuple[str, int]], set[str]]:
-    """Province names, category (name, position) and county codes, in one statement."""
-    union = union_all(
-        select(literal("p"), Province.code, Province.name, literal(0)),
-        select(literal("c"), Category.code, Category.name_zh, Category.position),
-        select(literal("k"), County.code, literal(""), literal(0)),
-    )
-    provinces: dict[str, str] = {}
-    categories: dict[str, tuple[str, int]] = {}
-    counties: set[str] = set()
-    for part, code, name, position in await session.execute(union):
-        if part == "p":
-            provinces[code] = name
-        elif part == "c":
-            categories[code] = (name, int(position))
-        else:
-            counties.add(code)
-    return provinces, categories, counties
-
-
-async def list_categories(session: AsyncSession) -> list[Category]:
-    result = await session.scalars(select(Category).order_by(Category.position, Category.code))
-    return list(result)
-
-
-async def get_category(session: AsyncSession, code: str) -> Category | None:
-    return await session.get(Category, code)
-
-
-async def province_exists(session: AsyncSession, code: str) -> bool:
-    return (await session.scalar(select(Province.code).where(Province.code == code))) is not None
-
-
-async def get_county(session: AsyncSession, code: str) -> County | None:
-    result = await session.scalars(
-        select(County).where(County.code == code).options(joinedload(County.province))
-    )
-    return result.first()
-
-
-# ---------------------------------------------------------------------------------------------
-# Products as their supplier edits them
-
-
-def _editable_product_options() -> list[Any]:
-    return [
-        selectinload(Product.skus).selectinload(Sku.price_tiers),
-        selectinload(Product.photos),
-        selectinload(Product.certificates),
-        joinedload(Product.category),
-        joinedload(Product.cooperative).joinedload(Cooperative.county).joinedload(County.province),
-    ]
-
-
-async def get_product(session: AsyncSession, product_id: int) -> Product | None:
-    """A product with everything its page and its supplier's form show."""
-    result = await session.scalars(
-        select(Product)
-        .where(Product.id == product_id)
-        .options(*_editable_product_options())
-        .execution_options(populate_existing=True)
-    )
-    return result.first()
-
-
-async def get_listed_product(
-    session: AsyncSession, *, product_id: int | None = None, slug: str | None = None
-) -> Product | None:
-    """An active product of a verified supplier, by id or slug."""
-    query = (
-        select(Product)
-        .join(Cooperative, Product.cooperative_id == Cooperative.id)
-        .where(
-            Product.status == ProductStatus.ACTIVE,
-            Cooperative.status == SupplierStatus.VERIFIED,
-        )
-        .options(*_editable_product_options())
-    )
-    if product_id is not None:
-        query = query.where(Product.id == product_id)
-    if slug is not None:
-        query = query.where(Product.slug == slug)
-    return (await session.scalars(query)).first()
-
-
-async def get_sku(session: AsyncSession, sku_id: int) -> Sku | None:
-    result = await session.scalars(
-        select(Sku).where(Sku.id == sku_id).options(selectinload(Sku.price_tiers))
-    )
-    return result.first()
-
-
-async def taken_sku_codes(session: AsyncSession, codes: Collection[str]) -> set[str]:
-    """Which of `codes` some SKU already has."""
-    if not codes:
-        return set()
-    result = await session.scalars(select(Sku.code).where(Sku.code.in_(list(codes))))
-    return set(result)
-
-
-async def slug_taken(session: AsyncSession, slug: str) -> bool:
-    return (await session.scalar(select(Product.id).where(Product.slug == slug))) is not None
-
-
-async def count_photos(session: AsyncSession, product_id: int) -> int:
-    total = await session.scalar(
-        select(func.count()).select_from(ProductPhoto).where(ProductPhoto.product_id == product_id)
-    )
-    return int(total or 0)
-
-
-async def max_photo_position(session: AsyncSession, product_id: int) -> int:
-    top = await session.scalar(
-        select(func.max(ProductPhoto.position)).where(ProductPhoto.product_id == product_id)
-    )
-    return int(top) if top is not None else -1
-
-
-async def get_photo(session: AsyncSession, product_id: int, photo_id: int) -> ProductPhoto | None:
-    result = await session.scalars(
-        select(ProductPhoto).where(
-            ProductPhoto.id == photo_id, ProductPhoto.product_id == product_id
-        )
-    )
-    return result.first()
-
-
-async def cooperative_products(session: AsyncSession, cooperative_id: int) -> list[Product]:
-    """Every product of a supplier, newest first, with SKUs and photos (the portal list)."""
-    result = await session.scalars(
-        select(Product)
-        .where(Product.cooperative_id == cooperative_id)
-        .order_by(Product.id.desc())
-        .options(selectinload(Product.skus), selectinload(Product.photos))
-    )
-    return list(result)
-
-
-async def cooperative_certificates(session: AsyncSession, cooperative_id: int) -> list[Certificate]:
-    result = await session.scalars(
-        select(Certificate)
-        .where(Certificate.cooperative_id == cooperative_id)
-        .order_by(Certificate.kind, Certificate.id)
-    )
-    return list(result)
-
-
-# ---------------------------------------------------------------------------------------------
-# Price monitoring
-
-
-async def get_reference_price(
-    session: AsyncSession, category_code: str, unit: str
-) -> ReferencePrice | None:
-    result = await session.scalars(
-        select(ReferencePrice).where(
-            ReferencePrice.category_code == category_code, ReferencePrice.unit == unit
-        )
-    )
-    return result.first()
-
-
-async def products_priced_against(
-    session: AsyncSession, category_code: str, unit: str
-) -> list[Product]:
-    """Products a reference price applies to, with their SKUs (to recompute their flag)."""
-    result = await session.scalars(
-        select(Product)
-        .where(Product.category_code == category_code, Product.unit == unit)
-        .options(selectinload(Product.skus))
-    )
-    return list(result)
-
-
-@dataclass(frozen=True)
-class FlaggedRow:
-    product_id: int
-    title: str
-    unit: str
-    category_code: str
-    cooperative_id: int
-    cooperative_name: str
-    max_price_fen: int
-    reference_price_fen: int
-    flag_ratio_bp: int
-
-
-async def flagged_products(session: AsyncSession) -> list[FlaggedRow]:
-    """Flagged products with their highest active SKU price and the reference they break."""
-    max_price = (
-        select(Sku.product_id, func.max(Sku.price_fen).label("max_price"))
-        .where(Sku.is_active.is_(True))
-        .group_by(Sku.product_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(
-            Product.id,
-            Product.title,
-            Product.unit,
-            Product.category_code,
-            Cooperative.id,
-            Cooperative.name,
-            func.coalesce(max_price.c.max_price, 0),
-            ReferencePrice.price_fen,
-            ReferencePrice.flag_ratio_bp,
-        )
-        .join(Cooperative, Product.cooperative_id == Cooperative.id)
-        .outerjoin(max_price, max_price.c.product_id == Product.id)
-        .join(
-            ReferencePrice,
-            and_(
-                ReferencePrice.category_code == Product.category_code,
-                ReferencePrice.unit == Product.unit,
-            ),
-        )
-        .where(Product.price_flagged.is_(True))
-        .order_by(Product.id)
-    )
-    return [FlaggedRow(*row) for row in rows]
-
-
-# ---------------------------------------------------------------------------------------------
-# The public listing
 
 
 @dataclass(frozen=True)
@@ -350,14 +110,15 @@ def _conditions(filters: ListingFilters, *, skip: str | None = None) -> list[Col
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 
-def _listed_from(query: _Query) -> _Query:
+def listed_from(query: _Query) -> _Query:
+    """The query joined to each product's supplier and county (the county pages use it too)."""
     return query.join(Cooperative, Product.cooperative_id == Cooperative.id).join(
         County, Cooperative.county_code == County.code
     )
 
 
 async def count_listed(session: AsyncSession, filters: ListingFilters) -> int:
-    query = _listed_from(select(func.count(Product.id)).select_from(Product)).where(
+    query = listed_from(select(func.count(Product.id)).select_from(Product)).where(
         *_conditions(filters)
     )
     return int(await session.scalar(query) or 0)
@@ -399,7 +160,7 @@ async def search_listed(
     limit: int = 24,
 ) -> list[SummaryRow]:
     query = (
-        _listed_from(select(*_summary_columns()).select_from(Product))
+        listed_from(select(*_summary_columns()).select_from(Product))
         .join(Province, County.province_code == Province.code)
         .where(*_conditions(filters))
         .order_by(*SORTS[sort])
@@ -440,7 +201,7 @@ async def page_rows(
         .scalar_subquery()
     )
     query = (
-        _listed_from(select(*_summary_columns(), thumb, kinds).select_from(Product))
+        listed_from(select(*_summary_columns(), thumb, kinds).select_from(Product))
         .join(Province, County.province_code == Province.code)
         .where(
             Product.id.in_(list(product_ids)),
@@ -507,7 +268,7 @@ class FacetRow:
 
 async def province_facet(session: AsyncSession, filters: ListingFilters) -> list[FacetRow]:
     query = (
-        _listed_from(select(Province.code, Province.name, func.count(Product.id)))
+        listed_from(select(Province.code, Province.name, func.count(Product.id)))
         .join(Province, County.province_code == Province.code)
         .where(*_conditions(filters, skip="province"))
         .group_by(Province.code, Province.name)
@@ -518,7 +279,7 @@ async def province_facet(session: AsyncSession, filters: ListingFilters) -> list
 
 async def category_facet(session: AsyncSession, filters: ListingFilters) -> list[FacetRow]:
     query = (
-        _listed_from(select(Category.code, Category.name_zh, func.count(Product.id)))
+        listed_from(select(Category.code, Category.name_zh, func.count(Product.id)))
         .join(Category, Product.category_code == Category.code)
         .where(*_conditions(filters, skip="category"))
         .group_by(Category.code, Category.name_zh, Category.position)
@@ -530,7 +291,7 @@ async def category_facet(session: AsyncSession, filters: ListingFilters) -> list
 async def label_facet(session: AsyncSession, filters: ListingFilters) -> list[tuple[str, int]]:
     """(kind, number of listed products with a valid certificate of that kind)."""
     query = (
-        _listed_from(select(Certificate.kind, func.count(func.distinct(Product.id))))
+        listed_from(select(Certificate.kind, func.count(func.distinct(Product.id))))
         .join(ProductCertificate, ProductCertificate.product_id == Product.id)
         .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
         .where(*_conditions(filters, skip="label"), valid_certificate_clause(filters.today))
@@ -574,78 +335,3 @@ async def first_thumbnails(session: AsyncSession, product_ids: Collection[int]) 
     for product_id, thumb_key in rows:
         thumbs.setdefault(product_id, thumb_key)
     return thumbs
-
-
-# ---------------------------------------------------------------------------------------------
-# Counties
-
-
-@dataclass(frozen=True)
-class CountyCountRow:
-    code: str
-    name: str
-    province_code: str
-    province_name: str
-    key_assistance: bool
-    product_count: int
-
-
-@dataclass(frozen=True)
-class CooperativeCountRow:
-    id: int
-    name: str
-    households_supported: int
-    product_count: int
-
-
-async def county_cooperatives(session: AsyncSession, county_code: str) -> list[CooperativeCountRow]:
-    """The county's verified suppliers with how many active products each lists."""
-    listed = and_(Product.cooperative_id == Cooperative.id, Product.status == ProductStatus.ACTIVE)
-    rows = await session.execute(
-        select(
-            Cooperative.id,
-            Cooperative.name,
-            Cooperative.households_supported,
-            func.count(Product.id),
-        )
-        .outerjoin(Product, listed)
-        .where(
-            Cooperative.county_code == county_code,
-            Cooperative.status == SupplierStatus.VERIFIED,
-        )
-        .group_by(Cooperative.id, Cooperative.name, Cooperative.households_supported)
-        .order_by(func.count(Product.id).desc(), Cooperative.id)
-    )
-    return [CooperativeCountRow(*row) for row in rows]
-
-
-async def featured_counties(session: AsyncSession, *, limit: int) -> list[CountyCountRow]:
-    """Key-assistance counties with listed products, most products first."""
-    count = func.count(Product.id)
-    rows = await session.execute(
-        _listed_from(
-            select(
-                County.code,
-                County.name,
-                County.province_code,
-                Province.name,
-                County.key_assistance,
-                count,
-            ).select_from(Product)
-        )
-        .join(Province, County.province_code == Province.code)
-        .where(
-            Product.status == ProductStatus.ACTIVE,
-            Cooperative.status == SupplierStatus.VERIFIED,
-            County.key_assistance.is_(True),
-        )
-        .group_by(
-            County.code, County.name, County.province_code, Province.name, County.key_assistance
-        )
-        .order_by(count.desc(), County.code)
-        .limit(limit)
-    )
-    return [
-        CountyCountRow(code, name, province, province_name, key, int(n))
-        for code, name, province, province_name, key, n in rows
-    ]

@@ -1,0 +1,93 @@
+"""Queries of the catalog domain, by what they serve; every query is importable from here."""
+
+from __future__ import annotations
+
+from app.catalog.repository.counties import (
+    CooperativeCountRow,
+    CountyCountRow,
+    county_cooperatives,
+    featured_counties,
+)
+from app.catalog.repository.price_monitoring import (
+    FlaggedRow,
+    flagged_products,
+    get_reference_price,
+    products_priced_against,
+)
+from app.catalog.repository.products import (
+    cooperative_certificates,
+    cooperative_products,
+    count_photos,
+    get_listed_product,
+    get_photo,
+    get_product,
+    get_sku,
+    max_photo_position,
+    slug_taken,
+    taken_sku_codes,
+)
+from app.catalog.repository.public_listing import (
+    SORTS,
+    FacetRow,
+    ListingFilters,
+    PageRow,
+    SummaryRow,
+    category_facet,
+    count_listed,
+    escape_like,
+    first_thumbnails,
+    label_facet,
+    labels_and_thumbnails,
+    labels_of,
+    page_rows,
+    province_facet,
+    search_listed,
+)
+from app.catalog.repository.reference import (
+    get_category,
+    get_county,
+    list_categories,
+    province_exists,
+    reference_names,
+)
+
+__all__ = [
+    "SORTS",
+    "CooperativeCountRow",
+    "CountyCountRow",
+    "FacetRow",
+    "FlaggedRow",
+    "ListingFilters",
+    "PageRow",
+    "SummaryRow",
+    "category_facet",
+    "cooperative_certificates",
+    "cooperative_products",
+    "count_listed",
+    "count_photos",
+    "county_cooperatives",
+    "escape_like",
+    "featured_counties",
+    "first_thumbnails",
+    "flagged_products",
+    "get_category",
+    "get_county",
+    "get_listed_product",
+    "get_photo",
+    "get_product",
+    "get_reference_price",
+    "get_sku",
+    "label_facet",
+    "labels_and_thumbnails",
+    "labels_of",
+    "list_categories",
+    "max_photo_position",
+    "page_rows",
+    "products_priced_against",
+    "province_exists",
+    "province_facet",
+    "reference_names",
+    "search_listed",
+    "slug_taken",
+    "taken_sku_codes",
+]

@@ -1,0 +1,83 @@
+"""Queries of price monitoring: reference prices, the products they apply to, flagged ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.catalog.models import Product, ReferencePrice, Sku
+from app.cooperative.models import Cooperative
+
+
+async def get_reference_price(
+    session: AsyncSession, category_code: str, unit: str
+) -> ReferencePrice | None:
+    result = await session.scalars(
+        select(ReferencePrice).where(
+            ReferencePrice.category_code == category_code, ReferencePrice.unit == unit
+        )
+    )
+    return result.first()
+
+
+async def products_priced_against(
+    session: AsyncSession, category_code: str, unit: str
+) -> list[Product]:
+    """Products a reference price applies to, with their SKUs (to recompute their flag)."""
+    result = await session.scalars(
+        select(Product)
+        .where(Product.category_code == category_code, Product.unit == unit)
+        .options(selectinload(Product.skus))
+    )
+    return list(result)
+
+
+@dataclass(frozen=True)
+class FlaggedRow:
+    product_id: int
+    title: str
+    unit: str
+    category_code: str
+    cooperative_id: int
+    cooperative_name: str
+    max_price_fen: int
+    reference_price_fen: int
+    flag_ratio_bp: int
+
+
+async def flagged_products(session: AsyncSession) -> list[FlaggedRow]:
+    """Flagged products with their highest active SKU price and the reference they break."""
+    max_price = (
+        select(Sku.product_id, func.max(Sku.price_fen).label("max_price"))
+        .where(Sku.is_active.is_(True))
+        .group_by(Sku.product_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            Product.id,
+            Product.title,
+            Product.unit,
+            Product.category_code,
+            Cooperative.id,
+            Cooperative.name,
+            func.coalesce(max_price.c.max_price, 0),
+            ReferencePrice.price_fen,
+            ReferencePrice.flag_ratio_bp,
+        )
+        .join(Cooperative, Product.cooperative_id == Cooperative.id)
+        .outerjoin(max_price, max_price.c.product_id == Product.id)
+        .join(
+            ReferencePrice,
+            and_(
+                ReferencePrice.category_code == Product.category_code,
+                ReferencePrice.unit == Product.unit,
+            ),
+        )
+        .where(Product.price_flagged.is_(True))
+        .order_by(Product.id)
+    )
+    return [FlaggedRow(*row) for row in rows]
