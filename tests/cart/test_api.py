@@ -15,7 +15,8 @@ from app.cooperative.models import SupplierStatus
 from app.core.db import Database, unit_of_work
 from app.shipping.models import ShippingRule
 from tests.account.factories import bearer, create_user, issue_token
-from tests.cart.factories import assert_error, cart_cookie_set, cart_rows, stored_tokens
+from tests.cart.factories import cart_cookie_set, cart_rows, stored_tokens
+from tests.http_assertions import assert_error
 from tests.inventory.factories import create_sku, create_supplier, set_supplier_status
 
 ITEM_KEYS = {

@@ -30,7 +30,7 @@ from tests.catalog.factories import (
     sync_search_index,
     update_certificate,
 )
-from tests.catalog.test_products_api import assert_error
+from tests.http_assertions import assert_error
 
 
 @dataclass(frozen=True)

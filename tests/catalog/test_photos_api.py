@@ -21,7 +21,7 @@ from tests.catalog.factories import (
     png_bytes,
     sync_search_index,
 )
-from tests.catalog.test_products_api import assert_error
+from tests.http_assertions import assert_error
 
 
 @pytest.fixture

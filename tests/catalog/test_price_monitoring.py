@@ -23,7 +23,7 @@ from tests.catalog.factories import (
     sku,
     token_for,
 )
-from tests.catalog.test_products_api import assert_error
+from tests.http_assertions import assert_error
 
 
 @pytest.fixture

@@ -25,14 +25,7 @@ from tests.catalog.factories import (
     set_cooperative_status,
     sku,
 )
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code, error
-    assert error["message"]
-    return error
+from tests.http_assertions import assert_error
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ import itertools
 from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import func, select
@@ -191,15 +189,6 @@ def stored_files(media_dir: Path) -> list[Path]:
     if not media_dir.exists():
         return []
     return sorted(p for p in media_dir.rglob("*") if p.is_file())
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The contract's error form with this status and code; returns the error object."""
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code, error
-    assert error["message"]
-    return error
 
 
 async def supplier_headers(

@@ -12,7 +12,6 @@ from app.account.models import Role
 from app.certification.models import CertificateKind, CertificateStatus
 from app.core.db import Database
 from tests.certification.factories import (
-    assert_error,
     audit_entries,
     create_api_user,
     create_certificate,
@@ -23,6 +22,7 @@ from tests.certification.factories import (
     today,
     token_headers,
 )
+from tests.http_assertions import assert_error
 
 PENDING = CertificateStatus.PENDING
 VERIFIED = CertificateStatus.VERIFIED

@@ -17,7 +17,6 @@ from app.certification.models import Certificate, CertificateKind, CertificateSt
 from app.certification.numbers import EXPECTED_FORMAT
 from app.core.db import Database, unit_of_work
 from tests.certification.factories import (
-    assert_error,
     certificate_count,
     create_api_user,
     create_certificate,
@@ -26,6 +25,7 @@ from tests.certification.factories import (
     today,
     token_headers,
 )
+from tests.http_assertions import assert_error
 
 ISSUER = "中华人民共和国农业农村部"
 

@@ -15,7 +15,6 @@ from app.config import Settings
 from app.core.db import Database
 from app.jobs.runner import JobRunner
 from tests.certification.factories import (
-    assert_error,
     audit_entries,
     create_certificate,
     create_cooperative,
@@ -25,6 +24,7 @@ from tests.certification.factories import (
     stored_files,
     supplier_headers,
 )
+from tests.http_assertions import assert_error
 
 EIGHT_MB = 8 * 1024 * 1024
 

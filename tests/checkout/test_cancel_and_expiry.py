@@ -19,11 +19,11 @@ from app.jobs.service import enqueue
 from app.order.models import FulfillmentStatus, Order, OrderStatus
 from app.payment import service as payment_service
 from app.payment.models import Payment, PaymentStatus, Refund
+from tests.http_assertions import assert_error
 from tests.order.factories import (
     Buyer,
     Supplier,
     address,
-    assert_error,
     create_buyer,
     create_supplier,
     grant,

@@ -14,6 +14,7 @@ from app.core.db import Database, unit_of_work
 from app.inventory.models import MovementReason, StockMovement
 from app.order.models import BuyerKind, Order
 from app.shipping.models import ShippingRule
+from tests.http_assertions import assert_error
 from tests.order.factories import (
     BUYER_PROVINCE,
     cart_items,
@@ -177,8 +178,6 @@ async def test_the_same_key_with_another_body_is_refused(
     before = await counts(database)
 
     response = await place(client, buyer, order_body([(supplier.sku_ids[0], 4)]), key="key-1")
-
-    from tests.order.factories import assert_error
 
     assert_error(response, 409, "idempotency_key_reused")
     assert await counts(database) == before

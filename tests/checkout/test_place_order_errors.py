@@ -15,11 +15,11 @@ from app.catalog.models import Product, ProductStatus, Sku
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.core.db import Database, unit_of_work
 from app.organization.models import OrganizationStatus
+from tests.http_assertions import assert_error
 from tests.order.factories import (
     Buyer,
     Supplier,
     address,
-    assert_error,
     cart_items,
     counts,
     create_buyer,

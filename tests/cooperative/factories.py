@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 
 from app.account.models import Role, RoleAssignment, User
@@ -20,18 +19,6 @@ POVERTY_COUNTY = "522633"  # 从江县, 贵州省: one of the 832
 POVERTY_COUNTY_NAME = "从江县"
 OTHER_COUNTY = "110105"  # 朝阳区, 北京市: not poverty-lifted
 OTHER_COUNTY_NAME = "朝阳区"
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The contract's error form with this status and code; returns the error."""
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"error"}
-    error: dict[str, Any] = body["error"]
-    assert set(error) == {"code", "message", "fields"}
-    assert error["code"] == code, error
-    assert error["message"]
-    return error
 
 
 def credit_code(n: int = 1, prefix: str = "93", region: str = POVERTY_COUNTY) -> str:

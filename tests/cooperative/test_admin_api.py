@@ -20,13 +20,13 @@ from app.web.security import TokenSigner
 from tests.account.factories import bearer, create_user
 from tests.cooperative.factories import (
     add_role,
-    assert_error,
     create_cooperative,
     create_operator,
     snapshot,
     status_of,
     supplier_roles,
 )
+from tests.http_assertions import assert_error
 
 ADMIN = "/api/v1/admin/cooperatives"
 AUDIT = "/api/v1/admin/audit"

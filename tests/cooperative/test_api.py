@@ -21,13 +21,13 @@ from tests.cooperative.factories import (
     POVERTY_COUNTY,
     add_role,
     application,
-    assert_error,
     create_cooperative,
     create_operator,
     credit_code,
     snapshot,
     supplier_roles,
 )
+from tests.http_assertions import assert_error
 
 COOPERATIVES = "/api/v1/cooperatives"
 

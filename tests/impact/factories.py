@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
@@ -475,10 +474,3 @@ async def rollup_snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]
 async def count(database: Database, model: type[Any]) -> int:
     async with unit_of_work(database.reader) as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["error"]["code"] == code, body
-    return body

@@ -16,6 +16,7 @@ from app.account.models import Role
 from app.core.db import Database
 from app.impact.reports import current_year
 from app.order.models import BuyerKind
+from tests.http_assertions import assert_error
 from tests.impact.factories import (
     GUANGDONG,
     GUIZHOU,
@@ -23,7 +24,6 @@ from tests.impact.factories import (
     SHANGHAI,
     SHUFU,
     Line,
-    assert_error,
     build_history,
     create_organization,
     create_seller,
@@ -257,8 +257,8 @@ async def test_an_organisation_report_is_404_for_everyone_else(
         assert response.status_code == 200
         assert response.json()["purchased_fen"] == 3000
     else:
-        body = assert_error(response, 404, "organization_not_found")
-        assert "3000" not in response.text and body["error"]["fields"] == {}
+        error = assert_error(response, 404, "organization_not_found")
+        assert "3000" not in response.text and error["fields"] == {}
 
 
 async def test_an_organisation_report_needs_a_token(
@@ -300,8 +300,8 @@ async def test_a_bad_year_answers_422_on_every_report(
 ) -> None:
     response = await client.get(path, params={"year": year})
 
-    body = assert_error(response, 422, "validation_failed")
-    assert "year" in body["error"]["fields"]
+    error = assert_error(response, 422, "validation_failed")
+    assert "year" in error["fields"]
 
 
 async def test_a_bad_year_answers_422_on_the_organisation_report(
@@ -316,8 +316,8 @@ async def test_a_bad_year_answers_422_on_the_organisation_report(
         headers=token_headers(app, operator),
     )
 
-    body = assert_error(response, 422, "validation_failed")
-    assert "year" in body["error"]["fields"]
+    error = assert_error(response, 422, "validation_failed")
+    assert "year" in error["fields"]
 
 
 @pytest.mark.parametrize(
@@ -339,8 +339,8 @@ async def test_bad_pairing_filters_answer_422(
     for path in ("/api/v1/impact/pairings", "/api/v1/impact/pairings.csv"):
         response = await client.get(path, params=params)
 
-        body = assert_error(response, status, code)
-        assert field in body["error"]["fields"]
+        error = assert_error(response, status, code)
+        assert field in error["fields"]
 
 
 async def test_the_csv_export_has_chinese_headers_and_a_totals_row(

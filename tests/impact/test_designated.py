@@ -17,12 +17,12 @@ from app.audit.models import AuditEntry
 from app.core.clock import china_date, utcnow
 from app.core.db import Database, unit_of_work
 from app.regions.models import HelperKind, Pairing, PairingKind
+from tests.http_assertions import assert_error
 from tests.impact.factories import (
     GUIZHOU,
     HETIAN,
     SANDU,
     SHUFU,
-    assert_error,
     count,
     create_organization,
     create_pairing,
@@ -176,7 +176,7 @@ async def test_unknown_county_codes_answer_422_and_change_nothing(
     response = await client.put(_path(organization), json=body, headers=operator)
 
     error = assert_error(response, 422, "invalid_county_codes")
-    assert set(error["error"]["fields"]) == fields
+    assert set(error["fields"]) == fields
     assert await count(database, Pairing) == pairings
     assert await count(database, AuditEntry) == 0
 
@@ -201,7 +201,7 @@ async def test_malformed_bodies_answer_422_and_change_nothing(
     response = await client.put(_path(organization), json=body, headers=operator)
 
     error = assert_error(response, 422, "validation_failed")
-    assert any(field.startswith("county_codes") for field in error["error"]["fields"])
+    assert any(field.startswith("county_codes") for field in error["fields"])
     assert await count(database, Pairing) == pairings
 
 

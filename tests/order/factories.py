@@ -324,12 +324,3 @@ async def mark_paid(database: Database, order_id: int) -> None:
     async with unit_of_work(database.writer) as session:
         order = await service.get_order(session, order_id)
         await service.mark_paid(session, order, at=utcnow())
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The contract's error form with this status and code; returns the error object."""
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code, error
-    assert error["message"]
-    return error

@@ -18,10 +18,10 @@ from app.jobs.models import JobStatus
 from app.jobs.runner import JobRunner
 from app.order import service
 from app.order.models import FulfillmentStatus, OrderStatus
+from tests.http_assertions import assert_error
 from tests.order.factories import (
     Buyer,
     Supplier,
-    assert_error,
     create_buyer,
     create_supplier,
     grant,

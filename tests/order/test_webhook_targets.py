@@ -19,8 +19,8 @@ from app.main import build_runner
 from app.order import service
 from app.order.errors import WebhookUrlRefused
 from tests.account.factories import create_user, csrf_token_in, sign_in_page
+from tests.http_assertions import assert_error
 from tests.order.factories import (
-    assert_error,
     create_buyer,
     create_supplier,
     grant,

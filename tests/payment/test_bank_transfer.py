@@ -12,7 +12,8 @@ from app.core.db import Database
 from app.jobs.runner import JobRunner
 from app.order.models import OrderStatus
 from app.payment.models import PaymentStatus, RefundStatus
-from tests.order.factories import assert_error, create_buyer, create_supplier, pass_deadline
+from tests.http_assertions import assert_error
+from tests.order.factories import create_buyer, create_supplier, pass_deadline
 from tests.payment.factories import (
     audit_actions,
     create_operator,

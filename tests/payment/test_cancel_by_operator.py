@@ -17,7 +17,8 @@ from app.jobs.runner import JobRunner
 from app.order.models import Fulfillment, FulfillmentStatus, OrderStatus
 from app.payment.models import PaymentStatus, RefundStatus
 from tests.account.factories import create_user, csrf_token_in, sign_in_page
-from tests.order.factories import assert_error, create_buyer, create_supplier, stock_of
+from tests.http_assertions import assert_error
+from tests.order.factories import create_buyer, create_supplier, stock_of
 from tests.payment.factories import (
     audit_actions,
     card_order,

@@ -14,7 +14,8 @@ from app.inventory.models import MovementReason, StockMovement
 from app.jobs.runner import JobRunner
 from app.order.models import Fulfillment, FulfillmentStatus
 from app.payment.models import Payment, PaymentStatus, Refund, RefundStatus
-from tests.order.factories import assert_error, create_buyer, create_supplier, stock_of
+from tests.http_assertions import assert_error
+from tests.order.factories import create_buyer, create_supplier, stock_of
 from tests.payment.factories import (
     audit_actions,
     card_order,

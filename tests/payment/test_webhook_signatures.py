@@ -14,7 +14,8 @@ from app.core.db import Database
 from app.payment.errors import InvalidSignature, MalformedEvent
 from app.payment.models import PaymentStatus
 from app.payment.stripe_gateway import verify_webhook
-from tests.order.factories import assert_error, create_buyer, create_supplier
+from tests.http_assertions import assert_error
+from tests.order.factories import create_buyer, create_supplier
 from tests.payment.factories import WEBHOOK_PATH, deliver, payment_of, place_order, stored_events
 from tests.stripe_fixtures import STRIPE_WEBHOOK_SECRET, sign_payload
 

@@ -34,9 +34,9 @@ from tests.catalog.factories import (
     sync_search_index,
     token_for,
 )
-from tests.catalog.test_products_api import assert_error
 from tests.conftest import _empty_non_reference_tables
 from tests.cooperative.factories import create_operator
+from tests.http_assertions import assert_error
 
 # Nothing listens on port 1: the client's connection is refused at once.
 DEAD_MEILI = "http://127.0.0.1:1"

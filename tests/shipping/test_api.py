@@ -13,6 +13,7 @@ from app.core.db import Database, unit_of_work
 from app.shipping import service
 from app.shipping.models import ShippingRule
 from tests.account.factories import bearer, create_user, issue_token
+from tests.http_assertions import assert_error
 from tests.inventory.factories import create_member, create_supplier
 
 VALID_RULE: dict[str, Any] = {
@@ -22,14 +23,6 @@ VALID_RULE: dict[str, Any] = {
     "cold_chain_surcharge_fen": 1500,
     "excluded_province_codes": ["650000", "540000"],
 }
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code
-    assert error["message"]
-    return error
 
 
 async def stored_rule(database: Database, cooperative_id: int) -> dict[str, Any] | None:
