@@ -26,13 +26,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from app.account import service as accounts
-from app.account.models import Role, RoleAssignment
 from app.catalog.models import Product
 from app.cli import upgrade_database
 from app.config import PROJECT_ROOT, Settings
 from app.core.db import Database, unit_of_work
+from tests.account.factories import create_user
 from tests.browser.conftest import DESKTOP
+from tests.catalog.factories import create_seller
 from tests.conftest import (
     BACKENDS,
     TEST_SECRET,
@@ -40,7 +40,7 @@ from tests.conftest import (
     make_settings,
     new_database_url,
 )
-from tests.order.factories import create_supplier
+from tests.cooperative.factories import add_member
 from tests.payment.factories import WEBHOOK_PATH
 from tests.stripe_fixtures import LocalStripe
 
@@ -80,29 +80,19 @@ async def _seed(settings: Settings) -> tuple[str, tuple[Seller, Seller]]:
             await load_reference_data(session)
         sellers = []
         for index, price in enumerate((2680, 1590)):
-            supplier = await create_supplier(database, price_fen=price, stock=20)
+            supplier = await create_seller(database, price_fen=price, stock=20)
             email = f"seller{index}@example.com"
-            async with unit_of_work(database.writer) as session:
-                user = await accounts.create_user(
-                    session, email=email, password=PASSWORD, display_name=f"供应商{index}"
-                )
-                session.add(
-                    RoleAssignment(user_id=user.id, role=Role.SUPPLIER_ADMIN, scope_id=supplier.id)
-                )
-                product = await session.get(Product, supplier.product_ids[0])
+            await add_member(
+                database, supplier.id, email=email, password=PASSWORD, display_name=f"供应商{index}"
+            )
+            async with unit_of_work(database.reader) as session:
+                product = await session.get(Product, supplier.product_id)
                 assert product is not None
                 sellers.append(
                     Seller(supplier.id, email, product.slug, product.title, supplier.sku_ids[0])
                 )
         shopper = "shopper@example.com"
-        async with unit_of_work(database.writer) as session:
-            await accounts.create_user(
-                session,
-                email=shopper,
-                password=PASSWORD,
-                display_name="城市买家",
-                roles=(Role.CONSUMER,),
-            )
+        await create_user(database, email=shopper, password=PASSWORD, display_name="城市买家")
         return shopper, (sellers[0], sellers[1])
     finally:
         await database.dispose()

@@ -26,8 +26,10 @@ from app.config import PROJECT_ROOT, Settings
 from app.core.db import Database, unit_of_work
 from app.jobs.models import JobStatus
 from app.payment.models import Payment, PaymentStatus, StripeEvent
+from tests.account.factories import ApiUser, create_api_user
+from tests.catalog.factories import create_seller
 from tests.conftest import TEST_SECRET
-from tests.order.factories import Buyer, create_buyer, create_supplier, order_body
+from tests.order.factories import order_body
 from tests.payment.factories import (
     WEBHOOK_PATH,
     confirm_intent,
@@ -130,14 +132,14 @@ def _kill_9(process: Any) -> None:
     process.wait(timeout=10)
 
 
-def _order(base_url: str, buyer: Buyer, order_id: int) -> dict[str, Any]:
+def _order(base_url: str, buyer: ApiUser, order_id: int) -> dict[str, Any]:
     response = httpx.get(f"{base_url}/api/v1/orders/{order_id}", headers=buyer.headers, timeout=5)
     assert response.status_code == 200, response.text
     order: dict[str, Any] = response.json()
     return order
 
 
-def _place(base_url: str, buyer: Buyer, sku_id: int) -> dict[str, Any]:
+def _place(base_url: str, buyer: ApiUser, sku_id: int) -> dict[str, Any]:
     response = httpx.post(
         f"{base_url}/api/v1/orders",
         json=order_body([(sku_id, 2)], method="stripe"),
@@ -176,8 +178,8 @@ async def test_killed_before_the_intent_job_ran_the_next_process_takes_the_payme
     localstripe: LocalStripe,
     tmp_path: Path,
 ) -> None:
-    supplier = await create_supplier(database, price_fen=3300, stock=10)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, price_fen=3300, stock=10)
+    buyer = await create_api_user(database)
     log = tmp_path / "servers.log"
 
     with _server(settings, log, worker=False) as (first_url, first):
@@ -216,8 +218,8 @@ async def test_killed_before_the_webhook_arrived_stripes_retry_pays_the_order_on
     localstripe: LocalStripe,
     tmp_path: Path,
 ) -> None:
-    supplier = await create_supplier(database, price_fen=2100, stock=10)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, price_fen=2100, stock=10)
+    buyer = await create_api_user(database)
 
     with _server(settings, tmp_path / "first.log", worker=True) as (first_url, first):
         localstripe.register_webhook(f"{first_url}{WEBHOOK_PATH}")
