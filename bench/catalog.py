@@ -28,10 +28,7 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,6 +48,7 @@ from app.config import Settings  # noqa: E402
 from app.core.db import Database, unit_of_work  # noqa: E402
 from app.core.storage import LocalMediaStorage  # noqa: E402
 from app.demo import seed_demo_catalog  # noqa: E402
+from bench import serving  # noqa: E402
 from bench.floor_app import (  # noqa: E402
     FLOOR_HTML_PATH,
     FLOOR_JSON_PATH,
@@ -58,7 +56,6 @@ from bench.floor_app import (  # noqa: E402
     JSON_BODY_ENV,
 )
 
-HOST = "127.0.0.1"  # the benchmark never targets anything but this machine
 API_PATH = "/api/v1/products?per_page=24"
 PAGE_PATH = "/products"
 TARGETS = {"json": 0.6, "html": 0.5}
@@ -117,13 +114,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def bench_settings(database_url: str, var_dir: Path) -> Settings:
     return Settings(
         environment="development",
@@ -173,10 +163,9 @@ async def reference_bodies(settings: Settings) -> tuple[bytes, bytes]:
 
 
 @contextmanager
-def serve(settings: Settings, json_file: Path, html_file: Path, port: int) -> Iterator[str]:
-    """uvicorn with the floor app in a subprocess; stopped (and killed if need be) on exit."""
+def serve(settings: Settings, json_file: Path, html_file: Path) -> Iterator[str]:
+    """uvicorn with the floor app in a subprocess (bench/serving.py); stopped on exit."""
     env = {
-        **os.environ,
         "FENGSHOU_ENVIRONMENT": "development",
         "FENGSHOU_DATABASE_URL": settings.database_url,
         "FENGSHOU_VAR_DIR": str(settings.var_dir),
@@ -184,51 +173,13 @@ def serve(settings: Settings, json_file: Path, html_file: Path, port: int) -> It
         JSON_BODY_ENV: str(json_file),
         HTML_BODY_ENV: str(html_file),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.floor_app:create_floor_app",
-        "--factory",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    base_url = f"http://{HOST}:{port}"
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
-            command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_SECONDS
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    output = log.read().decode(errors="replace")
-                    raise SystemExit(f"the server exited early:\n{output}")
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("the server did not answer /healthz in time")
-                time.sleep(0.2)
+    try:
+        with serving.served(
+            "bench.floor_app:create_floor_app", env, start_within_seconds=START_TIMEOUT_SECONDS
+        ) as (base_url, _process):
             yield base_url
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+    except serving.ServerDidNotStart as exc:
+        raise SystemExit(f"the server did not start: {exc}") from exc
 
 
 async def measure(
@@ -341,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         json_file, html_file = workdir / "floor.json", workdir / "floor.html"
         json_file.write_bytes(json_body)
         html_file.write_bytes(html_body)
-        with serve(settings, json_file, html_file, free_port()) as base_url:
+        with serve(settings, json_file, html_file) as base_url:
             print(
                 f"server: uvicorn, 1 worker, {base_url}; load: {args.concurrency} concurrent "
                 f"clients, {args.requests} requests per target after {args.warmup} warm-up",

@@ -7,10 +7,6 @@ dead one stopped, from what was committed: the outbox, and Stripe's idempotency 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,10 +18,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.config import PROJECT_ROOT, Settings
+from app.config import Settings
 from app.core.db import Database, unit_of_work
 from app.jobs.models import JobStatus
 from app.payment.models import Payment, PaymentStatus, StripeEvent
+from bench.serving import served
 from tests.account.factories import ApiUser, create_api_user
 from tests.catalog.factories import create_seller
 from tests.conftest import TEST_SECRET
@@ -40,24 +37,13 @@ from tests.payment.factories import (
 )
 from tests.stripe_fixtures import LocalStripe
 
-HOST = "127.0.0.1"
-START_TIMEOUT_SECONDS = 60.0
 WAIT_SECONDS = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager
 def _server(settings: Settings, log: Path, *, worker: bool) -> Iterator[tuple[str, Any]]:
-    """The application in its own process: (base URL, process). Killed at the end if alive."""
-    port = _free_port()
+    """The application in its own process: (base URL, process). Stopped at the end if alive."""
     env = {
-        **os.environ,
         "FENGSHOU_ENVIRONMENT": "test",
         "FENGSHOU_SECRET_KEY": TEST_SECRET,
         "FENGSHOU_DATABASE_URL": settings.database_url,
@@ -68,59 +54,13 @@ def _server(settings: Settings, log: Path, *, worker: bool) -> Iterator[tuple[st
         "FENGSHOU_WORKER_IN_PROCESS": "true" if worker else "false",
         "FENGSHOU_WORKER_POLL_SECONDS": "0.2",
     }
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://{HOST}:{port}"
-    try:
-        _wait_for(
-            lambda: _answers(base_url),
-            f"the app server did not start:\n{log.read_text(errors='replace')}",
-            timeout=START_TIMEOUT_SECONDS,
-            process=process,
-        )
+    with served("app.main:create_app", env, output=log) as (base_url, process):
         yield base_url, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
 
 
-def _answers(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _wait_for(
-    condition: Callable[[], bool],
-    message: str,
-    *,
-    timeout: float = WAIT_SECONDS,
-    process: Any = None,
-) -> None:
-    deadline = time.monotonic() + timeout
+def _wait_for(condition: Callable[[], bool], message: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            pytest.fail(f"the process exited: {message}")
         if condition():
             return
         time.sleep(0.2)
