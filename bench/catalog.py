@@ -55,6 +55,7 @@ from bench.floor_app import (  # noqa: E402
     HTML_BODY_ENV,
     JSON_BODY_ENV,
 )
+from bench.percentiles import percentile  # noqa: E402
 
 API_PATH = "/api/v1/products?per_page=24"
 PAGE_PATH = "/products"
@@ -77,11 +78,9 @@ class Measurement:
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
-    def percentile(self, share: float) -> float:
-        """The latency (ms) below which `share` of the requests finished."""
-        ordered = sorted(self.latencies)
-        index = min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))
-        return ordered[index] * 1000
+    def percentile(self, percent: int) -> float:
+        """The latency (ms) below which `percent` % of the requests finished."""
+        return percentile(self.latencies, percent) * 1000
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -257,7 +256,7 @@ def report(results: list[Measurement]) -> str:
     for m in results:
         lines.append(
             f"{m.label:<36} {m.requests:>8} {m.errors:>6} {m.rps:>9.1f} "
-            f"{m.percentile(0.50):>8.1f} {m.percentile(0.99):>8.1f} {m.body_bytes:>8}"
+            f"{m.percentile(50):>8.1f} {m.percentile(99):>8.1f} {m.body_bytes:>8}"
         )
     lines.append("")
     api, json_floor, page, html_floor = results
