@@ -28,10 +28,7 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,14 +48,15 @@ from app.config import Settings  # noqa: E402
 from app.core.db import Database, unit_of_work  # noqa: E402
 from app.core.storage import LocalMediaStorage  # noqa: E402
 from app.demo import seed_demo_catalog  # noqa: E402
+from bench import serving  # noqa: E402
 from bench.floor_app import (  # noqa: E402
     FLOOR_HTML_PATH,
     FLOOR_JSON_PATH,
     HTML_BODY_ENV,
     JSON_BODY_ENV,
 )
+from bench.percentiles import percentile  # noqa: E402
 
-HOST = "127.0.0.1"  # the benchmark never targets anything but this machine
 API_PATH = "/api/v1/products?per_page=24"
 PAGE_PATH = "/products"
 TARGETS = {"json": 0.6, "html": 0.5}
@@ -80,11 +78,9 @@ class Measurement:
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
-    def percentile(self, share: float) -> float:
-        """The latency (ms) below which `share` of the requests finished."""
-        ordered = sorted(self.latencies)
-        index = min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))
-        return ordered[index] * 1000
+    def percentile(self, percent: int) -> float:
+        """The latency (ms) below which `percent` % of the requests finished."""
+        return percentile(self.latencies, percent) * 1000
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -115,13 +111,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.warmup < 0:
         parser.error("--warmup must not be negative")
     return args
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def bench_settings(database_url: str, var_dir: Path) -> Settings:
@@ -173,10 +162,9 @@ async def reference_bodies(settings: Settings) -> tuple[bytes, bytes]:
 
 
 @contextmanager
-def serve(settings: Settings, json_file: Path, html_file: Path, port: int) -> Iterator[str]:
-    """uvicorn with the floor app in a subprocess; stopped (and killed if need be) on exit."""
+def serve(settings: Settings, json_file: Path, html_file: Path) -> Iterator[str]:
+    """uvicorn with the floor app in a subprocess (bench/serving.py); stopped on exit."""
     env = {
-        **os.environ,
         "FENGSHOU_ENVIRONMENT": "development",
         "FENGSHOU_DATABASE_URL": settings.database_url,
         "FENGSHOU_VAR_DIR": str(settings.var_dir),
@@ -184,51 +172,13 @@ def serve(settings: Settings, json_file: Path, html_file: Path, port: int) -> It
         JSON_BODY_ENV: str(json_file),
         HTML_BODY_ENV: str(html_file),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.floor_app:create_floor_app",
-        "--factory",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    base_url = f"http://{HOST}:{port}"
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
-            command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_SECONDS
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    output = log.read().decode(errors="replace")
-                    raise SystemExit(f"the server exited early:\n{output}")
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("the server did not answer /healthz in time")
-                time.sleep(0.2)
+    try:
+        with serving.served(
+            "bench.floor_app:create_floor_app", env, start_within_seconds=START_TIMEOUT_SECONDS
+        ) as (base_url, _process):
             yield base_url
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+    except serving.ServerDidNotStart as exc:
+        raise SystemExit(f"the server did not start: {exc}") from exc
 
 
 async def measure(
@@ -306,7 +256,7 @@ def report(results: list[Measurement]) -> str:
     for m in results:
         lines.append(
             f"{m.label:<36} {m.requests:>8} {m.errors:>6} {m.rps:>9.1f} "
-            f"{m.percentile(0.50):>8.1f} {m.percentile(0.99):>8.1f} {m.body_bytes:>8}"
+            f"{m.percentile(50):>8.1f} {m.percentile(99):>8.1f} {m.body_bytes:>8}"
         )
     lines.append("")
     api, json_floor, page, html_floor = results
@@ -341,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         json_file, html_file = workdir / "floor.json", workdir / "floor.html"
         json_file.write_bytes(json_body)
         html_file.write_bytes(html_body)
-        with serve(settings, json_file, html_file, free_port()) as base_url:
+        with serve(settings, json_file, html_file) as base_url:
             print(
                 f"server: uvicorn, 1 worker, {base_url}; load: {args.concurrency} concurrent "
                 f"clients, {args.requests} requests per target after {args.warmup} warm-up",

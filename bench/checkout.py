@@ -49,6 +49,7 @@ from app.core.db import Database, unit_of_work  # noqa: E402
 from app.order.models import Order, OrderLine, OrderStatus  # noqa: E402
 from app.web.security import TokenSigner  # noqa: E402
 from bench import serving  # noqa: E402
+from bench.percentiles import percentile  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "FENGSHOU_BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -281,14 +282,6 @@ async def load(
     return Result(statuses, codes, latencies, time.perf_counter() - started)
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
 async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="fengshou-bench-") as tmp:
         workdir = Path(tmp)
@@ -329,8 +322,8 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "seconds": result.elapsed,
         "orders_per_s": created / result.elapsed if result.elapsed else 0.0,
         "requests_per_s": sum(result.statuses.values()) / result.elapsed,
-        "p50_ms": percentile(result.latencies, 0.50) * 1000,
-        "p99_ms": percentile(result.latencies, 0.99) * 1000,
+        "p50_ms": percentile(result.latencies, 50) * 1000,
+        "p99_ms": percentile(result.latencies, 99) * 1000,
         "mean_ms": statistics.fmean(result.latencies) * 1000 if result.latencies else 0.0,
         "initial_stock": seeded.initial_stock,
         "units_on_orders": checked.units_on_orders,

@@ -88,6 +88,7 @@ from app.regions.models import (  # noqa: E402
 )
 from app.web.security import TokenSigner  # noqa: E402
 from bench import serving  # noqa: E402
+from bench.percentiles import percentile  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "FENGSHOU_BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -552,13 +553,6 @@ async def serve(url: str, workdir: Path, *, freeze_gc: bool = False) -> AsyncIte
         yield base
 
 
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 @dataclass
 class Timing:
     endpoint: str
@@ -779,15 +773,15 @@ def report(backend: str, generated: Generated, timings: list[Timing]) -> str:
     ]
     for t in timings:
         uncached = (
-            f"{len(t.uncached)}/{percentile(t.uncached, 0.5) * 1000:.1f}/"
+            f"{len(t.uncached)}/{percentile(t.uncached, 50) * 1000:.1f}/"
             f"{max(t.uncached, default=0.0) * 1000:.1f}"
             if len(t.uncached) > 3
             else f"{len(t.uncached)}: " + ",".join(f"{x * 1000:.1f}" for x in t.uncached)
         )
         lines.append(
             f"  {t.endpoint:<38} {t.first * 1000:>6.1f} {uncached:>19} {len(t.latencies):>5} "
-            f"{percentile(t.latencies, 0.5) * 1000:>6.1f} "
-            f"{percentile(t.latencies, 0.99) * 1000:>6.1f} {max(t.latencies) * 1000:>6.1f}  "
+            f"{percentile(t.latencies, 50) * 1000:>6.1f} "
+            f"{percentile(t.latencies, 99) * 1000:>6.1f} {max(t.latencies) * 1000:>6.1f}  "
             f"{t.statuses}"
         )
     mean = statistics.fmean(x for t in timings for x in t.latencies) * 1000

@@ -53,6 +53,7 @@ PROJECT_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(PROJECT_ROOT))  # run as a script: make `app` and `search` importable
 
 from app.core.db import Database  # noqa: E402
+from bench.percentiles import percentile  # noqa: E402
 from search import Analyzer, ProductDocument, ProductQuery  # noqa: E402
 from search.embedded.backend import EmbeddedBackend  # noqa: E402
 from search.embedded.schema import create_ddl  # noqa: E402
@@ -271,12 +272,6 @@ class Timing:
     # Wall-clock milliseconds per query, named by its text and filters.
     by_query: dict[str, list[float]] = field(default_factory=dict)
 
-    @staticmethod
-    def percentile(samples: list[float], share: float) -> float:
-        ordered = sorted(samples)
-        index = min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))
-        return ordered[index]
-
 
 def _queries(kind: str) -> list[ProductQuery]:
     if kind == "golden":
@@ -384,12 +379,11 @@ def report(results: dict[str, tuple[float, list[Timing]]]) -> None:
     print("-" * 70)
     for name, (_, timings) in results.items():
         for timing in timings:
-            p = Timing.percentile
             print(
                 f"{name:<11} {timing.kind:<9} {len(timing.samples):>5}"
-                f" {statistics.median(timing.samples):>7.2f} {p(timing.samples, 0.99):>7.2f}"
+                f" {statistics.median(timing.samples):>7.2f} {percentile(timing.samples, 99):>7.2f}"
                 f" {max(timing.samples):>7.2f} {statistics.median(timing.cpu):>8.2f}"
-                f" {p(timing.cpu, 0.99):>8.2f}"
+                f" {percentile(timing.cpu, 99):>8.2f}"
             )
     print()
     print("worst queries by p99 (wall ms; each ran runs ÷ queries of its kind times):")
@@ -397,12 +391,12 @@ def report(results: dict[str, tuple[float, list[Timing]]]) -> None:
         for timing in timings:
             slowest = sorted(
                 timing.by_query.items(),
-                key=lambda item: -Timing.percentile(item[1], 0.99),
+                key=lambda item: -percentile(item[1], 99),
             )[:WORST_SHOWN]
             for label, samples in slowest:
                 print(
                     f"  {name:<11} {timing.kind:<9} p50 {statistics.median(samples):7.2f}"
-                    f"  p99 {Timing.percentile(samples, 0.99):7.2f}  {label}"
+                    f"  p99 {percentile(samples, 99):7.2f}  {label}"
                 )
     print()
     for name, (indexing, _) in results.items():
@@ -410,7 +404,7 @@ def report(results: dict[str, tuple[float, list[Timing]]]) -> None:
     print(f"load average (1, 5, 15 min) at the end: {load_average()} on {os.cpu_count()} CPUs")
     if "sqlite" in results:
         searches = [t for t in results["sqlite"][1] if t.kind != "SELECT 1"]
-        worst = max(Timing.percentile(t.samples, 0.99) for t in searches)
+        worst = max(percentile(t.samples, 99) for t in searches)
         verdict = "meets" if worst <= SQLITE_TARGET_P99_MS else "MISSES"
         print(f"SQLite worst p99 {worst:.2f} ms {verdict} the target of {SQLITE_TARGET_P99_MS} ms")
 

@@ -26,7 +26,6 @@ Run as `python -m tests.stripe_fixtures --fd N` it is the launcher itself.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import hmac
 import re
@@ -41,6 +40,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from bench.serving import wait_until_up
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STRIPE_SECRET_KEY = "sk_test_fengshou_localstripe"
@@ -142,33 +143,18 @@ def _start(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
     return process, f"http://127.0.0.1:{port}"
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"localstripe exited with {process.returncode}:\n{log_path.read_text()[-4000:]}",
-                pytrace=False,
-            )
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/js.stripe.com/v3/", timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    process.kill()
-    pytest.fail(
-        f"localstripe did not answer within {START_TIMEOUT_SECONDS} s:\n"
-        f"{log_path.read_text()[-4000:]}",
-        pytrace=False,
-    )
-
-
 @pytest.fixture(scope="session")
 def localstripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
     """localstripe on 127.0.0.1 for the whole session; a start failure fails loudly."""
     log_path = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
     process, url = _start(log_path)
     try:
-        _wait_until_up(process, url, log_path)
+        wait_until_up(
+            process,
+            f"{url}/js.stripe.com/v3/",
+            within_seconds=START_TIMEOUT_SECONDS,
+            output=log_path,
+        )
         yield LocalStripe(url)
     finally:
         process.kill()

@@ -1,34 +1,115 @@
-"""Plain typed factories for accounts: users in the database, tokens and signed-in clients."""
+"""Plain typed factories for accounts: users and operators with their roles, bearer tokens,
+and clients signed in through the pages."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import httpx
 
 from app.account import service
-from app.account.models import Role
+from app.account.models import Role, User
 from app.core.db import Database, unit_of_work
+from app.web.security import TokenSigner
+from tests.conftest import TEST_SECRET
 
 PASSWORD = "correct horse battery"
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+# A role held for one supplier or organisation (scope_id) or one province (scope_code).
+ScopedRole = tuple[Role, int | None, str | None]
 
 
 async def create_user(
     database: Database,
     *,
-    email: str = "buyer@example.com",
-    password: str = PASSWORD,
+    email: str | None = None,
+    password: str | None = PASSWORD,
     display_name: str = "测试买家",
-    roles: Iterable[Role] = (Role.CONSUMER,),
+    roles: Iterable[Role | ScopedRole] = (Role.CONSUMER,),
 ) -> int:
-    """A committed, active user; returns the id."""
+    """A committed, active user holding `roles`; returns the id. Without `email`, a new
+    address. With `password=None` the account has no usable password and signs in by token
+    only: the password is then not hashed, which the tests that make many users want."""
+    address = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
     async with unit_of_work(database.writer) as session:
-        user = await service.create_user(
-            session, email=email, password=password, display_name=display_name, roles=roles
-        )
+        if password is None:
+            user = User(email=address, password_hash="!", display_name=display_name)
+            session.add(user)
+            await session.flush()
+        else:
+            user = await service.create_user(
+                session, email=address, password=password, display_name=display_name
+            )
+        for held in roles:
+            role, scope_id, scope_code = held if isinstance(held, tuple) else (held, None, None)
+            await service.grant_role(session, user, role, scope_id=scope_id, scope_code=scope_code)
         return user.id
+
+
+async def grant(
+    database: Database,
+    user_id: int,
+    role: Role,
+    scope_id: int | None = None,
+    scope_code: str | None = None,
+) -> None:
+    """Give an existing user a role (for a supplier or organisation, or a province)."""
+    async with unit_of_work(database.writer) as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        await service.grant_role(session, user, role, scope_id=scope_id, scope_code=scope_code)
+
+
+async def create_operator(
+    database: Database,
+    *,
+    email: str = "ops@example.com",
+    password: str | None = PASSWORD,
+    display_name: str = "平台运营小王",
+) -> int:
+    """A platform operator (a platform-wide role: no scope); returns the user id."""
+    return await create_user(
+        database,
+        email=email,
+        password=password,
+        display_name=display_name,
+        roles=(Role.OPERATOR,),
+    )
+
+
+def token_for(user_id: int) -> str:
+    """A bearer token as the app under test issues them (the tests' secret key)."""
+    return TokenSigner(TEST_SECRET, 3600).issue(user_id)
+
+
+def token_headers(user_id: int) -> dict[str, str]:
+    return bearer(token_for(user_id))
+
+
+@dataclass(frozen=True)
+class ApiUser:
+    """A user of the API and the bearer headers they send."""
+
+    id: int
+    headers: dict[str, str]
+
+
+async def create_api_user(
+    database: Database,
+    *,
+    email: str | None = None,
+    display_name: str = "测试买家",
+    roles: Iterable[Role | ScopedRole] = (Role.CONSUMER,),
+) -> ApiUser:
+    """A user who calls the API with a token (no password: the race test makes fifty)."""
+    user_id = await create_user(
+        database, email=email, password=None, display_name=display_name, roles=roles
+    )
+    return ApiUser(user_id, token_headers(user_id))
 
 
 async def issue_token(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:

@@ -15,8 +15,8 @@ from app.audit.models import AuditEntry
 from app.cooperative import service as cooperative_service
 from app.cooperative.models import SupplierStatus
 from app.core.db import Database, unit_of_work
-from tests.account.factories import create_user
-from tests.cooperative.factories import create_cooperative, create_operator, status_of
+from tests.account.factories import create_operator, create_user
+from tests.cooperative.factories import create_cooperative, status_of
 
 
 class Colour(enum.StrEnum):
@@ -80,7 +80,9 @@ async def test_a_status_change_and_its_entry_commit_or_roll_back_together(
     database: Database,
 ) -> None:
     admin = await create_user(database, email="wu@example.com")
-    cooperative_id = await create_cooperative(database, admin_id=admin)
+    cooperative_id = await create_cooperative(
+        database, admin_id=admin, status=SupplierStatus.PENDING
+    )
     operator_id = await create_operator(database)
     entries_before = await _count(database)
 

@@ -8,19 +8,13 @@ it these tests fail, they are not skipped.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -33,13 +27,14 @@ from playwright.sync_api import (
 from sqlalchemy import select
 
 from app.cli import upgrade_database
-from app.config import PROJECT_ROOT, Settings
+from app.config import Settings
 from app.cooperative.models import Cooperative
 from app.core.clock import china_date, utcnow
 from app.core.db import Database, unit_of_work
 from app.core.storage import LocalMediaStorage
 from app.demo import seed_demo_catalog
 from app.demo.plan import DemoPlan, build_plan
+from bench.serving import served
 from tests.conftest import (
     BACKENDS,
     TEST_SECRET,
@@ -57,9 +52,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-HOST = "127.0.0.1"
 DEMO_PRODUCTS = 40
-START_TIMEOUT_SECONDS = 60
 DESKTOP = ViewportSize(width=1280, height=900)
 PHONE = ViewportSize(width=360, height=740)
 
@@ -75,13 +68,6 @@ class LiveServer:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def _prepare(settings: Settings) -> int:
@@ -107,36 +93,19 @@ async def _prepare(settings: Settings) -> int:
         await database.dispose()
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the app server exited early:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the app server did not start:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     """uvicorn serving app.main:create_app on a free port of 127.0.0.1, one per backend."""
     workdir = Path(tempfile.mkdtemp(prefix="fengshou-browser-"))
     url, pg_name = new_database_url(request.param, workdir)
     settings = make_settings(url, workdir / "var")
-    process: subprocess.Popen[bytes] | None = None
     try:
         # In a thread of its own: once Playwright runs, this thread has an event loop running,
         # and both the migrations and the seeding start their own with asyncio.run().
         with ThreadPoolExecutor(max_workers=1) as worker:
             worker.submit(upgrade_database, settings).result()
             supplier_id = worker.submit(asyncio.run, _prepare(settings)).result()
-        port = _free_port()
         env = {
-            **os.environ,
             "FENGSHOU_ENVIRONMENT": "test",
             "FENGSHOU_SECRET_KEY": TEST_SECRET,
             "FENGSHOU_DATABASE_URL": url,
@@ -145,43 +114,14 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
             "FENGSHOU_WORKER_IN_PROCESS": "true",
             "FENGSHOU_WORKER_POLL_SECONDS": "0.2",
         }
-        log = workdir / "server.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "app.main:create_app",
-                    "--factory",
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
+        with served("app.main:create_app", env, output=workdir / "server.log") as (base_url, _):
+            yield LiveServer(
+                backend=request.param,
+                base_url=base_url,
+                plan=build_plan(DEMO_PRODUCTS, china_date(utcnow())),
+                supplier_id=supplier_id,
             )
-        base_url = f"http://{HOST}:{port}"
-        _wait_until_up(process, base_url, log)
-        yield LiveServer(
-            backend=request.param,
-            base_url=base_url,
-            plan=build_plan(DEMO_PRODUCTS, china_date(utcnow())),
-            supplier_id=supplier_id,
-        )
     finally:
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
         if pg_name:
             drop_postgres_database(pg_name)
         shutil.rmtree(workdir, ignore_errors=True)

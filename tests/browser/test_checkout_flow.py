@@ -10,11 +10,7 @@ to mount the Card Element (FENGSHOU_STRIPE_PAY_ELEMENT=card), of which localstri
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,17 +18,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from app.account import service as accounts
-from app.account.models import Role, RoleAssignment
 from app.catalog.models import Product
 from app.cli import upgrade_database
-from app.config import PROJECT_ROOT, Settings
+from app.config import Settings
 from app.core.db import Database, unit_of_work
+from bench.serving import served
+from tests.account.factories import create_user
 from tests.browser.conftest import DESKTOP
+from tests.catalog.factories import create_seller
 from tests.conftest import (
     BACKENDS,
     TEST_SECRET,
@@ -40,13 +36,11 @@ from tests.conftest import (
     make_settings,
     new_database_url,
 )
-from tests.order.factories import create_supplier
+from tests.cooperative.factories import add_member
 from tests.payment.factories import WEBHOOK_PATH
 from tests.stripe_fixtures import LocalStripe
 
-HOST = "127.0.0.1"
 PASSWORD = "browser-test-password"
-START_TIMEOUT_SECONDS = 60.0
 PAID_TIMEOUT_SECONDS = 30.0
 TEST_CARD = {"number": "4242424242424242", "exp_month": "12", "exp_year": "30", "cvc": "123"}
 
@@ -80,53 +74,22 @@ async def _seed(settings: Settings) -> tuple[str, tuple[Seller, Seller]]:
             await load_reference_data(session)
         sellers = []
         for index, price in enumerate((2680, 1590)):
-            supplier = await create_supplier(database, price_fen=price, stock=20)
+            supplier = await create_seller(database, price_fen=price, stock=20)
             email = f"seller{index}@example.com"
-            async with unit_of_work(database.writer) as session:
-                user = await accounts.create_user(
-                    session, email=email, password=PASSWORD, display_name=f"供应商{index}"
-                )
-                session.add(
-                    RoleAssignment(user_id=user.id, role=Role.SUPPLIER_ADMIN, scope_id=supplier.id)
-                )
-                product = await session.get(Product, supplier.product_ids[0])
+            await add_member(
+                database, supplier.id, email=email, password=PASSWORD, display_name=f"供应商{index}"
+            )
+            async with unit_of_work(database.reader) as session:
+                product = await session.get(Product, supplier.product_id)
                 assert product is not None
                 sellers.append(
                     Seller(supplier.id, email, product.slug, product.title, supplier.sku_ids[0])
                 )
         shopper = "shopper@example.com"
-        async with unit_of_work(database.writer) as session:
-            await accounts.create_user(
-                session,
-                email=shopper,
-                password=PASSWORD,
-                display_name="城市买家",
-                roles=(Role.CONSUMER,),
-            )
+        await create_user(database, email=shopper, password=PASSWORD, display_name="城市买家")
         return shopper, (sellers[0], sellers[1])
     finally:
         await database.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the app server exited early:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the app server did not start:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -135,20 +98,17 @@ def shop(request: pytest.FixtureRequest, localstripe_server: LocalStripe) -> Ite
     workdir = Path(tempfile.mkdtemp(prefix="fengshou-checkout-"))
     url, pg_name = new_database_url(request.param, workdir)
     settings = make_settings(url, workdir / "var", **localstripe_server.settings_overrides())
-    process: subprocess.Popen[bytes] | None = None
     try:
         # In a thread of its own: Playwright's sync API may already run an event loop here, and
         # migrations and seeding run theirs.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pool.submit(upgrade_database, settings).result()
             shopper, sellers = pool.submit(asyncio.run, _seed(settings)).result()
-        port = _free_port()
         stripe_env = {
             f"FENGSHOU_{name.upper()}": str(value)
             for name, value in localstripe_server.settings_overrides().items()
         }
         env = {
-            **os.environ,
             **stripe_env,
             "FENGSHOU_ENVIRONMENT": "test",
             "FENGSHOU_SECRET_KEY": TEST_SECRET,
@@ -160,38 +120,9 @@ def shop(request: pytest.FixtureRequest, localstripe_server: LocalStripe) -> Ite
             "FENGSHOU_WORKER_IN_PROCESS": "true",
             "FENGSHOU_WORKER_POLL_SECONDS": "0.2",
         }
-        log = workdir / "server.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "app.main:create_app",
-                    "--factory",
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        base_url = f"http://{HOST}:{port}"
-        _wait_until_up(process, base_url, log)
-        yield Shop(base_url, shopper, sellers)
+        with served("app.main:create_app", env, output=workdir / "server.log") as (base_url, _):
+            yield Shop(base_url, shopper, sellers)
     finally:
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
         if pg_name:
             drop_postgres_database(pg_name)
 

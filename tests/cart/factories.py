@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 from sqlalchemy import select
 
@@ -31,14 +29,6 @@ async def cart_rows(database: Database) -> CartRows:
 async def stored_tokens(database: Database) -> list[str]:
     async with unit_of_work(database.writer) as session:
         return [t for t in await session.scalars(select(Cart.token)) if t is not None]
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code, error
-    assert error["message"]
-    return error
 
 
 def set_cookie_headers(response: httpx.Response) -> list[str]:

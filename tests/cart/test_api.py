@@ -15,8 +15,10 @@ from app.cooperative.models import SupplierStatus
 from app.core.db import Database, unit_of_work
 from app.shipping.models import ShippingRule
 from tests.account.factories import bearer, create_user, issue_token
-from tests.cart.factories import assert_error, cart_cookie_set, cart_rows, stored_tokens
-from tests.inventory.factories import create_sku, create_supplier, set_supplier_status
+from tests.cart.factories import cart_cookie_set, cart_rows, stored_tokens
+from tests.catalog.factories import create_sku
+from tests.cooperative.factories import create_cooperative, set_cooperative_status
+from tests.http_assertions import assert_error
 
 ITEM_KEYS = {
     "sku_id",
@@ -46,7 +48,7 @@ async def buyer_headers(
 async def test_an_anonymous_shopper_gets_a_cart_cookie_on_first_add(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database, name="隆安香蕉合作社")
+    farm = await create_cooperative(database, name="隆安香蕉合作社")
     sku = await create_sku(
         database, cooperative_id=farm, price_fen=3000, stock=20, tiers=[(5, 2600)]
     )
@@ -113,8 +115,8 @@ async def test_an_anonymous_shopper_gets_a_cart_cookie_on_first_add(
 async def test_shipping_per_supplier_for_a_delivery_county(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database, name="甲")
-    fishery = await create_supplier(database, name="乙")
+    farm = await create_cooperative(database, name="甲")
+    fishery = await create_cooperative(database, name="乙")
     fruit = await create_sku(database, cooperative_id=farm, price_fen=2000, weight_grams=2000)
     fish = await create_sku(
         database, cooperative_id=fishery, price_fen=5000, weight_grams=500, category="aquatic"
@@ -158,7 +160,7 @@ async def test_shipping_per_supplier_for_a_delivery_county(
 
 
 async def test_patch_and_delete_lines(client: httpx.AsyncClient, database: Database) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     a = await create_sku(database, cooperative_id=farm, stock=9)
     b = await create_sku(database, cooperative_id=farm, stock=9)
     headers = await buyer_headers(client, database)
@@ -192,7 +194,7 @@ async def test_patch_and_delete_lines(client: httpx.AsyncClient, database: Datab
 async def test_each_user_sees_and_changes_only_their_own_cart(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm)
     alice = await buyer_headers(client, database, "alice@example.com")
     bob = await buyer_headers(client, database, "bob@example.com")
@@ -218,7 +220,7 @@ async def test_each_user_sees_and_changes_only_their_own_cart(
 async def test_an_invalid_bearer_token_is_401_not_anonymous(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm)
 
     response = await client.post(
@@ -234,8 +236,8 @@ async def test_an_invalid_bearer_token_is_401_not_anonymous(
 async def test_lines_that_went_bad_are_flagged_and_left_out_of_totals(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database, name="甲")
-    other = await create_supplier(database, name="乙")
+    farm = await create_cooperative(database, name="甲")
+    other = await create_cooperative(database, name="乙")
     fine = await create_sku(database, cooperative_id=farm, price_fen=1000, stock=9)
     shrinking = await create_sku(database, cooperative_id=farm, price_fen=1000, stock=9)
     raised_min = await create_sku(database, cooperative_id=farm, price_fen=1000, stock=9)
@@ -246,7 +248,7 @@ async def test_lines_that_went_bad_are_flagged_and_left_out_of_totals(
     async with unit_of_work(database.writer) as session:
         await session.execute(update(Sku).where(Sku.id == shrinking.id).values(stock=2))
         await session.execute(update(Sku).where(Sku.id == raised_min.id).values(min_qty=4))
-    await set_supplier_status(database, other, SupplierStatus.SUSPENDED)
+    await set_cooperative_status(database, other, SupplierStatus.SUSPENDED)
 
     body = (await client.get("/api/v1/cart")).json()
 
@@ -284,8 +286,8 @@ BAD_ADDS: list[tuple[dict[str, Any], int, str, str]] = [
 
 
 async def _bad_input_fixture(database: Database) -> dict[str, int]:
-    farm = await create_supplier(database)
-    suspended = await create_supplier(database, status=SupplierStatus.SUSPENDED)
+    farm = await create_cooperative(database)
+    suspended = await create_cooperative(database, status=SupplierStatus.SUSPENDED)
     return {
         "good": (await create_sku(database, cooperative_id=farm, stock=5)).id,
         "inactive": (await create_sku(database, cooperative_id=farm, is_active=False)).id,
@@ -379,7 +381,7 @@ async def test_bad_changes_leave_a_signed_in_cart_as_it_was(
 async def test_an_anonymous_cart_is_merged_into_the_users_on_first_access(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     only_anonymous = await create_sku(database, cooperative_id=farm, stock=10)
     both = await create_sku(database, cooperative_id=farm, stock=4)
     headers = await buyer_headers(client, database)
@@ -426,7 +428,7 @@ async def test_an_anonymous_cart_is_merged_into_the_users_on_first_access(
 async def test_a_merge_never_lowers_the_users_own_line(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=5)
     sold_out = await create_sku(database, cooperative_id=farm, stock=3)
     headers = await buyer_headers(client, database)
@@ -453,7 +455,7 @@ async def test_a_merge_never_lowers_the_users_own_line(
 async def test_a_cookie_naming_no_cart_is_cleared_and_never_adopted(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm)
     forged = "A" * 43
 
@@ -478,7 +480,7 @@ async def test_a_cookie_naming_no_cart_is_cleared_and_never_adopted(
 async def test_checkout_reads_and_clears_the_users_cart(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     a = await create_sku(database, cooperative_id=farm)
     b = await create_sku(database, cooperative_id=farm)
     headers = await buyer_headers(client, database)

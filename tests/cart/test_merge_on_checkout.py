@@ -14,7 +14,8 @@ from app.core.db import Database, unit_of_work
 from app.web.db import DbSession
 from tests.account.factories import bearer, create_user, issue_token, sign_in_page
 from tests.cart.factories import cart_rows
-from tests.inventory.factories import create_sku, create_supplier
+from tests.catalog.factories import create_sku
+from tests.cooperative.factories import create_cooperative
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def probe(app: FastAPI) -> FastAPI:
 async def test_a_page_sees_the_cart_filled_before_signing_in(
     probe: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=10)
     user_id = await create_user(database, email="buyer@example.com")
     added = await client.post("/api/v1/cart/items", json={"sku_id": sku.id, "quantity": 3})
@@ -66,7 +67,7 @@ async def test_signed_out_the_page_dependency_sends_to_login(
 async def test_the_api_dependency_merges_for_a_bearer_user(
     probe: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=10)
     await create_user(database, email="buyer@example.com")
     await client.post("/api/v1/cart/items", json={"sku_id": sku.id, "quantity": 2})

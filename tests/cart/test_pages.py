@@ -12,7 +12,8 @@ from app.core.db import Database, unit_of_work
 from app.shipping.models import ShippingRule
 from tests.account.factories import create_user, csrf_token_in, page_csrf, sign_in_page
 from tests.cart.factories import cart_cookie_set, cart_rows
-from tests.inventory.factories import create_sku, create_supplier
+from tests.catalog.factories import create_sku
+from tests.cooperative.factories import create_cooperative
 
 
 async def add(
@@ -41,7 +42,7 @@ async def test_an_empty_cart(client: httpx.AsyncClient, database: Database) -> N
 async def test_add_goes_back_to_the_product_page_and_the_cart_shows_the_line(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database, name="隆安香蕉合作社")
+    farm = await create_cooperative(database, name="隆安香蕉合作社")
     sku = await create_sku(
         database, cooperative_id=farm, price_fen=2580, title="隆安香蕉", sku_name="10 斤装"
     )
@@ -69,7 +70,7 @@ async def test_add_goes_back_to_the_product_page_and_the_cart_shows_the_line(
 async def test_add_without_a_local_referer_goes_to_the_cart(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=50)
     csrf = await page_csrf(client, "/login")
 
@@ -89,7 +90,7 @@ async def test_add_without_a_local_referer_goes_to_the_cart(
 async def test_refused_adds_show_the_reason_and_change_nothing(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=3, min_qty=2)
     hidden = await create_sku(database, cooperative_id=farm, is_active=False)
     csrf = await page_csrf(client, "/login")
@@ -117,7 +118,7 @@ async def test_refused_adds_show_the_reason_and_change_nothing(
 async def test_forms_without_csrf_are_refused(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm)
     csrf = await page_csrf(client, "/login")
     assert (await add(client, csrf, sku.id, 1)).status_code == 303
@@ -134,7 +135,7 @@ async def test_forms_without_csrf_are_refused(
 
 
 async def test_update_and_remove(client: httpx.AsyncClient, database: Database) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=5, tiers=[(4, 2000)])
     other = await create_sku(database, cooperative_id=farm)
     csrf = await page_csrf(client, "/login")
@@ -161,7 +162,7 @@ async def test_update_and_remove(client: httpx.AsyncClient, database: Database) 
 async def test_a_refused_update_keeps_the_entered_value_next_to_its_error(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=5)
     csrf = await page_csrf(client, "/login")
     await add(client, csrf, sku.id, 2)
@@ -187,7 +188,7 @@ async def test_a_refused_update_keeps_the_entered_value_next_to_its_error(
 async def test_choosing_a_delivery_region_shows_shipping(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database, name="甲合作社")
+    farm = await create_cooperative(database, name="甲合作社")
     sku = await create_sku(database, cooperative_id=farm, price_fen=4000, weight_grams=3000)
     async with unit_of_work(database.writer) as session:
         session.add(
@@ -223,7 +224,7 @@ async def test_choosing_a_delivery_region_shows_shipping(
 async def test_the_anonymous_cart_is_merged_at_login(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=10)
     user_id = await create_user(database, email="buyer@example.com")
     csrf = await page_csrf(client, "/login")
@@ -250,7 +251,7 @@ async def test_the_anonymous_cart_is_merged_at_login(
 async def test_a_line_that_went_bad_is_flagged_on_the_page(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=5)
     csrf = await page_csrf(client, "/login")
     await add(client, csrf, sku.id, 4)
@@ -288,7 +289,7 @@ class _AddForms(HTMLParser):
 async def test_the_product_page_offers_a_form_per_sku_that_puts_it_in_the_cart(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=40, min_qty=3, title="融水香糯")
     second = await create_sku(
         database, cooperative_id=farm, product_id=sku.product_id, stock=2, min_qty=5

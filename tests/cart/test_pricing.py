@@ -12,14 +12,9 @@ from app.cooperative.models import SupplierStatus
 from app.core.db import Database, unit_of_work
 from app.core.errors import DomainError
 from app.shipping.models import ShippingRule
-from tests.inventory.factories import (
-    COUNTY_CODE,
-    SkuRef,
-    create_sku,
-    create_supplier,
-    movements,
-    stock_of,
-)
+from tests.catalog.factories import SkuRef, create_sku
+from tests.cooperative.factories import create_cooperative
+from tests.inventory.factories import COUNTY_CODE, movements, stock_of
 
 NANNING_COUNTY = "450123"  # 隆安县, 广西 450000
 LHASA_COUNTY = "540102"  # 城关区, 西藏 540000
@@ -62,8 +57,8 @@ async def refused(
 
 
 async def test_a_basket_from_two_suppliers(database: Database) -> None:
-    farm = await create_supplier(database, name="隆安香蕉合作社")
-    fishery = await create_supplier(database, name="东兰水产合作社", county_code="451224")
+    farm = await create_cooperative(database, name="隆安香蕉合作社", county_code=COUNTY_CODE)
+    fishery = await create_cooperative(database, name="东兰水产合作社", county_code="451224")
     bananas = await create_sku(
         database,
         cooperative_id=farm,
@@ -131,7 +126,7 @@ async def test_a_basket_from_two_suppliers(database: Database) -> None:
 
 
 async def test_without_a_destination_there_is_no_shipping(database: Database) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, price_fen=1500, stock=3)
 
     basket = await price(database, [(sku.id, 2)])
@@ -142,7 +137,7 @@ async def test_without_a_destination_there_is_no_shipping(database: Database) ->
 
 
 async def test_pricing_reserves_nothing(database: Database) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=3)
 
     await price(database, [(sku.id, 3)], NANNING_COUNTY)
@@ -152,9 +147,9 @@ async def test_pricing_reserves_nothing(database: Database) -> None:
 
 
 async def _make_unavailable(database: Database) -> dict[str, SkuRef]:
-    farm = await create_supplier(database, name="正常")
-    suspended = await create_supplier(database, name="暂停", status=SupplierStatus.SUSPENDED)
-    pending = await create_supplier(database, name="待审", status=SupplierStatus.PENDING)
+    farm = await create_cooperative(database, name="正常")
+    suspended = await create_cooperative(database, name="暂停", status=SupplierStatus.SUSPENDED)
+    pending = await create_cooperative(database, name="待审", status=SupplierStatus.PENDING)
     return {
         "inactive sku": await create_sku(database, cooperative_id=farm, is_active=False),
         "draft product": await create_sku(
@@ -169,7 +164,7 @@ async def _make_unavailable(database: Database) -> dict[str, SkuRef]:
 
 
 async def test_unavailable_skus_are_refused_naming_their_line(database: Database) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     good = await create_sku(database, cooperative_id=farm)
     for reason, bad in (await _make_unavailable(database)).items():
         error = await refused(database, [(good.id, 1), (bad.id, 1)])
@@ -181,7 +176,7 @@ async def test_unavailable_skus_are_refused_naming_their_line(database: Database
 
 
 async def test_below_minimum_quantity(database: Database) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, min_qty=5, stock=50)
 
     error = await refused(database, [(sku.id, 4)])
@@ -192,7 +187,7 @@ async def test_below_minimum_quantity(database: Database) -> None:
 
 
 async def test_more_than_the_stock_is_a_conflict(database: Database) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     plenty = await create_sku(database, cooperative_id=farm, stock=50)
     short = await create_sku(database, cooperative_id=farm, stock=3)
 
@@ -203,7 +198,7 @@ async def test_more_than_the_stock_is_a_conflict(database: Database) -> None:
 
 
 async def test_the_worst_problem_is_reported_first(database: Database) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     short = await create_sku(database, cooperative_id=farm, stock=1)
     small = await create_sku(database, cooperative_id=farm, min_qty=3)
     gone = await create_sku(database, cooperative_id=farm, is_active=False)
@@ -218,7 +213,7 @@ async def test_the_worst_problem_is_reported_first(database: Database) -> None:
 async def test_quantities_must_be_whole_numbers_in_range(
     database: Database, quantity: object
 ) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm, stock=10**6)
 
     error = await refused(database, [(sku.id, quantity)])
@@ -228,7 +223,7 @@ async def test_quantities_must_be_whole_numbers_in_range(
 
 
 async def test_malformed_sku_ids_empty_baskets_and_duplicates(database: Database) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm)
 
     for bad_id in (0, -5, 2**63, "1", True, 1.0):
@@ -247,7 +242,7 @@ async def test_malformed_sku_ids_empty_baskets_and_duplicates(database: Database
 
 @pytest.mark.parametrize("county", ["999999", "45012", "abcdef", "４５０１２３", ""])
 async def test_an_unknown_destination_county(database: Database, county: str) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm)
 
     error = await refused(database, [(sku.id, 1)], county)
@@ -257,7 +252,7 @@ async def test_an_unknown_destination_county(database: Database, county: str) ->
 
 
 async def test_a_supplier_that_does_not_serve_the_destination(database: Database) -> None:
-    farm = await create_supplier(database)
+    farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm)
     async with unit_of_work(database.writer) as session:
         session.add(

@@ -1,158 +1,168 @@
-"""Typed factories for catalog tests: suppliers with members, certificates, products, images."""
+"""Plain typed factories for the catalog: product and SKU bodies for the API, products and SKUs
+written straight into the tables, suppliers with goods on sale, and the search index."""
 
 from __future__ import annotations
 
 import io
 import itertools
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 import httpx
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.account import service as account_service
-from app.account.models import Role, User
 from app.catalog.indexing import rebuild_index
-from app.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto, Sku
-from app.certification.models import Certificate, CertificateKind, CertificateStatus
-from app.cooperative.models import Cooperative, SupplierKind, SupplierStatus
+from app.catalog.models import (
+    PriceTier,
+    Product,
+    ProductCertificate,
+    ProductPhoto,
+    ProductStatus,
+    Sku,
+)
+from app.certification.models import Certificate
+from app.cooperative.models import SupplierStatus
+from app.core.clock import utcnow
 from app.core.db import Database, unit_of_work
-from app.web.security import TokenSigner
 from search.embedded.backend import EmbeddedBackend
-from tests.account.factories import bearer, create_user
-from tests.conftest import TEST_SECRET
+from tests.cooperative.factories import Supplier, create_cooperative
 
-KEY_COUNTY = "450225"  # 融水苗族自治县, Guangxi: poverty-lifted and key assistance
-KEY_COUNTY_2 = "513431"  # 昭觉县, Sichuan: poverty-lifted and key assistance
-PLAIN_COUNTY = "360724"  # 上犹县, Jiangxi: poverty-lifted, not key assistance
+SELLER_COUNTY = "522732"  # 三都水族自治县 (贵州), one of the 832
 
 _numbers = itertools.count(1)
 
 
 @dataclass(frozen=True)
-class Supplier:
-    """A supplier with one admin member and that member's bearer headers."""
+class SkuRef:
+    id: int
+    product_id: int
+    cooperative_id: int
+    code: str
+
+
+async def create_sku(
+    database: Database,
+    *,
+    cooperative_id: int,
+    price_fen: int = 2500,
+    stock: int = 10,
+    weight_grams: int = 500,
+    min_qty: int = 1,
+    tiers: Sequence[tuple[int, int]] = (),
+    category: str = "fruit",
+    title: str = "隆安香蕉",
+    unit: str = "箱",
+    sku_name: str = "5 斤装",
+    product_status: ProductStatus = ProductStatus.ACTIVE,
+    is_active: bool = True,
+    product_id: int | None = None,
+) -> SkuRef:
+    """A committed SKU (of a new product unless `product_id` is given); tiers are
+    (min_qty, price_fen). A new active product is published, as the catalog does."""
+    n = next(_numbers)
+    code = f"SKU-{n:05d}-{uuid.uuid4().hex[:6].upper()}"
+    async with unit_of_work(database.writer) as session:
+        if product_id is None:
+            product = Product(
+                cooperative_id=cooperative_id,
+                slug=f"p-{n}-{uuid.uuid4().hex[:8]}",
+                title=title,
+                category_code=category,
+                unit=unit,
+                status=product_status,
+                min_price_fen=price_fen,
+                in_stock=stock > 0 and is_active,
+                published_at=utcnow() if product_status == ProductStatus.ACTIVE else None,
+            )
+            session.add(product)
+            await session.flush()
+            product_id = product.id
+        sku = Sku(
+            product_id=product_id,
+            code=code,
+            name=sku_name,
+            price_fen=price_fen,
+            stock=stock,
+            weight_grams=weight_grams,
+            min_qty=min_qty,
+            is_active=is_active,
+        )
+        session.add(sku)
+        await session.flush()
+        for tier_min, tier_price in tiers:
+            session.add(PriceTier(sku_id=sku.id, min_qty=tier_min, price_fen=tier_price))
+        await session.flush()
+        return SkuRef(id=sku.id, product_id=product_id, cooperative_id=cooperative_id, code=code)
+
+
+@dataclass(frozen=True)
+class Seller:
+    """A supplier with one active product on sale in one SKU or more."""
 
     id: int
-    user_id: int
-    email: str
-    headers: dict[str, str]
+    county_code: str
+    product_id: int
+    sku_ids: list[int]
+
+    @property
+    def cooperative_id(self) -> int:
+        return self.id
+
+    @property
+    def sku_id(self) -> int:
+        """The first SKU."""
+        return self.sku_ids[0]
 
 
-async def create_cooperative(
+async def create_seller(
     database: Database,
     *,
-    name: str = "融水苗家合作社",
-    county_code: str = KEY_COUNTY,
+    county_code: str = SELLER_COUNTY,
+    name: str | None = None,
+    households_supported: int = 12,
     status: SupplierStatus = SupplierStatus.VERIFIED,
-    households_supported: int = 120,
-) -> int:
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+    title: str | None = None,
+    category: str = "fruit",
+    price_fen: int = 1000,
+    stock: int = 10,
+    weight_grams: int = 500,
+    skus: int = 1,
+) -> Seller:
+    """A supplier with one product in `skus` SKUs, each at this price and stock."""
     n = next(_numbers)
-    async with unit_of_work(database.writer) as session:
-        cooperative = Cooperative(
-            name=name,
-            kind=SupplierKind.COOPERATIVE,
-            credit_code=f"93{n:016d}",
-            county_code=county_code,
-            contact_name="李四",
-            contact_phone="13800000000",
-            households_supported=households_supported,
-            status=status,
-        )
-        session.add(cooperative)
-        await session.flush()
-        return cooperative.id
-
-
-async def add_member(
-    database: Database,
-    cooperative_id: int,
-    *,
-    email: str,
-    role: Role = Role.SUPPLIER_ADMIN,
-    can_sign_in: bool = False,
-) -> int:
-    """A member of the supplier. Without `can_sign_in` the user gets no real password hash:
-    hashing costs about a second on a busy machine, and API tests sign tokens directly."""
-    if can_sign_in:
-        user_id = await create_user(database, email=email, display_name="合作社成员", roles=())
-    else:
-        async with unit_of_work(database.writer) as session:
-            user = User(email=email, password_hash="!", display_name="合作社成员")
-            session.add(user)
-            await session.flush()
-            user_id = user.id
-    async with unit_of_work(database.writer) as session:
-        member = await account_service.get_user(session, user_id)
-        assert member is not None
-        await account_service.grant_role(session, member, role, scope_id=cooperative_id)
-    return user_id
-
-
-def token_for(user_id: int) -> str:
-    """A bearer token as the app under test issues them (same secret)."""
-    return TokenSigner(TEST_SECRET, 3600).issue(user_id)
-
-
-async def create_supplier(
-    database: Database,
-    *,
-    name: str = "融水苗家合作社",
-    county_code: str = KEY_COUNTY,
-    status: SupplierStatus = SupplierStatus.VERIFIED,
-    email: str | None = None,
-    can_sign_in: bool = False,
-) -> Supplier:
     cooperative_id = await create_cooperative(
-        database, name=name, county_code=county_code, status=status
+        database,
+        name=name or f"三都丰收种植专业合作社{n}号",
+        county_code=county_code,
+        households_supported=households_supported,
+        status=status,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
     )
-    email = email or f"coop{cooperative_id}-{next(_numbers)}@example.com"
-    user_id = await add_member(database, cooperative_id, email=email, can_sign_in=can_sign_in)
-    return Supplier(cooperative_id, user_id, email, bearer(token_for(user_id)))
-
-
-async def set_cooperative_status(
-    database: Database, cooperative_id: int, status: SupplierStatus
-) -> None:
-    async with unit_of_work(database.writer) as session:
-        cooperative = await session.get(Cooperative, cooperative_id)
-        assert cooperative is not None
-        cooperative.status = status
-    # The operator's own path enqueues a reindex; this shortcut rebuilds the index instead.
-    await sync_search_index(database)
-
-
-async def create_certificate(
-    database: Database,
-    cooperative_id: int,
-    *,
-    kind: CertificateKind = CertificateKind.GI,
-    status: CertificateStatus = CertificateStatus.VERIFIED,
-    valid_from: date | None = None,
-    valid_until: date | None = None,
-) -> int:
-    n = next(_numbers)
-    numbers = {
-        CertificateKind.GI: f"AGI{n:05d}",
-        CertificateKind.GREEN_FOOD: f"LB-15-{n:010d}A",
-        CertificateKind.ORGANIC: f"124OP26{n:05d}",
-    }
-    today = date.today()
-    async with unit_of_work(database.writer) as session:
-        certificate = Certificate(
+    product_id: int | None = None
+    sku_ids: list[int] = []
+    for index in range(skus):
+        created = await create_sku(
+            database,
             cooperative_id=cooperative_id,
-            kind=kind,
-            number=numbers[kind],
-            issuer="农业农村部",
-            valid_from=valid_from or today - timedelta(days=365),
-            valid_until=valid_until or today + timedelta(days=365),
-            status=status,
+            price_fen=price_fen,
+            stock=stock,
+            weight_grams=weight_grams,
+            category=category,
+            title=title or f"三都有机蓝莓{n}",
+            unit="500g/盒",
+            sku_name=f"规格{index + 1}",
+            product_id=product_id,
         )
-        session.add(certificate)
-        await session.flush()
-        return certificate.id
+        product_id = created.product_id
+        sku_ids.append(created.id)
+    assert product_id is not None, "a seller has one SKU or more"
+    return Seller(cooperative_id, county_code, product_id, sku_ids)
 
 
 async def update_certificate(database: Database, certificate_id: int, **values: Any) -> None:

@@ -17,20 +17,17 @@ from app.certification.models import CertificateKind, CertificateStatus
 from app.cooperative.models import SupplierStatus
 from app.core.clock import utcnow
 from app.core.db import Database, unit_of_work
-from tests.catalog.factories import (
+from tests.catalog.factories import create_product, sku, sync_search_index, update_certificate
+from tests.certification.factories import create_certificate
+from tests.cooperative.factories import (
     KEY_COUNTY,
     KEY_COUNTY_2,
     PLAIN_COUNTY,
     Supplier,
-    create_certificate,
-    create_product,
     create_supplier,
     set_cooperative_status,
-    sku,
-    sync_search_index,
-    update_certificate,
 )
-from tests.catalog.test_products_api import assert_error
+from tests.http_assertions import assert_error
 
 
 @dataclass(frozen=True)
@@ -48,9 +45,15 @@ async def world(client: httpx.AsyncClient, database: Database) -> World:
     rongshui = await create_supplier(database, name="融水苗家合作社", county_code=KEY_COUNTY)
     shangyou = await create_supplier(database, name="上犹茶叶合作社", county_code=PLAIN_COUNTY)
     zhaojue = await create_supplier(database, name="昭觉苦荞合作社", county_code=KEY_COUNTY_2)
-    gi = await create_certificate(database, rongshui.id, kind=CertificateKind.GI)
-    green = await create_certificate(database, rongshui.id, kind=CertificateKind.GREEN_FOOD)
-    organic = await create_certificate(database, shangyou.id, kind=CertificateKind.ORGANIC)
+    gi = await create_certificate(
+        database, rongshui.id, kind=CertificateKind.GI, status=CertificateStatus.VERIFIED
+    )
+    green = await create_certificate(
+        database, rongshui.id, kind=CertificateKind.GREEN_FOOD, status=CertificateStatus.VERIFIED
+    )
+    organic = await create_certificate(
+        database, shangyou.id, kind=CertificateKind.ORGANIC, status=CertificateStatus.VERIFIED
+    )
 
     ids: dict[str, int] = {}
 
@@ -144,6 +147,7 @@ async def test_suspending_a_supplier_hides_its_products(
     client: httpx.AsyncClient, database: Database, world: World
 ) -> None:
     await set_cooperative_status(database, world.rongshui.id, SupplierStatus.SUSPENDED)
+    await sync_search_index(database)
 
     body = await _list(client)
 
@@ -437,8 +441,12 @@ async def test_statement_count_does_not_grow_with_the_page(
     rongshui = await create_supplier(database, county_code=KEY_COUNTY)
     shangyou = await create_supplier(database, county_code=PLAIN_COUNTY)
     certificates = {
-        rongshui.id: await create_certificate(database, rongshui.id),
-        shangyou.id: await create_certificate(database, shangyou.id, kind=CertificateKind.ORGANIC),
+        rongshui.id: await create_certificate(
+            database, rongshui.id, status=CertificateStatus.VERIFIED
+        ),
+        shangyou.id: await create_certificate(
+            database, shangyou.id, kind=CertificateKind.ORGANIC, status=CertificateStatus.VERIFIED
+        ),
     }
     async with unit_of_work(database.writer) as session:
         for n in range(60):

@@ -16,7 +16,8 @@ from app.catalog.listing.caching import LISTING_PAGES, SEARCH_CACHE_SECONDS
 from app.core.cache import Caches
 from app.core.db import Database, unit_of_work
 from app.jobs.runner import JobRunner
-from tests.catalog.factories import Supplier, create_product, create_supplier, sku
+from tests.catalog.factories import create_product, sku
+from tests.cooperative.factories import Supplier, create_supplier
 
 
 class Clock:

@@ -13,14 +13,13 @@ from app.catalog.schemas import ProductQuery
 from app.cooperative.models import SupplierStatus
 from app.core.db import Database, unit_of_work
 from app.regions.errors import CountyNotFound
-from tests.catalog.factories import (
+from tests.catalog.factories import create_product, sku, sync_search_index
+from tests.cooperative.factories import (
     KEY_COUNTY,
     KEY_COUNTY_2,
     PLAIN_COUNTY,
-    create_product,
     create_supplier,
     set_cooperative_status,
-    sku,
 )
 
 NOVEMBER = date(2026, 11, 28)
@@ -72,6 +71,7 @@ async def test_county_catalog(client: httpx.AsyncClient, database: Database) -> 
     await create_product(client, first, title="甲草稿", status="draft")
     await create_product(client, suspended, title="停业产品")
     await set_cooperative_status(database, suspended.id, SupplierStatus.SUSPENDED)
+    await sync_search_index(database)
     await create_product(client, pending, title="待审草稿", status="draft")
 
     async with unit_of_work(database.reader) as session:

@@ -13,15 +13,9 @@ from PIL import Image
 from app.config import Settings
 from app.core.db import Database
 from app.jobs.runner import JobRunner
-from tests.catalog.factories import (
-    Supplier,
-    catalog_counts,
-    create_product,
-    create_supplier,
-    png_bytes,
-    sync_search_index,
-)
-from tests.catalog.test_products_api import assert_error
+from tests.catalog.factories import catalog_counts, create_product, png_bytes, sync_search_index
+from tests.cooperative.factories import Supplier, create_supplier
+from tests.http_assertions import assert_error
 
 
 @pytest.fixture

@@ -12,28 +12,22 @@ from sqlalchemy.orm import selectinload
 
 from app.catalog import repository as catalog_repository
 from app.catalog.models import Product, Sku
+from app.certification.models import CertificateStatus
 from app.config import Settings
 from app.cooperative.models import SupplierStatus
 from app.core.db import Database, unit_of_work
 from app.inventory.models import MovementReason, StockMovement
 from app.jobs.runner import JobRunner
-from tests.account.factories import csrf_token_in, sign_in_page
-from tests.catalog.factories import (
-    CatalogCounts,
-    Supplier,
-    catalog_counts,
-    create_certificate,
-    create_product,
-    create_supplier,
-    png_bytes,
-    sku,
-)
+from tests.account.factories import PASSWORD, csrf_token_in, sign_in_page
+from tests.catalog.factories import CatalogCounts, catalog_counts, create_product, png_bytes, sku
+from tests.certification.factories import create_certificate
+from tests.cooperative.factories import Supplier, create_supplier
 
 NOTHING = CatalogCounts(0, 0, 0, 0, 0)
 
 
 async def _signed_in(client: httpx.AsyncClient, database: Database, **kwargs: Any) -> Supplier:
-    supplier = await create_supplier(database, can_sign_in=True, **kwargs)
+    supplier = await create_supplier(database, password=PASSWORD, **kwargs)
     response = await sign_in_page(client, supplier.email)
     assert response.status_code == 303, response.text
     return supplier
@@ -176,7 +170,9 @@ async def test_product_list_shows_status_prices_stock_and_flags(
 async def test_new_product_form_renders(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
-    certificate_id = await create_certificate(database, supplier.id)
+    certificate_id = await create_certificate(
+        database, supplier.id, status=CertificateStatus.VERIFIED
+    )
 
     response = await client.get(f"/coop/{supplier.id}/products/new")
 
@@ -192,7 +188,9 @@ async def test_new_product_form_renders(
 async def test_form_round_trip_creates_a_product(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
-    certificate_id = await create_certificate(database, supplier.id)
+    certificate_id = await create_certificate(
+        database, supplier.id, status=CertificateStatus.VERIFIED
+    )
     csrf = await _csrf(client, f"/coop/{supplier.id}/products/new")
 
     response = await client.post(

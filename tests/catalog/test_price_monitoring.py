@@ -13,17 +13,10 @@ from app.account.models import Role
 from app.audit.models import AuditEntry
 from app.catalog.models import Product, ReferencePrice
 from app.core.db import Database, unit_of_work
-from tests.account.factories import bearer
-from tests.catalog.factories import (
-    Supplier,
-    add_member,
-    create_cooperative,
-    create_product,
-    create_supplier,
-    sku,
-    token_for,
-)
-from tests.catalog.test_products_api import assert_error
+from tests.account.factories import bearer, token_for
+from tests.catalog.factories import create_product, sku
+from tests.cooperative.factories import Supplier, add_member, create_cooperative, create_supplier
+from tests.http_assertions import assert_error
 
 
 @pytest.fixture

@@ -16,23 +16,15 @@ from app.core.db import Database, unit_of_work
 from app.inventory.models import MovementReason, StockMovement
 from tests.catalog.factories import (
     CatalogCounts,
-    Supplier,
     catalog_counts,
-    create_certificate,
     create_product,
-    create_supplier,
     product_body,
-    set_cooperative_status,
     sku,
+    sync_search_index,
 )
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code, error
-    assert error["message"]
-    return error
+from tests.certification.factories import create_certificate
+from tests.cooperative.factories import Supplier, create_supplier, set_cooperative_status
+from tests.http_assertions import assert_error
 
 
 @pytest.fixture
@@ -60,7 +52,9 @@ async def _stored(database: Database, product_id: int) -> Product:
 async def test_create_product_with_skus_and_tiers(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
-    certificate_id = await create_certificate(database, supplier.id, kind=CertificateKind.GI)
+    certificate_id = await create_certificate(
+        database, supplier.id, kind=CertificateKind.GI, status=CertificateStatus.VERIFIED
+    )
     body = product_body(
         title="Rongshui Xiangnuo 融水香糯",
         certificate_ids=[certificate_id],
@@ -307,8 +301,8 @@ async def test_another_suppliers_certificate_is_refused(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
     other = await create_supplier(database, name="别家合作社")
-    theirs = await create_certificate(database, other.id)
-    mine = await create_certificate(database, supplier.id)
+    theirs = await create_certificate(database, other.id, status=CertificateStatus.VERIFIED)
+    mine = await create_certificate(database, supplier.id, status=CertificateStatus.VERIFIED)
 
     response = await _post(client, supplier, product_body(certificate_ids=[mine, theirs]))
 
@@ -384,6 +378,7 @@ async def test_suspended_suppliers_draft_cannot_be_activated(
 ) -> None:
     product = await create_product(client, supplier, status="draft")
     await set_cooperative_status(database, supplier.id, SupplierStatus.SUSPENDED)
+    await sync_search_index(database)
 
     response = await client.patch(
         f"/api/v1/products/{product['id']}", json={"status": "active"}, headers=supplier.headers
@@ -421,7 +416,9 @@ async def test_patch_product_fields(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
     product = await create_product(client, supplier, status="draft")
-    certificate_id = await create_certificate(database, supplier.id, kind=CertificateKind.ORGANIC)
+    certificate_id = await create_certificate(
+        database, supplier.id, kind=CertificateKind.ORGANIC, status=CertificateStatus.VERIFIED
+    )
 
     response = await client.patch(
         f"/api/v1/products/{product['id']}",

@@ -21,7 +21,8 @@ from app.catalog import listing, pages_storefront
 from app.core.db import Database
 from app.jobs.runner import JobRunner
 from tests.account.factories import create_user, csrf_token_in, sign_in_page
-from tests.catalog.factories import Supplier, create_product, create_supplier, sku
+from tests.catalog.factories import create_product, sku
+from tests.cooperative.factories import Supplier, create_supplier
 
 MAIN = re.compile(r'<main class="container" id="main">(.*)</main>', re.S)
 CARD_TITLE = re.compile(r'<h3 class="sf-card-title">([^<]*)</h3>')

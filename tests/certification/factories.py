@@ -1,110 +1,26 @@
-"""Plain typed factories for certificates: suppliers, their members, operators, files to upload."""
+"""Plain typed factories for certificates: certificates in any status and dates, files to upload,
+and reading back what the certification domain wrote."""
 
 from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
-from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.account import service as accounts
-from app.account.models import Role, User
 from app.audit.models import AuditEntry
 from app.certification.models import Certificate, CertificateKind, CertificateStatus
-from app.cooperative.models import Cooperative, SupplierKind, SupplierStatus
 from app.core.clock import china_date, utcnow
 from app.core.db import Database, unit_of_work
-from app.web.security import TokenSigner
-from tests.account.factories import bearer, create_user
 
-COUNTY_CODE = "522732"  # 三都水族自治县, a poverty-lifted county in the reference data
 _serial = itertools.count(1)
 
 
 def today() -> date:
     return china_date(utcnow())
-
-
-async def create_cooperative(
-    database: Database,
-    *,
-    name: str = "三都水族自治县丰收种植专业合作社",
-    status: SupplierStatus = SupplierStatus.VERIFIED,
-) -> int:
-    """A committed supplier; returns its id."""
-    serial = next(_serial)
-    async with unit_of_work(database.writer) as session:
-        cooperative = Cooperative(
-            name=name,
-            kind=SupplierKind.COOPERATIVE,
-            credit_code=f"93522732MA{serial:07d}X",
-            county_code=COUNTY_CODE,
-            contact_name="王芳",
-            contact_phone="13800000000",
-            households_supported=12,
-            status=status,
-        )
-        session.add(cooperative)
-        await session.flush()
-        return cooperative.id
-
-
-async def grant(database: Database, user_id: int, role: Role, scope_id: int | None = None) -> None:
-    async with unit_of_work(database.writer) as session:
-        user = await session.get(User, user_id)
-        assert user is not None
-        await accounts.grant_role(session, user, role, scope_id=scope_id)
-
-
-async def create_api_user(
-    database: Database, *, email: str, display_name: str = "测试用户", roles: Iterable[Role] = ()
-) -> int:
-    """A user for API tests: no usable password (hashing one costs ~0.1 s), so only tokens."""
-    async with unit_of_work(database.writer) as session:
-        user = User(email=email, password_hash="!", display_name=display_name)
-        session.add(user)
-        await session.flush()
-        for role in roles:
-            await accounts.grant_role(session, user, role)
-        return user.id
-
-
-async def create_supplier_member(
-    database: Database,
-    cooperative_id: int,
-    *,
-    email: str = "coop@example.com",
-    role: Role = Role.SUPPLIER_ADMIN,
-    with_password: bool = True,
-) -> int:
-    """A user who acts for the cooperative; returns the user id."""
-    if with_password:
-        user_id = await create_user(database, email=email, display_name="合作社管理员", roles=())
-    else:
-        user_id = await create_api_user(database, email=email, display_name="合作社管理员")
-    await grant(database, user_id, role, scope_id=cooperative_id)
-    return user_id
-
-
-async def create_operator(
-    database: Database, *, email: str = "operator@example.com", with_password: bool = True
-) -> int:
-    if not with_password:
-        return await create_api_user(database, email=email, roles=(Role.OPERATOR,))
-    return await create_user(database, email=email, display_name="平台运营", roles=(Role.OPERATOR,))
-
-
-def token_headers(app: FastAPI, user_id: int) -> dict[str, str]:
-    """Bearer headers for a user, signed as POST /auth/token would sign them."""
-    signer: TokenSigner = app.state.token_signer
-    return bearer(signer.issue(user_id))
 
 
 async def create_certificate(
@@ -191,35 +107,3 @@ def stored_files(media_dir: Path) -> list[Path]:
     if not media_dir.exists():
         return []
     return sorted(p for p in media_dir.rglob("*") if p.is_file())
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The contract's error form with this status and code; returns the error object."""
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code, error
-    assert error["message"]
-    return error
-
-
-async def supplier_headers(
-    app: FastAPI,
-    database: Database,
-    *,
-    email: str = "coop@example.com",
-    role: Role = Role.SUPPLIER_ADMIN,
-    name: str = "三都水族自治县丰收种植专业合作社",
-) -> tuple[int, dict[str, str]]:
-    """A new supplier and the bearer headers of one of its members."""
-    cooperative_id = await create_cooperative(database, name=name)
-    user_id = await create_supplier_member(
-        database, cooperative_id, email=email, role=role, with_password=False
-    )
-    return cooperative_id, token_headers(app, user_id)
-
-
-async def operator_headers(
-    app: FastAPI, database: Database, *, email: str = "operator@example.com"
-) -> dict[str, str]:
-    user_id = await create_operator(database, email=email, with_password=False)
-    return token_headers(app, user_id)

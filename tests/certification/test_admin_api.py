@@ -8,21 +8,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.account.models import Role
 from app.certification.models import CertificateKind, CertificateStatus
 from app.core.db import Database
-from tests.certification.factories import (
-    assert_error,
-    audit_entries,
-    create_api_user,
-    create_certificate,
-    create_cooperative,
-    load_certificate,
-    operator_headers,
-    supplier_headers,
-    today,
-    token_headers,
-)
+from tests.account.factories import create_operator, create_user, token_headers
+from tests.certification.factories import audit_entries, create_certificate, load_certificate, today
+from tests.cooperative.factories import create_cooperative, create_supplier
+from tests.http_assertions import assert_error
 
 PENDING = CertificateStatus.PENDING
 VERIFIED = CertificateStatus.VERIFIED
@@ -37,7 +28,7 @@ def action_url(certificate_id: int, action: str) -> str:
 async def test_verify_then_revoke_with_audit_entries(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    headers = await operator_headers(app, database)
+    headers = token_headers(await create_operator(database, password=None))
     cooperative_id = await create_cooperative(database)
     certificate_id = await create_certificate(database, cooperative_id)
 
@@ -77,7 +68,7 @@ async def test_verify_then_revoke_with_audit_entries(
 async def test_reject_with_a_reason(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    headers = await operator_headers(app, database)
+    headers = token_headers(await create_operator(database, password=None))
     cooperative_id = await create_cooperative(database)
     certificate_id = await create_certificate(database, cooperative_id)
 
@@ -115,7 +106,7 @@ async def test_illegal_transitions_are_409_and_change_nothing(
     status: CertificateStatus,
     action: str,
 ) -> None:
-    headers = await operator_headers(app, database)
+    headers = token_headers(await create_operator(database, password=None))
     cooperative_id = await create_cooperative(database)
     certificate_id = await create_certificate(database, cooperative_id, status=status)
     before = await load_certificate(database, certificate_id)
@@ -154,7 +145,7 @@ async def test_reject_and_revoke_need_a_reason(
     action: str,
     payload: dict[str, object],
 ) -> None:
-    headers = await operator_headers(app, database)
+    headers = token_headers(await create_operator(database, password=None))
     cooperative_id = await create_cooperative(database)
     status = PENDING if action == "reject" else VERIFIED
     certificate_id = await create_certificate(database, cooperative_id, status=status)
@@ -171,7 +162,7 @@ async def test_reject_and_revoke_need_a_reason(
 async def test_a_500_character_reason_is_accepted(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    headers = await operator_headers(app, database)
+    headers = token_headers(await create_operator(database, password=None))
     certificate_id = await create_certificate(database, await create_cooperative(database))
 
     response = await client.post(
@@ -186,7 +177,7 @@ async def test_a_500_character_reason_is_accepted(
 async def test_an_unknown_certificate_is_404(
     client: httpx.AsyncClient, app: FastAPI, database: Database, action: str
 ) -> None:
-    headers = await operator_headers(app, database)
+    headers = token_headers(await create_operator(database, password=None))
 
     response = await client.post(
         action_url(999_999, action), json={"reason": "原因"}, headers=headers
@@ -199,10 +190,9 @@ async def test_an_unknown_certificate_is_404(
 async def test_only_operators_review(
     client: httpx.AsyncClient, app: FastAPI, database: Database, action: str
 ) -> None:
-    cooperative_id, supplier = await supplier_headers(app, database)
-    buyer = token_headers(
-        app, await create_api_user(database, email="buyer@example.com", roles=(Role.CONSUMER,))
-    )
+    coop = await create_supplier(database)
+    cooperative_id, supplier = coop.id, coop.headers
+    buyer = token_headers(await create_user(database, email="buyer@example.com", password=None))
     status = VERIFIED if action == "revoke" else PENDING
     certificate_id = await create_certificate(database, cooperative_id, status=status)
 
@@ -220,7 +210,7 @@ async def test_only_operators_review(
 async def test_the_queue_lists_pending_first_with_the_supplier(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    headers = await operator_headers(app, database)
+    headers = token_headers(await create_operator(database, password=None))
     first_coop = await create_cooperative(database, name="甲合作社")
     second_coop = await create_cooperative(database, name="乙合作社")
     verified_old = await create_certificate(database, first_coop, status=VERIFIED)
@@ -246,7 +236,7 @@ async def test_the_queue_lists_pending_first_with_the_supplier(
 async def test_the_queue_filters_by_status_and_pages(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    headers = await operator_headers(app, database)
+    headers = token_headers(await create_operator(database, password=None))
     cooperative_id = await create_cooperative(database)
     pending = [await create_certificate(database, cooperative_id) for _ in range(3)]
     await create_certificate(database, cooperative_id, status=VERIFIED)
@@ -273,7 +263,7 @@ async def test_the_queue_filters_by_status_and_pages(
 async def test_bad_queue_filters_are_422(
     client: httpx.AsyncClient, app: FastAPI, database: Database, params: dict[str, str | int]
 ) -> None:
-    headers = await operator_headers(app, database)
+    headers = token_headers(await create_operator(database, password=None))
 
     response = await client.get("/api/v1/admin/certificates", params=params, headers=headers)
 
@@ -284,7 +274,8 @@ async def test_bad_queue_filters_are_422(
 async def test_the_queue_is_for_operators_only(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    _coop, supplier = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    _coop, supplier = coop.id, coop.headers
 
     assert_error(await client.get("/api/v1/admin/certificates", headers=supplier), 403, "forbidden")
     assert_error(await client.get("/api/v1/admin/certificates"), 401, "unauthorized")
@@ -293,7 +284,7 @@ async def test_the_queue_is_for_operators_only(
 async def test_verifying_an_expired_certificate_gives_no_badge(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    headers = await operator_headers(app, database)
+    headers = token_headers(await create_operator(database, password=None))
     certificate_id = await create_certificate(
         database,
         await create_cooperative(database),

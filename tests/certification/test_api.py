@@ -16,16 +16,10 @@ from app.certification import repository
 from app.certification.models import Certificate, CertificateKind, CertificateStatus
 from app.certification.numbers import EXPECTED_FORMAT
 from app.core.db import Database, unit_of_work
-from tests.certification.factories import (
-    assert_error,
-    certificate_count,
-    create_api_user,
-    create_certificate,
-    create_cooperative,
-    supplier_headers,
-    today,
-    token_headers,
-)
+from tests.account.factories import create_user, token_headers
+from tests.certification.factories import certificate_count, create_certificate, today
+from tests.cooperative.factories import create_cooperative, create_supplier
+from tests.http_assertions import assert_error
 
 ISSUER = "中华人民共和国农业农村部"
 
@@ -63,7 +57,8 @@ async def _numbers(database: Database) -> list[str]:
 async def test_add_a_certificate_of_each_kind(
     client: httpx.AsyncClient, app: FastAPI, database: Database, kind: str, typed: str, stored: str
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
 
     response = await client.post(
         url(cooperative_id), json=body(kind=kind, number=typed), headers=headers
@@ -90,7 +85,8 @@ async def test_add_a_certificate_of_each_kind(
 async def test_a_plain_member_may_add_and_list(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database, role=Role.SUPPLIER_MEMBER)
+    coop = await create_supplier(database, role=Role.SUPPLIER_MEMBER)
+    cooperative_id, headers = coop.id, coop.headers
     created = await client.post(url(cooperative_id), json=body(), headers=headers)
     assert created.status_code == 201, created.text
 
@@ -103,7 +99,8 @@ async def test_a_plain_member_may_add_and_list(
 async def test_list_shows_only_this_suppliers_certificates_with_their_badges(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     other_id = await create_cooperative(database, name="别家合作社")
     verified = await create_certificate(database, cooperative_id, status=CertificateStatus.VERIFIED)
     pending = await create_certificate(
@@ -149,7 +146,8 @@ async def test_list_shows_only_this_suppliers_certificates_with_their_badges(
 async def test_a_wrong_number_names_the_format_of_its_kind(
     client: httpx.AsyncClient, app: FastAPI, database: Database, kind: str, number: str
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
 
     response = await client.post(
         url(cooperative_id), json=body(kind=kind, number=number), headers=headers
@@ -172,7 +170,8 @@ async def test_a_wrong_number_names_the_format_of_its_kind(
 async def test_valid_until_must_be_after_valid_from(
     client: httpx.AsyncClient, app: FastAPI, database: Database, valid_from: str, valid_until: str
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     # Far enough ahead not to be refused as already expired.
     start = date.fromisoformat(valid_from).replace(year=today().year + 1)
     end = date.fromisoformat(valid_until).replace(year=today().year + 1)
@@ -192,7 +191,8 @@ async def test_valid_until_must_be_after_valid_from(
 async def test_an_already_expired_certificate_is_refused(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     yesterday = today() - timedelta(days=1)
 
     response = await client.post(
@@ -228,7 +228,8 @@ async def test_an_already_expired_certificate_is_refused(
 async def test_bad_dates_are_refused_by_field(
     client: httpx.AsyncClient, app: FastAPI, database: Database, bad: object
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
 
     for field in ("valid_from", "valid_until"):
         response = await client.post(
@@ -249,7 +250,8 @@ async def test_dates_out_of_range_are_refused(
     valid_from: str | None,
     valid_until: str | None,
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     overrides = {
         k: v for k, v in {"valid_from": valid_from, "valid_until": valid_until}.items() if v
     }
@@ -265,7 +267,8 @@ async def test_dates_out_of_range_are_refused(
 async def test_an_unknown_kind_is_refused(
     client: httpx.AsyncClient, app: FastAPI, database: Database, kind: object
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
 
     response = await client.post(url(cooperative_id), json=body(kind=kind), headers=headers)
 
@@ -278,7 +281,8 @@ async def test_an_unknown_kind_is_refused(
 async def test_issuer_has_2_to_100_characters(
     client: httpx.AsyncClient, app: FastAPI, database: Database, issuer: object
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
 
     response = await client.post(url(cooperative_id), json=body(issuer=issuer), headers=headers)
 
@@ -291,7 +295,8 @@ async def test_issuer_has_2_to_100_characters(
 async def test_issuer_length_bounds_are_inclusive(
     client: httpx.AsyncClient, app: FastAPI, database: Database, issuer: str
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
 
     response = await client.post(url(cooperative_id), json=body(issuer=issuer), headers=headers)
 
@@ -302,7 +307,8 @@ async def test_issuer_length_bounds_are_inclusive(
 async def test_all_problems_are_reported_at_once(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
 
     response = await client.post(
         url(cooperative_id),
@@ -328,7 +334,8 @@ async def test_all_problems_are_reported_at_once(
 async def test_incomplete_or_mistyped_bodies_are_422(
     client: httpx.AsyncClient, app: FastAPI, database: Database, payload: object
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
 
     response = await client.post(url(cooperative_id), json=payload, headers=headers)
 
@@ -340,7 +347,8 @@ async def test_incomplete_or_mistyped_bodies_are_422(
 async def test_malformed_json_is_400(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
 
     response = await client.post(
         url(cooperative_id),
@@ -367,7 +375,8 @@ async def test_a_number_is_registered_once(
     first: tuple[str, str],
     second: tuple[str, str],
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     created = await client.post(
         url(cooperative_id), json=body(kind=first[0], number=first[1]), headers=headers
     )
@@ -389,8 +398,10 @@ async def test_another_supplier_cannot_register_a_green_food_or_organic_number(
     client: httpx.AsyncClient, app: FastAPI, database: Database, kind: str, number: str
 ) -> None:
     """Issued to one holder: a second holder is a copy."""
-    first_id, first = await supplier_headers(app, database, email="a@example.com")
-    second_id, second = await supplier_headers(app, database, email="b@example.com")
+    coop = await create_supplier(database, email="a@example.com")
+    first_id, first = coop.id, coop.headers
+    coop = await create_supplier(database, email="b@example.com")
+    second_id, second = coop.id, coop.headers
     certificate = body(kind=kind, number=number)
     assert (await client.post(url(first_id), json=certificate, headers=first)).status_code == 201
 
@@ -405,8 +416,10 @@ async def test_the_producers_of_a_region_each_register_its_gi_number(
 ) -> None:
     """A geographical indication is used by every authorised producer of its region: each
     cooperative holds the number once."""
-    first_id, first = await supplier_headers(app, database, email="a@example.com")
-    second_id, second = await supplier_headers(app, database, email="b@example.com")
+    coop = await create_supplier(database, email="a@example.com")
+    first_id, first = coop.id, coop.headers
+    coop = await create_supplier(database, email="b@example.com")
+    second_id, second = coop.id, coop.headers
     assert (await client.post(url(first_id), json=body(), headers=first)).status_code == 201
 
     shared = await client.post(url(second_id), json=body(), headers=second)
@@ -439,7 +452,8 @@ async def test_a_race_for_the_same_number_still_answers_409(
     client: httpx.AsyncClient, app: FastAPI, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pre-check missed it (another request committed in between): the constraint decides."""
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     await create_certificate(database, cooperative_id, number="AGI00122")
 
     async def nothing_found(*_args: object) -> None:
@@ -459,7 +473,8 @@ async def test_a_race_for_the_same_number_still_answers_409(
 async def test_someone_elses_cooperative_is_404(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    _own_id, headers = await supplier_headers(app, database, email="a@example.com")
+    coop = await create_supplier(database, email="a@example.com")
+    _own_id, headers = coop.id, coop.headers
     other_id = await create_cooperative(database, name="别家合作社")
     await create_certificate(database, other_id)
 
@@ -476,11 +491,15 @@ async def test_a_consumer_and_an_operator_are_not_members(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
     cooperative_id = await create_cooperative(database)
-    buyer = await create_api_user(database, email="buyer@example.com", roles=(Role.CONSUMER,))
-    operator = await create_api_user(database, email="ops@example.com", roles=(Role.OPERATOR,))
+    buyer = await create_user(
+        database, email="buyer@example.com", password=None, roles=(Role.CONSUMER,)
+    )
+    operator = await create_user(
+        database, email="ops@example.com", password=None, roles=(Role.OPERATOR,)
+    )
 
     for user_id in (buyer, operator):
-        headers = token_headers(app, user_id)
+        headers = token_headers(user_id)
         response = await client.post(url(cooperative_id), json=body(), headers=headers)
         assert_error(response, 404, "cooperative_not_found")
     assert await certificate_count(database) == 0
@@ -489,7 +508,8 @@ async def test_a_consumer_and_an_operator_are_not_members(
 async def test_an_unknown_cooperative_is_404(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    _own_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    _own_id, headers = coop.id, coop.headers
 
     response = await client.post(url(999_999), json=body(), headers=headers)
 
@@ -501,7 +521,8 @@ async def test_an_unknown_cooperative_is_404(
 async def test_malformed_cooperative_ids_are_422(
     client: httpx.AsyncClient, app: FastAPI, database: Database, cooperative_id: str
 ) -> None:
-    _own_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    _own_id, headers = coop.id, coop.headers
 
     response = await client.post(
         f"/api/v1/cooperatives/{cooperative_id}/certificates", json=body(), headers=headers

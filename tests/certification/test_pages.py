@@ -14,19 +14,23 @@ from app.account.models import Role
 from app.certification.models import Certificate, CertificateKind, CertificateStatus
 from app.config import Settings
 from app.core.db import Database, unit_of_work
-from tests.account.factories import create_user, csrf_token_in, sign_in_page
+from tests.account.factories import (
+    PASSWORD,
+    create_operator,
+    create_user,
+    csrf_token_in,
+    sign_in_page,
+)
 from tests.certification.factories import (
     audit_entries,
     certificate_count,
     create_certificate,
-    create_cooperative,
-    create_operator,
-    create_supplier_member,
     image_bytes,
     load_certificate,
     stored_files,
     today,
 )
+from tests.cooperative.factories import add_member, create_cooperative
 
 SUPPLIER = "coop@example.com"
 OPERATOR = "operator@example.com"
@@ -42,7 +46,7 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def _signed_in_supplier(client: httpx.AsyncClient, database: Database) -> int:
     cooperative_id = await create_cooperative(database, name="三都丰收合作社")
-    await create_supplier_member(database, cooperative_id, email=SUPPLIER)
+    await add_member(database, cooperative_id, email=SUPPLIER, password=PASSWORD)
     signed_in = await sign_in_page(client, SUPPLIER)
     assert signed_in.status_code == 303
     return cooperative_id

@@ -15,16 +15,15 @@ from app.config import Settings
 from app.core.db import Database
 from app.jobs.runner import JobRunner
 from tests.certification.factories import (
-    assert_error,
     audit_entries,
     create_certificate,
-    create_cooperative,
     image_bytes,
     load_certificate,
     pdf_bytes,
     stored_files,
-    supplier_headers,
 )
+from tests.cooperative.factories import create_cooperative, create_supplier
+from tests.http_assertions import assert_error
 
 EIGHT_MB = 8 * 1024 * 1024
 
@@ -43,7 +42,8 @@ def upload(
 async def test_an_image_scan_is_stored_as_jpeg(
     client: httpx.AsyncClient, app: FastAPI, database: Database, settings: Settings, fmt: str
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     certificate_id = await create_certificate(database, cooperative_id)
 
     response = await client.post(
@@ -72,7 +72,8 @@ async def test_an_image_scan_is_stored_as_jpeg(
 async def test_a_pdf_scan_is_stored_as_sent(
     client: httpx.AsyncClient, app: FastAPI, database: Database, settings: Settings
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     certificate_id = await create_certificate(database, cooperative_id)
     pdf = pdf_bytes()
 
@@ -96,7 +97,8 @@ async def test_a_new_scan_replaces_the_link_and_the_old_file_goes_after_commit(
     settings: Settings,
     runner: JobRunner,
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     certificate_id = await create_certificate(database, cooperative_id)
     first = await client.post(
         scan_url(certificate_id), files=upload(image_bytes()), headers=headers
@@ -118,7 +120,8 @@ async def test_a_new_scan_replaces_the_link_and_the_old_file_goes_after_commit(
 async def test_a_rejected_certificate_with_a_new_scan_is_resubmitted(
     client: httpx.AsyncClient, app: FastAPI, database: Database
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     certificate_id = await create_certificate(
         database, cooperative_id, status=CertificateStatus.REJECTED
     )
@@ -184,7 +187,8 @@ async def test_refused_files_store_nothing(
     name: str,
     code: str,
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     certificate_id = await create_certificate(database, cooperative_id)
     before = await load_certificate(database, certificate_id)
 
@@ -203,7 +207,8 @@ async def test_refused_files_store_nothing(
 async def test_a_body_over_the_request_limit_is_413(
     client: httpx.AsyncClient, app: FastAPI, database: Database, settings: Settings
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     certificate_id = await create_certificate(database, cooperative_id)
     data = b"%PDF-1.4\n" + b"0" * (settings.max_body_bytes + 1)
 
@@ -217,7 +222,8 @@ async def test_a_body_over_the_request_limit_is_413(
 async def test_a_missing_file_field_is_422(
     client: httpx.AsyncClient, app: FastAPI, database: Database, settings: Settings
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     certificate_id = await create_certificate(database, cooperative_id)
 
     url = scan_url(certificate_id)
@@ -240,7 +246,8 @@ async def test_a_verified_or_revoked_scan_is_locked(
     settings: Settings,
     status: CertificateStatus,
 ) -> None:
-    cooperative_id, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    cooperative_id, headers = coop.id, coop.headers
     certificate_id = await create_certificate(
         database, cooperative_id, status=status, scan_key="certificates/old.jpg"
     )
@@ -258,7 +265,8 @@ async def test_a_verified_or_revoked_scan_is_locked(
 async def test_someone_elses_certificate_is_404(
     client: httpx.AsyncClient, app: FastAPI, database: Database, settings: Settings
 ) -> None:
-    _own, headers = await supplier_headers(app, database)
+    coop = await create_supplier(database)
+    _own, headers = coop.id, coop.headers
     other_id = await create_cooperative(database, name="别家合作社")
     certificate_id = await create_certificate(database, other_id)
 

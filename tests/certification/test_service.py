@@ -11,7 +11,8 @@ from app.certification.errors import UnknownCertificates
 from app.certification.models import CertificateKind, CertificateStatus
 from app.core.db import Database, unit_of_work
 from app.core.errors import ValidationFailed
-from tests.certification.factories import create_certificate, create_cooperative
+from tests.certification.factories import create_certificate
+from tests.cooperative.factories import create_cooperative
 
 
 async def test_certificates_for_cooperative_lists_every_status(database: Database) -> None:

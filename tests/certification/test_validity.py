@@ -14,13 +14,9 @@ from app.certification.models import Certificate, CertificateKind, CertificateSt
 from app.certification.repository import valid_certificate_clause
 from app.certification.service import badge_is_valid, labels
 from app.core.db import Database, unit_of_work
-from tests.account.factories import bearer, issue_token
-from tests.certification.factories import (
-    create_certificate,
-    create_cooperative,
-    create_supplier_member,
-    load_certificate,
-)
+from tests.account.factories import PASSWORD, bearer, issue_token
+from tests.certification.factories import create_certificate, load_certificate
+from tests.cooperative.factories import add_member, create_cooperative
 
 ON = date(2026, 6, 15)
 DAY = timedelta(days=1)
@@ -120,7 +116,7 @@ async def test_the_api_badge_turns_off_at_midnight_china_time(
 ) -> None:
     """2026-12-31 15:59 UTC is 23:59 in Beijing; 16:00 UTC is already 2027-01-01 there."""
     cooperative_id = await create_cooperative(database)
-    await create_supplier_member(database, cooperative_id, email="coop@example.com")
+    await add_member(database, cooperative_id, email="coop@example.com", password=PASSWORD)
     certificate_id = await create_certificate(
         database,
         cooperative_id,

@@ -19,46 +19,43 @@ from app.jobs.service import enqueue
 from app.order.models import FulfillmentStatus, Order, OrderStatus
 from app.payment import service as payment_service
 from app.payment.models import Payment, PaymentStatus, Refund
+from tests.account.factories import ApiUser, create_api_user, grant
+from tests.catalog.factories import Seller, create_seller
+from tests.http_assertions import assert_error
+from tests.inventory.factories import stock_of
 from tests.order.factories import (
-    Buyer,
-    Supplier,
     address,
-    assert_error,
-    create_buyer,
-    create_supplier,
-    grant,
     jobs_named,
     load_order,
     make_due,
     pass_deadline,
     placed_order,
-    stock_of,
 )
 
 STOCK = 10
 
 
 @pytest.fixture
-async def suppliers(database: Database) -> tuple[Supplier, Supplier]:
+async def suppliers(database: Database) -> tuple[Seller, Seller]:
     return (
-        await create_supplier(database, stock=STOCK, price_fen=1500),
-        await create_supplier(database, stock=STOCK, price_fen=2000),
+        await create_seller(database, stock=STOCK, price_fen=1500),
+        await create_seller(database, stock=STOCK, price_fen=2000),
     )
 
 
 @pytest.fixture
-async def buyer(app: FastAPI, database: Database) -> Buyer:
-    return await create_buyer(app, database)
+async def buyer(app: FastAPI, database: Database) -> ApiUser:
+    return await create_api_user(database)
 
 
 async def _order(
-    client: httpx.AsyncClient, buyer: Buyer, suppliers: tuple[Supplier, Supplier], **extra: Any
+    client: httpx.AsyncClient, buyer: ApiUser, suppliers: tuple[Seller, Seller], **extra: Any
 ) -> dict[str, Any]:
     a, b = suppliers
     return await placed_order(client, buyer, [(a.sku_ids[0], 3), (b.sku_ids[0], 2)], **extra)
 
 
-async def _stocks(database: Database, suppliers: tuple[Supplier, Supplier]) -> list[int]:
+async def _stocks(database: Database, suppliers: tuple[Seller, Seller]) -> list[int]:
     return [await stock_of(database, s.sku_ids[0]) for s in suppliers]
 
 
@@ -81,7 +78,7 @@ async def _movements(database: Database, order_id: int) -> list[tuple[int, int, 
 
 async def _pay_by_transfer(app: FastAPI, database: Database, order: dict[str, Any]) -> None:
     """An operator records the buyer's remittance (the payment domain's real path)."""
-    operator = await create_buyer(app, database)
+    operator = await create_api_user(database)
     await grant(database, operator.id, Role.OPERATOR)
     async with unit_of_work(database.writer) as session:
         actor = await session.get(User, operator.id)
@@ -98,8 +95,8 @@ async def _pay_by_transfer(app: FastAPI, database: Database, order: dict[str, An
 async def test_the_buyer_cancels_an_unpaid_order(
     client: httpx.AsyncClient,
     database: Database,
-    buyer: Buyer,
-    suppliers: tuple[Supplier, Supplier],
+    buyer: ApiUser,
+    suppliers: tuple[Seller, Seller],
 ) -> None:
     order = await _order(client, buyer, suppliers)
     assert await _stocks(database, suppliers) == [STOCK - 3, STOCK - 2]
@@ -129,8 +126,8 @@ async def test_the_buyer_cancels_an_unpaid_order(
 async def test_cancelling_an_unpaid_card_order_stops_its_payment(
     client: httpx.AsyncClient,
     database: Database,
-    buyer: Buyer,
-    suppliers: tuple[Supplier, Supplier],
+    buyer: ApiUser,
+    suppliers: tuple[Seller, Seller],
 ) -> None:
     order = await _order(client, buyer, suppliers, method="stripe")
 
@@ -144,12 +141,12 @@ async def test_the_buyer_cancels_a_paid_order_before_shipping_and_is_refunded(
     app: FastAPI,
     client: httpx.AsyncClient,
     database: Database,
-    buyer: Buyer,
-    suppliers: tuple[Supplier, Supplier],
+    buyer: ApiUser,
+    suppliers: tuple[Seller, Seller],
 ) -> None:
     order = await _order(client, buyer, suppliers)
     await _pay_by_transfer(app, database, order)
-    member = await create_buyer(app, database)
+    member = await create_api_user(database)
     await grant(database, member.id, Role.SUPPLIER_ADMIN, suppliers[0].id)
     fa = next(f for f in order["fulfillments"] if f["cooperative_id"] == suppliers[0].id)
     accepted = await client.post(f"/api/v1/fulfillments/{fa['id']}/accept", headers=member.headers)
@@ -175,12 +172,12 @@ async def test_no_cancelling_once_a_supplier_has_shipped(
     app: FastAPI,
     client: httpx.AsyncClient,
     database: Database,
-    buyer: Buyer,
-    suppliers: tuple[Supplier, Supplier],
+    buyer: ApiUser,
+    suppliers: tuple[Seller, Seller],
 ) -> None:
     order = await _order(client, buyer, suppliers)
     await _pay_by_transfer(app, database, order)
-    member = await create_buyer(app, database)
+    member = await create_api_user(database)
     await grant(database, member.id, Role.SUPPLIER_ADMIN, suppliers[1].id)
     fb = next(f for f in order["fulfillments"] if f["cooperative_id"] == suppliers[1].id)
     await client.post(f"/api/v1/fulfillments/{fb['id']}/accept", headers=member.headers)
@@ -206,8 +203,8 @@ async def test_an_unpaid_order_expires_and_releases_its_stock_once(
     client: httpx.AsyncClient,
     database: Database,
     runner: JobRunner,
-    buyer: Buyer,
-    suppliers: tuple[Supplier, Supplier],
+    buyer: ApiUser,
+    suppliers: tuple[Seller, Seller],
 ) -> None:
     order = await _order(client, buyer, suppliers)
     await runner.run_until_idle()
@@ -240,8 +237,8 @@ async def test_a_paid_order_does_not_expire(
     client: httpx.AsyncClient,
     database: Database,
     runner: JobRunner,
-    buyer: Buyer,
-    suppliers: tuple[Supplier, Supplier],
+    buyer: ApiUser,
+    suppliers: tuple[Seller, Seller],
 ) -> None:
     order = await _order(client, buyer, suppliers)
     await _pay_by_transfer(app, database, order)
@@ -257,8 +254,8 @@ async def test_an_expiry_job_that_runs_early_waits_for_the_deadline(
     client: httpx.AsyncClient,
     database: Database,
     runner: JobRunner,
-    buyer: Buyer,
-    suppliers: tuple[Supplier, Supplier],
+    buyer: ApiUser,
+    suppliers: tuple[Seller, Seller],
 ) -> None:
     order = await _order(client, buyer, suppliers)
     await make_due(database, checkout_service.EXPIRE_ORDER_JOB)  # the deadline is days away
@@ -281,11 +278,11 @@ async def test_an_expired_order_frees_the_last_units_for_someone_else(
     client: httpx.AsyncClient,
     database: Database,
     runner: JobRunner,
-    buyer: Buyer,
+    buyer: ApiUser,
 ) -> None:
-    supplier = await create_supplier(database, stock=1)
+    supplier = await create_seller(database, stock=1)
     order = await placed_order(client, buyer, [(supplier.sku_ids[0], 1)])
-    other = await create_buyer(app, database)
+    other = await create_api_user(database)
     blocked = await client.post(
         "/api/v1/orders",
         json={

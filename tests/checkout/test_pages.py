@@ -15,21 +15,24 @@ from app.account.models import Role
 from app.catalog.models import Sku
 from app.core.db import Database, unit_of_work
 from app.order.models import OrderStatus
-from tests.account.factories import create_user, csrf_token_in, sign_in_page
+from tests.account.factories import (
+    ApiUser,
+    create_api_user,
+    create_user,
+    csrf_token_in,
+    grant,
+    sign_in_page,
+)
+from tests.catalog.factories import Seller, create_seller
+from tests.inventory.factories import stock_of
 from tests.order.factories import (
     BUYER_COUNTY,
-    Buyer,
-    Supplier,
     cart_items,
     counts,
-    create_buyer,
-    create_supplier,
     fill_cart,
-    grant,
     load_order,
     mark_paid,
     placed_order,
-    stock_of,
 )
 
 _KEY_FIELD = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -63,10 +66,10 @@ def _form(html: str, **changes: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def suppliers(database: Database) -> tuple[Supplier, Supplier]:
+async def suppliers(database: Database) -> tuple[Seller, Seller]:
     return (
-        await create_supplier(database, name="三都蓝莓专业合作社", stock=5),
-        await create_supplier(database, name="三都茶叶专业合作社", stock=5),
+        await create_seller(database, name="三都蓝莓专业合作社", stock=5),
+        await create_seller(database, name="三都茶叶专业合作社", stock=5),
     )
 
 
@@ -78,7 +81,7 @@ async def test_checkout_needs_signing_in(client: httpx.AsyncClient) -> None:
 
 
 async def test_checkout_places_the_carts_order_and_shows_the_transfer_details(
-    client: httpx.AsyncClient, database: Database, suppliers: tuple[Supplier, Supplier]
+    client: httpx.AsyncClient, database: Database, suppliers: tuple[Seller, Seller]
 ) -> None:
     user_id = await _signed_in(client, database, "lina@example.com")
     a, b = suppliers
@@ -117,7 +120,7 @@ async def test_checkout_places_the_carts_order_and_shows_the_transfer_details(
 
 
 async def test_a_card_payment_goes_on_to_the_pay_page(
-    client: httpx.AsyncClient, database: Database, suppliers: tuple[Supplier, Supplier]
+    client: httpx.AsyncClient, database: Database, suppliers: tuple[Seller, Seller]
 ) -> None:
     user_id = await _signed_in(client, database, "lina@example.com")
     await fill_cart(database, user_id, [(suppliers[0].sku_ids[0], 1)])
@@ -141,7 +144,7 @@ async def test_a_card_payment_goes_on_to_the_pay_page(
 async def test_a_bad_form_comes_back_with_its_errors_and_values(
     client: httpx.AsyncClient,
     database: Database,
-    suppliers: tuple[Supplier, Supplier],
+    suppliers: tuple[Seller, Seller],
     changes: dict[str, str],
     field_text: str,
 ) -> None:
@@ -161,7 +164,7 @@ async def test_a_bad_form_comes_back_with_its_errors_and_values(
 
 
 async def test_not_enough_stock_leaves_everything_as_it_was(
-    client: httpx.AsyncClient, database: Database, suppliers: tuple[Supplier, Supplier]
+    client: httpx.AsyncClient, database: Database, suppliers: tuple[Seller, Seller]
 ) -> None:
     user_id = await _signed_in(client, database, "lina@example.com")
     a, b = suppliers
@@ -182,7 +185,7 @@ async def test_not_enough_stock_leaves_everything_as_it_was(
 
 
 async def test_the_form_needs_its_csrf_token(
-    client: httpx.AsyncClient, database: Database, suppliers: tuple[Supplier, Supplier]
+    client: httpx.AsyncClient, database: Database, suppliers: tuple[Seller, Seller]
 ) -> None:
     user_id = await _signed_in(client, database, "lina@example.com")
     await fill_cart(database, user_id, [(suppliers[0].sku_ids[0], 1)])
@@ -203,7 +206,7 @@ async def test_an_empty_cart_says_so(client: httpx.AsyncClient, database: Databa
 
 
 async def test_the_province_lists_its_counties(
-    client: httpx.AsyncClient, database: Database, suppliers: tuple[Supplier, Supplier]
+    client: httpx.AsyncClient, database: Database, suppliers: tuple[Seller, Seller]
 ) -> None:
     user_id = await _signed_in(client, database, "lina@example.com")
     await fill_cart(database, user_id, [(suppliers[0].sku_ids[0], 1)])
@@ -216,10 +219,10 @@ async def test_the_province_lists_its_counties(
 
 
 async def _order_for(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, user_id: int, supplier: Supplier
+    app: FastAPI, client: httpx.AsyncClient, database: Database, user_id: int, supplier: Seller
 ) -> dict[str, Any]:
     signer = app.state.token_signer
-    buyer = Buyer(user_id, {"Authorization": f"Bearer {signer.issue(user_id)}"})
+    buyer = ApiUser(user_id, {"Authorization": f"Bearer {signer.issue(user_id)}"})
     return await placed_order(client, buyer, [(supplier.sku_ids[0], 1)])
 
 
@@ -227,7 +230,7 @@ async def test_cancel_and_confirm_receipt_from_the_order_page(
     app: FastAPI,
     client: httpx.AsyncClient,
     database: Database,
-    suppliers: tuple[Supplier, Supplier],
+    suppliers: tuple[Seller, Seller],
 ) -> None:
     user_id = await _signed_in(client, database, "lina@example.com")
     first = await _order_for(app, client, database, user_id, suppliers[0])
@@ -249,7 +252,7 @@ async def test_cancel_and_confirm_receipt_from_the_order_page(
 
     second = await _order_for(app, client, database, user_id, suppliers[1])
     await mark_paid(database, second["id"])
-    member = await create_buyer(app, database)
+    member = await create_api_user(database)
     await grant(database, member.id, Role.SUPPLIER_ADMIN, suppliers[1].id)
     fid = second["fulfillments"][0]["id"]
     await client.post(f"/api/v1/fulfillments/{fid}/accept", headers=member.headers)
@@ -274,9 +277,9 @@ async def test_another_buyers_order_page_is_not_found(
     app: FastAPI,
     client: httpx.AsyncClient,
     database: Database,
-    suppliers: tuple[Supplier, Supplier],
+    suppliers: tuple[Seller, Seller],
 ) -> None:
-    owner = await create_buyer(app, database)
+    owner = await create_api_user(database)
     order = await placed_order(client, owner, [(suppliers[0].sku_ids[0], 1)])
     await _signed_in(client, database, "lina@example.com")
 
@@ -294,10 +297,10 @@ async def test_the_supplier_portal_accepts_and_ships(
     app: FastAPI,
     client: httpx.AsyncClient,
     database: Database,
-    suppliers: tuple[Supplier, Supplier],
+    suppliers: tuple[Seller, Seller],
 ) -> None:
     a, b = suppliers
-    buyer = await create_buyer(app, database)
+    buyer = await create_api_user(database)
     order = await placed_order(client, buyer, [(a.sku_ids[0], 1), (b.sku_ids[0], 2)])
     await mark_paid(database, order["id"])
     member_id = await _signed_in(client, database, "coop@example.com")

@@ -14,21 +14,21 @@ from app.core.db import Database, unit_of_work
 from app.inventory.models import MovementReason, StockMovement
 from app.order.models import BuyerKind, Order
 from app.shipping.models import ShippingRule
+from tests.account.factories import create_api_user, grant
+from tests.catalog.factories import create_seller
+from tests.http_assertions import assert_error
+from tests.inventory.factories import stock_of
 from tests.order.factories import (
     BUYER_PROVINCE,
     cart_items,
     counts,
-    create_buyer,
-    create_organization,
-    create_supplier,
     fill_cart,
-    grant,
     jobs_named,
     load_order,
     order_body,
     place,
-    stock_of,
 )
+from tests.organization.factories import create_organization
 
 
 async def _rule(database: Database, cooperative_id: int, **values: int) -> None:
@@ -39,11 +39,11 @@ async def _rule(database: Database, cooperative_id: int, **values: int) -> None:
 async def test_two_suppliers_give_two_fulfilments_with_their_own_lines_and_fees(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    a = await create_supplier(database, price_fen=1000, stock=10, skus=2)
-    b = await create_supplier(database, price_fen=2500, stock=5, weight_grams=500)
+    a = await create_seller(database, price_fen=1000, stock=10, skus=2)
+    b = await create_seller(database, price_fen=2500, stock=5, weight_grams=500)
     # B: 600 base + 300 per started kilogram beyond the first; 3 × 500 g = 1.5 kg → 900.
     await _rule(database, b.id, base_fee_fen=600, per_kg_fen=300)
-    buyer = await create_buyer(app, database)
+    buyer = await create_api_user(database)
 
     response = await place(
         client, buyer, order_body([(a.sku_ids[0], 2), (b.sku_ids[0], 3), (a.sku_ids[1], 1)])
@@ -110,10 +110,10 @@ async def test_tier_prices_apply_per_line(
 ) -> None:
     from app.catalog.models import PriceTier
 
-    supplier = await create_supplier(database, price_fen=1000, stock=100)
+    supplier = await create_seller(database, price_fen=1000, stock=100)
     async with unit_of_work(database.writer) as session:
         session.add(PriceTier(sku_id=supplier.sku_ids[0], min_qty=10, price_fen=800))
-    buyer = await create_buyer(app, database)
+    buyer = await create_api_user(database)
 
     order = (await place(client, buyer, order_body([(supplier.sku_ids[0], 12)]))).json()
 
@@ -125,8 +125,8 @@ async def test_tier_prices_apply_per_line(
 async def test_stripe_orders_expire_after_the_card_timeout(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
 
     response = await place(client, buyer, order_body([(supplier.sku_ids[0], 1)], method="stripe"))
 
@@ -146,8 +146,8 @@ async def test_stripe_orders_expire_after_the_card_timeout(
 async def test_the_same_key_returns_the_same_order_once(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database, stock=10)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, stock=10)
+    buyer = await create_api_user(database)
     body = order_body([(supplier.sku_ids[0], 3)])
 
     first = await place(client, buyer, body, key="key-1")
@@ -162,7 +162,7 @@ async def test_the_same_key_returns_the_same_order_once(
     assert await stock_of(database, supplier.sku_ids[0]) == 7
 
     # Keys belong to their buyer: another buyer's identical key is another order.
-    other = await create_buyer(app, database)
+    other = await create_api_user(database)
     theirs = await place(client, other, body, key="key-1")
     assert theirs.status_code == 201
     assert theirs.json()["id"] != first.json()["id"]
@@ -171,14 +171,12 @@ async def test_the_same_key_returns_the_same_order_once(
 async def test_the_same_key_with_another_body_is_refused(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database, stock=10)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, stock=10)
+    buyer = await create_api_user(database)
     await place(client, buyer, order_body([(supplier.sku_ids[0], 3)]), key="key-1")
     before = await counts(database)
 
     response = await place(client, buyer, order_body([(supplier.sku_ids[0], 4)]), key="key-1")
-
-    from tests.order.factories import assert_error
 
     assert_error(response, 409, "idempotency_key_reused")
     assert await counts(database) == before
@@ -188,9 +186,9 @@ async def test_the_same_key_with_another_body_is_refused(
 async def test_without_lines_the_cart_is_ordered_and_emptied(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    a = await create_supplier(database, stock=10)
-    b = await create_supplier(database, stock=10)
-    buyer = await create_buyer(app, database)
+    a = await create_seller(database, stock=10)
+    b = await create_seller(database, stock=10)
+    buyer = await create_api_user(database)
     await fill_cart(database, buyer.id, [(a.sku_ids[0], 2), (b.sku_ids[0], 1)])
 
     response = await place(client, buyer, order_body(None), key="cart-key")
@@ -210,8 +208,8 @@ async def test_without_lines_the_cart_is_ordered_and_emptied(
 async def test_explicit_lines_leave_the_cart_alone(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database, stock=10, skus=2)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, stock=10, skus=2)
+    buyer = await create_api_user(database)
     await fill_cart(database, buyer.id, [(supplier.sku_ids[1], 2)])
 
     response = await place(client, buyer, order_body([(supplier.sku_ids[0], 1)]))
@@ -223,8 +221,8 @@ async def test_explicit_lines_leave_the_cart_alone(
 async def test_an_organisation_buys_with_its_kind_and_registered_province(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
     organization_id = await create_organization(database, region_code="310104")
     await grant(database, buyer.id, Role.ORG_BUYER, organization_id)
 
@@ -250,9 +248,9 @@ async def test_an_organisation_buys_with_its_kind_and_registered_province(
 async def test_orders_list_shows_only_the_buyers_own_newest_first(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database, stock=10)
-    buyer = await create_buyer(app, database)
-    other = await create_buyer(app, database)
+    supplier = await create_seller(database, stock=10)
+    buyer = await create_api_user(database)
+    other = await create_api_user(database)
     first = (await place(client, buyer, order_body([(supplier.sku_ids[0], 1)]))).json()
     second = (await place(client, buyer, order_body([(supplier.sku_ids[0], 2)]))).json()
     await place(client, other, order_body([(supplier.sku_ids[0], 1)]))
@@ -271,8 +269,8 @@ async def test_orders_list_shows_only_the_buyers_own_newest_first(
 async def test_order_rows_are_the_ones_the_response_names(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database, stock=10)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, stock=10)
+    buyer = await create_api_user(database)
 
     body = (await place(client, buyer, order_body([(supplier.sku_ids[0], 2)]))).json()
 

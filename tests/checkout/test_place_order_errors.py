@@ -15,41 +15,31 @@ from app.catalog.models import Product, ProductStatus, Sku
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.core.db import Database, unit_of_work
 from app.organization.models import OrganizationStatus
-from tests.order.factories import (
-    Buyer,
-    Supplier,
-    address,
-    assert_error,
-    cart_items,
-    counts,
-    create_buyer,
-    create_organization,
-    create_supplier,
-    fill_cart,
-    grant,
-    order_body,
-    place,
-    stock_of,
-)
+from tests.account.factories import ApiUser, create_api_user, grant
+from tests.catalog.factories import Seller, create_seller
+from tests.http_assertions import assert_error
+from tests.inventory.factories import stock_of
+from tests.order.factories import address, cart_items, counts, fill_cart, order_body, place
+from tests.organization.factories import create_organization
 
 STOCK = 10
 
 
 @pytest.fixture
-async def supplier(database: Database) -> Supplier:
-    return await create_supplier(database, stock=STOCK, skus=2)
+async def supplier(database: Database) -> Seller:
+    return await create_seller(database, stock=STOCK, skus=2)
 
 
 @pytest.fixture
-async def buyer(app: FastAPI, database: Database) -> Buyer:
-    return await create_buyer(app, database)
+async def buyer(app: FastAPI, database: Database) -> ApiUser:
+    return await create_api_user(database)
 
 
 async def _refused(
     client: httpx.AsyncClient,
     database: Database,
-    supplier: Supplier,
-    buyer: Buyer,
+    supplier: Seller,
+    buyer: ApiUser,
     body: Any,
     *,
     status: int,
@@ -85,8 +75,8 @@ def _line(sku_id: Any, quantity: Any) -> dict[str, Any]:
 async def test_quantities_that_are_not_whole_numbers_in_range(
     client: httpx.AsyncClient,
     database: Database,
-    supplier: Supplier,
-    buyer: Buyer,
+    supplier: Seller,
+    buyer: ApiUser,
     quantity: Any,
 ) -> None:
     await _refused(
@@ -103,7 +93,7 @@ async def test_quantities_that_are_not_whole_numbers_in_range(
 
 @pytest.mark.parametrize("sku_id", [0, -5, 1.0, "1", 2**70])
 async def test_malformed_sku_ids(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer, sku_id: Any
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser, sku_id: Any
 ) -> None:
     await _refused(
         client,
@@ -118,7 +108,7 @@ async def test_malformed_sku_ids(
 
 
 async def test_unknown_sku(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     await _refused(
         client,
@@ -133,7 +123,7 @@ async def test_unknown_sku(
 
 
 async def test_inactive_sku(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     async with unit_of_work(database.writer) as session:
         await session.execute(
@@ -152,12 +142,12 @@ async def test_inactive_sku(
 
 
 async def test_product_not_active(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     async with unit_of_work(database.writer) as session:
         await session.execute(
             update(Product)
-            .where(Product.id == supplier.product_ids[0])
+            .where(Product.id == supplier.product_id)
             .values(status=ProductStatus.ARCHIVED)
         )
     await _refused(
@@ -172,7 +162,7 @@ async def test_product_not_active(
 
 
 async def test_supplier_suspended(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     async with unit_of_work(database.writer) as session:
         await session.execute(
@@ -192,14 +182,14 @@ async def test_supplier_suspended(
 
 
 async def test_more_than_the_stock(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     body = order_body([(supplier.sku_ids[0], 1), (supplier.sku_ids[1], STOCK + 1)])
     await _refused(client, database, supplier, buyer, body, status=409, code="insufficient_stock")
 
 
 async def test_the_same_sku_twice(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     body = order_body([(supplier.sku_ids[0], 1), (supplier.sku_ids[0], 2)])
     await _refused(
@@ -215,7 +205,7 @@ async def test_the_same_sku_twice(
 
 
 async def test_an_empty_list_of_lines(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     body = order_body([])
     await _refused(
@@ -224,7 +214,7 @@ async def test_an_empty_list_of_lines(
 
 
 async def test_an_empty_cart(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     await _refused(
         client, database, supplier, buyer, order_body(None), status=422, code="empty_cart"
@@ -232,7 +222,7 @@ async def test_an_empty_cart(
 
 
 async def test_a_cart_with_too_much_is_left_as_it_was(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     await fill_cart(database, buyer.id, [(supplier.sku_ids[0], 2), (supplier.sku_ids[1], 50)])
     await _refused(
@@ -262,8 +252,8 @@ async def test_a_cart_with_too_much_is_left_as_it_was(
 async def test_bad_addresses(
     client: httpx.AsyncClient,
     database: Database,
-    supplier: Supplier,
-    buyer: Buyer,
+    supplier: Seller,
+    buyer: ApiUser,
     changes: dict[str, str],
     code: str,
     field: str,
@@ -274,7 +264,7 @@ async def test_bad_addresses(
 
 
 async def test_every_bad_address_field_is_named_at_once(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     body = order_body([(supplier.sku_ids[0], 1)])
     body["shipping_address"] = {"name": "", "phone": "1", "county_code": "0", "detail": ""}
@@ -302,7 +292,7 @@ async def test_every_bad_address_field_is_named_at_once(
     ],
 )
 async def test_bodies_of_the_wrong_shape(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer, body: Any
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser, body: Any
 ) -> None:
     if isinstance(body, dict) and "lines" not in body:
         body = {"shipping_address": address(), **body, "lines": [{"sku_id": 1, "quantity": 1}]}
@@ -310,7 +300,7 @@ async def test_bodies_of_the_wrong_shape(
 
 
 async def test_malformed_json(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     before = await counts(database)
     response = await client.post(
@@ -335,8 +325,8 @@ async def test_malformed_json(
 async def test_idempotency_key_is_required_and_bounded(
     client: httpx.AsyncClient,
     database: Database,
-    supplier: Supplier,
-    buyer: Buyer,
+    supplier: Seller,
+    buyer: ApiUser,
     key: str | None,
     code: str,
 ) -> None:
@@ -353,15 +343,13 @@ async def test_idempotency_key_is_required_and_bounded(
 
 
 async def test_a_key_of_100_characters_is_fine(
-    client: httpx.AsyncClient, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, supplier: Seller, buyer: ApiUser
 ) -> None:
     response = await place(client, buyer, order_body([(supplier.sku_ids[0], 1)]), key="k" * 100)
     assert response.status_code == 201, response.text
 
 
-async def test_signed_out(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier
-) -> None:
+async def test_signed_out(client: httpx.AsyncClient, database: Database, supplier: Seller) -> None:
     before = await counts(database)
     response = await client.post(
         "/api/v1/orders",
@@ -373,7 +361,7 @@ async def test_signed_out(
 
 
 async def test_someone_elses_organisation(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     organization_id = await create_organization(database)
     body = order_body([(supplier.sku_ids[0], 1)], organization_id=organization_id)
@@ -390,7 +378,7 @@ async def test_someone_elses_organisation(
 
 
 async def test_an_organisation_that_does_not_exist(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     body = order_body([(supplier.sku_ids[0], 1)], organization_id=987_654_321)
     await _refused(
@@ -399,7 +387,7 @@ async def test_an_organisation_that_does_not_exist(
 
 
 async def test_a_supplier_role_is_no_organisation_role(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     organization_id = await create_organization(database)
     # The same number as a scope of another kind of role gives no right to buy for it.
@@ -411,7 +399,7 @@ async def test_a_supplier_role_is_no_organisation_role(
 
 
 async def test_an_unverified_organisation(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     organization_id = await create_organization(database, status=OrganizationStatus.PENDING)
     await grant(database, buyer.id, Role.ORG_BUYER, organization_id)
@@ -422,7 +410,7 @@ async def test_an_unverified_organisation(
 
 
 async def test_a_po_number_needs_an_organisation(
-    client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     body = order_body([(supplier.sku_ids[0], 1)], po_number="PO-1")
     await _refused(
@@ -438,10 +426,10 @@ async def test_a_po_number_needs_an_organisation(
 
 
 async def test_another_buyers_order_is_not_found(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, supplier: Supplier, buyer: Buyer
+    app: FastAPI, client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     order = (await place(client, buyer, order_body([(supplier.sku_ids[0], 1)]))).json()
-    other = await create_buyer(app, database)
+    other = await create_api_user(database)
 
     for response in (
         await client.get(f"/api/v1/orders/{order['id']}", headers=other.headers),
@@ -465,7 +453,7 @@ async def test_another_buyers_order_is_not_found(
 
 @pytest.mark.parametrize("query", ["page=0", "per_page=0", "per_page=101", "page=-1"])
 async def test_bad_pages_of_the_order_list(
-    client: httpx.AsyncClient, buyer: Buyer, query: str
+    client: httpx.AsyncClient, buyer: ApiUser, query: str
 ) -> None:
     response = await client.get(f"/api/v1/orders?{query}", headers=buyer.headers)
     assert response.status_code == 422

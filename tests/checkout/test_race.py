@@ -12,7 +12,10 @@ from sqlalchemy import func, select
 from app.core.db import Database, unit_of_work
 from app.inventory.models import StockMovement
 from app.order.models import OrderLine
-from tests.order.factories import counts, create_buyer, create_supplier, order_body, place, stock_of
+from tests.account.factories import create_api_user
+from tests.catalog.factories import create_seller
+from tests.inventory.factories import stock_of
+from tests.order.factories import counts, order_body, place
 
 BUYERS = 50
 STOCK = 10
@@ -21,9 +24,9 @@ STOCK = 10
 async def test_fifty_concurrent_checkouts_for_ten_units(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database, stock=STOCK)
+    supplier = await create_seller(database, stock=STOCK)
     sku_id = supplier.sku_ids[0]
-    buyers = [await create_buyer(app, database) for _ in range(BUYERS)]
+    buyers = [await create_api_user(database) for _ in range(BUYERS)]
 
     responses = await asyncio.gather(
         *(place(client, buyer, order_body([(sku_id, 1)])) for buyer in buyers)
@@ -56,8 +59,8 @@ async def test_fifty_concurrent_checkouts_for_ten_units(
 async def test_one_buyer_double_submitting_the_same_key_gets_one_order(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database, stock=STOCK)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, stock=STOCK)
+    buyer = await create_api_user(database)
     body = order_body([(supplier.sku_ids[0], 2)])
 
     responses = await asyncio.gather(*(place(client, buyer, body, key="same") for _ in range(5)))

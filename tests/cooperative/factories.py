@@ -1,37 +1,34 @@
-"""Factories for suppliers: valid credit codes, application bodies, operators and suppliers."""
+"""Plain typed factories for suppliers: application bodies with valid credit codes,
+cooperatives (applied for, or written straight into the table), their members and statuses."""
 
 from __future__ import annotations
 
+import itertools
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 
 from app.account.models import Role, RoleAssignment, User
 from app.audit.models import AuditEntry
 from app.cooperative import service
-from app.cooperative.models import Cooperative, SupplierStatus
+from app.cooperative.models import Cooperative, SupplierKind, SupplierStatus
 from app.core.clock import utcnow
 from app.core.db import Database, unit_of_work
 from app.core.identifiers import make_credit_code
-from tests.account.factories import create_user
+from tests.account.factories import create_user, token_headers
 
 POVERTY_COUNTY = "522633"  # 从江县, 贵州省: one of the 832
 POVERTY_COUNTY_NAME = "从江县"
 OTHER_COUNTY = "110105"  # 朝阳区, 北京市: not poverty-lifted
 OTHER_COUNTY_NAME = "朝阳区"
+KEY_COUNTY = "450225"  # 融水苗族自治县, Guangxi: poverty-lifted and key assistance
+KEY_COUNTY_2 = "513431"  # 昭觉县, Sichuan: poverty-lifted and key assistance
+PLAIN_COUNTY = "360724"  # 上犹县, Jiangxi: poverty-lifted, not key assistance
 
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The contract's error form with this status and code; returns the error."""
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"error"}
-    error: dict[str, Any] = body["error"]
-    assert set(error) == {"code", "message", "fields"}
-    assert error["code"] == code, error
-    assert error["message"]
-    return error
+# Numbers for suppliers the test does not number itself: clear of the small ones tests choose.
+_numbers = itertools.count(1000)
 
 
 def credit_code(n: int = 1, prefix: str = "93", region: str = POVERTY_COUNTY) -> str:
@@ -55,42 +52,119 @@ def application(n: int = 1, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-async def create_operator(database: Database, email: str = "ops@example.com") -> int:
-    return await create_user(
-        database, email=email, display_name="平台运营小王", roles=(Role.OPERATOR,)
-    )
-
-
 async def create_cooperative(
     database: Database,
     *,
-    admin_id: int,
-    n: int = 1,
-    status: SupplierStatus = SupplierStatus.PENDING,
+    n: int | None = None,
+    name: str | None = None,
+    county_code: str = POVERTY_COUNTY,
+    households_supported: int = 120,
+    status: SupplierStatus = SupplierStatus.VERIFIED,
     reason: str | None = None,
+    admin_id: int | None = None,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
 ) -> int:
-    """A committed supplier with `admin_id` as its admin, put straight into `status`."""
+    """A committed supplier described by `application(n)` with the fields given, put into
+    `status`; returns its id. With `admin_id` it applies as that user does (the user becomes
+    its admin, the application is audited); without, the row is written straight into the
+    table. `n` numbers its name and credit code: a new number for each call unless given."""
+    body = application(
+        next(_numbers) if n is None else n,
+        county_code=county_code,
+        households_supported=households_supported,
+    )
+    if name is not None:
+        body["name"] = name
     async with unit_of_work(database.writer) as session:
-        user = await session.get(User, admin_id)
-        assert user is not None
-        body = application(n)
-        created = await service.apply(
-            session,
-            user=user,
-            application=service.SupplierApplication(**body),
-        )
-        cooperative = await session.get(Cooperative, created.id)
-        assert cooperative is not None
+        if admin_id is None:
+            cooperative = Cooperative(
+                name=body["name"],
+                kind=SupplierKind.COOPERATIVE,
+                credit_code=body["credit_code"],
+                county_code=county_code,
+                contact_name=body["contact_name"],
+                contact_phone=body["contact_phone"].replace(" ", ""),
+                households_supported=households_supported,
+                status=status,
+            )
+            session.add(cooperative)
+            await session.flush()
+        else:
+            user = await session.get(User, admin_id)
+            assert user is not None
+            created = await service.apply(
+                session, user=user, application=service.SupplierApplication(**body)
+            )
+            applied = await session.get(Cooperative, created.id)
+            assert applied is not None
+            cooperative = applied
         cooperative.status = status
         cooperative.status_reason = reason
         if status in {SupplierStatus.VERIFIED, SupplierStatus.SUSPENDED}:
             cooperative.verified_at = utcnow()
-        return created.id
+        cooperative.webhook_url = webhook_url
+        cooperative.webhook_secret = webhook_secret
+        return cooperative.id
 
 
-async def add_role(database: Database, user_id: int, role: Role, cooperative_id: int) -> None:
+async def add_member(
+    database: Database,
+    cooperative_id: int,
+    *,
+    email: str | None = None,
+    role: Role = Role.SUPPLIER_ADMIN,
+    password: str | None = None,
+    display_name: str = "合作社成员",
+) -> int:
+    """A new user who acts for the supplier; returns the user id. Without a password (the
+    default) they call the API with a token only, which spares the hashing."""
+    return await create_user(
+        database,
+        email=email,
+        password=password,
+        display_name=display_name,
+        roles=((role, cooperative_id, None),),
+    )
+
+
+@dataclass(frozen=True)
+class Supplier:
+    """A supplier with one member (an admin unless told) and that member's bearer headers."""
+
+    id: int
+    user_id: int
+    email: str
+    headers: dict[str, str]
+
+
+async def create_supplier(
+    database: Database,
+    *,
+    name: str = "融水苗家合作社",
+    county_code: str = KEY_COUNTY,
+    status: SupplierStatus = SupplierStatus.VERIFIED,
+    email: str | None = None,
+    role: Role = Role.SUPPLIER_ADMIN,
+    password: str | None = None,
+) -> Supplier:
+    cooperative_id = await create_cooperative(
+        database, name=name, county_code=county_code, status=status
+    )
+    email = email or f"coop{cooperative_id}-{uuid.uuid4().hex[:8]}@example.com"
+    user_id = await add_member(database, cooperative_id, email=email, role=role, password=password)
+    return Supplier(cooperative_id, user_id, email, token_headers(user_id))
+
+
+async def set_cooperative_status(
+    database: Database, cooperative_id: int, status: SupplierStatus
+) -> None:
+    """Put the supplier straight into `status` (no audit, no reindex: the operator's path
+    does those)."""
     async with unit_of_work(database.writer) as session:
-        session.add(RoleAssignment(user_id=user_id, role=role, scope_id=cooperative_id))
+        cooperative = await session.get(Cooperative, cooperative_id)
+        assert cooperative is not None
+        cooperative.status = status
 
 
 async def count_rows(database: Database, model: type[Any]) -> int:

@@ -17,16 +17,9 @@ from app.cooperative.models import Cooperative, SupplierStatus
 from app.cooperative.service import ensure_can_sell
 from app.core.db import Database, unit_of_work
 from app.web.security import TokenSigner
-from tests.account.factories import bearer, create_user
-from tests.cooperative.factories import (
-    add_role,
-    assert_error,
-    create_cooperative,
-    create_operator,
-    snapshot,
-    status_of,
-    supplier_roles,
-)
+from tests.account.factories import bearer, create_operator, create_user, grant
+from tests.cooperative.factories import create_cooperative, snapshot, status_of, supplier_roles
+from tests.http_assertions import assert_error
 
 ADMIN = "/api/v1/admin/cooperatives"
 AUDIT = "/api/v1/admin/audit"
@@ -435,8 +428,8 @@ async def test_two_admins_removing_each_other_leave_one_admin(
 ) -> None:
     first = await create_user(database, email="first@example.com")
     second = await create_user(database, email="second@example.com")
-    cooperative_id = await create_cooperative(database, admin_id=first)
-    await add_role(database, second, Role.SUPPLIER_ADMIN, cooperative_id)
+    cooperative_id = await create_cooperative(database, admin_id=first, status=PENDING)
+    await grant(database, second, Role.SUPPLIER_ADMIN, cooperative_id)
     signer = _signer(app)
     members = f"/api/v1/cooperatives/{cooperative_id}/members"
 

@@ -14,20 +14,18 @@ from app.account.models import Role
 from app.audit.models import AuditEntry
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.core.db import Database, unit_of_work
-from tests.account.factories import bearer, create_user, issue_token
+from tests.account.factories import bearer, create_operator, create_user, grant, issue_token
 from tests.cooperative.conftest import TokenFor
 from tests.cooperative.factories import (
     OTHER_COUNTY,
     POVERTY_COUNTY,
-    add_role,
     application,
-    assert_error,
     create_cooperative,
-    create_operator,
     credit_code,
     snapshot,
     supplier_roles,
 )
+from tests.http_assertions import assert_error
 
 COOPERATIVES = "/api/v1/cooperatives"
 
@@ -388,7 +386,7 @@ async def test_a_verified_supplier_is_public_without_contact_details(
 ) -> None:
     admin = await create_user(database, email="wu@example.com")
     cooperative_id = await create_cooperative(
-        database, admin_id=admin, status=SupplierStatus.VERIFIED
+        database, admin_id=admin, n=1, status=SupplierStatus.VERIFIED
     )
 
     response = await client.get(f"{COOPERATIVES}/{cooperative_id}")
@@ -460,7 +458,9 @@ async def _supplier_with_admin(
 ) -> tuple[int, int, str]:
     """(cooperative id, admin user id, admin token)."""
     admin = await create_user(database, email="wu@example.com", display_name="吴建国")
-    cooperative_id = await create_cooperative(database, admin_id=admin)
+    cooperative_id = await create_cooperative(
+        database, admin_id=admin, status=SupplierStatus.PENDING
+    )
     return cooperative_id, admin, await issue_token(client, "wu@example.com")
 
 
@@ -595,7 +595,7 @@ async def test_members_who_are_not_admins_cannot_add_members(
 ) -> None:
     cooperative_id, _admin, _token = await _supplier_with_admin(client, database)
     member = await create_user(database, email="yang@example.com")
-    await add_role(database, member, Role.SUPPLIER_MEMBER, cooperative_id)
+    await grant(database, member, Role.SUPPLIER_MEMBER, cooperative_id)
     await create_user(database, email="li@example.com")
     before = await snapshot(database)
 
@@ -698,7 +698,7 @@ async def test_the_last_admin_cannot_be_demoted(
 async def test_removing_members(client: httpx.AsyncClient, database: Database) -> None:
     cooperative_id, admin, token = await _supplier_with_admin(client, database)
     member = await create_user(database, email="yang@example.com", display_name="杨梅")
-    await add_role(database, member, Role.SUPPLIER_MEMBER, cooperative_id)
+    await grant(database, member, Role.SUPPLIER_MEMBER, cooperative_id)
     path = f"{COOPERATIVES}/{cooperative_id}/members"
 
     removed = await client.delete(f"{path}/{member}", headers=bearer(token))
@@ -748,8 +748,8 @@ async def test_members_may_leave_but_not_remove_others(
     cooperative_id, admin, _token = await _supplier_with_admin(client, database)
     first = await create_user(database, email="yang@example.com")
     second = await create_user(database, email="li@example.com")
-    await add_role(database, first, Role.SUPPLIER_MEMBER, cooperative_id)
-    await add_role(database, second, Role.SUPPLIER_MEMBER, cooperative_id)
+    await grant(database, first, Role.SUPPLIER_MEMBER, cooperative_id)
+    await grant(database, second, Role.SUPPLIER_MEMBER, cooperative_id)
     headers = bearer(await issue_token(client, "yang@example.com"))
     path = f"{COOPERATIVES}/{cooperative_id}/members"
     before = await snapshot(database)

@@ -11,13 +11,11 @@ from app.account.models import Role
 from app.cooperative.models import SupplierStatus
 from app.cooperative.pages import parse_households
 from app.core.db import Database
-from tests.account.factories import create_user, csrf_token_in, sign_in_page
+from tests.account.factories import create_operator, create_user, csrf_token_in, grant, sign_in_page
 from tests.cooperative.factories import (
     OTHER_COUNTY,
     POVERTY_COUNTY,
-    add_role,
     create_cooperative,
-    create_operator,
     credit_code,
     snapshot,
     status_of,
@@ -220,7 +218,9 @@ async def test_members_are_invited_and_removed_from_the_dashboard(
     client: httpx.AsyncClient, database: Database
 ) -> None:
     admin = await _signed_in(client, database, "wu@example.com")
-    cooperative_id = await create_cooperative(database, admin_id=admin)
+    cooperative_id = await create_cooperative(
+        database, admin_id=admin, status=SupplierStatus.PENDING
+    )
     member = await create_user(database, email="yang@example.com", display_name="杨梅")
     path = f"/coop/{cooperative_id}"
     csrf = await _csrf(client, path)
@@ -254,7 +254,9 @@ async def test_invite_errors_re_render_the_dashboard(
     client: httpx.AsyncClient, database: Database, email: str, message: str
 ) -> None:
     admin = await _signed_in(client, database, "wu@example.com")
-    cooperative_id = await create_cooperative(database, admin_id=admin)
+    cooperative_id = await create_cooperative(
+        database, admin_id=admin, status=SupplierStatus.PENDING
+    )
     csrf = await _csrf(client, f"/coop/{cooperative_id}")
     before = await snapshot(database)
 
@@ -272,7 +274,9 @@ async def test_invite_errors_re_render_the_dashboard(
 
 async def test_member_forms_need_csrf(client: httpx.AsyncClient, database: Database) -> None:
     admin = await _signed_in(client, database, "wu@example.com")
-    cooperative_id = await create_cooperative(database, admin_id=admin)
+    cooperative_id = await create_cooperative(
+        database, admin_id=admin, status=SupplierStatus.PENDING
+    )
     await create_user(database, email="yang@example.com")
     await _csrf(client, f"/coop/{cooperative_id}")
     before = await snapshot(database)
@@ -288,7 +292,9 @@ async def test_member_forms_need_csrf(client: httpx.AsyncClient, database: Datab
 
 async def test_the_last_admin_stays(client: httpx.AsyncClient, database: Database) -> None:
     admin = await _signed_in(client, database, "wu@example.com")
-    cooperative_id = await create_cooperative(database, admin_id=admin)
+    cooperative_id = await create_cooperative(
+        database, admin_id=admin, status=SupplierStatus.PENDING
+    )
     csrf = await _csrf(client, f"/coop/{cooperative_id}")
     before = await snapshot(database)
 
@@ -318,7 +324,7 @@ async def test_a_plain_member_sees_no_invite_form(
         reason="抽检不合格",
     )
     member = await _signed_in(client, database, "wu@example.com")
-    await add_role(database, member, Role.SUPPLIER_MEMBER, cooperative_id)
+    await grant(database, member, Role.SUPPLIER_MEMBER, cooperative_id)
 
     response = await client.get(f"/coop/{cooperative_id}")
 
@@ -350,7 +356,9 @@ async def test_a_consumer_cannot_post_review_actions(
     client: httpx.AsyncClient, database: Database
 ) -> None:
     owner = await create_user(database, email="owner@example.com")
-    cooperative_id = await create_cooperative(database, admin_id=owner)
+    cooperative_id = await create_cooperative(
+        database, admin_id=owner, status=SupplierStatus.PENDING
+    )
     await _signed_in(client, database, "wu@example.com")
     csrf = await _csrf(client, "/coop")
     before = await snapshot(database)
@@ -368,7 +376,9 @@ async def test_the_operator_reviews_from_the_queue(
     client: httpx.AsyncClient, database: Database
 ) -> None:
     owner = await create_user(database, email="owner@example.com", display_name="社长")
-    cooperative_id = await create_cooperative(database, admin_id=owner)
+    cooperative_id = await create_cooperative(
+        database, admin_id=owner, n=1, status=SupplierStatus.PENDING
+    )
     await create_operator(database)
     await sign_in_page(client, "ops@example.com")
 
@@ -444,7 +454,9 @@ async def test_the_operator_reviews_from_the_queue(
 
 async def test_review_forms_need_csrf(client: httpx.AsyncClient, database: Database) -> None:
     owner = await create_user(database, email="owner@example.com")
-    cooperative_id = await create_cooperative(database, admin_id=owner)
+    cooperative_id = await create_cooperative(
+        database, admin_id=owner, status=SupplierStatus.PENDING
+    )
     await create_operator(database)
     await sign_in_page(client, "ops@example.com")
     before = await snapshot(database)

@@ -1,22 +1,16 @@
-"""Plain typed factories for impact tests: sellers in given counties, orders paid at given
-times (the ledger written as the payment hook writes it), refunds with their rows, pairings."""
+"""Plain typed factories for impact tests: orders paid at given times (the ledger written as the
+payment hook writes it), refunds with their rows, pairings, targets; the ledger read back."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import httpx
-from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
-from app.account.models import Role, RoleAssignment, User
-from app.catalog.models import Product, ProductStatus, Sku
-from app.cooperative.models import Cooperative, SupplierKind, SupplierStatus
 from app.core.db import Database, unit_of_work
 from app.impact import ledger
 from app.impact.models import EntryPairing, LedgerEntry
@@ -28,18 +22,12 @@ from app.order.models import (
     OrderStatus,
     PaymentMethod,
 )
-from app.organization.models import (
-    Organization,
-    OrganizationKind,
-    OrganizationStatus,
-    ReservedShareTarget,
-)
+from app.organization.models import ReservedShareTarget
 from app.payment.models import Payment, PaymentStatus, Refund, RefundStatus
 from app.regions.models import AreaKind, HelperKind, Pairing, PairingArea, PairingKind
-from app.web.security import TokenSigner
-from tests.account.factories import bearer
-
-_serial = itertools.count(1)
+from tests.account.factories import create_user
+from tests.catalog.factories import Seller, create_seller
+from tests.organization.factories import create_organization
 
 # Counties the tests sell from, and the reference pairings that help them.
 SANDU = "522732"  # 三都水族自治县, 贵州 (east_west 广东 → 贵州, the whole province)
@@ -51,108 +39,6 @@ BEIJING = "110000"
 SHANGHAI = "310000"
 GUIZHOU = "520000"
 XINJIANG = "650000"
-
-
-@dataclass(frozen=True)
-class Seller:
-    cooperative_id: int
-    product_id: int
-    sku_id: int
-    county_code: str
-
-
-def _unique(prefix: str, length: int) -> str:
-    return (prefix + uuid.uuid4().hex.upper())[:length]
-
-
-async def create_seller(
-    database: Database, county_code: str, *, households: int = 10, name: str | None = None
-) -> Seller:
-    """A verified supplier in `county_code` with one product and one SKU."""
-    serial = next(_serial)
-    async with unit_of_work(database.writer) as session:
-        cooperative = Cooperative(
-            name=name or f"测试合作社{serial}号",
-            kind=SupplierKind.COOPERATIVE,
-            credit_code=_unique("93", 18),
-            county_code=county_code,
-            contact_name="王芳",
-            contact_phone="13800000000",
-            households_supported=households,
-            status=SupplierStatus.VERIFIED,
-        )
-        session.add(cooperative)
-        await session.flush()
-        product = Product(
-            cooperative_id=cooperative.id,
-            slug=f"impact-{uuid.uuid4().hex[:12]}",
-            title=f"测试特产{serial}",
-            category_code="fruit",
-            unit="500g/盒",
-            status=ProductStatus.ACTIVE,
-            min_price_fen=1000,
-            in_stock=True,
-        )
-        session.add(product)
-        await session.flush()
-        sku = Sku(
-            product_id=product.id,
-            code=_unique(f"I{serial}-", 20),
-            name="标准装",
-            price_fen=1000,
-            stock=1000,
-        )
-        session.add(sku)
-        await session.flush()
-        return Seller(cooperative.id, product.id, sku.id, county_code)
-
-
-async def create_user(
-    database: Database,
-    *,
-    roles: Iterable[tuple[Role, int | None, str | None]] = (),
-) -> int:
-    """A user holding `roles` ((role, scope_id, scope_code)); no real password."""
-    async with unit_of_work(database.writer) as session:
-        user = User(
-            email=f"impact-{uuid.uuid4().hex[:10]}@example.com",
-            password_hash="not-a-password-hash",
-            display_name="测试用户",
-            is_active=True,
-        )
-        session.add(user)
-        await session.flush()
-        for role, scope_id, scope_code in roles:
-            session.add(
-                RoleAssignment(user_id=user.id, role=role, scope_id=scope_id, scope_code=scope_code)
-            )
-        return user.id
-
-
-def token_headers(app: FastAPI, user_id: int) -> dict[str, str]:
-    signer: TokenSigner = app.state.token_signer
-    return bearer(signer.issue(user_id))
-
-
-async def create_organization(
-    database: Database,
-    *,
-    region_code: str = "310104",  # 上海市徐汇区
-    kind: OrganizationKind = OrganizationKind.GOVERNMENT,
-    name: str | None = None,
-) -> int:
-    async with unit_of_work(database.writer) as session:
-        organization = Organization(
-            name=name or f"测试单位食堂{next(_serial)}",
-            credit_code=_unique("11", 18),
-            kind=kind,
-            region_code=region_code,
-            province_code=region_code[:2] + "0000",
-            status=OrganizationStatus.VERIFIED,
-        )
-        session.add(organization)
-        await session.flush()
-        return organization.id
 
 
 async def set_target(
@@ -389,8 +275,8 @@ async def build_history(database: Database) -> History:
     """2026: a 广东 consumer buys from 三都 (3 000) and 疏附 (10 000) in March; a 上海 canteen
     buys 5 000 from 三都 in July and gets 2 000 back in August. 2027: a 北京 consumer pays
     2 000 at 2026-12-31 17:00 UTC."""
-    sandu = await create_seller(database, SANDU, households=12)
-    shufu = await create_seller(database, SHUFU, households=30)
+    sandu = await create_seller(database, county_code=SANDU, households_supported=12)
+    shufu = await create_seller(database, county_code=SHUFU, households_supported=30)
     buyer = await create_user(database)
     organization = await create_organization(database, region_code="310104", name="徐汇区机关食堂")
     await set_target(database, organization, 2026, budget_fen=1_000_000, share_bp=1500)
@@ -475,10 +361,3 @@ async def rollup_snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]
 async def count(database: Database, model: type[Any]) -> int:
     async with unit_of_work(database.reader) as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["error"]["code"] == code, body
-    return body

@@ -16,6 +16,9 @@ from app.account.models import Role
 from app.core.db import Database
 from app.impact.reports import current_year
 from app.order.models import BuyerKind
+from tests.account.factories import create_user, token_headers
+from tests.catalog.factories import create_seller
+from tests.http_assertions import assert_error
 from tests.impact.factories import (
     GUANGDONG,
     GUIZHOU,
@@ -23,15 +26,11 @@ from tests.impact.factories import (
     SHANGHAI,
     SHUFU,
     Line,
-    assert_error,
     build_history,
-    create_organization,
-    create_seller,
-    create_user,
     paid_order,
     refund,
-    token_headers,
 )
+from tests.organization.factories import create_organization
 
 
 async def test_the_summary_sums_a_year_in_china_time(
@@ -70,7 +69,7 @@ async def test_the_summary_defaults_to_the_current_china_year(client: httpx.Asyn
 async def test_a_fully_refunded_county_no_longer_counts_as_benefited(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    seller = await create_seller(database, SHUFU, households=30)
+    seller = await create_seller(database, county_code=SHUFU, households_supported=30)
     buyer = await create_user(database)
     order = await paid_order(
         database,
@@ -179,7 +178,7 @@ async def test_an_organisation_sees_its_progress_against_its_target(
     response = await client.get(
         f"/api/v1/impact/organizations/{history.organization}",
         params={"year": 2026},
-        headers=token_headers(app, member),
+        headers=token_headers(member),
     )
 
     assert response.status_code == 200
@@ -213,7 +212,7 @@ async def test_an_organisation_without_a_target_has_no_progress(
     response = await client.get(
         f"/api/v1/impact/organizations/{history.organization}",
         params={"year": 2027},
-        headers=token_headers(app, admin),
+        headers=token_headers(admin),
     )
 
     body = response.json()
@@ -250,15 +249,15 @@ async def test_an_organisation_report_is_404_for_everyone_else(
     response = await client.get(
         f"/api/v1/impact/organizations/{history.organization}",
         params={"year": 2026},
-        headers=token_headers(app, user),
+        headers=token_headers(user),
     )
 
     if visible:
         assert response.status_code == 200
         assert response.json()["purchased_fen"] == 3000
     else:
-        body = assert_error(response, 404, "organization_not_found")
-        assert "3000" not in response.text and body["error"]["fields"] == {}
+        error = assert_error(response, 404, "organization_not_found")
+        assert "3000" not in response.text and error["fields"] == {}
 
 
 async def test_an_organisation_report_needs_a_token(
@@ -278,7 +277,7 @@ async def test_an_unknown_organisation_answers_404(
     operator = await create_user(database, roles=[(Role.OPERATOR, None, None)])
 
     response = await client.get(
-        f"/api/v1/impact/organizations/{organization_id}", headers=token_headers(app, operator)
+        f"/api/v1/impact/organizations/{organization_id}", headers=token_headers(operator)
     )
 
     assert_error(response, 404, "organization_not_found")
@@ -300,8 +299,8 @@ async def test_a_bad_year_answers_422_on_every_report(
 ) -> None:
     response = await client.get(path, params={"year": year})
 
-    body = assert_error(response, 422, "validation_failed")
-    assert "year" in body["error"]["fields"]
+    error = assert_error(response, 422, "validation_failed")
+    assert "year" in error["fields"]
 
 
 async def test_a_bad_year_answers_422_on_the_organisation_report(
@@ -313,11 +312,11 @@ async def test_a_bad_year_answers_422_on_the_organisation_report(
     response = await client.get(
         f"/api/v1/impact/organizations/{history.organization}",
         params={"year": "1999"},
-        headers=token_headers(app, operator),
+        headers=token_headers(operator),
     )
 
-    body = assert_error(response, 422, "validation_failed")
-    assert "year" in body["error"]["fields"]
+    error = assert_error(response, 422, "validation_failed")
+    assert "year" in error["fields"]
 
 
 @pytest.mark.parametrize(
@@ -339,8 +338,8 @@ async def test_bad_pairing_filters_answer_422(
     for path in ("/api/v1/impact/pairings", "/api/v1/impact/pairings.csv"):
         response = await client.get(path, params=params)
 
-        body = assert_error(response, status, code)
-        assert field in body["error"]["fields"]
+        error = assert_error(response, status, code)
+        assert field in error["fields"]
 
 
 async def test_the_csv_export_has_chinese_headers_and_a_totals_row(
@@ -432,7 +431,7 @@ async def test_a_helper_name_that_looks_like_a_formula_is_exported_as_text(
         helped_province=GUIZHOU,
         counties=[SANDU],
     )
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     await paid_order(
         database,

@@ -13,6 +13,8 @@ from app.core.db import Database
 from app.impact.models import EntryKind
 from app.order.models import BuyerKind
 from app.regions.models import PairingKind
+from tests.account.factories import create_user
+from tests.catalog.factories import create_seller
 from tests.impact.factories import (
     BEIJING,
     GUANGDONG,
@@ -25,15 +27,13 @@ from tests.impact.factories import (
     XINJIANG,
     Line,
     attributions,
-    create_organization,
     create_pairing,
-    create_seller,
-    create_user,
     entries,
     paid_order,
     reference_pairing_id,
     refund,
 )
+from tests.organization.factories import create_organization
 
 MARCH = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 LAST_MINUTE_2026 = datetime(2026, 12, 31, 15, 59, tzinfo=UTC)  # 23:59 on 31 Dec in China
@@ -48,7 +48,7 @@ async def _pairings_of_sale(
     paid_at: datetime = MARCH,
     organization_id: int | None = None,
 ) -> set[int]:
-    seller = await create_seller(database, county)
+    seller = await create_seller(database, county_code=county)
     buyer = await create_user(database)
     order = await paid_order(
         database,
@@ -199,7 +199,7 @@ async def test_a_refund_takes_back_what_its_sale_gave_even_after_the_pairing_end
         helped_province=GUIZHOU,
         since=date(2026, 7, 1),
     )
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await paid_order(
         database,

@@ -21,6 +21,8 @@ from app.core.db import Database, unit_of_work
 from app.impact import cache, reports
 from app.impact.errors import OrganizationNotFound, ProvinceNotFound
 from app.order.models import BuyerKind
+from tests.account.factories import create_user, token_headers
+from tests.catalog.factories import Seller, create_seller
 from tests.impact.factories import (
     GUANGDONG,
     GUIZHOU,
@@ -29,14 +31,10 @@ from tests.impact.factories import (
     SHUFU,
     Line,
     PlacedOrder,
-    Seller,
-    create_organization,
-    create_seller,
-    create_user,
     paid_order,
     refund,
-    token_headers,
 )
+from tests.organization.factories import create_organization
 
 PAID = datetime(2026, 5, 10, 4, 0, tzinfo=UTC)
 
@@ -70,7 +68,7 @@ async def _user(database: Database, user_id: int) -> User:
 async def test_a_report_is_served_from_the_cache_until_a_new_sale_is_committed(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     await _sale(database, buyer, seller, 2, 5000)
     reports_cache = _cache(app)
@@ -94,7 +92,7 @@ async def test_a_report_is_served_from_the_cache_until_a_new_sale_is_committed(
 async def test_a_refund_alone_changes_the_stamp_and_the_next_reports(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await _sale(database, buyer, seller, 3, 1000)
     pairings = (await client.get("/api/v1/impact/pairings", params={"year": 2026})).json()
@@ -126,7 +124,7 @@ async def test_a_refund_alone_changes_the_stamp_and_the_next_reports(
 async def test_an_organisation_report_never_answers_for_another_organisation(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     first = await create_organization(database)
     second = await create_organization(database)
     for organization, amount in ((first, 4000), (second, 900)):
@@ -148,7 +146,7 @@ async def test_an_organisation_report_never_answers_for_another_organisation(
         return await client.get(
             f"/api/v1/impact/organizations/{organization}",
             params={"year": 2026},
-            headers=token_headers(app, user),
+            headers=token_headers(user),
         )
 
     own_second = await get(second, member_of_second)
@@ -172,7 +170,7 @@ async def test_an_organisation_report_never_answers_for_another_organisation(
 async def test_a_province_report_is_shared_by_its_viewers_but_not_their_choices(
     app: FastAPI, database: Database
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     await _sale(database, buyer, seller, 1, 3000)
     official = await _user(
@@ -208,8 +206,8 @@ async def test_a_province_report_is_shared_by_its_viewers_but_not_their_choices(
 async def test_a_supplier_report_is_looked_up_only_for_its_members(
     app: FastAPI, database: Database
 ) -> None:
-    mine = await create_seller(database, SANDU)
-    theirs = await create_seller(database, SHUFU)
+    mine = await create_seller(database, county_code=SANDU)
+    theirs = await create_seller(database, county_code=SHUFU)
     buyer = await create_user(database)
     for seller, amount in ((mine, 1200), (theirs, 8800)):
         await _sale(database, buyer, seller, 1, amount)
@@ -282,7 +280,7 @@ async def test_the_default_cache_is_bounded(app: FastAPI) -> None:
 async def test_the_dashboard_body_is_kept_per_language(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     await _sale(database, buyer, seller, 1, 4200)
     reports_cache = _cache(app)

@@ -11,15 +11,9 @@ import httpx
 from app.core.db import Database, unit_of_work
 from app.impact import ledger
 from app.impact.models import LedgerEntry
-from tests.impact.factories import (
-    GUANGDONG,
-    SANDU,
-    Line,
-    count,
-    create_order,
-    create_seller,
-    create_user,
-)
+from tests.account.factories import create_user
+from tests.catalog.factories import create_seller
+from tests.impact.factories import GUANGDONG, SANDU, Line, count, create_order
 
 PAID_AT = datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
 
@@ -32,7 +26,7 @@ async def _record(database: Database, order_id: int) -> int:
 async def test_concurrent_payments_add_up_in_every_rollup(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     orders = [
         await create_order(
@@ -63,7 +57,7 @@ async def test_concurrent_payments_add_up_in_every_rollup(
 async def test_the_same_payment_applied_twice_at_once_is_recorded_once(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await create_order(
         database,

@@ -17,18 +17,10 @@ from app.audit.models import AuditEntry
 from app.core.clock import china_date, utcnow
 from app.core.db import Database, unit_of_work
 from app.regions.models import HelperKind, Pairing, PairingKind
-from tests.impact.factories import (
-    GUIZHOU,
-    HETIAN,
-    SANDU,
-    SHUFU,
-    assert_error,
-    count,
-    create_organization,
-    create_pairing,
-    create_user,
-    token_headers,
-)
+from tests.account.factories import create_user, token_headers
+from tests.http_assertions import assert_error
+from tests.impact.factories import GUIZHOU, HETIAN, SANDU, SHUFU, count, create_pairing
+from tests.organization.factories import create_organization
 
 
 def _path(organization_id: int | str) -> str:
@@ -51,7 +43,7 @@ async def _designated(database: Database, organization_id: int) -> list[tuple[st
 
 @pytest.fixture
 async def operator(app: FastAPI, database: Database) -> dict[str, str]:
-    return token_headers(app, await create_user(database, roles=[(Role.OPERATOR, None, None)]))
+    return token_headers(await create_user(database, roles=[(Role.OPERATOR, None, None)]))
 
 
 async def test_an_operator_designates_counties_from_tomorrow(
@@ -176,7 +168,7 @@ async def test_unknown_county_codes_answer_422_and_change_nothing(
     response = await client.put(_path(organization), json=body, headers=operator)
 
     error = assert_error(response, 422, "invalid_county_codes")
-    assert set(error["error"]["fields"]) == fields
+    assert set(error["fields"]) == fields
     assert await count(database, Pairing) == pairings
     assert await count(database, AuditEntry) == 0
 
@@ -201,7 +193,7 @@ async def test_malformed_bodies_answer_422_and_change_nothing(
     response = await client.put(_path(organization), json=body, headers=operator)
 
     error = assert_error(response, 422, "validation_failed")
-    assert any(field.startswith("county_codes") for field in error["error"]["fields"])
+    assert any(field.startswith("county_codes") for field in error["fields"])
     assert await count(database, Pairing) == pairings
 
 
@@ -244,7 +236,7 @@ async def test_only_operators_may_designate(
     pairings = await count(database, Pairing)
 
     response = await client.put(
-        _path(organization), json={"county_codes": [SANDU]}, headers=token_headers(app, user)
+        _path(organization), json={"county_codes": [SANDU]}, headers=token_headers(user)
     )
 
     assert_error(response, 403, "forbidden")

@@ -12,22 +12,15 @@ from sqlalchemy.exc import DBAPIError
 
 from app.core.db import Database, unit_of_work
 from app.impact.models import EntryPairing, LedgerEntry, TotalByCounty
+from tests.account.factories import create_user
+from tests.catalog.factories import create_seller
 from tests.conftest import Backend
-from tests.impact.factories import (
-    GUANGDONG,
-    SANDU,
-    Line,
-    count,
-    create_seller,
-    create_user,
-    paid_order,
-    rollup_snapshot,
-)
+from tests.impact.factories import GUANGDONG, SANDU, Line, count, paid_order, rollup_snapshot
 from tests.impact.ledger_purge import ledger_purge
 
 
 async def _one_entry(database: Database) -> int:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     await paid_order(
         database,

@@ -13,6 +13,8 @@ from app.impact import ledger
 from app.impact.errors import InvalidRefundLines, OrderNotPaid
 from app.impact.models import EntryKind, EntryPairing, LedgerEntry
 from app.order.models import BuyerKind
+from tests.account.factories import create_user
+from tests.catalog.factories import create_seller
 from tests.impact.factories import (
     GUANGDONG,
     GUIZHOU,
@@ -22,22 +24,20 @@ from tests.impact.factories import (
     Line,
     count,
     create_order,
-    create_organization,
-    create_seller,
-    create_user,
     entries,
     paid_order,
     record_payment,
     refund,
     rollup_snapshot,
 )
+from tests.organization.factories import create_organization
 
 MAY = datetime(2026, 5, 10, 4, 0, tzinfo=UTC)
 
 
 async def test_a_paid_order_writes_one_entry_per_line_with_goods_only(database: Database) -> None:
-    sandu = await create_seller(database, SANDU)
-    shufu = await create_seller(database, SHUFU)
+    sandu = await create_seller(database, county_code=SANDU)
+    shufu = await create_seller(database, county_code=SHUFU)
     buyer = await create_user(database)
     order = await paid_order(
         database,
@@ -68,7 +68,7 @@ async def test_a_paid_order_writes_one_entry_per_line_with_goods_only(database: 
 
 
 async def test_an_organisation_order_carries_its_kind_and_organisation(database: Database) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     organization = await create_organization(database, region_code="440106")
     buyer = await create_user(database)
     order = await paid_order(
@@ -99,7 +99,7 @@ async def test_an_organisation_order_carries_its_kind_and_organisation(database:
 async def test_the_period_is_the_china_month_of_the_payment(
     database: Database, paid_at: datetime, period: tuple[int, int]
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await paid_order(
         database,
@@ -118,7 +118,7 @@ async def test_the_period_is_the_china_month_of_the_payment(
 async def test_recording_a_payment_twice_writes_nothing_the_second_time(
     database: Database,
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await paid_order(
         database,
@@ -139,7 +139,7 @@ async def test_recording_a_payment_twice_writes_nothing_the_second_time(
 
 
 async def test_a_refund_writes_negative_entries_at_the_refund_time(database: Database) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await paid_order(
         database,
@@ -166,7 +166,7 @@ async def test_a_refund_writes_negative_entries_at_the_refund_time(database: Dat
 async def test_recording_a_refund_twice_writes_nothing_the_second_time(
     database: Database,
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await paid_order(
         database,
@@ -194,7 +194,7 @@ async def test_recording_a_refund_twice_writes_nothing_the_second_time(
 
 
 async def test_a_refund_of_money_that_bought_nothing_writes_nothing(database: Database) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await create_order(
         database, buyer_user_id=buyer, lines=[Line(seller, 1, 100)], buyer_province_code=GUANGDONG
@@ -229,7 +229,7 @@ async def test_a_refund_of_money_that_bought_nothing_writes_nothing(database: Da
 async def test_refund_lines_the_ledger_cannot_hold_are_refused_and_nothing_is_written(
     database: Database, lines: list[dict[str, Any]], field: str
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await paid_order(
         database,
@@ -256,7 +256,7 @@ async def test_refund_lines_the_ledger_cannot_hold_are_refused_and_nothing_is_wr
 
 
 async def test_an_unpaid_order_is_refused_and_nothing_is_written(database: Database) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await create_order(
         database, buyer_user_id=buyer, lines=[Line(seller, 1, 100)], buyer_province_code=GUANGDONG

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from app.account.models import Role, RoleAssignment
+from app.account.models import Role
 from app.core.db import Database, unit_of_work
 from app.impact.errors import CountyNotFound
 from app.impact.schemas import CountyTotals, ProvinceAmount
 from app.web.templating import templates
-from tests.account.factories import create_user as create_account
-from tests.account.factories import sign_in_page
+from tests.account.factories import create_user, sign_in_page
+from tests.catalog.factories import create_seller
 from tests.impact.factories import (
     GUANGDONG,
     GUIZHOU,
@@ -25,8 +25,6 @@ from tests.impact.factories import (
     SHANGHAI,
     Line,
     build_history,
-    create_seller,
-    create_user,
     paid_order,
 )
 
@@ -38,12 +36,9 @@ async def _sign_in(
 ) -> int:
     """A user with a real password and these scoped roles, signed in through /login."""
     email = f"page-{uuid.uuid4().hex[:8]}@example.com"
-    user_id = await create_account(database, email=email, display_name="页面用户")
-    async with unit_of_work(database.writer) as session:
-        for role, scope_id, scope_code in roles:
-            session.add(
-                RoleAssignment(user_id=user_id, role=role, scope_id=scope_id, scope_code=scope_code)
-            )
+    user_id = await create_user(
+        database, email=email, display_name="页面用户", roles=(Role.CONSUMER, *roles)
+    )
     response = await sign_in_page(client, email)
     assert response.status_code == 303, response.text
     return user_id
@@ -193,7 +188,7 @@ async def test_another_province_is_404_for_an_official_but_open_to_operators(
 async def test_a_supplier_member_sees_where_its_buyers_are(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     for province, amount in ((GUANGDONG, 7000), (SHANGHAI, 2500), (GUANGDONG, 500)):
         await paid_order(
@@ -217,8 +212,8 @@ async def test_a_supplier_member_sees_where_its_buyers_are(
 async def test_another_suppliers_buyers_are_404(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    seller = await create_seller(database, SANDU)
-    other = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
+    other = await create_seller(database, county_code=SANDU)
     await _sign_in(client, database, [(Role.SUPPLIER_ADMIN, other.cooperative_id, None)])
 
     response = await client.get(f"/coop/{seller.cooperative_id}/impact")
@@ -229,7 +224,7 @@ async def test_another_suppliers_buyers_are_404(
 async def test_the_supplier_page_needs_sign_in(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
 
     response = await client.get(f"/coop/{seller.cooperative_id}/impact")
 

@@ -6,21 +6,23 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from app.account.models import Role
 from app.admin.reconcile import reconcile
 from app.core.db import Database, unit_of_work
 from app.impact.models import EntryKind
 from app.impact.reports import current_year
+from tests.account.factories import create_api_user
+from tests.catalog.factories import create_seller
 from tests.impact.factories import entries, rollup_snapshot
-from tests.order.factories import create_buyer, create_supplier
-from tests.payment.factories import create_operator, paid_by_transfer
+from tests.payment.factories import paid_by_transfer
 
 
 async def test_a_confirmed_transfer_and_a_refund_write_the_ledger(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database, stock=10, price_fen=1200)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
+    supplier = await create_seller(database, stock=10, price_fen=1200)
+    buyer = await create_api_user(database)
+    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
 
     order = await paid_by_transfer(client, buyer, operator, [(supplier.sku_ids[0], 3)])
 

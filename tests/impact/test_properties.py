@@ -28,6 +28,8 @@ from app.core.db import Database, unit_of_work
 from app.order.models import BuyerKind
 from app.organization.models import OrganizationKind
 from app.regions.models import County, Pairing, PairingKind
+from tests.account.factories import create_user, token_headers
+from tests.catalog.factories import Seller, create_seller
 from tests.impact.factories import (
     BEIJING,
     GUANGDONG,
@@ -39,17 +41,13 @@ from tests.impact.factories import (
     SHUFU,
     XINJIANG,
     Line,
-    Seller,
     create_order,
-    create_organization,
     create_pairing,
-    create_seller,
-    create_user,
     record_payment,
     refund,
-    token_headers,
 )
 from tests.impact.ledger_purge import purge_ledger
+from tests.organization.factories import create_organization
 
 WUCHUAN = "150125"  # 武川县, 内蒙古 (east_west 北京 → 内蒙古, the whole province)
 COUNTIES = (SANDU, SHUFU, KASHI, HETIAN, WUCHUAN)
@@ -94,7 +92,8 @@ async def _world(app: FastAPI, database: Database) -> World:
     if made is not None:
         return made
     sellers = [
-        await create_seller(database, code, households=10 + i) for i, code in enumerate(COUNTIES)
+        await create_seller(database, county_code=code, households_supported=10 + i)
+        for i, code in enumerate(COUNTIES)
     ]
     org_shanghai = await create_organization(database, region_code="310104")
     org_guangdong = await create_organization(
@@ -140,7 +139,7 @@ async def _world(app: FastAPI, database: Database) -> World:
         households={s.cooperative_id: 10 + i for i, s in enumerate(sellers)},
         buyer_user=await create_user(database),
         organizations=[(org_shanghai, SHANGHAI), (org_guangdong, GUANGDONG)],
-        operator_headers=token_headers(app, operator),
+        operator_headers=token_headers(operator),
     )
     async with unit_of_work(database.reader) as session:
         for pairing in await session.scalars(select(Pairing).options(selectinload(Pairing.areas))):

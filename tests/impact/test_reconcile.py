@@ -15,6 +15,8 @@ from app.admin.reconcile import ReconcileReport, reconcile
 from app.config import Settings
 from app.core.db import Database, unit_of_work
 from app.regions.models import Pairing
+from tests.account.factories import create_user
+from tests.catalog.factories import create_seller
 from tests.impact.factories import (
     BEIJING,
     GUANGDONG,
@@ -22,8 +24,6 @@ from tests.impact.factories import (
     Line,
     build_history,
     create_order,
-    create_seller,
-    create_user,
     paid_order,
     refund,
 )
@@ -115,7 +115,7 @@ async def test_a_ledger_entry_removed_behind_its_back_is_reported(database: Data
 
 
 async def test_a_payment_the_ledger_never_heard_of_is_reported(database: Database) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await create_order(
         database,
@@ -135,7 +135,7 @@ async def test_a_payment_the_ledger_never_heard_of_is_reported(database: Databas
 
 
 async def test_a_refund_the_ledger_never_heard_of_is_reported(database: Database) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await paid_order(
         database,
@@ -188,7 +188,7 @@ async def test_a_pairing_ended_retroactively_shows_as_an_attribution_difference(
 async def test_an_order_cancelled_after_payment_and_refunded_in_full_reconciles(
     database: Database,
 ) -> None:
-    seller = await create_seller(database, SANDU)
+    seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await paid_order(
         database,

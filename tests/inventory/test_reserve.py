@@ -13,17 +13,13 @@ from app.core.errors import DomainError
 from app.inventory import service
 from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
 from app.inventory.models import MovementReason
-from tests.inventory.factories import (
-    create_sku,
-    create_supplier,
-    in_stock,
-    movements,
-    stock_of,
-)
+from tests.catalog.factories import create_sku
+from tests.cooperative.factories import create_cooperative
+from tests.inventory.factories import in_stock, movements, stock_of
 
 
 async def test_reserve_takes_units_off_and_logs_each_sku(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     apples = await create_sku(database, cooperative_id=supplier, stock=5)
     pears = await create_sku(database, cooperative_id=supplier, stock=3)
 
@@ -43,7 +39,7 @@ async def test_reserve_takes_units_off_and_logs_each_sku(database: Database) -> 
 
 
 async def test_a_product_stays_in_stock_while_another_sku_has_units(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     small = await create_sku(database, cooperative_id=supplier, stock=1)
     large = await create_sku(
         database, cooperative_id=supplier, stock=4, product_id=small.product_id
@@ -59,7 +55,7 @@ async def test_a_product_stays_in_stock_while_another_sku_has_units(database: Da
 
 
 async def test_reservation_is_all_or_nothing(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     first = await create_sku(database, cooperative_id=supplier, stock=5)
     short = await create_sku(database, cooperative_id=supplier, stock=1)
 
@@ -82,7 +78,7 @@ async def test_a_refused_reservation_leaves_the_callers_transaction_usable(
 ) -> None:
     """The service undoes its own partial work (a savepoint), so a caller that catches the
     error and carries on commits no half reservation."""
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     first = await create_sku(database, cooperative_id=supplier, stock=5)
     short = await create_sku(database, cooperative_id=supplier, stock=0)
 
@@ -100,7 +96,7 @@ async def test_a_refused_reservation_leaves_the_callers_transaction_usable(
 
 
 async def test_the_same_sku_twice_is_reserved_once_with_the_sum(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=5)
 
     async with unit_of_work(database.writer) as session:
@@ -111,7 +107,7 @@ async def test_the_same_sku_twice_is_reserved_once_with_the_sum(database: Databa
 
 
 async def test_the_same_sku_twice_cannot_exceed_the_stock(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=2)
 
     with pytest.raises(InsufficientStock):
@@ -135,7 +131,7 @@ async def test_the_same_sku_twice_cannot_exceed_the_stock(database: Database) ->
 async def test_bad_quantities_and_ids_change_nothing(
     database: Database, items: list[tuple[object, object]]
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=5)
     # Point the bad items at the real SKU where they name SKU 1.
     resolved = [(sku.id if sku_id == 1 else sku_id, q) for sku_id, q in items]
@@ -150,7 +146,7 @@ async def test_bad_quantities_and_ids_change_nothing(
 
 
 async def test_an_unknown_sku_is_not_found_and_nothing_is_reserved(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=5)
 
     with pytest.raises(SkuNotFound) as caught:
@@ -163,7 +159,7 @@ async def test_an_unknown_sku_is_not_found_and_nothing_is_reserved(database: Dat
 
 
 async def test_release_puts_units_back_and_restores_in_stock(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=2)
     async with unit_of_work(database.writer) as session:
         await service.reserve_stock(session, [(sku.id, 2)], order_id=5)
@@ -183,7 +179,7 @@ async def test_release_puts_units_back_and_restores_in_stock(database: Database)
 
 
 async def test_a_refunded_line_returns_to_stock(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=3)
 
     async with unit_of_work(database.writer) as session:
@@ -197,7 +193,7 @@ async def test_a_refunded_line_returns_to_stock(database: Database) -> None:
 
 @pytest.mark.parametrize("reason", [MovementReason.RESERVED, MovementReason.RESTOCKED])
 async def test_release_refuses_other_reasons(database: Database, reason: MovementReason) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=3)
 
     with pytest.raises(ValueError, match="released"):
@@ -207,7 +203,7 @@ async def test_release_refuses_other_reasons(database: Database, reason: Movemen
 
 
 async def test_set_stock_records_the_difference(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=0)
     assert await in_stock(database, sku.product_id) is False
 
@@ -242,7 +238,7 @@ async def test_set_stock_records_the_difference(database: Database) -> None:
 
 @pytest.mark.parametrize("value", [-1, 1_000_000_001, True, 2.0])
 async def test_set_stock_refuses_bad_values(database: Database, value: object) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=4)
 
     with pytest.raises(InvalidStockChange) as caught:
@@ -257,7 +253,7 @@ async def test_set_stock_refuses_bad_values(database: Database, value: object) -
 
 
 async def test_stock_movements_lists_newest_first(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=4)
     async with unit_of_work(database.writer) as session:
         await service.reserve_stock(session, [(sku.id, 1)], order_id=1)
@@ -282,7 +278,7 @@ async def _try_reserve(database: Database, items: list[tuple[int, int]], order_i
 
 
 async def test_thirty_buyers_of_ten_units_get_exactly_ten(database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=supplier, stock=10)
 
     results = await asyncio.gather(
@@ -300,7 +296,7 @@ async def test_thirty_buyers_of_ten_units_get_exactly_ten(database: Database) ->
 async def test_opposite_orders_of_two_skus_do_not_deadlock(database: Database) -> None:
     """Half the buyers list A then B, half B then A: the service's fixed lock order means
     no deadlock, and exactly as many pairs as stock succeed."""
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     a = await create_sku(database, cooperative_id=supplier, stock=8)
     b = await create_sku(database, cooperative_id=supplier, stock=8)
 

@@ -15,8 +15,8 @@ from app.inventory.models import MovementReason
 from app.jobs.models import Job, JobStatus
 from app.jobs.runner import JobRunner
 from search import ProductQuery
-from tests.catalog.factories import sync_search_index
-from tests.inventory.factories import create_sku, create_supplier
+from tests.catalog.factories import create_sku, sync_search_index
+from tests.cooperative.factories import create_cooperative
 
 
 async def _pending_reindex(database: Database) -> list[list[int]]:
@@ -36,7 +36,7 @@ async def _found(app: FastAPI, *, in_stock: bool) -> set[int]:
 async def test_selling_the_last_unit_and_releasing_it_reach_the_index(
     app: FastAPI, database: Database, runner: JobRunner
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     last = await create_sku(database, cooperative_id=supplier, stock=1, title="隆安香蕉")
     plenty = await create_sku(database, cooperative_id=supplier, stock=5, title="隆安火龙果")
     await sync_search_index(database)
@@ -63,7 +63,7 @@ async def test_selling_the_last_unit_and_releasing_it_reach_the_index(
 async def test_a_sale_that_leaves_stock_enqueues_no_reindex(
     app: FastAPI, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     small = await create_sku(database, cooperative_id=supplier, stock=1)
     # A second SKU keeps the product in stock when the first sells out.
     await create_sku(database, cooperative_id=supplier, stock=3, product_id=small.product_id)
@@ -81,7 +81,7 @@ async def test_a_sale_that_leaves_stock_enqueues_no_reindex(
 async def test_setting_stock_to_zero_and_back_reindexes_the_product(
     app: FastAPI, database: Database, runner: JobRunner
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     ref = await create_sku(database, cooperative_id=supplier, stock=2)
     await sync_search_index(database)
 

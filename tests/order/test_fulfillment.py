@@ -18,31 +18,22 @@ from app.jobs.models import JobStatus
 from app.jobs.runner import JobRunner
 from app.order import service
 from app.order.models import FulfillmentStatus, OrderStatus
-from tests.order.factories import (
-    Buyer,
-    Supplier,
-    assert_error,
-    create_buyer,
-    create_supplier,
-    grant,
-    jobs_named,
-    load_order,
-    make_due,
-    mark_paid,
-    placed_order,
-)
+from tests.account.factories import ApiUser, create_api_user, grant
+from tests.catalog.factories import Seller, create_seller
+from tests.http_assertions import assert_error
+from tests.order.factories import jobs_named, load_order, make_due, mark_paid, placed_order
 
 
 @dataclass(frozen=True)
 class Scene:
-    a: Supplier
-    b: Supplier
-    buyer: Buyer
-    a_member: Buyer
-    b_member: Buyer
+    a: Seller
+    b: Seller
+    buyer: ApiUser
+    a_member: ApiUser
+    b_member: ApiUser
     order: dict[str, Any]
 
-    def fulfillment(self, supplier: Supplier) -> dict[str, Any]:
+    def fulfillment(self, supplier: Seller) -> dict[str, Any]:
         found: list[dict[str, Any]] = [
             f for f in self.order["fulfillments"] if f["cooperative_id"] == supplier.id
         ]
@@ -50,8 +41,8 @@ class Scene:
         return found[0]
 
 
-async def _member(app: FastAPI, database: Database, cooperative_id: int, role: Role) -> Buyer:
-    member = await create_buyer(app, database)
+async def _member(app: FastAPI, database: Database, cooperative_id: int, role: Role) -> ApiUser:
+    member = await create_api_user(database)
     await grant(database, member.id, role, cooperative_id)
     return member
 
@@ -59,9 +50,9 @@ async def _member(app: FastAPI, database: Database, cooperative_id: int, role: R
 @pytest.fixture
 async def scene(app: FastAPI, client: httpx.AsyncClient, database: Database) -> Scene:
     """An order from two suppliers, paid."""
-    a = await create_supplier(database, price_fen=1200)
-    b = await create_supplier(database, price_fen=3000)
-    buyer = await create_buyer(app, database)
+    a = await create_seller(database, price_fen=1200)
+    b = await create_seller(database, price_fen=3000)
+    buyer = await create_api_user(database)
     order = await placed_order(client, buyer, [(a.sku_ids[0], 2), (b.sku_ids[0], 1)])
     await mark_paid(database, order["id"])
     return Scene(
@@ -74,7 +65,7 @@ async def scene(app: FastAPI, client: httpx.AsyncClient, database: Database) -> 
     )
 
 
-async def _status(client: httpx.AsyncClient, scene: Scene, supplier: Supplier) -> str:
+async def _status(client: httpx.AsyncClient, scene: Scene, supplier: Seller) -> str:
     response = await client.get(f"/api/v1/orders/{scene.order['id']}", headers=scene.buyer.headers)
     [found] = [f for f in response.json()["fulfillments"] if f["cooperative_id"] == supplier.id]
     status: str = found["status"]
@@ -139,7 +130,7 @@ async def test_the_queue_filters_by_status(client: httpx.AsyncClient, scene: Sce
 async def test_unpaid_orders_are_not_in_the_queue(
     app: FastAPI, client: httpx.AsyncClient, database: Database, scene: Scene
 ) -> None:
-    buyer = await create_buyer(app, database)
+    buyer = await create_api_user(database)
     await placed_order(client, buyer, [(scene.a.sku_ids[0], 1)])
 
     response = await client.get(
@@ -234,7 +225,7 @@ async def test_illegal_transitions_are_conflicts(client: httpx.AsyncClient, scen
 async def test_an_unpaid_order_cannot_be_accepted(
     app: FastAPI, client: httpx.AsyncClient, database: Database, scene: Scene
 ) -> None:
-    buyer = await create_buyer(app, database)
+    buyer = await create_api_user(database)
     unpaid = await placed_order(client, buyer, [(scene.a.sku_ids[0], 1)])
     fid = unpaid["fulfillments"][0]["id"]
 
@@ -282,7 +273,7 @@ async def test_only_the_buyer_confirms_receipt(
         json={"carrier": "顺丰速运", "tracking_number": "SF123456"},
         headers=headers,
     )
-    stranger = await create_buyer(app, database)
+    stranger = await create_api_user(database)
 
     for who in (stranger.headers, scene.a_member.headers):
         assert_error(

@@ -26,15 +26,9 @@ from app.core.db import Database, unit_of_work
 from app.jobs.models import JobStatus
 from app.jobs.runner import JobRunner
 from app.order import service
-from tests.order.factories import (
-    create_buyer,
-    create_supplier,
-    grant,
-    jobs_named,
-    make_due,
-    mark_paid,
-    placed_order,
-)
+from tests.account.factories import create_api_user, grant
+from tests.catalog.factories import create_seller
+from tests.order.factories import jobs_named, make_due, mark_paid, placed_order
 
 SECRET = "whsec_supplier_test_secret"
 
@@ -101,7 +95,7 @@ def _mails(mail_dir: Path) -> list[EmailMessage]:
 async def _paid_order(
     app: FastAPI, client: httpx.AsyncClient, database: Database, *suppliers: Any
 ) -> dict[str, Any]:
-    buyer = await create_buyer(app, database)
+    buyer = await create_api_user(database)
     order = await placed_order(client, buyer, [(s.sku_ids[0], 1) for s in suppliers])
     await mark_paid(database, order["id"])
     return order
@@ -114,16 +108,16 @@ async def test_paying_tells_each_supplier_by_mail(
     runner: JobRunner,
     settings: Settings,
 ) -> None:
-    a = await create_supplier(database, name="三都水族自治县蓝莓专业合作社")
-    b = await create_supplier(database, name="三都水族自治县茶叶专业合作社")
+    a = await create_seller(database, name="三都水族自治县蓝莓专业合作社")
+    b = await create_seller(database, name="三都水族自治县茶叶专业合作社")
     admins = []
     for cooperative_id, name in ((a.id, "a"), (b.id, "b")):
-        admin = await create_buyer(app, database, email=f"admin-{name}@example.com")
+        admin = await create_api_user(database, email=f"admin-{name}@example.com")
         await grant(database, admin.id, Role.SUPPLIER_ADMIN, cooperative_id)
         admins.append(admin)
-    member = await create_buyer(app, database, email="member-a@example.com")
+    member = await create_api_user(database, email="member-a@example.com")
     await grant(database, member.id, Role.SUPPLIER_MEMBER, a.id)
-    buyer = await create_buyer(app, database)
+    buyer = await create_api_user(database)
     order = await placed_order(client, buyer, [(a.sku_ids[0], 2), (b.sku_ids[0], 1)])
     assert await jobs_named(database, service.NOTIFY_SUPPLIER_JOB) == []  # not before payment
 
@@ -172,8 +166,8 @@ async def test_the_webhook_is_signed_and_carries_the_suppliers_part(
     runner: JobRunner,
     receiver: Receiver,
 ) -> None:
-    a = await create_supplier(database, webhook_url=receiver.url, webhook_secret=SECRET)
-    b = await create_supplier(database)
+    a = await create_seller(database, webhook_url=receiver.url, webhook_secret=SECRET)
+    b = await create_seller(database)
     order = await _paid_order(app, client, database, a, b)
 
     await runner.run_until_idle()
@@ -203,8 +197,8 @@ async def test_a_failing_webhook_is_retried_without_mailing_again(
     receiver: Receiver,
     settings: Settings,
 ) -> None:
-    a = await create_supplier(database, webhook_url=receiver.url, webhook_secret=SECRET)
-    admin = await create_buyer(app, database, email="admin@example.com")
+    a = await create_seller(database, webhook_url=receiver.url, webhook_secret=SECRET)
+    admin = await create_api_user(database, email="admin@example.com")
     await grant(database, admin.id, Role.SUPPLIER_ADMIN, a.id)
     receiver.statuses = [500, 404]
     await _paid_order(app, client, database, a)
@@ -231,7 +225,7 @@ async def test_an_unreachable_webhook_fails_the_job(
     app: FastAPI, client: httpx.AsyncClient, database: Database, runner: JobRunner
 ) -> None:
     # A port nothing listens on: connection refused.
-    a = await create_supplier(
+    a = await create_seller(
         database, webhook_url="http://127.0.0.1:9/fengshou", webhook_secret=SECRET
     )
     await _paid_order(app, client, database, a)
@@ -249,7 +243,7 @@ async def test_no_secret_no_webhook(
     runner: JobRunner,
     receiver: Receiver,
 ) -> None:
-    a = await create_supplier(database, webhook_url=receiver.url, webhook_secret=None)
+    a = await create_seller(database, webhook_url=receiver.url, webhook_secret=None)
     await _paid_order(app, client, database, a)
 
     await runner.run_until_idle()
@@ -265,8 +259,8 @@ async def test_a_cancelled_fulfilment_is_not_announced(
     receiver: Receiver,
     settings: Settings,
 ) -> None:
-    a = await create_supplier(database, webhook_url=receiver.url, webhook_secret=SECRET)
-    admin = await create_buyer(app, database, email="admin@example.com")
+    a = await create_seller(database, webhook_url=receiver.url, webhook_secret=SECRET)
+    admin = await create_api_user(database, email="admin@example.com")
     await grant(database, admin.id, Role.SUPPLIER_ADMIN, a.id)
     order = await _paid_order(app, client, database, a)
     async with unit_of_work(database.writer) as session:

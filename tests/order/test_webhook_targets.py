@@ -19,16 +19,10 @@ from app.main import build_runner
 from app.order import service
 from app.order.errors import WebhookUrlRefused
 from app.order.service import supplier_webhooks
-from tests.account.factories import create_user, csrf_token_in, sign_in_page
-from tests.order.factories import (
-    assert_error,
-    create_buyer,
-    create_supplier,
-    grant,
-    jobs_named,
-    mark_paid,
-    placed_order,
-)
+from tests.account.factories import create_api_user, create_user, csrf_token_in, grant, sign_in_page
+from tests.catalog.factories import create_seller
+from tests.http_assertions import assert_error
+from tests.order.factories import jobs_named, mark_paid, placed_order
 
 SECRET = "whsec_supplier_test_secret"
 PUBLIC_IP = "93.184.216.34"
@@ -106,7 +100,7 @@ async def test_allowed_private_targets_are_posted_to_as_they_are() -> None:
 
 
 async def _admin(app: FastAPI, database: Database, cooperative_id: int) -> dict[str, str]:
-    admin = await create_buyer(app, database)
+    admin = await create_api_user(database)
     await grant(database, admin.id, Role.SUPPLIER_ADMIN, cooperative_id)
     return admin.headers
 
@@ -126,7 +120,7 @@ async def _stored(database: Database, cooperative_id: int) -> tuple[str | None, 
 async def test_saving_a_private_url_is_a_field_error_and_changes_nothing(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_seller(database)
     headers = await _admin(app, database, supplier.id)
     path = f"/api/v1/cooperatives/{supplier.id}/webhook"
 
@@ -141,10 +135,10 @@ async def test_saving_a_private_url_is_a_field_error_and_changes_nothing(
 async def test_an_admin_saves_a_public_url_and_removes_it(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
-    other = await create_supplier(database)
+    supplier = await create_seller(database)
+    other = await create_seller(database)
     headers = await _admin(app, database, supplier.id)
-    member = await create_buyer(app, database)
+    member = await create_api_user(database)
     await grant(database, member.id, Role.SUPPLIER_MEMBER, supplier.id)
     path = f"/api/v1/cooperatives/{supplier.id}/webhook"
     url = f"https://{PUBLIC_IP}/fengshou"
@@ -176,8 +170,8 @@ async def test_an_admin_saves_a_public_url_and_removes_it(
 async def _paid_fulfillment(
     app: FastAPI, client: httpx.AsyncClient, database: Database, webhook_url: str
 ) -> dict[str, Any]:
-    supplier = await create_supplier(database, webhook_url=webhook_url, webhook_secret=SECRET)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, webhook_url=webhook_url, webhook_secret=SECRET)
+    buyer = await create_api_user(database)
     order = await placed_order(client, buyer, [(supplier.sku_ids[0], 1)])
     await mark_paid(database, order["id"])
     return order
@@ -249,7 +243,7 @@ async def test_a_public_url_is_posted_to_the_address_that_was_checked(
 async def test_the_portal_page_saves_the_url_or_names_the_refused_field(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_seller(database)
     email = f"admin-{supplier.id}@example.com"
     admin = await create_user(database, email=email)
     await grant(database, admin, Role.SUPPLIER_ADMIN, supplier.id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -12,22 +11,16 @@ import stripe
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from app.account.models import Role, RoleAssignment
+from app.account.models import Role
 from app.audit.models import AuditEntry
 from app.core.db import Database, unit_of_work
 from app.jobs.models import Job, JobStatus
 from app.jobs.runner import JobRunner
 from app.order.models import Order, OrderLine
 from app.payment.models import Payment, Refund, StripeEvent
-from tests.order.factories import (
-    Buyer,
-    Supplier,
-    create_buyer,
-    create_supplier,
-    install_routes,
-    order_body,
-    place,
-)
+from tests.account.factories import ApiUser, create_api_user
+from tests.catalog.factories import Seller, create_seller
+from tests.order.factories import install_routes, order_body, place
 from tests.stripe_fixtures import STRIPE_SECRET_KEY, LocalStripe, sign_payload
 
 WEBHOOK_PATH = "/api/v1/payments/stripe/webhook"
@@ -110,7 +103,7 @@ async def run_outbox(runner: JobRunner) -> int:
 
 async def place_order(
     client: httpx.AsyncClient,
-    buyer: Buyer,
+    buyer: ApiUser,
     lines: Sequence[tuple[int, int]],
     *,
     method: str = "stripe",
@@ -121,21 +114,11 @@ async def place_order(
     return order
 
 
-async def get_order(client: httpx.AsyncClient, buyer: Buyer, order_id: int) -> dict[str, Any]:
+async def get_order(client: httpx.AsyncClient, buyer: ApiUser, order_id: int) -> dict[str, Any]:
     response = await client.get(f"/api/v1/orders/{order_id}", headers=buyer.headers)
     assert response.status_code == 200, response.text
     order: dict[str, Any] = response.json()
     return order
-
-
-async def create_operator(app: FastAPI, database: Database) -> Buyer:
-    """A platform operator (a platform-wide role: no scope) with a bearer token."""
-    operator = await create_buyer(
-        app, database, email=f"operator-{uuid.uuid4().hex[:8]}@example.com"
-    )
-    async with unit_of_work(database.writer) as session:
-        session.add(RoleAssignment(user_id=operator.id, role=Role.OPERATOR))
-    return operator
 
 
 async def payment_of(database: Database, order_id: int) -> Payment:
@@ -202,7 +185,7 @@ async def paid_by_card(
     client: httpx.AsyncClient,
     runner: JobRunner,
     localstripe: LocalStripe,
-    buyer: Buyer,
+    buyer: ApiUser,
     lines: Sequence[tuple[int, int]],
 ) -> dict[str, Any]:
     """An order paid by card the whole way: intent, confirmation, webhook."""
@@ -221,14 +204,13 @@ async def paid_by_card(
 class CardOrder(NamedTuple):
     """An order paid by card, the suppliers it was bought from, its buyer and an operator."""
 
-    suppliers: list[Supplier]
-    buyer: Buyer
-    operator: Buyer
+    suppliers: list[Seller]
+    buyer: ApiUser
+    operator: ApiUser
     order: dict[str, Any]
 
 
 async def card_order(
-    app: FastAPI,
     client: httpx.AsyncClient,
     database: Database,
     runner: JobRunner,
@@ -237,9 +219,9 @@ async def card_order(
 ) -> CardOrder:
     """One supplier per (price_fen, quantity) line, each with 10 in stock; a buyer who paid
     for those quantities by card; an operator to refund or cancel it."""
-    suppliers = [await create_supplier(database, price_fen=price, stock=10) for price, _ in lines]
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
+    suppliers = [await create_seller(database, price_fen=price, stock=10) for price, _ in lines]
+    buyer = await create_api_user(database)
+    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
     bought = [(s.sku_ids[0], quantity) for s, (_, quantity) in zip(suppliers, lines, strict=True)]
     order = await paid_by_card(client, runner, localstripe, buyer, bought)
     return CardOrder(suppliers, buyer, operator, order)
@@ -247,8 +229,8 @@ async def card_order(
 
 async def paid_by_transfer(
     client: httpx.AsyncClient,
-    buyer: Buyer,
-    operator: Buyer,
+    buyer: ApiUser,
+    operator: ApiUser,
     lines: Sequence[tuple[int, int]],
 ) -> dict[str, Any]:
     """An order paid by bank transfer, confirmed by the operator."""

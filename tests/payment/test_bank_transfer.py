@@ -8,14 +8,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.account.models import Role
 from app.core.db import Database
 from app.jobs.runner import JobRunner
 from app.order.models import OrderStatus
 from app.payment.models import PaymentStatus, RefundStatus
-from tests.order.factories import assert_error, create_buyer, create_supplier, pass_deadline
+from tests.account.factories import create_api_user
+from tests.catalog.factories import create_seller
+from tests.http_assertions import assert_error
+from tests.order.factories import pass_deadline
 from tests.payment.factories import (
     audit_actions,
-    create_operator,
     get_order,
     jobs,
     order_row,
@@ -35,9 +38,9 @@ async def _transfer_order(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> tuple[dict[str, Any], Any, Any]:
     """A bank-transfer order, its buyer and an operator."""
-    supplier = await create_supplier(database, price_fen=4850)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
+    supplier = await create_seller(database, price_fen=4850)
+    buyer = await create_api_user(database)
+    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 2)], method="bank_transfer")
     return order, buyer, operator
 
@@ -196,7 +199,7 @@ async def test_unknown_orders_card_orders_and_paid_orders_are_refused(
     app: FastAPI, client: httpx.AsyncClient, database: Database, localstripe: LocalStripe
 ) -> None:
     order, buyer, operator = await _transfer_order(app, client, database)
-    supplier = await create_supplier(database)
+    supplier = await create_seller(database)
     card_order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     body = {"bank_reference": order["payment"]["bank_reference"], "amount_fen": order["total_fen"]}
 

@@ -16,12 +16,13 @@ from app.core.db import Database, unit_of_work
 from app.jobs.runner import JobRunner
 from app.order.models import Fulfillment, FulfillmentStatus, OrderStatus
 from app.payment.models import PaymentStatus, RefundStatus
-from tests.account.factories import create_user, csrf_token_in, sign_in_page
-from tests.order.factories import assert_error, create_buyer, create_supplier, stock_of
+from tests.account.factories import create_api_user, create_user, csrf_token_in, sign_in_page
+from tests.catalog.factories import create_seller
+from tests.http_assertions import assert_error
+from tests.inventory.factories import stock_of
 from tests.payment.factories import (
     audit_actions,
     card_order,
-    create_operator,
     get_order,
     order_row,
     paid_by_transfer,
@@ -79,7 +80,7 @@ async def test_refunding_all_of_an_unshipped_fulfilment_cancels_it_and_then_the_
     localstripe: LocalStripe,
 ) -> None:
     (a, b), buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1500, 3), (990, 2)
+        client, database, runner, localstripe, (1500, 3), (990, 2)
     )
     [a_line] = _lines_of(order, a.id)
     [b_line] = _lines_of(order, b.id)
@@ -140,7 +141,7 @@ async def test_refunding_the_unshipped_rest_of_a_delivered_order_completes_it(
     localstripe: LocalStripe,
 ) -> None:
     (a, b), _buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1500, 1), (990, 1)
+        client, database, runner, localstripe, (1500, 1), (990, 1)
     )
     await _set_fulfillment_status(database, order["id"], a.id, FulfillmentStatus.DELIVERED)
     [b_line] = _lines_of(order, b.id)
@@ -167,7 +168,7 @@ async def test_refunding_a_shipped_fulfilment_leaves_it_shipped(
     localstripe: LocalStripe,
 ) -> None:
     (a,), _buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1500, 2)
+        client, database, runner, localstripe, (1500, 2)
     )
     await _set_fulfillment_status(database, order["id"], a.id, FulfillmentStatus.SHIPPED)
     [line] = _lines_of(order, a.id)
@@ -192,7 +193,7 @@ async def test_an_operator_cancels_a_paid_unshipped_card_order_refunded_through_
     localstripe: LocalStripe,
 ) -> None:
     (a, b), _buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1500, 2), (990, 1)
+        client, database, runner, localstripe, (1500, 2), (990, 1)
     )
     await _set_fulfillment_status(database, order["id"], a.id, FulfillmentStatus.ACCEPTED)
 
@@ -226,9 +227,9 @@ async def test_an_operator_cancels_an_unpaid_order_and_its_intent(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    a = await create_supplier(database, price_fen=1500, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
+    a = await create_seller(database, price_fen=1500, stock=10)
+    buyer = await create_api_user(database)
+    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
     placed = await place_order(client, buyer, [(a.sku_ids[0], 4)])
     await run_outbox(runner)
     intent_id = (await get_order(client, buyer, placed["id"]))["payment"][
@@ -254,9 +255,9 @@ async def test_an_operator_cancels_an_unpaid_order_and_its_intent(
 async def test_an_operator_cancels_an_order_paid_by_transfer_and_the_refund_is_recorded(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    a = await create_supplier(database, price_fen=2000, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
+    a = await create_seller(database, price_fen=2000, stock=10)
+    buyer = await create_api_user(database)
+    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
     order = await paid_by_transfer(client, buyer, operator, [(a.sku_ids[0], 3)])
 
     response = await client.post(
@@ -280,7 +281,7 @@ async def test_refused_cancellations_change_nothing(
     localstripe: LocalStripe,
 ) -> None:
     (a,), buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1500, 2)
+        client, database, runner, localstripe, (1500, 2)
     )
     await _set_fulfillment_status(database, order["id"], a.id, FulfillmentStatus.SHIPPED)
     unpaid = await place_order(client, buyer, [(a.sku_ids[0], 1)])
@@ -318,8 +319,8 @@ async def test_refused_cancellations_change_nothing(
 async def test_an_operator_cancels_from_the_order_operator_page(
     app: FastAPI, client: httpx.AsyncClient, database: Database, runner: JobRunner
 ) -> None:
-    a = await create_supplier(database, price_fen=1500, stock=10)
-    buyer = await create_buyer(app, database)
+    a = await create_seller(database, price_fen=1500, stock=10)
+    buyer = await create_api_user(database)
     placed = await place_order(client, buyer, [(a.sku_ids[0], 3)])
     email = f"operator-{uuid.uuid4().hex[:8]}@example.com"
     await create_user(database, email=email, roles=(Role.OPERATOR,))

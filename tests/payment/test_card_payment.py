@@ -12,7 +12,8 @@ from app.core.db import Database, unit_of_work
 from app.jobs.models import JobStatus
 from app.jobs.runner import JobRunner
 from app.payment.models import Payment, PaymentStatus, StripeEvent
-from tests.order.factories import create_buyer, create_supplier
+from tests.account.factories import create_api_user
+from tests.catalog.factories import create_seller
 from tests.payment.factories import (
     confirm_intent,
     count_rows,
@@ -38,9 +39,9 @@ async def test_a_card_payment_from_order_to_paid(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    a = await create_supplier(database, price_fen=1250, stock=10)
-    b = await create_supplier(database, price_fen=3000, stock=10)
-    buyer = await create_buyer(app, database)
+    a = await create_seller(database, price_fen=1250, stock=10)
+    b = await create_seller(database, price_fen=3000, stock=10)
+    buyer = await create_api_user(database)
 
     placed = await place_order(client, buyer, [(a.sku_ids[0], 2), (b.sku_ids[0], 1)])
 
@@ -102,8 +103,8 @@ async def test_the_intent_job_is_safe_to_run_twice(
     from app.payment import service
     from app.payment.stripe_gateway import StripeGateway
 
-    a = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    a = await create_seller(database)
+    buyer = await create_api_user(database)
     placed = await place_order(client, buyer, [(a.sku_ids[0], 1)])
     settings = app.state.settings
 
@@ -131,8 +132,8 @@ async def test_a_declined_card_fails_the_attempt_and_the_order_stays_payable(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    a = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    a = await create_seller(database)
+    buyer = await create_api_user(database)
     placed = await place_order(client, buyer, [(a.sku_ids[0], 1)])
     await run_outbox(runner)
     intent_id = (await payment_of(database, placed["id"])).stripe_payment_intent_id
@@ -167,8 +168,8 @@ async def test_replaying_every_webhook_five_times_in_reverse_order_pays_each_ord
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database, stock=20)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, stock=20)
+    buyer = await create_api_user(database)
     orders = [await place_order(client, buyer, [(supplier.sku_ids[0], n)]) for n in (1, 2, 3)]
     await run_outbox(runner)
     intents = [(await payment_of(database, o["id"])).stripe_payment_intent_id for o in orders]
@@ -209,8 +210,8 @@ async def test_the_same_event_delivered_twice_at_once_is_applied_once(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
     placed = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     await run_outbox(runner)
     intent_id = (await payment_of(database, placed["id"])).stripe_payment_intent_id
@@ -238,8 +239,8 @@ async def test_an_event_that_overtakes_the_intent_job_finds_its_order_by_metadat
     id; the buyer cannot have paid it, but Stripe's events may still name it."""
     from app.payment.stripe_gateway import StripeGateway
 
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
     placed = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     async with StripeGateway.from_settings(app.state.settings) as gateway:
         intent = await gateway.create_payment_intent(
@@ -265,8 +266,8 @@ async def test_an_event_that_overtakes_the_intent_job_finds_its_order_by_metadat
 async def test_events_of_intents_that_are_not_ours_are_stored_and_change_nothing(
     app: FastAPI, client: httpx.AsyncClient, database: Database, localstripe: LocalStripe
 ) -> None:
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
     placed = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     foreign = {
         "id": "evt_foreign_1",

@@ -7,10 +7,6 @@ dead one stopped, from what was committed: the outbox, and Stripe's idempotency 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,12 +18,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.config import PROJECT_ROOT, Settings
+from app.config import Settings
 from app.core.db import Database, unit_of_work
 from app.jobs.models import JobStatus
 from app.payment.models import Payment, PaymentStatus, StripeEvent
+from bench.serving import served
+from tests.account.factories import ApiUser, create_api_user
+from tests.catalog.factories import create_seller
 from tests.conftest import TEST_SECRET
-from tests.order.factories import Buyer, create_buyer, create_supplier, order_body
+from tests.order.factories import order_body
 from tests.payment.factories import (
     WEBHOOK_PATH,
     confirm_intent,
@@ -38,24 +37,13 @@ from tests.payment.factories import (
 )
 from tests.stripe_fixtures import LocalStripe
 
-HOST = "127.0.0.1"
-START_TIMEOUT_SECONDS = 60.0
 WAIT_SECONDS = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager
 def _server(settings: Settings, log: Path, *, worker: bool) -> Iterator[tuple[str, Any]]:
-    """The application in its own process: (base URL, process). Killed at the end if alive."""
-    port = _free_port()
+    """The application in its own process: (base URL, process). Stopped at the end if alive."""
     env = {
-        **os.environ,
         "FENGSHOU_ENVIRONMENT": "test",
         "FENGSHOU_SECRET_KEY": TEST_SECRET,
         "FENGSHOU_DATABASE_URL": settings.database_url,
@@ -66,59 +54,13 @@ def _server(settings: Settings, log: Path, *, worker: bool) -> Iterator[tuple[st
         "FENGSHOU_WORKER_IN_PROCESS": "true" if worker else "false",
         "FENGSHOU_WORKER_POLL_SECONDS": "0.2",
     }
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://{HOST}:{port}"
-    try:
-        _wait_for(
-            lambda: _answers(base_url),
-            f"the app server did not start:\n{log.read_text(errors='replace')}",
-            timeout=START_TIMEOUT_SECONDS,
-            process=process,
-        )
+    with served("app.main:create_app", env, output=log) as (base_url, process):
         yield base_url, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
 
 
-def _answers(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _wait_for(
-    condition: Callable[[], bool],
-    message: str,
-    *,
-    timeout: float = WAIT_SECONDS,
-    process: Any = None,
-) -> None:
-    deadline = time.monotonic() + timeout
+def _wait_for(condition: Callable[[], bool], message: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            pytest.fail(f"the process exited: {message}")
         if condition():
             return
         time.sleep(0.2)
@@ -130,14 +72,14 @@ def _kill_9(process: Any) -> None:
     process.wait(timeout=10)
 
 
-def _order(base_url: str, buyer: Buyer, order_id: int) -> dict[str, Any]:
+def _order(base_url: str, buyer: ApiUser, order_id: int) -> dict[str, Any]:
     response = httpx.get(f"{base_url}/api/v1/orders/{order_id}", headers=buyer.headers, timeout=5)
     assert response.status_code == 200, response.text
     order: dict[str, Any] = response.json()
     return order
 
 
-def _place(base_url: str, buyer: Buyer, sku_id: int) -> dict[str, Any]:
+def _place(base_url: str, buyer: ApiUser, sku_id: int) -> dict[str, Any]:
     response = httpx.post(
         f"{base_url}/api/v1/orders",
         json=order_body([(sku_id, 2)], method="stripe"),
@@ -176,8 +118,8 @@ async def test_killed_before_the_intent_job_ran_the_next_process_takes_the_payme
     localstripe: LocalStripe,
     tmp_path: Path,
 ) -> None:
-    supplier = await create_supplier(database, price_fen=3300, stock=10)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, price_fen=3300, stock=10)
+    buyer = await create_api_user(database)
     log = tmp_path / "servers.log"
 
     with _server(settings, log, worker=False) as (first_url, first):
@@ -216,8 +158,8 @@ async def test_killed_before_the_webhook_arrived_stripes_retry_pays_the_order_on
     localstripe: LocalStripe,
     tmp_path: Path,
 ) -> None:
-    supplier = await create_supplier(database, price_fen=2100, stock=10)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, price_fen=2100, stock=10)
+    buyer = await create_api_user(database)
 
     with _server(settings, tmp_path / "first.log", worker=True) as (first_url, first):
         localstripe.register_webhook(f"{first_url}{WEBHOOK_PATH}")

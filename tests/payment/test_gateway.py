@@ -16,7 +16,8 @@ from app.jobs.models import Job, JobStatus
 from app.jobs.runner import JobRunner
 from app.payment.errors import PaymentProviderRefused, PaymentProviderUnavailable
 from app.payment.stripe_gateway import StripeGateway
-from tests.order.factories import create_buyer, create_supplier
+from tests.account.factories import create_api_user
+from tests.catalog.factories import create_seller
 from tests.payment.factories import jobs, payment_of, place_order, run_outbox
 from tests.stripe_fixtures import STRIPE_SECRET_KEY, LocalStripe
 
@@ -101,8 +102,8 @@ async def test_an_intent_job_that_cannot_reach_stripe_is_retried_and_loses_nothi
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     state = app.state
     outage = JobRunner(

@@ -11,7 +11,10 @@ from app.core.db import Database
 from app.jobs.runner import JobRunner
 from app.order.models import OrderStatus
 from app.payment.models import PaymentStatus, RefundStatus
-from tests.order.factories import create_buyer, create_supplier, pass_deadline, stock_of
+from tests.account.factories import create_api_user
+from tests.catalog.factories import create_seller
+from tests.inventory.factories import stock_of
+from tests.order.factories import pass_deadline
 from tests.payment.factories import (
     audit_actions,
     confirm_intent,
@@ -37,8 +40,8 @@ async def _expired_after_paying(
 ) -> tuple[dict[str, Any], str, int]:
     """An order whose buyer paid at Stripe at the last moment, then expired (only the expiry
     job has run). Returns the order, its intent id and its SKU."""
-    supplier = await create_supplier(database, stock=5)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, stock=5)
+    buyer = await create_api_user(database)
     placed = await place_order(client, buyer, [(supplier.sku_ids[0], 2)])
     await run_outbox(runner)
     intent_id = (await payment_of(database, placed["id"])).stripe_payment_intent_id
@@ -128,8 +131,8 @@ async def test_an_expired_unpaid_order_has_its_intent_cancelled_at_stripe(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
     placed = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     await run_outbox(runner)
     intent_id = (await payment_of(database, placed["id"])).stripe_payment_intent_id
@@ -152,8 +155,8 @@ async def test_an_order_that_expires_before_its_intent_exists_gets_none(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
     placed = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     await pass_deadline(database, placed["id"])
 

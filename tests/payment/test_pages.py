@@ -17,13 +17,15 @@ from app.order.models import OrderStatus
 from app.payment.models import PaymentStatus, RefundStatus
 from tests.account.factories import (
     PASSWORD,
+    ApiUser,
     bearer,
     create_user,
     csrf_token_in,
     issue_token,
     sign_in_page,
 )
-from tests.order.factories import Buyer, create_supplier, pass_deadline
+from tests.catalog.factories import create_seller
+from tests.order.factories import pass_deadline
 from tests.payment.factories import (
     confirm_intent,
     deliver,
@@ -39,13 +41,13 @@ from tests.payment.factories import (
 from tests.stripe_fixtures import STRIPE_PUBLISHABLE_KEY, LocalStripe
 
 
-async def _signed_in(client: httpx.AsyncClient, database: Database, *roles: Role) -> Buyer:
+async def _signed_in(client: httpx.AsyncClient, database: Database, *roles: Role) -> ApiUser:
     """A user signed in on `client`'s session (pages) who also holds a bearer token (API)."""
     email = f"user-{uuid.uuid4().hex[:8]}@example.com"
     user_id = await create_user(database, email=email, roles=roles or (Role.CONSUMER,))
     response = await sign_in_page(client, email)
     assert response.status_code == 303, response.text
-    return Buyer(user_id, bearer(await issue_token(client, email, PASSWORD)))
+    return ApiUser(user_id, bearer(await issue_token(client, email, PASSWORD)))
 
 
 async def test_the_pay_page_waits_for_the_intent_then_offers_the_card_form(
@@ -55,7 +57,7 @@ async def test_the_pay_page_waits_for_the_intent_then_offers_the_card_form(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database, price_fen=2345)
+    supplier = await create_seller(database, price_fen=2345)
     buyer = await _signed_in(client, database)
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
 
@@ -85,7 +87,7 @@ async def _pay_page_with_intent(
     client: httpx.AsyncClient, database: Database, runner: JobRunner
 ) -> tuple[httpx.Response, str]:
     """The pay page of a new card order once its PaymentIntent exists, and its client secret."""
-    supplier = await create_supplier(database, price_fen=1880)
+    supplier = await create_seller(database, price_fen=1880)
     buyer = await _signed_in(client, database)
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     await run_outbox(runner)
@@ -131,7 +133,7 @@ async def test_the_card_setting_mounts_the_card_element(
 async def test_the_pay_page_of_someone_elses_order_is_404_and_signed_out_goes_to_login(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_seller(database)
     owner = await _signed_in(client, database)
     order = await place_order(client, owner, [(supplier.sku_ids[0], 1)])
 
@@ -159,7 +161,7 @@ async def test_a_paid_order_goes_to_its_page_and_a_cancelled_one_cannot_be_paid(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database, stock=10)
+    supplier = await create_seller(database, stock=10)
     buyer = await _signed_in(client, database)
     paid = await paid_by_card(client, runner, localstripe, buyer, [(supplier.sku_ids[0], 1)])
     expired = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
@@ -183,7 +185,7 @@ async def test_after_a_declined_card_the_pay_page_says_so_and_offers_the_form_ag
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_seller(database)
     buyer = await _signed_in(client, database)
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     await run_outbox(runner)
@@ -203,7 +205,7 @@ async def test_after_a_declined_card_the_pay_page_says_so_and_offers_the_form_ag
 async def test_a_bank_transfer_order_is_not_paid_on_the_pay_page(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_seller(database)
     buyer = await _signed_in(client, database)
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)], method="bank_transfer")
 
@@ -217,7 +219,7 @@ async def test_a_bank_transfer_order_is_not_paid_on_the_pay_page(
 async def test_only_operators_see_the_payments_page(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_seller(database)
     buyer = await _signed_in(client, database)
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)], method="bank_transfer")
     as_buyer = await client.get("/admin/payments")
@@ -264,7 +266,7 @@ async def _operator_email(database: Database) -> str:
 async def test_an_operator_confirms_a_transfer_in_yuan_on_the_transfers_page(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database, price_fen=4850)
+    supplier = await create_seller(database, price_fen=4850)
     buyer = await _signed_in(client, database)
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)], method="bank_transfer")
     reference = order["payment"]["bank_reference"]
@@ -324,7 +326,7 @@ async def test_an_operator_refunds_lines_on_the_refund_page(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database, price_fen=1000, stock=10)
+    supplier = await create_seller(database, price_fen=1000, stock=10)
     buyer = await _signed_in(client, database)
     order = await paid_by_card(client, runner, localstripe, buyer, [(supplier.sku_ids[0], 3)])
     line_id = order["fulfillments"][0]["lines"][0]["id"]

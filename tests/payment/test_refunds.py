@@ -9,16 +9,19 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from app.account.models import Role
 from app.core.db import Database, unit_of_work
 from app.inventory.models import MovementReason, StockMovement
 from app.jobs.runner import JobRunner
 from app.order.models import Fulfillment, FulfillmentStatus
 from app.payment.models import Payment, PaymentStatus, Refund, RefundStatus
-from tests.order.factories import assert_error, create_buyer, create_supplier, stock_of
+from tests.account.factories import create_api_user
+from tests.catalog.factories import create_seller
+from tests.http_assertions import assert_error
+from tests.inventory.factories import stock_of
 from tests.payment.factories import (
     audit_actions,
     card_order,
-    create_operator,
     deliver,
     jobs,
     lines_of,
@@ -60,7 +63,7 @@ async def test_part_of_a_line_is_refunded_through_stripe_and_goes_back_to_stock(
     localstripe: LocalStripe,
 ) -> None:
     (a, _b), _buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1500, 3), (990, 1)
+        client, database, runner, localstripe, (1500, 3), (990, 1)
     )
     line = next(
         each for f in order["fulfillments"] for each in f["lines"] if each["sku_id"] == a.sku_ids[0]
@@ -108,7 +111,7 @@ async def test_refunding_the_last_units_returns_the_shipping_and_the_whole_payme
     localstripe: LocalStripe,
 ) -> None:
     _suppliers, _buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1200, 2), (800, 1)
+        client, database, runner, localstripe, (1200, 2), (800, 1)
     )
     first, second = _line(order, 0), _line(order, 1)
 
@@ -165,7 +168,7 @@ async def test_more_units_than_are_left_are_refused(
     localstripe: LocalStripe,
 ) -> None:
     (supplier,), _buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1000, 2)
+        client, database, runner, localstripe, (1000, 2)
     )
     line = _line(order)
 
@@ -203,7 +206,7 @@ async def test_malformed_lines_and_quantities_are_a_422_and_change_nothing(
     localstripe: LocalStripe,
 ) -> None:
     (supplier,), _buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1000, 2)
+        client, database, runner, localstripe, (1000, 2)
     )
     line_id = _line(order)["id"]
     malformed: list[tuple[list[dict[str, Any]], str, str]] = [
@@ -248,7 +251,7 @@ async def test_another_orders_line_a_line_named_twice_and_a_bad_reason_are_refus
     localstripe: LocalStripe,
 ) -> None:
     (supplier,), buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1000, 2)
+        client, database, runner, localstripe, (1000, 2)
     )
     other = await paid_by_card(client, runner, localstripe, buyer, [(supplier.sku_ids[0], 1)])
     line_id = _line(order)["id"]
@@ -303,9 +306,9 @@ async def test_unpaid_unknown_and_others_orders_and_non_operators_are_refused(
     database: Database,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
+    supplier = await create_seller(database, stock=10)
+    buyer = await create_api_user(database)
+    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
     unpaid = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     body = {"lines": [{"order_line_id": _line(unpaid)["id"], "quantity": 1}], "reason": "x"}
 
@@ -331,9 +334,9 @@ async def test_unpaid_unknown_and_others_orders_and_non_operators_are_refused(
 async def test_a_bank_transfer_refund_is_recorded_as_done_without_stripe(
     app: FastAPI, client: httpx.AsyncClient, database: Database, runner: JobRunner
 ) -> None:
-    supplier = await create_supplier(database, price_fen=2000, stock=10)
-    buyer = await create_buyer(app, database)
-    operator = await create_operator(app, database)
+    supplier = await create_seller(database, price_fen=2000, stock=10)
+    buyer = await create_api_user(database)
+    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
     order = await paid_by_transfer(client, buyer, operator, [(supplier.sku_ids[0], 2)])
 
     response = await client.post(
@@ -360,7 +363,7 @@ async def test_units_of_a_shipped_fulfilment_do_not_go_back_to_stock(
     localstripe: LocalStripe,
 ) -> None:
     (supplier,), _buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1000, 3)
+        client, database, runner, localstripe, (1000, 3)
     )
     async with unit_of_work(database.writer) as session:
         await session.execute(
@@ -389,7 +392,7 @@ async def _pending_refund(
 ) -> tuple[dict[str, Any], Refund]:
     """A paid order with a refund recorded and not yet sent to Stripe."""
     _suppliers, _buyer, operator, order = await card_order(
-        app, client, database, runner, localstripe, (1000, 2)
+        client, database, runner, localstripe, (1000, 2)
     )
     response = await client.post(
         _refund_path(order["id"]),
@@ -530,8 +533,8 @@ async def test_cancelling_a_paid_order_refunds_it_in_full_through_stripe(
     runner: JobRunner,
     localstripe: LocalStripe,
 ) -> None:
-    supplier = await create_supplier(database, price_fen=1100, stock=10)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database, price_fen=1100, stock=10)
+    buyer = await create_api_user(database)
     order = await paid_by_card(client, runner, localstripe, buyer, [(supplier.sku_ids[0], 4)])
 
     response = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers)

@@ -14,7 +14,9 @@ from app.core.db import Database
 from app.payment.errors import InvalidSignature, MalformedEvent
 from app.payment.models import PaymentStatus
 from app.payment.stripe_gateway import verify_webhook
-from tests.order.factories import assert_error, create_buyer, create_supplier
+from tests.account.factories import create_api_user
+from tests.catalog.factories import create_seller
+from tests.http_assertions import assert_error
 from tests.payment.factories import WEBHOOK_PATH, deliver, payment_of, place_order, stored_events
 from tests.stripe_fixtures import STRIPE_WEBHOOK_SECRET, sign_payload
 
@@ -52,8 +54,8 @@ async def _post(client: httpx.AsyncClient, body: bytes, signature: str | None) -
 async def test_a_correctly_signed_event_is_applied(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
 
     response = await deliver(client, _succeeded_event(order))
@@ -85,8 +87,8 @@ async def test_a_correctly_signed_event_is_applied(
 async def test_a_bad_signature_is_refused_and_stores_nothing(
     app: FastAPI, client: httpx.AsyncClient, database: Database, forge: Any
 ) -> None:
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
     body = json.dumps(_succeeded_event(order))
 
@@ -134,8 +136,8 @@ async def test_without_a_configured_secret_nothing_is_accepted(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:
     app.state.settings = app.state.settings.model_copy(update={"stripe_webhook_secret": None})
-    supplier = await create_supplier(database)
-    buyer = await create_buyer(app, database)
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
     order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
 
     response = await deliver(client, _succeeded_event(order))

@@ -15,6 +15,7 @@ from sqlalchemy import event
 from app.core.db import Database, unit_of_work
 from app.regions.models import HelperKind, Pairing, PairingKind
 from app.regions.reference_data import REFERENCE_DIR
+from tests.http_assertions import assert_error
 
 
 @contextmanager
@@ -31,14 +32,6 @@ def count_selects(database: Database) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(database.engine.sync_engine, "before_cursor_execute", before)
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code
-    assert error["message"]
-    return error
 
 
 async def test_provinces(client: httpx.AsyncClient) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.catalog import listing
 from app.catalog.indexing import REINDEX_JOB, enqueue_reindex
 from app.catalog.schemas import ProductQuery
-from app.certification.models import CertificateKind
+from app.certification.models import CertificateKind, CertificateStatus
 from app.cli import reindex_search
 from app.config import Settings
 from app.core.db import Database, unit_of_work
@@ -23,20 +23,12 @@ from search import InvalidQuery, ProductDocument, SearchResult
 from search import ProductQuery as SearchQuery
 from search.embedded.schema import metadata as search_metadata
 from search.meili import MeiliBackend
-from tests.account.factories import bearer
-from tests.catalog.factories import (
-    KEY_COUNTY,
-    PLAIN_COUNTY,
-    create_certificate,
-    create_product,
-    create_supplier,
-    sku,
-    sync_search_index,
-    token_for,
-)
-from tests.catalog.test_products_api import assert_error
+from tests.account.factories import bearer, create_operator, token_for
+from tests.catalog.factories import create_product, sku, sync_search_index
+from tests.certification.factories import create_certificate
 from tests.conftest import _empty_non_reference_tables
-from tests.cooperative.factories import create_operator
+from tests.cooperative.factories import KEY_COUNTY, PLAIN_COUNTY, create_supplier
+from tests.http_assertions import assert_error
 
 # Nothing listens on port 1: the client's connection is refused at once.
 DEAD_MEILI = "http://127.0.0.1:1"
@@ -166,7 +158,9 @@ async def test_a_revoked_certificate_stops_matching_its_label(
     client: httpx.AsyncClient, database: Database, runner: JobRunner, empty_index: None
 ) -> None:
     supplier = await create_supplier(database, county_code=PLAIN_COUNTY)
-    certificate = await create_certificate(database, supplier.id, kind=CertificateKind.ORGANIC)
+    certificate = await create_certificate(
+        database, supplier.id, kind=CertificateKind.ORGANIC, status=CertificateStatus.VERIFIED
+    )
     await create_product(client, supplier, title="上犹绿茶", certificate_ids=[certificate])
     await runner.run_until_idle()
     body = await _search(client, label="organic")
@@ -193,7 +187,9 @@ async def test_an_expired_certificate_stops_matching_without_a_reindex(
     await sync_search_index(database)
     supplier = await create_supplier(database, county_code=PLAIN_COUNTY)
     until = date.today() + timedelta(days=30)
-    certificate = await create_certificate(database, supplier.id, valid_until=until)
+    certificate = await create_certificate(
+        database, supplier.id, valid_until=until, status=CertificateStatus.VERIFIED
+    )
     await create_product(client, supplier, title="上犹绿茶", certificate_ids=[certificate])
     await runner.run_until_idle()
     query = ProductQuery(label="gi")
@@ -216,7 +212,11 @@ async def test_a_certificate_starting_later_matches_from_its_first_day_without_a
     supplier = await create_supplier(database, county_code=PLAIN_COUNTY)
     start = date.today() + timedelta(days=20)
     certificate = await create_certificate(
-        database, supplier.id, valid_from=start, valid_until=start + timedelta(days=365)
+        database,
+        supplier.id,
+        valid_from=start,
+        valid_until=start + timedelta(days=365),
+        status=CertificateStatus.VERIFIED,
     )
     await create_product(client, supplier, title="上犹绿茶", certificate_ids=[certificate])
     await runner.run_until_idle()

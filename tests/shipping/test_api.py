@@ -12,8 +12,9 @@ from app.audit.models import AuditEntry
 from app.core.db import Database, unit_of_work
 from app.shipping import service
 from app.shipping.models import ShippingRule
-from tests.account.factories import bearer, create_user, issue_token
-from tests.inventory.factories import create_member, create_supplier
+from tests.account.factories import PASSWORD, bearer, create_user, issue_token
+from tests.cooperative.factories import add_member, create_cooperative
+from tests.http_assertions import assert_error
 
 VALID_RULE: dict[str, Any] = {
     "base_fee_fen": 800,
@@ -22,14 +23,6 @@ VALID_RULE: dict[str, Any] = {
     "cold_chain_surcharge_fen": 1500,
     "excluded_province_codes": ["650000", "540000"],
 }
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["code"] == code
-    assert error["message"]
-    return error
 
 
 async def stored_rule(database: Database, cooperative_id: int) -> dict[str, Any] | None:
@@ -51,14 +44,16 @@ async def stored_rule(database: Database, cooperative_id: int) -> dict[str, Any]
 async def member_token(
     client: httpx.AsyncClient, database: Database, cooperative_id: int, email: str
 ) -> dict[str, str]:
-    await create_member(database, cooperative_id, email=email)
+    await add_member(
+        database, cooperative_id, email=email, role=Role.SUPPLIER_MEMBER, password=PASSWORD
+    )
     return bearer(await issue_token(client, email))
 
 
 async def test_a_supplier_without_a_rule_shows_the_platform_default(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     headers = await member_token(client, database, supplier, "member@example.com")
 
     response = await client.get(f"/api/v1/cooperatives/{supplier}/shipping-rule", headers=headers)
@@ -77,7 +72,7 @@ async def test_a_supplier_without_a_rule_shows_the_platform_default(
 
 
 async def test_a_member_replaces_the_rule(client: httpx.AsyncClient, database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     headers = await member_token(client, database, supplier, "member@example.com")
     url = f"/api/v1/cooperatives/{supplier}/shipping-rule"
 
@@ -108,7 +103,7 @@ async def test_a_member_replaces_the_rule(client: httpx.AsyncClient, database: D
 async def test_omitted_optional_fields_take_their_defaults(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     headers = await member_token(client, database, supplier, "member@example.com")
     url = f"/api/v1/cooperatives/{supplier}/shipping-rule"
     await client.put(url, json=VALID_RULE, headers=headers)
@@ -132,8 +127,10 @@ async def test_omitted_optional_fields_take_their_defaults(
 async def test_an_admin_of_the_supplier_may_also_edit(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
-    await create_member(database, supplier, email="admin@example.com", role=Role.SUPPLIER_ADMIN)
+    supplier = await create_cooperative(database)
+    await add_member(
+        database, supplier, email="admin@example.com", role=Role.SUPPLIER_ADMIN, password=PASSWORD
+    )
     headers = bearer(await issue_token(client, "admin@example.com"))
 
     response = await client.put(
@@ -146,8 +143,8 @@ async def test_an_admin_of_the_supplier_may_also_edit(
 async def test_someone_elses_supplier_answers_404_and_changes_nothing(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    mine = await create_supplier(database, name="我的合作社")
-    theirs = await create_supplier(database, name="别人的合作社")
+    mine = await create_cooperative(database, name="我的合作社")
+    theirs = await create_cooperative(database, name="别人的合作社")
     headers = await member_token(client, database, mine, "member@example.com")
     url = f"/api/v1/cooperatives/{theirs}/shipping-rule"
 
@@ -161,7 +158,7 @@ async def test_someone_elses_supplier_answers_404_and_changes_nothing(
 async def test_a_consumer_and_an_unknown_supplier_answer_404(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     await create_user(database, email="buyer@example.com")
     headers = bearer(await issue_token(client, "buyer@example.com"))
 
@@ -175,7 +172,7 @@ async def test_a_consumer_and_an_unknown_supplier_answer_404(
 
 
 async def test_signed_out_is_401(client: httpx.AsyncClient, database: Database) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     url = f"/api/v1/cooperatives/{supplier}/shipping-rule"
 
     assert_error(await client.get(url), 401, "unauthorized")
@@ -186,7 +183,7 @@ async def test_signed_out_is_401(client: httpx.AsyncClient, database: Database) 
 async def test_malformed_supplier_ids_are_422(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     headers = await member_token(client, database, supplier, "member@example.com")
 
     for path_id in ["0", "-1", "abc", "1.5", str(2**63), "9" * 30]:
@@ -239,7 +236,7 @@ async def test_bad_rules_are_refused_and_change_nothing(
     client: httpx.AsyncClient, database: Database
 ) -> None:
     # One member for every case: hashing a password per case would dominate the run time.
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     headers = await member_token(client, database, supplier, "member@example.com")
     url = f"/api/v1/cooperatives/{supplier}/shipping-rule"
     assert (await client.put(url, json=VALID_RULE, headers=headers)).status_code == 200
@@ -256,7 +253,7 @@ async def test_bad_rules_are_refused_and_change_nothing(
 async def test_missing_base_fee_and_malformed_json(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     headers = await member_token(client, database, supplier, "member@example.com")
     url = f"/api/v1/cooperatives/{supplier}/shipping-rule"
 
@@ -275,9 +272,9 @@ async def test_missing_base_fee_and_malformed_json(
 
 
 async def test_rules_for_returns_the_rules_of_the_named_suppliers(database: Database) -> None:
-    with_rule = await create_supplier(database, name="甲")
-    other_rule = await create_supplier(database, name="乙")
-    without = await create_supplier(database, name="丙")
+    with_rule = await create_cooperative(database, name="甲")
+    other_rule = await create_cooperative(database, name="乙")
+    without = await create_cooperative(database, name="丙")
     async with unit_of_work(database.writer) as session:
         session.add(ShippingRule(cooperative_id=with_rule, base_fee_fen=500))
         session.add(ShippingRule(cooperative_id=other_rule, base_fee_fen=600))

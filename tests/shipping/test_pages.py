@@ -8,10 +8,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from app.account.models import Role
 from app.core.db import Database, unit_of_work
 from app.shipping.models import ShippingRule
-from tests.account.factories import csrf_token_in, sign_in_page
-from tests.inventory.factories import create_member, create_supplier
+from tests.account.factories import PASSWORD, csrf_token_in, sign_in_page
+from tests.cooperative.factories import add_member, create_cooperative
 
 
 async def stored(database: Database, cooperative_id: int) -> tuple[Any, ...] | None:
@@ -33,7 +34,13 @@ async def stored(database: Database, cooperative_id: int) -> tuple[Any, ...] | N
 async def signed_in_member(
     client: httpx.AsyncClient, database: Database, cooperative_id: int
 ) -> None:
-    await create_member(database, cooperative_id, email="member@example.com")
+    await add_member(
+        database,
+        cooperative_id,
+        email="member@example.com",
+        role=Role.SUPPLIER_MEMBER,
+        password=PASSWORD,
+    )
     response = await sign_in_page(client, "member@example.com")
     assert response.status_code == 303, response.text
 
@@ -41,7 +48,7 @@ async def signed_in_member(
 async def test_the_page_shows_the_default_and_every_province(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database, name="隆安县香蕉专业合作社")
+    supplier = await create_cooperative(database, name="隆安县香蕉专业合作社")
     await signed_in_member(client, database, supplier)
 
     response = await client.get(f"/coop/{supplier}/shipping")
@@ -59,7 +66,7 @@ async def test_the_page_shows_the_default_and_every_province(
 async def test_saving_converts_yuan_to_fen_exactly(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     await signed_in_member(client, database, supplier)
     page = await client.get(f"/coop/{supplier}/shipping")
     form = {
@@ -87,7 +94,7 @@ async def test_saving_converts_yuan_to_fen_exactly(
 async def test_blank_optional_amounts_mean_none_and_zero(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     await signed_in_member(client, database, supplier)
     page = await client.get(f"/coop/{supplier}/shipping")
 
@@ -103,7 +110,7 @@ async def test_blank_optional_amounts_mean_none_and_zero(
 async def test_bad_amounts_re_render_with_field_errors_and_entered_values(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     await signed_in_member(client, database, supplier)
     page = await client.get(f"/coop/{supplier}/shipping")
     csrf = csrf_token_in(page.text)
@@ -136,7 +143,7 @@ async def test_bad_amounts_re_render_with_field_errors_and_entered_values(
 async def test_a_form_without_csrf_is_refused(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
     await signed_in_member(client, database, supplier)
 
     response = await client.post(f"/coop/{supplier}/shipping", data={"base_fee": "8"})
@@ -146,8 +153,8 @@ async def test_a_form_without_csrf_is_refused(
 
 
 async def test_another_suppliers_page_is_404(client: httpx.AsyncClient, database: Database) -> None:
-    mine = await create_supplier(database, name="我的")
-    theirs = await create_supplier(database, name="别人的")
+    mine = await create_cooperative(database, name="我的")
+    theirs = await create_cooperative(database, name="别人的")
     await signed_in_member(client, database, mine)
     page = await client.get(f"/coop/{mine}/shipping")
 
@@ -166,7 +173,7 @@ async def test_another_suppliers_page_is_404(client: httpx.AsyncClient, database
 async def test_signed_out_visitors_are_sent_to_login(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    supplier = await create_supplier(database)
+    supplier = await create_cooperative(database)
 
     response = await client.get(f"/coop/{supplier}/shipping")
 

@@ -9,18 +9,9 @@ import pytest
 
 from app.config import Settings
 from tests.conftest import Backend
+from tests.http_assertions import assert_error
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    assert isinstance(body["error"]["fields"], dict)
-    return body["error"]  # type: ignore[no-any-return]
 
 
 async def test_unknown_api_route_is_a_json_404(client: httpx.AsyncClient) -> None:

@@ -1,0 +1,1 @@
+"""Test helpers of the organisation domain (budget units buying for their canteens)."""
