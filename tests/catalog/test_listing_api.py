@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +15,7 @@ from sqlalchemy import event
 from app.catalog.models import Product, ProductCertificate, ProductPhoto, ProductStatus, Sku
 from app.certification.models import CertificateKind, CertificateStatus
 from app.cooperative.models import SupplierStatus
-from app.core.clock import utcnow
+from app.core.clock import china_date, utcnow
 from app.core.db import Database, unit_of_work
 from tests.catalog.factories import create_product, sku, sync_search_index, update_certificate
 from tests.certification.factories import create_certificate
@@ -296,8 +296,8 @@ async def _labels_of(client: httpx.AsyncClient, title: str) -> list[str]:
 @pytest.mark.parametrize(
     "change",
     [
-        {"valid_until": date.today() - timedelta(days=1)},
-        {"valid_from": date.today() + timedelta(days=2)},
+        {"valid_until": china_date(utcnow()) - timedelta(days=1)},
+        {"valid_from": china_date(utcnow()) + timedelta(days=2)},
         {"status": CertificateStatus.REVOKED},
         {"status": CertificateStatus.PENDING},
     ],

@@ -54,4 +54,4 @@ def test_reporting_year_is_china_time() -> None:
     assert china_year(datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)) == 2026
     assert china_date(datetime(2026, 6, 30, 16, 0, tzinfo=UTC)).isoformat() == "2026-07-01"
     with pytest.raises(ValueError, match="naive"):
-        china_year(datetime(2026, 1, 1))  # a naive datetime is the point of the test
+        china_year(datetime(2026, 1, 1))  # noqa: DTZ001 (a naive datetime is the point)

@@ -171,7 +171,7 @@ def test_xlsx_cells_are_read_as_text() -> None:
         [
             ["2026年中秋慰问品订单"],
             ["商品编码", "数量", "配送日期"],
-            ["FS-001", 3, datetime(2026, 9, 1)],
+            ["FS-001", 3, datetime(2026, 9, 1)],  # noqa: DTZ001 (spreadsheet cells have no zone)
             [None, None, None],
             [" FS-002 ", 2.0, "2026-09-02"],
             [12345, 2.5, None],
@@ -434,7 +434,7 @@ def test_xlsx_export_writes_escaped_text_never_formulas() -> None:
     assert cells["A2"].value == "'=cmd|' /C calc'!A0"
     assert cells["A3"].value == "'+86 138"
     assert cells["B2"].value == -5
-    assert cells["C2"].value == datetime(2026, 9, 1, 10, 30)  # China Standard Time
+    assert cells["C2"].value == datetime(2026, 9, 1, 10, 30)  # noqa: DTZ001 (China Standard Time, as cells hold it)
     assert all(cell.data_type != "f" for cell in cells.values())
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from app.catalog.indexing import REINDEX_JOB
 from app.catalog.models import Sku
+from app.core.clock import china_date, utcnow
 from app.core.db import Database, unit_of_work
 from app.inventory import service
 from app.inventory.models import MovementReason
@@ -29,7 +28,7 @@ async def _pending_reindex(database: Database) -> list[list[int]]:
 
 
 async def _found(app: FastAPI, *, in_stock: bool) -> set[int]:
-    result = await app.state.search.search(ProductQuery(in_stock=in_stock), date.today())
+    result = await app.state.search.search(ProductQuery(in_stock=in_stock), china_date(utcnow()))
     return set(result.ids)
 
 

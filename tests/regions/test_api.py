@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import event
 
+from app.core.clock import china_date, utcnow
 from app.core.db import Database, unit_of_work
 from app.regions.models import HelperKind, Pairing, PairingKind
 from app.regions.reference_data import REFERENCE_DIR
@@ -213,7 +214,7 @@ async def test_sichuan_county_is_helped_by_zhejiang(client: httpx.AsyncClient) -
 async def test_pairings_out_of_force_do_not_help(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    today = date.today()
+    today = china_date(utcnow())
     async with unit_of_work(database.writer) as session:
         for since, until in (
             (None, today - timedelta(days=400)),

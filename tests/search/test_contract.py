@@ -64,7 +64,7 @@ def test_labels_hold_from_their_first_valid_day() -> None:
         ({"max_price_fen": 10**16}, "max_price_fen"),
         ({"key_assistance": 1}, "key_assistance"),
         ({"in_stock": "yes"}, "in_stock"),
-        ({"published_at": datetime(2026, 11, 1)}, "published_at"),  # naive
+        ({"published_at": datetime(2026, 11, 1)}, "published_at"),  # noqa: DTZ001 (refused: naive)
         ({"labels": "gi"}, "labels"),
         ({"labels": ["GI"]}, "labels"),
         ({"label_valid_until": {"organic": date(2027, 1, 1)}}, "label_valid_until"),

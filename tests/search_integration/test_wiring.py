@@ -16,6 +16,7 @@ from app.catalog.schemas import ProductQuery
 from app.certification.models import CertificateKind, CertificateStatus
 from app.cli import reindex_search
 from app.config import Settings
+from app.core.clock import china_date, utcnow
 from app.core.db import Database, unit_of_work
 from app.jobs.models import Job, JobStatus
 from app.jobs.runner import JobRunner
@@ -186,7 +187,7 @@ async def test_an_expired_certificate_stops_matching_without_a_reindex(
 ) -> None:
     await sync_search_index(database)
     supplier = await create_supplier(database, county_code=PLAIN_COUNTY)
-    until = date.today() + timedelta(days=30)
+    until = china_date(utcnow()) + timedelta(days=30)
     certificate = await create_certificate(
         database, supplier.id, valid_until=until, status=CertificateStatus.VERIFIED
     )
@@ -210,7 +211,7 @@ async def test_a_certificate_starting_later_matches_from_its_first_day_without_a
 ) -> None:
     await sync_search_index(database)
     supplier = await create_supplier(database, county_code=PLAIN_COUNTY)
-    start = date.today() + timedelta(days=20)
+    start = china_date(utcnow()) + timedelta(days=20)
     certificate = await create_certificate(
         database,
         supplier.id,
@@ -244,7 +245,7 @@ async def test_the_clean_up_between_tests_empties_the_search_index(
 
     await _empty_non_reference_tables(database)
 
-    result = await app.state.search.search(SearchQuery(), date.today())
+    result = await app.state.search.search(SearchQuery(), china_date(utcnow()))
     assert (result.total, result.facets["province"]) == (0, [])
     async with unit_of_work(database.reader) as session:
         counts = [
