@@ -13,18 +13,24 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Table, text
+from starlette.routing import Mount
 
 from app.cli import upgrade_database
 from app.config import Settings
+from app.core.cache import Caches
 from app.core.db import Database, unit_of_work
+from app.core.storage import media_storage
 from app.jobs.runner import JobRunner
-from app.main import build_runner, create_app
+from app.main import build_mailer, build_runner, create_app
+from app.web.ratelimit import create_rate_limiter
 
 # The local fake Stripe server's fixtures, for every test that pays.
 pytest_plugins = ["tests.stripe_fixtures"]
@@ -130,43 +136,109 @@ def settings(db_backend: Backend, tmp_path: Path) -> Settings:
     return make_settings(db_backend.url, tmp_path / "var")
 
 
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    try:
-        yield application
-    finally:
-        await _empty_non_reference_tables(application.state.database)
+def _app_key(settings: Settings) -> str:
+    """Settings that need an app of their own: all but the per-test folder (mail, media)."""
+    values = settings.model_dump(mode="json", exclude={"var_dir"})
+    return repr(sorted(values.items()))
+
+
+@pytest.fixture(scope="session")
+async def _apps() -> AsyncIterator[dict[str, FastAPI]]:
+    """The apps built in this process, one per distinct settings: building one (some 600
+    routes) costs more than most tests, so each test borrows one instead (see `app`)."""
+    built: dict[str, FastAPI] = {}
+    yield built
+    for application in built.values():
+        await application.state.caches.aclose()
         await application.state.http.aclose()
         await application.state.database.dispose()
 
 
-async def _empty_non_reference_tables(database: Database) -> None:
+def _lend(application: FastAPI, settings: Settings) -> None:
+    """Point a borrowed app at this test's own folder, mail, media and login counts."""
+    state = application.state
+    state.settings = settings
+    state.mailer = build_mailer(settings)
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    state.media = media_storage(settings.media_dir)
+    state.login_limiter = create_rate_limiter(
+        settings.redis_url,
+        settings.login_attempts_per_window,
+        settings.login_window_seconds,
+        prefix="fengshou:login",
+    )
+    for route in application.routes:
+        if isinstance(route, Mount) and route.name == "media":
+            route.app = StaticFiles(directory=settings.media_dir, check_dir=False)
+
+
+@pytest.fixture
+async def app(settings: Settings, _apps: dict[str, FastAPI]) -> AsyncIterator[FastAPI]:
+    """An app for this test: built once per distinct settings and process, lent with this
+    test's folder, and handed back as found: what the test set on `app.state`, in
+    `dependency_overrides` or among the routes undone, caches emptied, every table but the
+    reference data empty."""
+    key = _app_key(settings)
+    application = _apps.get(key)
+    if application is None:
+        application = _apps[key] = create_app(settings)
+    _lend(application, settings)
+    state: dict[str, Any] = application.state._state
+    lent = dict(state)
+    routes = list(application.router.routes)
+    try:
+        yield application
+    finally:
+        if application.router.routes != routes:
+            # Routes a test added for itself go, and with them the OpenAPI document it made.
+            application.router.routes[:] = routes
+            application.openapi_schema = None
+        await state["login_limiter"].close()
+        state.clear()
+        state.update(lent)
+        application.dependency_overrides.clear()
+        caches: Caches = state["caches"]
+        await caches.aclose()
+        caches.clear()
+        await _empty_non_reference_tables(state["database"])
+
+
+def _tables_to_empty() -> list[Table]:
+    """Every table a test may write, children before parents; the ledger apart (guarded)."""
     from migrations.models import Base
     from search.embedded.schema import metadata as search_metadata
-    from tests.impact.ledger_purge import GUARD_TABLE, GUARDED_TABLES, purge_ledger
+    from tests.impact.ledger_purge import GUARD_TABLE, GUARDED_TABLES
 
+    kept = {*REFERENCE_TABLES, *GUARDED_TABLES, GUARD_TABLE, "pairings", "pairing_areas"}
+    tables = [table for table in reversed(Base.metadata.sorted_tables) if table.name not in kept]
+    # The embedded search index (its own MetaData): the next test starts from an empty one.
+    return tables + list(reversed(search_metadata.sorted_tables))
+
+
+async def _empty_non_reference_tables(database: Database) -> None:
+    from tests.impact.ledger_purge import GUARDED_TABLES, purge_ledger
+
+    tables = _tables_to_empty()
+    # One statement finds the few tables a test wrote; only those are emptied.
+    probe = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})"  # noqa: S608 (table names)
+        for name in (*(table.name for table in tables), *GUARDED_TABLES)
+    )
+    test_made_pairings = "SELECT id FROM pairings WHERE reference_key IS NULL"
     async with unit_of_work(database.writer) as session:
-        # The ledger is append-only: emptied first, with its guard lifted for this block only.
-        await purge_ledger(session)
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name in REFERENCE_TABLES or table.name in GUARDED_TABLES:
-                continue
-            if table.name == GUARD_TABLE:
-                continue
-            if table.name in {"pairings", "pairing_areas"}:
-                continue  # reference pairings stay; test-made ones are removed below
-            await session.execute(table.delete())
-        await session.execute(
-            text(
-                "DELETE FROM pairing_areas WHERE pairing_id IN "
-                "(SELECT id FROM pairings WHERE reference_key IS NULL)"
+        written = set((await session.scalars(text(probe))).all())
+        if written.intersection(GUARDED_TABLES):
+            # The ledger is append-only: emptied first, with its guard lifted for this block.
+            await purge_ledger(session)
+        for table in tables:
+            if table.name in written:
+                await session.execute(table.delete())
+        # Reference pairings stay; test-made ones go.
+        if await session.scalar(text(f"SELECT EXISTS ({test_made_pairings})")):
+            await session.execute(
+                text(f"DELETE FROM pairing_areas WHERE pairing_id IN ({test_made_pairings})")  # noqa: S608
             )
-        )
-        await session.execute(text("DELETE FROM pairings WHERE reference_key IS NULL"))
-        # The embedded search index (its own MetaData): the next test starts from an empty one.
-        for table in reversed(search_metadata.sorted_tables):
-            await session.execute(table.delete())
+            await session.execute(text("DELETE FROM pairings WHERE reference_key IS NULL"))
 
 
 @pytest.fixture

@@ -93,6 +93,14 @@ async def _prepare(settings: Settings) -> int:
         await database.dispose()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of this folder is a browser test (`-m "not browser"` leaves them out)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     """uvicorn serving app.main:create_app on a free port of 127.0.0.1, one per backend."""

@@ -30,6 +30,8 @@ from app.demo.plan import build_plan, read_specialties
 from app.regions.models import County
 from tests.account.factories import bearer, issue_token
 
+pytestmark = pytest.mark.slow
+
 TODAY = date(2026, 11, 28)
 ALL_TABLES = (Cooperative, Certificate, Product, Sku, PriceTier, ProductPhoto, User)
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -48,6 +49,8 @@ from tests.impact.factories import (
 )
 from tests.impact.ledger_purge import purge_ledger
 from tests.organization.factories import create_organization
+
+pytestmark = pytest.mark.slow
 
 WUCHUAN = "150125"  # 武川县, 内蒙古 (east_west 北京 → 内蒙古, the whole province)
 COUNTIES = (SANDU, SHUFU, KASHI, HETIAN, WUCHUAN)

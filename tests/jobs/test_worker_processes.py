@@ -11,6 +11,7 @@ from email import message_from_bytes
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
@@ -19,6 +20,8 @@ from app.core.db import Database, unit_of_work
 from app.jobs.models import Job, JobStatus
 from app.main import create_app
 from tests.conftest import make_settings
+
+pytestmark = pytest.mark.slow
 
 FENGSHOU = Path(sys.executable).parent / "fengshou"
 

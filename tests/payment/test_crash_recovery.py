@@ -37,6 +37,8 @@ from tests.payment.factories import (
 )
 from tests.stripe_fixtures import LocalStripe
 
+pytestmark = pytest.mark.slow
+
 WAIT_SECONDS = 30.0
 
 
