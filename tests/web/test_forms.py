@@ -40,7 +40,7 @@ async def test_a_signed_out_visitor_is_sent_to_sign_in_before_the_token_is_check
 async def test_a_form_without_the_sessions_token_is_refused_before_anything_else(
     client: httpx.AsyncClient, database: Database, path: str
 ) -> None:
-    await create_user(database)
+    await create_user(database, email="buyer@example.com")
     await sign_in_page(client, "buyer@example.com")
 
     # Even a path that names nothing (a 404 once the token is right) is refused first.
