@@ -44,6 +44,7 @@ class PricedLine:
     """One SKU at one quantity, priced, with what an order line keeps of it."""
 
     sku_id: int
+    sku_code: str
     product_id: int
     product_slug: str
     cooperative_id: int
@@ -52,7 +53,6 @@ class PricedLine:
     category_code: str
     title: str
     sku_name: str
-    sku_code: str
     quantity: int
     unit_price_fen: int
     line_total_fen: int
@@ -138,6 +138,7 @@ def price_line(sku: Sku, quantity: int) -> PricedLine:
     price = unit_price(sku, quantity)
     return PricedLine(
         sku_id=sku.id,
+        sku_code=sku.code,
         product_id=product.id,
         product_slug=product.slug,
         cooperative_id=product.cooperative_id,
@@ -146,7 +147,6 @@ def price_line(sku: Sku, quantity: int) -> PricedLine:
         category_code=product.category_code,
         title=product.title,
         sku_name=sku.name,
-        sku_code=sku.code,
         quantity=quantity,
         unit_price_fen=price,
         line_total_fen=price * quantity,

@@ -336,6 +336,21 @@ def _find(items: Sequence[CartItem], sku_id: int) -> CartItem | None:
     return next((item for item in items if item.sku_id == sku_id), None)
 
 
+async def _held_line(
+    session: AsyncSession, owner: CartOwner, sku_id: int
+) -> tuple[_Resolved, CartItem]:
+    """The owner's cart and its line of the SKU (404 cart_item_not_found without one)."""
+    resolved = await _resolve(session, owner)
+    current = (
+        _find(await repository.cart_items(session, resolved.cart.id), sku_id)
+        if resolved.cart is not None
+        else None
+    )
+    if current is None:
+        raise CartItemNotFound(sku_id)
+    return resolved, current
+
+
 async def add_item(
     session: AsyncSession,
     *,
@@ -371,22 +386,15 @@ async def add_item(
 async def update_item(
     session: AsyncSession,
     *,
-    owner: CartOwner,
     sku_id: int,
     quantity: int,
+    owner: CartOwner,
     county_code: str | None = None,
     media: MediaStorage | None = None,
 ) -> CartOutcome:
     """Set the quantity of a line the cart holds (404 cart_item_not_found otherwise)."""
     check_quantity(quantity)
-    resolved = await _resolve(session, owner)
-    current = (
-        _find(await repository.cart_items(session, resolved.cart.id), sku_id)
-        if resolved.cart is not None
-        else None
-    )
-    if current is None:
-        raise CartItemNotFound(sku_id)
+    resolved, current = await _held_line(session, owner, sku_id)
     await _check_line(session, sku_id, quantity)
     current.quantity = quantity
     await session.flush()
@@ -402,14 +410,7 @@ async def remove_item(
     media: MediaStorage | None = None,
 ) -> CartOutcome:
     """Remove a line (404 cart_item_not_found when the cart does not hold it)."""
-    resolved = await _resolve(session, owner)
-    current = (
-        _find(await repository.cart_items(session, resolved.cart.id), sku_id)
-        if resolved.cart is not None
-        else None
-    )
-    if current is None:
-        raise CartItemNotFound(sku_id)
+    resolved, current = await _held_line(session, owner, sku_id)
     await session.delete(current)
     await session.flush()
     return await _outcome(session, resolved, county_code=county_code, media=media)

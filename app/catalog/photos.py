@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.models import User
 from app.catalog import indexing, repository
 from app.catalog.errors import PhotoNotFound, TooManyPhotos
-from app.catalog.listing import media_url
+from app.catalog.listing import photo_out
 from app.catalog.models import ProductPhoto
 from app.catalog.schemas import PhotoOut
 from app.catalog.service import owned_product
@@ -59,13 +59,7 @@ async def add_photo(
     # whereas a row without its file would show a broken image.
     await media.save(photo.image_key, image.image)
     await media.save(photo.thumb_key, image.thumbnail)
-    return PhotoOut(
-        id=photo.id,
-        url=media_url(photo.image_key, media),
-        thumb_url=media_url(photo.thumb_key, media),
-        width=photo.width,
-        height=photo.height,
-    )
+    return photo_out(photo, media)
 
 
 async def delete_photo(

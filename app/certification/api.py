@@ -133,17 +133,20 @@ async def verify_certificate(
     certificate_id: CertificateId, media: Media, operator: Operator, session: DbSession
 ) -> CertificateOut:
     """pending → verified (audited); anything else is 409 `invalid_status_transition`."""
-    return await service.verify_certificate(
-        session, actor=operator, certificate_id=certificate_id, media=media
+    return await service.review_certificate(
+        session,
+        actor=operator,
+        certificate_id=certificate_id,
+        action="verify",
+        reason=None,
+        media=media,
     )
 
 
-# A decision that needs a reason (rejecting, revoking): the service's call for it.
-ReasonedDecision = Callable[..., Awaitable[CertificateOut]]
-
-
-def _decision_with_reason(decide: ReasonedDecision) -> Callable[..., Awaitable[CertificateOut]]:
-    """The route of an operator's decision that takes a reason."""
+def _decision_with_reason(
+    action: service.ReviewAction,
+) -> Callable[..., Awaitable[CertificateOut]]:
+    """The route of an operator's decision that takes a reason (rejecting, revoking)."""
 
     async def route(
         certificate_id: CertificateId,
@@ -152,8 +155,13 @@ def _decision_with_reason(decide: ReasonedDecision) -> Callable[..., Awaitable[C
         operator: Operator,
         session: DbSession,
     ) -> CertificateOut:
-        return await decide(
-            session, actor=operator, certificate_id=certificate_id, reason=body.reason, media=media
+        return await service.review_certificate(
+            session,
+            actor=operator,
+            certificate_id=certificate_id,
+            action=action,
+            reason=body.reason,
+            media=media,
         )
 
     return route
@@ -161,7 +169,7 @@ def _decision_with_reason(decide: ReasonedDecision) -> Callable[..., Awaitable[C
 
 router.add_api_route(
     "/admin/certificates/{certificate_id}/reject",
-    _decision_with_reason(service.reject_certificate),
+    _decision_with_reason("reject"),
     methods=["POST"],
     response_model=CertificateOut,
     status_code=200,
@@ -171,7 +179,7 @@ router.add_api_route(
 )
 router.add_api_route(
     "/admin/certificates/{certificate_id}/revoke",
-    _decision_with_reason(service.revoke_certificate),
+    _decision_with_reason("revoke"),
     methods=["POST"],
     response_model=CertificateOut,
     status_code=200,

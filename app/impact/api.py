@@ -11,15 +11,16 @@ the ledger changes.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import CurrentUser
 from app.impact import reports, service
-from app.impact.deps import Operator, ProvinceCode, Reports, Year
+from app.impact.cache import ReportCache
+from app.impact.deps import Operator, PairingFilters, PairingQuery, Reports, Year
 from app.impact.schemas import (
     CountyReport,
     DesignatedCountiesIn,
@@ -28,13 +29,10 @@ from app.impact.schemas import (
     OrganizationReport,
     PairingReport,
 )
-from app.regions.models import PairingKind
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["impact"], responses=API_ERROR_RESPONSES)
-
-Kind = Annotated[PairingKind | None, Query(description="Only pairings of this kind")]
 
 
 def _json(body: bytes) -> Response:
@@ -68,16 +66,11 @@ async def impact_summary(session: DbSession, cache: Reports, year: Year = None) 
 
 
 @router.get("/impact/pairings", response_model=PairingReport, status_code=200)
-async def impact_pairings(
-    session: DbSession,
-    cache: Reports,
-    year: Year = None,
-    kind: Kind = None,
-    province: ProvinceCode = None,
-) -> Response:
+async def impact_pairings(session: DbSession, cache: Reports, filters: PairingQuery) -> Response:
     """Amount, orders and counties per pairing in a year, largest first: pairings with
     entries in the year, or with `province` every pairing of that province."""
-    chosen = year or reports.current_year()
+    chosen = filters.year or reports.current_year()
+    kind, province = filters.kind, filters.province
     return _json(
         await cache.cached(
             session,
@@ -89,6 +82,22 @@ async def impact_pairings(
     )
 
 
+async def _pairings_file(
+    session: AsyncSession, cache: ReportCache, fmt: service.ExportFormat, filters: PairingFilters
+) -> Response:
+    """The pairing report as a file to download."""
+    return _download(
+        await service.export_pairings(
+            session,
+            cache,
+            fmt=fmt,
+            year=filters.year,
+            kind=filters.kind,
+            province=filters.province,
+        )
+    )
+
+
 @router.get(
     "/impact/pairings.csv",
     response_class=Response,
@@ -96,18 +105,10 @@ async def impact_pairings(
     responses={200: {"content": {"text/csv": {}}, "description": "The report as CSV"}},
 )
 async def impact_pairings_csv(
-    session: DbSession,
-    cache: Reports,
-    year: Year = None,
-    kind: Kind = None,
-    province: ProvinceCode = None,
+    session: DbSession, cache: Reports, filters: PairingQuery
 ) -> Response:
     """The pairing report as CSV (UTF-8 with BOM, Chinese headers, a totals row)."""
-    return _download(
-        await service.export_pairings(
-            session, cache, fmt="csv", year=year, kind=kind, province=province
-        )
-    )
+    return await _pairings_file(session, cache, "csv", filters)
 
 
 @router.get(
@@ -122,18 +123,10 @@ async def impact_pairings_csv(
     },
 )
 async def impact_pairings_xlsx(
-    session: DbSession,
-    cache: Reports,
-    year: Year = None,
-    kind: Kind = None,
-    province: ProvinceCode = None,
+    session: DbSession, cache: Reports, filters: PairingQuery
 ) -> Response:
     """The pairing report as an Excel workbook (Chinese headers, a totals row)."""
-    return _download(
-        await service.export_pairings(
-            session, cache, fmt="xlsx", year=year, kind=kind, province=province
-        )
-    )
+    return await _pairings_file(session, cache, "xlsx", filters)
 
 
 @router.get("/impact/counties/{code}", response_model=CountyReport, status_code=200)

@@ -1,8 +1,9 @@
 """Dependencies of the impact routes: who may change designated counties and see region pages,
-the reporting year every report takes, and the app's report cache."""
+the reporting year every report takes, the pairing report's filters and the app's report cache."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -11,6 +12,7 @@ from app.account.deps import require_page_role, require_role
 from app.account.models import Role, User
 from app.impact.cache import ReportCache, report_cache
 from app.impact.schemas import YEAR_MAX, YEAR_MIN
+from app.regions.models import PairingKind
 
 Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
 # Officials see their province; operators see every one.
@@ -33,6 +35,26 @@ ProvinceCode = Annotated[
         description="Six-digit province code: only pairings in which it helps or is helped",
     ),
 ]
+
+Kind = Annotated[PairingKind | None, Query(description="Only pairings of this kind")]
+
+
+@dataclass(frozen=True)
+class PairingFilters:
+    """The pairing report's query, as its JSON, CSV and Excel routes take it."""
+
+    year: int | None
+    kind: PairingKind | None
+    province: str | None
+
+
+def _pairing_filters(
+    year: Year = None, kind: Kind = None, province: ProvinceCode = None
+) -> PairingFilters:
+    return PairingFilters(year, kind, province)
+
+
+PairingQuery = Annotated[PairingFilters, Depends(_pairing_filters)]
 
 
 def _report_cache(request: Request) -> ReportCache:

@@ -18,22 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from app.core.db import Base
-from app.impact.models import (
-    EntryKind,
-    TotalByBuyerKind,
-    TotalByCooperative,
-    TotalByCooperativeBuyerProvince,
-    TotalByCooperativeYear,
-    TotalByCounty,
-    TotalByCountyBuyerProvince,
-    TotalByCountyYear,
-    TotalByMonth,
-    TotalByOrganization,
-    TotalByOrganizationCounty,
-    TotalByPairing,
-    TotalByPairingCounty,
-    TotalByProvince,
-)
+from app.impact import models
+from app.impact.models import EntryKind
 
 # A rollup row's key: its primary-key values in column order (year first).
 GroupKey = tuple[Any, ...]
@@ -128,48 +114,60 @@ def _organization_county(e: EntryFacts) -> list[GroupKey]:
 
 
 ROLLUPS: tuple[RollupSpec, ...] = (
-    RollupSpec(TotalByMonth, ("year", "month"), _monthly()),
+    RollupSpec(models.TotalByMonth, ("year", "month"), _monthly()),
     RollupSpec(
-        TotalByPairing,
+        models.TotalByPairing,
         ("year", "month", "pairing_id"),
         lambda e: [(e.period_year, e.period_month, p) for p in e.pairing_ids],
     ),
     RollupSpec(
-        TotalByPairingCounty,
+        models.TotalByPairingCounty,
         ("year", "pairing_id", "county_code"),
         lambda e: [(e.period_year, p, e.origin_county_code) for p in e.pairing_ids],
     ),
     RollupSpec(
-        TotalByCounty, ("year", "month", "county_code"), _monthly(lambda e: e.origin_county_code)
+        models.TotalByCounty,
+        ("year", "month", "county_code"),
+        _monthly(lambda e: e.origin_county_code),
     ),
-    RollupSpec(TotalByCountyYear, ("year", "county_code"), _yearly(lambda e: e.origin_county_code)),
     RollupSpec(
-        TotalByProvince,
+        models.TotalByCountyYear, ("year", "county_code"), _yearly(lambda e: e.origin_county_code)
+    ),
+    RollupSpec(
+        models.TotalByProvince,
         ("year", "month", "province_code"),
         _monthly(lambda e: e.origin_province_code),
     ),
     RollupSpec(
-        TotalByCooperative,
+        models.TotalByCooperative,
         ("year", "month", "cooperative_id"),
         _monthly(lambda e: e.cooperative_id),
     ),
     RollupSpec(
-        TotalByCooperativeYear, ("year", "cooperative_id"), _yearly(lambda e: e.cooperative_id)
-    ),
-    RollupSpec(TotalByOrganization, ("year", "month", "organization_id"), _organization_monthly),
-    RollupSpec(
-        TotalByOrganizationCounty, ("year", "organization_id", "county_code"), _organization_county
+        models.TotalByCooperativeYear,
+        ("year", "cooperative_id"),
+        _yearly(lambda e: e.cooperative_id),
     ),
     RollupSpec(
-        TotalByBuyerKind, ("year", "month", "buyer_kind"), _monthly(lambda e: str(e.buyer_kind))
+        models.TotalByOrganization, ("year", "month", "organization_id"), _organization_monthly
     ),
     RollupSpec(
-        TotalByCountyBuyerProvince,
+        models.TotalByOrganizationCounty,
+        ("year", "organization_id", "county_code"),
+        _organization_county,
+    ),
+    RollupSpec(
+        models.TotalByBuyerKind,
+        ("year", "month", "buyer_kind"),
+        _monthly(lambda e: str(e.buyer_kind)),
+    ),
+    RollupSpec(
+        models.TotalByCountyBuyerProvince,
         ("year", "county_code", "buyer_province_code"),
         _yearly(lambda e: e.origin_county_code, lambda e: e.buyer_province_code),
     ),
     RollupSpec(
-        TotalByCooperativeBuyerProvince,
+        models.TotalByCooperativeBuyerProvince,
         ("year", "cooperative_id", "buyer_province_code"),
         _yearly(lambda e: e.cooperative_id, lambda e: e.buyer_province_code),
     ),

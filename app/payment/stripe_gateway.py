@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
@@ -42,6 +43,15 @@ def _translate(exc: stripe.StripeError) -> DomainError:
     # Connection failures, rate limits, Stripe's own 5xx, and a key Stripe does not accept
     # (a configuration fault the operator must fix): all of them pass if retried later.
     return PaymentProviderUnavailable()
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """Stripe's failures within, raised as domain errors (_translate)."""
+    try:
+        yield
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
 
 
 class StripeGateway:
@@ -99,7 +109,7 @@ class StripeGateway:
     ) -> IntentState:
         """One PaymentIntent per order, whoever asks and however often: the idempotency key
         `order-{id}` makes Stripe answer a repeated request with the intent it already made."""
-        try:
+        with _domain_errors():
             intent = await self._client.v1.payment_intents.create_async(
                 {
                     "amount": amount_fen,
@@ -111,30 +121,24 @@ class StripeGateway:
                 },
                 {"idempotency_key": f"order-{order_id}"},
             )
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
         return intent_state(intent.to_dict())
 
     async def retrieve_payment_intent(self, intent_id: str) -> IntentState:
-        try:
+        with _domain_errors():
             intent = await self._client.v1.payment_intents.retrieve_async(intent_id)
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
         return intent_state(intent.to_dict())
 
     async def cancel_payment_intent(self, intent_id: str) -> IntentState:
         """Cancel an intent nobody paid; Stripe refuses (409) once it succeeded."""
-        try:
+        with _domain_errors():
             intent = await self._client.v1.payment_intents.cancel_async(intent_id)
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
         return intent_state(intent.to_dict())
 
     async def create_refund(
         self, *, payment_intent_id: str, amount_fen: int, refund_id: int, order_id: int
     ) -> RefundState:
         """Refund part or all of an intent's charge, once per refund (key `refund-{id}`)."""
-        try:
+        with _domain_errors():
             refund = await self._client.v1.refunds.create_async(
                 {
                     "payment_intent": payment_intent_id,
@@ -143,8 +147,6 @@ class StripeGateway:
                 },
                 {"idempotency_key": f"refund-{refund_id}"},
             )
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
         return refund_state(refund.to_dict())
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -184,14 +185,17 @@ def _search_facets(result: SearchResult, known: Reference) -> Facets:
 # The listing, cached
 
 
+class ListingOptions(TypedDict, total=False):
+    """list_products()'s keywords, as list_products_with_memo() takes them."""
+
+    search: SearchBackend | None
+    caches: ListingCaches | None
+    today: date | None
+    media: MediaStorage | None
+
+
 async def list_products(
-    session: AsyncSession,
-    query: ProductQuery,
-    *,
-    search: SearchBackend | None = None,
-    caches: ListingCaches | None = None,
-    today: date | None = None,
-    media: MediaStorage | None = None,
+    session: AsyncSession, query: ProductQuery, **options: Unpack[ListingOptions]
 ) -> ProductPage:
     """Active products of verified suppliers, filtered, sorted and paged, with facets.
 
@@ -201,9 +205,7 @@ async def list_products(
     Without a backend (tests of the SQL listing), the catalog tables answer as asked. With
     the app's `caches`, pages and search results are kept (and nothing without them).
     """
-    page, _memo = await list_products_with_memo(
-        session, query, search=search, caches=caches, today=today, media=media
-    )
+    page, _memo = await list_products_with_memo(session, query, **options)
     return page
 
 

@@ -31,6 +31,7 @@ from app.catalog.schemas import (
 from app.certification.service import badge_is_valid
 from app.core.storage import MediaStorage
 from app.regions.errors import CountyNotFound
+from app.regions.models import County
 from app.regions.service import get_county_detail, summarize_regions
 
 HOME_SECTION_SIZE = 8
@@ -42,7 +43,8 @@ COUNTY_PAGE_PRODUCTS = 48
 # One product
 
 
-def _photo(photo: ProductPhoto, media: MediaStorage | None) -> PhotoOut:
+def photo_out(photo: ProductPhoto, media: MediaStorage | None) -> PhotoOut:
+    """A photo with its URLs in media storage."""
     return PhotoOut(
         id=photo.id,
         url=media_url(photo.image_key, media),
@@ -67,6 +69,17 @@ def sku_out(sku: Sku) -> SkuOut:
     )
 
 
+def county_ref(county: County) -> CountyRef:
+    """A county (loaded with its province) as products and county pages name it."""
+    return CountyRef(
+        code=county.code,
+        name=county.name,
+        province_code=county.province_code,
+        province_name=county.province.name,
+        key_assistance=county.key_assistance,
+    )
+
+
 def season_months(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip().isdigit()]
 
@@ -77,7 +90,7 @@ def product_detail(
     """A product loaded with repository.get_product's options, as its public page shows it."""
     badges = [c for c in product.certificates if badge_is_valid(c, today)]
     county = product.cooperative.county
-    photos = [_photo(p, media) for p in product.photos]
+    photos = [photo_out(p, media) for p in product.photos]
     return ProductDetail(
         id=product.id,
         slug=product.slug,
@@ -88,13 +101,7 @@ def product_detail(
         in_stock=product.in_stock,
         labels=sorted({c.kind.value for c in badges}),
         cooperative=CooperativeRef(id=product.cooperative.id, name=product.cooperative.name),
-        county=CountyRef(
-            code=county.code,
-            name=county.name,
-            province_code=county.province_code,
-            province_name=county.province.name,
-            key_assistance=county.key_assistance,
-        ),
+        county=county_ref(county),
         description_html=product.description_html,
         category=CategoryOut(code=product.category.code, name=product.category.name_zh),
         season_months=season_months(product.season_months),
@@ -122,6 +129,15 @@ def product_out(product: Product, *, today: date, media: MediaStorage | None = N
     )
 
 
+def _listed_detail(
+    product: Product | None, key: int | str, today: date | None, media: MediaStorage | None
+) -> ProductDetail:
+    """The public view of a listed product; none found (by id or slug `key`) is 404."""
+    if product is None:
+        raise ProductNotFound(key)
+    return product_detail(product, today=today or today_in_china(), media=media)
+
+
 async def get_public_product(
     session: AsyncSession,
     product_id: int,
@@ -131,9 +147,7 @@ async def get_public_product(
 ) -> ProductDetail:
     """A listed product (active, verified supplier); anything else is 404 product_not_found."""
     product = await repository.get_listed_product(session, product_id=product_id)
-    if product is None:
-        raise ProductNotFound(product_id)
-    return product_detail(product, today=today or today_in_china(), media=media)
+    return _listed_detail(product, product_id, today, media)
 
 
 async def get_public_product_by_slug(
@@ -147,9 +161,7 @@ async def get_public_product_by_slug(
     # A slug is at most 120 characters and never holds NUL (which PostgreSQL would refuse).
     plausible = len(slug) <= 120 and "\x00" not in slug
     product = await repository.get_listed_product(session, slug=slug) if plausible else None
-    if product is None:
-        raise ProductNotFound(slug)
-    return product_detail(product, today=today or today_in_china(), media=media)
+    return _listed_detail(product, slug, today, media)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,13 +237,7 @@ async def county_catalog(
     filters = ListingFilters(today=today, county_code=county.code)
     rows = await repository.search_listed(session, filters, sort="newest", limit=limit)
     return CountyCatalog(
-        county=CountyRef(
-            code=county.code,
-            name=county.name,
-            province_code=county.province_code,
-            province_name=county.province.name,
-            key_assistance=county.key_assistance,
-        ),
+        county=county_ref(county),
         detail=detail,
         cooperatives=_cooperative_counts(
             await repository.county_cooperatives(session, county.code)

@@ -55,6 +55,13 @@ async def _refresh(session: AsyncSession, product: Product, skus: Sequence[Sku])
     refresh_prices(product, skus, reference)
 
 
+async def _changed(session: AsyncSession, product: Product) -> None:
+    """An existing product's prices follow its SKUs, and search reindexes it."""
+    await _refresh(session, product, product.skus)
+    await session.flush()
+    await indexing.enqueue_reindex(session, product_ids=[product.id])
+
+
 async def _add_or_code_taken(
     session: AsyncSession, *objects: object, codes: Sequence[str], field: str
 ) -> None:
@@ -163,8 +170,8 @@ async def update_product(
     *,
     user: User,
     product_id: int,
-    data: ProductPatch,
     cooperative_id: int | None = None,
+    data: ProductPatch,
     media: MediaStorage | None = None,
     today: date | None = None,
 ) -> ProductOut:
@@ -211,9 +218,7 @@ async def update_product(
         product.status = status
         if status == ProductStatus.ACTIVE and product.published_at is None:
             product.published_at = utcnow()
-    await _refresh(session, product, product.skus)
-    await session.flush()
-    await indexing.enqueue_reindex(session, product_ids=[product.id])
+    await _changed(session, product)
     return await _reloaded(session, product.id, media, today)
 
 
@@ -222,8 +227,8 @@ async def add_sku(
     *,
     user: User,
     product_id: int,
-    data: SkuIn,
     cooperative_id: int | None = None,
+    data: SkuIn,
     media: MediaStorage | None = None,
     today: date | None = None,
 ) -> ProductOut:
@@ -239,9 +244,7 @@ async def add_sku(
     sku.product_id = product.id
     await _add_or_code_taken(session, sku, codes=[sku.code], field="code")
     await session.refresh(product, ["skus"])
-    await _refresh(session, product, product.skus)
-    await session.flush()
-    await indexing.enqueue_reindex(session, product_ids=[product.id])
+    await _changed(session, product)
     return await _reloaded(session, product.id, media, today)
 
 
@@ -287,7 +290,5 @@ async def update_sku(
         sku.price_tiers.extend(
             PriceTier(min_qty=t.min_qty, price_fen=t.price_fen) for t in data.price_tiers
         )
-    await _refresh(session, product, product.skus)
-    await session.flush()
-    await indexing.enqueue_reindex(session, product_ids=[product.id])
+    await _changed(session, product)
     return sku_out(sku)

@@ -14,10 +14,7 @@ from app.certification.service.review import (
     REINDEX_PRODUCTS_JOB,
     ReviewAction,
     certificate_queue,
-    reject_certificate,
     review_certificate,
-    revoke_certificate,
-    verify_certificate,
 )
 from app.certification.service.submission import (
     EARLIEST_DATE,
@@ -56,10 +53,7 @@ __all__ = [
     "certificate_queue",
     "certificates_for_cooperative",
     "get_owned_certificates",
-    "reject_certificate",
     "review_certificate",
-    "revoke_certificate",
     "supplier_certificates",
     "today_in_china",
-    "verify_certificate",
 ]

@@ -92,7 +92,9 @@ async def review_certificate(
     """An operator's decision, recorded in the audit log in the same transaction.
 
     pending → verified | rejected; verified → revoked; anything else is 409. Rejecting and
-    revoking need a reason (422 on `reason`).
+    revoking need a reason (422 on `reason`): the supplier sees it on a rejected certificate (it
+    may upload a new scan). A verified certificate's badge shows from valid_from to valid_until;
+    a revoked one's disappears at once, whatever the dates say.
     """
     transition = _TRANSITIONS[action]
     clean = _clean_reason(reason, transition.needs_reason)
@@ -120,68 +122,6 @@ async def review_certificate(
     # The supplier's products gain or lose this label in search, in the same transaction.
     await enqueue(session, REINDEX_PRODUCTS_JOB, {"cooperative_id": certificate.cooperative_id})
     return certificate_out(certificate, media, today or today_in_china())
-
-
-async def verify_certificate(
-    session: AsyncSession,
-    *,
-    actor: User,
-    certificate_id: int,
-    media: MediaStorage,
-    today: date | None = None,
-) -> CertificateOut:
-    """pending → verified; the badge shows from valid_from to valid_until."""
-    return await review_certificate(
-        session,
-        actor=actor,
-        certificate_id=certificate_id,
-        action="verify",
-        reason=None,
-        media=media,
-        today=today,
-    )
-
-
-async def reject_certificate(
-    session: AsyncSession,
-    *,
-    actor: User,
-    certificate_id: int,
-    reason: str,
-    media: MediaStorage,
-    today: date | None = None,
-) -> CertificateOut:
-    """pending → rejected, with a reason the supplier sees (it may upload a new scan)."""
-    return await review_certificate(
-        session,
-        actor=actor,
-        certificate_id=certificate_id,
-        action="reject",
-        reason=reason,
-        media=media,
-        today=today,
-    )
-
-
-async def revoke_certificate(
-    session: AsyncSession,
-    *,
-    actor: User,
-    certificate_id: int,
-    reason: str,
-    media: MediaStorage,
-    today: date | None = None,
-) -> CertificateOut:
-    """verified → revoked: the badge disappears at once, whatever the dates say."""
-    return await review_certificate(
-        session,
-        actor=actor,
-        certificate_id=certificate_id,
-        action="revoke",
-        reason=reason,
-        media=media,
-        today=today,
-    )
 
 
 async def certificate_queue(

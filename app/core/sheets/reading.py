@@ -18,14 +18,7 @@ from openpyxl.worksheet.formula import (  # type: ignore[import-untyped]
     DataTableFormula,
 )
 
-from app.core.sheets.errors import (
-    DuplicateColumns,
-    EmptyFile,
-    MissingColumns,
-    SheetError,
-    TooManyRows,
-    UnreadableFile,
-)
+from app.core.sheets import errors
 from app.core.sheets.formats import SheetFormat, decode_text, detect_format
 
 DEFAULT_MAX_ROWS = 5000
@@ -145,7 +138,7 @@ def read_table(
         if kind is SheetFormat.XLSX:
             return _read_xlsx(data, columns, max_rows)
         return _read_csv(decode_text(data), columns, max_rows)
-    except SheetError as exc:
+    except errors.SheetError as exc:
         exc.for_field(field)
         raise
 
@@ -159,7 +152,7 @@ def _find_header(rows: Iterator[tuple[int, list[str]]], columns: _Columns) -> _H
     for number, cells in rows:
         if number > HEADER_SEARCH_LAST_LINE:
             if best is None:
-                raise UnreadableFile(
+                raise errors.UnreadableFile(
                     f"it has no header row in its first {HEADER_SEARCH_LAST_LINE:,} lines"
                 )
             break
@@ -174,10 +167,10 @@ def _find_header(rows: Iterator[tuple[int, list[str]]], columns: _Columns) -> _H
         if seen >= HEADER_SEARCH_ROWS:
             break
     if best is None:
-        raise EmptyFile()
+        raise errors.EmptyFile()
     found_names = _header(*best, columns).positions
     missing = [column for column in columns.required if column not in found_names]
-    raise MissingColumns(missing, [columns.spellings[column] for column in missing])
+    raise errors.MissingColumns(missing, [columns.spellings[column] for column in missing])
 
 
 def _header(number: int, cells: list[str], columns: _Columns) -> _Header:
@@ -194,7 +187,7 @@ def _header(number: int, cells: list[str], columns: _Columns) -> _Header:
         else:
             positions[column] = index
     if duplicated:
-        raise DuplicateColumns(list(dict.fromkeys(duplicated)))
+        raise errors.DuplicateColumns(list(dict.fromkeys(duplicated)))
     return _Header(number, positions, tuple(ignored))
 
 
@@ -211,7 +204,7 @@ def _collect(
     collected: list[Row] = []
     for number, cells in rows:
         if number > SPREADSHEET_MAX_ROW:
-            raise UnreadableFile(f"it has lines past row {SPREADSHEET_MAX_ROW:,}")
+            raise errors.UnreadableFile(f"it has lines past row {SPREADSHEET_MAX_ROW:,}")
         width = len(cells)
         values = {
             column: cells[index] if index < width else "" for column, index in positions.items()
@@ -219,11 +212,11 @@ def _collect(
         if not any(values.values()):
             continue
         if len(collected) == max_rows:
-            raise TooManyRows(max_rows)
+            raise errors.TooManyRows(max_rows)
         values.update(absent)
         collected.append(Row(number, values))
     if not collected:
-        raise EmptyFile(header_only=True)
+        raise errors.EmptyFile(header_only=True)
     found = tuple(sorted(positions, key=positions.__getitem__))
     return Table(kind, header.number, found, tuple(collected), header.ignored)
 
@@ -238,7 +231,7 @@ def _read_csv(text: str, columns: _Columns, max_rows: int) -> Table:
         header = _find_header(rows, columns)
         return _collect(SheetFormat.CSV, header, rows, columns, max_rows)
     except csv.Error as exc:
-        raise UnreadableFile(f"malformed CSV near line {reader.line_num} ({exc})") from exc
+        raise errors.UnreadableFile(f"malformed CSV near line {reader.line_num} ({exc})") from exc
 
 
 def _csv_delimiter(text: str) -> str:
@@ -264,13 +257,13 @@ def _read_xlsx(data: bytes, columns: _Columns, max_rows: int) -> Table:
         workbook = load_workbook(
             io.BytesIO(data), read_only=True, data_only=False, keep_links=False, keep_vba=False
         )
-    except SheetError:
+    except errors.SheetError:
         raise
     except Exception as exc:  # openpyxl fails with KeyError, ValueError, ParseError, …
-        raise UnreadableFile("it is not a valid Excel workbook") from exc
+        raise errors.UnreadableFile("it is not a valid Excel workbook") from exc
     try:
         if not workbook.worksheets:
-            raise EmptyFile()
+            raise errors.EmptyFile()
         sheet = workbook.worksheets[0]
         # The <dimension> a writer declares may be wrong; read what the sheet really holds.
         sheet.reset_dimensions()
@@ -278,10 +271,10 @@ def _read_xlsx(data: bytes, columns: _Columns, max_rows: int) -> Table:
         last_column = max(header.positions.values()) + 1
         rows = _xlsx_rows(sheet, header.number + 1, last_column)
         return _collect(SheetFormat.XLSX, header, rows, columns, max_rows)
-    except SheetError:
+    except errors.SheetError:
         raise
     except Exception as exc:
-        raise UnreadableFile("its worksheet is damaged") from exc
+        raise errors.UnreadableFile("its worksheet is damaged") from exc
     finally:
         workbook.close()
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.cooperative.models import Cooperative
 from app.impact.models import (
@@ -27,27 +28,47 @@ from app.impact.models import (
 from app.regions.models import County, Province
 
 AmountOrders = tuple[int, int]
+# The rollups a report sums over months of, ranks counties of, or ranks buyer provinces of.
+MonthlyRollup = type[TotalByMonth] | type[TotalByCounty] | type[TotalByCooperative]
+TotalRollup = type[TotalByMonth] | type[TotalByOrganization]
+CountyRollup = (
+    type[TotalByCountyYear] | type[TotalByCountyBuyerProvince] | type[TotalByOrganizationCounty]
+)
+BuyerProvinceRollup = type[TotalByCountyBuyerProvince] | type[TotalByCooperativeBuyerProvince]
+ProvinceRollup = type[TotalByProvince] | type[TotalByCountyBuyerProvince]
 
 
-async def year_total(session: AsyncSession, year: int) -> AmountOrders:
+async def _total(
+    session: AsyncSession, rollup: TotalRollup, *where: ColumnElement[bool]
+) -> AmountOrders:
+    """(amount, orders) summed over the rollup's rows that match, zeros for none."""
     row = (
         await session.execute(
             select(
-                func.coalesce(func.sum(TotalByMonth.amount_fen), 0),
-                func.coalesce(func.sum(TotalByMonth.order_count), 0),
-            ).where(TotalByMonth.year == year)
+                func.coalesce(func.sum(rollup.amount_fen), 0),
+                func.coalesce(func.sum(rollup.order_count), 0),
+            ).where(*where)
         )
     ).one()
     return int(row[0]), int(row[1])
 
 
-async def months(session: AsyncSession, year: int) -> dict[int, AmountOrders]:
+async def _by_month(
+    session: AsyncSession, rollup: MonthlyRollup, *where: ColumnElement[bool]
+) -> dict[int, AmountOrders]:
+    """month → (amount, orders) of the rollup's rows that match."""
     result = await session.execute(
-        select(TotalByMonth.month, TotalByMonth.amount_fen, TotalByMonth.order_count).where(
-            TotalByMonth.year == year
-        )
+        select(rollup.month, rollup.amount_fen, rollup.order_count).where(*where)
     )
     return {month: (amount, orders) for month, amount, orders in result}
+
+
+async def year_total(session: AsyncSession, year: int) -> AmountOrders:
+    return await _total(session, TotalByMonth, TotalByMonth.year == year)
+
+
+async def months(session: AsyncSession, year: int) -> dict[int, AmountOrders]:
+    return await _by_month(session, TotalByMonth, TotalByMonth.year == year)
 
 
 async def years(session: AsyncSession) -> list[int]:
@@ -114,42 +135,67 @@ async def pairing_totals(session: AsyncSession, year: int) -> dict[int, tuple[in
 
 
 async def county_months(session: AsyncSession, code: str, year: int) -> dict[int, AmountOrders]:
-    result = await session.execute(
-        select(TotalByCounty.month, TotalByCounty.amount_fen, TotalByCounty.order_count).where(
-            TotalByCounty.county_code == code, TotalByCounty.year == year
-        )
+    return await _by_month(
+        session, TotalByCounty, TotalByCounty.county_code == code, TotalByCounty.year == year
     )
-    return {month: (amount, orders) for month, amount, orders in result}
 
 
 # (code, name, amount_fen, order_count)
 NamedTotal = Row[str, str, int, int]
 
 
-async def county_buyer_provinces(
-    session: AsyncSession, code: str, year: int, *, limit: int | None = None
+async def _buyer_provinces(
+    session: AsyncSession,
+    rollup: BuyerProvinceRollup,
+    *where: ColumnElement[bool],
+    limit: int | None = None,
 ) -> Sequence[NamedTotal]:
-    """Buyer provinces of a county's goods in a year, largest amount first."""
+    """The buyer provinces of the rollup's rows that match, largest amount first."""
     query = (
-        select(
-            TotalByCountyBuyerProvince.buyer_province_code,
-            Province.name,
-            TotalByCountyBuyerProvince.amount_fen,
-            TotalByCountyBuyerProvince.order_count,
-        )
-        .join(Province, Province.code == TotalByCountyBuyerProvince.buyer_province_code)
-        .where(
-            TotalByCountyBuyerProvince.county_code == code,
-            TotalByCountyBuyerProvince.year == year,
-        )
-        .order_by(TotalByCountyBuyerProvince.amount_fen.desc(), Province.code)
+        select(rollup.buyer_province_code, Province.name, rollup.amount_fen, rollup.order_count)
+        .join(Province, Province.code == rollup.buyer_province_code)
+        .where(*where)
+        .order_by(rollup.amount_fen.desc(), Province.code)
         .limit(limit)
     )
     return (await session.execute(query)).all()
 
 
+async def county_buyer_provinces(
+    session: AsyncSession, code: str, year: int, *, limit: int | None = None
+) -> Sequence[NamedTotal]:
+    """Buyer provinces of a county's goods in a year, largest amount first."""
+    return await _buyer_provinces(
+        session,
+        TotalByCountyBuyerProvince,
+        TotalByCountyBuyerProvince.county_code == code,
+        TotalByCountyBuyerProvince.year == year,
+        limit=limit,
+    )
+
+
 # (code, name, province name, amount_fen, order_count)
 CountyTotal = Row[str, str, str, int, int]
+
+
+async def _counties(
+    session: AsyncSession,
+    rollup: CountyRollup,
+    *where: ColumnElement[bool],
+    limit: int | None = None,
+) -> Sequence[CountyTotal]:
+    """The origin counties of the rollup's rows that match, largest amount first."""
+    query = (
+        select(
+            rollup.county_code, County.name, Province.name, rollup.amount_fen, rollup.order_count
+        )
+        .join(County, County.code == rollup.county_code)
+        .join(Province, Province.code == County.province_code)
+        .where(*where)
+        .order_by(rollup.amount_fen.desc(), rollup.county_code)
+        .limit(limit)
+    )
+    return (await session.execute(query)).all()
 
 
 async def top_counties(
@@ -160,41 +206,35 @@ async def top_counties(
     limit: int | None = None,
 ) -> Sequence[CountyTotal]:
     """Origin counties by net amount in a year (of one province), largest first."""
-    query = (
-        select(
-            TotalByCountyYear.county_code,
-            County.name,
-            Province.name,
-            TotalByCountyYear.amount_fen,
-            TotalByCountyYear.order_count,
-        )
-        .join(County, County.code == TotalByCountyYear.county_code)
-        .join(Province, Province.code == County.province_code)
-        .where(TotalByCountyYear.year == year)
-        .order_by(TotalByCountyYear.amount_fen.desc(), TotalByCountyYear.county_code)
-        .limit(limit)
-    )
+    where = [TotalByCountyYear.year == year]
     if province_code is not None:
-        query = query.where(County.province_code == province_code)
+        where.append(County.province_code == province_code)
+    return await _counties(session, TotalByCountyYear, *where, limit=limit)
+
+
+async def _province_sums(
+    session: AsyncSession,
+    province_code: InstrumentedAttribute[str],
+    rollup: ProvinceRollup,
+    *where: ColumnElement[bool],
+) -> Sequence[NamedTotal]:
+    """The rollup's rows that match summed per province (`province_code`), largest first."""
+    amount = func.sum(rollup.amount_fen)
+    query = (
+        select(province_code, Province.name, amount, func.sum(rollup.order_count))
+        .join(Province, Province.code == province_code)
+        .where(*where)
+        .group_by(province_code, Province.name)
+        .order_by(amount.desc(), province_code)
+    )
     return (await session.execute(query)).all()
 
 
 async def origin_provinces(session: AsyncSession, year: int) -> Sequence[NamedTotal]:
     """Provinces of origin (helped provinces) by net amount in a year, largest first."""
-    amount = func.sum(TotalByProvince.amount_fen)
-    query = (
-        select(
-            TotalByProvince.province_code,
-            Province.name,
-            amount,
-            func.sum(TotalByProvince.order_count),
-        )
-        .join(Province, Province.code == TotalByProvince.province_code)
-        .where(TotalByProvince.year == year)
-        .group_by(TotalByProvince.province_code, Province.name)
-        .order_by(amount.desc(), TotalByProvince.province_code)
+    return await _province_sums(
+        session, TotalByProvince.province_code, TotalByProvince, TotalByProvince.year == year
     )
-    return (await session.execute(query)).all()
 
 
 async def buyer_kinds(session: AsyncSession, year: int) -> Sequence[Row[str, int, int]]:
@@ -212,120 +252,67 @@ async def buyer_provinces_of_origin(
     session: AsyncSession, province_code: str, year: int
 ) -> Sequence[NamedTotal]:
     """Where the buyers of a province's goods are (buyer provinces), largest first."""
-    amount = func.sum(TotalByCountyBuyerProvince.amount_fen)
-    query = (
-        select(
-            TotalByCountyBuyerProvince.buyer_province_code,
-            Province.name,
-            amount,
-            func.sum(TotalByCountyBuyerProvince.order_count),
-        )
-        .join(Province, Province.code == TotalByCountyBuyerProvince.buyer_province_code)
-        .where(
-            TotalByCountyBuyerProvince.year == year,
-            TotalByCountyBuyerProvince.county_code.like(f"{province_code[:2]}%"),
-        )
-        .group_by(TotalByCountyBuyerProvince.buyer_province_code, Province.name)
-        .order_by(amount.desc(), TotalByCountyBuyerProvince.buyer_province_code)
+    return await _province_sums(
+        session,
+        TotalByCountyBuyerProvince.buyer_province_code,
+        TotalByCountyBuyerProvince,
+        TotalByCountyBuyerProvince.year == year,
+        TotalByCountyBuyerProvince.county_code.like(f"{province_code[:2]}%"),
     )
-    return (await session.execute(query)).all()
 
 
 async def counties_bought_by_province(
     session: AsyncSession, province_code: str, year: int, *, limit: int | None = None
 ) -> Sequence[CountyTotal]:
     """Origin counties whose goods a province's buyers bought, largest amount first."""
-    query = (
-        select(
-            TotalByCountyBuyerProvince.county_code,
-            County.name,
-            Province.name,
-            TotalByCountyBuyerProvince.amount_fen,
-            TotalByCountyBuyerProvince.order_count,
-        )
-        .join(County, County.code == TotalByCountyBuyerProvince.county_code)
-        .join(Province, Province.code == County.province_code)
-        .where(
-            TotalByCountyBuyerProvince.buyer_province_code == province_code,
-            TotalByCountyBuyerProvince.year == year,
-        )
-        .order_by(
-            TotalByCountyBuyerProvince.amount_fen.desc(), TotalByCountyBuyerProvince.county_code
-        )
-        .limit(limit)
+    return await _counties(
+        session,
+        TotalByCountyBuyerProvince,
+        TotalByCountyBuyerProvince.buyer_province_code == province_code,
+        TotalByCountyBuyerProvince.year == year,
+        limit=limit,
     )
-    return (await session.execute(query)).all()
 
 
 async def organization_total(
     session: AsyncSession, organization_id: int, year: int
 ) -> AmountOrders:
-    row = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(TotalByOrganization.amount_fen), 0),
-                func.coalesce(func.sum(TotalByOrganization.order_count), 0),
-            ).where(
-                TotalByOrganization.organization_id == organization_id,
-                TotalByOrganization.year == year,
-            )
-        )
-    ).one()
-    return int(row[0]), int(row[1])
+    return await _total(
+        session,
+        TotalByOrganization,
+        TotalByOrganization.organization_id == organization_id,
+        TotalByOrganization.year == year,
+    )
 
 
 async def organization_counties(
     session: AsyncSession, organization_id: int, year: int
 ) -> Sequence[CountyTotal]:
-    query = (
-        select(
-            TotalByOrganizationCounty.county_code,
-            County.name,
-            Province.name,
-            TotalByOrganizationCounty.amount_fen,
-            TotalByOrganizationCounty.order_count,
-        )
-        .join(County, County.code == TotalByOrganizationCounty.county_code)
-        .join(Province, Province.code == County.province_code)
-        .where(
-            TotalByOrganizationCounty.organization_id == organization_id,
-            TotalByOrganizationCounty.year == year,
-        )
-        .order_by(
-            TotalByOrganizationCounty.amount_fen.desc(), TotalByOrganizationCounty.county_code
-        )
+    return await _counties(
+        session,
+        TotalByOrganizationCounty,
+        TotalByOrganizationCounty.organization_id == organization_id,
+        TotalByOrganizationCounty.year == year,
     )
-    return (await session.execute(query)).all()
 
 
 async def cooperative_months(
     session: AsyncSession, cooperative_id: int, year: int
 ) -> dict[int, AmountOrders]:
-    result = await session.execute(
-        select(
-            TotalByCooperative.month, TotalByCooperative.amount_fen, TotalByCooperative.order_count
-        ).where(
-            TotalByCooperative.cooperative_id == cooperative_id, TotalByCooperative.year == year
-        )
+    return await _by_month(
+        session,
+        TotalByCooperative,
+        TotalByCooperative.cooperative_id == cooperative_id,
+        TotalByCooperative.year == year,
     )
-    return {month: (amount, orders) for month, amount, orders in result}
 
 
 async def cooperative_buyer_provinces(
     session: AsyncSession, cooperative_id: int, year: int
 ) -> Sequence[NamedTotal]:
-    query = (
-        select(
-            TotalByCooperativeBuyerProvince.buyer_province_code,
-            Province.name,
-            TotalByCooperativeBuyerProvince.amount_fen,
-            TotalByCooperativeBuyerProvince.order_count,
-        )
-        .join(Province, Province.code == TotalByCooperativeBuyerProvince.buyer_province_code)
-        .where(
-            TotalByCooperativeBuyerProvince.cooperative_id == cooperative_id,
-            TotalByCooperativeBuyerProvince.year == year,
-        )
-        .order_by(TotalByCooperativeBuyerProvince.amount_fen.desc(), Province.code)
+    return await _buyer_provinces(
+        session,
+        TotalByCooperativeBuyerProvince,
+        TotalByCooperativeBuyerProvince.cooperative_id == cooperative_id,
+        TotalByCooperativeBuyerProvince.year == year,
     )
-    return (await session.execute(query)).all()

@@ -25,3 +25,11 @@ def check_text(
 
 def check_id(value: int) -> bool:
     return 1 <= value <= MAX_ID
+
+
+def check_paging(page: int, per_page: int, problems: Problems) -> None:
+    """A page number and size within bounds, else a problem on each."""
+    if not 1 <= page <= MAX_PAGE:
+        problems["page"] = ("invalid_page", f"between 1 and {MAX_PAGE}")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        problems["per_page"] = ("invalid_page", f"between 1 and {MAX_PER_PAGE}")

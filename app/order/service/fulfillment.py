@@ -15,7 +15,7 @@ from app.order import repository
 from app.order.errors import FulfillmentNotFound, InvalidOrderFields, InvalidStatusTransition
 from app.order.models import Fulfillment, FulfillmentStatus, Order, OrderStatus
 from app.order.schemas import FulfillmentPage, SupplierFulfillmentOut
-from app.order.service.checks import MAX_PAGE, MAX_PER_PAGE, Problems, check_id, check_text
+from app.order.service.checks import Problems, check_id, check_paging, check_text
 from app.order.service.reading import get_order
 from app.order.service.views import supplier_views
 
@@ -185,10 +185,7 @@ async def list_supplier_fulfillments(
                 "invalid_status",
                 "one of " + ", ".join(s.value for s in FulfillmentStatus),
             )
-    if not 1 <= page <= MAX_PAGE:
-        problems["page"] = ("invalid_page", f"between 1 and {MAX_PAGE}")
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        problems["per_page"] = ("invalid_page", f"between 1 and {MAX_PER_PAGE}")
+    check_paging(page, per_page, problems)
     if problems:
         raise InvalidOrderFields(problems)
     total = await repository.count_cooperative_fulfillments(session, cooperative_id, status=wanted)

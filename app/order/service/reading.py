@@ -8,7 +8,7 @@ from app.order import repository
 from app.order.errors import InvalidOrderFields, OrderNotFound
 from app.order.models import Order
 from app.order.schemas import ShippingAddressIn
-from app.order.service.checks import MAX_PAGE, MAX_PER_PAGE, Problems, check_id
+from app.order.service.checks import Problems, check_id, check_paging
 from app.organization.models import OrganizationStatus
 
 
@@ -43,10 +43,7 @@ async def list_buyer_orders(
 ) -> tuple[list[Order], int]:
     """A page of the buyer's orders, newest first, and how many there are in all."""
     problems: Problems = {}
-    if not 1 <= page <= MAX_PAGE:
-        problems["page"] = ("invalid_page", f"between 1 and {MAX_PAGE}")
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        problems["per_page"] = ("invalid_page", f"between 1 and {MAX_PER_PAGE}")
+    check_paging(page, per_page, problems)
     if problems:
         raise InvalidOrderFields(problems)
     total = await repository.count_buyer_orders(session, buyer_id)
