@@ -24,10 +24,12 @@ class OrganizationStatus(enum.StrEnum):
     PENDING = "pending"
     VERIFIED = "verified"
     SUSPENDED = "suspended"
+    REJECTED = "rejected"
 
 
 class Organization(TimestampMixin, Base):
-    """A buying organisation; `region_code` is its registered county (its province counts)."""
+    """A buying organisation; `region_code` is its registered county (its province counts).
+    It places orders only once an operator has verified it."""
 
     __tablename__ = "organizations"
 
@@ -40,6 +42,8 @@ class Organization(TimestampMixin, Base):
     status: Mapped[OrganizationStatus] = mapped_column(
         str_enum(OrganizationStatus, 20), default=OrganizationStatus.PENDING
     )
+    # Why an operator rejected or suspended it (None while pending or verified).
+    status_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
