@@ -7,9 +7,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, TimestampMixin, str_enum
+from app.regions.models import County
 
 
 class OrganizationKind(enum.StrEnum):
@@ -45,6 +46,8 @@ class Organization(TimestampMixin, Base):
     # Why an operator rejected or suspended it (None while pending or verified).
     status_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    county: Mapped[County] = relationship(lazy="raise")
 
 
 class ReservedShareTarget(Base):
