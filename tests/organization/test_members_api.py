@@ -435,3 +435,19 @@ async def test_removing_a_non_member_is_404(
             f"{ORGANIZATIONS}/{org}/members/{user_id}", json={"role": "buyer"}, headers=headers
         )
         assert_error(patched, 404, "member_not_found")
+
+
+async def test_a_withdrawn_invitation_is_not_mailed(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    runner: JobRunner,
+    settings: Settings,
+) -> None:
+    org, _admin, headers = await _organization_with_admin(app, database)
+    invitation_id = await _invite(client, org, headers, "zhang@example.com")
+    await client.delete(f"{ORGANIZATIONS}/{org}/invitations/{invitation_id}", headers=headers)
+
+    assert await runner.run_until_idle() == 1
+
+    assert _mail_files(settings.mail_dir) == []
