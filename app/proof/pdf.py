@@ -121,6 +121,10 @@ def _moment(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
+def _day(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(CHINA_TZ).date().isoformat()
+
+
 class _Document(FPDF):
     """A4 portrait in the Chinese font, with the page number and issue time in the footer."""
 
@@ -371,12 +375,12 @@ def statement_pdf(statement: Statement, font: FontFile) -> bytes:
         )
     pdf.section("订单")
     pdf.grid(
-        ("订单号", "采购单号", "付款时间", "产地县", "采购额", "退款", "帮扶净额"),
+        ("订单号", "采购单号", "付款日期", "产地县", "采购额", "退款", "帮扶净额"),
         [
             (
                 o.number,
                 o.po_number or "",
-                _moment(o.paid_at),
+                _day(o.paid_at),
                 "、".join(o.county_names),
                 _yuan(o.sold_fen),
                 _yuan(o.refunded_fen),
@@ -384,7 +388,7 @@ def statement_pdf(statement: Statement, font: FontFile) -> bytes:
             )
             for o in statement.orders
         ],
-        (30, 22, 28, 34, 22, 22, 22),
+        (36, 22, 22, 34, 22, 22, 22),
         numeric=(4, 5, 6),
     )
     pdf.note(
