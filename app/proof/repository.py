@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.cooperative.models import Cooperative
-from app.impact.models import EntryKind, LedgerEntry
+from app.impact.models import EntryKind, LedgerEntry, TotalByOrganization
 from app.order.models import Order
 from app.organization.models import ReservedShareTarget
 from app.regions.models import County, Province
@@ -155,3 +155,23 @@ async def reserved_share_target(
         )
     )
     return result.one_or_none()
+
+
+async def organization_years(session: AsyncSession, organization_id: int) -> dict[int, int]:
+    """Year → the organisation's net amount, for the years its ledger has entries in (from
+    the organisation rollup, kept with the ledger: a few rows per year)."""
+    result = await session.execute(
+        select(TotalByOrganization.year, func.sum(TotalByOrganization.amount_fen))
+        .where(TotalByOrganization.organization_id == organization_id)
+        .group_by(TotalByOrganization.year)
+    )
+    return {year: int(amount) for year, amount in result}
+
+
+async def reserved_share_targets(
+    session: AsyncSession, organization_id: int
+) -> list[ReservedShareTarget]:
+    result = await session.scalars(
+        select(ReservedShareTarget).where(ReservedShareTarget.organization_id == organization_id)
+    )
+    return list(result.all())

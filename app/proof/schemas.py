@@ -173,6 +173,15 @@ class Statement:
         return max(self.target_fen - self.purchased_fen, 0)
 
 
+@dataclass(frozen=True)
+class StatementYear:
+    """A year an organisation has a statement for, with its headline figures."""
+
+    year: int
+    purchased_fen: int
+    target_fen: int | None
+
+
 def percent(basis_points: int | None) -> str:
     """1500 → "15.00 %", -250 → "-2.50 %", None → ""."""
     if basis_points is None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
-from app.core.clock import utcnow
+from app.core.clock import china_year, utcnow
 from app.core.fields import MAX_ID
 from app.core.money import apply_basis_points
 from app.order.models import Order, OrderStatus
@@ -32,6 +32,7 @@ from app.proof.schemas import (
     OrganizationHeading,
     Statement,
     StatementOrder,
+    StatementYear,
 )
 
 CERTIFIABLE = frozenset({OrderStatus.PAID, OrderStatus.COMPLETED})
@@ -283,6 +284,24 @@ async def statement(
         orders=tuple(statement_orders),
         issued_at=utcnow(),
     )
+
+
+async def statement_years(
+    session: AsyncSession, *, user: User, organization_id: int
+) -> list[StatementYear]:
+    """The years with a statement, newest first: those with purchases or a declared target,
+    and the current one (members and operators; others 404)."""
+    organization = await member_organization(session, user=user, organization_id=organization_id)
+    purchased = await repository.organization_years(session, organization.id)
+    targets = {
+        t.year: apply_basis_points(t.canteen_budget_fen, t.reserved_share_bp)
+        for t in await repository.reserved_share_targets(session, organization.id)
+    }
+    years = {*purchased, *targets, china_year(utcnow())}
+    return [
+        StatementYear(year=y, purchased_fen=purchased.get(y, 0), target_fen=targets.get(y))
+        for y in sorted(years, reverse=True)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ visitors sent to the login page."""
 from __future__ import annotations
 
 import io
+import re
 
 import httpx
 from fastapi import FastAPI
@@ -29,7 +30,7 @@ async def test_a_member_prints_a_certificate_from_the_portal(
     html = page.text
     assert ORG_NAME in html and SANDU_NAME in html
     assert 'data-benefit-fen="13000"' in html
-    assert 'class="site-header"' in html  # the portal's layout, hidden when printed
+    assert 'class="site-header"' in html and 'class="org-menu"' in html  # hidden when printed
     assert "/static/css/proof.css" in html and "/static/js/proof.js" in html
     assert 'href="?format=pdf"' in html
     assert f'href="/org/{canteen.organization}/statements/2026"' in html
@@ -72,6 +73,7 @@ async def test_others_get_the_not_found_page(
 
     for path in (
         f"{base}/orders/{canteen.march}/certificate",
+        f"{base}/statements",
         f"{base}/statements/2026",
         f"{base}/statements/2026.xlsx",
     ):
@@ -131,3 +133,45 @@ async def test_the_buyers_order_page_links_to_the_certificate(
     assert unpaid.status_code == 200, unpaid.text
     assert "/certificate" not in unpaid.text
     assert (await client.get(link)).status_code == 200
+
+
+async def test_the_statements_page_lists_the_years(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    canteen = await build_canteen(database)
+    await sign_in(client, database, [(Role.ORG_ADMIN, canteen.organization, None)])
+    base = f"/org/{canteen.organization}/statements"
+
+    response = await client.get(base)
+
+    assert response.status_code == 200, response.text
+    html = response.text
+    assert 'class="org-menu"' in html
+    assert f'href="{base}" aria-current="page"' in html  # the portal menu's entry
+    years = re.findall(r'<tr data-year="(\d+)">', html)
+    assert {"2026", "2027"} <= set(years)
+    assert years == sorted(years, reverse=True)
+    row_2026 = re.search(r'<tr data-year="2026">.*?</tr>', html, re.S)
+    assert row_2026 is not None
+    assert "¥1,500.00" in row_2026.group(0) and "¥200.00" in row_2026.group(0)
+    assert f'href="{base}/2026.xlsx"' in html and f'href="{base}/2026?format=pdf"' in html
+
+
+async def test_paths_that_name_nothing_are_404_pages(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    canteen = await build_canteen(database)
+    await sign_in(client, database, [(Role.ORG_BUYER, canteen.organization, None)])
+    org = canteen.organization
+
+    for path in (
+        "/org/abc/statements",
+        f"/org/{org}/statements/1999",
+        f"/org/{org}/statements/twenty",
+        f"/org/{org}/statements/2101.xlsx",
+        f"/org/{org}/orders/0/certificate",
+        f"/org/{org}/orders/{10**19}/certificate",
+    ):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("text/html")
