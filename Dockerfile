@@ -46,6 +46,11 @@ RUN groupadd --system --gid 10001 fengshou \
  && useradd --system --uid 10001 --gid fengshou --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin fengshou
 
+# The Chinese font that PDF certificates and statements are drawn with (app/proof/pdf.py).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 # Code and environment stay owned by root (read-only to the app); only var/ is writable.
 COPY --from=build /app /app

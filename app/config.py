@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     session_cookie_secure: bool = False
 
+    # The font PDFs (purchase certificates, statements) are drawn with: a TrueType file that
+    # covers Chinese (.ttf, or face 0 of a .ttc). Unset: the first such font installed.
+    pdf_font: Path | None = None
+
     worker_in_process: bool | None = None  # None: on for SQLite, off for PostgreSQL
     worker_poll_seconds: float = Field(default=1.0, gt=0)
 

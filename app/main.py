@@ -54,6 +54,8 @@ from app.organization.pages import review as organization_review
 from app.payment import api as payment_api
 from app.payment import jobs as payment_jobs
 from app.payment import pages as payment_pages
+from app.proof import api as proof_api
+from app.proof import pages as proof_pages
 from app.regions import api as regions_api
 from app.regions import pages as regions_pages
 from app.shipping import api as shipping_api
@@ -211,6 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payment_api.router,
         checkout_api.router,
         impact_api.router,
+        proof_api.router,
         admin_api.router,
         account_pages.router,
         regions_pages.router,
@@ -229,6 +232,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payment_pages.router,
         checkout_pages.router,
         impact_pages.router,
+        proof_pages.router,
         admin_pages.router,
     ):
         app.include_router(router)
