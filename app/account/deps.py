@@ -118,7 +118,7 @@ def _role_names(roles: tuple[Role, ...]) -> str:
 def require_role(*roles: Role) -> Callable[[User, AsyncSession], Awaitable[User]]:
     """An API dependency: the current user if they hold one of `roles` (any scope), else 403.
 
-    Use as `Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]`.
+    Use as `Buyer = Annotated[User, Depends(require_role(Role.CONSUMER))]` (operators: `Operator`).
     """
 
     async def dependency(user: CurrentUser, session: DbSession) -> User:
@@ -138,6 +138,11 @@ def require_page_role(*roles: Role) -> Callable[[User, AsyncSession], Awaitable[
         return user
 
     return dependency
+
+
+# A platform operator, on the API and on pages: every domain's operator routes use these.
+Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
+PageOperator = Annotated[User, Depends(require_page_role(Role.OPERATOR))]
 
 
 def _client_ip(request: Request) -> str:

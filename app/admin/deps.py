@@ -2,12 +2,5 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends
-
-from app.account.deps import require_page_role, require_role
-from app.account.models import Role, User
-
-Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
-PageOperator = Annotated[User, Depends(require_page_role(Role.OPERATOR))]
+from app.account.deps import Operator as Operator
+from app.account.deps import PageOperator as PageOperator

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 
-from app.account.deps import CurrentUser, require_role
-from app.account.models import Role, User
+from app.account.deps import CurrentUser, Operator
 from app.catalog import listing, photos, service
 from app.catalog.deps import ListingCachesDep
 from app.catalog.schemas import (
@@ -35,7 +34,6 @@ from app.web.media import Media
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=API_ERROR_RESPONSES)
 
-Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
 # Path ids are bounded so that an absurd id is a 422, not a database overflow.
 CooperativeId = Annotated[int, Path(ge=1, le=MAX_ID, description="Supplier id")]
 ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="Product id")]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Path, Query, UploadFile
 
-from app.account.deps import CurrentUser, require_role
-from app.account.models import Role, User
+from app.account.deps import CurrentUser, Operator
 from app.certification import service
 from app.certification.models import CertificateStatus
 from app.certification.schemas import (
@@ -24,7 +23,6 @@ from app.web.media import Media
 
 router = APIRouter(prefix="/api/v1", tags=["certification"], responses=API_ERROR_RESPONSES)
 
-Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
 # Path ids are bounded so that an absurd id is a 422, not a database overflow.
 CooperativeId = Annotated[int, Path(ge=1, le=MAX_ID, description="Supplier id")]
 CertificateId = Annotated[int, Path(ge=1, le=MAX_ID, description="Certificate id")]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.account.deps import PageUser, require_page_role
-from app.account.models import Role, User
+from app.account.deps import PageOperator, PageUser
+from app.account.models import User
 from app.certification import errors, service
 from app.certification.errors import (
     CertificateInvalid,
@@ -32,7 +32,6 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-OperatorPage = Annotated[User, Depends(require_page_role(Role.OPERATOR))]
 ADMIN_PER_PAGE = 50
 
 
@@ -277,7 +276,7 @@ async def _admin_page(
 @router.get("/admin/certificates", response_class=HTMLResponse)
 async def show_admin_certificates(
     request: Request,
-    operator: OperatorPage,
+    operator: PageOperator,
     session: DbSession,
     status: Annotated[str | None, Query()] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
@@ -331,7 +330,7 @@ async def _admin_action(
 async def verify_certificate(
     request: Request,
     certificate_id: str,
-    operator: OperatorPage,
+    operator: PageOperator,
     csrf: CsrfChecked,
     session: DbSession,
 ) -> Response:
@@ -345,7 +344,7 @@ def _decision_with_reason(action: service.ReviewAction) -> Callable[..., Awaitab
     async def decide(
         request: Request,
         certificate_id: str,
-        operator: OperatorPage,
+        operator: PageOperator,
         csrf: CsrfChecked,
         session: DbSession,
         reason: FormText = "",

@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from app.account.deps import CurrentUser
+from app.account.deps import CurrentUser, Operator
 from app.checkout import service
 from app.checkout.schemas import OperatorCancelRequest, OrderOut, OrderPage
 from app.order.schemas import PlaceOrderRequest
 from app.order.service import PaymentTimeouts
-from app.payment.deps import Operator
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 

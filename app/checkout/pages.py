@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.account.deps import PageUser
+from app.account.deps import PageOperator, PageUser
 from app.account.models import User
 from app.checkout import service
 from app.core.errors import DomainError
@@ -20,7 +20,6 @@ from app.order.models import PaymentMethod
 from app.order.schemas import PlaceOrderRequest, ShippingAddressIn
 from app.order.service import PaymentTimeouts
 from app.payment import service as payment_service
-from app.payment.deps import OperatorPage
 from app.payment.errors import InvalidRefundReason
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText
@@ -326,7 +325,7 @@ async def cancel_order(
 async def cancel_order_as_operator(
     request: Request,
     order_id: str,
-    operator: OperatorPage,
+    operator: PageOperator,
     csrf: CsrfChecked,
     session: DbSession,
     reason: FormText = "",

@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
-from app.account.deps import bearer_scheme, current_user, require_page_role, require_role
-from app.account.models import Role, User
+from app.account.deps import Operator as Operator
+from app.account.deps import PageOperator as PageOperator
+from app.account.deps import bearer_scheme, current_user
+from app.account.models import User
 from app.web.db import DbSession
 
 
@@ -24,8 +26,6 @@ async def optional_api_user(
 
 
 OptionalApiUser = Annotated[User | None, Depends(optional_api_user)]
-Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
-PageOperator = Annotated[User, Depends(require_page_role(Role.OPERATOR))]
 
 
 def supplier_requires_poverty_county(request: Request) -> bool:

@@ -8,13 +8,13 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from app.account.deps import require_page_role, require_role
+from app.account.deps import Operator as Operator
+from app.account.deps import require_page_role
 from app.account.models import Role, User
 from app.impact.cache import ReportCache, report_cache
 from app.impact.schemas import YEAR_MAX, YEAR_MIN
 from app.regions.models import PairingKind
 
-Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
 # Officials see their province; operators see every one.
 PageRegionViewer = Annotated[
     User, Depends(require_page_role(Role.REGIONAL_OFFICIAL, Role.OPERATOR))

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 
+from app.account.deps import Operator
 from app.payment import service
-from app.payment.deps import Operator
 from app.payment.schemas import (
     AdminPaymentList,
     ConfirmTransferRequest,

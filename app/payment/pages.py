@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.account.deps import PageUser
+from app.account.deps import PageOperator, PageUser
 from app.core.fields import parse_yuan
 from app.payment import service
-from app.payment.deps import OperatorPage
 from app.payment.errors import (
     AlreadyPaid,
     AmountMismatch,
@@ -88,7 +87,7 @@ async def show_pay(request: Request, order_id: int, user: PageUser, session: DbS
 @router.get("/admin/payments", response_class=HTMLResponse)
 async def list_payments(
     request: Request,
-    operator: OperatorPage,
+    operator: PageOperator,
     session: DbSession,
     status: Annotated[str | None, Query(max_length=30)] = None,
 ) -> Response:
@@ -122,7 +121,7 @@ async def _transfers_page(
 @router.get("/admin/transfers", response_class=HTMLResponse)
 async def list_transfers(
     request: Request,
-    operator: OperatorPage,
+    operator: PageOperator,
     session: DbSession,
     confirmed: Annotated[str | None, Query(max_length=30)] = None,
 ) -> Response:
@@ -134,7 +133,7 @@ async def list_transfers(
 async def confirm_transfer(
     request: Request,
     order_id: int,
-    operator: OperatorPage,
+    operator: PageOperator,
     csrf: CsrfChecked,
     session: DbSession,
     bank_reference: FormText = "",
@@ -210,7 +209,7 @@ async def _refund_page(
 async def show_refund(
     request: Request,
     order_id: int,
-    operator: OperatorPage,
+    operator: PageOperator,
     session: DbSession,
     refunded: Annotated[int | None, Query(ge=1)] = None,
     cancelled: Annotated[int | None, Query(ge=1, le=1)] = None,
@@ -224,7 +223,7 @@ async def show_refund(
 
 @router.post("/admin/orders/{order_id}/refund")
 async def create_refund(
-    request: Request, order_id: int, operator: OperatorPage, csrf: CsrfChecked, session: DbSession
+    request: Request, order_id: int, operator: PageOperator, csrf: CsrfChecked, session: DbSession
 ) -> Response:
     """Refund the units entered per line (blank: none), with a reason."""
     # The lines' fields are named after them (quantity_<line id>): read the whole form.
