@@ -51,6 +51,8 @@ from app.order import pages as order_pages
 from app.payment import api as payment_api
 from app.payment import jobs as payment_jobs
 from app.payment import pages as payment_pages
+from app.procurement import api as procurement_api
+from app.procurement import pages as procurement_pages
 from app.regions import api as regions_api
 from app.regions import pages as regions_pages
 from app.shipping import api as shipping_api
@@ -206,6 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         order_api.router,
         payment_api.router,
         checkout_api.router,
+        procurement_api.router,
         impact_api.router,
         admin_api.router,
         account_pages.router,
@@ -222,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         order_pages.router,
         payment_pages.router,
         checkout_pages.router,
+        procurement_pages.router,
         impact_pages.router,
         admin_pages.router,
     ):
