@@ -114,8 +114,10 @@ async def upload(
 async def draft(
     client: httpx.AsyncClient, team: Team, rows: Sequence[Sequence[object]]
 ) -> dict[str, Any]:
-    """A draft from a CSV with the header sku_code, quantity and these rows."""
-    response = await upload(client, team, csv_bytes([("sku_code", "quantity"), *rows]))
+    """A draft from a CSV of these rows under the header sku_code, quantity (and
+    delivery_date, when the rows have a third cell)."""
+    header = ("sku_code", "quantity", "delivery_date")[: max(2, len(rows[0]))]
+    response = await upload(client, team, csv_bytes([header, *rows]))
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
