@@ -48,6 +48,8 @@ from app.jobs.runner import JobRunner
 from app.order import api as order_api
 from app.order import jobs as order_jobs
 from app.order import pages as order_pages
+from app.organization import api as organization_api
+from app.organization import pages as organization_pages
 from app.payment import api as payment_api
 from app.payment import jobs as payment_jobs
 from app.payment import pages as payment_pages
@@ -201,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account_api.router,
         regions_api.router,
         cooperative_api.router,
+        organization_api.router,
         certification_api.router,
         catalog_api.router,
         shipping_api.router,
@@ -215,6 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         regions_pages.router,
         pages_storefront.router,
         cooperative_pages.router,
+        organization_pages.router,
         certification_pages.router,
         portal_products.router,
         product_editor.router,

@@ -1,17 +1,24 @@
-"""JSON routes of the account domain: registration, access tokens and the current user."""
+"""JSON routes of the account domain: registration, access tokens, the current user and the
+invitations addressed to them."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from app.account import service
+from app.account import invitations, service
 from app.account.deps import (
     CurrentUser,
     forget_login_failures,
     login_attempt_allowed,
     too_many_login_attempts,
 )
-from app.account.schemas import RegisterRequest, TokenRequest, TokenResponse, UserOut
+from app.account.schemas import (
+    InvitationOut,
+    RegisterRequest,
+    TokenRequest,
+    TokenResponse,
+    UserOut,
+)
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 from app.web.security import TokenSigner
@@ -57,3 +64,42 @@ async def issue_token(body: TokenRequest, request: Request, session: DbSession) 
 async def show_me(user: CurrentUser, session: DbSession) -> UserOut:
     """The token's user, with their roles and the cooperatives and organisations they act for."""
     return UserOut.model_validate(await service.summarize_user(session, user))
+
+
+@router.get(
+    "/me/invitations",
+    response_model=list[InvitationOut],
+    status_code=200,
+    summary="Open invitations to the signed-in user",
+)
+async def list_my_invitations(user: CurrentUser, session: DbSession) -> list[InvitationOut]:
+    """Pending, unexpired invitations to the user's e-mail address, newest first."""
+    return await invitations.my_invitations(session, user=user)
+
+
+@router.post(
+    "/invitations/{invitation_id}/accept",
+    response_model=InvitationOut,
+    status_code=200,
+    summary="Accept an invitation",
+)
+async def accept_invitation(
+    invitation_id: int, user: CurrentUser, session: DbSession
+) -> InvitationOut:
+    """Become a member of the cooperative or organisation with the offered role. 404
+    `invitation_not_found` unless it is addressed to the user's e-mail, pending and unexpired
+    (accepting twice is 404 too)."""
+    return await invitations.accept(session, user=user, invitation_id=invitation_id)
+
+
+@router.post(
+    "/invitations/{invitation_id}/decline",
+    response_model=InvitationOut,
+    status_code=200,
+    summary="Decline an invitation",
+)
+async def decline_invitation(
+    invitation_id: int, user: CurrentUser, session: DbSession
+) -> InvitationOut:
+    """Turn the invitation down; 404 `invitation_not_found` as for accepting."""
+    return await invitations.decline(session, user=user, invitation_id=invitation_id)

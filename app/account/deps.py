@@ -64,6 +64,10 @@ class HeaderUser:
     def is_supplier(self) -> bool:
         return bool(self.roles & {Role.SUPPLIER_ADMIN, Role.SUPPLIER_MEMBER})
 
+    @property
+    def is_organization_member(self) -> bool:
+        return bool(self.roles & {Role.ORG_BUYER, Role.ORG_APPROVER, Role.ORG_ADMIN})
+
 
 async def optional_page_user(request: Request, session: DbSession) -> User | None:
     """The active user of the session cookie, or None; the page header shows whoever it is."""

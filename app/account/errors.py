@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.errors import Conflict, Unauthorized
+from app.core.errors import Conflict, NotFound, Unauthorized
 
 
 class EmailTaken(Conflict):
@@ -25,3 +25,27 @@ class InvalidCredentials(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__("The e-mail address or the password is incorrect.")
+
+
+class InvitationNotFound(NotFound):
+    """No such invitation for the caller: another address's, answered, expired or unknown alike
+    (an invitation's existence is not revealed to anyone but its addressee)."""
+
+    code = "invitation_not_found"
+
+    def __init__(self, invitation_id: int) -> None:
+        super().__init__(f"No open invitation with id {invitation_id} for you.")
+        self.invitation_id = invitation_id
+
+
+class AlreadyMember(Conflict):
+    """The address belongs to a member already: change their role instead. (Members are listed
+    to the inviter anyway, so this reveals nothing about who is registered.)"""
+
+    code = "already_member"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This e-mail address belongs to a member already; change their role instead.",
+            fields={"email": "Already a member."},
+        )

@@ -1,11 +1,11 @@
-"""User and role tables."""
+"""User, role and invitation tables."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, TimestampMixin, str_enum
@@ -58,4 +58,63 @@ class RoleAssignment(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "role", "scope_id", "scope_code"),
         Index("ix_role_assignments_role_scope_id", "role", "scope_id"),
+    )
+
+
+class InvitationScope(enum.StrEnum):
+    """What an invitation is to: the kind of the scope its role names (`scope_id`)."""
+
+    COOPERATIVE = "cooperative"
+    ORGANIZATION = "organization"
+
+
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class Invitation(TimestampMixin, Base):
+    """An offer of a role in a cooperative or organisation to whoever holds an e-mail address.
+
+    Memberships need consent: the role is granted only when the holder of the address, signed
+    in, accepts. The address is not linked to an account when the invitation is made, so that
+    making one tells the inviter nothing about who is registered. `scope_name` is the scope's
+    name when the invitation was made, for the mail and the page (the account domain knows no
+    cooperative or organisation). A pending invitation past `expires_at` counts as expired.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)  # stored lower-cased
+    scope_kind: Mapped[InvitationScope] = mapped_column(str_enum(InvitationScope, 20))
+    scope_id: Mapped[int]
+    scope_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    inviter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who answered (accepted or declined), once someone has.
+    invitee_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    status: Mapped[InvitationStatus] = mapped_column(
+        str_enum(InvitationStatus, 20), default=InvitationStatus.PENDING
+    )
+    expires_at: Mapped[datetime]
+    responded_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        Index("ix_invitations_scope", "scope_kind", "scope_id", "status"),
+        # One pending invitation per address and scope: inviting again updates it.
+        Index(
+            "uq_invitations_pending_email_scope",
+            "scope_kind",
+            "scope_id",
+            "email",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )

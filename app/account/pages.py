@@ -1,4 +1,5 @@
-"""HTML routes of the account domain: sign-up, sign-in, sign-out and the account page."""
+"""HTML routes of the account domain: sign-up, sign-in, sign-out, the account page and the
+page where an invitee accepts or declines an invitation."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from app.account import service
+from app.account import invitations, service
 from app.account.deps import (
     OptionalPageUser,
     PageUser,
@@ -18,11 +19,12 @@ from app.account.deps import (
     login_retry_after,
 )
 from app.account.errors import EmailTaken, InvalidCredentials
-from app.account.models import Role
+from app.account.models import InvitationScope, Role
 from app.core.errors import ValidationFailed
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText, field_messages
 from app.web.i18n import gettext as _
+from app.web.paths import page_id
 from app.web.responses import see_other
 from app.web.security import log_in_session, log_out_session
 from app.web.templating import render
@@ -214,4 +216,50 @@ async def show_account(request: Request, user: PageUser, session: DbSession) -> 
     summary = await service.summarize_user(session, user)
     labels = _role_labels()
     roles = [labels.get(role, role) for role in summary.roles]
-    return render(request, "account/show_account.html", {"summary": summary, "roles": roles})
+    context = {
+        "summary": summary,
+        "roles": roles,
+        "invitations": await invitations.my_invitations(session, user=user),
+    }
+    return render(request, "account/show_account.html", context)
+
+
+# Where a member of each kind of scope works: an accepted invitation leads there.
+_SCOPE_PAGES = {
+    InvitationScope.COOPERATIVE.value: "/coop/{}",
+    InvitationScope.ORGANIZATION.value: "/org/{}/",
+}
+
+
+@router.get("/invitations/{invitation_id}")
+async def show_invitation(
+    request: Request, invitation_id: str, user: PageUser, session: DbSession
+) -> Response:
+    """An invitation to the signed-in user's address, to accept or decline while it is open;
+    anyone else's (or an unknown one) is a 404 page."""
+    invitation = await invitations.invitation_for_invitee(
+        session, user=user, invitation_id=page_id(invitation_id)
+    )
+    return render(
+        request,
+        "account/show_invitation.html",
+        {"invitation": invitation, "notice": request.query_params.get("done")},
+    )
+
+
+@router.post("/invitations/{invitation_id}/accept")
+async def accept_invitation(
+    invitation_id: str, user: PageUser, csrf: CsrfChecked, session: DbSession
+) -> Response:
+    """Accept, then go to the cooperative's or organisation's pages."""
+    accepted = await invitations.accept(session, user=user, invitation_id=page_id(invitation_id))
+    return see_other(_SCOPE_PAGES[accepted.scope_kind].format(accepted.scope_id))
+
+
+@router.post("/invitations/{invitation_id}/decline")
+async def decline_invitation(
+    invitation_id: str, user: PageUser, csrf: CsrfChecked, session: DbSession
+) -> Response:
+    """Decline, and show the invitation as declined."""
+    declined = await invitations.decline(session, user=user, invitation_id=page_id(invitation_id))
+    return see_other(f"/invitations/{declined.id}?done=declined")

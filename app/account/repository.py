@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.account.models import Role, RoleAssignment, User
+from app.account.models import (
+    Invitation,
+    InvitationScope,
+    InvitationStatus,
+    Role,
+    RoleAssignment,
+    User,
+)
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
@@ -57,3 +65,90 @@ async def has_any_role(session: AsyncSession, user_id: int, roles: Sequence[Role
         .limit(1)
     )
     return result.first() is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Invitations
+
+
+async def get_invitation(
+    session: AsyncSession, invitation_id: int, *, for_update: bool = False
+) -> Invitation | None:
+    query = select(Invitation).where(Invitation.id == invitation_id)
+    if for_update:
+        query = query.with_for_update()
+    result = await session.scalars(query.execution_options(populate_existing=for_update))
+    return result.one_or_none()
+
+
+async def pending_invitation(
+    session: AsyncSession, scope_kind: InvitationScope, scope_id: int, email: str
+) -> Invitation | None:
+    """The pending invitation (expired or not) of this address to this scope, if any."""
+    result = await session.scalars(
+        select(Invitation).where(
+            Invitation.scope_kind == scope_kind,
+            Invitation.scope_id == scope_id,
+            Invitation.email == email,
+            Invitation.status == InvitationStatus.PENDING,
+        )
+    )
+    return result.one_or_none()
+
+
+async def scope_invitations(
+    session: AsyncSession, scope_kind: InvitationScope, scope_id: int, *, limit: int
+) -> Sequence[Invitation]:
+    """The scope's pending invitations (expired ones too), newest first."""
+    result = await session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.scope_kind == scope_kind,
+            Invitation.scope_id == scope_id,
+            Invitation.status == InvitationStatus.PENDING,
+        )
+        .order_by(Invitation.id.desc())
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def open_invitations_for(
+    session: AsyncSession, email: str, now: datetime, *, limit: int
+) -> Sequence[Invitation]:
+    """Pending, unexpired invitations to the address, newest first."""
+    result = await session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.email == email,
+            Invitation.status == InvitationStatus.PENDING,
+            Invitation.expires_at > now,
+        )
+        .order_by(Invitation.id.desc())
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def member_has_email(
+    session: AsyncSession, email: str, roles: Sequence[Role], scope_id: int
+) -> bool:
+    """Whether the user with this address holds one of `roles` in the scope."""
+    found = await session.scalar(
+        select(RoleAssignment.id)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            User.email == email,
+            RoleAssignment.role.in_(roles),
+            RoleAssignment.scope_id == scope_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def display_names(session: AsyncSession, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    result = await session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return {user_id: name for user_id, name in result.all()}

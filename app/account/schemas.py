@@ -1,7 +1,8 @@
-"""Request and response bodies of the account API."""
+"""Request and response bodies of the account API, invitations included."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,3 +38,31 @@ class UserOut(BaseModel):
     roles: list[str] = Field(description="Role codes, each once")
     cooperative_ids: list[int] = Field(description="Cooperatives the user is a member of")
     organization_ids: list[int] = Field(description="Organisations the user belongs to")
+
+
+InvitationScopeName = Literal["cooperative", "organization"]
+InvitationStatusName = Literal["pending", "accepted", "declined", "revoked", "expired"]
+# A role as its scope calls it: suppliers have members and admins, organisations buyers,
+# approvers and admins.
+MemberRoleName = Literal["member", "buyer", "approver", "admin"]
+
+
+class InvitationCreated(BaseModel):
+    """The one answer to an invitation, whether or not the address is registered."""
+
+    invitation_id: int
+
+
+class InvitationOut(BaseModel):
+    """An invitation as its addressee and the scope's admins see it."""
+
+    id: int
+    email: str
+    scope_kind: InvitationScopeName
+    scope_id: int
+    scope_name: str
+    role: MemberRoleName
+    status: InvitationStatusName = Field(description="`expired` once past expires_at unanswered")
+    inviter_name: str | None
+    expires_at: datetime
+    created_at: datetime

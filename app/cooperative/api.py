@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import CurrentUser
 from app.account.models import User
+from app.account.schemas import InvitationCreated, InvitationOut
 from app.cooperative import service
 from app.cooperative.deps import Operator, OptionalApiUser, RequiresPovertyCounty
 from app.cooperative.models import SupplierStatus
@@ -18,6 +19,7 @@ from app.cooperative.schemas import (
     CooperativePage,
     MemberInvite,
     MemberOut,
+    MemberRoleChange,
     OptionalReason,
     StatusReason,
 )
@@ -89,18 +91,68 @@ async def list_members(
 
 @router.post(
     "/cooperatives/{cooperative_id}/members",
-    response_model=MemberOut,
-    status_code=201,
-    summary="Add a member or change a member's role",
+    response_model=InvitationCreated,
+    status_code=202,
+    summary="Invite a member",
 )
-async def add_member(
+async def invite_member(
     cooperative_id: int, body: MemberInvite, user: CurrentUser, session: DbSession
-) -> MemberOut:
+) -> InvitationCreated:
     """Supplier admins only (a member gets 403 `supplier_admin_required`, others 404). The
-    e-mail must belong to a registered user (else 422 `unknown_user`). Demoting the last
-    admin is 409 `last_admin`."""
-    return await service.add_member(
+    invitee is mailed a link and becomes a member only by accepting it; the answer is the same
+    whether or not the address is registered. A member's address is 409 `already_member`
+    (change their role with PATCH); a bad address 422 `invalid_email`."""
+    invitation_id = await service.invite_member(
         session, actor=user, cooperative_id=cooperative_id, email=body.email, role=body.role
+    )
+    return InvitationCreated(invitation_id=invitation_id)
+
+
+@router.patch(
+    "/cooperatives/{cooperative_id}/members/{user_id}",
+    response_model=MemberOut,
+    status_code=200,
+    summary="Change a member's role",
+)
+async def change_member_role(
+    cooperative_id: int,
+    user_id: int,
+    body: MemberRoleChange,
+    user: CurrentUser,
+    session: DbSession,
+) -> MemberOut:
+    """Admins only; demoting the last admin is 409 `last_admin`; 404 `member_not_found` for
+    someone who is not a member."""
+    return await service.change_member_role(
+        session, actor=user, cooperative_id=cooperative_id, user_id=user_id, role=body.role
+    )
+
+
+@router.get(
+    "/cooperatives/{cooperative_id}/invitations",
+    response_model=list[InvitationOut],
+    status_code=200,
+    summary="A supplier's unanswered invitations",
+)
+async def list_invitations(
+    cooperative_id: int, user: CurrentUser, session: DbSession
+) -> list[InvitationOut]:
+    """Admins only, newest first (expired ones show as `expired`)."""
+    return await service.list_invitations(session, actor=user, cooperative_id=cooperative_id)
+
+
+@router.delete(
+    "/cooperatives/{cooperative_id}/invitations/{invitation_id}",
+    response_model=InvitationOut,
+    status_code=200,
+    summary="Withdraw an invitation",
+)
+async def revoke_invitation(
+    cooperative_id: int, invitation_id: int, user: CurrentUser, session: DbSession
+) -> InvitationOut:
+    """Admins only; 404 `invitation_not_found` unless it is the supplier's and unanswered."""
+    return await service.revoke_invitation(
+        session, actor=user, cooperative_id=cooperative_id, invitation_id=invitation_id
     )
 
 

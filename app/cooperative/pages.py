@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.account.deps import PageUser
+from app.account.errors import AlreadyMember
 from app.cooperative import service
 from app.cooperative.deps import PageOperator, RequiresPovertyCounty
 from app.cooperative.errors import (
@@ -73,7 +74,6 @@ def _problem_message(field: str, problem: FieldProblem) -> str:
         "invalid_recommendation_ref": _("推荐文号最多 100 个字符。"),
         "invalid_description": _("简介最多 2000 个字符。"),
         "invalid_email": _("请输入有效的电子邮箱地址。"),
-        "unknown_user": _("该邮箱尚未注册，请对方先注册账户。"),
         "invalid_role": _("请选择角色。"),
         "reason_required": _("请填写原因。"),
         "reason_too_long": _("原因最多 500 个字符。"),
@@ -212,8 +212,14 @@ async def _dashboard_page(
     status_code: int = 200,
 ) -> Response:
     overview = await service.dashboard(session, user=user, cooperative_id=cooperative_id)
+    pending = (
+        await service.list_invitations(session, actor=user, cooperative_id=cooperative_id)
+        if overview.role == "admin"
+        else []
+    )
     context: dict[str, Any] = {
         "overview": overview,
+        "invitations": pending,
         "cooperative": overview.cooperative,
         "invite": invite or {"email": "", "role": "member"},
         "errors": errors or {},
@@ -241,18 +247,19 @@ async def invite_member(
     email: FormText = "",
     role: FormText = "member",
 ) -> Response:
-    """Add a member (admins only); errors re-render the dashboard with the entered values."""
+    """Invite a member (admins only): they are mailed a link and join by accepting. Errors
+    re-render the dashboard with the entered values."""
     invite = {"email": email, "role": role}
     try:
-        await service.add_member(
+        await service.invite_member(
             session, actor=user, cooperative_id=cooperative_id, email=email, role=role
         )
     except InvalidFields as exc:
         errors, status_code = _field_messages(exc), 422
-    except LastAdmin:
-        errors, status_code = {"role": _("这是唯一的管理员，请先指定另一位管理员。")}, 409
+    except AlreadyMember:
+        errors, status_code = {"email": _("该用户已是成员，可在成员列表中修改其角色。")}, 409
     else:
-        return see_other(f"/coop/{cooperative_id}?done=member_saved")
+        return see_other(f"/coop/{cooperative_id}?done=invitation_sent")
     return await _dashboard_page(
         request,
         session,
@@ -262,6 +269,47 @@ async def invite_member(
         errors=errors,
         status_code=status_code,
     )
+
+
+@router.post("/coop/{cooperative_id}/members/{member_id}/role")
+async def change_member_role(
+    request: Request,
+    cooperative_id: int,
+    member_id: int,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+    role: FormText = "",
+) -> Response:
+    """Make a member an admin or an admin a member (admins only); the last admin stays."""
+    try:
+        await service.change_member_role(
+            session, actor=user, cooperative_id=cooperative_id, user_id=member_id, role=role
+        )
+    except InvalidFields:
+        error, status_code = _("请选择角色。"), 422
+    except LastAdmin:
+        error, status_code = _("这是唯一的管理员，请先指定另一位管理员。"), 409
+    else:
+        return see_other(f"/coop/{cooperative_id}?done=member_saved")
+    return await _dashboard_page(
+        request, session, user, cooperative_id, member_error=error, status_code=status_code
+    )
+
+
+@router.post("/coop/{cooperative_id}/invitations/{invitation_id}/revoke")
+async def revoke_invitation(
+    cooperative_id: int,
+    invitation_id: int,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+) -> Response:
+    """Withdraw an unanswered invitation (admins only)."""
+    await service.revoke_invitation(
+        session, actor=user, cooperative_id=cooperative_id, invitation_id=invitation_id
+    )
+    return see_other(f"/coop/{cooperative_id}?done=invitation_revoked")
 
 
 @router.post("/coop/{cooperative_id}/members/{member_id}/remove")

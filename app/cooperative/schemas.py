@@ -76,8 +76,14 @@ class CooperativePage(BaseModel):
 
 
 class MemberInvite(BaseModel):
-    email: str = Field(examples=["member@example.com"], description="A registered user's e-mail")
+    """Whom to invite: any e-mail address (registered or not: the answer is the same)."""
+
+    email: str = Field(examples=["member@example.com"], description="The invitee's e-mail")
     role: MemberRoleName = "member"
+
+
+class MemberRoleChange(BaseModel):
+    role: MemberRoleName
 
 
 class MemberOut(BaseModel):

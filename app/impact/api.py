@@ -164,10 +164,11 @@ async def impact_organization(
         session, user=user, organization_id=organization_id
     )
     chosen = year or reports.current_year()
+    declared = await reports.declared_target(session, organization.id, chosen)
     return _json(
         await cache.cached(  # looked up only now that the user may see it
             session,
-            ("organization", organization.id, chosen),
+            ("organization", organization.id, chosen, declared),
             lambda: _serialised(reports.organization_purchases(session, organization, chosen)),
         )
     )

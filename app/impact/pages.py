@@ -1,6 +1,7 @@
-"""HTML routes of the impact domain: the public dashboard, a province's page for its officials
-and a supplier's "where are my buyers" page. Charts are drawn by static/js/impact.js from the
-same numbers the accessible tables under them show.
+"""HTML routes of the impact domain: the public dashboard, a province's page for its officials,
+a supplier's "where are my buyers" page and an organisation's dashboard (its progress against
+its reserved-share target, in the organisation portal's frame). Charts are drawn by
+static/js/impact.js from the same numbers the accessible tables under them show.
 
 The public pages are the same for every visitor but for the layout around them (the signed-in
 user, the CSRF token): the dashboard's body is rendered once per year, language and ledger
@@ -18,8 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.deps import PageUser
 from app.impact import reports
 from app.impact.deps import PageRegionViewer, ProvinceCode, Reports, Year
+from app.organization import access
+from app.organization import service as organization_service
+from app.organization.menu import menu_context
 from app.web import i18n
 from app.web.db import DbSession
+from app.web.paths import page_id
 from app.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -88,3 +93,32 @@ async def show_cooperative(
         session, cache, user=user, cooperative_id=cooperative_id, year=year
     )
     return render(request, "impact/show_cooperative.html", {"report": report})
+
+
+@router.get("/org/{organization_id}/", response_class=HTMLResponse)
+async def show_organization(
+    request: Request,
+    session: DbSession,
+    user: PageUser,
+    organization_id: str,
+    year: Year = None,
+) -> Response:
+    """An organisation's dashboard for its members (and operators; others 404): the year's
+    target, progress and purchases per month and per origin county, from the ledger."""
+    organization = await access.member_organization(
+        session, user=user, organization_id=page_id(organization_id)
+    )
+    chosen = year or reports.current_year()
+    report = await reports.organization_purchases(session, organization, chosen)
+    months, running = await reports.organization_months(session, organization.id, chosen)
+    context = await menu_context(session, organization=organization, user=user, current="dashboard")
+    context.update(
+        {
+            "organization": organization_service.organization_view(organization),
+            "report": report,
+            "months": months,
+            "running": running,
+            "years": sorted({*range(2021, reports.current_year() + 2), chosen}, reverse=True),
+        }
+    )
+    return render(request, "organization/show_dashboard.html", context)

@@ -4,6 +4,7 @@ rollup rows, whatever the length of the history)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import accumulate
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -311,6 +312,24 @@ async def organization_purchases(
             await repository.organization_counties(session, organization.id, year)
         ),
     )
+
+
+async def declared_target(
+    session: AsyncSession, organization_id: int, year: int
+) -> tuple[int, int] | None:
+    """(budget, share) as declared for the year: part of the organisation report's cache key,
+    so that a new declaration shows at once (the ledger stamp does not see it)."""
+    declared = await repository.reserved_share_target(session, organization_id, year)
+    return None if declared is None else (declared.canteen_budget_fen, declared.reserved_share_bp)
+
+
+async def organization_months(
+    session: AsyncSession, organization_id: int, year: int
+) -> tuple[list[MonthAmount], list[int]]:
+    """The year's net purchases per month and their running total (the progress chart)."""
+    months = _twelve_months(await repository.organization_months(session, organization_id, year))
+    running = list(accumulate(m.amount_fen for m in months))
+    return months, running
 
 
 async def region_provinces(session: AsyncSession, user: User) -> list[ProvinceAmount]:

@@ -7,9 +7,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, TimestampMixin, str_enum
+from app.regions.models import County
 
 
 class OrganizationKind(enum.StrEnum):
@@ -24,10 +25,12 @@ class OrganizationStatus(enum.StrEnum):
     PENDING = "pending"
     VERIFIED = "verified"
     SUSPENDED = "suspended"
+    REJECTED = "rejected"
 
 
 class Organization(TimestampMixin, Base):
-    """A buying organisation; `region_code` is its registered county (its province counts)."""
+    """A buying organisation; `region_code` is its registered county (its province counts).
+    It places orders only once an operator has verified it."""
 
     __tablename__ = "organizations"
 
@@ -40,7 +43,11 @@ class Organization(TimestampMixin, Base):
     status: Mapped[OrganizationStatus] = mapped_column(
         str_enum(OrganizationStatus, 20), default=OrganizationStatus.PENDING
     )
+    # Why an operator rejected or suspended it (None while pending or verified).
+    status_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    county: Mapped[County] = relationship(lazy="raise")
 
 
 class ReservedShareTarget(Base):

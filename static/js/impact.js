@@ -25,7 +25,8 @@
     return "¥" + yuanFormat.format(fen / 100);
   }
 
-  function option(kind, labels, values, series) {
+  // A target (data-target, in fen) is drawn as a dashed line the axis always reaches.
+  function option(kind, labels, values, series, target) {
     var horizontal = kind === "hbar";
     var categoryAxis = {
       type: "category",
@@ -41,6 +42,11 @@
         },
       },
     };
+    if (target) {
+      valueAxis.max = function (extent) {
+        return Math.max(extent.max, target);
+      };
+    }
     return {
       animation: false,
       aria: { enabled: true },
@@ -60,6 +66,15 @@
           data: values,
           itemStyle: { color: "#2f7d32" },
           smooth: false,
+          markLine: target
+            ? {
+                symbol: "none",
+                silent: true,
+                lineStyle: { color: "#d9a21b", type: "dashed" },
+                label: { formatter: yuan(target), position: "insideEndTop" },
+                data: [{ yAxis: target }],
+              }
+            : undefined,
         },
       ],
     };
@@ -74,7 +89,13 @@
     element.hidden = false;
     var chart = window.echarts.init(element, null, { renderer: "svg", locale: "ZH" });
     chart.setOption(
-      option(element.getAttribute("data-chart"), labels, values, element.getAttribute("data-series"))
+      option(
+        element.getAttribute("data-chart"),
+        labels,
+        values,
+        element.getAttribute("data-series"),
+        Number(element.getAttribute("data-target")) || 0
+      )
     );
     window.addEventListener("resize", function () {
       chart.resize();

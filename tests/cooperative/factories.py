@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from app.account.models import Role, RoleAssignment, User
+from app.account.models import Invitation, Role, RoleAssignment, User
 from app.audit.models import AuditEntry
 from app.cooperative import service
 from app.cooperative.models import Cooperative, SupplierStatus
@@ -104,6 +104,7 @@ async def snapshot(database: Database) -> dict[str, int]:
         "cooperatives": await count_rows(database, Cooperative),
         "role_assignments": await count_rows(database, RoleAssignment),
         "audit_entries": await count_rows(database, AuditEntry),
+        "invitations": await count_rows(database, Invitation),
     }
 
 

@@ -464,7 +464,7 @@ async def _supplier_with_admin(
     return cooperative_id, admin, await issue_token(client, "wu@example.com")
 
 
-async def test_an_admin_adds_a_member_by_email(
+async def test_an_admin_invites_and_the_member_joins_by_accepting(
     client: httpx.AsyncClient, database: Database
 ) -> None:
     cooperative_id, admin, token = await _supplier_with_admin(client, database)
@@ -476,13 +476,24 @@ async def test_an_admin_adds_a_member_by_email(
         headers=bearer(token),
     )
 
-    assert response.status_code == 201, response.text
-    assert response.json() == {
-        "user_id": member,
-        "email": "yang@example.com",
-        "display_name": "杨梅",
-        "role": "member",
-    }
+    assert response.status_code == 202, response.text
+    invitation_id = response.json()["invitation_id"]
+    assert response.json() == {"invitation_id": invitation_id}
+    # Nobody becomes a member without consent.
+    assert await supplier_roles(database, cooperative_id) == {admin: {Role.SUPPLIER_ADMIN}}
+    member_token = await issue_token(client, "yang@example.com")
+    offered = await client.get("/api/v1/me/invitations", headers=bearer(member_token))
+    assert [(i["id"], i["scope_kind"], i["scope_id"], i["role"]) for i in offered.json()] == [
+        (invitation_id, "cooperative", cooperative_id, "member")
+    ]
+    assert offered.json()[0]["email"] == "yang@example.com"
+
+    accepted = await client.post(
+        f"/api/v1/invitations/{invitation_id}/accept", headers=bearer(member_token)
+    )
+
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "accepted"
     assert await supplier_roles(database, cooperative_id) == {
         admin: {Role.SUPPLIER_ADMIN},
         member: {Role.SUPPLIER_MEMBER},
@@ -494,7 +505,6 @@ async def test_an_admin_adds_a_member_by_email(
         (member, "member"),
     ]
     # The new member sees the pending supplier and has it in /me.
-    member_token = await issue_token(client, "yang@example.com")
     me = (await client.get("/api/v1/me", headers=bearer(member_token))).json()
     assert me["cooperative_ids"] == [cooperative_id]
     shown = await client.get(f"{COOPERATIVES}/{cooperative_id}", headers=bearer(member_token))
@@ -504,38 +514,64 @@ async def test_an_admin_adds_a_member_by_email(
             select(AuditEntry).where(AuditEntry.action == "cooperative.member_add")
         )
     assert entry is not None
-    assert (entry.actor_user_id, entry.entity_id) == (admin, str(cooperative_id))
-    assert entry.after == {"member_user_id": member, "member_role": "member"}
+    assert (entry.actor_user_id, entry.entity_id) == (member, str(cooperative_id))
+    assert entry.after == {
+        "member_user_id": member,
+        "member_role": "member",
+        "invitation_id": invitation_id,
+    }
 
 
-async def test_adding_the_same_member_twice_changes_nothing(
+async def test_inviting_the_same_address_twice_changes_nothing(
     client: httpx.AsyncClient, database: Database
 ) -> None:
     cooperative_id, _admin, token = await _supplier_with_admin(client, database)
     await create_user(database, email="yang@example.com")
     path = f"{COOPERATIVES}/{cooperative_id}/members"
     first = await client.post(path, json={"email": "yang@example.com"}, headers=bearer(token))
-    assert first.status_code == 201
+    assert first.status_code == 202
     before = await snapshot(database)
 
     again = await client.post(path, json={"email": "yang@example.com"}, headers=bearer(token))
 
-    assert again.status_code == 201
+    assert again.status_code == 202
     assert again.json() == first.json()
     assert await snapshot(database) == before
 
 
-@pytest.mark.parametrize(
-    ("email", "code"),
-    [
-        ("nobody@example.com", "unknown_user"),
-        ("not-an-address", "invalid_email"),
-        ("", "invalid_email"),
-        ("a\x00b@example.com", "invalid_email"),
-    ],
-)
-async def test_only_registered_users_can_be_added(
-    client: httpx.AsyncClient, database: Database, email: str, code: str
+async def test_registered_and_unregistered_addresses_get_the_same_answer(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    from app.account.models import User
+
+    cooperative_id, _admin, token = await _supplier_with_admin(client, database)
+    await create_user(database, email="yang@example.com")
+    gone = await create_user(database, email="gone@example.com")
+    async with unit_of_work(database.writer) as session:
+        user = await session.get(User, gone)
+        assert user is not None
+        user.is_active = False
+
+    answers = []
+    for email in ("yang@example.com", "nobody@example.com", "gone@example.com"):
+        response = await client.post(
+            f"{COOPERATIVES}/{cooperative_id}/members",
+            json={"email": email, "role": "admin"},
+            headers=bearer(token),
+        )
+        assert response.status_code == 202, response.text
+        answers.append(response)
+
+    # The same shape, headers and status: only the new invitation's id differs.
+    assert [set(r.json()) for r in answers] == [{"invitation_id"}] * 3
+    assert len({r.json()["invitation_id"] for r in answers}) == 3
+    assert len({tuple(sorted(set(r.headers) - {"content-length"})) for r in answers}) == 1
+    assert await supplier_roles(database, cooperative_id) == {_admin: {Role.SUPPLIER_ADMIN}}
+
+
+@pytest.mark.parametrize("email", ["not-an-address", "", "a\x00b@example.com"])
+async def test_invalid_addresses_are_refused(
+    client: httpx.AsyncClient, database: Database, email: str
 ) -> None:
     cooperative_id, _admin, token = await _supplier_with_admin(client, database)
     before = await snapshot(database)
@@ -546,31 +582,23 @@ async def test_only_registered_users_can_be_added(
         headers=bearer(token),
     )
 
-    error = assert_error(response, 422, code)
+    error = assert_error(response, 422, "invalid_email")
     assert set(error["fields"]) == {"email"}
     assert await snapshot(database) == before
 
 
-async def test_a_deactivated_user_cannot_be_added(
-    client: httpx.AsyncClient, database: Database
-) -> None:
-    from app.account.models import User
-
+async def test_a_member_is_not_invited_again(client: httpx.AsyncClient, database: Database) -> None:
     cooperative_id, _admin, token = await _supplier_with_admin(client, database)
-    gone = await create_user(database, email="gone@example.com")
-    async with unit_of_work(database.writer) as session:
-        user = await session.get(User, gone)
-        assert user is not None
-        user.is_active = False
     before = await snapshot(database)
 
     response = await client.post(
         f"{COOPERATIVES}/{cooperative_id}/members",
-        json={"email": "gone@example.com"},
+        json={"email": "wu@example.com", "role": "member"},
         headers=bearer(token),
     )
 
-    assert_error(response, 422, "unknown_user")
+    error = assert_error(response, 409, "already_member")
+    assert set(error["fields"]) == {"email"}
     assert await snapshot(database) == before
 
 
@@ -648,22 +676,22 @@ async def test_promoting_and_demoting_keeps_one_role_per_member(
     cooperative_id, admin, token = await _supplier_with_admin(client, database)
     member = await create_user(database, email="yang@example.com")
     path = f"{COOPERATIVES}/{cooperative_id}/members"
-    await client.post(path, json={"email": "yang@example.com"}, headers=bearer(token))
+    invited = await client.post(path, json={"email": "yang@example.com"}, headers=bearer(token))
+    member_token = await issue_token(client, "yang@example.com")
+    invitation_id = invited.json()["invitation_id"]
+    await client.post(f"/api/v1/invitations/{invitation_id}/accept", headers=bearer(member_token))
 
-    promoted = await client.post(
-        path, json={"email": "yang@example.com", "role": "admin"}, headers=bearer(token)
-    )
-    assert promoted.status_code == 201
+    promoted = await client.patch(f"{path}/{member}", json={"role": "admin"}, headers=bearer(token))
+    assert promoted.status_code == 200
+    assert promoted.json()["role"] == "admin"
     assert await supplier_roles(database, cooperative_id) == {
         admin: {Role.SUPPLIER_ADMIN},
         member: {Role.SUPPLIER_ADMIN},
     }
 
     # Two admins: the first may now step down to member.
-    demoted = await client.post(
-        path, json={"email": "wu@example.com", "role": "member"}, headers=bearer(token)
-    )
-    assert demoted.status_code == 201
+    demoted = await client.patch(f"{path}/{admin}", json={"role": "member"}, headers=bearer(token))
+    assert demoted.status_code == 200
     assert await supplier_roles(database, cooperative_id) == {
         admin: {Role.SUPPLIER_MEMBER},
         member: {Role.SUPPLIER_ADMIN},
@@ -672,6 +700,7 @@ async def test_promoting_and_demoting_keeps_one_role_per_member(
         actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions == [
         "cooperative.apply",
+        "cooperative.member_invite",
         "cooperative.member_add",
         "cooperative.member_role_change",
         "cooperative.member_role_change",
@@ -684,15 +713,41 @@ async def test_the_last_admin_cannot_be_demoted(
     cooperative_id, admin, token = await _supplier_with_admin(client, database)
     before = await snapshot(database)
 
-    response = await client.post(
-        f"{COOPERATIVES}/{cooperative_id}/members",
-        json={"email": "wu@example.com", "role": "member"},
+    response = await client.patch(
+        f"{COOPERATIVES}/{cooperative_id}/members/{admin}",
+        json={"role": "member"},
         headers=bearer(token),
     )
 
     assert_error(response, 409, "last_admin")
     assert await snapshot(database) == before
     assert await supplier_roles(database, cooperative_id) == {admin: {Role.SUPPLIER_ADMIN}}
+
+
+async def test_role_changes_need_a_member_and_an_admin(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    cooperative_id, _admin, token = await _supplier_with_admin(client, database)
+    member = await create_user(database, email="yang@example.com")
+    stranger = await create_user(database, email="li@example.com")
+    await add_role(database, member, Role.SUPPLIER_MEMBER, cooperative_id)
+    path = f"{COOPERATIVES}/{cooperative_id}/members"
+    before = await snapshot(database)
+
+    for user_id in (stranger, 2**63):
+        response = await client.patch(
+            f"{path}/{user_id}", json={"role": "admin"}, headers=bearer(token)
+        )
+        assert_error(response, 404, "member_not_found")
+    refused = await client.patch(
+        f"{path}/{member}",
+        json={"role": "admin"},
+        headers=bearer(await issue_token(client, "yang@example.com")),
+    )
+    assert_error(refused, 403, "supplier_admin_required")
+    bad_role = await client.patch(f"{path}/{member}", json={"role": "owner"}, headers=bearer(token))
+    assert bad_role.status_code == 422
+    assert await snapshot(database) == before
 
 
 async def test_removing_members(client: httpx.AsyncClient, database: Database) -> None:
@@ -770,6 +825,8 @@ async def test_member_routes_need_a_token(client: httpx.AsyncClient, database: D
     assert_error(await client.get(path), 401, "unauthorized")
     assert_error(await client.post(path, json={"email": "x@example.com"}), 401, "unauthorized")
     assert_error(await client.delete(f"{path}/{admin}"), 401, "unauthorized")
+    patched = await client.patch(f"{path}/{admin}", json={"role": "member"})
+    assert_error(patched, 401, "unauthorized")
 
 
 async def test_a_user_may_apply_for_several_suppliers(

@@ -11,7 +11,13 @@ from app.account.models import Role
 from app.cooperative.models import SupplierStatus
 from app.cooperative.pages import parse_households
 from app.core.db import Database
-from tests.account.factories import create_user, csrf_token_in, sign_in_page
+from tests.account.factories import (
+    bearer,
+    create_user,
+    csrf_token_in,
+    issue_token,
+    sign_in_page,
+)
 from tests.cooperative.factories import (
     OTHER_COUNTY,
     POVERTY_COUNTY,
@@ -230,10 +236,20 @@ async def test_members_are_invited_and_removed_from_the_dashboard(
     )
 
     assert invited.status_code == 303
-    assert invited.headers["location"] == f"{path}?done=member_saved"
+    assert invited.headers["location"] == f"{path}?done=invitation_sent"
     page = (await client.get(invited.headers["location"])).text
-    assert "成员已保存" in page
-    assert "杨梅" in page
+    assert "邀请已发出" in page
+    assert "yang@example.com" in page  # among the invitations awaiting an answer
+    assert await supplier_roles(database, cooperative_id) == {admin: {Role.SUPPLIER_ADMIN}}
+
+    # The invitee accepts (with a token of their own); then they are a member.
+    invitation_id = int(re.search(r"/invitations/(\d+)/revoke", page).group(1))  # type: ignore[union-attr]
+    token = await issue_token(client, "yang@example.com")
+    accepted = await client.post(
+        f"/api/v1/invitations/{invitation_id}/accept", headers=bearer(token)
+    )
+    assert accepted.status_code == 200
+    assert "杨梅" in (await client.get(path)).text
     assert await supplier_roles(database, cooperative_id) == {
         admin: {Role.SUPPLIER_ADMIN},
         member: {Role.SUPPLIER_MEMBER},
@@ -246,12 +262,42 @@ async def test_members_are_invited_and_removed_from_the_dashboard(
     assert await supplier_roles(database, cooperative_id) == {admin: {Role.SUPPLIER_ADMIN}}
 
 
+async def test_an_invitation_is_withdrawn_from_the_dashboard(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    admin = await _signed_in(client, database, "wu@example.com")
+    cooperative_id = await create_cooperative(database, admin_id=admin)
+    path = f"/coop/{cooperative_id}"
+    csrf = await _csrf(client, path)
+    await client.post(
+        f"{path}/members", data={"email": "new@example.com", "role": "admin", "csrf_token": csrf}
+    )
+    page = (await client.get(path)).text
+    invitation_id = int(re.search(r"/invitations/(\d+)/revoke", page).group(1))  # type: ignore[union-attr]
+
+    revoked = await client.post(
+        f"{path}/invitations/{invitation_id}/revoke", data={"csrf_token": csrf}
+    )
+
+    assert revoked.status_code == 303
+    after = (await client.get(revoked.headers["location"])).text
+    assert "邀请已撤回" in after
+    assert "new@example.com" not in after
+    again = await client.post(
+        f"{path}/invitations/{invitation_id}/revoke", data={"csrf_token": csrf}
+    )
+    assert again.status_code == 404
+
+
 @pytest.mark.parametrize(
-    ("email", "message"),
-    [("nobody@example.com", "该邮箱尚未注册"), ("not-an-address", "请输入有效的电子邮箱地址")],
+    ("email", "message", "status"),
+    [
+        ("not-an-address", "请输入有效的电子邮箱地址", 422),
+        ("wu@example.com", "该用户已是成员", 409),
+    ],
 )
 async def test_invite_errors_re_render_the_dashboard(
-    client: httpx.AsyncClient, database: Database, email: str, message: str
+    client: httpx.AsyncClient, database: Database, email: str, message: str, status: int
 ) -> None:
     admin = await _signed_in(client, database, "wu@example.com")
     cooperative_id = await create_cooperative(database, admin_id=admin)
@@ -263,7 +309,7 @@ async def test_invite_errors_re_render_the_dashboard(
         data={"email": email, "role": "admin", "csrf_token": csrf},
     )
 
-    assert response.status_code == 422
+    assert response.status_code == status
     assert message in response.text
     assert f'value="{email}"' in response.text
     assert 'id="email-error"' in response.text
@@ -296,8 +342,8 @@ async def test_the_last_admin_stays(client: httpx.AsyncClient, database: Databas
         f"/coop/{cooperative_id}/members/{admin}/remove", data={"csrf_token": csrf}
     )
     demotion = await client.post(
-        f"/coop/{cooperative_id}/members",
-        data={"email": "wu@example.com", "role": "member", "csrf_token": csrf},
+        f"/coop/{cooperative_id}/members/{admin}/role",
+        data={"role": "member", "csrf_token": csrf},
     )
 
     assert removal.status_code == 409

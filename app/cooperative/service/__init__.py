@@ -1,11 +1,14 @@
 """Use cases of the cooperative domain, by seam: the suppliers themselves (onboarding, reading,
 lookups), their membership, the operator's review, and the hand-written field checks they share."""
 
-from app.cooperative.service.membership import add_member as add_member
+from app.cooperative.service.membership import change_member_role as change_member_role
 from app.cooperative.service.membership import dashboard as dashboard
+from app.cooperative.service.membership import invite_member as invite_member
+from app.cooperative.service.membership import list_invitations as list_invitations
 from app.cooperative.service.membership import list_members as list_members
 from app.cooperative.service.membership import list_my_cooperatives as list_my_cooperatives
 from app.cooperative.service.membership import remove_member as remove_member
+from app.cooperative.service.membership import revoke_invitation as revoke_invitation
 from app.cooperative.service.review import MAX_PER_PAGE as MAX_PER_PAGE
 from app.cooperative.service.review import REASON_REQUIRED as REASON_REQUIRED
 from app.cooperative.service.review import StatusAction as StatusAction

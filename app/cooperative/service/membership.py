@@ -1,12 +1,15 @@
 """Membership of a supplier: who belongs to it with which role, the portal's overview for its
-members, and adding or removing members (admins only; the last admin stays)."""
+members, inviting members (they join by accepting), changing roles and removing members
+(admins only; the last admin stays)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.account import invitations
 from app.account import service as account_service
-from app.account.models import Role, User
+from app.account.models import InvitationScope, Role, User
+from app.account.schemas import InvitationOut
 from app.audit import service as audit_service
 from app.cooperative import repository
 from app.cooperative.errors import (
@@ -114,52 +117,97 @@ async def _require_admin(session: AsyncSession, user: User, cooperative_id: int)
         raise SupplierAdminRequired()
 
 
-async def _find_invitee(session: AsyncSession, raw_email: str) -> User:
+def _invitee_email(raw_email: str) -> str:
+    """The address as stored, or InvalidFields naming the e-mail field. No account is looked
+    up: an invitation answers the same whether or not the address is registered."""
     text = raw_email.strip()
     if unprintable(text):
         raise InvalidFields(
             {"email": FieldProblem("invalid_email", "The e-mail address is invalid.")}
         )
     try:
-        email = account_service.normalize_email(text)
+        return account_service.normalize_email(text)
     except ValidationFailed as exc:
         message = exc.fields.get("email") or "The e-mail address is invalid."
         raise InvalidFields({"email": FieldProblem("invalid_email", message)}) from exc
-    user = await account_service.find_user_by_email(session, email)
-    if user is None or not user.is_active:
-        raise InvalidFields(
-            {
-                "email": FieldProblem(
-                    "unknown_user",
-                    "No registered user has this e-mail address; ask them to sign up first.",
-                )
-            }
-        )
-    return user
 
 
-async def add_member(
-    session: AsyncSession, *, actor: User, cooperative_id: int, email: str, role: str
-) -> MemberOut:
-    """Make a registered user a member or admin of the supplier (admins only).
-
-    Inviting an existing member with another role changes their role; an admin made a
-    member must not be the last admin (LastAdmin, 409). The same role again changes nothing.
-    """
-    await _require_admin(session, actor, cooperative_id)
+def _member_role(role: str) -> Role:
     new_role = _MEMBER_ROLES.get(role)
     if new_role is None:
         raise InvalidFields(
             {"role": FieldProblem("invalid_role", "The role is either admin or member.")}
         )
-    invitee = await _find_invitee(session, email)
+    return new_role
+
+
+async def invite_member(
+    session: AsyncSession, *, actor: User, cooperative_id: int, email: str, role: str = "member"
+) -> int:
+    """Invite the holder of `email` to become a member or admin (admins only); returns the
+    invitation's id. Nobody becomes a member without accepting (app.account.invitations): the
+    answer is the same for a registered and an unregistered address. A member's address is
+    AlreadyMember (409): their role is changed with change_member_role."""
+    await _require_admin(session, actor, cooperative_id)
+    new_role = _member_role(role)
+    address = _invitee_email(email)
+    # Locked so that invitations of one supplier are made one after the other.
+    cooperative = await load_cooperative(session, cooperative_id, for_update=True)
+    invitation = await invitations.invite(
+        session,
+        inviter=actor,
+        scope_kind=InvitationScope.COOPERATIVE,
+        scope_id=cooperative.id,
+        scope_name=cooperative.name,
+        email=address,
+        role=new_role,
+    )
+    return invitation.id
+
+
+async def list_invitations(
+    session: AsyncSession, *, actor: User, cooperative_id: int
+) -> list[InvitationOut]:
+    """The supplier's unanswered invitations (admins only)."""
+    await _require_admin(session, actor, cooperative_id)
+    return await invitations.scope_invitations(
+        session, scope_kind=InvitationScope.COOPERATIVE, scope_id=cooperative_id
+    )
+
+
+async def revoke_invitation(
+    session: AsyncSession, *, actor: User, cooperative_id: int, invitation_id: int
+) -> InvitationOut:
+    """Withdraw an unanswered invitation (admins only)."""
+    await _require_admin(session, actor, cooperative_id)
+    return await invitations.revoke(
+        session,
+        actor=actor,
+        scope_kind=InvitationScope.COOPERATIVE,
+        scope_id=cooperative_id,
+        invitation_id=invitation_id,
+    )
+
+
+async def change_member_role(
+    session: AsyncSession, *, actor: User, cooperative_id: int, user_id: int, role: str
+) -> MemberOut:
+    """Make a member an admin or an admin a member (admins only). An admin made a member must
+    not be the last admin (LastAdmin, 409); the same role again changes nothing."""
+    await _require_admin(session, actor, cooperative_id)
+    new_role = _member_role(role)
+    if not 1 <= user_id <= MAX_ID:
+        raise MemberNotFound(user_id)
     # Locked so that concurrent role changes cannot leave the supplier without an admin.
     cooperative = await load_cooperative(session, cooperative_id, for_update=True)
-    current = await repository.member_roles(session, invitee.id, cooperative.id)
+    current = await repository.member_roles(session, user_id, cooperative.id)
+    member = await account_service.get_user(session, user_id) if current else None
+    if member is None:
+        raise MemberNotFound(user_id)
     view = MemberOut(
-        user_id=invitee.id,
-        email=invitee.email,
-        display_name=invitee.display_name,
+        user_id=member.id,
+        email=member.email,
+        display_name=member.display_name,
         role=_ROLE_NAMES[new_role],
     )
     if current == {new_role}:
@@ -170,17 +218,17 @@ async def add_member(
         and await repository.count_admins(session, cooperative.id) <= 1
     ):
         raise LastAdmin()
-    await account_service.grant_role(session, invitee, new_role, scope_id=cooperative.id)
+    await account_service.grant_role(session, member, new_role, scope_id=cooperative.id)
     for old_role in current - {new_role}:
-        await account_service.revoke_role(session, invitee, old_role, scope_id=cooperative.id)
+        await account_service.revoke_role(session, member, old_role, scope_id=cooperative.id)
     await audit_service.record(
         session,
         actor_user_id=actor.id,
-        action="cooperative.member_role_change" if current else "cooperative.member_add",
+        action="cooperative.member_role_change",
         entity_kind=ENTITY_KIND,
         entity_id=cooperative.id,
-        before={"member_user_id": invitee.id, "member_role": _role_name(current)},
-        after={"member_user_id": invitee.id, "member_role": _ROLE_NAMES[new_role]},
+        before={"member_user_id": member.id, "member_role": _role_name(current)},
+        after={"member_user_id": member.id, "member_role": _ROLE_NAMES[new_role]},
     )
     return view
 

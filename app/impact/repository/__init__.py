@@ -43,6 +43,7 @@ from app.impact.repository.report_totals import county_buyer_provinces as county
 from app.impact.repository.report_totals import county_months as county_months
 from app.impact.repository.report_totals import months as months
 from app.impact.repository.report_totals import organization_counties as organization_counties
+from app.impact.repository.report_totals import organization_months as organization_months
 from app.impact.repository.report_totals import organization_total as organization_total
 from app.impact.repository.report_totals import origin_provinces as origin_provinces
 from app.impact.repository.report_totals import pairing_totals as pairing_totals

@@ -274,6 +274,22 @@ async def organization_total(
     return int(row[0]), int(row[1])
 
 
+async def organization_months(
+    session: AsyncSession, organization_id: int, year: int
+) -> dict[int, AmountOrders]:
+    result = await session.execute(
+        select(
+            TotalByOrganization.month,
+            TotalByOrganization.amount_fen,
+            TotalByOrganization.order_count,
+        ).where(
+            TotalByOrganization.organization_id == organization_id,
+            TotalByOrganization.year == year,
+        )
+    )
+    return {month: (amount, orders) for month, amount, orders in result.all()}
+
+
 async def organization_counties(
     session: AsyncSession, organization_id: int, year: int
 ) -> Sequence[CountyTotal]:

@@ -1,0 +1,493 @@
+"""HTML routes of the organisation domain: registration, the user's organisations, the portal's
+members and targets pages, and the operator's review queue. (The portal's dashboard reads the
+benefit ledger and lives with it, in app.impact.pages.)"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.account.deps import PageUser
+from app.account.errors import AlreadyMember
+from app.account.models import User
+from app.core.clock import china_year, utcnow
+from app.core.fields import parse_yuan, yuan_text
+from app.core.money import BASIS_POINTS
+from app.organization import access, service
+from app.organization.deps import PageOperator
+from app.organization.errors import (
+    CreditCodeTaken,
+    FieldProblem,
+    InvalidOrganizationFields,
+    InvalidStatusTransition,
+    LastAdmin,
+    OrganizationAdminRequired,
+)
+from app.organization.menu import menu_context
+from app.organization.models import OrganizationKind, OrganizationStatus
+from app.web.db import DbSession
+from app.web.forms import CsrfChecked, FormText, check_this
+from app.web.i18n import gettext as _
+from app.web.paths import page_id
+from app.web.responses import see_other
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+# A share in percent as typed: "15", "12.5", "10.25" (a basis point is 0.01 %).
+_PERCENT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?")
+
+
+def parse_percent(raw: str) -> int | None:
+    """Basis points from a percentage typed in the form ("15" → 1500), None if it is none."""
+    text = raw.strip().removesuffix("%").strip()
+    if not _PERCENT.fullmatch(text):
+        return None
+    return int(Decimal(text) * BASIS_POINTS / 100)
+
+
+def _problem_message(field: str, problem: FieldProblem) -> str:
+    """The page's wording of a service problem (the API's messages are English)."""
+    if problem.code == "invalid_credit_code":
+        return _("统一社会信用代码无效，请核对（18 位，含校验码）。")
+    if problem.code == "credit_code_kind_mismatch":
+        if field == "kind":
+            return _("单位类型与统一社会信用代码不符。")
+        return _(
+            "机关以 11 开头，事业单位以 12 开头，企业以 91 开头，工会以 81 开头；"
+            "请核对单位类型与代码。"
+        )
+    messages = {
+        "invalid_name": _("名称应为 2 到 100 个字符。"),
+        "invalid_kind": _("请选择单位类型。"),
+        "unknown_county": _("请选择注册地所在的区县。"),
+        "invalid_email": _("请输入有效的电子邮箱地址。"),
+        "invalid_role": _("请选择角色。"),
+        "reason_required": _("请填写原因。"),
+        "reason_too_long": _("原因最多 500 个字符。"),
+        "invalid_reason": _("原因含有无法显示的字符。"),
+        "invalid_year": _("请选择年度。"),
+        "invalid_budget": _("请填写预算金额（元），最多两位小数。"),
+        "invalid_reserved_share": _("请填写预留比例，如 15。"),
+        "reserved_share_too_low": _("预留比例不能低于 10%（建议 15%）。"),
+        "reserved_share_too_high": _("预留比例不能超过 100%。"),
+    }
+    if problem.detail == "charset":
+        return _("含有无法显示的字符。")
+    return messages.get(problem.code, check_this())
+
+
+def _field_messages(error: InvalidOrganizationFields) -> dict[str, str]:
+    return {field: _problem_message(field, problem) for field, problem in error.problems.items()}
+
+
+async def _portal(
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    organization_id: str,
+    template: str,
+    current: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> Response:
+    """A portal page of a member (or operator): 404 for anyone else, menu included."""
+    organization = await access.member_organization(
+        session, user=user, organization_id=page_id(organization_id)
+    )
+    full = await menu_context(session, organization=organization, user=user, current=current)
+    full.update(context)
+    return render(request, template, full, status_code=status_code)
+
+
+# ---------------------------------------------------------------------------------------------
+# The user's organisations and registration
+
+
+@router.get("/org/", response_class=HTMLResponse)
+async def list_mine(request: Request, user: PageUser, session: DbSession) -> Response:
+    """The user's organisations; straight to the only one when there is one."""
+    mine = await service.list_my_organizations(session, user=user)
+    if len(mine) == 1:
+        return see_other(f"/org/{mine[0].organization.id}/")
+    return render(request, "organization/list_mine.html", {"mine": mine})
+
+
+async def _register_page(
+    request: Request,
+    session: AsyncSession,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context: dict[str, Any] = {
+        "form": form or {"kind": OrganizationKind.GOVERNMENT.value},
+        "errors": errors or {},
+        "form_error": _("请修改标出的内容后再提交。") if errors else None,
+        "kinds": [kind.value for kind in OrganizationKind],
+        "provinces": await service.registration_counties(session),
+    }
+    return render(request, "organization/show_register.html", context, status_code=status_code)
+
+
+@router.get("/org/register", response_class=HTMLResponse)
+async def show_register(request: Request, user: PageUser, session: DbSession) -> Response:
+    """The registration form of an organisation."""
+    return await _register_page(request, session)
+
+
+@router.post("/org/register")
+async def register(
+    request: Request,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+    name: FormText = "",
+    kind: FormText = "",
+    credit_code: FormText = "",
+    region_code: FormText = "",
+) -> Response:
+    """Register; on success go to the new organisation's dashboard."""
+    form = {"name": name, "kind": kind, "credit_code": credit_code, "region_code": region_code}
+    application = service.OrganizationApplication(
+        name=name, credit_code=credit_code, kind=kind, region_code=region_code
+    )
+    try:
+        created = await service.register(session, user=user, application=application)
+    except InvalidOrganizationFields as exc:
+        return await _register_page(
+            request, session, form=form, errors=_field_messages(exc), status_code=422
+        )
+    except CreditCodeTaken:
+        errors = {"credit_code": _("该统一社会信用代码已被注册。")}
+        return await _register_page(request, session, form=form, errors=errors, status_code=409)
+    return see_other(f"/org/{created.id}/")
+
+
+# ---------------------------------------------------------------------------------------------
+# Members
+
+
+async def _members_page(
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    organization_id: str,
+    *,
+    invite: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    member_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    org_id = page_id(organization_id)
+    members = await service.list_members(session, viewer=user, organization_id=org_id)
+    role = await service.member_role(session, user=user, organization_id=org_id)
+    pending = (
+        await service.list_invitations(session, actor=user, organization_id=org_id)
+        if role == "admin"
+        else []
+    )
+    context: dict[str, Any] = {
+        "members": members,
+        "invitations": pending,
+        "invite": invite or {"email": "", "role": "buyer"},
+        "errors": errors or {},
+        "member_error": member_error,
+        "notice": request.query_params.get("done"),
+    }
+    return await _portal(
+        request,
+        session,
+        user,
+        organization_id,
+        "organization/show_members.html",
+        "members",
+        context,
+        status_code=status_code,
+    )
+
+
+@router.get("/org/{organization_id}/members", response_class=HTMLResponse)
+async def show_members(
+    request: Request, organization_id: str, user: PageUser, session: DbSession
+) -> Response:
+    """Members and, for admins, the invitations awaiting an answer and the invite form."""
+    return await _members_page(request, session, user, organization_id)
+
+
+@router.post("/org/{organization_id}/members")
+async def invite_member(
+    request: Request,
+    organization_id: str,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+    email: FormText = "",
+    role: FormText = "buyer",
+) -> Response:
+    """Invite a member by e-mail (admins); errors re-render the page with what was entered."""
+    org_id = page_id(organization_id)
+    try:
+        await service.invite_member(
+            session, actor=user, organization_id=org_id, email=email, role=role
+        )
+    except InvalidOrganizationFields as exc:
+        errors, status_code = _field_messages(exc), 422
+    except AlreadyMember:
+        errors, status_code = {"email": _("该用户已是成员，可在上方修改其角色。")}, 409
+    else:
+        return see_other(f"/org/{org_id}/members?done=invitation_sent")
+    return await _members_page(
+        request,
+        session,
+        user,
+        organization_id,
+        invite={"email": email, "role": role},
+        errors=errors,
+        status_code=status_code,
+    )
+
+
+@router.post("/org/{organization_id}/members/{member_id}/role")
+async def change_member_role(
+    request: Request,
+    organization_id: str,
+    member_id: str,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+    role: FormText = "",
+) -> Response:
+    """Give a member another role (admins); the last admin stays one."""
+    org_id = page_id(organization_id)
+    try:
+        await service.change_member_role(
+            session, actor=user, organization_id=org_id, user_id=page_id(member_id), role=role
+        )
+    except InvalidOrganizationFields:
+        error, status_code = _("请选择角色。"), 422
+    except LastAdmin:
+        error, status_code = _("这是唯一的管理员，请先指定另一位管理员。"), 409
+    else:
+        return see_other(f"/org/{org_id}/members?done=member_saved")
+    return await _members_page(
+        request, session, user, organization_id, member_error=error, status_code=status_code
+    )
+
+
+@router.post("/org/{organization_id}/members/{member_id}/remove")
+async def remove_member(
+    request: Request,
+    organization_id: str,
+    member_id: str,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+) -> Response:
+    """Remove a member (admins; members may leave); the last admin stays."""
+    org_id, user_id = page_id(organization_id), page_id(member_id)
+    try:
+        await service.remove_member(session, actor=user, organization_id=org_id, user_id=user_id)
+    except LastAdmin:
+        error, status_code = _("不能移除唯一的管理员，请先指定另一位管理员。"), 409
+    except OrganizationAdminRequired:
+        error, status_code = _("只有管理员可以管理成员。"), 403
+    else:
+        left = user_id == user.id
+        return see_other("/org/" if left else f"/org/{org_id}/members?done=member_removed")
+    return await _members_page(
+        request, session, user, organization_id, member_error=error, status_code=status_code
+    )
+
+
+@router.post("/org/{organization_id}/invitations/{invitation_id}/revoke")
+async def revoke_invitation(
+    organization_id: str,
+    invitation_id: str,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+) -> Response:
+    """Withdraw an unanswered invitation (admins)."""
+    org_id = page_id(organization_id)
+    await service.revoke_invitation(
+        session, actor=user, organization_id=org_id, invitation_id=page_id(invitation_id)
+    )
+    return see_other(f"/org/{org_id}/members?done=invitation_revoked")
+
+
+# ---------------------------------------------------------------------------------------------
+# Yearly targets
+
+
+async def _targets_page(
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    organization_id: str,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    org_id = page_id(organization_id)
+    targets = await service.list_targets(session, user=user, organization_id=org_id)
+    this_year = china_year(utcnow())
+    current = next((t for t in targets if t.year == this_year), None)
+    share_bp = current.reserved_share_bp if current else service.SUGGESTED_SHARE_BP
+    suggested = {
+        "year": str(this_year),
+        "budget_yuan": yuan_text(current.canteen_budget_fen) if current else "",
+        "share_percent": f"{share_bp / 100:g}",
+    }
+    context: dict[str, Any] = {
+        "targets": targets,
+        "years": list(reversed(service.target_years())),
+        "form": form or suggested,
+        "errors": errors or {},
+        "form_error": _("请修改标出的内容后再提交。") if errors else None,
+        "notice": request.query_params.get("done"),
+    }
+    return await _portal(
+        request,
+        session,
+        user,
+        organization_id,
+        "organization/show_targets.html",
+        "targets",
+        context,
+        status_code=status_code,
+    )
+
+
+@router.get("/org/{organization_id}/targets", response_class=HTMLResponse)
+async def show_targets(
+    request: Request, organization_id: str, user: PageUser, session: DbSession
+) -> Response:
+    """The declared targets and, for admins, the form (15 % suggested)."""
+    return await _targets_page(request, session, user, organization_id)
+
+
+@router.post("/org/{organization_id}/targets")
+async def declare_target(
+    request: Request,
+    organization_id: str,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+    year: FormText = "",
+    budget_yuan: FormText = "",
+    share_percent: FormText = "",
+) -> Response:
+    """Declare or correct a year's budget and share (admins)."""
+    org_id = page_id(organization_id)
+    form = {"year": year, "budget_yuan": budget_yuan, "share_percent": share_percent}
+    chosen = int(year) if year.isascii() and year.isdigit() and len(year) == 4 else 0
+    try:
+        await service.declare_target(
+            session,
+            actor=user,
+            organization_id=org_id,
+            year=chosen,
+            canteen_budget_fen=parse_yuan(budget_yuan),
+            reserved_share_bp=parse_percent(share_percent),
+        )
+    except InvalidOrganizationFields as exc:
+        return await _targets_page(
+            request,
+            session,
+            user,
+            organization_id,
+            form=form,
+            errors=_field_messages(exc),
+            status_code=422,
+        )
+    return see_other(f"/org/{org_id}/targets?done=target_saved")
+
+
+# ---------------------------------------------------------------------------------------------
+# Operator
+
+
+async def _review_page(
+    request: Request,
+    session: AsyncSession,
+    *,
+    status: OrganizationStatus,
+    failed_id: int | None = None,
+    error: str | None = None,
+    reason: str = "",
+    status_code: int = 200,
+) -> Response:
+    queue = await service.review_queue(session, status=status)
+    actions = {
+        item.id: [a.value for a in service.available_actions(OrganizationStatus(item.status))]
+        for item in queue.items
+    }
+    context: dict[str, Any] = {
+        "queue": queue,
+        "actions": actions,
+        "failed_id": failed_id,
+        "error": error,
+        "reason": reason,
+        "statuses": [s.value for s in OrganizationStatus],
+    }
+    return render(request, "organization/show_review_queue.html", context, status_code=status_code)
+
+
+@router.get("/admin/organizations", response_class=HTMLResponse)
+async def show_review_queue(
+    request: Request,
+    operator: PageOperator,
+    session: DbSession,
+    status: OrganizationStatus = OrganizationStatus.PENDING,
+) -> Response:
+    """Organisations of one status (pending by default) with the actions each allows."""
+    return await _review_page(request, session, status=status)
+
+
+@router.post("/admin/organizations/{organization_id}/{action}")
+async def review_organization(
+    request: Request,
+    organization_id: str,
+    action: service.StatusAction,
+    operator: PageOperator,
+    csrf: CsrfChecked,
+    session: DbSession,
+    reason: FormText = "",
+    status: Annotated[OrganizationStatus, Form()] = OrganizationStatus.PENDING,
+) -> Response:
+    """Verify, reject, suspend or reinstate; back to the queue the form was on."""
+    org_id = page_id(organization_id)
+    try:
+        await service.change_status(
+            session, operator=operator, organization_id=org_id, action=action, reason=reason
+        )
+    except InvalidOrganizationFields as exc:
+        field = next(iter(exc.problems))
+        return await _review_page(
+            request,
+            session,
+            status=status,
+            failed_id=org_id,
+            error=_problem_message(field, exc.problems[field]),
+            reason=reason,
+            status_code=422,
+        )
+    except InvalidStatusTransition:
+        return await _review_page(
+            request,
+            session,
+            status=status,
+            failed_id=org_id,
+            error=_("该单位的状态已变化，此操作不再适用。"),
+            status_code=409,
+        )
+    return see_other(f"/admin/organizations?status={status.value}")
