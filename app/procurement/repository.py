@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.account.models import User
 from app.catalog.models import Product, Sku
 from app.cooperative.models import Cooperative
 from app.core.fields import MAX_ID
@@ -115,5 +116,40 @@ async def cooperative_names(
         return {}
     rows = await session.execute(
         select(Cooperative.id, Cooperative.name).where(Cooperative.id.in_(set(cooperative_ids)))
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def organization_orders(
+    session: AsyncSession, organization_id: int, *, offset: int, limit: int
+) -> tuple[Sequence[Order], int]:
+    """The organisation's orders, newest first, and how many there are."""
+    where = Order.organization_id == organization_id
+    total = await session.scalar(select(func.count()).select_from(Order).where(where))
+    result = await session.scalars(
+        select(Order).where(where).order_by(Order.id.desc()).offset(offset).limit(limit)
+    )
+    return result.all(), int(total or 0)
+
+
+async def count_awaiting(session: AsyncSession, organization_id: int, *, not_by: int) -> int:
+    """Submitted bulk orders someone other than `not_by` submitted."""
+    total = await session.scalar(
+        select(func.count())
+        .select_from(BulkOrder)
+        .where(
+            BulkOrder.organization_id == organization_id,
+            BulkOrder.status == BulkOrderStatus.SUBMITTED,
+            BulkOrder.submitted_by_user_id != not_by,
+        )
+    )
+    return int(total or 0)
+
+
+async def display_names(session: AsyncSession, user_ids: Collection[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.display_name).where(User.id.in_(set(user_ids)))
     )
     return {row[0]: row[1] for row in rows}

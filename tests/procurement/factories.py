@@ -3,9 +3,12 @@ SKUs with minimums and tiers, lists as CSV or XLSX, and the calls the tests repe
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
-from collections.abc import Sequence
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,7 @@ from app.account.models import Role
 from app.catalog.models import PriceTier, Sku
 from app.core.db import Database, unit_of_work
 from app.procurement.models import BulkOrder, BulkOrderLine
+from tests.account.factories import create_user, csrf_token_in, sign_in_page
 from tests.order.factories import Buyer, address, create_buyer
 from tests.organization.factories import create_organization
 
@@ -161,3 +165,46 @@ async def bulk_order_row(database: Database, bulk_order_id: int) -> BulkOrder:
         bulk = await session.get(BulkOrder, bulk_order_id)
         assert bulk is not None
         return bulk
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages: members signed in through the login form, each with their own cookies
+
+
+@dataclass(frozen=True)
+class Browser:
+    """A signed-in browser: its client (cookies) and the user's id."""
+
+    client: httpx.AsyncClient
+    user_id: int
+
+    async def csrf(self, page: str) -> str:
+        response = await self.client.get(page)
+        assert response.status_code == 200, response.text
+        return csrf_token_in(response.text)
+
+
+@asynccontextmanager
+async def browsers(
+    app: FastAPI, database: Database, roles: Sequence[Role], **org: Any
+) -> AsyncIterator[tuple[int, list[Browser]]]:
+    """An organisation and one signed-in browser per role, in that order."""
+    transport = httpx.ASGITransport(app=app)
+    opened: list[Browser] = []
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in roles:
+            email = f"member-{uuid.uuid4().hex[:10]}@example.com"
+            user_id = await create_user(database, email=email, display_name=f"成员{len(opened)}")
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(transport=transport, base_url="http://testserver")
+            )
+            signed = await sign_in_page(client, email)
+            assert signed.status_code == 303, signed.text
+            opened.append(Browser(client, user_id))
+        organization_id = await create_organization(
+            database,
+            n=next(_organizations),
+            members={browser.user_id: role for browser, role in zip(opened, roles, strict=True)},
+            **org,
+        )
+        yield organization_id, opened

@@ -16,7 +16,7 @@ from app.procurement.service.checking import (
     read_entries,
 )
 from app.procurement.service.decisions import approve, order_key, reject, submit
-from app.procurement.service.downloads import order_xlsx, report_xlsx
+from app.procurement.service.downloads import order_xlsx, report_xlsx, template
 from app.procurement.service.drafts import (
     BUYING_ROLES,
     DECIDING_ROLES,
@@ -30,6 +30,14 @@ from app.procurement.service.drafts import (
     replace_list,
     upload,
 )
+from app.procurement.service.portal import (
+    AddressChoices,
+    OrderPage,
+    address_choices,
+    awaiting_decision,
+    names,
+    organization_orders,
+)
 
 __all__ = [
     "BUYING_ROLES",
@@ -38,19 +46,25 @@ __all__ = [
     "MAX_ORDER_LINES",
     "MAX_UPLOAD_BYTES",
     "OPTIONAL_COLUMNS",
+    "AddressChoices",
     "CheckedLine",
     "CheckedList",
     "Entry",
     "LineError",
+    "OrderPage",
+    "address_choices",
     "approve",
+    "awaiting_decision",
     "check_catalog",
     "check_entries",
     "check_upload_size",
     "delete_draft",
     "get_bulk_order",
     "list_bulk_orders",
+    "names",
     "order_key",
     "order_xlsx",
+    "organization_orders",
     "read_entries",
     "recheck",
     "reject",
@@ -58,5 +72,6 @@ __all__ = [
     "replace_list",
     "report_xlsx",
     "submit",
+    "template",
     "upload",
 ]

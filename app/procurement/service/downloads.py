@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
+from app.core.errors import NotFound
 from app.organization.access import member_organization
 from app.procurement import exports, repository
 from app.procurement.errors import BulkOrderNotFound, OrganizationOrderNotFound
@@ -36,3 +37,13 @@ async def report_xlsx(
     if bulk is None:
         raise BulkOrderNotFound(bulk_order_id)
     return await asyncio.to_thread(exports.report_workbook, bulk.id, bulk.lines)
+
+
+async def template(
+    session: AsyncSession, *, user: User, organization_id: int, kind: str
+) -> Download:
+    """The empty list to fill in, "xlsx" or "csv", for members (and operators)."""
+    await member_organization(session, user=user, organization_id=organization_id)
+    if kind not in {"xlsx", "csv"}:
+        raise NotFound("No such template: xlsx or csv.")
+    return exports.template(kind)

@@ -1,7 +1,7 @@
 """procurement: bulk orders (an organisation's uploaded list, checked per line) and their lines
 
-Revision ID: 0060
-Revises: 0050
+Revision ID: 0070
+Revises: 0060
 Create Date: 2026-12-06 07:30:00
 
 A bulk order is a draft until a buyer submits it with its payment method, delivery address
@@ -17,8 +17,8 @@ from alembic import op
 
 import app.core.db
 
-revision: str = "0060"
-down_revision: str | Sequence[str] | None = "0050"
+revision: str = "0070"
+down_revision: str | Sequence[str] | None = "0060"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
