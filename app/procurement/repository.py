@@ -30,7 +30,21 @@ async def skus_by_code(session: AsyncSession, codes: Collection[str]) -> dict[st
             select(Sku)
             .where(Sku.code.in_(wanted[start : start + CODES_PER_QUERY]))
             .options(
-                joinedload(Sku.product).joinedload(Product.cooperative),
+                # What pricing reads of the product and its supplier, and no more (a product's
+                # description can be long, and thousands of SKUs are loaded at once).
+                joinedload(Sku.product)
+                .load_only(
+                    Product.id,
+                    Product.slug,
+                    Product.title,
+                    Product.category_code,
+                    Product.status,
+                    Product.cooperative_id,
+                )
+                .joinedload(Product.cooperative)
+                .load_only(
+                    Cooperative.id, Cooperative.name, Cooperative.county_code, Cooperative.status
+                ),
                 selectinload(Sku.price_tiers),
             )
         )
@@ -81,9 +95,12 @@ async def list_bulk_orders(
 
 
 async def add_lines(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Many lines in one executemany INSERT (a 5,000-row list is one statement's batches)."""
+    """Many lines in one executemany INSERT. NULLs are rendered: the ORM would otherwise leave
+    out each row's None columns and split the rows into a statement per pattern of them."""
     if rows:
-        await session.execute(insert(BulkOrderLine), list(rows))
+        await session.execute(
+            insert(BulkOrderLine).execution_options(render_nulls=True), list(rows)
+        )
 
 
 async def delete_bulk_order(session: AsyncSession, bulk_order_id: int) -> None:
