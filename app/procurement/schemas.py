@@ -35,6 +35,10 @@ class BulkOrderLineOut(BaseModel):
         "below_min_qty, insufficient_stock, invalid_delivery_date, conflicting_delivery_dates"
     )
     error: str | None
+    error_limit: int | None = Field(
+        description="The number the error names: the SKU's minimum quantity (below_min_qty) "
+        "or the units left (insufficient_stock)"
+    )
 
 
 class ShippingAddressOut(BaseModel):

@@ -43,6 +43,8 @@ class ReportLine(Protocol):
     def error_code(self) -> str | None: ...
     @property
     def error(self) -> str | None: ...
+    @property
+    def error_limit(self) -> int | None: ...
 
 
 def merge_note(row: int, merged_rows: Sequence[int]) -> str | None:
@@ -69,6 +71,7 @@ def line_view(line: ReportLine) -> BulkOrderLineOut:
         note=merge_note(line.row, line.merged_rows),
         error_code=line.error_code,
         error=line.error,
+        error_limit=line.error_limit,
     )
 
 
