@@ -146,10 +146,15 @@ def search_reindex() -> None:
 
 
 def seed_demo_data(settings: Settings, products: int) -> list[str]:
-    """Seed the demo logins and the demo catalog (idempotent); print what the catalog wrote and
-    return the sign-in lines."""
+    """Seed the demo logins, the demo catalog and the demo organisations (idempotent); print
+    what the catalog wrote and return the sign-in lines."""
     from app.core.storage import LocalMediaStorage
-    from app.demo import DemoSeedError, seed_demo_accounts, seed_demo_catalog
+    from app.demo import (
+        DemoSeedError,
+        seed_demo_accounts,
+        seed_demo_catalog,
+        seed_demo_organizations,
+    )
     from app.main import build_search
 
     async def work(database: Database) -> list[str]:
@@ -160,7 +165,9 @@ def seed_demo_data(settings: Settings, products: int) -> list[str]:
             database, media, products=products, search=build_search(settings, database)
         )
         typer.echo(str(report))
-        return [*await seed_demo_accounts(database), *report.logins]
+        logins = [*await seed_demo_accounts(database), *report.logins]
+        # After the operator and the catalog: its paid orders need both.
+        return [*logins, *await seed_demo_organizations(database)]
 
     try:
         return run_with_database(settings, work)
@@ -175,7 +182,8 @@ def seed_demo(
         int, typer.Option(min=1, help="How many demo products (deterministic for a given N)")
     ] = DEFAULT_DEMO_PRODUCTS,
 ) -> None:
-    """Demo cooperatives, certificates, products with photos and the demo logins (idempotent)."""
+    """Demo cooperatives, certificates, products with photos, organisations with paid orders
+    and the demo logins (idempotent)."""
     logins = seed_demo_data(get_settings(), products)
     typer.echo("Demo logins:")
     for line in logins:

@@ -49,7 +49,8 @@ from app.order import api as order_api
 from app.order import jobs as order_jobs
 from app.order import pages as order_pages
 from app.organization import api as organization_api
-from app.organization import pages as organization_pages
+from app.organization.pages import portal as organization_portal
+from app.organization.pages import review as organization_review
 from app.payment import api as payment_api
 from app.payment import jobs as payment_jobs
 from app.payment import pages as payment_pages
@@ -218,7 +219,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         regions_pages.router,
         pages_storefront.router,
         cooperative_pages.router,
-        organization_pages.router,
+        organization_portal.router,
+        organization_review.router,
         certification_pages.router,
         portal_products.router,
         product_editor.router,

@@ -1,14 +1,12 @@
-"""HTML routes of the organisation domain: registration, the user's organisations, the portal's
-members and targets pages, and the operator's review queue. (The portal's dashboard reads the
-benefit ledger and lives with it, in app.impact.pages.)"""
+"""HTML routes of the organisation portal: the user's organisations, registration, and the
+members and targets pages of /org/{id}/. (The portal's dashboard reads the benefit ledger and
+lives with it, in app.impact.pages.)"""
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,73 +15,24 @@ from app.account.errors import AlreadyMember
 from app.account.models import User
 from app.core.clock import china_year, utcnow
 from app.core.fields import parse_yuan, yuan_text
-from app.core.money import BASIS_POINTS
 from app.organization import access, service
-from app.organization.deps import PageOperator
 from app.organization.errors import (
     CreditCodeTaken,
-    FieldProblem,
     InvalidOrganizationFields,
-    InvalidStatusTransition,
     LastAdmin,
     OrganizationAdminRequired,
 )
 from app.organization.menu import menu_context
-from app.organization.models import OrganizationKind, OrganizationStatus
+from app.organization.models import OrganizationKind
+from app.organization.pages.wording import field_messages, parse_percent
 from app.web.db import DbSession
-from app.web.forms import CsrfChecked, FormText, check_this
+from app.web.forms import CsrfChecked, FormText
 from app.web.i18n import gettext as _
 from app.web.paths import page_id
 from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-# A share in percent as typed: "15", "12.5", "10.25" (a basis point is 0.01 %).
-_PERCENT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,2})?")
-
-
-def parse_percent(raw: str) -> int | None:
-    """Basis points from a percentage typed in the form ("15" → 1500), None if it is none."""
-    text = raw.strip().removesuffix("%").strip()
-    if not _PERCENT.fullmatch(text):
-        return None
-    return int(Decimal(text) * BASIS_POINTS / 100)
-
-
-def _problem_message(field: str, problem: FieldProblem) -> str:
-    """The page's wording of a service problem (the API's messages are English)."""
-    if problem.code == "invalid_credit_code":
-        return _("统一社会信用代码无效，请核对（18 位，含校验码）。")
-    if problem.code == "credit_code_kind_mismatch":
-        if field == "kind":
-            return _("单位类型与统一社会信用代码不符。")
-        return _(
-            "机关以 11 开头，事业单位以 12 开头，企业以 91 开头，工会以 81 开头；"
-            "请核对单位类型与代码。"
-        )
-    messages = {
-        "invalid_name": _("名称应为 2 到 100 个字符。"),
-        "invalid_kind": _("请选择单位类型。"),
-        "unknown_county": _("请选择注册地所在的区县。"),
-        "invalid_email": _("请输入有效的电子邮箱地址。"),
-        "invalid_role": _("请选择角色。"),
-        "reason_required": _("请填写原因。"),
-        "reason_too_long": _("原因最多 500 个字符。"),
-        "invalid_reason": _("原因含有无法显示的字符。"),
-        "invalid_year": _("请选择年度。"),
-        "invalid_budget": _("请填写预算金额（元），最多两位小数。"),
-        "invalid_reserved_share": _("请填写预留比例，如 15。"),
-        "reserved_share_too_low": _("预留比例不能低于 10%（建议 15%）。"),
-        "reserved_share_too_high": _("预留比例不能超过 100%。"),
-    }
-    if problem.detail == "charset":
-        return _("含有无法显示的字符。")
-    return messages.get(problem.code, check_this())
-
-
-def _field_messages(error: InvalidOrganizationFields) -> dict[str, str]:
-    return {field: _problem_message(field, problem) for field, problem in error.problems.items()}
 
 
 async def _portal(
@@ -163,7 +112,7 @@ async def register(
         created = await service.register(session, user=user, application=application)
     except InvalidOrganizationFields as exc:
         return await _register_page(
-            request, session, form=form, errors=_field_messages(exc), status_code=422
+            request, session, form=form, errors=field_messages(exc), status_code=422
         )
     except CreditCodeTaken:
         errors = {"credit_code": _("该统一社会信用代码已被注册。")}
@@ -239,7 +188,7 @@ async def invite_member(
             session, actor=user, organization_id=org_id, email=email, role=role
         )
     except InvalidOrganizationFields as exc:
-        errors, status_code = _field_messages(exc), 422
+        errors, status_code = field_messages(exc), 422
     except AlreadyMember:
         errors, status_code = {"email": _("该用户已是成员，可在上方修改其角色。")}, 409
     else:
@@ -406,88 +355,7 @@ async def declare_target(
             user,
             organization_id,
             form=form,
-            errors=_field_messages(exc),
+            errors=field_messages(exc),
             status_code=422,
         )
     return see_other(f"/org/{org_id}/targets?done=target_saved")
-
-
-# ---------------------------------------------------------------------------------------------
-# Operator
-
-
-async def _review_page(
-    request: Request,
-    session: AsyncSession,
-    *,
-    status: OrganizationStatus,
-    failed_id: int | None = None,
-    error: str | None = None,
-    reason: str = "",
-    status_code: int = 200,
-) -> Response:
-    queue = await service.review_queue(session, status=status)
-    actions = {
-        item.id: [a.value for a in service.available_actions(OrganizationStatus(item.status))]
-        for item in queue.items
-    }
-    context: dict[str, Any] = {
-        "queue": queue,
-        "actions": actions,
-        "failed_id": failed_id,
-        "error": error,
-        "reason": reason,
-        "statuses": [s.value for s in OrganizationStatus],
-    }
-    return render(request, "organization/show_review_queue.html", context, status_code=status_code)
-
-
-@router.get("/admin/organizations", response_class=HTMLResponse)
-async def show_review_queue(
-    request: Request,
-    operator: PageOperator,
-    session: DbSession,
-    status: OrganizationStatus = OrganizationStatus.PENDING,
-) -> Response:
-    """Organisations of one status (pending by default) with the actions each allows."""
-    return await _review_page(request, session, status=status)
-
-
-@router.post("/admin/organizations/{organization_id}/{action}")
-async def review_organization(
-    request: Request,
-    organization_id: str,
-    action: service.StatusAction,
-    operator: PageOperator,
-    csrf: CsrfChecked,
-    session: DbSession,
-    reason: FormText = "",
-    status: Annotated[OrganizationStatus, Form()] = OrganizationStatus.PENDING,
-) -> Response:
-    """Verify, reject, suspend or reinstate; back to the queue the form was on."""
-    org_id = page_id(organization_id)
-    try:
-        await service.change_status(
-            session, operator=operator, organization_id=org_id, action=action, reason=reason
-        )
-    except InvalidOrganizationFields as exc:
-        field = next(iter(exc.problems))
-        return await _review_page(
-            request,
-            session,
-            status=status,
-            failed_id=org_id,
-            error=_problem_message(field, exc.problems[field]),
-            reason=reason,
-            status_code=422,
-        )
-    except InvalidStatusTransition:
-        return await _review_page(
-            request,
-            session,
-            status=status,
-            failed_id=org_id,
-            error=_("该单位的状态已变化，此操作不再适用。"),
-            status_code=409,
-        )
-    return see_other(f"/admin/organizations?status={status.value}")
