@@ -94,6 +94,9 @@ async def test_upload_report_fix_submit_and_approve_through_the_pages(
         assert report.status_code == 200
         assert 'class="bulk-row-error" id="row-3"' in report.text
         assert "没有这个商品编码" in report.text
+        english = await buyer.client.get(uploaded.headers["location"] + "?lang=en")
+        assert "Validation report" in english.text and "No SKU has this code" in english.text
+        await buyer.client.get(uploaded.headers["location"] + "?lang=zh-CN")  # (the choice sticks)
         assert f'action="/org/{org}/bulk-orders/{bulk_id}/submit"' not in report.text
         assert_forms_are_safe_and_labelled(report.text)
 
