@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from app.catalog.models import Product
 from app.core.db import Database, unit_of_work
+from app.impact.reports import current_year
 from app.inventory.models import StockMovement
 from app.order.models import Order
 from app.procurement.models import BulkOrderStatus
@@ -373,7 +374,15 @@ async def test_a_confirmed_transfer_moves_the_organisations_progress_by_the_good
     team = await create_team(app, database)
     operator = await create_operator(app, database)
     impact = f"/api/v1/impact/organizations/{team.organization_id}"
-    before = (await client.get(impact, headers=team.admin.headers)).json()["purchased_fen"]
+    year = current_year()
+    declared = await client.put(
+        f"/api/v1/organizations/{team.organization_id}/targets/{year}",
+        json={"canteen_budget_fen": 10_000_000, "reserved_share_bp": 1500},
+        headers=team.admin.headers,
+    )
+    assert declared.status_code == 200, declared.text
+    before = (await client.get(impact, headers=team.admin.headers)).json()
+    assert (before["target_fen"], before["purchased_fen"]) == (1_500_000, 0)
     bulk = await submitted(client, team, [(code, 12)], po_number="PO-8")
     order = (await approve(client, team, bulk["id"], team.approver)).json()
     assert order["shipping_fen"] > 0
@@ -388,8 +397,9 @@ async def test_a_confirmed_transfer_moves_the_organisations_progress_by_the_good
     )
 
     assert confirmed.status_code == 200, confirmed.text
-    after = (await client.get(impact, headers=team.admin.headers)).json()["purchased_fen"]
-    assert after - before == order["goods_fen"] == 12 * 850
+    after = (await client.get(impact, headers=team.admin.headers)).json()
+    assert after["purchased_fen"] - before["purchased_fen"] == order["goods_fen"] == 12 * 850
+    assert after["progress"] == round(12 * 850 / 1_500_000, 4)
 
 
 async def test_card_payment_is_opened_as_checkout_opens_it(

@@ -159,8 +159,14 @@ def rows_text(rows: Sequence[int]) -> str:
 # What was typed
 
 
+def _printable(text: str) -> str:
+    """The text without control characters or lone surrogates (a cell may hold line breaks;
+    PostgreSQL refuses NUL and surrogates outright): what a line keeps of a cell."""
+    return "".join(char for char in text if unicodedata.category(char) not in {"Cc", "Cs"})
+
+
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
+    return _printable(unicodedata.normalize("NFKC", text)).strip()
 
 
 def parse_quantity(text: str) -> int | None:
@@ -194,18 +200,18 @@ def _typed(entry: Entry) -> CheckedLine:
         line.fail(LineError.MISSING_SKU_CODE, "sku_code is empty")
     line.quantity = parse_quantity(entry.quantity)
     if line.quantity is None:
-        line.quantity_text = entry.quantity[:QUANTITY_TEXT_KEPT]
+        line.quantity_text = _printable(entry.quantity)[:QUANTITY_TEXT_KEPT]
         line.fail(
             LineError.INVALID_QUANTITY,
-            f"quantity {entry.quantity[:QUANTITY_TEXT_KEPT]!r} is not a whole number "
-            f"from 1 to {MAX_LINE_QUANTITY}",
+            f"quantity {line.quantity_text!r} is not a whole number from 1 to {MAX_LINE_QUANTITY}",
         )
     if entry.delivery_date.strip():
         line.delivery_date = parse_date(entry.delivery_date)
         if line.delivery_date is None:
             line.fail(
                 LineError.INVALID_DELIVERY_DATE,
-                f"delivery_date {entry.delivery_date[:40]!r} is not a date such as 2026-09-01",
+                f"delivery_date {_printable(entry.delivery_date)[:40]!r} is not a date such "
+                "as 2026-09-01",
             )
     return line
 
