@@ -54,6 +54,8 @@ from app.organization.pages import review as organization_review
 from app.payment import api as payment_api
 from app.payment import jobs as payment_jobs
 from app.payment import pages as payment_pages
+from app.procurement import api as procurement_api
+from app.procurement import pages as procurement_pages
 from app.proof import api as proof_api
 from app.proof import pages as proof_pages
 from app.regions import api as regions_api
@@ -212,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         order_api.router,
         payment_api.router,
         checkout_api.router,
+        procurement_api.router,
         impact_api.router,
         proof_api.router,
         admin_api.router,
@@ -231,6 +234,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         order_pages.router,
         payment_pages.router,
         checkout_pages.router,
+        procurement_pages.router,
         impact_pages.router,
         proof_pages.router,
         admin_pages.router,

@@ -14,6 +14,7 @@ from app.jobs import models as jobs_models
 from app.order import models as order_models
 from app.organization import models as organization_models
 from app.payment import models as payment_models
+from app.procurement import models as procurement_models
 from app.regions import models as regions_models
 from app.shipping import models as shipping_models
 from search.embedded.schema import include_object as include_search_object
@@ -38,6 +39,7 @@ __all__ = [
     "order_models",
     "organization_models",
     "payment_models",
+    "procurement_models",
     "regions_models",
     "search_metadata",
     "shipping_models",

@@ -137,6 +137,26 @@ def _check_po_number(raw: str | None, problems: Problems) -> str | None:
     )  # fmt: skip
 
 
+async def check_delivery(
+    session: AsyncSession,
+    *,
+    shipping_address: ShippingAddressIn,
+    po_number: str | None,
+    organization_id: int | None,
+) -> tuple[CheckedAddress, str | None]:
+    """The address and PO number checked as place_order checks them, for a use case that
+    takes them before it orders (a bulk order submitted for approval): the address and PO
+    number as they would be stored, or 422 naming each field (`invalid_order_fields`)."""
+    problems: Problems = {}
+    address = await _check_address(session, shipping_address, problems)
+    checked_po = _check_po_number(po_number, problems)
+    if checked_po is not None and organization_id is None:
+        problems["po_number"] = ("po_number_without_organization", "only for organisations")
+    if problems or address is None:
+        raise InvalidOrderFields(problems)
+    return address, checked_po
+
+
 @dataclass(frozen=True)
 class Buyer:
     kind: BuyerKind
