@@ -245,3 +245,18 @@ def png_bytes(width: int = 800, height: int = 600, color: str = "#6a9f4b") -> by
 async def sync_search_index(database: Database) -> None:
     """Rebuild the embedded search index from the tables: arranged data bypasses the outbox."""
     await rebuild_index(database.writer, EmbeddedBackend(database.writer, reader=database.reader))
+
+
+async def post_product(client: httpx.AsyncClient, supplier: Supplier, body: Any) -> httpx.Response:
+    """POST a product body for the supplier, with its member's headers."""
+    return await client.post(
+        f"/api/v1/cooperatives/{supplier.id}/products", json=body, headers=supplier.headers
+    )
+
+
+async def stored_product(database: Database, product_id: int) -> Product:
+    """The product row as committed."""
+    async with unit_of_work(database.reader) as session:
+        product = await session.get(Product, product_id)
+        assert product is not None
+        return product
