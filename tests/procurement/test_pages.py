@@ -14,7 +14,7 @@ from app.account.models import Role
 from app.core.db import Database
 from app.procurement.models import BulkOrderStatus
 from tests.catalog.factories import create_seller
-from tests.order.factories import BUYER_COUNTY, counts
+from tests.order.factories import BUYER_COUNTY, counts, mark_paid
 from tests.procurement.factories import (
     browsers,
     bulk_order_count,
@@ -158,6 +158,11 @@ async def test_upload_report_fix_submit_and_approve_through_the_pages(
         assert "PO-页面-1" in orders.text
         assert_forms_are_safe_and_labelled(orders.text)
         row = await bulk_order_row(database, bulk_id)
+        certificate = f"/org/{org}/orders/{row.order_id}/certificate"
+        assert certificate not in orders.text  # unpaid: nothing to certify yet
+        await mark_paid(database, row.order_id)
+        paid = await buyer.client.get(f"/org/{org}/orders")
+        assert f'href="{certificate}"' in paid.text
         workbook = await buyer.client.get(f"/org/{org}/orders/{row.order_id}.xlsx")
         assert workbook.status_code == 200
         token = await buyer.csrf(f"/org/{org}/orders")
