@@ -158,6 +158,7 @@ async def test_upload_report_fix_submit_and_approve_through_the_pages(
         assert "PO-页面-1" in orders.text
         assert_forms_are_safe_and_labelled(orders.text)
         row = await bulk_order_row(database, bulk_id)
+        assert row.order_id is not None
         certificate = f"/org/{org}/orders/{row.order_id}/certificate"
         assert certificate not in orders.text  # unpaid: nothing to certify yet
         await mark_paid(database, row.order_id)
