@@ -1,7 +1,8 @@
 """Browser tests: the real app served by uvicorn on 127.0.0.1, driven by Debian's Chromium.
 
-Each backend gets its own migrated database with a small demo catalog (never the shared test
-database: the browser's writes must not leak into other tests). Chromium is required: without
+Each backend gets its own migrated database with a small demo catalog, the demo logins and the
+demo buying organisations with their paid orders (never the shared test database: the browser's
+writes must not leak into other tests). Chromium is required: without
 it these tests fail, they are not skipped.
 """
 
@@ -32,7 +33,7 @@ from app.cooperative.models import Cooperative
 from app.core.clock import china_date, utcnow
 from app.core.db import Database, unit_of_work
 from app.core.storage import LocalMediaStorage
-from app.demo import seed_demo_catalog
+from app.demo import seed_demo_accounts, seed_demo_catalog, seed_demo_organizations
 from app.demo.plan import DemoPlan, build_plan
 from bench.serving import served
 from tests.conftest import (
@@ -71,7 +72,8 @@ class LiveServer:
 
 
 async def _prepare(settings: Settings) -> int:
-    """Reference data and the demo catalog; returns the demo supplier's cooperative id."""
+    """Reference data, the demo catalog, logins and organisations; returns the demo supplier's
+    cooperative id."""
     from app.regions.service import load_reference_data
 
     database = Database(settings.database_url)
@@ -80,6 +82,8 @@ async def _prepare(settings: Settings) -> int:
             await load_reference_data(session)
         media = LocalMediaStorage(settings.media_dir)
         await seed_demo_catalog(database, media, products=DEMO_PRODUCTS)
+        await seed_demo_accounts(database)
+        await seed_demo_organizations(database)
         plan = build_plan(DEMO_PRODUCTS, china_date(utcnow()))
         async with unit_of_work(database.reader) as session:
             supplier_id = await session.scalar(
