@@ -11,6 +11,9 @@ from app.core.errors import FieldProblem, InvalidFields
 from app.core.fields import has_control_characters
 from app.core.identifiers import CreditCodeError, parse_credit_code
 
+# A supplier's or an organisation's name.
+NAME_MIN_LENGTH = 2
+NAME_MAX_LENGTH = 100
 REASON_MAX_LENGTH = 500
 
 Kind = TypeVar("Kind", bound=StrEnum)
@@ -42,6 +45,19 @@ def check_text(
         )
         return None
     return text
+
+
+def check_name(raw: str | None, problems: dict[str, FieldProblem]) -> str | None:
+    """The registered name of a supplier or an organisation, or None with a problem recorded."""
+    return check_text(
+        raw,
+        "name",
+        problems,
+        code="invalid_name",
+        min_length=NAME_MIN_LENGTH,
+        max_length=NAME_MAX_LENGTH,
+        label="The name",
+    )
 
 
 def check_kind(raw: str, kinds: type[Kind], problems: dict[str, FieldProblem]) -> Kind | None:

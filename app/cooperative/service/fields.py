@@ -10,14 +10,13 @@ from app.cooperative.errors import CooperativeNotFound, FieldProblem
 from app.cooperative.models import SupplierKind
 from app.cooperative.schemas import MAX_HOUSEHOLDS
 from app.core import field_checks
+from app.core.field_checks import check_name as check_name
 from app.core.field_checks import check_text as check_text
 from app.core.fields import MAX_ID
 from app.core.identifiers import normalize_phone
 from app.regions.models import County
 from app.regions.service import is_region_code
 
-NAME_MIN_LENGTH = 2
-NAME_MAX_LENGTH = 100
 CONTACT_NAME_MAX_LENGTH = 50
 RECOMMENDATION_REF_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 2000

@@ -8,13 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import field_checks
 from app.core.clock import china_year, utcnow
+from app.core.field_checks import check_name as check_name
 from app.organization import repository
 from app.organization.errors import FieldProblem, InvalidOrganizationFields
 from app.organization.models import OrganizationKind
 from app.regions.models import County
 
-NAME_MIN_LENGTH = 2
-NAME_MAX_LENGTH = 100
 # Since 2021 budget units reserve at least 10 % of the canteen food budget (15 % encouraged).
 MIN_SHARE_BP = 1000
 MAX_SHARE_BP = 10_000
@@ -35,18 +34,6 @@ KIND_PREFIXES: dict[OrganizationKind, tuple[str, ...]] = {
     OrganizationKind.TRADE_UNION: ("81",),
     OrganizationKind.ENTERPRISE: ("91",),
 }
-
-
-def check_name(raw: str, problems: dict[str, FieldProblem]) -> str | None:
-    return field_checks.check_text(
-        raw,
-        "name",
-        problems,
-        code="invalid_name",
-        min_length=NAME_MIN_LENGTH,
-        max_length=NAME_MAX_LENGTH,
-        label="The name",
-    )
 
 
 def check_kind(raw: str, problems: dict[str, FieldProblem]) -> OrganizationKind | None:
