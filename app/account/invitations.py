@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,8 @@ from app.account.models import Invitation, InvitationScope, InvitationStatus, Ro
 from app.account.schemas import InvitationOut, MemberRoleName
 from app.audit import service as audit_service
 from app.core.clock import utcnow
-from app.core.fields import MAX_ID
+from app.core.errors import FieldProblem, InvalidFields, ValidationFailed
+from app.core.fields import MAX_ID, has_control_characters
 from app.jobs.service import enqueue
 
 INVITATION_MAIL_JOB = "account.send_invitation_mail"
@@ -73,6 +75,19 @@ def _views(invitations: Iterable[Invitation], names: dict[int, str]) -> list[Inv
 async def _viewed(session: AsyncSession, invitations: list[Invitation]) -> list[InvitationOut]:
     inviters = {i.inviter_user_id for i in invitations if i.inviter_user_id is not None}
     return _views(invitations, await repository.display_names(session, inviters))
+
+
+def invitee_email(raw_email: str, *, invalid: type[InvalidFields] = InvalidFields) -> str:
+    """The address as stored, or `invalid` naming the e-mail field. No account is looked up:
+    an invitation answers the same whether or not the address is registered."""
+    text = raw_email.strip()
+    if has_control_characters(text):
+        raise invalid({"email": FieldProblem("invalid_email", "The e-mail address is invalid.")})
+    try:
+        return account_service.normalize_email(text)
+    except ValidationFailed as exc:
+        message = exc.fields.get("email") or "The e-mail address is invalid."
+        raise invalid({"email": FieldProblem("invalid_email", message)}) from exc
 
 
 async def invite(
@@ -252,39 +267,54 @@ async def accept(session: AsyncSession, *, user: User, invitation_id: int) -> In
         await account_service.grant_role(
             session, user, invitation.role, scope_id=invitation.scope_id
         )
-    invitation.status = InvitationStatus.ACCEPTED
-    invitation.invitee_user_id = user.id
-    invitation.responded_at = utcnow()
-    await session.flush()
-    await audit_service.record(
+    return await _answered(
         session,
-        actor_user_id=user.id,
-        action=f"{invitation.scope_kind.value}.member_add",
-        entity_kind=invitation.scope_kind.value,
-        entity_id=invitation.scope_id,
+        invitation,
+        user,
+        InvitationStatus.ACCEPTED,
+        action="member_add",
         after={
             "member_user_id": user.id,
             "member_role": ROLE_NAMES[invitation.role],
             "invitation_id": invitation.id,
         },
     )
-    return (await _viewed(session, [invitation]))[0]
 
 
 async def decline(session: AsyncSession, *, user: User, invitation_id: int) -> InvitationOut:
     """Turn the invitation down; the same 404 as accept for anything not open to the user."""
     invitation = await _open_for(session, user, invitation_id)
-    invitation.status = InvitationStatus.DECLINED
+    return await _answered(
+        session,
+        invitation,
+        user,
+        InvitationStatus.DECLINED,
+        action="invitation_decline",
+        after={"invitation_id": invitation.id},
+    )
+
+
+async def _answered(
+    session: AsyncSession,
+    invitation: Invitation,
+    user: User,
+    status: InvitationStatus,
+    *,
+    action: str,
+    after: dict[str, Any],
+) -> InvitationOut:
+    """The invitation answered by the user, the answer audited as the scope's `action`."""
+    invitation.status = status
     invitation.invitee_user_id = user.id
     invitation.responded_at = utcnow()
     await session.flush()
     await audit_service.record(
         session,
         actor_user_id=user.id,
-        action=f"{invitation.scope_kind.value}.invitation_decline",
+        action=f"{invitation.scope_kind.value}.{action}",
         entity_kind=invitation.scope_kind.value,
         entity_id=invitation.scope_id,
-        after={"invitation_id": invitation.id},
+        after=after,
     )
     return (await _viewed(session, [invitation]))[0]
 

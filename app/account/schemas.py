@@ -47,6 +47,14 @@ InvitationStatusName = Literal["pending", "accepted", "declined", "revoked", "ex
 MemberRoleName = Literal["member", "buyer", "approver", "admin"]
 
 
+class MemberIdentity(BaseModel):
+    """Who a member of a supplier or an organisation is; each domain adds the member's role."""
+
+    user_id: int
+    email: str
+    display_name: str
+
+
 class InvitationCreated(BaseModel):
     """The one answer to an invitation, whether or not the address is registered."""
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -238,6 +239,17 @@ async def has_role(
         session, user_id, role, scope_id=scope_id, scope_code=scope_code
     )
     return found is not None
+
+
+def roles_by_user(
+    assignments: Iterable[Row[RoleAssignment, User]],
+) -> list[tuple[User, set[Role]]]:
+    """The users of a scope's role assignments, each once in the order first met, with every
+    role they hold there (a supplier's or an organisation's members)."""
+    by_user: dict[int, tuple[User, set[Role]]] = {}
+    for assignment, user in assignments:
+        by_user.setdefault(user.id, (user, set()))[1].add(assignment.role)
+    return list(by_user.values())
 
 
 async def has_any_role(session: AsyncSession, user_id: int, roles: Iterable[Role]) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from app.core.errors import Conflict, Forbidden, NotFound
 
-from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+# Field problems are the platform's; named here too for the domain's callers.
+from app.core.errors import FieldProblem as FieldProblem
+from app.core.errors import InvalidFields as InvalidFields
 
 
 class CooperativeNotFound(NotFound):
@@ -16,33 +17,6 @@ class SupplierNotSelling(Conflict):
     """Only verified suppliers sell: pending, suspended or rejected ones do not."""
 
     code = "supplier_not_verified"
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """What is wrong with one field: a snake_case code, an English message for the API and,
-    where a field can fail in several ways, the finer reason (the pages word each one)."""
-
-    code: str
-    message: str
-    detail: str | None = None
-
-
-class InvalidFields(ValidationFailed):
-    """One or more fields break a rule. The error's code names the problem when there is one
-    kind of problem ("invalid_credit_code"), else it is "validation_failed"; `fields` holds a
-    message per field and `problems` the structured reasons."""
-
-    def __init__(self, problems: Mapping[str, FieldProblem]) -> None:
-        codes = {problem.code for problem in problems.values()}
-        code = codes.pop() if len(codes) == 1 else "validation_failed"
-        names = ", ".join(problems)
-        super().__init__(
-            f"Some fields are invalid: {names}.",
-            code=code,
-            fields={name: problem.message for name, problem in problems.items()},
-        )
-        self.problems: dict[str, FieldProblem] = dict(problems)
 
 
 class CreditCodeTaken(Conflict):

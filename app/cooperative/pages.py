@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.account.deps import PageUser
 from app.account.errors import AlreadyMember
+from app.account.models import User
 from app.cooperative import service
 from app.cooperative.deps import PageOperator, RequiresPovertyCounty
 from app.cooperative.errors import (
@@ -22,9 +24,10 @@ from app.cooperative.errors import (
 )
 from app.cooperative.models import SupplierKind, SupplierStatus
 from app.web.db import DbSession
-from app.web.forms import CsrfChecked, FormText, check_this
+from app.web.forms import CsrfChecked, FormText, PostedForm, check_this
 from app.web.i18n import gettext as _
 from app.web.responses import see_other
+from app.web.review_queue import RefusedAction, review_queue_context
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -271,30 +274,55 @@ async def invite_member(
     )
 
 
-@router.post("/coop/{cooperative_id}/members/{member_id}/role")
-async def change_member_role(
+@dataclass(frozen=True)
+class _MemberForm(PostedForm[User]):
+    """A form posted about one member, and the dashboard it may be refused back to."""
+
+    cooperative_id: int
+    member_id: int
+
+    async def refused(self, error: str, status_code: int) -> Response:
+        return await _dashboard_page(
+            self.request,
+            self.session,
+            self.user,
+            self.cooperative_id,
+            member_error=error,
+            status_code=status_code,
+        )
+
+
+async def _member_form(
     request: Request,
     cooperative_id: int,
     member_id: int,
     user: PageUser,
     csrf: CsrfChecked,
     session: DbSession,
-    role: FormText = "",
-) -> Response:
+) -> _MemberForm:
+    return _MemberForm(request, session, user, cooperative_id, member_id)
+
+
+MemberForm = Annotated[_MemberForm, Depends(_member_form)]
+
+
+@router.post("/coop/{cooperative_id}/members/{member_id}/role")
+async def change_member_role(posted: MemberForm, role: FormText = "") -> Response:
     """Make a member an admin or an admin a member (admins only); the last admin stays."""
+    cooperative_id = posted.cooperative_id
     try:
         await service.change_member_role(
-            session, actor=user, cooperative_id=cooperative_id, user_id=member_id, role=role
+            posted.session,
+            actor=posted.user,
+            cooperative_id=cooperative_id,
+            user_id=posted.member_id,
+            role=role,
         )
     except InvalidFields:
-        error, status_code = _("请选择角色。"), 422
+        return await posted.refused(_("请选择角色。"), 422)
     except LastAdmin:
-        error, status_code = _("这是唯一的管理员，请先指定另一位管理员。"), 409
-    else:
-        return see_other(f"/coop/{cooperative_id}?done=member_saved")
-    return await _dashboard_page(
-        request, session, user, cooperative_id, member_error=error, status_code=status_code
-    )
+        return await posted.refused(_("这是唯一的管理员，请先指定另一位管理员。"), 409)
+    return see_other(f"/coop/{cooperative_id}?done=member_saved")
 
 
 @router.post("/coop/{cooperative_id}/invitations/{invitation_id}/revoke")
@@ -313,29 +341,19 @@ async def revoke_invitation(
 
 
 @router.post("/coop/{cooperative_id}/members/{member_id}/remove")
-async def remove_member(
-    request: Request,
-    cooperative_id: int,
-    member_id: int,
-    user: PageUser,
-    csrf: CsrfChecked,
-    session: DbSession,
-) -> Response:
+async def remove_member(posted: MemberForm) -> Response:
     """Remove a member (admins; members may leave); the last admin stays."""
+    cooperative_id, member_id = posted.cooperative_id, posted.member_id
     try:
         await service.remove_member(
-            session, actor=user, cooperative_id=cooperative_id, user_id=member_id
+            posted.session, actor=posted.user, cooperative_id=cooperative_id, user_id=member_id
         )
     except LastAdmin:
-        error, status_code = _("不能移除唯一的管理员，请先指定另一位管理员。"), 409
+        return await posted.refused(_("不能移除唯一的管理员，请先指定另一位管理员。"), 409)
     except SupplierAdminRequired:
-        error, status_code = _("只有管理员可以管理成员。"), 403
-    else:
-        left = member_id == user.id
-        return see_other("/coop" if left else f"/coop/{cooperative_id}?done=member_removed")
-    return await _dashboard_page(
-        request, session, user, cooperative_id, member_error=error, status_code=status_code
-    )
+        return await posted.refused(_("只有管理员可以管理成员。"), 403)
+    left = member_id == posted.user.id
+    return see_other("/coop" if left else f"/coop/{cooperative_id}?done=member_removed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,9 +365,7 @@ async def _review_page(
     session: DbSession,
     *,
     status: SupplierStatus,
-    failed_id: int | None = None,
-    error: str | None = None,
-    reason: str = "",
+    refused: RefusedAction | None = None,
     status_code: int = 200,
 ) -> Response:
     queue = await service.review_queue(session, status=status)
@@ -357,15 +373,8 @@ async def _review_page(
         item.id: [a.value for a in service.available_actions(SupplierStatus(item.status))]
         for item in queue.items
     }
-    context: dict[str, Any] = {
-        "queue": queue,
-        "actions": actions,
-        "reason_required": [a.value for a in service.REASON_REQUIRED],
-        "failed_id": failed_id,
-        "error": error,
-        "reason": reason,
-        "statuses": [s.value for s in SupplierStatus],
-    }
+    context = review_queue_context(queue, actions, SupplierStatus, refused)
+    context["reason_required"] = [a.value for a in service.REASON_REQUIRED]
     return render(request, "cooperative/show_review_queue.html", context, status_code=status_code)
 
 
@@ -402,22 +411,10 @@ async def review_cooperative(
         )
     except InvalidFields as exc:
         field = next(iter(exc.problems))
-        return await _review_page(
-            request,
-            session,
-            status=status,
-            failed_id=cooperative_id,
-            error=_problem_message(field, exc.problems[field]),
-            reason=reason,
-            status_code=422,
-        )
+        message = _problem_message(field, exc.problems[field])
+        refused = RefusedAction(cooperative_id, message, reason)
+        return await _review_page(request, session, status=status, refused=refused, status_code=422)
     except InvalidStatusTransition:
-        return await _review_page(
-            request,
-            session,
-            status=status,
-            failed_id=cooperative_id,
-            error=_("该供应商的状态已变化，此操作不再适用。"),
-            status_code=409,
-        )
+        refused = RefusedAction(cooperative_id, _("该供应商的状态已变化，此操作不再适用。"))
+        return await _review_page(request, session, status=status, refused=refused, status_code=409)
     return see_other(f"/admin/cooperatives?status={status.value}")

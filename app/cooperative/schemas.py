@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
+from app.account.schemas import MemberIdentity
+
 SupplierKindName = Literal["cooperative", "enterprise", "family_farm"]
 SupplierStatusName = Literal["pending", "verified", "suspended", "rejected"]
 MemberRoleName = Literal["admin", "member"]
@@ -86,10 +88,7 @@ class MemberRoleChange(BaseModel):
     role: MemberRoleName
 
 
-class MemberOut(BaseModel):
-    user_id: int
-    email: str
-    display_name: str
+class MemberOut(MemberIdentity):
     role: MemberRoleName
 
 

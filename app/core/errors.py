@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import ClassVar
 
 
@@ -64,6 +65,37 @@ class ValidationFailed(DomainError):
 
     status_code = 422
     code = "validation_failed"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """What is wrong with one field: a snake_case code, an English message for the API and,
+    where a field can fail in several ways, the finer reason (the pages word each one)."""
+
+    code: str
+    message: str
+    detail: str | None = None
+
+
+class InvalidFields(ValidationFailed):
+    """One or more fields break a rule. The error's code names the problem when there is one
+    kind of problem ("invalid_credit_code"), else it is "validation_failed"; `fields` holds a
+    message per field and `problems` the structured reasons."""
+
+    def __init__(self, problems: Mapping[str, FieldProblem]) -> None:
+        codes = {problem.code for problem in problems.values()}
+        code = codes.pop() if len(codes) == 1 else "validation_failed"
+        super().__init__(
+            self.summary(problems),
+            code=code,
+            fields={name: problem.message for name, problem in problems.items()},
+        )
+        self.problems: dict[str, FieldProblem] = dict(problems)
+
+    @staticmethod
+    def summary(problems: Mapping[str, FieldProblem]) -> str:
+        """The error's message: which fields are invalid."""
+        return f"Some fields are invalid: {', '.join(problems)}."
 
 
 class RateLimited(DomainError):

@@ -34,6 +34,7 @@ from app.impact.schemas import (
     ProvinceAmount,
     RegionReport,
 )
+from app.organization import repository as organization_repository
 from app.organization.models import Organization
 from app.regions.errors import ProvinceUnknown
 from app.regions.models import HelperKind, PairingKind
@@ -291,7 +292,7 @@ async def organization_purchases(
     session: AsyncSession, organization: Organization, year: int
 ) -> OrganizationReport:
     """An organisation's report, for a caller that has checked the user may see it."""
-    declared = await repository.reserved_share_target(session, organization.id, year)
+    declared = await organization_repository.get_target(session, organization.id, year)
     target = (
         apply_basis_points(declared.canteen_budget_fen, declared.reserved_share_bp)
         if declared is not None
@@ -319,7 +320,7 @@ async def declared_target(
 ) -> tuple[int, int] | None:
     """(budget, share) as declared for the year: part of the organisation report's cache key,
     so that a new declaration shows at once (the ledger stamp does not see it)."""
-    declared = await repository.reserved_share_target(session, organization_id, year)
+    declared = await organization_repository.get_target(session, organization_id, year)
     return None if declared is None else (declared.canteen_budget_fen, declared.reserved_share_bp)
 
 

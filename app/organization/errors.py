@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.errors import Conflict, Forbidden, InvalidFields, NotFound
+
+# Field problems are the platform's; named here too for the domain's callers.
+from app.core.errors import FieldProblem as FieldProblem
 
 
 class OrganizationNotFound(NotFound):
@@ -18,33 +20,16 @@ class OrganizationNotFound(NotFound):
         self.organization_id = organization_id
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    """What is wrong with one field: a snake_case code, an English message for the API and,
-    where a field can fail in several ways, the finer reason (the pages word each one)."""
-
-    code: str
-    message: str
-    detail: str | None = None
-
-
-class InvalidOrganizationFields(ValidationFailed):
+class InvalidOrganizationFields(InvalidFields):
     """One or more fields break a rule: the code names the problem when there is one kind
     ("invalid_credit_code", "reserved_share_too_low"), else "validation_failed"."""
 
-    def __init__(self, problems: Mapping[str, FieldProblem]) -> None:
-        codes = {problem.code for problem in problems.values()}
-        code = codes.pop() if len(codes) == 1 else "validation_failed"
+    @staticmethod
+    def summary(problems: Mapping[str, FieldProblem]) -> str:
+        """A single problem's own message; else which fields are invalid."""
         if len(problems) == 1:
-            message = next(iter(problems.values())).message
-        else:
-            message = f"Some fields are invalid: {', '.join(problems)}."
-        super().__init__(
-            message,
-            code=code,
-            fields={name: problem.message for name, problem in problems.items()},
-        )
-        self.problems: dict[str, FieldProblem] = dict(problems)
+            return next(iter(problems.values())).message
+        return InvalidFields.summary(problems)
 
 
 class CreditCodeTaken(Conflict):

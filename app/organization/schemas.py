@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
+from app.account.schemas import MemberIdentity
+
 OrganizationKindName = Literal[
     "government", "public_institution", "state_owned_enterprise", "trade_union", "enterprise"
 ]
@@ -93,10 +95,7 @@ class MemberRoleChange(BaseModel):
     role: MemberRoleName
 
 
-class MemberOut(BaseModel):
-    user_id: int
-    email: str
-    display_name: str
+class MemberOut(MemberIdentity):
     role: MemberRoleName
 
 

@@ -32,6 +32,16 @@ def _yuan(amount_fen: int | None) -> Decimal | None:
     return None if amount_fen is None else Decimal(amount_fen) / FEN_PER_YUAN
 
 
+def _amount_totals(statement: Statement) -> tuple[Cell, ...]:
+    """The totals under the columns bought, refunded and net (in yuan, then in fen)."""
+    return (
+        _yuan(statement.sold_fen),
+        _yuan(statement.refunded_fen),
+        _yuan(statement.purchased_fen),
+        statement.purchased_fen,
+    )
+
+
 def _width(value: Cell) -> int:
     if isinstance(value, datetime):
         return 16
@@ -159,18 +169,7 @@ def statement_xlsx(statement: Statement) -> bytes:
             )
             for c in s.by_county
         ],
-        (
-            TOTAL_LABEL,
-            None,
-            None,
-            _yuan(s.sold_fen),
-            _yuan(s.refunded_fen),
-            _yuan(s.purchased_fen),
-            s.purchased_fen,
-            None,
-            s.households_supported,
-            None,
-        ),
+        (TOTAL_LABEL, None, None, *_amount_totals(s), None, s.households_supported, None),
     )
     writer.sheet(
         "按月按产地县",
@@ -213,15 +212,6 @@ def statement_xlsx(statement: Statement) -> bytes:
             )
             for o in s.orders
         ],
-        (
-            TOTAL_LABEL,
-            None,
-            None,
-            None,
-            _yuan(s.sold_fen),
-            _yuan(s.refunded_fen),
-            _yuan(s.purchased_fen),
-            s.purchased_fen,
-        ),
+        (TOTAL_LABEL, None, None, None, *_amount_totals(s)),
     )
     return writer.close()

@@ -145,18 +145,6 @@ async def suppliers(session: AsyncSession, ids: Collection[int]) -> dict[int, Su
     return {id_: Supplier(name, households) for id_, name, households in result}
 
 
-async def reserved_share_target(
-    session: AsyncSession, organization_id: int, year: int
-) -> ReservedShareTarget | None:
-    result = await session.scalars(
-        select(ReservedShareTarget).where(
-            ReservedShareTarget.organization_id == organization_id,
-            ReservedShareTarget.year == year,
-        )
-    )
-    return result.one_or_none()
-
-
 async def organization_years(session: AsyncSession, organization_id: int) -> dict[int, int]:
     """Year → the organisation's net amount, for the years its ledger has entries in (from
     the organisation rollup, kept with the ledger: a few rows per year)."""

@@ -18,6 +18,7 @@ from app.core.clock import china_year, utcnow
 from app.core.fields import MAX_ID
 from app.core.money import apply_basis_points
 from app.order.models import Order, OrderStatus
+from app.organization import repository as organization_repository
 from app.organization.access import member_organization
 from app.organization.models import Organization
 from app.proof import exports, pdf, repository
@@ -180,7 +181,7 @@ async def statement(
     organization = await member_organization(session, user=user, organization_id=organization_id)
     groups = await repository.organization_year_entries(session, organization.id, year)
     orders = await repository.organization_year_orders(session, organization.id, year)
-    declared = await repository.reserved_share_target(session, organization.id, year)
+    declared = await organization_repository.get_target(session, organization.id, year)
     places = await repository.places(
         session, {g.county_code for g in groups} | {organization.region_code}
     )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, File, Form, Request, UploadFile
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.web.i18n import gettext as _
 from app.web.security import check_csrf
@@ -25,6 +27,20 @@ async def _checked_csrf(request: Request, csrf_token: FormText = "") -> None:
 # in (or refused for a missing role) before the token is looked at, and the handler's body
 # runs only for a form that came from this site (403 `csrf_failed` otherwise).
 CsrfChecked = Annotated[None, Depends(_checked_csrf)]
+
+
+UserT = TypeVar("UserT")
+
+
+@dataclass(frozen=True)
+class PostedForm(Generic[UserT]):
+    """A form posted to a page route, as a domain's dependency hands it over once resolved (the
+    user, CsrfChecked, the session, in that order): what the handler and the page it may be
+    refused back to need. Each domain adds the ids of what the form is about."""
+
+    request: Request
+    session: AsyncSession
+    user: UserT
 
 
 def check_this() -> str:

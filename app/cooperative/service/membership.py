@@ -29,9 +29,7 @@ from app.cooperative.service.suppliers import (
     is_operator,
     load_cooperative,
 )
-from app.core.errors import ValidationFailed
 from app.core.fields import MAX_ID
-from app.core.fields import has_control_characters as unprintable
 
 _MEMBER_ROLES: dict[str, Role] = {"admin": Role.SUPPLIER_ADMIN, "member": Role.SUPPLIER_MEMBER}
 _ROLE_NAMES: dict[Role, MemberRoleName] = {
@@ -66,9 +64,7 @@ async def list_my_cooperatives(session: AsyncSession, *, user: User) -> list[MyC
 
 async def _members(session: AsyncSession, cooperative_id: int) -> list[MemberOut]:
     """Members in user order, admins first; a user holding both roles counts as admin."""
-    by_user: dict[int, tuple[User, set[Role]]] = {}
-    for assignment, user in await repository.member_assignments(session, cooperative_id):
-        by_user.setdefault(user.id, (user, set()))[1].add(assignment.role)
+    assignments = await repository.member_assignments(session, cooperative_id)
     members = [
         MemberOut(
             user_id=user.id,
@@ -76,7 +72,7 @@ async def _members(session: AsyncSession, cooperative_id: int) -> list[MemberOut
             display_name=user.display_name,
             role=_role_name(roles) or "member",
         )
-        for user, roles in by_user.values()
+        for user, roles in account_service.roles_by_user(assignments)
     ]
     return sorted(members, key=lambda m: (m.role != "admin", m.user_id))
 
@@ -117,21 +113,6 @@ async def _require_admin(session: AsyncSession, user: User, cooperative_id: int)
         raise SupplierAdminRequired()
 
 
-def _invitee_email(raw_email: str) -> str:
-    """The address as stored, or InvalidFields naming the e-mail field. No account is looked
-    up: an invitation answers the same whether or not the address is registered."""
-    text = raw_email.strip()
-    if unprintable(text):
-        raise InvalidFields(
-            {"email": FieldProblem("invalid_email", "The e-mail address is invalid.")}
-        )
-    try:
-        return account_service.normalize_email(text)
-    except ValidationFailed as exc:
-        message = exc.fields.get("email") or "The e-mail address is invalid."
-        raise InvalidFields({"email": FieldProblem("invalid_email", message)}) from exc
-
-
 def _member_role(role: str) -> Role:
     new_role = _MEMBER_ROLES.get(role)
     if new_role is None:
@@ -150,7 +131,7 @@ async def invite_member(
     AlreadyMember (409): their role is changed with change_member_role."""
     await _require_admin(session, actor, cooperative_id)
     new_role = _member_role(role)
-    address = _invitee_email(email)
+    address = invitations.invitee_email(email)
     # Locked so that invitations of one supplier are made one after the other.
     cooperative = await load_cooperative(session, cooperative_id, for_update=True)
     invitation = await invitations.invite(

@@ -24,14 +24,13 @@ from app.cooperative.schemas import CooperativeOut, CountyOption, CountyRef, Pro
 from app.cooperative.service.fields import (
     CONTACT_NAME_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
-    NAME_MAX_LENGTH,
-    NAME_MIN_LENGTH,
     RECOMMENDATION_REF_MAX_LENGTH,
     check_county,
     check_credit_code,
     check_households,
     check_id,
     check_kind,
+    check_name,
     check_phone,
     check_text,
 )
@@ -161,15 +160,7 @@ async def apply(
     the poverty-lifted counties.
     """
     problems: dict[str, FieldProblem] = {}
-    name = check_text(
-        application.name,
-        "name",
-        problems,
-        code="invalid_name",
-        min_length=NAME_MIN_LENGTH,
-        max_length=NAME_MAX_LENGTH,
-        label="The name",
-    )
+    name = check_name(application.name, problems)
     kind = check_kind(application.kind, problems)
     credit_code = check_credit_code(application.credit_code, kind, problems)
     contact_name = check_text(

@@ -22,7 +22,6 @@ from app.impact.repository.report_lookups import get_organization as get_organiz
 from app.impact.repository.report_lookups import get_province as get_province
 from app.impact.repository.report_lookups import pairing_rows as pairing_rows
 from app.impact.repository.report_lookups import provinces as provinces
-from app.impact.repository.report_lookups import reserved_share_target as reserved_share_target
 from app.impact.repository.report_totals import AmountOrders as AmountOrders
 from app.impact.repository.report_totals import CountyTotal as CountyTotal
 from app.impact.repository.report_totals import NamedTotal as NamedTotal

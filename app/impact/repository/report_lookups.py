@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.impact.models import TotalByPairing
-from app.organization.models import Organization, ReservedShareTarget
+from app.organization.models import Organization
 from app.regions.models import (
     AreaKind,
     County,
@@ -161,18 +161,6 @@ async def provinces(session: AsyncSession, codes: Collection[str] | None = None)
 
 async def get_organization(session: AsyncSession, organization_id: int) -> Organization | None:
     return await session.get(Organization, organization_id)
-
-
-async def reserved_share_target(
-    session: AsyncSession, organization_id: int, year: int
-) -> ReservedShareTarget | None:
-    result = await session.scalars(
-        select(ReservedShareTarget).where(
-            ReservedShareTarget.organization_id == organization_id,
-            ReservedShareTarget.year == year,
-        )
-    )
-    return result.one_or_none()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,9 +4,10 @@ lives with it, in app.impact.pages.)"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +27,7 @@ from app.organization.menu import menu_context
 from app.organization.models import OrganizationKind
 from app.organization.pages.wording import field_messages, parse_percent
 from app.web.db import DbSession
-from app.web.forms import CsrfChecked, FormText
+from app.web.forms import CsrfChecked, FormText, PostedForm
 from app.web.i18n import gettext as _
 from app.web.paths import page_id
 from app.web.responses import see_other
@@ -40,18 +41,20 @@ async def _portal(
     session: AsyncSession,
     user: User,
     organization_id: str,
-    template: str,
     current: str,
     context: dict[str, Any],
     *,
     status_code: int = 200,
 ) -> Response:
-    """A portal page of a member (or operator): 404 for anyone else, menu included."""
+    """The portal page of the menu entry `current` (template organization/show_<current>.html)
+    of a member (or operator), with the notice of what was just done: 404 for anyone else."""
     organization = await access.member_organization(
         session, user=user, organization_id=page_id(organization_id)
     )
     full = await menu_context(session, organization=organization, user=user, current=current)
+    full["notice"] = request.query_params.get("done")
     full.update(context)
+    template = f"organization/show_{current}.html"
     return render(request, template, full, status_code=status_code)
 
 
@@ -149,17 +152,9 @@ async def _members_page(
         "invite": invite or {"email": "", "role": "buyer"},
         "errors": errors or {},
         "member_error": member_error,
-        "notice": request.query_params.get("done"),
     }
     return await _portal(
-        request,
-        session,
-        user,
-        organization_id,
-        "organization/show_members.html",
-        "members",
-        context,
-        status_code=status_code,
+        request, session, user, organization_id, "members", context, status_code=status_code
     )
 
 
@@ -204,56 +199,72 @@ async def invite_member(
     )
 
 
-@router.post("/org/{organization_id}/members/{member_id}/role")
-async def change_member_role(
+@dataclass(frozen=True)
+class _MemberForm(PostedForm[User]):
+    """A form posted about one member, and the members page it may be refused back to."""
+
+    organization_id: str
+    member_id: str
+
+    async def refused(self, error: str, status_code: int) -> Response:
+        return await _members_page(
+            self.request,
+            self.session,
+            self.user,
+            self.organization_id,
+            member_error=error,
+            status_code=status_code,
+        )
+
+
+async def _member_form(
     request: Request,
     organization_id: str,
     member_id: str,
     user: PageUser,
     csrf: CsrfChecked,
     session: DbSession,
-    role: FormText = "",
-) -> Response:
+) -> _MemberForm:
+    # The route reads the ids (a 404 for a malformed one) as it did on its own.
+    return _MemberForm(request, session, user, organization_id, member_id)
+
+
+MemberForm = Annotated[_MemberForm, Depends(_member_form)]
+
+
+@router.post("/org/{organization_id}/members/{member_id}/role")
+async def change_member_role(posted: MemberForm, role: FormText = "") -> Response:
     """Give a member another role (admins); the last admin stays one."""
-    org_id = page_id(organization_id)
+    org_id = page_id(posted.organization_id)
     try:
         await service.change_member_role(
-            session, actor=user, organization_id=org_id, user_id=page_id(member_id), role=role
+            posted.session,
+            actor=posted.user,
+            organization_id=org_id,
+            user_id=page_id(posted.member_id),
+            role=role,
         )
     except InvalidOrganizationFields:
-        error, status_code = _("请选择角色。"), 422
+        return await posted.refused(_("请选择角色。"), 422)
     except LastAdmin:
-        error, status_code = _("这是唯一的管理员，请先指定另一位管理员。"), 409
-    else:
-        return see_other(f"/org/{org_id}/members?done=member_saved")
-    return await _members_page(
-        request, session, user, organization_id, member_error=error, status_code=status_code
-    )
+        return await posted.refused(_("这是唯一的管理员，请先指定另一位管理员。"), 409)
+    return see_other(f"/org/{org_id}/members?done=member_saved")
 
 
 @router.post("/org/{organization_id}/members/{member_id}/remove")
-async def remove_member(
-    request: Request,
-    organization_id: str,
-    member_id: str,
-    user: PageUser,
-    csrf: CsrfChecked,
-    session: DbSession,
-) -> Response:
+async def remove_member(posted: MemberForm) -> Response:
     """Remove a member (admins; members may leave); the last admin stays."""
-    org_id, user_id = page_id(organization_id), page_id(member_id)
+    org_id, user_id = page_id(posted.organization_id), page_id(posted.member_id)
     try:
-        await service.remove_member(session, actor=user, organization_id=org_id, user_id=user_id)
+        await service.remove_member(
+            posted.session, actor=posted.user, organization_id=org_id, user_id=user_id
+        )
     except LastAdmin:
-        error, status_code = _("不能移除唯一的管理员，请先指定另一位管理员。"), 409
+        return await posted.refused(_("不能移除唯一的管理员，请先指定另一位管理员。"), 409)
     except OrganizationAdminRequired:
-        error, status_code = _("只有管理员可以管理成员。"), 403
-    else:
-        left = user_id == user.id
-        return see_other("/org/" if left else f"/org/{org_id}/members?done=member_removed")
-    return await _members_page(
-        request, session, user, organization_id, member_error=error, status_code=status_code
-    )
+        return await posted.refused(_("只有管理员可以管理成员。"), 403)
+    left = user_id == posted.user.id
+    return see_other("/org/" if left else f"/org/{org_id}/members?done=member_removed")
 
 
 @router.post("/org/{organization_id}/invitations/{invitation_id}/revoke")
@@ -302,17 +313,9 @@ async def _targets_page(
         "form": form or suggested,
         "errors": errors or {},
         "form_error": _("请修改标出的内容后再提交。") if errors else None,
-        "notice": request.query_params.get("done"),
     }
     return await _portal(
-        request,
-        session,
-        user,
-        organization_id,
-        "organization/show_targets.html",
-        "targets",
-        context,
-        status_code=status_code,
+        request, session, user, organization_id, "targets", context, status_code=status_code
     )
 
 

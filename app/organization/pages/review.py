@@ -3,7 +3,7 @@ verify, reject, suspend and reinstate buttons."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -19,6 +19,7 @@ from app.web.forms import CsrfChecked, FormText
 from app.web.i18n import gettext as _
 from app.web.paths import page_id
 from app.web.responses import see_other
+from app.web.review_queue import RefusedAction, review_queue_context
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,9 +30,7 @@ async def _review_page(
     session: AsyncSession,
     *,
     status: OrganizationStatus,
-    failed_id: int | None = None,
-    error: str | None = None,
-    reason: str = "",
+    refused: RefusedAction | None = None,
     status_code: int = 200,
 ) -> Response:
     queue = await service.review_queue(session, status=status)
@@ -39,14 +38,7 @@ async def _review_page(
         item.id: [a.value for a in service.available_actions(OrganizationStatus(item.status))]
         for item in queue.items
     }
-    context: dict[str, Any] = {
-        "queue": queue,
-        "actions": actions,
-        "failed_id": failed_id,
-        "error": error,
-        "reason": reason,
-        "statuses": [s.value for s in OrganizationStatus],
-    }
+    context = review_queue_context(queue, actions, OrganizationStatus, refused)
     return render(request, "organization/show_review_queue.html", context, status_code=status_code)
 
 
@@ -80,22 +72,9 @@ async def review_organization(
         )
     except InvalidOrganizationFields as exc:
         field = next(iter(exc.problems))
-        return await _review_page(
-            request,
-            session,
-            status=status,
-            failed_id=org_id,
-            error=problem_message(field, exc.problems[field]),
-            reason=reason,
-            status_code=422,
-        )
+        refused = RefusedAction(org_id, problem_message(field, exc.problems[field]), reason)
+        return await _review_page(request, session, status=status, refused=refused, status_code=422)
     except InvalidStatusTransition:
-        return await _review_page(
-            request,
-            session,
-            status=status,
-            failed_id=org_id,
-            error=_("该单位的状态已变化，此操作不再适用。"),
-            status_code=409,
-        )
+        refused = RefusedAction(org_id, _("该单位的状态已变化，此操作不再适用。"))
+        return await _review_page(request, session, status=status, refused=refused, status_code=409)
     return see_other(f"/admin/organizations?status={status.value}")

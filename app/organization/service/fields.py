@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import field_checks
 from app.core.clock import china_year, utcnow
-from app.core.fields import has_control_characters
-from app.core.identifiers import CreditCodeError, parse_credit_code
+from app.core.field_checks import check_name as check_name
 from app.organization import repository
 from app.organization.errors import FieldProblem, InvalidOrganizationFields
 from app.organization.models import OrganizationKind
 from app.regions.models import County
 
-NAME_MIN_LENGTH = 2
-NAME_MAX_LENGTH = 100
-REASON_MAX_LENGTH = 500
 # Since 2021 budget units reserve at least 10 % of the canteen food budget (15 % encouraged).
 MIN_SHARE_BP = 1000
 MAX_SHARE_BP = 10_000
@@ -39,52 +36,16 @@ KIND_PREFIXES: dict[OrganizationKind, tuple[str, ...]] = {
 }
 
 
-def check_name(raw: str, problems: dict[str, FieldProblem]) -> str | None:
-    text = (raw or "").strip()
-    if has_control_characters(text):
-        problems["name"] = FieldProblem(
-            "invalid_name", "The name contains control characters.", "charset"
-        )
-        return None
-    if not NAME_MIN_LENGTH <= len(text) <= NAME_MAX_LENGTH:
-        problems["name"] = FieldProblem(
-            "invalid_name",
-            f"The name has between {NAME_MIN_LENGTH} and {NAME_MAX_LENGTH} characters.",
-            "length",
-        )
-        return None
-    return text
-
-
 def check_kind(raw: str, problems: dict[str, FieldProblem]) -> OrganizationKind | None:
-    try:
-        return OrganizationKind(raw)
-    except ValueError:
-        kinds = ", ".join(kind.value for kind in OrganizationKind)
-        problems["kind"] = FieldProblem("invalid_kind", f"The kind is one of: {kinds}.")
-        return None
+    return field_checks.check_kind(raw, OrganizationKind, problems)
 
 
 def check_credit_code(
     raw: str, kind: OrganizationKind | None, problems: dict[str, FieldProblem]
 ) -> str | None:
-    try:
-        parsed = parse_credit_code(raw)
-    except CreditCodeError as exc:
-        problems["credit_code"] = FieldProblem("invalid_credit_code", str(exc), exc.reason)
-        return None
-    if kind is not None and parsed.prefix not in KIND_PREFIXES[kind]:
-        expected = " or ".join(KIND_PREFIXES[kind])
-        problem = FieldProblem(
-            "credit_code_kind_mismatch",
-            f"An organisation of kind {kind.value} has a credit code starting with {expected}, "
-            f"not {parsed.prefix}.",
-            parsed.prefix,
-        )
-        problems["credit_code"] = problem
-        problems["kind"] = problem
-        return None
-    return parsed.code
+    return field_checks.check_credit_code(
+        raw, kind, problems, prefixes=KIND_PREFIXES, holder="An organisation"
+    )
 
 
 async def check_region(
@@ -102,22 +63,7 @@ async def check_region(
 
 
 def check_reason(raw: str | None, *, required: bool) -> str | None:
-    text = (raw or "").strip()
-    if not text:
-        if required:
-            raise InvalidOrganizationFields(
-                {"reason": FieldProblem("reason_required", "Give the reason for this action.")}
-            )
-        return None
-    if has_control_characters(text, multiline=True):
-        problem = FieldProblem("invalid_reason", "The reason has control characters.")
-    elif len(text) > REASON_MAX_LENGTH:
-        problem = FieldProblem(
-            "reason_too_long", f"The reason has at most {REASON_MAX_LENGTH} characters."
-        )
-    else:
-        return text
-    raise InvalidOrganizationFields({"reason": problem})
+    return field_checks.check_reason(raw, required=required, invalid=InvalidOrganizationFields)
 
 
 def target_years() -> range:

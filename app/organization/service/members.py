@@ -11,8 +11,7 @@ from app.account import service as account_service
 from app.account.models import InvitationScope, Role, User
 from app.account.schemas import InvitationOut
 from app.audit import service as audit_service
-from app.core.errors import ValidationFailed
-from app.core.fields import MAX_ID, has_control_characters
+from app.core.fields import MAX_ID
 from app.organization import access, repository
 from app.organization.errors import (
     FieldProblem,
@@ -30,9 +29,7 @@ MEMBER_ROLES: dict[str, Role] = {name: role for role, name in ROLE_NAMES.items()
 
 async def _members(session: AsyncSession, organization_id: int) -> list[MemberOut]:
     """Members in user order, admins first."""
-    by_user: dict[int, tuple[User, set[Role]]] = {}
-    for assignment, user in await repository.member_assignments(session, organization_id):
-        by_user.setdefault(user.id, (user, set()))[1].add(assignment.role)
+    assignments = await repository.member_assignments(session, organization_id)
     members = [
         MemberOut(
             user_id=user.id,
@@ -40,7 +37,7 @@ async def _members(session: AsyncSession, organization_id: int) -> list[MemberOu
             display_name=user.display_name,
             role=role_name(roles) or "buyer",
         )
-        for user, roles in by_user.values()
+        for user, roles in account_service.roles_by_user(assignments)
     ]
     order = {"admin": 0, "approver": 1, "buyer": 2}
     return sorted(members, key=lambda m: (order[m.role], m.user_id))
@@ -63,20 +60,6 @@ def _role(raw: str) -> Role:
     return role
 
 
-def _invitee_email(raw_email: str) -> str:
-    """The address as stored, or a 422 naming the e-mail field. No account is looked up."""
-    text = raw_email.strip()
-    if has_control_characters(text):
-        raise InvalidOrganizationFields(
-            {"email": FieldProblem("invalid_email", "The e-mail address is invalid.")}
-        )
-    try:
-        return account_service.normalize_email(text)
-    except ValidationFailed as exc:
-        message = exc.fields.get("email") or "The e-mail address is invalid."
-        raise InvalidOrganizationFields({"email": FieldProblem("invalid_email", message)}) from exc
-
-
 async def invite_member(
     session: AsyncSession, *, actor: User, organization_id: int, email: str, role: str
 ) -> int:
@@ -85,7 +68,7 @@ async def invite_member(
     AlreadyMember (409)."""
     await access.admin_organization(session, user=actor, organization_id=organization_id)
     new_role = _role(role)
-    address = _invitee_email(email)
+    address = invitations.invitee_email(email, invalid=InvalidOrganizationFields)
     # Locked so that one organisation's invitations are made one after the other.
     organization = await repository.get_organization(session, organization_id, for_update=True)
     if organization is None:

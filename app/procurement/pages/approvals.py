@@ -15,9 +15,10 @@ from app.checkout.pages import payment_method_labels
 from app.core.errors import DomainError
 from app.order.service import PaymentTimeouts
 from app.procurement import service
+from app.procurement.pages.bulk_request import BulkOrderRequest, PostedBulkOrder
 from app.procurement.pages.wording import portal_page, refusal, row_problems
 from app.web.db import DbSession
-from app.web.forms import CsrfChecked, FormText
+from app.web.forms import FormText
 from app.web.paths import page_id
 from app.web.responses import see_other
 
@@ -85,74 +86,60 @@ async def show_approvals(
     return await _queue_page(request, session, user, page_id(organization_id))
 
 
+async def _refused(
+    at: BulkOrderRequest,
+    error: DomainError,
+    *,
+    problem_rows: dict[int, str] | None = None,
+    comment: str = "",
+) -> Response:
+    """The queue again, saying why a decision was refused (404s stay 404 pages)."""
+    if error.status_code == 404:
+        raise error
+    return await _queue_page(
+        at.request,
+        at.session,
+        at.user,
+        at.org_id,
+        problem=refusal(error),
+        problem_of=at.bulk_id,
+        problem_rows=problem_rows,
+        comment=comment,
+        status_code=error.status_code,
+    )
+
+
 @router.post(
     "/org/{organization_id}/bulk-orders/{bulk_order_id}/approve", response_class=HTMLResponse
 )
-async def approve(
-    request: Request,
-    organization_id: str,
-    bulk_order_id: str,
-    user: PageUser,
-    csrf: CsrfChecked,
-    session: DbSession,
-) -> Response:
+async def approve(at: PostedBulkOrder) -> Response:
     """Approve: the order is placed; back to the queue, which names it."""
-    org_id = page_id(organization_id)
-    bulk_id = page_id(bulk_order_id)
+    org_id = at.org_id
+    bulk_id = at.bulk_id
     try:
         order = await service.approve(
-            session,
-            user=user,
+            at.session,
+            user=at.user,
             organization_id=org_id,
             bulk_order_id=bulk_id,
-            timeouts=PaymentTimeouts.from_settings(request.app.state.settings),
+            timeouts=PaymentTimeouts.from_settings(at.request.app.state.settings),
         )
     except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        return await _queue_page(
-            request,
-            session,
-            user,
-            org_id,
-            problem=refusal(exc),
-            problem_of=bulk_id,
-            problem_rows=row_problems(exc),
-            status_code=exc.status_code,
-        )
+        return await _refused(at, exc, problem_rows=row_problems(exc))
     return see_other(f"/org/{org_id}/approvals?done=approved&order={order.number}")
 
 
 @router.post(
     "/org/{organization_id}/bulk-orders/{bulk_order_id}/reject", response_class=HTMLResponse
 )
-async def reject(
-    request: Request,
-    organization_id: str,
-    bulk_order_id: str,
-    user: PageUser,
-    csrf: CsrfChecked,
-    session: DbSession,
-    comment: FormText = "",
-) -> Response:
+async def reject(at: PostedBulkOrder, comment: FormText = "") -> Response:
     """Reject with a comment; back to the queue."""
-    org_id = page_id(organization_id)
-    bulk_id = page_id(bulk_order_id)
+    org_id = at.org_id
+    bulk_id = at.bulk_id
     try:
         await service.reject(
-            session, user=user, organization_id=org_id, bulk_order_id=bulk_id, comment=comment
+            at.session, user=at.user, organization_id=org_id, bulk_order_id=bulk_id, comment=comment
         )
     except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        return await _queue_page(
-            request,
-            session,
-            user,
-            org_id,
-            problem=refusal(exc),
-            problem_of=bulk_id,
-            comment=comment,
-            status_code=exc.status_code,
-        )
+        return await _refused(at, exc, comment=comment)
     return see_other(f"/org/{org_id}/approvals?done=rejected")

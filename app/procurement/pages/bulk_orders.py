@@ -18,6 +18,7 @@ from app.order.models import PaymentMethod
 from app.order.schemas import ShippingAddressIn
 from app.procurement import service
 from app.procurement.exports import Download
+from app.procurement.pages.bulk_request import BulkOrderRequest, PostedBulkOrder
 from app.procurement.pages.wording import (
     address_messages,
     portal_page,
@@ -162,11 +163,7 @@ def _submit_form(choices: service.AddressChoices) -> dict[str, str]:
 
 
 async def _report_page(
-    request: Request,
-    session: AsyncSession,
-    user: User,
-    org_id: int,
-    bulk_order_id: str,
+    at: BulkOrderRequest,
     *,
     province: str | None = None,
     form: dict[str, str] | None = None,
@@ -175,18 +172,20 @@ async def _report_page(
     problem_rows: dict[int, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    org_id = at.org_id
     bulk = await service.get_bulk_order(
-        session, user=user, organization_id=org_id, bulk_order_id=page_id(bulk_order_id)
+        at.session, user=at.user, organization_id=org_id, bulk_order_id=at.bulk_id
     )
     chosen = province if province and _PROVINCE.fullmatch(province) else None
-    choices = await service.address_choices(session, user=user, province_code=chosen)
-    only_problems = request.query_params.get("problems") == "1"
+    choices = await service.address_choices(at.session, user=at.user, province_code=chosen)
+    only_problems = at.request.query_params.get("problems") == "1"
     context: dict[str, Any] = {
         "bulk": bulk,
         "lines": [line for line in bulk.lines if line.error or not only_problems],
         "only_problems": only_problems,
         "people": await service.names(
-            session, [bulk.created_by_user_id, bulk.submitted_by_user_id, bulk.approver_user_id]
+            at.session,
+            [bulk.created_by_user_id, bulk.submitted_by_user_id, bulk.approver_user_id],
         ),
         "choices": choices,
         "form": form or _submit_form(choices),
@@ -196,9 +195,9 @@ async def _report_page(
         "payment_method_labels": payment_method_labels(),
     }
     return await portal_page(
-        request,
-        session,
-        user,
+        at.request,
+        at.session,
+        at.user,
         org_id,
         "procurement/show_bulk_order.html",
         "bulk_orders",
@@ -232,28 +231,16 @@ async def show_bulk_order(
     province: Annotated[str, Query()] = "",
 ) -> Response:
     """The validation report (rows with problems marked), and what can be done next."""
-    return await _report_page(
-        request, session, user, page_id(organization_id), bulk_order_id, province=province
-    )
+    at = BulkOrderRequest(request, session, user, organization_id, bulk_order_id)
+    return await _report_page(at, province=province)
 
 
-async def _after(
-    request: Request,
-    session: AsyncSession,
-    user: User,
-    org_id: int,
-    bulk_order_id: str,
-    error: DomainError,
-) -> Response:
+async def _after(at: BulkOrderRequest, error: DomainError) -> Response:
     """The report again, saying why an action was refused (404s stay 404 pages)."""
     if error.status_code == 404:
         raise error
     return await _report_page(
-        request,
-        session,
-        user,
-        org_id,
-        bulk_order_id,
+        at,
         problem=upload_error(error) if error.code in _FILE_CODES else refusal(error),
         problem_rows=row_problems(error),
         status_code=error.status_code,
@@ -274,83 +261,53 @@ _FILE_CODES = frozenset(
 
 
 @router.post("/org/{organization_id}/bulk-orders/{bulk_order_id}/file", response_class=HTMLResponse)
-async def upload_again(
-    request: Request,
-    organization_id: str,
-    bulk_order_id: str,
-    user: PageUser,
-    csrf: CsrfChecked,
-    session: DbSession,
-    file: OptionalUpload = None,
-) -> Response:
+async def upload_again(at: PostedBulkOrder, file: OptionalUpload = None) -> Response:
     """The corrected list replaces the draft's."""
-    org_id = page_id(organization_id)
+    org_id = at.org_id
     data = await _read_upload(file)
     if data is None:
-        return await _report_page(
-            request,
-            session,
-            user,
-            org_id,
-            bulk_order_id,
-            problem=_("请选择要上传的文件。"),
-            status_code=422,
-        )
+        return await _report_page(at, problem=_("请选择要上传的文件。"), status_code=422)
     try:
         await service.replace_list(
-            session,
-            user=user,
+            at.session,
+            user=at.user,
             organization_id=org_id,
-            bulk_order_id=page_id(bulk_order_id),
+            bulk_order_id=at.bulk_id,
             data=data,
             filename=file.filename if file else None,
         )
     except DomainError as exc:
-        return await _after(request, session, user, org_id, bulk_order_id, exc)
-    return see_other(f"/org/{org_id}/bulk-orders/{page_id(bulk_order_id)}?done=uploaded")
+        return await _after(at, exc)
+    return see_other(f"/org/{org_id}/bulk-orders/{at.bulk_id}?done=uploaded")
 
 
 @router.post(
     "/org/{organization_id}/bulk-orders/{bulk_order_id}/recheck", response_class=HTMLResponse
 )
-async def recheck(
-    request: Request,
-    organization_id: str,
-    bulk_order_id: str,
-    user: PageUser,
-    csrf: CsrfChecked,
-    session: DbSession,
-) -> Response:
+async def recheck(at: PostedBulkOrder) -> Response:
     """The draft checked again against stock and prices now."""
-    org_id = page_id(organization_id)
+    org_id = at.org_id
     try:
         await service.recheck(
-            session, user=user, organization_id=org_id, bulk_order_id=page_id(bulk_order_id)
+            at.session, user=at.user, organization_id=org_id, bulk_order_id=at.bulk_id
         )
     except DomainError as exc:
-        return await _after(request, session, user, org_id, bulk_order_id, exc)
-    return see_other(f"/org/{org_id}/bulk-orders/{page_id(bulk_order_id)}?done=rechecked")
+        return await _after(at, exc)
+    return see_other(f"/org/{org_id}/bulk-orders/{at.bulk_id}?done=rechecked")
 
 
 @router.post(
     "/org/{organization_id}/bulk-orders/{bulk_order_id}/delete", response_class=HTMLResponse
 )
-async def delete_draft(
-    request: Request,
-    organization_id: str,
-    bulk_order_id: str,
-    user: PageUser,
-    csrf: CsrfChecked,
-    session: DbSession,
-) -> Response:
+async def delete_draft(at: PostedBulkOrder) -> Response:
     """A draft thrown away."""
-    org_id = page_id(organization_id)
+    org_id = at.org_id
     try:
         await service.delete_draft(
-            session, user=user, organization_id=org_id, bulk_order_id=page_id(bulk_order_id)
+            at.session, user=at.user, organization_id=org_id, bulk_order_id=at.bulk_id
         )
     except DomainError as exc:
-        return await _after(request, session, user, org_id, bulk_order_id, exc)
+        return await _after(at, exc)
     return see_other(f"/org/{org_id}/bulk-orders?done=deleted")
 
 
@@ -358,12 +315,7 @@ async def delete_draft(
     "/org/{organization_id}/bulk-orders/{bulk_order_id}/submit", response_class=HTMLResponse
 )
 async def submit(
-    request: Request,
-    organization_id: str,
-    bulk_order_id: str,
-    user: PageUser,
-    csrf: CsrfChecked,
-    session: DbSession,
+    at: PostedBulkOrder,
     name: FormText = "",
     phone: FormText = "",
     county_code: FormText = "",
@@ -372,7 +324,7 @@ async def submit(
     payment_method: FormText = "",
 ) -> Response:
     """The valid draft submitted for approval with its payment and delivery."""
-    org_id = page_id(organization_id)
+    org_id = at.org_id
     form = {
         "name": name,
         "phone": phone,
@@ -383,11 +335,7 @@ async def submit(
     }
     if payment_method not in {method.value for method in PaymentMethod}:
         return await _report_page(
-            request,
-            session,
-            user,
-            org_id,
-            bulk_order_id,
+            at,
             form=form,
             errors=address_messages({"payment_method": ""}),
             status_code=422,
@@ -401,10 +349,10 @@ async def submit(
     )
     try:
         await service.submit(
-            session,
-            user=user,
+            at.session,
+            user=at.user,
             organization_id=org_id,
-            bulk_order_id=page_id(bulk_order_id),
+            bulk_order_id=at.bulk_id,
             request=request_body,
         )
     except DomainError as exc:
@@ -412,15 +360,11 @@ async def submit(
             raise
         errors = address_messages(exc.fields)
         return await _report_page(
-            request,
-            session,
-            user,
-            org_id,
-            bulk_order_id,
+            at,
             form=form,
             errors=errors,
             problem=None if errors else refusal(exc),
             problem_rows=row_problems(exc),
             status_code=exc.status_code,
         )
-    return see_other(f"/org/{org_id}/bulk-orders/{page_id(bulk_order_id)}?done=submitted")
+    return see_other(f"/org/{org_id}/bulk-orders/{at.bulk_id}?done=submitted")

@@ -3,18 +3,7 @@
 Callers import from here; each part lives in the module its name says.
 """
 
-from app.procurement.service.checking import (
-    COLUMNS,
-    MAX_ORDER_LINES,
-    OPTIONAL_COLUMNS,
-    CheckedLine,
-    CheckedList,
-    Entry,
-    LineError,
-    check_catalog,
-    check_entries,
-    read_entries,
-)
+from app.procurement.service.checking import Entry, LineError, read_entries
 from app.procurement.service.decisions import approve, order_key, reject, submit
 from app.procurement.service.downloads import order_xlsx, report_xlsx, template
 from app.procurement.service.drafts import (
@@ -41,22 +30,15 @@ from app.procurement.service.portal import (
 
 __all__ = [
     "BUYING_ROLES",
-    "COLUMNS",
     "DECIDING_ROLES",
-    "MAX_ORDER_LINES",
     "MAX_UPLOAD_BYTES",
-    "OPTIONAL_COLUMNS",
     "AddressChoices",
-    "CheckedLine",
-    "CheckedList",
     "Entry",
     "LineError",
     "OrderPage",
     "address_choices",
     "approve",
     "awaiting_decision",
-    "check_catalog",
-    "check_entries",
     "check_upload_size",
     "delete_draft",
     "get_bulk_order",
