@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from app.catalog.listing import ListingCaches
 
 
-def _listing_caches(request: Request) -> ListingCaches:
+async def _listing_caches(request: Request) -> ListingCaches:
     state = request.app.state
     return ListingCaches(state.caches, state.database.reader)
 

@@ -28,7 +28,7 @@ async def optional_api_user(
 OptionalApiUser = Annotated[User | None, Depends(optional_api_user)]
 
 
-def supplier_requires_poverty_county(request: Request) -> bool:
+async def supplier_requires_poverty_county(request: Request) -> bool:
     """The admission rule (FENGSHOU_SUPPLIER_REQUIRES_POVERTY_COUNTY), on unless turned off."""
     return bool(getattr(request.app.state.settings, "supplier_requires_poverty_county", True))
 

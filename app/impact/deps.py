@@ -48,7 +48,7 @@ class PairingFilters:
     province: str | None
 
 
-def _pairing_filters(
+async def _pairing_filters(
     year: Year = None, kind: Kind = None, province: ProvinceCode = None
 ) -> PairingFilters:
     return PairingFilters(year, kind, province)
@@ -57,7 +57,7 @@ def _pairing_filters(
 PairingQuery = Annotated[PairingFilters, Depends(_pairing_filters)]
 
 
-def _report_cache(request: Request) -> ReportCache:
+async def _report_cache(request: Request) -> ReportCache:
     return report_cache(request.app.state.caches)
 
 

@@ -106,7 +106,7 @@ class QueuedFulfillment:
         return _queue_url(self.cooperative_id, self.status, self.fulfillment_id)
 
 
-def _queued_fulfillment(
+async def _queued_fulfillment(
     cooperative_id: str, fulfillment_id: str, status: FormText = ""
 ) -> QueuedFulfillment:
     return QueuedFulfillment(page_id(cooperative_id), page_id(fulfillment_id), status)

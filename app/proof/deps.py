@@ -24,7 +24,7 @@ StatementYear = Annotated[
 ]
 
 
-def _pdf_font(request: Request) -> Path | None:
+async def _pdf_font(request: Request) -> Path | None:
     settings: Settings = request.app.state.settings
     return settings.pdf_font
 

@@ -15,4 +15,10 @@ def request_media(request: Request) -> MediaStorage:
     return media
 
 
-Media = Annotated[MediaStorage, Depends(request_media)]
+async def _media(request: Request) -> MediaStorage:
+    # A coroutine: FastAPI runs a plain function dependency in its thread pool, a hop that
+    # costs more than the whole lookup on a cached listing.
+    return request_media(request)
+
+
+Media = Annotated[MediaStorage, Depends(_media)]

@@ -43,7 +43,7 @@ class EditedProduct:
         return f"/coop/{self.cooperative_id}/products/{self.product_id}/edit?saved={saved}{anchor}"
 
 
-def _edited_product(cooperative_id: str, product_id: str) -> EditedProduct:
+async def _edited_product(cooperative_id: str, product_id: str) -> EditedProduct:
     return EditedProduct(page_id(cooperative_id), page_id(product_id))
 
 
@@ -51,7 +51,7 @@ def _edited_product(cooperative_id: str, product_id: str) -> EditedProduct:
 EditedProductPath = Annotated[EditedProduct, Depends(_edited_product)]
 
 
-def _typed_product(
+async def _typed_product(
     title: FormText = "",
     category: FormText = "",
     unit: FormText = "",
@@ -71,7 +71,7 @@ def _typed_product(
     )
 
 
-def _typed_sku(
+async def _typed_sku(
     sku_code: FormText = "",
     sku_name: FormText = "",
     sku_price: FormText = "",
