@@ -32,7 +32,10 @@
       type: "category",
       data: labels,
       inverse: horizontal, // the largest first, at the top
-      axisLabel: { interval: 0, width: horizontal ? 220 : 80, overflow: "truncate" },
+      // Every county on a bar list; months may thin out on a phone rather than run together.
+      axisLabel: horizontal
+        ? { interval: 0, width: 220, overflow: "truncate" }
+        : { interval: "auto", hideOverlap: true, width: 80, overflow: "truncate" },
     };
     var valueAxis = {
       type: "value",
