@@ -15,7 +15,6 @@ from app.catalog.repository.price_monitoring import (
     products_priced_against,
 )
 from app.catalog.repository.products import (
-    cooperative_certificates,
     cooperative_products,
     count_photos,
     get_listed_product,
@@ -23,7 +22,6 @@ from app.catalog.repository.products import (
     get_product,
     get_sku,
     max_photo_position,
-    slug_taken,
     taken_sku_codes,
 )
 from app.catalog.repository.public_listing import (
@@ -35,10 +33,8 @@ from app.catalog.repository.public_listing import (
     category_facet,
     count_listed,
     escape_like,
-    first_thumbnails,
     label_facet,
     labels_and_thumbnails,
-    labels_of,
     page_rows,
     province_facet,
     search_listed,
@@ -47,7 +43,6 @@ from app.catalog.repository.reference import (
     get_category,
     get_county,
     list_categories,
-    province_exists,
     reference_names,
 )
 
@@ -61,14 +56,12 @@ __all__ = [
     "PageRow",
     "SummaryRow",
     "category_facet",
-    "cooperative_certificates",
     "cooperative_products",
     "count_listed",
     "count_photos",
     "county_cooperatives",
     "escape_like",
     "featured_counties",
-    "first_thumbnails",
     "flagged_products",
     "get_category",
     "get_county",
@@ -79,15 +72,12 @@ __all__ = [
     "get_sku",
     "label_facet",
     "labels_and_thumbnails",
-    "labels_of",
     "list_categories",
     "max_photo_position",
     "page_rows",
     "products_priced_against",
-    "province_exists",
     "province_facet",
     "reference_names",
     "search_listed",
-    "slug_taken",
     "taken_sku_codes",
 ]

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.catalog.models import Product, ProductPhoto, ProductStatus, Sku
-from app.certification.models import Certificate
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.regions.models import County
 
@@ -71,10 +70,6 @@ async def taken_sku_codes(session: AsyncSession, codes: Collection[str]) -> set[
     return set(result)
 
 
-async def slug_taken(session: AsyncSession, slug: str) -> bool:
-    return (await session.scalar(select(Product.id).where(Product.slug == slug))) is not None
-
-
 async def count_photos(session: AsyncSession, product_id: int) -> int:
     total = await session.scalar(
         select(func.count()).select_from(ProductPhoto).where(ProductPhoto.product_id == product_id)
@@ -105,14 +100,5 @@ async def cooperative_products(session: AsyncSession, cooperative_id: int) -> li
         .where(Product.cooperative_id == cooperative_id)
         .order_by(Product.id.desc())
         .options(selectinload(Product.skus), selectinload(Product.photos))
-    )
-    return list(result)
-
-
-async def cooperative_certificates(session: AsyncSession, cooperative_id: int) -> list[Certificate]:
-    result = await session.scalars(
-        select(Certificate)
-        .where(Certificate.cooperative_id == cooperative_id)
-        .order_by(Certificate.kind, Certificate.id)
     )
     return list(result)

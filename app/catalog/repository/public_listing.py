@@ -299,39 +299,3 @@ async def label_facet(session: AsyncSession, filters: ListingFilters) -> list[tu
     )
     rows = await session.execute(query.select_from(Product))
     return [(str(kind), int(count)) for kind, count in rows]
-
-
-async def labels_of(
-    session: AsyncSession, product_ids: Collection[int], today: date
-) -> dict[int, list[str]]:
-    """The kinds of valid certificates of each product (one query for a whole page)."""
-    if not product_ids:
-        return {}
-    rows = await session.execute(
-        select(ProductCertificate.product_id, Certificate.kind)
-        .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
-        .where(
-            ProductCertificate.product_id.in_(list(product_ids)), valid_certificate_clause(today)
-        )
-        .distinct()
-        .order_by(ProductCertificate.product_id, Certificate.kind)
-    )
-    labels: dict[int, list[str]] = {}
-    for product_id, kind in rows:
-        labels.setdefault(product_id, []).append(str(kind))
-    return labels
-
-
-async def first_thumbnails(session: AsyncSession, product_ids: Collection[int]) -> dict[int, str]:
-    """The thumbnail key of each product's first photo (one query for a whole page)."""
-    if not product_ids:
-        return {}
-    rows = await session.execute(
-        select(ProductPhoto.product_id, ProductPhoto.thumb_key)
-        .where(ProductPhoto.product_id.in_(list(product_ids)))
-        .order_by(ProductPhoto.product_id, ProductPhoto.position, ProductPhoto.id)
-    )
-    thumbs: dict[int, str] = {}
-    for product_id, thumb_key in rows:
-        thumbs.setdefault(product_id, thumb_key)
-    return thumbs

@@ -41,10 +41,6 @@ async def get_category(session: AsyncSession, code: str) -> Category | None:
     return await session.get(Category, code)
 
 
-async def province_exists(session: AsyncSession, code: str) -> bool:
-    return (await session.scalar(select(Province.code).where(Province.code == code))) is not None
-
-
 async def get_county(session: AsyncSession, code: str) -> County | None:
     result = await session.scalars(
         select(County).where(County.code == code).options(joinedload(County.province))
