@@ -55,6 +55,7 @@ from app.payment import api as payment_api
 from app.payment import jobs as payment_jobs
 from app.payment import pages as payment_pages
 from app.procurement import api as procurement_api
+from app.procurement import gift_api as procurement_gift_api
 from app.procurement import pages as procurement_pages
 from app.proof import api as proof_api
 from app.proof import pages as proof_pages
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payment_api.router,
         checkout_api.router,
         procurement_api.router,
+        procurement_gift_api.router,
         impact_api.router,
         proof_api.router,
         admin_api.router,

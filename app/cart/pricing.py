@@ -7,6 +7,7 @@ its supplier verified, and its quantity between the SKU's minimum and the stock 
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -234,7 +235,7 @@ async def group_lines(
     return groups
 
 
-def _check_items(items: Sequence[tuple[int, int]]) -> None:
+def check_items(items: Sequence[tuple[int, int]]) -> None:
     if not items:
         raise EmptyBasket()
     if len(items) > MAX_BASKET_LINES:
@@ -249,7 +250,7 @@ def _check_items(items: Sequence[tuple[int, int]]) -> None:
         check_quantity(quantity, field=f"lines.{index}.quantity")
 
 
-def _raise_line_problems(lines: Sequence[PricedLine | None]) -> None:
+def raise_line_problems(lines: Sequence[PricedLine | None]) -> None:
     """The most severe kind of problem, naming every line that has it."""
     unavailable = {
         f"lines.{i}.sku_id": "not available"
@@ -293,14 +294,14 @@ async def price_basket(
     unknown_county / region_not_served, 409 insufficient_stock; fields name `lines.{i}.…`.
     Stock is only checked here, not reserved (inventory.reserve_stock does that atomically).
     """
-    _check_items(items)
+    check_items(items)
     province = (
         await destination_province(session, destination_county_code)
         if destination_county_code is not None
         else None
     )
     priced = await price_lines(session, items)
-    _raise_line_problems(priced)
+    raise_line_problems(priced)
     lines = [line for line in priced if line is not None]
     groups = await group_lines(session, lines, destination_province_code=province, strict=True)
     goods = sum(group.goods_fen for group in groups)
@@ -312,4 +313,95 @@ async def price_basket(
         shipping_fen=shipping,
         total_fen=goods + (shipping or 0),
         destination_province_code=province,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A gift: the same SKUs to each of many recipients
+
+
+@dataclass(frozen=True)
+class PricedParcel:
+    """What one recipient gets from one supplier, and its shipping fee (None when the
+    recipient's province is unknown, or the supplier does not ship there)."""
+
+    recipient: int  # the caller's number for the recipient (the row of the list)
+    group: PricedGroup
+
+
+@dataclass(frozen=True)
+class PricedGift:
+    """A gift priced: `lines` hold each SKU's whole quantity (every recipient's units), priced
+    at the tier that quantity reaches; `parcels` the same unit prices per recipient."""
+
+    lines: tuple[PricedLine | None, ...]
+    parcels: tuple[PricedParcel, ...]
+    goods_fen: int
+    shipping_fen: int
+
+
+def _per_recipient(line: PricedLine, quantity_each: int) -> PricedLine:
+    """The whole line's price and weight per unit, for one recipient's units."""
+    return dataclasses.replace(
+        line,
+        quantity=quantity_each,
+        line_total_fen=line.unit_price_fen * quantity_each,
+        weight_grams=line.weight_grams // line.quantity * quantity_each,
+    )
+
+
+async def price_gift(
+    session: AsyncSession,
+    items: Sequence[tuple[int, int]],
+    recipients: Sequence[tuple[int, str | None]],
+) -> PricedGift:
+    """Each (sku_id, quantity_each) for every (recipient number, destination province code or
+    None) in `recipients`: one parcel per recipient and supplier, the tier price of each SKU
+    set by its whole quantity (one order buys them all). Nothing is refused here: `lines` say
+    which SKUs cannot be ordered (None: no such SKU; `problem`), and a parcel whose supplier
+    does not serve its destination is marked (`region_served` False). The caller decides."""
+    count = len(recipients)
+    lines = tuple(await price_lines(session, [(sku, each * count) for sku, each in items]))
+    each_of = dict(items)
+    usable = [line for line in lines if line is not None and line.problem is None]
+    per_recipient = [_per_recipient(line, each_of[line.sku_id]) for line in usable]
+    by_supplier: dict[int, list[PricedLine]] = {}
+    for line in per_recipient:
+        by_supplier.setdefault(line.cooperative_id, []).append(line)
+    rules = await shipping_service.rules_for(session, by_supplier) if by_supplier else {}
+    parcels: list[PricedParcel] = []
+    for number, province in recipients:
+        for cooperative_id, members in by_supplier.items():
+            goods = sum(line.line_total_fen for line in members)
+            weight = sum(line.weight_grams for line in members)
+            cold = shipping_service.is_cold_chain(line.category_code for line in members)
+            fee: int | None = None
+            served = True
+            if province is not None:
+                try:
+                    fee = shipping_service.shipping_fee(
+                        rules.get(cooperative_id),
+                        goods_fen=goods,
+                        weight_grams=weight,
+                        cold_chain=cold,
+                        destination_province_code=province,
+                    )
+                except RegionNotServed:
+                    served = False
+            group = PricedGroup(
+                cooperative_id=cooperative_id,
+                cooperative_name=members[0].cooperative_name,
+                lines=tuple(members),
+                goods_fen=goods,
+                weight_grams=weight,
+                cold_chain=cold,
+                shipping_fen=fee,
+                region_served=served,
+            )
+            parcels.append(PricedParcel(recipient=number, group=group))
+    return PricedGift(
+        lines=lines,
+        parcels=tuple(parcels),
+        goods_fen=sum(parcel.group.goods_fen for parcel in parcels),
+        shipping_fen=sum(parcel.group.shipping_fen or 0 for parcel in parcels),
     )

@@ -104,6 +104,32 @@ async def place_order(
     return await order_view(session, order), created
 
 
+async def place_gift_order(
+    session: AsyncSession,
+    *,
+    buyer: User,
+    idempotency_key: str,
+    request: order_service.GiftOrderRequest,
+    timeouts: PaymentTimeouts,
+) -> tuple[OrderOut, bool]:
+    """A gift order placed (a parcel per recipient and supplier) with its payment opened and
+    its expiry scheduled, as place_order does; (order, created now)."""
+    async with session.begin_nested():
+        order, created = await order_service.place_gift_order(
+            session,
+            buyer=buyer,
+            idempotency_key=idempotency_key,
+            request=request,
+            timeouts=timeouts,
+        )
+        if created:
+            await payment_service.open_payment(session, order)
+            await enqueue(
+                session, EXPIRE_ORDER_JOB, {"order_id": order.id}, run_after=order.expires_at
+            )
+    return await order_view(session, order), created
+
+
 async def get_order(session: AsyncSession, *, buyer: User, order_id: int) -> OrderOut:
     """The buyer's own order with its payment; anyone else's answers 404."""
     order = await order_service.get_buyer_order(session, buyer_id=buyer.id, order_id=order_id)

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import CurrentUser
+from app.core.sheets import XLSX_MEDIA_TYPE
 from app.impact import reports, service
 from app.impact.cache import ReportCache
 from app.impact.deps import Operator, PairingFilters, PairingQuery, Reports, Year
@@ -31,6 +32,7 @@ from app.impact.schemas import (
 )
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
+from app.web.responses import attachment
 
 router = APIRouter(prefix="/api/v1", tags=["impact"], responses=API_ERROR_RESPONSES)
 
@@ -41,14 +43,6 @@ def _json(body: bytes) -> Response:
 
 async def _serialised(report: Awaitable[BaseModel]) -> bytes:
     return (await report).model_dump_json().encode()
-
-
-def _download(file: service.ExportFile) -> Response:
-    return Response(
-        file.content,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
-    )
 
 
 @router.get("/impact/summary", response_model=ImpactSummary, status_code=200)
@@ -86,7 +80,7 @@ async def _pairings_file(
     session: AsyncSession, cache: ReportCache, fmt: service.ExportFormat, filters: PairingFilters
 ) -> Response:
     """The pairing report as a file to download."""
-    return _download(
+    return attachment(
         await service.export_pairings(
             session,
             cache,
@@ -117,7 +111,7 @@ async def impact_pairings_csv(
     status_code=200,
     responses={
         200: {
-            "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}},
+            "content": {XLSX_MEDIA_TYPE: {}},
             "description": "The report as an Excel workbook",
         }
     },

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.models import User
 from app.audit import service as audit
 from app.core.clock import china_date, utcnow
+from app.core.sheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from app.impact import cache, exports, reports, repository
 from app.impact.cache import ReportCache
 from app.impact.errors import InvalidCountyCodes, OrganizationNotFound
@@ -20,10 +21,7 @@ from app.impact.schemas import DesignatedCountiesOut, DesignatedPairingOut
 from app.regions.models import AreaKind, HelperKind, Pairing, PairingArea, PairingKind
 
 ExportFormat = Literal["csv", "xlsx"]
-_MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+_MEDIA_TYPES = {"csv": CSV_MEDIA_TYPE, "xlsx": XLSX_MEDIA_TYPE}
 
 
 @dataclass(frozen=True)

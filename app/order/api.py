@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from app.account.deps import CurrentUser
+from app.core.sheets import XLSX_MEDIA_TYPE
 from app.order import service
 from app.order.schemas import (
+    BulkShipmentOut,
     FulfillmentPage,
     ShipRequest,
     SupplierFulfillmentOut,
@@ -18,6 +20,8 @@ from app.order.schemas import (
 )
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
+from app.web.responses import attachment
+from app.web.uploads import read_bounded
 
 router = APIRouter(prefix="/api/v1", tags=["fulfilment"], responses=API_ERROR_RESPONSES)
 
@@ -50,6 +54,57 @@ async def list_fulfillments(
         page=page,
         per_page=per_page,
     )
+
+
+@router.get(
+    "/cooperatives/{cooperative_id}/fulfillments/shipping-sheet.xlsx",
+    response_class=Response,
+    status_code=200,
+    summary="Parcels waiting to ship, as a sheet",
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}},
+)
+async def shipping_sheet(cooperative_id: int, user: CurrentUser, session: DbSession) -> Response:
+    """The supplier's parcels of paid orders waiting to ship, oldest first (at most 5,000): parcel
+    number (包裹编号), order number, recipient, phone, address, goods, and empty carrier (快递公司)
+    and tracking number (快递单号) columns to fill in and upload. Members only: else 404."""
+    sheet = await service.shipping_sheet(session, user=user, cooperative_id=cooperative_id)
+    return attachment(sheet)
+
+
+@router.post(
+    "/cooperatives/{cooperative_id}/fulfillments/tracking",
+    response_model=BulkShipmentOut,
+    status_code=200,
+    summary="Ship parcels from an uploaded sheet",
+)
+async def ship_from_sheet(
+    cooperative_id: int,
+    file: Annotated[
+        UploadFile,
+        File(
+            description="CSV or XLSX with the columns fulfillment_id (包裹编号), "
+            "carrier (快递公司) "
+            "and tracking_number (快递单号), e.g. the shipping sheet filled in"
+        ),
+    ],
+    request: Request,
+    user: CurrentUser,
+    session: DbSession,
+) -> BulkShipmentOut:
+    """Ship each row that has a tracking number (pending parcels are accepted on the way; rows
+    without one are left for later). All or nothing: a row naming no parcel of this supplier
+    waiting to ship, a parcel twice, or a bad carrier or tracking number answers 422 naming
+    `rows.{row}.{column}`, and nothing ships."""
+    data = await read_bounded(file, service.MAX_SHEET_BYTES)
+    shipment = await service.ship_from_sheet(
+        session,
+        user=user,
+        cooperative_id=cooperative_id,
+        data=data,
+        filename=file.filename,
+        auto_complete_after=auto_complete_after(request),
+    )
+    return BulkShipmentOut(shipped=shipment.shipped, skipped_rows=shipment.skipped_rows)
 
 
 @router.post(

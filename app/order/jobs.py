@@ -41,11 +41,29 @@ def _mail_text(fulfillment: SupplierFulfillmentOut, portal_url: str) -> str:
     )
 
 
+def _gift_mail_text(fulfillment: SupplierFulfillmentOut, parcels: int, portal_url: str) -> str:
+    lines = "\n".join(
+        f"  · {line.title}（{line.sku_name}，{line.sku_code}）× {line.quantity}"
+        for line in fulfillment.lines
+    )
+    return (
+        f"{fulfillment.cooperative_name}：\n\n"
+        f"您有一笔新的已付款工会慰问品订单待发货，订单号 {fulfillment.order_number}，"
+        f"共 {parcels} 个包裹，每位收件人一个。\n\n"
+        f"每个包裹：\n{lines}\n\n"
+        "请登录供应商后台下载发货表（含每位收件人的地址），填写快递公司和快递单号后上传，"
+        f"即可批量发货：{portal_url}\n\n"
+        "丰收 · 消费帮扶商城\n"
+    )
+
+
 @job(service.NOTIFY_SUPPLIER_JOB)
 async def notify_supplier(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """E-mail the supplier's admins about a new paid fulfilment; queue its webhook if it has
-    one. Mails carry a stable message key, so a retry is recognisable as the same message."""
+    """E-mail the supplier's admins about a new paid fulfilment (or, for a gift order, about
+    all its parcels at once: `parcel_ids`); queue the webhook of each if it has one. Mails
+    carry a stable message key, so a retry is recognisable as the same message."""
     fulfillment_id = int(payload["fulfillment_id"])
+    parcel_ids = [int(parcel_id) for parcel_id in payload.get("parcel_ids", ())]
     notice = await service.supplier_notice(ctx.session, fulfillment_id)
     if notice is None:
         return
@@ -53,7 +71,11 @@ async def notify_supplier(ctx: JobContext, payload: dict[str, Any]) -> None:
     portal_url = (
         f"{ctx.settings.public_base_url.rstrip('/')}/coop/{fulfillment.cooperative_id}/fulfillments"
     )
-    text = _mail_text(fulfillment, portal_url)
+    text = (
+        _gift_mail_text(fulfillment, len(parcel_ids), portal_url)
+        if parcel_ids
+        else _mail_text(fulfillment, portal_url)
+    )
     for email in notice.admin_emails:
         digest = hashlib.sha256(email.encode()).hexdigest()[:12]
         await ctx.mailer.send(
@@ -65,7 +87,8 @@ async def notify_supplier(ctx: JobContext, payload: dict[str, Any]) -> None:
             )
         )
     if notice.webhook_url:
-        await service.schedule_supplier_webhook(ctx.session, fulfillment.id)
+        for parcel_id in parcel_ids or [fulfillment.id]:
+            await service.schedule_supplier_webhook(ctx.session, parcel_id)
 
 
 @job(service.SUPPLIER_WEBHOOK_JOB)

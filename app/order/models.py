@@ -111,6 +111,16 @@ class Fulfillment(TimestampMixin, Base):
     shipped_at: Mapped[datetime | None] = mapped_column(default=None)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+    # An order ships one parcel per supplier (parcel 0, to the order's address), except a gift
+    # order: one parcel per recipient and supplier, numbered by the recipient's row in the
+    # uploaded list and addressed to the recipient below.
+    parcel_no: Mapped[int] = mapped_column(default=0, server_default="0")
+    recipient_name: Mapped[str | None] = mapped_column(String(50), default=None)
+    recipient_phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    recipient_county_code: Mapped[str | None] = mapped_column(
+        ForeignKey("counties.code"), default=None
+    )
+    recipient_detail: Mapped[str | None] = mapped_column(String(200), default=None)
 
     order: Mapped[Order] = relationship(back_populates="fulfillments", lazy="raise")
     lines: Mapped[list[OrderLine]] = relationship(
@@ -118,7 +128,7 @@ class Fulfillment(TimestampMixin, Base):
     )
 
     __table_args__ = (
-        UniqueConstraint("order_id", "cooperative_id"),
+        UniqueConstraint("order_id", "cooperative_id", "parcel_no"),
         Index("ix_fulfillments_cooperative_status", "cooperative_id", "status"),
     )
 

@@ -14,16 +14,18 @@ from starlette.responses import Response
 
 from app.account.deps import PageUser
 from app.account.models import User
+from app.core.errors import DomainError
 from app.order import service
 from app.order.errors import InvalidOrderFields, InvalidStatusTransition, WebhookUrlRefused
 from app.order.labels import supplier_fulfillment_status_labels
 from app.order.models import FulfillmentStatus
 from app.web.db import DbSession
-from app.web.forms import CsrfChecked, FormText, field_messages
+from app.web.forms import CsrfChecked, FormText, OptionalUpload, check_this, field_messages
 from app.web.i18n import gettext as _
 from app.web.paths import page_id
-from app.web.responses import see_other
+from app.web.responses import attachment, see_other
 from app.web.templating import render
+from app.web.uploads import read_bounded, sheet_problem
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,6 +57,8 @@ async def _queue_page(
     ship_forms: dict[int, dict[str, str]] | None = None,
     ship_errors: dict[int, dict[str, str]] | None = None,
     action_errors: dict[int, str] | None = None,
+    sheet_errors: list[str] | None = None,
+    shipped: int | None = None,
     status_code: int = 200,
 ) -> Response:
     queue = await service.list_supplier_fulfillments(
@@ -74,6 +78,8 @@ async def _queue_page(
         "ship_forms": ship_forms or {},
         "ship_errors": ship_errors or {},
         "action_errors": action_errors or {},
+        "sheet_errors": sheet_errors or [],
+        "shipped": shipped,
     }
     return render(request, "order/show_fulfillments.html", context, status_code=status_code)
 
@@ -86,11 +92,104 @@ async def show_fulfillments(
     session: DbSession,
     status: Annotated[str, Query()] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    shipped: Annotated[int | None, Query(ge=0, le=100_000)] = None,
 ) -> Response:
-    """The supplier's fulfilments of paid orders, with forms to accept and to ship each."""
+    """The supplier's fulfilments of paid orders, with forms to accept and to ship each, and
+    to ship many at once from the shipping sheet."""
     return await _queue_page(
-        request, session, user, page_id(cooperative_id), status=status, page=page
+        request,
+        session,
+        user,
+        page_id(cooperative_id),
+        status=status,
+        page=page,
+        shipped=shipped,
     )
+
+
+@router.get("/coop/{cooperative_id}/fulfillments/shipping-sheet.xlsx")
+async def download_shipping_sheet(
+    cooperative_id: str, user: PageUser, session: DbSession
+) -> Response:
+    """The parcels waiting to ship, with each recipient's address, to fill in and upload."""
+    sheet = await service.shipping_sheet(session, user=user, cooperative_id=page_id(cooperative_id))
+    return attachment(sheet)
+
+
+def _sheet_errors(error: DomainError) -> list[str]:
+    """Each problem of an uploaded shipping sheet, as a line the page lists."""
+    problem = sheet_problem(
+        error, missing_columns=_("表头缺少“包裹编号”“快递公司”或“快递单号”列，请使用下载的发货表。")
+    )
+    if problem is not None:
+        return [problem]
+    if not isinstance(error, InvalidOrderFields):
+        return [_("上传未完成，请检查后重试。")]
+    column_names = {
+        "fulfillment_id": _("包裹编号"),
+        "carrier": _("快递公司"),
+        "tracking_number": _("快递单号"),
+    }
+    reasons = {
+        "unknown_fulfillment": _("没有这个待发货的包裹"),
+        "duplicate_fulfillment": _("同一包裹出现了两次"),
+        "invalid_status_transition": _("该包裹当前的状态不能发货"),
+        "invalid_carrier": _("请填写快递公司，1 到 50 个字符"),
+        "invalid_tracking_number": _("快递单号应为 4 到 60 位字母、数字或连字符"),
+        "nothing_to_ship": _("表中没有填写了快递单号的行"),
+    }
+    lines: list[str] = []
+    for name, (code, _message) in error.problems.items():
+        parts = name.split(".")
+        reason = reasons.get(code, check_this())
+        if len(parts) == 3 and parts[0] == "rows":
+            lines.append(
+                _("第 %(row)s 行%(column)s：%(reason)s")
+                % {"row": parts[1], "column": column_names.get(parts[2], ""), "reason": reason}
+            )
+        else:
+            lines.append(reason)
+    return lines
+
+
+@router.post("/coop/{cooperative_id}/fulfillments/tracking", response_class=HTMLResponse)
+async def ship_from_sheet(
+    request: Request,
+    cooperative_id: str,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+    file: OptionalUpload = None,
+) -> Response:
+    """Ship the parcels of an uploaded shipping sheet; all or none, with each row's problem."""
+    coop_id = page_id(cooperative_id)
+    if file is None or not file.filename:
+        errors = [_("请选择要上传的发货表。")]
+        return await _queue_page(
+            request, session, user, coop_id, sheet_errors=errors, status_code=422
+        )
+    data = await read_bounded(file, service.MAX_SHEET_BYTES)
+    try:
+        shipment = await service.ship_from_sheet(
+            session,
+            user=user,
+            cooperative_id=coop_id,
+            data=data,
+            filename=file.filename,
+            auto_complete_after=timedelta(days=request.app.state.settings.order_auto_complete_days),
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        return await _queue_page(
+            request,
+            session,
+            user,
+            coop_id,
+            sheet_errors=_sheet_errors(exc),
+            status_code=exc.status_code,
+        )
+    return see_other(f"/coop/{coop_id}/fulfillments?shipped={len(shipment.shipped)}")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.account.models import Role, RoleAssignment, User
 from app.cooperative.models import Cooperative
-from app.order.models import Fulfillment, FulfillmentStatus, Order
+from app.order.models import Fulfillment, FulfillmentStatus, Order, OrderStatus
 from app.organization.models import Organization
 from app.regions.models import County, Province
 
@@ -257,3 +257,43 @@ async def count_cooperative_fulfillments(
         select(func.count()).select_from(_supplier_queue(cooperative_id, status).subquery())
     )
     return int(count or 0)
+
+
+async def fulfillments_to_ship(
+    session: AsyncSession, cooperative_id: int, *, limit: int
+) -> Sequence[Fulfillment]:
+    """The supplier's parcels of paid orders waiting to ship (pending or accepted), oldest
+    first, with order and lines."""
+    result = await session.scalars(
+        select(Fulfillment)
+        .join(Order, Order.id == Fulfillment.order_id)
+        .options(joinedload(Fulfillment.order), selectinload(Fulfillment.lines))
+        .where(
+            Fulfillment.cooperative_id == cooperative_id,
+            Fulfillment.status.in_([FulfillmentStatus.PENDING, FulfillmentStatus.ACCEPTED]),
+            Order.status == OrderStatus.PAID,
+        )
+        .order_by(Fulfillment.id)
+        .limit(limit)
+    )
+    return result.unique().all()
+
+
+async def lock_fulfillments(
+    session: AsyncSession, cooperative_id: int, fulfillment_ids: Collection[int]
+) -> dict[int, Fulfillment]:
+    """The supplier's fulfilments among these ids, locked, with order and lines, by id."""
+    if not fulfillment_ids:
+        return {}
+    result = await session.scalars(
+        select(Fulfillment)
+        .options(joinedload(Fulfillment.order), selectinload(Fulfillment.lines))
+        .where(
+            Fulfillment.cooperative_id == cooperative_id,
+            Fulfillment.id.in_(sorted(set(fulfillment_ids))),
+        )
+        .order_by(Fulfillment.id)
+        .with_for_update(of=Fulfillment)
+        .execution_options(populate_existing=True)
+    )
+    return {fulfillment.id: fulfillment for fulfillment in result.unique()}

@@ -90,6 +90,13 @@ class FulfillmentOut(BaseModel):
     shipped_at: datetime | None
     delivered_at: datetime | None
     cancelled_at: datetime | None
+    parcel_no: int = Field(
+        description="0 for an order's one parcel per supplier; a gift order's parcels are "
+        "numbered by their recipient's row in the uploaded list"
+    )
+    recipient: ShippingAddressOut | None = Field(
+        description="A gift parcel's own recipient (null: the order's shipping address)"
+    )
     lines: list[OrderLineOut]
 
 
@@ -111,6 +118,11 @@ class SupplierFulfillmentOut(FulfillmentOut):
     order_status: OrderStatusName
     paid_at: datetime | None
     ship_to: ShippingAddressOut
+
+
+class BulkShipmentOut(BaseModel):
+    shipped: list[int] = Field(description="The fulfilments shipped, by id")
+    skipped_rows: list[int] = Field(description="Rows without a tracking number, left for later")
 
 
 class FulfillmentPage(BaseModel):

@@ -9,12 +9,14 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from app.account.deps import CurrentUser
 from app.checkout.schemas import OrderOut
+from app.core.sheets import XLSX_MEDIA_TYPE
 from app.order.service import PaymentTimeouts
 from app.procurement import service
-from app.procurement.exports import XLSX_MEDIA_TYPE, Download
 from app.procurement.schemas import BulkOrderOut, BulkOrderPage, RejectRequest, SubmitRequest
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
+from app.web.responses import attachment
+from app.web.uploads import read_bounded
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"], responses=API_ERROR_RESPONSES)
 
@@ -28,17 +30,9 @@ UploadedList = Annotated[
 ]
 
 
-def _download(file: Download) -> Response:
-    return Response(
-        file.content,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
-    )
-
-
-async def _read(file: UploadFile) -> bytes:
+async def read_upload(file: UploadFile) -> bytes:
     """The upload, read no further than one byte past the limit."""
-    data = await file.read(service.MAX_UPLOAD_BYTES + 1)
+    data = await read_bounded(file, service.MAX_UPLOAD_BYTES)
     service.check_upload_size(data)
     return data
 
@@ -52,7 +46,7 @@ async def upload_bulk_order(
     rows naming one SKU merged into the first. Tier prices applied; nothing is reserved.
     Buyers and admins of a verified organisation. An unreadable file (neither CSV nor XLSX,
     empty, over 5,000 rows, a zip bomb) is refused with 4xx and nothing is stored."""
-    data = await _read(file)
+    data = await read_upload(file)
     return await service.upload(
         session, user=user, organization_id=organization_id, data=data, filename=file.filename
     )
@@ -93,7 +87,7 @@ async def bulk_order_xlsx(
 ) -> Response:
     """The validation report as a workbook (code, quantity, date, then the problem), to fix
     and upload again."""
-    return _download(
+    return attachment(
         await service.report_xlsx(
             session, user=user, organization_id=organization_id, bulk_order_id=bulk_order_id
         )
@@ -126,7 +120,7 @@ async def replace_list(
     session: DbSession,
 ) -> BulkOrderOut:
     """The corrected list replaces the draft's, checked afresh (drafts only: 409)."""
-    data = await _read(file)
+    data = await read_upload(file)
     return await service.replace_list(
         session,
         user=user,
@@ -268,7 +262,7 @@ async def order_xlsx(
 ) -> Response:
     """The order's lines (code, quantity, product, prices, supplier), formula-safe; it reads
     back as a bulk-order list. Members and operators."""
-    return _download(
+    return attachment(
         await service.order_xlsx(
             session, user=user, organization_id=organization_id, order_id=order_id
         )

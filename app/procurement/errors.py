@@ -11,7 +11,7 @@ class BulkOrderNotFound(NotFound):
     code = "bulk_order_not_found"
 
     def __init__(self, bulk_order_id: int) -> None:
-        super().__init__(f"No bulk order with id {bulk_order_id} in this organisation.")
+        super().__init__(f"No bulk or gift order with id {bulk_order_id} in this organisation.")
 
 
 class OrganizationOrderNotFound(NotFound):
@@ -113,3 +113,13 @@ class InvalidStatusFilter(ValidationFailed):
         super().__init__(
             f"status is one of {', '.join(allowed)}.", fields={"status": "unknown status"}
         )
+
+
+class InvalidGiftItems(ValidationFailed):
+    """A gift's SKUs as the form gave them: 1 to 5 different SKU ids, each with the units every
+    recipient gets."""
+
+    code = "invalid_gift_items"
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("The gift's SKUs or quantities are invalid.", fields=fields)

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.core.money import FEN_PER_YUAN
-from app.core.sheets import Cell, write_csv, write_xlsx
+from app.core.sheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Cell, write_csv, write_xlsx
 from app.order.models import Order, OrderLine
 from app.procurement.models import BulkOrderLine
+from app.procurement.schemas import GiftOrderOut
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 TEMPLATE_HEADER = ("商品编码", "数量", "配送日期")
 TEMPLATE_NAME = "bulk-order-template"
 REPORT_HEADER = (
@@ -129,4 +128,83 @@ def order_workbook(
     name = order.number or f"order-{order.id}"
     return Download(
         write_xlsx(ORDER_HEADER, rows, sheet_name="订单明细"), XLSX_MEDIA_TYPE, f"{name}.xlsx"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Gift orders: the recipients list and its parcels
+
+RECIPIENTS_TEMPLATE_HEADER = ("姓名", "手机号", "区县代码", "详细地址")
+RECIPIENTS_TEMPLATE_NAME = "gift-recipients-template"
+RECIPIENTS_HEADER = (
+    "行号", "收件人", "手机号", "区县代码", "详细地址", "问题",
+    "供应商", "包裹编号", "状态", "快递公司", "快递单号", "发货时间", "签收时间",
+)  # fmt: skip
+RECIPIENT_ERRORS = {
+    "invalid_name": "姓名应为 1 到 50 个字符",
+    "invalid_phone": "手机号或固定电话无效",
+    "unknown_county": "没有这个区县代码（6 位行政区划代码）",
+    "invalid_address_detail": "详细地址应为 5 到 200 个字符",
+    "duplicate_recipient": "与前面一行的姓名和电话相同",
+    "region_not_served": "有供应商不配送到该地区",
+}
+PARCEL_STATUSES = {
+    "pending": "待接单",
+    "accepted": "待发货",
+    "shipped": "已发货",
+    "delivered": "已签收",
+    "cancelled": "已取消",
+}
+
+
+def recipients_template(kind: str) -> Download:
+    """The empty recipients list (姓名, 手机号, 区县代码, 详细地址), as XLSX or CSV."""
+    if kind == "csv":
+        return Download(
+            write_csv(RECIPIENTS_TEMPLATE_HEADER, []),
+            CSV_MEDIA_TYPE,
+            f"{RECIPIENTS_TEMPLATE_NAME}.csv",
+        )
+    return Download(
+        write_xlsx(RECIPIENTS_TEMPLATE_HEADER, [], sheet_name="收件人名单"),
+        XLSX_MEDIA_TYPE,
+        f"{RECIPIENTS_TEMPLATE_NAME}.xlsx",
+    )
+
+
+def recipients_workbook(gift: GiftOrderOut, *, awaiting_payment: bool) -> Download:
+    """Each recipient's parcels (one row per supplier) with status and tracking, or the
+    recipient alone (with the problem, if any) before the gift is ordered."""
+    rows: list[Sequence[Cell]] = []
+    for recipient in gift.recipients:
+        head: list[Cell] = [
+            recipient.row,
+            recipient.name,
+            recipient.phone,
+            recipient.county_code,
+            recipient.detail,
+            RECIPIENT_ERRORS.get(recipient.error_code, recipient.error or "")
+            if recipient.error_code
+            else "",
+        ]
+        if not recipient.parcels:
+            rows.append(head)
+        for parcel in recipient.parcels:
+            status = "待付款" if awaiting_payment else PARCEL_STATUSES.get(parcel.status, "")
+            rows.append(
+                [
+                    *head,
+                    parcel.cooperative_name,
+                    parcel.fulfillment_id,
+                    status,
+                    parcel.carrier or "",
+                    parcel.tracking_number or "",
+                    parcel.shipped_at,
+                    parcel.delivered_at,
+                ]
+            )
+    return Download(
+        write_xlsx(RECIPIENTS_HEADER, rows, sheet_name="收件人"),
+        XLSX_MEDIA_TYPE,
+        f"gift-order-{gift.id}-recipients.xlsx",
     )

@@ -19,6 +19,14 @@ class BulkOrderStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
+class BulkOrderKind(enum.StrEnum):
+    """A list of SKUs delivered to one address, or a trade union's gift: the same SKUs for
+    each recipient of a list, one parcel per recipient and supplier."""
+
+    BULK = "bulk"
+    GIFT = "gift"
+
+
 class BulkOrder(TimestampMixin, Base):
     """An organisation's bulk order: a draft until a buyer submits it (with how it is paid and
     where it goes), then approved (the order is placed: `order_id`) or rejected (`comment`)
@@ -28,6 +36,9 @@ class BulkOrder(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    kind: Mapped[BulkOrderKind] = mapped_column(
+        str_enum(BulkOrderKind, 10), default=BulkOrderKind.BULK, server_default="bulk"
+    )
     status: Mapped[BulkOrderStatus] = mapped_column(
         str_enum(BulkOrderStatus, 20), default=BulkOrderStatus.DRAFT
     )
@@ -40,7 +51,9 @@ class BulkOrder(TimestampMixin, Base):
     valid: Mapped[bool] = mapped_column(default=False)
     problem: Mapped[str | None] = mapped_column(String(300), default=None)
     line_count: Mapped[int] = mapped_column(default=0)
+    # Lines and recipients (of a gift) with an error.
     error_count: Mapped[int] = mapped_column(default=0)
+    recipient_count: Mapped[int] = mapped_column(default=0, server_default="0")
     goods_fen: Mapped[int] = mapped_column(default=0)
     checked_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -68,6 +81,14 @@ class BulkOrder(TimestampMixin, Base):
         back_populates="bulk_order",
         lazy="raise",
         order_by="BulkOrderLine.row",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    recipients: Mapped[list[BulkOrderRecipient]] = relationship(
+        back_populates="bulk_order",
+        lazy="raise",
+        order_by="BulkOrderRecipient.row",
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
@@ -112,3 +133,27 @@ class BulkOrderLine(Base):
         UniqueConstraint("bulk_order_id", "row"),
         CheckConstraint("quantity IS NULL OR quantity > 0", name="quantity_positive"),
     )
+
+
+class BulkOrderRecipient(Base):
+    """A gift's recipient as typed on the list's row, checked: each gets one parcel per
+    supplier, numbered by this row (Fulfillment.parcel_no). `error` says why the row cannot
+    be sent as it is; the typed text is kept (bounded) so that the report shows it."""
+
+    __tablename__ = "bulk_order_recipients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulk_order_id: Mapped[int] = mapped_column(ForeignKey("bulk_orders.id", ondelete="CASCADE"))
+    row: Mapped[int]
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(30))
+    county_code: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(String(200))
+    # The parcel's shipping fee to this recipient, all suppliers together (None with an error).
+    shipping_fen: Mapped[int | None] = mapped_column(default=None)
+    error_code: Mapped[str | None] = mapped_column(String(40), default=None)
+    error: Mapped[str | None] = mapped_column(String(300), default=None)
+
+    bulk_order: Mapped[BulkOrder] = relationship(back_populates="recipients", lazy="raise")
+
+    __table_args__ = (UniqueConstraint("bulk_order_id", "row"),)

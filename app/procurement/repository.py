@@ -14,7 +14,14 @@ from app.catalog.models import Product, Sku
 from app.cooperative.models import Cooperative
 from app.core.fields import MAX_ID
 from app.order.models import Order
-from app.procurement.models import BulkOrder, BulkOrderLine, BulkOrderStatus
+from app.procurement.models import (
+    BulkOrder,
+    BulkOrderKind,
+    BulkOrderLine,
+    BulkOrderRecipient,
+    BulkOrderStatus,
+)
+from app.regions.models import County
 
 # Codes per IN list: well under every database's bound on bound parameters.
 CODES_PER_QUERY = 1000
@@ -58,16 +65,23 @@ async def get_bulk_order(
     bulk_order_id: int,
     *,
     with_lines: bool = False,
+    with_recipients: bool = False,
     for_update: bool = False,
+    kind: BulkOrderKind | None = BulkOrderKind.BULK,
 ) -> BulkOrder | None:
     """The organisation's bulk order. `for_update` locks its row until the transaction ends:
     of two requests changing it at once, the second waits and then sees the first's outcome
-    (PostgreSQL re-reads the locked row; SQLite lets one writer in at a time)."""
+    (PostgreSQL re-reads the locked row; SQLite lets one writer in at a time). Of another
+    `kind` (a gift where a list is asked for): None; `kind=None` takes either."""
     if not 1 <= bulk_order_id <= MAX_ID:
         return None  # names nothing (and a BIGINT column would refuse it)
     query = select(BulkOrder).where(
         BulkOrder.id == bulk_order_id, BulkOrder.organization_id == organization_id
     )
+    if kind is not None:
+        query = query.where(BulkOrder.kind == kind)
+    if with_recipients:
+        query = query.options(selectinload(BulkOrder.recipients))
     if for_update:
         query = query.with_for_update()
     if with_lines:
@@ -82,9 +96,12 @@ async def list_bulk_orders(
     statuses: Collection[BulkOrderStatus] | None,
     offset: int,
     limit: int,
+    kind: BulkOrderKind | None = BulkOrderKind.BULK,
 ) -> tuple[Sequence[BulkOrder], int]:
-    """Newest first, and how many there are in all."""
+    """Newest first, and how many there are in all (of `kind`; None: both kinds)."""
     where = [BulkOrder.organization_id == organization_id]
+    if kind is not None:
+        where.append(BulkOrder.kind == kind)
     if statuses is not None:
         where.append(BulkOrder.status.in_(list(statuses)))
     total = await session.scalar(select(func.count()).select_from(BulkOrder).where(*where))
@@ -103,9 +120,52 @@ async def add_lines(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) ->
         )
 
 
+async def add_recipients(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Many recipients in one executemany INSERT (NULLs rendered, as for lines)."""
+    if rows:
+        await session.execute(
+            insert(BulkOrderRecipient).execution_options(render_nulls=True), list(rows)
+        )
+
+
+async def delete_recipients(session: AsyncSession, bulk_order_id: int) -> None:
+    await session.execute(
+        delete(BulkOrderRecipient).where(BulkOrderRecipient.bulk_order_id == bulk_order_id)
+    )
+
+
+async def county_provinces(session: AsyncSession, codes: Collection[str]) -> dict[str, str]:
+    """The province of each known county among `codes` (six-digit codes only), by code."""
+    wanted = sorted(
+        {code for code in codes if len(code) == 6 and code.isascii() and code.isdigit()}
+    )
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), CODES_PER_QUERY):
+        rows = await session.execute(
+            select(County.code, County.province_code).where(
+                County.code.in_(wanted[start : start + CODES_PER_QUERY])
+            )
+        )
+        found.update((row[0], row[1]) for row in rows)
+    return found
+
+
+async def skus_by_id(session: AsyncSession, sku_ids: Collection[int]) -> dict[int, Sku]:
+    """SKUs by id, with their product's title (what a gift's report names)."""
+    if not sku_ids:
+        return {}
+    result = await session.scalars(
+        select(Sku)
+        .where(Sku.id.in_(sorted(set(sku_ids))))
+        .options(joinedload(Sku.product).load_only(Product.id, Product.title))
+    )
+    return {sku.id: sku for sku in result.unique()}
+
+
 async def delete_bulk_order(session: AsyncSession, bulk_order_id: int) -> None:
-    """A bulk order and its lines (ON DELETE CASCADE, and said here for clarity)."""
+    """A bulk order, its lines and recipients (ON DELETE CASCADE, and said here for clarity)."""
     await delete_lines(session, bulk_order_id)
+    await delete_recipients(session, bulk_order_id)
     await session.execute(delete(BulkOrder).where(BulkOrder.id == bulk_order_id))
 
 

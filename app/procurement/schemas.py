@@ -98,3 +98,92 @@ class RejectRequest(BaseModel):
         description=f"Why it is rejected, 1–{COMMENT_MAX_LENGTH} characters",
         examples=["数量超出本月预算，请减半后重新提交"],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Gift orders (工会慰问品)
+
+
+class GiftItemOut(BaseModel):
+    """A SKU of the gift: units per recipient, at the tier price all recipients' units
+    together reach."""
+
+    row: int = Field(description="The SKU's place in the gift (1-based)")
+    sku_id: int
+    sku_code: str
+    title: str | None
+    quantity_each: int
+    unit_price_fen: int | None
+    line_total_fen: int | None = Field(description="Per recipient")
+    error_code: str | None = Field(
+        description="unknown_sku, sku_unavailable, below_min_qty, insufficient_stock"
+    )
+    error: str | None
+    error_limit: int | None
+
+
+class GiftParcelOut(BaseModel):
+    """A recipient's parcel from one supplier, once the gift is ordered."""
+
+    fulfillment_id: int
+    cooperative_id: int
+    cooperative_name: str
+    status: str
+    carrier: str | None
+    tracking_number: str | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+
+
+class GiftRecipientOut(BaseModel):
+    row: int = Field(description="The spreadsheet row (1-based, as Excel numbers it)")
+    name: str
+    phone: str
+    county_code: str
+    detail: str
+    shipping_fen: int | None = Field(description="This recipient's parcels' shipping")
+    error_code: str | None = Field(
+        description="invalid_name, invalid_phone, unknown_county, invalid_address_detail, "
+        "duplicate_recipient, region_not_served"
+    )
+    error: str | None
+    parcels: list[GiftParcelOut] = Field(description="Once ordered: one per supplier")
+
+
+class GiftOrderSummary(BaseModel):
+    id: int
+    organization_id: int
+    status: BulkOrderStatusName
+    valid: bool
+    source_filename: str | None
+    recipient_count: int
+    error_count: int = Field(description="SKUs and recipients with an error")
+    goods_fen: int
+    shipping_fen: int | None
+    created_by_user_id: int
+    created_at: datetime
+    checked_at: datetime | None
+    submitted_by_user_id: int | None
+    submitted_at: datetime | None
+    payment_method: PaymentMethodName | None
+    po_number: str | None
+    contact_address: ShippingAddressOut | None = Field(
+        description="The organisation's own address on the order (each parcel goes to its "
+        "recipient)"
+    )
+    approver_user_id: int | None
+    decided_at: datetime | None
+    comment: str | None
+    order_id: int | None
+
+
+class GiftOrderOut(GiftOrderSummary):
+    items: list[GiftItemOut]
+    recipients: list[GiftRecipientOut]
+
+
+class GiftOrderPage(BaseModel):
+    items: list[GiftOrderSummary]
+    total: int
+    page: int
+    per_page: int

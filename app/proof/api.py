@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.account.deps import CurrentUser
+from app.core.sheets import XLSX_MEDIA_TYPE
 from app.proof import service
 from app.proof.deps import DocumentFormat, PdfFontSetting, StatementYear, send_file
 from app.web.db import DbSession
@@ -18,9 +19,7 @@ from app.web.templating import render
 router = APIRouter(prefix="/api/v1", tags=["proof"], responses=API_ERROR_RESPONSES)
 
 _PDF: dict[str, dict[str, object]] = {"application/pdf": {}}
-_XLSX: dict[str, dict[str, object]] = {
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}
-}
+_XLSX: dict[str, dict[str, object]] = {XLSX_MEDIA_TYPE: {}}
 
 
 @router.get(

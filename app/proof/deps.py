@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from app.config import Settings
 from app.impact.schemas import YEAR_MAX, YEAR_MIN
 from app.proof.service import ProofFile
+from app.web.responses import attachment
 
 DocumentFormat = Annotated[
     Literal["html", "pdf"],
@@ -35,9 +36,4 @@ PdfFontSetting = Annotated[Path | None, Depends(_pdf_font)]
 
 def send_file(file: ProofFile, *, inline: bool = False) -> Response:
     """The file as a download; `inline` lets a browser show a PDF before it is saved."""
-    disposition = "inline" if inline else "attachment"
-    return Response(
-        file.content,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'{disposition}; filename="{file.filename}"'},
-    )
+    return attachment(file, inline=inline)

@@ -17,6 +17,7 @@ from app.account.models import User
 from app.core.clock import china_year, utcnow
 from app.core.fields import MAX_ID
 from app.core.money import apply_basis_points
+from app.core.sheets import XLSX_MEDIA_TYPE
 from app.order.models import Order, OrderStatus
 from app.organization import repository as organization_repository
 from app.organization.access import member_organization
@@ -38,7 +39,7 @@ from app.proof.schemas import (
 
 CERTIFIABLE = frozenset({OrderStatus.PAID, OrderStatus.COMPLETED})
 PDF_TYPE = "application/pdf"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_TYPE = XLSX_MEDIA_TYPE
 
 
 @dataclass(frozen=True)

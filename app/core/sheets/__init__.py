@@ -27,9 +27,17 @@ from app.core.sheets.reading import (
     normalize_header,
     read_table,
 )
-from app.core.sheets.writing import Cell, escape_formula, write_csv, write_xlsx
+from app.core.sheets.writing import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    Cell,
+    escape_formula,
+    write_csv,
+    write_xlsx,
+)
 
 __all__ = [
+    "CSV_MEDIA_TYPE",
     "DEFAULT_ALIASES",
     "DEFAULT_MAX_ROWS",
     "MAX_CELLS",
@@ -37,6 +45,7 @@ __all__ = [
     "MAX_SHARED_STRINGS",
     "MAX_UNCOMPRESSED_BYTES",
     "MAX_ZIP_MEMBERS",
+    "XLSX_MEDIA_TYPE",
     "Cell",
     "DuplicateColumns",
     "EmptyFile",

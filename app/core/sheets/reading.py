@@ -32,6 +32,9 @@ DEFAULT_ALIASES: Mapping[str, tuple[str, ...]] = {
     "phone": ("电话", "手机", "手机号", "手机号码", "联系电话", "电话号码"),
     "county_code": ("区县代码", "区县编码", "县代码", "行政区划代码"),
     "detail": ("详细地址", "地址", "收货地址"),
+    "fulfillment_id": ("包裹编号", "包裹号"),
+    "carrier": ("快递公司", "物流公司", "承运商"),
+    "tracking_number": ("快递单号", "运单号", "物流单号"),
 }
 # A title line ("2026年中秋慰问品发放名单") often sits above the header in office templates;
 # the header is looked for among the first non-blank rows, no further down than the last line.

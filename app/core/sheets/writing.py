@@ -24,6 +24,10 @@ _WIDE = re.compile("[\u2e81-\U0010ffff]")
 _MAX_COLUMN_WIDTH = 60
 
 
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
 def escape_formula(text: str) -> str:
     """`text` made inert for a spreadsheet: "'=cmd|…" for "=cmd|…"; other text unchanged."""
     if text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START):

@@ -3,7 +3,14 @@
 Callers import from here; each part lives in the module its name says.
 """
 
-from app.order.service.checks import MAX_PAGE, MAX_PER_PAGE, Problems
+from app.order.service.bulk_shipping import (
+    MAX_SHEET_BYTES,
+    BulkShipment,
+    ShippingSheet,
+    ship_from_sheet,
+    shipping_sheet,
+)
+from app.order.service.checks import MAX_PAGE, MAX_PER_PAGE, Problems, check_text
 from app.order.service.fulfillment import (
     CARRIER_MAX_LENGTH,
     COMPLETE_FULFILLMENT_JOB,
@@ -12,6 +19,13 @@ from app.order.service.fulfillment import (
     confirm_receipt,
     list_supplier_fulfillments,
     ship_fulfillment,
+)
+from app.order.service.gifts import (
+    MAX_GIFT_SKUS,
+    MAX_RECIPIENTS,
+    GiftOrderRequest,
+    GiftRecipient,
+    place_gift_order,
 )
 from app.order.service.payment_and_cancellation import (
     CANCEL_REASON_MAX_LENGTH,
@@ -32,6 +46,7 @@ from app.order.service.placing import (
     Buyer,
     CheckedAddress,
     PaymentTimeouts,
+    check_address,
     check_delivery,
     check_idempotency_key,
     find_replayed_order,
@@ -74,8 +89,11 @@ __all__ = [
     "DETAIL_MAX_LENGTH",
     "DETAIL_MIN_LENGTH",
     "IDEMPOTENCY_KEY_MAX_LENGTH",
+    "MAX_GIFT_SKUS",
     "MAX_PAGE",
     "MAX_PER_PAGE",
+    "MAX_RECIPIENTS",
+    "MAX_SHEET_BYTES",
     "NAME_MAX_LENGTH",
     "NOTIFY_SUPPLIER_JOB",
     "PO_NUMBER_MAX_LENGTH",
@@ -85,11 +103,15 @@ __all__ = [
     "WEBHOOK_SECRET_MAX_LENGTH",
     "WEBHOOK_SECRET_MIN_LENGTH",
     "WEBHOOK_URL_MAX_LENGTH",
+    "BulkShipment",
     "Buyer",
     "Cancellation",
     "CheckedAddress",
+    "GiftOrderRequest",
+    "GiftRecipient",
     "PaymentTimeouts",
     "Problems",
+    "ShippingSheet",
     "SupplierNotice",
     "WebhookTarget",
     "accept_fulfillment",
@@ -97,8 +119,10 @@ __all__ = [
     "cancel_order",
     "cancel_refunded_fulfillments",
     "cancellable",
+    "check_address",
     "check_delivery",
     "check_idempotency_key",
+    "check_text",
     "check_webhook_url",
     "complete_shipped_fulfillment",
     "confirm_receipt",
@@ -114,11 +138,14 @@ __all__ = [
     "order_detail",
     "order_details",
     "order_number",
+    "place_gift_order",
     "place_order",
     "request_fingerprint",
     "schedule_supplier_webhook",
     "set_supplier_webhook",
+    "ship_from_sheet",
     "ship_fulfillment",
+    "shipping_sheet",
     "sign_webhook",
     "supplier_notice",
     "supplier_views",

@@ -66,20 +66,26 @@ async def accept_fulfillment(
     return (await supplier_views(session, [fulfillment]))[0]
 
 
-def _check_shipment(carrier: str, tracking_number: str) -> tuple[str, str]:
-    problems: Problems = {}
+def check_shipment(
+    carrier: str, tracking_number: str, problems: Problems | None = None, *, prefix: str = ""
+) -> tuple[str, str]:
+    """Carrier and tracking number as stored. Without `problems`, any problem raises 422;
+    with it, problems are added there (fields under `prefix`) for the caller to raise."""
+    found: Problems = {}
     name = check_text(
-        carrier, "carrier", problems, code="invalid_carrier", min_length=1,
+        carrier, prefix + "carrier", found, code="invalid_carrier", min_length=1,
         max_length=CARRIER_MAX_LENGTH,
     )  # fmt: skip
     number = tracking_number.strip()
     if not _TRACKING_NUMBER.fullmatch(number):
-        problems["tracking_number"] = (
+        found[prefix + "tracking_number"] = (
             "invalid_tracking_number",
             "4 to 60 characters of A–Z, a–z, 0–9 and -",
         )
-    if problems:
-        raise InvalidOrderFields(problems)
+    if problems is not None:
+        problems.update(found)
+    elif found:
+        raise InvalidOrderFields(found)
     return name, number
 
 
@@ -98,25 +104,39 @@ async def ship_fulfillment(
     fulfillment = await _supplier_fulfillment(
         session, user=user, fulfillment_id=fulfillment_id, cooperative_id=cooperative_id
     )
-    name, number = _check_shipment(carrier, tracking_number)
+    name, number = check_shipment(carrier, tracking_number)
     if (
         fulfillment.status != FulfillmentStatus.ACCEPTED
         or fulfillment.order.status != OrderStatus.PAID
     ):
         raise _refuse(fulfillment, "shipped")
+    await ship(
+        session, fulfillment, carrier=name, tracking_number=number, after=auto_complete_after
+    )
+    await session.flush()
+    return (await supplier_views(session, [fulfillment]))[0]
+
+
+async def ship(
+    session: AsyncSession,
+    fulfillment: Fulfillment,
+    *,
+    carrier: str,
+    tracking_number: str,
+    after: timedelta,
+) -> None:
+    """Mark a checked fulfilment shipped, and schedule its auto-completion `after` from now."""
     now = utcnow()
     fulfillment.status = FulfillmentStatus.SHIPPED
-    fulfillment.carrier = name
-    fulfillment.tracking_number = number
+    fulfillment.carrier = carrier
+    fulfillment.tracking_number = tracking_number
     fulfillment.shipped_at = now
     await enqueue(
         session,
         COMPLETE_FULFILLMENT_JOB,
         {"fulfillment_id": fulfillment.id},
-        run_after=now + auto_complete_after,
+        run_after=now + after,
     )
-    await session.flush()
-    return (await supplier_views(session, [fulfillment]))[0]
 
 
 async def _deliver(session: AsyncSession, fulfillment: Fulfillment, *, at: datetime) -> None:

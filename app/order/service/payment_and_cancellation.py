@@ -40,8 +40,20 @@ async def mark_paid(session: AsyncSession, order: Order, *, at: datetime) -> Non
         raise InvalidStatusTransition(f"A {locked.status.value} order cannot be paid.")
     locked.status = OrderStatus.PAID
     locked.paid_at = at
+    # A gift order's supplier hears once of all its parcels (there may be hundreds), through
+    # the job of its first parcel; every other order's fulfilment has its own notice.
+    gift_parcels: dict[int, list[int]] = defaultdict(list)
     for fulfillment in locked.fulfillments:
-        await enqueue(session, NOTIFY_SUPPLIER_JOB, {"fulfillment_id": fulfillment.id})
+        if fulfillment.parcel_no:
+            gift_parcels[fulfillment.cooperative_id].append(fulfillment.id)
+        else:
+            await enqueue(session, NOTIFY_SUPPLIER_JOB, {"fulfillment_id": fulfillment.id})
+    for parcel_ids in gift_parcels.values():
+        await enqueue(
+            session,
+            NOTIFY_SUPPLIER_JOB,
+            {"fulfillment_id": parcel_ids[0], "parcel_ids": parcel_ids},
+        )
     await session.flush()
 
 

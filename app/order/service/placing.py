@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.account.models import User
-from app.cart.pricing import price_basket
+from app.cart.pricing import PricedGroup, price_basket
 from app.config import Settings
 from app.core.clock import china_date, utcnow
 from app.core.identifiers import normalize_phone
@@ -99,10 +99,15 @@ class CheckedAddress:
     detail: str
 
 
-async def _check_address(
-    session: AsyncSession, address: ShippingAddressIn, problems: Problems
+async def check_address(
+    session: AsyncSession,
+    address: ShippingAddressIn,
+    problems: Problems,
+    *,
+    prefix: str = "shipping_address.",
 ) -> CheckedAddress | None:
-    prefix = "shipping_address."
+    """The address as stored, or None with what is wrong added to `problems` (names under
+    `prefix`)."""
     name = check_text(
         address.name, prefix + "name", problems, code="invalid_name", min_length=1,
         max_length=NAME_MAX_LENGTH,
@@ -148,7 +153,7 @@ async def check_delivery(
     takes them before it orders (a bulk order submitted for approval): the address and PO
     number as they would be stored, or 422 naming each field (`invalid_order_fields`)."""
     problems: Problems = {}
-    address = await _check_address(session, shipping_address, problems)
+    address = await check_address(session, shipping_address, problems)
     checked_po = _check_po_number(po_number, problems)
     if checked_po is not None and organization_id is None:
         problems["po_number"] = ("po_number_without_organization", "only for organisations")
@@ -164,7 +169,7 @@ class Buyer:
     organization_id: int | None
 
 
-async def _buyer(
+async def buyer_of(
     session: AsyncSession, user: User, organization_id: int | None, address: CheckedAddress
 ) -> Buyer:
     """Who buys: the organisation (its kind and registered province) or the consumer (the
@@ -235,21 +240,58 @@ async def place_order(
     if not wanted:
         raise EmptyOrder()
     problems: Problems = {}
-    address = await _check_address(session, request.shipping_address, problems)
+    address = await check_address(session, request.shipping_address, problems)
     po_number = _check_po_number(request.po_number, problems)
     if po_number is not None and request.organization_id is None:
         problems["po_number"] = ("po_number_without_organization", "only for organisations")
     if problems or address is None:
         raise InvalidOrderFields(problems)
-    buyer_info = await _buyer(session, buyer, request.organization_id, address)
+    buyer_info = await buyer_of(session, buyer, request.organization_id, address)
     # A SKU listed twice is refused by pricing (422 duplicate_sku), not silently merged.
     basket = await price_basket(session, wanted, destination_county_code=address.county.code)
     shipping_fen = basket.shipping_fen or 0
 
-    now = utcnow()
     method = PaymentMethod(request.payment_method)
-    timeout = (timeouts or PaymentTimeouts()).for_method(method)
-    order = Order(
+    order = new_order(
+        buyer=buyer,
+        buyer_info=buyer_info,
+        key=key,
+        fingerprint=fingerprint,
+        method=method,
+        po_number=po_number,
+        address=address,
+        goods_fen=basket.goods_fen,
+        shipping_fen=shipping_fen,
+        timeout=(timeouts or PaymentTimeouts()).for_method(method),
+    )
+    if not await add_order(session, order):
+        replayed = await find_replayed_order(
+            session, buyer_id=buyer.id, idempotency_key=key, request=request
+        )
+        if replayed is None:
+            raise RuntimeError("an order with this key was refused and cannot be found")
+        return replayed, False
+    await add_parcels(session, order, [Parcel(group) for group in basket.groups])
+    await reserve_stock(session, wanted, order_id=order.id)
+    return order, True
+
+
+def new_order(
+    *,
+    buyer: User,
+    buyer_info: Buyer,
+    key: str,
+    fingerprint: str,
+    method: PaymentMethod,
+    po_number: str | None,
+    address: CheckedAddress,
+    goods_fen: int,
+    shipping_fen: int,
+    timeout: timedelta,
+) -> Order:
+    """An order waiting for its payment until `timeout` from now (not added to the session)."""
+    now = utcnow()
+    return Order(
         buyer_user_id=buyer.id,
         idempotency_key=key,
         request_fingerprint=fingerprint,
@@ -259,9 +301,9 @@ async def place_order(
         buyer_province_code=buyer_info.province_code,
         status=OrderStatus.PENDING_PAYMENT,
         payment_method=method,
-        goods_fen=basket.goods_fen,
+        goods_fen=goods_fen,
         shipping_fen=shipping_fen,
-        total_fen=basket.goods_fen + shipping_fen,
+        total_fen=goods_fen + shipping_fen,
         ship_to_name=address.name,
         ship_to_phone=address.phone,
         ship_to_county_code=address.county.code,
@@ -270,30 +312,51 @@ async def place_order(
         created_at=now,
         updated_at=now,
     )
+
+
+async def add_order(session: AsyncSession, order: Order) -> bool:
+    """Write the order and give it its number; False when the buyer's Idempotency-Key is
+    taken meanwhile (a concurrent request with the same key, which PostgreSQL waits for on
+    the unique index): the savepoint keeps the caller's transaction usable, and the caller
+    answers with that order."""
     try:
-        # A savepoint: a concurrent request with the same key (PostgreSQL waits for it on the
-        # unique index) leaves this transaction usable, and we answer with its order.
         async with session.begin_nested():
             session.add(order)
             await session.flush()
     except IntegrityError:
-        replayed = await find_replayed_order(
-            session, buyer_id=buyer.id, idempotency_key=key, request=request
-        )
-        if replayed is None:
-            raise
-        return replayed, False
-    order.number = order_number(order.id, now)
+        return False
+    order.number = order_number(order.id, order.created_at)
+    return True
 
+
+@dataclass(frozen=True)
+class Parcel:
+    """One supplier's part of an order: to the order's address (parcel 0), or a gift's
+    parcel to one recipient, numbered by the recipient's row."""
+
+    group: PricedGroup
+    number: int = 0
+    recipient: CheckedAddress | None = None
+
+
+async def add_parcels(session: AsyncSession, order: Order, parcels: Sequence[Parcel]) -> None:
+    """A fulfilment per parcel and its lines, in two batched INSERTs. The order's collections
+    are set to exactly what was written rather than read back (relationships never load
+    lazily), keeping the transaction that then locks stock short."""
     fulfillments = [
         Fulfillment(
             order_id=order.id,
-            cooperative_id=group.cooperative_id,
+            cooperative_id=parcel.group.cooperative_id,
             status=FulfillmentStatus.PENDING,
-            goods_fen=group.goods_fen,
-            shipping_fen=group.shipping_fen or 0,
+            goods_fen=parcel.group.goods_fen,
+            shipping_fen=parcel.group.shipping_fen or 0,
+            parcel_no=parcel.number,
+            recipient_name=parcel.recipient.name if parcel.recipient else None,
+            recipient_phone=parcel.recipient.phone if parcel.recipient else None,
+            recipient_county_code=parcel.recipient.county.code if parcel.recipient else None,
+            recipient_detail=parcel.recipient.detail if parcel.recipient else None,
         )
-        for group in basket.groups
+        for parcel in parcels
     ]
     session.add_all(fulfillments)
     await session.flush()  # one batched INSERT, for the ids
@@ -313,18 +376,14 @@ async def place_order(
                 unit_price_fen=line.unit_price_fen,
                 line_total_fen=line.line_total_fen,
             )
-            for line in group.lines
+            for line in parcel.group.lines
         ]
-        for fulfillment, group in zip(fulfillments, basket.groups, strict=True)
+        for fulfillment, parcel in zip(fulfillments, parcels, strict=True)
     ]
     all_lines = [line for lines in lines_of for line in lines]
     session.add_all(all_lines)
     await session.flush()
-    await reserve_stock(session, wanted, order_id=order.id)
-    # The collections are exactly what was just written: set them rather than read them back
-    # (relationships never load lazily), keeping the stock locks' transaction short.
     set_committed_value(order, "fulfillments", fulfillments)
     set_committed_value(order, "lines", all_lines)
     for fulfillment, lines in zip(fulfillments, lines_of, strict=True):
         set_committed_value(fulfillment, "lines", lines)
-    return order, True

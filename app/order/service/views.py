@@ -22,7 +22,9 @@ def _line_view(line: OrderLine) -> OrderLineOut:
     return OrderLineOut.model_validate(line)
 
 
-def _fulfillment_fields(fulfillment: Fulfillment, cooperative_name: str) -> dict[str, object]:
+def _fulfillment_fields(
+    fulfillment: Fulfillment, cooperative_name: str, counties: dict[str, repository.CountyName]
+) -> dict[str, object]:
     return {
         "id": fulfillment.id,
         "cooperative_id": fulfillment.cooperative_id,
@@ -36,21 +38,55 @@ def _fulfillment_fields(fulfillment: Fulfillment, cooperative_name: str) -> dict
         "shipped_at": fulfillment.shipped_at,
         "delivered_at": fulfillment.delivered_at,
         "cancelled_at": fulfillment.cancelled_at,
+        "parcel_no": fulfillment.parcel_no,
+        "recipient": _recipient_view(fulfillment, counties),
         "lines": [_line_view(line) for line in fulfillment.lines],
     }
 
 
-def _address_view(order: Order, counties: dict[str, repository.CountyName]) -> ShippingAddressOut:
-    county = counties.get(order.ship_to_county_code)
+def _address(
+    name: str, phone: str, county_code: str, detail: str, counties: dict[str, repository.CountyName]
+) -> ShippingAddressOut:
+    county = counties.get(county_code)
     return ShippingAddressOut(
-        name=order.ship_to_name,
-        phone=order.ship_to_phone,
-        county_code=order.ship_to_county_code,
+        name=name,
+        phone=phone,
+        county_code=county_code,
         county_name=county.name if county else "",
         province_code=county.province_code if county else "",
         province_name=county.province_name if county else "",
-        detail=order.ship_to_detail,
+        detail=detail,
     )
+
+
+def _address_view(order: Order, counties: dict[str, repository.CountyName]) -> ShippingAddressOut:
+    return _address(
+        order.ship_to_name,
+        order.ship_to_phone,
+        order.ship_to_county_code,
+        order.ship_to_detail,
+        counties,
+    )
+
+
+def _recipient_view(
+    fulfillment: Fulfillment, counties: dict[str, repository.CountyName]
+) -> ShippingAddressOut | None:
+    if fulfillment.recipient_county_code is None:
+        return None
+    return _address(
+        fulfillment.recipient_name or "",
+        fulfillment.recipient_phone or "",
+        fulfillment.recipient_county_code,
+        fulfillment.recipient_detail or "",
+        counties,
+    )
+
+
+def _county_codes(fulfillments: Sequence[Fulfillment]) -> set[str]:
+    """The counties the views name: each order's, and each gift parcel's recipient's."""
+    codes = {f.order.ship_to_county_code for f in fulfillments}
+    return codes | {f.recipient_county_code for f in fulfillments if f.recipient_county_code}
 
 
 async def order_details(session: AsyncSession, orders: Sequence[Order]) -> list[OrderDetail]:
@@ -59,7 +95,16 @@ async def order_details(session: AsyncSession, orders: Sequence[Order]) -> list[
     names = await repository.cooperative_names(
         session, {f.cooperative_id for order in orders for f in order.fulfillments}
     )
-    counties = await repository.county_names(session, {o.ship_to_county_code for o in orders})
+    counties = await repository.county_names(
+        session,
+        {o.ship_to_county_code for o in orders}
+        | {
+            f.recipient_county_code
+            for o in orders
+            for f in o.fulfillments
+            if f.recipient_county_code
+        },
+    )
     return [
         OrderDetail(
             id=order.id,
@@ -82,7 +127,7 @@ async def order_details(session: AsyncSession, orders: Sequence[Order]) -> list[
             cancellable=cancellable(order),
             fulfillments=[
                 FulfillmentOut.model_validate(
-                    _fulfillment_fields(f, names.get(f.cooperative_id, ""))
+                    _fulfillment_fields(f, names.get(f.cooperative_id, ""), counties)
                 )
                 for f in order.fulfillments
             ],
@@ -100,18 +145,17 @@ async def supplier_views(
 ) -> list[SupplierFulfillmentOut]:
     """Fulfilments (with order and lines loaded) as their supplier sees them."""
     names = await repository.cooperative_names(session, {f.cooperative_id for f in fulfillments})
-    counties = await repository.county_names(
-        session, {f.order.ship_to_county_code for f in fulfillments}
-    )
+    counties = await repository.county_names(session, _county_codes(fulfillments))
     return [
         SupplierFulfillmentOut.model_validate(
             {
-                **_fulfillment_fields(f, names.get(f.cooperative_id, "")),
+                **_fulfillment_fields(f, names.get(f.cooperative_id, ""), counties),
                 "order_id": f.order_id,
                 "order_number": f.order.number or "",
                 "order_status": f.order.status.value,
                 "paid_at": f.order.paid_at,
-                "ship_to": _address_view(f.order, counties),
+                # A gift parcel goes to its recipient, not to the organisation's own address.
+                "ship_to": _recipient_view(f, counties) or _address_view(f.order, counties),
             }
         )
         for f in fulfillments

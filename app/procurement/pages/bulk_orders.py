@@ -17,7 +17,6 @@ from app.core.errors import DomainError
 from app.order.models import PaymentMethod
 from app.order.schemas import ShippingAddressIn
 from app.procurement import service
-from app.procurement.exports import Download
 from app.procurement.pages.bulk_request import BulkOrderRequest, PostedBulkOrder
 from app.procurement.pages.wording import (
     address_messages,
@@ -31,20 +30,12 @@ from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText, OptionalUpload
 from app.web.i18n import gettext as _
 from app.web.paths import page_id
-from app.web.responses import see_other
+from app.web.responses import attachment, see_other
 
 router = APIRouter()
 
 _PROVINCE = re.compile(r"[1-9][0-9]0000")
 LIST_PER_PAGE = 50
-
-
-def download(file: Download) -> Response:
-    return Response(
-        file.content,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
-    )
 
 
 async def _read_upload(file: OptionalUpload) -> bytes | None:
@@ -96,7 +87,7 @@ async def download_template(
     organization_id: str, kind: str, user: PageUser, session: DbSession
 ) -> Response:
     """The empty list (商品编码, 数量, 配送日期) as XLSX or CSV."""
-    return download(
+    return attachment(
         await service.template(
             session, user=user, organization_id=page_id(organization_id), kind=kind
         )
@@ -211,7 +202,7 @@ async def download_report(
     organization_id: str, bulk_order_id: str, user: PageUser, session: DbSession
 ) -> Response:
     """The validation report as a workbook, to fix and upload again."""
-    return download(
+    return attachment(
         await service.report_xlsx(
             session,
             user=user,

@@ -14,12 +14,11 @@ from app.account.models import User
 from app.core.errors import DomainError
 from app.order.labels import order_status_labels
 from app.procurement import service
-from app.procurement.pages.bulk_orders import download
 from app.procurement.pages.wording import portal_page, refusal
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked
 from app.web.paths import page_id
-from app.web.responses import see_other
+from app.web.responses import attachment, see_other
 
 router = APIRouter()
 
@@ -70,7 +69,7 @@ async def download_order(
     organization_id: str, order_id: str, user: PageUser, session: DbSession
 ) -> Response:
     """The order's lines as a workbook, formula-safe; it reads back as a bulk-order list."""
-    return download(
+    return attachment(
         await service.order_xlsx(
             session,
             user=user,

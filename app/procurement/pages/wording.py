@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
 from app.core.errors import DomainError
-from app.core.sheets import TooManyRows
 from app.organization.access import member_organization
 from app.organization.menu import menu_context
 from app.web.i18n import gettext as _
 from app.web.templating import render
+from app.web.uploads import sheet_problem
 
 CSS = "/static/css/procurement.css"
 
@@ -45,21 +45,10 @@ def line_error_labels() -> dict[str, str]:
 
 def upload_error(error: DomainError) -> str:
     """Why an uploaded file was refused."""
-    if isinstance(error, TooManyRows):
-        return _("文件超过 %(limit)s 行。一次最多上传 %(limit)s 行，请拆分后分别上传。") % {
-            "limit": f"{error.limit:,}"
-        }
-    return {
-        "unsupported_file": _(
-            "文件不是 CSV 或 XLSX 表格。请用 Excel 另存为 .xlsx 或 .csv 后重新上传。"
-        ),
-        "empty_file": _("文件是空的，或只有表头没有数据行。"),
-        "missing_columns": _("表头缺少“商品编码”或“数量”列，请使用下载的模板。"),
-        "duplicate_columns": _("表头有重复的列，请每列只保留一个。"),
-        "unreadable_file": _("文件无法读取（可能已损坏，或编码无法识别），请用 Excel 另存后重试。"),
-        "file_too_large": _("文件过大或含有异常的压缩内容，请只保存清单本身后重试。"),
-        "payload_too_large": _("文件过大，请只保存清单本身后重试。"),
-    }.get(error.code, refusal(error))
+    problem = sheet_problem(
+        error, missing_columns=_("表头缺少“商品编码”或“数量”列，请使用下载的模板。")
+    )
+    return problem if problem is not None else refusal(error)
 
 
 def refusal(error: DomainError) -> str:

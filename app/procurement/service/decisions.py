@@ -33,7 +33,7 @@ from app.procurement.errors import (
     OwnSubmission,
     SubmitterLeft,
 )
-from app.procurement.models import BulkOrder, BulkOrderLine, BulkOrderStatus
+from app.procurement.models import BulkOrder, BulkOrderKind, BulkOrderLine, BulkOrderStatus
 from app.procurement.schemas import COMMENT_MAX_LENGTH, BulkOrderOut, SubmitRequest
 from app.procurement.service.drafts import BUYING_ROLES, DECIDING_ROLES, acting_organization
 from app.procurement.service.views import bulk_order_view
@@ -78,9 +78,22 @@ async def _priced(session: AsyncSession, bulk: BulkOrder, county_code: str) -> P
         raise _by_row(exc, bulk.lines) from None
 
 
-async def _locked(session: AsyncSession, organization_id: int, bulk_order_id: int) -> BulkOrder:
+async def locked(
+    session: AsyncSession,
+    organization_id: int,
+    bulk_order_id: int,
+    *,
+    kind: BulkOrderKind = BulkOrderKind.BULK,
+) -> BulkOrder:
+    """The organisation's bulk order (or gift) with its lines and recipients, locked."""
     bulk = await repository.get_bulk_order(
-        session, organization_id, bulk_order_id, with_lines=True, for_update=True
+        session,
+        organization_id,
+        bulk_order_id,
+        with_lines=True,
+        with_recipients=kind == BulkOrderKind.GIFT,
+        for_update=True,
+        kind=kind,
     )
     if bulk is None:
         raise BulkOrderNotFound(bulk_order_id)
@@ -99,7 +112,7 @@ async def submit(
     number, all checked as an order checks them, and the list priced again for that address
     (stock, tier prices, shipping). Buyers and admins; a draft with problems: 409."""
     organization = await acting_organization(session, user, organization_id, BUYING_ROLES)
-    bulk = await _locked(session, organization.id, bulk_order_id)
+    bulk = await locked(session, organization.id, bulk_order_id)
     if bulk.status != BulkOrderStatus.DRAFT:
         raise NotADraft(bulk.id, bulk.status.value)
     if not bulk.valid:
@@ -130,12 +143,17 @@ async def submit(
     return bulk_order_view(bulk, bulk.lines)
 
 
-async def _deciding(
-    session: AsyncSession, user: User, organization_id: int, bulk_order_id: int
+async def deciding(
+    session: AsyncSession,
+    user: User,
+    organization_id: int,
+    bulk_order_id: int,
+    *,
+    kind: BulkOrderKind = BulkOrderKind.BULK,
 ) -> BulkOrder:
     """The submitted bulk order, locked, that `user` may decide on; 409 if it is a draft or
     already decided, 403 if the user submitted it."""
-    bulk = await _locked(session, organization_id, bulk_order_id)
+    bulk = await locked(session, organization_id, bulk_order_id, kind=kind)
     if bulk.status == BulkOrderStatus.DRAFT:
         raise NotSubmitted(bulk.id)
     if bulk.status != BulkOrderStatus.SUBMITTED:
@@ -143,6 +161,21 @@ async def _deciding(
     if bulk.submitted_by_user_id == user.id:
         raise OwnSubmission(bulk.id)
     return bulk
+
+
+async def still_member_submitter(session: AsyncSession, bulk: BulkOrder) -> User:
+    """Who submitted the bulk order, in whose name it is ordered: still an active member of
+    the organisation, else 409 (someone else must submit it again)."""
+    submitter = await session.get(User, bulk.submitted_by_user_id)
+    try:
+        if submitter is None or not submitter.is_active:
+            raise OrganizationNotFound(bulk.organization_id)
+        await member_organization(
+            session, user=submitter, organization_id=bulk.organization_id, allow_operator=False
+        )
+    except OrganizationNotFound:
+        raise SubmitterLeft(bulk.id) from None
+    return submitter
 
 
 def _order_request(bulk: BulkOrder) -> PlaceOrderRequest:
@@ -179,16 +212,8 @@ async def approve(
     lock lets one in; the other then finds it approved (409 `bulk_order_already_decided`)."""
     organization = await acting_organization(session, user, organization_id, DECIDING_ROLES)
     async with session.begin_nested():
-        bulk = await _deciding(session, user, organization.id, bulk_order_id)
-        submitter = await session.get(User, bulk.submitted_by_user_id)
-        try:
-            if submitter is None or not submitter.is_active:
-                raise OrganizationNotFound(organization.id)
-            await member_organization(
-                session, user=submitter, organization_id=organization.id, allow_operator=False
-            )
-        except OrganizationNotFound:
-            raise SubmitterLeft(bulk.id) from None
+        bulk = await deciding(session, user, organization.id, bulk_order_id)
+        submitter = await still_member_submitter(session, bulk)
         try:
             order, created = await checkout_service.place_order(
                 session,
@@ -229,10 +254,16 @@ def check_comment(raw: str) -> str:
     return comment
 
 
-async def reject(
-    session: AsyncSession, *, user: User, organization_id: int, bulk_order_id: int, comment: str
-) -> BulkOrderOut:
-    """Reject a submitted bulk order with a comment saying why; nothing is ordered.
+async def decline(
+    session: AsyncSession,
+    *,
+    user: User,
+    organization_id: int,
+    bulk_order_id: int,
+    comment: str,
+    kind: BulkOrderKind,
+) -> BulkOrder:
+    """Reject a submitted bulk order or gift with a comment saying why; nothing is ordered.
     Approvers and admins other than the submitter."""
     await member_organization(
         session,
@@ -242,10 +273,25 @@ async def reject(
         allow_operator=False,
     )
     checked = check_comment(comment)
-    bulk = await _deciding(session, user, organization_id, bulk_order_id)
+    bulk = await deciding(session, user, organization_id, bulk_order_id, kind=kind)
     bulk.status = BulkOrderStatus.REJECTED
     bulk.approver_user_id = user.id
     bulk.decided_at = utcnow()
     bulk.comment = checked
     await session.flush()
+    return bulk
+
+
+async def reject(
+    session: AsyncSession, *, user: User, organization_id: int, bulk_order_id: int, comment: str
+) -> BulkOrderOut:
+    """Reject a submitted bulk order with a comment saying why; nothing is ordered."""
+    bulk = await decline(
+        session,
+        user=user,
+        organization_id=organization_id,
+        bulk_order_id=bulk_order_id,
+        comment=comment,
+        kind=BulkOrderKind.BULK,
+    )
     return bulk_order_view(bulk, bulk.lines)

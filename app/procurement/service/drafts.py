@@ -24,7 +24,7 @@ from app.procurement.errors import (
     OrganizationOrderNotFound,
     UploadTooLarge,
 )
-from app.procurement.models import BulkOrder, BulkOrderLine, BulkOrderStatus
+from app.procurement.models import BulkOrder, BulkOrderKind, BulkOrderLine, BulkOrderStatus
 from app.procurement.schemas import BulkOrderOut, BulkOrderPage
 from app.procurement.service.checking import (
     COLUMNS,
@@ -133,11 +133,22 @@ async def upload(
     )
 
 
-async def _draft(
-    session: AsyncSession, organization_id: int, bulk_order_id: int, *, with_lines: bool = False
+async def draft(
+    session: AsyncSession,
+    organization_id: int,
+    bulk_order_id: int,
+    *,
+    with_lines: bool = False,
+    kind: BulkOrderKind = BulkOrderKind.BULK,
 ) -> BulkOrder:
+    """The organisation's draft of `kind`, locked; 404 if none, 409 once submitted."""
     bulk = await repository.get_bulk_order(
-        session, organization_id, bulk_order_id, with_lines=with_lines, for_update=True
+        session,
+        organization_id,
+        bulk_order_id,
+        with_lines=with_lines,
+        for_update=True,
+        kind=kind,
     )
     if bulk is None:
         raise BulkOrderNotFound(bulk_order_id)
@@ -157,7 +168,7 @@ async def replace_list(
 ) -> BulkOrderOut:
     """The draft's list replaced by a corrected upload, checked afresh (drafts only: 409)."""
     await acting_organization(session, user, organization_id, BUYING_ROLES)
-    bulk = await _draft(session, organization_id, bulk_order_id)
+    bulk = await draft(session, organization_id, bulk_order_id)
     table = await read_list(data, filename)
     checked = await check_entries(session, map(Entry.of, table.rows), today=china_date(utcnow()))
     bulk.source_filename = clean_filename(filename)
@@ -190,7 +201,7 @@ async def recheck(
     """The draft's lines checked again against the catalog now (stock and prices change);
     errors in what was typed stay until the list is uploaded again."""
     await acting_organization(session, user, organization_id, BUYING_ROLES)
-    bulk = await _draft(session, organization_id, bulk_order_id, with_lines=True)
+    bulk = await draft(session, organization_id, bulk_order_id, with_lines=True)
     checked = await check_catalog(
         session, [_stored(line) for line in bulk.lines], today=china_date(utcnow())
     )
@@ -199,9 +210,14 @@ async def recheck(
 
 
 async def delete_draft(
-    session: AsyncSession, *, user: User, organization_id: int, bulk_order_id: int
+    session: AsyncSession,
+    *,
+    user: User,
+    organization_id: int,
+    bulk_order_id: int,
+    kind: BulkOrderKind = BulkOrderKind.BULK,
 ) -> None:
-    """A draft thrown away (its lines go with it); submitted ones stay (409)."""
+    """A draft thrown away (its lines and recipients go with it); submitted ones stay (409)."""
     await member_organization(
         session,
         user=user,
@@ -209,7 +225,7 @@ async def delete_draft(
         roles=BUYING_ROLES,
         allow_operator=False,
     )
-    bulk = await _draft(session, organization_id, bulk_order_id)
+    bulk = await draft(session, organization_id, bulk_order_id, kind=kind)
     await repository.delete_bulk_order(session, bulk.id)
 
 
