@@ -34,12 +34,13 @@ RecipientsList = Annotated[
 async def upload_gift_order(
     organization_id: int,
     recipients: RecipientsList,
-    sku_id: Annotated[list[str], Form(description="1 to 5 SKU ids; repeat the field")],
-    quantity_each: Annotated[
-        list[str], Form(description="Units per recipient: one for all SKUs, or one per SKU")
-    ],
     user: CurrentUser,
     session: DbSession,
+    # Checked by the service (422 invalid_gift_items), also when left out.
+    sku_id: Annotated[list[str], Form(description="1 to 5 SKU ids; repeat the field")] = [],  # noqa: B006
+    quantity_each: Annotated[
+        list[str], Form(description="Units per recipient: one for all SKUs, or one per SKU")
+    ] = [],  # noqa: B006
 ) -> GiftOrderOut:
     """A new gift draft: the SKUs every recipient gets, and the recipients list with a report
     per row (name, phone, a known county code, address, each supplier delivering there;

@@ -214,3 +214,63 @@ async def browsers(
             **org,
         )
         yield organization_id, opened
+
+
+# ---------------------------------------------------------------------------------------------
+# Gift orders
+
+RECIPIENTS_HEADER = ("name", "phone", "county_code", "detail")
+# Three recipients in three provinces (北京朝阳, 上海浦东, 杭州西湖).
+RECIPIENTS = (
+    ("王芳", "13800000001", "110105", "朝阳路 1 号院 2 号楼 301"),
+    ("李强", "13800000002", "310115", "世纪大道 100 号 8 楼"),
+    ("赵敏", "0571-87654321", "330106", "文三路 90 号东部软件园"),
+)
+
+
+def gift_path(team: Team, suffix: str = "") -> str:
+    return f"/api/v1/organizations/{team.organization_id}/gift-orders{suffix}"
+
+
+async def upload_gift(
+    client: httpx.AsyncClient,
+    team: Team,
+    items: Sequence[tuple[int, int]],
+    recipients: Sequence[Sequence[object]] = RECIPIENTS,
+    *,
+    who: ApiUser | None = None,
+    data: bytes | None = None,
+    filename: str = "名单.csv",
+) -> httpx.Response:
+    """POST a gift: (sku_id, quantity_each) pairs and a recipients CSV of these rows."""
+    body = data if data is not None else csv_bytes([RECIPIENTS_HEADER, *recipients])
+    return await client.post(
+        gift_path(team),
+        data={
+            "sku_id": [str(sku_id) for sku_id, _ in items],
+            "quantity_each": [str(each) for _, each in items],
+        },
+        files={"recipients": (filename, body, "application/octet-stream")},
+        headers=(who or team.buyer).headers,
+    )
+
+
+async def submitted_gift(
+    client: httpx.AsyncClient,
+    team: Team,
+    items: Sequence[tuple[int, int]],
+    recipients: Sequence[Sequence[object]] = RECIPIENTS,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A gift the buyer drew up and submitted (the union's contact address on the order)."""
+    created = await upload_gift(client, team, items, recipients)
+    assert created.status_code == 201, created.text
+    assert created.json()["valid"], created.json()
+    response = await client.post(
+        gift_path(team, f"/{created.json()['id']}/submit"),
+        json=submit_body(**extra),
+        headers=team.buyer.headers,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

@@ -206,9 +206,11 @@ async def check_gift(
     for recipient in recipients:
         if recipient.error_code is not None:
             recipient.shipping_fen = None
+    # What the recipients that can be sent to would cost (all of them, once the list is valid).
+    sendable = {recipient.row for recipient in recipients if recipient.error_code is None}
     return CheckedGift(
         items=lines,
         recipients=recipients,
-        goods_fen=priced.goods_fen,
+        goods_fen=sum(p.group.goods_fen for p in priced.parcels if p.recipient in sendable),
         shipping_fen=sum(recipient.shipping_fen or 0 for recipient in recipients),
     )
