@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.account.models import User
-from app.catalog.models import Product, Sku
-from app.cooperative.models import Cooperative
+from app.catalog.models import Product, ProductStatus, Sku
+from app.cooperative.models import Cooperative, SupplierStatus
 from app.core.fields import MAX_ID
 from app.order.models import Order
 from app.procurement.models import (
@@ -230,3 +230,24 @@ async def display_names(session: AsyncSession, user_ids: Collection[int]) -> dic
         select(User.id, User.display_name).where(User.id.in_(set(user_ids)))
     )
     return {row[0]: row[1] for row in rows}
+
+
+async def sellable_skus(
+    session: AsyncSession, *, limit: int
+) -> Sequence[Row[int, str, str, int, int, str]]:
+    """(sku id, product title, SKU name, price, stock, supplier name) of SKUs on sale now, by
+    product title: what a gift can be chosen from."""
+    rows = await session.execute(
+        select(Sku.id, Product.title, Sku.name, Sku.price_fen, Sku.stock, Cooperative.name)
+        .join(Product, Product.id == Sku.product_id)
+        .join(Cooperative, Cooperative.id == Product.cooperative_id)
+        .where(
+            Sku.is_active.is_(True),
+            Sku.stock > 0,
+            Product.status == ProductStatus.ACTIVE,
+            Cooperative.status == SupplierStatus.VERIFIED,
+        )
+        .order_by(Product.title, Sku.id)
+        .limit(limit)
+    )
+    return rows.all()

@@ -7,10 +7,10 @@ from fastapi import APIRouter
 
 from app.organization.menu import register_menu_counter
 from app.procurement import service
-from app.procurement.pages import approvals, bulk_orders, orders
+from app.procurement.pages import approvals, bulk_orders, gift_orders, orders
 
 router = APIRouter(include_in_schema=False)
-for part in (bulk_orders, approvals, orders):
+for part in (bulk_orders, gift_orders, approvals, orders):
     router.include_router(part.router)
 
 register_menu_counter("approvals", service.awaiting_decision)

@@ -17,6 +17,7 @@ from app.order.service import PaymentTimeouts
 from app.procurement import service
 from app.procurement.pages.bulk_request import BulkOrderRequest, PostedBulkOrder
 from app.procurement.pages.wording import portal_page, refusal, row_problems
+from app.procurement.service import gifts
 from app.web.db import DbSession
 from app.web.forms import FormText
 from app.web.paths import page_id
@@ -50,13 +51,18 @@ async def _queue_page(
         status="approved,rejected",
         per_page=DECIDED_SHOWN,
     )
+    waiting_gifts = await gifts.list_gift_orders(
+        session, user=user, organization_id=org_id, status="submitted", per_page=QUEUE_SIZE
+    )
     people = await service.names(
         session,
         [item.submitted_by_user_id for item in [*waiting.items, *decided.items]]
+        + [item.submitted_by_user_id for item in waiting_gifts.items]
         + [item.approver_user_id for item in decided.items],
     )
     context: dict[str, Any] = {
         "waiting": waiting,
+        "waiting_gifts": waiting_gifts,
         "decided": decided,
         "people": people,
         "problem": problem,

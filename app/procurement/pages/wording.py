@@ -88,6 +88,31 @@ def address_messages(fields: dict[str, str]) -> dict[str, str]:
     return shown
 
 
+def recipient_error_labels() -> dict[str, str]:
+    """Each problem of a gift's recipient row."""
+    return {
+        "invalid_name": _("姓名应为 1 到 50 个字符"),
+        "invalid_phone": _("手机号或固定电话无效"),
+        "unknown_county": _("没有这个区县代码（6 位行政区划代码）"),
+        "invalid_address_detail": _("详细地址应为 5 到 200 个字符"),
+        "duplicate_recipient": _("与前面一行的姓名和电话相同"),
+        "region_not_served": _("有供应商不配送到该地区"),
+    }
+
+
+def gift_problems(error: DomainError) -> list[str]:
+    """What an order refusal says of a gift's recipients (`recipients.5.phone`) and SKUs
+    (`items.2.quantity`), one line each."""
+    lines: list[str] = []
+    for name, message in error.fields.items():
+        parts = name.split(".")
+        if len(parts) >= 2 and parts[1].isdigit() and parts[0] == "recipients":
+            lines.append(_("收件人第 %(row)s 行：%(text)s") % {"row": parts[1], "text": message})
+        elif len(parts) >= 2 and parts[1].isdigit() and parts[0] == "items":
+            lines.append(_("第 %(n)s 种商品：%(text)s") % {"n": parts[1], "text": message})
+    return lines
+
+
 def row_problems(error: DomainError) -> dict[int, str]:
     """Rows an order refusal names (`rows.12.quantity`), with what it says about them."""
     rows: dict[int, str] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from app.checkout import service as checkout_service
 from app.checkout.schemas import OrderOut
 from app.core.clock import utcnow
 from app.core.errors import DomainError, NotFound
+from app.core.money import format_yuan
 from app.core.sheets import read_table
 from app.order import service as order_service
 from app.order.models import OrderStatus, PaymentMethod
@@ -60,6 +62,25 @@ from app.procurement.service.gift_checking import (
 from app.procurement.service.gift_views import gift_order_view, gift_summary_view
 
 GIFT = BulkOrderKind.GIFT
+
+
+# The gift form's SKU lists show this many SKUs on sale (a union picks a box or two).
+SKU_CHOICES = 300
+
+
+@dataclass(frozen=True)
+class SkuChoice:
+    sku_id: int
+    label: str
+
+
+async def sku_choices(session: AsyncSession) -> list[SkuChoice]:
+    """SKUs on sale to pick a gift from: product, SKU, price and supplier in one label."""
+    rows = await repository.sellable_skus(session, limit=SKU_CHOICES)
+    return [
+        SkuChoice(sku_id, f"{title} · {sku_name} · {format_yuan(price)} · {supplier}")
+        for sku_id, title, sku_name, price, _stock, supplier in rows
+    ]
 
 
 def order_key(gift_order_id: int) -> str:
