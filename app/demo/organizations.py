@@ -1,8 +1,9 @@
 """Seeding the demo organisations: a government canteen in Guangdong, a university canteen in
 Shanghai and a trade union in Zhejiang, verified, with this year's reserved-share target, an
-admin, a buyer and an approver each, designated counties for the first, and a few paid orders
-(placed and paid by bank transfer through the real checkout and payment use cases, so the
-ledger and the dashboards see them as they would any order).
+admin, a buyer and an approver each, designated counties for the first, a few paid orders, and
+for the union a paid gift order to three members (placed and paid by bank transfer through the
+real checkout and payment use cases, so the ledger and the dashboards see them as they would any
+order).
 
 Everything is keyed on natural keys (credit codes, e-mail addresses, idempotency keys), so a
 second run finds it present and writes nothing new.
@@ -25,6 +26,7 @@ from app.core.db import Database, unit_of_work
 from app.core.errors import DomainError
 from app.core.identifiers import make_credit_code
 from app.demo.accounts import DEMO_LOGINS, DemoLogin
+from app.demo.gifts import seed_gift_order
 from app.impact import service as impact
 from app.order.models import OrderStatus
 from app.order.schemas import PlaceOrderRequest
@@ -272,7 +274,7 @@ async def seed_demo_organizations(database: Database, *, orders: bool = True) ->
     """The demo organisations, their members and targets (idempotent); with `orders`, a few
     paid orders each. Returns the printable logins of the featured organisation's members."""
     operator_login = next(login for login in DEMO_LOGINS if login.role == Role.OPERATOR)
-    plans: list[tuple[DemoOrganization, int, int]] = []
+    plans: list[tuple[DemoOrganization, int, dict[Role, int]]] = []
     async with unit_of_work(database.writer) as session:
         operator = await accounts.find_user_by_email(session, operator_login.email)
         for spec in DEMO_ORGANIZATIONS:
@@ -284,11 +286,12 @@ async def seed_demo_organizations(database: Database, *, orders: bool = True) ->
             await _target(session, spec, organization.id)
             if spec is FEATURED and operator is not None:
                 await _designate_counties(session, organization, operator)
-            plans.append((spec, organization.id, members[Role.ORG_BUYER].id))
+            plans.append((spec, organization.id, {r: user.id for r, user in members.items()}))
         skus = [(sku.id, max(sku.min_qty, 3)) for sku in await _sellable_skus(session)]
         operator_id = operator.id if operator is not None else None
     if orders and operator_id is not None:
-        for index, (spec, organization_id, buyer_id) in enumerate(plans):
+        for index, (spec, organization_id, member_ids) in enumerate(plans):
+            buyer_id = member_ids[Role.ORG_BUYER]
             for number in range(ORDERS_PER_ORGANIZATION):
                 start = (index * ORDERS_PER_ORGANIZATION + number) * LINES_PER_ORDER
                 lines = skus[start : start + LINES_PER_ORDER]
@@ -302,6 +305,16 @@ async def seed_demo_organizations(database: Database, *, orders: bool = True) ->
                         number=number + 1,
                         lines=lines,
                     )
+            if spec.kind == OrganizationKind.TRADE_UNION:
+                await seed_gift_order(
+                    database,
+                    organization_id=organization_id,
+                    contact_detail=spec.delivery_detail,
+                    contact_county=spec.region_code,
+                    buyer_id=buyer_id,
+                    approver_id=member_ids[Role.ORG_APPROVER],
+                    operator_id=operator_id,
+                )
     return [
         f"{login.label:<9} {login.email} / {login.password}  ({FEATURED.name})"
         for login in (member_login(FEATURED, role) for role, _label, _name in _MEMBERS)

@@ -16,8 +16,14 @@ from app.core.storage import LocalMediaStorage
 from app.demo import DEMO_ORGANIZATIONS, seed_demo_accounts, seed_demo_catalog
 from app.demo.organizations import seed_demo_organizations
 from app.impact.models import LedgerEntry
-from app.order.models import Order, OrderStatus
-from app.organization.models import Organization, OrganizationStatus, ReservedShareTarget
+from app.order.models import Fulfillment, Order, OrderStatus
+from app.organization.models import (
+    Organization,
+    OrganizationKind,
+    OrganizationStatus,
+    ReservedShareTarget,
+)
+from app.procurement.models import BulkOrder, BulkOrderKind, BulkOrderStatus
 from app.regions.models import Pairing, PairingKind
 from tests.account.factories import bearer, issue_token
 
@@ -73,6 +79,22 @@ async def test_the_demo_organisations_are_seeded_once_with_paid_orders(
             )
         )
         assert designated == 2
+        # The union's gift: three members, two suppliers, a parcel each, paid.
+        (gift,) = await session.scalars(
+            select(BulkOrder).where(BulkOrder.kind == BulkOrderKind.GIFT)
+        )
+        union = next(o for o in organizations if o.kind == OrganizationKind.TRADE_UNION)
+        assert (gift.organization_id, gift.status, gift.recipient_count) == (
+            union.id,
+            BulkOrderStatus.APPROVED,
+            3,
+        )
+        parcels = list(
+            await session.scalars(select(Fulfillment).where(Fulfillment.order_id == gift.order_id))
+        )
+        assert len(parcels) == 6
+        assert len({p.cooperative_id for p in parcels}) == 2
+        assert {p.parcel_no for p in parcels} == {2, 3, 4}
 
     # The printed logins work: the featured organisation's admin, buyer and approver.
     assert [line.split()[1] for line in logins] == ["admin", "buyer", "approver"]
