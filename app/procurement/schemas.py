@@ -178,6 +178,7 @@ class GiftOrderSummary(BaseModel):
 
 
 class GiftOrderOut(GiftOrderSummary):
+    order_number: str | None = Field(description="The order placed when it was approved")
     items: list[GiftItemOut]
     recipients: list[GiftRecipientOut]
 

@@ -68,12 +68,15 @@ def _parcel_view(fulfillment: FulfillmentOut) -> GiftParcelOut:
 
 
 def gift_order_view(
-    gift: BulkOrder, parcels: Mapping[int, Sequence[FulfillmentOut]]
+    gift: BulkOrder,
+    parcels: Mapping[int, Sequence[FulfillmentOut]],
+    order_number: str | None = None,
 ) -> GiftOrderOut:
     """The gift (lines and recipients loaded) with each recipient's parcels by row."""
     return GiftOrderOut.model_validate(
         {
             **_summary_fields(gift),
+            "order_number": order_number,
             "items": [
                 GiftItemOut(
                     row=line.row,

@@ -163,11 +163,13 @@ async def _view(session: AsyncSession, gift: BulkOrder) -> GiftOrderOut:
     if stored is None:
         raise BulkOrderNotFound(gift.id)
     parcels: dict[int, list[FulfillmentOut]] = defaultdict(list)
+    number = None
     if stored.order_id is not None:
         order = await order_service.get_order(session, stored.order_id)
+        number = order.number
         for fulfillment in (await order_service.order_detail(session, order)).fulfillments:
             parcels[fulfillment.parcel_no].append(fulfillment)
-    return gift_order_view(stored, parcels)
+    return gift_order_view(stored, parcels, number)
 
 
 async def upload(
