@@ -14,7 +14,15 @@ from app.procurement.models import BulkOrderStatus
 from tests.catalog.factories import create_seller
 from tests.inventory.factories import stock_of
 from tests.order.factories import counts
-from tests.procurement.factories import bulk_order_row, create_team, path, sku_codes, submitted
+from tests.procurement.factories import (
+    bulk_order_row,
+    create_team,
+    gift_path,
+    path,
+    sku_codes,
+    submitted,
+    submitted_gift,
+)
 
 
 async def test_two_approvers_at_once_place_exactly_one_order(
@@ -71,3 +79,26 @@ async def test_an_approval_and_a_rejection_at_once_take_one_decision(
     else:
         assert (row.status, orders, row.order_id) == (BulkOrderStatus.REJECTED, 0, None)
         assert await stock_of(database, supplier.sku_ids[0]) == 100
+
+
+async def test_two_approvers_of_a_gift_at_once_place_exactly_one_order(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    first = await create_seller(database, stock=30)
+    second = await create_seller(database, stock=30)
+    team = await create_team(app, database)
+    gift = await submitted_gift(client, team, [(first.sku_ids[0], 2), (second.sku_ids[0], 1)])
+
+    responses = await asyncio.gather(
+        *(
+            client.post(gift_path(team, f"/{gift['id']}/approve"), headers=who.headers)
+            for who in (team.approver, team.second_approver, team.admin)
+        )
+    )
+
+    statuses = Counter(response.status_code for response in responses)
+    assert statuses == {201: 1, 409: 2}, [r.text for r in responses]
+    written = await counts(database)
+    assert (written.orders, written.payments, written.fulfillments) == (1, 1, 6)
+    assert await stock_of(database, first.sku_ids[0]) == 30 - 3 * 2
+    assert await stock_of(database, second.sku_ids[0]) == 30 - 3
