@@ -145,9 +145,25 @@ def search_reindex() -> None:
     typer.echo(run_with_database(settings, lambda database: reindex_search(settings, database)))
 
 
+def refuse_demo_outside_development(settings: Settings) -> None:
+    """Exit 2 unless in development: the demo (re)creates and (re)activates logins whose
+    passwords are printed and public (operator@fengshou.demo among them)."""
+    if settings.environment != "development":
+        typer.echo(
+            "error: the demo data is for development only. It creates, or reactivates with "
+            "their published passwords, demo logins such as operator@fengshou.demo, and "
+            f"FENGSHOU_ENVIRONMENT is {settings.environment!r}. Use a development database "
+            "(FENGSHOU_ENVIRONMENT=development, the default); in production, create an "
+            "operator with `fengshou create-operator`.",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
 def seed_demo_data(settings: Settings, products: int) -> list[str]:
     """Seed the demo logins, the demo catalog and the demo organisations (idempotent); print
-    what the catalog wrote and return the sign-in lines."""
+    what the catalog wrote and return the sign-in lines. Development only."""
+    refuse_demo_outside_development(settings)
     from app.core.storage import LocalMediaStorage
     from app.demo import (
         DemoSeedError,
@@ -183,7 +199,7 @@ def seed_demo(
     ] = DEFAULT_DEMO_PRODUCTS,
 ) -> None:
     """Demo cooperatives, certificates, products with photos, organisations with paid orders
-    and the demo logins (idempotent)."""
+    and the demo logins (idempotent; development only)."""
     logins = seed_demo_data(get_settings(), products)
     typer.echo("Demo logins:")
     for line in logins:
@@ -195,8 +211,10 @@ def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
-    """Upgrade, load reference data, seed demo data (idempotent), print the logins, serve."""
+    """Upgrade, load reference data, seed demo data (idempotent), print the logins, serve
+    (development only)."""
     settings = get_settings()
+    refuse_demo_outside_development(settings)
     upgrade_database(settings)
     typer.echo(run_with_database(settings, load_regions))
     logins = seed_demo_data(settings, DEFAULT_DEMO_PRODUCTS)

@@ -68,9 +68,19 @@ class Settings(BaseSettings):
 
     # Large enough for a photo upload (checked again, per image, by the catalog).
     max_body_bytes: int = Field(default=12 * 1024 * 1024, gt=0)
+    # Wrong passwords allowed per account (any client) and per client address (any account)
+    # in a window; then a delay that doubles up to the maximum. A sign-in that succeeds is
+    # never counted, so many people behind one address (an office's NAT) all get in.
     login_attempts_per_window: int = Field(default=10, gt=0)
-    login_window_seconds: int = Field(default=300, gt=0)
+    login_address_failures_per_window: int = Field(default=100, gt=0)
+    login_window_seconds: int = Field(default=900, gt=0)
+    login_max_delay_seconds: int = Field(default=3600, gt=0)
+    # Sign-ups per client address (each costs an argon2 hash).
+    registrations_per_window: int = Field(default=30, gt=0)
+    registration_window_seconds: int = Field(default=600, gt=0)
     access_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    # A browser session ends this long after sign-in, or at sign-out (it is kept server-side).
+    session_ttl_seconds: int = Field(default=14 * 24 * 3600, gt=0)
     session_cookie_secure: bool = False
 
     # The font PDFs (purchase certificates, statements) are drawn with: a TrueType file that

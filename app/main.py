@@ -67,8 +67,7 @@ from app.web import health
 from app.web.errors import install_error_handlers
 from app.web.i18n import LocaleMiddleware
 from app.web.limits import BodySizeLimitMiddleware
-from app.web.ratelimit import create_rate_limiter
-from app.web.security import TokenSigner
+from app.web.ratelimit import create_attempt_limiter
 from search import SearchBackend
 from search.embedded.backend import EmbeddedBackend
 from search.meili import MeiliBackend
@@ -152,7 +151,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
         await app.state.http.aclose()
-        await app.state.login_limiter.close()
+        await app.state.limits.close()
         # The search backends hold no connection of their own to close (the embedded one uses
         # the app's engine, Meilisearch's client opens one per request).
         await app.state.caches.aclose()
@@ -180,13 +179,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.state.media = media_storage(settings.media_dir)
     app.state.search = build_search(settings, app.state.database)
-    app.state.token_signer = TokenSigner(settings.secret_key, settings.access_token_ttl_seconds)
-    app.state.login_limiter = create_rate_limiter(
-        settings.redis_url,
-        settings.login_attempts_per_window,
-        settings.login_window_seconds,
-        prefix="fengshou:login",
-    )
+    # Sign-in and sign-up limits (app/account/limits.py), shared through Redis when configured.
+    app.state.limits = create_attempt_limiter(settings.redis_url, prefix="fengshou:limits")
 
     # Added innermost first: the body limit wraps everything.
     app.add_middleware(LocaleMiddleware)
@@ -196,6 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_cookie=SESSION_COOKIE,
         same_site="lax",
         https_only=settings.session_cookie_secure,
+        # The cookie lives as long as the server-side session it names (app/account/sessions.py).
+        max_age=settings.session_ttl_seconds,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
 

@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.account.models import Role, RoleAssignment, User  # noqa: E402
+from app.account.sessions import issue_api_token  # noqa: E402
 from app.catalog.models import Product, ProductStatus, Sku  # noqa: E402
 from app.cli import upgrade_database  # noqa: E402
 from app.config import Settings  # noqa: E402
@@ -47,7 +48,6 @@ from app.cooperative.models import Cooperative, SupplierKind, SupplierStatus  # 
 from app.core.clock import utcnow  # noqa: E402
 from app.core.db import Database, unit_of_work  # noqa: E402
 from app.order.models import Order, OrderLine, OrderStatus  # noqa: E402
-from app.web.security import TokenSigner  # noqa: E402
 from bench import serving  # noqa: E402
 from bench.percentiles import percentile  # noqa: E402
 
@@ -87,7 +87,6 @@ async def seed(
     from app.regions.service import load_reference_data
 
     database = Database(url)
-    signer = TokenSigner(SECRET, 3600)
     try:
         async with unit_of_work(database.writer) as session:
             await load_reference_data(session)
@@ -146,7 +145,10 @@ async def seed(
             session.add_all(users)
             await session.flush()
             session.add_all(RoleAssignment(user_id=u.id, role=Role.CONSUMER) for u in users)
-            tokens = [signer.issue(u.id) for u in users]
+            tokens = [
+                (await issue_api_token(session, u, ttl_seconds=3600, name="bench")).secret
+                for u in users
+            ]
         return Seeded(sku_ids, tokens, stock * len(sku_ids))
     finally:
         await database.dispose()

@@ -62,6 +62,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.account.models import Role, RoleAssignment, User  # noqa: E402
+from app.account.sessions import issue_api_token  # noqa: E402
 from app.catalog.models import Product, ProductStatus  # noqa: E402
 from app.cli import upgrade_database  # noqa: E402
 from app.config import Settings  # noqa: E402
@@ -86,7 +87,6 @@ from app.regions.models import (  # noqa: E402
     PairingKind,
     Province,
 )
-from app.web.security import TokenSigner  # noqa: E402
 from bench import serving  # noqa: E402
 from bench.percentiles import percentile  # noqa: E402
 
@@ -304,7 +304,9 @@ async def seed_world(url: str, rng: random.Random) -> World:
                 ],
                 organizations=[(o.id, o.province_code, o.kind.value) for o in orgs],
                 index=PairingIndex(pairings),
-                operator_token=TokenSigner(SECRET, 24 * 3600).issue(operator.id),
+                operator_token=(
+                    await issue_api_token(session, operator, ttl_seconds=24 * 3600, name="bench")
+                ).secret,
             )
             world.county_by_code = {c.code: c for c in counties}
             return world
@@ -677,10 +679,15 @@ async def read_world(url: str) -> tuple[World, int]:
 
     database = Database(url)
     try:
-        async with unit_of_work(database.reader) as session:
+        # The writer: the operator's API token for the run is stored.
+        async with unit_of_work(database.writer) as session:
             operator = await session.scalar(
-                select(RoleAssignment.user_id).where(RoleAssignment.role == Role.OPERATOR)
+                select(User)
+                .join(RoleAssignment, RoleAssignment.user_id == User.id)
+                .where(RoleAssignment.role == Role.OPERATOR)
+                .limit(1)
             )
+            assert operator is not None, "the kept database has no operator"
             coops = (
                 await session.execute(
                     select(Cooperative.id, Product.id, Cooperative.county_code).join(
@@ -700,7 +707,9 @@ async def read_world(url: str) -> tuple[World, int]:
                 cooperatives=[(c, p, county) for c, p, county in coops],
                 organizations=[(o, province, str(kind)) for o, province, kind in orgs],
                 index=PairingIndex(await repository.pairings_helping_provinces(session, None)),
-                operator_token=TokenSigner(SECRET, 24 * 3600).issue(int(operator or 0)),
+                operator_token=(
+                    await issue_api_token(session, operator, ttl_seconds=24 * 3600, name="bench")
+                ).secret,
             )
             return world, int(entries or 0)
     finally:

@@ -30,7 +30,7 @@ from app.core.db import Database, unit_of_work
 from app.core.storage import media_storage
 from app.jobs.runner import JobRunner
 from app.main import build_mailer, build_runner, create_app
-from app.web.ratelimit import create_rate_limiter
+from app.web.ratelimit import create_attempt_limiter
 
 # The local fake Stripe server's fixtures, for every test that pays.
 pytest_plugins = ["tests.stripe_fixtures"]
@@ -155,18 +155,13 @@ async def _apps() -> AsyncIterator[dict[str, FastAPI]]:
 
 
 def _lend(application: FastAPI, settings: Settings) -> None:
-    """Point a borrowed app at this test's own folder, mail, media and login counts."""
+    """Point a borrowed app at this test's own folder, mail, media and sign-in limits."""
     state = application.state
     state.settings = settings
     state.mailer = build_mailer(settings)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     state.media = media_storage(settings.media_dir)
-    state.login_limiter = create_rate_limiter(
-        settings.redis_url,
-        settings.login_attempts_per_window,
-        settings.login_window_seconds,
-        prefix="fengshou:login",
-    )
+    state.limits = create_attempt_limiter(settings.redis_url, prefix="fengshou:limits")
     for route in application.routes:
         if isinstance(route, Mount) and route.name == "media":
             route.app = StaticFiles(directory=settings.media_dir, check_dir=False)
@@ -193,7 +188,7 @@ async def app(settings: Settings, _apps: dict[str, FastAPI]) -> AsyncIterator[Fa
             # Routes a test added for itself go, and with them the OpenAPI document it made.
             application.router.routes[:] = routes
             application.openapi_schema = None
-        await state["login_limiter"].close()
+        await state["limits"].close()
         state.clear()
         state.update(lent)
         application.dependency_overrides.clear()

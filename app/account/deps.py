@@ -1,8 +1,7 @@
-"""FastAPI dependencies for who is asking: API bearer tokens, page sessions, roles, login limits."""
+"""FastAPI dependencies for who is asking: API bearer tokens, page sessions, roles."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -12,12 +11,11 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.account import service
-from app.account.models import Role, User
+from app.account import service, sessions
+from app.account.models import Role, SessionKind, User
 from app.core.errors import Forbidden
 from app.web.db import DbSession
-from app.web.ratelimit import RateLimiter
-from app.web.security import TokenSigner, session_user_id
+from app.web.security import forget_session_secret, session_secret
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -34,15 +32,15 @@ async def current_user(
     session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> User:
-    """The active user named by the request's bearer token, else 401 `unauthorized`."""
+    """The active user of the request's unexpired, unrevoked bearer token, else 401
+    `unauthorized`. The token's id is kept in `request.state.api_token_id`."""
     if credentials is None:
         raise _unauthorized("Sign in first: send the header Authorization: Bearer <token>.")
-    signer: TokenSigner = request.app.state.token_signer
-    user_id = signer.read(credentials.credentials)
-    user = await service.get_user(session, user_id) if user_id is not None else None
-    if user is None or not user.is_active:
-        raise _unauthorized("The access token is invalid or has expired.")
-    return user
+    found = await sessions.signed_in(session, credentials.credentials, SessionKind.API_TOKEN)
+    if found is None:
+        raise _unauthorized("The access token is invalid, has expired or was revoked.")
+    request.state.api_token_id = found.session_id
+    return found.user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
@@ -69,12 +67,25 @@ class HeaderUser:
         return bool(self.roles & {Role.ORG_BUYER, Role.ORG_APPROVER, Role.ORG_ADMIN})
 
 
+async def session_cookie_user(request: Request, session: DbSession) -> User | None:
+    """The active user of the browser session the cookie names, or None. A cookie without a
+    session (anonymous) costs no query; one whose session has ended (signed out, everywhere or
+    here, expired) or whose user is deactivated is signed out at once and forgets the secret.
+    The session's id is kept in `request.state.browser_session_id`."""
+    secret = session_secret(request)
+    if secret is None:
+        return None
+    found = await sessions.signed_in(session, secret, SessionKind.BROWSER)
+    if found is None:
+        forget_session_secret(request)
+        return None
+    request.state.browser_session_id = found.session_id
+    return found.user
+
+
 async def optional_page_user(request: Request, session: DbSession) -> User | None:
-    """The active user of the session cookie, or None; the page header shows whoever it is."""
-    user_id = session_user_id(request)
-    user = await service.get_user(session, user_id) if user_id is not None else None
-    if user is not None and not user.is_active:
-        user = None  # a deactivated account is signed out everywhere at once
+    """The signed-in user of a page, or None; the page header shows whoever it is."""
+    user = await session_cookie_user(request, session)
     # A plain copy for the header: an error page is rendered after the request's session has
     # rolled back and closed, when the ORM object can no longer load its attributes.
     request.state.user = (
@@ -143,41 +154,3 @@ def require_page_role(*roles: Role) -> Callable[[User, AsyncSession], Awaitable[
 # A platform operator, on the API and on pages: every domain's operator routes use these.
 Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
 PageOperator = Annotated[User, Depends(require_page_role(Role.OPERATOR))]
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _email_key(email: str) -> str:
-    # Hashed: the limiter's store (Redis) need not hold anyone's address.
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-
-
-async def login_attempt_allowed(request: Request, email: str) -> bool:
-    """Count a login attempt per e-mail and per client IP; False once either is used up."""
-    limiter: RateLimiter = request.app.state.login_limiter
-    # Both counters are hit every time, so that spreading guesses over addresses still counts.
-    by_email = await limiter.hit(f"email:{_email_key(email)}")
-    by_ip = await limiter.hit(f"ip:{_client_ip(request)}")
-    return by_email and by_ip
-
-
-async def forget_login_failures(request: Request, email: str) -> None:
-    """After a successful login the address's counter restarts; the IP's does not."""
-    limiter: RateLimiter = request.app.state.login_limiter
-    await limiter.reset(f"email:{_email_key(email)}")
-
-
-def login_retry_after(request: Request) -> str:
-    """Seconds to wait, for Retry-After: at most one window of the fixed-window limiter."""
-    return str(request.app.state.settings.login_window_seconds)
-
-
-def too_many_login_attempts(request: Request) -> HTTPException:
-    """429 `rate_limited` with Retry-After, rendered by the shared HTTP error handler."""
-    return HTTPException(
-        429,
-        detail="Too many login attempts; try again later.",
-        headers={"Retry-After": login_retry_after(request)},
-    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.errors import Conflict, NotFound, Unauthorized
+from app.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
 
 class EmailTaken(Conflict):
@@ -25,6 +25,28 @@ class InvalidCredentials(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__("The e-mail address or the password is incorrect.")
+
+
+class CurrentPasswordWrong(ValidationFailed):
+    """A password change whose current password does not match."""
+
+    code = "wrong_password"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The current password is incorrect.",
+            fields={"current_password": "The current password is incorrect."},
+        )
+
+
+class ApiTokenNotFound(NotFound):
+    """No such unexpired API token of the caller's (another user's is not revealed)."""
+
+    code = "token_not_found"
+
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"You have no API token with id {token_id}.")
+        self.token_id = token_id
 
 
 class InvitationNotFound(NotFound):

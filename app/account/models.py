@@ -1,4 +1,4 @@
-"""User, role and invitation tables."""
+"""User, role, session and invitation tables."""
 
 from __future__ import annotations
 
@@ -59,6 +59,29 @@ class RoleAssignment(Base):
         UniqueConstraint("user_id", "role", "scope_id", "scope_code"),
         Index("ix_role_assignments_role_scope_id", "role", "scope_id"),
     )
+
+
+class SessionKind(enum.StrEnum):
+    BROWSER = "browser"  # the page session a sign-in cookie names
+    API_TOKEN = "api_token"  # noqa: S105  (a bearer token of the JSON API; a kind, not a secret)
+
+
+class AuthSession(Base):
+    """A sign-in that lasts: a browser session or an API token, each a random secret held by
+    the client, of which only the SHA-256 is stored. Deleting the row ends it at once (sign-out,
+    revocation, "sign out everywhere", a password change)."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[SessionKind] = mapped_column(str_enum(SessionKind, 20))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100), default=None)  # a token's label
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_auth_sessions_user_kind", "user_id", "kind"),)
 
 
 class InvitationScope(enum.StrEnum):

@@ -1,4 +1,4 @@
-"""Request and response bodies of the account API, invitations included."""
+"""Request and response bodies of the account API, tokens and invitations included."""
 
 from __future__ import annotations
 
@@ -19,12 +19,37 @@ class RegisterRequest(BaseModel):
 class TokenRequest(BaseModel):
     email: str = Field(examples=["buyer@example.com"])
     password: str
+    name: str | None = Field(
+        default=None,
+        max_length=100,
+        description="A label for the token in the user's list of tokens",
+        examples=["ERP 对接"],
+    )
 
 
 class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105  (a token type, not a secret)
     expires_in: int = Field(description="Seconds until the token expires")
+    token_id: int = Field(description="The token's id in GET /me/tokens, to revoke it by")
+
+
+class ApiTokenOut(BaseModel):
+    """One of the user's API tokens, without its secret."""
+
+    id: int
+    name: str | None
+    created_at: datetime
+    expires_at: datetime
+    current: bool = Field(description="Whether this request was made with this token")
+
+
+class PasswordChangeRequest(BaseModel):
+    current_password: str
+    new_password: str = Field(description="8–256 characters")
+    token_name: str | None = Field(
+        default=None, max_length=100, description="A label for the new token that is returned"
+    )
 
 
 class UserOut(BaseModel):

@@ -1,4 +1,5 @@
-"""Use cases of the account domain: registration, sign-in, roles; they flush and never commit."""
+"""Use cases of the account domain: registration, sign-in, passwords, roles; they flush and never
+commit."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.account import repository
-from app.account.errors import EmailTaken, InvalidCredentials
+from app.account import repository, sessions
+from app.account.errors import CurrentPasswordWrong, EmailTaken, InvalidCredentials
 from app.account.models import Role, RoleAssignment, User
 from app.account.passwords import hash_password, password_needs_rehash, verify_password
 from app.core.clock import utcnow
@@ -170,11 +171,26 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
 
 
 async def set_password(session: AsyncSession, user: User, password: str) -> None:
+    """A new password; every session and API token of the user ends with the old one."""
     error = _password_error(password)
     if error:
         raise ValidationFailed("The password is invalid.", fields={"password": error})
     user.password_hash = await hash_password(password)
+    await sessions.end_all_sessions(session, user)
     await session.flush()
+
+
+async def change_password(
+    session: AsyncSession, user: User, *, current_password: str, new_password: str
+) -> None:
+    """The user's own change: the current password first (CurrentPasswordWrong), then the new
+    one's rules (ValidationFailed on `new_password`); all their sessions and tokens end."""
+    if not await verify_password(user.password_hash, current_password):
+        raise CurrentPasswordWrong()
+    error = _password_error(new_password)
+    if error:
+        raise ValidationFailed("The new password is invalid.", fields={"new_password": error})
+    await set_password(session, user, new_password)
 
 
 async def password_matches(user: User, password: str) -> bool:

@@ -8,13 +8,18 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from app.account import service as account_service
-from app.account.deps import CurrentUser, OptionalPageUser, PageUser, bearer_scheme, current_user
+from app.account.deps import (
+    CurrentUser,
+    OptionalPageUser,
+    PageUser,
+    bearer_scheme,
+    current_user,
+    session_cookie_user,
+)
 from app.account.models import User
 from app.cart import service
 from app.cart.service import CartOutcome, CartOwner
 from app.web.db import DbSession
-from app.web.security import session_user_id
 
 CART_COOKIE = "cart"
 CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 60  # an anonymous cart is kept for 60 days of disuse
@@ -31,11 +36,8 @@ async def api_cart_owner(
     if credentials is not None:
         user = await current_user(request, session, credentials)
         return CartOwner(user_id=user.id, token=token)
-    user_id = session_user_id(request)
-    signed_in = await account_service.get_user(session, user_id) if user_id is not None else None
-    if signed_in is None or not signed_in.is_active:
-        return CartOwner(user_id=None, token=token)
-    return CartOwner(user_id=signed_in.id, token=token)
+    signed_in = await session_cookie_user(request, session)
+    return CartOwner(user_id=signed_in.id if signed_in is not None else None, token=token)
 
 
 async def page_cart_owner(request: Request, user: OptionalPageUser) -> CartOwner:

@@ -1,4 +1,6 @@
-"""Signed API tokens, session cookies and CSRF tokens (password hashing lives in account)."""
+"""The session cookie and CSRF tokens. The cookie is signed and holds the CSRF token and, once
+signed in, the secret of a server-side session (kept by the account domain, which also hashes
+passwords and issues API tokens)."""
 
 from __future__ import annotations
 
@@ -7,33 +9,12 @@ import secrets
 from typing import Any
 
 from fastapi import Request
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.core.errors import Forbidden
 
 CSRF_SESSION_KEY = "csrf"
 CSRF_FORM_FIELD = "csrf_token"
-SESSION_USER_KEY = "uid"
-
-
-class TokenSigner:
-    """Stateless bearer tokens: a signed, timestamped user id."""
-
-    def __init__(self, secret_key: str, ttl_seconds: int) -> None:
-        self._serializer = URLSafeTimedSerializer(secret_key, salt="fengshou.api-token")
-        self._ttl = ttl_seconds
-
-    def issue(self, user_id: int) -> str:
-        return self._serializer.dumps({"uid": user_id})
-
-    def read(self, token: str) -> int | None:
-        """The user id in a valid, unexpired token, else None."""
-        try:
-            data: Any = self._serializer.loads(token, max_age=self._ttl)
-        except (BadSignature, SignatureExpired):
-            return None
-        uid = data.get("uid") if isinstance(data, dict) else None
-        return uid if isinstance(uid, int) else None
+SESSION_SECRET_KEY = "sid"  # noqa: S105  (the key in the cookie, not a secret)
 
 
 def _session(request: Request) -> dict[str, Any] | None:
@@ -67,11 +48,11 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         )
 
 
-def log_in_session(request: Request, user_id: int) -> None:
-    """Bind the session to a user, with a fresh CSRF token (no session fixation)."""
+def log_in_session(request: Request, secret: str) -> None:
+    """Bind the cookie to a server-side session, with a fresh CSRF token (no session fixation)."""
     session = request.session
     session.clear()
-    session[SESSION_USER_KEY] = user_id
+    session[SESSION_SECRET_KEY] = secret
     session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
 
 
@@ -79,7 +60,15 @@ def log_out_session(request: Request) -> None:
     request.session.clear()
 
 
-def session_user_id(request: Request) -> int | None:
+def forget_session_secret(request: Request) -> None:
+    """Drop a secret the server no longer knows (ended elsewhere, expired); keep the CSRF token."""
     session = _session(request)
-    uid = session.get(SESSION_USER_KEY) if session is not None else None
-    return uid if isinstance(uid, int) else None
+    if session is not None:
+        session.pop(SESSION_SECRET_KEY, None)
+
+
+def session_secret(request: Request) -> str | None:
+    """The secret of the server-side session the cookie names, if it names one."""
+    session = _session(request)
+    secret = session.get(SESSION_SECRET_KEY) if session is not None else None
+    return secret if isinstance(secret, str) else None

@@ -3,20 +3,26 @@ and clients signed in through the pages."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 
 from app.account import service
-from app.account.models import Role, User
+from app.account.models import AuthSession, Role, SessionKind, User
+from app.account.sessions import API_TOKEN_PREFIX, secret_hash
+from app.core.clock import utcnow
 from app.core.db import Database, unit_of_work
-from app.web.security import TokenSigner
 from tests.conftest import TEST_SECRET
 
 PASSWORD = "correct horse battery"
+# The name of the API token every factory-made user holds (see token_for).
+FACTORY_TOKEN_NAME = "factory"
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 # A role held for one supplier or organisation (scope_id) or one province (scope_code).
@@ -31,9 +37,10 @@ async def create_user(
     display_name: str = "测试买家",
     roles: Iterable[Role | ScopedRole] = (Role.CONSUMER,),
 ) -> int:
-    """A committed, active user holding `roles`; returns the id. Without `email`, a new
-    address. With `password=None` the account has no usable password and signs in by token
-    only: the password is then not hashed, which the tests that make many users want."""
+    """A committed, active user holding `roles`, with an API token (`token_for(id)`); returns
+    the id. Without `email`, a new address. With `password=None` the account has no usable
+    password and signs in by token only: the password is then not hashed, which the tests that
+    make many users want."""
     address = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
     async with unit_of_work(database.writer) as session:
         if password is None:
@@ -47,6 +54,17 @@ async def create_user(
         for held in roles:
             role, scope_id, scope_code = held if isinstance(held, tuple) else (held, None, None)
             await service.grant_role(session, user, role, scope_id=scope_id, scope_code=scope_code)
+        now = utcnow()
+        session.add(
+            AuthSession(
+                user_id=user.id,
+                kind=SessionKind.API_TOKEN,
+                secret_hash=secret_hash(token_for(user.id)),
+                name=FACTORY_TOKEN_NAME,
+                created_at=now,
+                expires_at=now + timedelta(days=30),
+            )
+        )
         return user.id
 
 
@@ -82,8 +100,11 @@ async def create_operator(
 
 
 def token_for(user_id: int) -> str:
-    """A bearer token as the app under test issues them (the tests' secret key)."""
-    return TokenSigner(TEST_SECRET, 3600).issue(user_id)
+    """The API token create_user gave the user: a real, stored token (its hash, like any
+    other), whose secret is derived from the user id so that tests need not sign in (argon2,
+    deliberately slow) to call the API. Revoking it, or signing out everywhere, ends it."""
+    digest = hmac.new(TEST_SECRET.encode(), f"api-token:{user_id}".encode(), hashlib.sha256)
+    return f"{API_TOKEN_PREFIX}factory-{digest.hexdigest()}"
 
 
 def token_headers(user_id: int) -> dict[str, str]:

@@ -262,7 +262,9 @@ async def test_seed_demo_command_prints_a_supplier_login_that_works(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(cli_module, "get_settings", lambda: settings)
+    # The demo commands run in development only (tests/test_cli_demo.py).
+    development = settings.model_copy(update={"environment": "development"})
+    monkeypatch.setattr(cli_module, "get_settings", lambda: development)
 
     # The command runs its own event loop, so it gets a thread of its own.
     result = await asyncio.to_thread(
@@ -298,7 +300,9 @@ async def test_seed_demo_command_prints_a_supplier_login_that_works(
 async def test_seed_demo_command_refuses_a_bad_count_and_writes_nothing(
     database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch, count: str
 ) -> None:
-    monkeypatch.setattr(cli_module, "get_settings", lambda: settings)
+    # The demo commands run in development only (tests/test_cli_demo.py).
+    development = settings.model_copy(update={"environment": "development"})
+    monkeypatch.setattr(cli_module, "get_settings", lambda: development)
     before = await _row_counts(database)
 
     result = await asyncio.to_thread(

@@ -22,6 +22,7 @@ from tests.account.factories import (
     csrf_token_in,
     grant,
     sign_in_page,
+    token_headers,
 )
 from tests.catalog.factories import Seller, create_seller
 from tests.inventory.factories import stock_of
@@ -221,8 +222,7 @@ async def test_the_province_lists_its_counties(
 async def _order_for(
     app: FastAPI, client: httpx.AsyncClient, database: Database, user_id: int, supplier: Seller
 ) -> dict[str, Any]:
-    signer = app.state.token_signer
-    buyer = ApiUser(user_id, {"Authorization": f"Bearer {signer.issue(user_id)}"})
+    buyer = ApiUser(user_id, token_headers(user_id))
     return await placed_order(client, buyer, [(supplier.sku_ids[0], 1)])
 
 

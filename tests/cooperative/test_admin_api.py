@@ -16,8 +16,7 @@ from app.audit.models import AuditEntry
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.cooperative.service import ensure_can_sell
 from app.core.db import Database, unit_of_work
-from app.web.security import TokenSigner
-from tests.account.factories import bearer, create_operator, create_user, grant
+from tests.account.factories import bearer, create_operator, create_user, grant, token_for
 from tests.cooperative.factories import create_cooperative, snapshot, status_of, supplier_roles
 from tests.http_assertions import assert_error
 
@@ -37,14 +36,9 @@ ALLOWED = {
 ACTIONS = ("verify", "reject", "suspend", "reinstate")
 
 
-def _signer(app: FastAPI) -> TokenSigner:
-    signer: TokenSigner = app.state.token_signer
-    return signer
-
-
 async def _operator(app: FastAPI, database: Database) -> tuple[int, dict[str, str]]:
     operator = await create_operator(database)
-    return operator, bearer(_signer(app).issue(operator))
+    return operator, bearer(token_for(operator))
 
 
 async def _supplier(database: Database, status: SupplierStatus = PENDING, n: int = 1) -> int:
@@ -109,7 +103,7 @@ async def test_operator_routes_are_403_for_everyone_else(
     cooperative_id = await _supplier(database)
     # Even the supplier's own admin may not verify it.
     user = await create_user(database, email="someone@example.com", roles=(role,))
-    headers = bearer(_signer(app).issue(user))
+    headers = bearer(token_for(user))
     before = await snapshot(database)
 
     response = await client.request(
@@ -430,12 +424,11 @@ async def test_two_admins_removing_each_other_leave_one_admin(
     second = await create_user(database, email="second@example.com")
     cooperative_id = await create_cooperative(database, admin_id=first, status=PENDING)
     await grant(database, second, Role.SUPPLIER_ADMIN, cooperative_id)
-    signer = _signer(app)
     members = f"/api/v1/cooperatives/{cooperative_id}/members"
 
     responses = await asyncio.gather(
-        client.delete(f"{members}/{second}", headers=bearer(signer.issue(first))),
-        client.delete(f"{members}/{first}", headers=bearer(signer.issue(second))),
+        client.delete(f"{members}/{second}", headers=bearer(token_for(first))),
+        client.delete(f"{members}/{first}", headers=bearer(token_for(second))),
     )
 
     codes = sorted(r.status_code for r in responses)

@@ -1,5 +1,5 @@
 """Factories for organisations: valid credit codes, registration bodies, organisations in any
-status with members, signed tokens and row counts."""
+status with members, users with tokens and row counts."""
 
 from __future__ import annotations
 
@@ -22,8 +22,7 @@ from app.organization.models import (
     OrganizationStatus,
     ReservedShareTarget,
 )
-from app.web.security import TokenSigner
-from tests.account.factories import bearer, create_user
+from tests.account.factories import create_user, token_headers
 
 ORG_COUNTY = "440106"  # 天河区, 广东省
 ORG_PROVINCE = "440000"
@@ -44,12 +43,6 @@ def application(n: int = 1, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
-
-
-def token_headers(app: FastAPI, user_id: int) -> dict[str, str]:
-    """A bearer header for the user, signed as POST /auth/token signs (no password check)."""
-    signer: TokenSigner = app.state.token_signer
-    return bearer(signer.issue(user_id))
 
 
 _numbers = itertools.count(1_000)
@@ -93,7 +86,7 @@ async def user_with_token(
     user_id = await create_user(
         database, email=email, display_name=email.split("@")[0], roles=roles
     )
-    return user_id, token_headers(app, user_id)
+    return user_id, token_headers(user_id)
 
 
 async def count_rows(database: Database, model: type[Any]) -> int:
