@@ -27,6 +27,7 @@ from app.catalog import jobs as catalog_jobs
 from app.catalog import pages_storefront
 from app.catalog.pages import editor as product_editor
 from app.catalog.pages import photos as product_photos
+from app.catalog.pages import price_monitoring as price_monitoring_pages
 from app.catalog.pages import products as portal_products
 from app.catalog.pages import skus as product_skus
 from app.certification import api as certification_api
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account_pages.router,
         regions_pages.router,
         pages_storefront.router,
+        price_monitoring_pages.router,
         cooperative_pages.router,
         organization_portal.router,
         organization_review.router,

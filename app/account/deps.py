@@ -15,6 +15,8 @@ from app.account import service, sessions
 from app.account.models import Role, SessionKind, User
 from app.core.errors import Forbidden
 from app.web.db import DbSession
+from app.web.i18n import gettext as _
+from app.web.menu import Counter, MenuCounters, MenuItem, build_menu
 from app.web.security import forget_session_secret, session_secret
 
 bearer_scheme = HTTPBearer(
@@ -151,6 +153,47 @@ def require_page_role(*roles: Role) -> Callable[[User, AsyncSession], Awaitable[
     return dependency
 
 
-# A platform operator, on the API and on pages: every domain's operator routes use these.
+# ---------------------------------------------------------------------------------------------
+# The operator's back office: every operator page carries its side menu
+
+_BACK_OFFICE_COUNTERS = MenuCounters()
+
+
+def register_back_office_counter(key: str, counter: Counter) -> None:
+    """Show `await counter(session, 0)` beside the back-office menu's entry `key` (domains
+    register the queues they own: suppliers, organisations, certificates, transfers)."""
+    _BACK_OFFICE_COUNTERS.register(key, counter)
+
+
+def _back_office_items() -> list[MenuItem]:
+    return [
+        MenuItem("cooperatives", "/admin/cooperatives", _("供应商审核")),
+        MenuItem("organizations", "/admin/organizations", _("机构审核")),
+        MenuItem("certificates", "/admin/certificates", _("资质审核")),
+        MenuItem("transfers", "/admin/transfers", _("对公转账确认")),
+        MenuItem("payments", "/admin/payments", _("支付与退款")),
+        MenuItem("prices", "/admin/reference-prices", _("价格监测")),
+        MenuItem("audit", "/admin/audit", _("审计日志")),
+    ]
+
+
+async def _back_office_operator(
+    request: Request,
+    user: Annotated[User, Depends(require_page_role(Role.OPERATOR))],
+    session: DbSession,
+) -> User:
+    request.state.side_menu = build_menu(
+        title=_("运营后台"),
+        title_href="/admin/cooperatives",
+        label=_("运营后台菜单"),
+        items=_back_office_items(),
+        counts=await _BACK_OFFICE_COUNTERS.counts(session, 0),
+        path=request.url.path,
+    )
+    return user
+
+
+# A platform operator, on the API and on pages (which carry the back office's menu): every
+# domain's operator routes use these.
 Operator = Annotated[User, Depends(require_role(Role.OPERATOR))]
-PageOperator = Annotated[User, Depends(require_page_role(Role.OPERATOR))]
+PageOperator = Annotated[User, Depends(_back_office_operator)]

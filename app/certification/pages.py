@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.account.deps import PageOperator, PageUser
+from app.account.deps import PageOperator, PageUser, register_back_office_counter
 from app.account.models import User
 from app.certification import errors, service
 from app.certification.errors import (
@@ -21,6 +21,7 @@ from app.certification.errors import (
     ScanRefused,
 )
 from app.certification.models import CertificateKind, CertificateStatus
+from app.cooperative.menu import SupplierPortal
 from app.core.errors import ValidationFailed
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText, OptionalUpload, check_this
@@ -31,6 +32,7 @@ from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+register_back_office_counter("certificates", service.count_pending)
 
 ADMIN_PER_PAGE = 50
 
@@ -137,7 +139,7 @@ async def _coop_page(
 
 @router.get("/coop/{cooperative_id}/certificates", response_class=HTMLResponse)
 async def show_coop_certificates(
-    request: Request, cooperative_id: str, user: PageUser, session: DbSession
+    _menu: SupplierPortal, request: Request, cooperative_id: str, user: PageUser, session: DbSession
 ) -> Response:
     """A supplier's certificates with their status and validity, and the forms to add and scan."""
     return await _coop_page(request, session, user, page_id(cooperative_id))
@@ -145,6 +147,7 @@ async def show_coop_certificates(
 
 @router.post("/coop/{cooperative_id}/certificates", response_class=HTMLResponse)
 async def add_certificate(
+    _menu: SupplierPortal,
     request: Request,
     cooperative_id: str,
     user: PageUser,
@@ -192,6 +195,7 @@ async def add_certificate(
     "/coop/{cooperative_id}/certificates/{certificate_id}/scan", response_class=HTMLResponse
 )
 async def upload_scan(
+    _menu: SupplierPortal,
     request: Request,
     cooperative_id: str,
     certificate_id: str,

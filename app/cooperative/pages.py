@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.account.deps import PageUser
+from app.account.deps import PageUser, register_back_office_counter
 from app.account.errors import AlreadyMember
 from app.account.models import User
 from app.cooperative import service
@@ -22,6 +22,7 @@ from app.cooperative.errors import (
     LastAdmin,
     SupplierAdminRequired,
 )
+from app.cooperative.menu import SupplierPortal
 from app.cooperative.models import SupplierKind, SupplierStatus
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText, PostedForm, check_this
@@ -31,6 +32,7 @@ from app.web.review_queue import RefusedAction, review_queue_context
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+register_back_office_counter("cooperatives", service.count_pending)
 
 HOUSEHOLDS_MAX_DIGITS = 7
 
@@ -234,7 +236,7 @@ async def _dashboard_page(
 
 @router.get("/coop/{cooperative_id}", response_class=HTMLResponse)
 async def show_dashboard(
-    request: Request, cooperative_id: int, user: PageUser, session: DbSession
+    _menu: SupplierPortal, request: Request, cooperative_id: int, user: PageUser, session: DbSession
 ) -> Response:
     """A supplier's dashboard for its members: status, details, members (404 for others)."""
     return await _dashboard_page(request, session, user, cooperative_id)
@@ -242,6 +244,7 @@ async def show_dashboard(
 
 @router.post("/coop/{cooperative_id}/members")
 async def invite_member(
+    _menu: SupplierPortal,
     request: Request,
     cooperative_id: int,
     user: PageUser,
@@ -307,7 +310,9 @@ MemberForm = Annotated[_MemberForm, Depends(_member_form)]
 
 
 @router.post("/coop/{cooperative_id}/members/{member_id}/role")
-async def change_member_role(posted: MemberForm, role: FormText = "") -> Response:
+async def change_member_role(
+    _menu: SupplierPortal, posted: MemberForm, role: FormText = ""
+) -> Response:
     """Make a member an admin or an admin a member (admins only); the last admin stays."""
     cooperative_id = posted.cooperative_id
     try:
@@ -327,6 +332,7 @@ async def change_member_role(posted: MemberForm, role: FormText = "") -> Respons
 
 @router.post("/coop/{cooperative_id}/invitations/{invitation_id}/revoke")
 async def revoke_invitation(
+    _menu: SupplierPortal,
     cooperative_id: int,
     invitation_id: int,
     user: PageUser,
@@ -341,7 +347,7 @@ async def revoke_invitation(
 
 
 @router.post("/coop/{cooperative_id}/members/{member_id}/remove")
-async def remove_member(posted: MemberForm) -> Response:
+async def remove_member(_menu: SupplierPortal, posted: MemberForm) -> Response:
     """Remove a member (admins; members may leave); the last admin stays."""
     cooperative_id, member_id = posted.cooperative_id, posted.member_id
     try:

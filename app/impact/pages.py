@@ -17,6 +17,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import PageUser
+from app.cooperative.menu import SupplierPortal
 from app.impact import reports
 from app.impact.deps import PageRegionViewer, ProvinceCode, Reports, Year
 from app.organization import access
@@ -81,6 +82,7 @@ async def show_region(
 
 @router.get("/coop/{cooperative_id}/impact", response_class=HTMLResponse)
 async def show_cooperative(
+    _menu: SupplierPortal,
     request: Request,
     session: DbSession,
     cache: Reports,

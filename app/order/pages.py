@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from app.account.deps import PageUser
 from app.account.models import User
+from app.cooperative.menu import SupplierPortal, register_supplier_counter
 from app.core.errors import DomainError
 from app.order import service
 from app.order.errors import InvalidOrderFields, InvalidStatusTransition, WebhookUrlRefused
@@ -28,6 +29,7 @@ from app.web.templating import render
 from app.web.uploads import read_bounded, sheet_problem
 
 router = APIRouter(include_in_schema=False)
+register_supplier_counter("fulfillments", service.count_to_ship)
 
 PER_PAGE = 30
 
@@ -86,6 +88,7 @@ async def _queue_page(
 
 @router.get("/coop/{cooperative_id}/fulfillments", response_class=HTMLResponse)
 async def show_fulfillments(
+    _menu: SupplierPortal,
     request: Request,
     cooperative_id: str,
     user: PageUser,
@@ -109,7 +112,7 @@ async def show_fulfillments(
 
 @router.get("/coop/{cooperative_id}/fulfillments/shipping-sheet.xlsx")
 async def download_shipping_sheet(
-    cooperative_id: str, user: PageUser, session: DbSession
+    _menu: SupplierPortal, cooperative_id: str, user: PageUser, session: DbSession
 ) -> Response:
     """The parcels waiting to ship, with each recipient's address, to fill in and upload."""
     sheet = await service.shipping_sheet(session, user=user, cooperative_id=page_id(cooperative_id))
@@ -154,6 +157,7 @@ def _sheet_errors(error: DomainError) -> list[str]:
 
 @router.post("/coop/{cooperative_id}/fulfillments/tracking", response_class=HTMLResponse)
 async def ship_from_sheet(
+    _menu: SupplierPortal,
     request: Request,
     cooperative_id: str,
     user: PageUser,
@@ -219,6 +223,7 @@ QueuedFulfillmentForm = Annotated[QueuedFulfillment, Depends(_queued_fulfillment
     "/coop/{cooperative_id}/fulfillments/{fulfillment_id}/accept", response_class=HTMLResponse
 )
 async def accept_fulfillment(
+    _menu: SupplierPortal,
     request: Request,
     user: PageUser,
     csrf: CsrfChecked,
@@ -243,6 +248,7 @@ async def accept_fulfillment(
     "/coop/{cooperative_id}/fulfillments/{fulfillment_id}/ship", response_class=HTMLResponse
 )
 async def ship_fulfillment(
+    _menu: SupplierPortal,
     request: Request,
     user: PageUser,
     csrf: CsrfChecked,
@@ -315,6 +321,7 @@ async def _webhook_page(
 
 @router.get("/coop/{cooperative_id}/webhook", response_class=HTMLResponse)
 async def show_webhook(
+    _menu: SupplierPortal,
     request: Request,
     cooperative_id: str,
     user: PageUser,
@@ -327,6 +334,7 @@ async def show_webhook(
 
 @router.post("/coop/{cooperative_id}/webhook", response_class=HTMLResponse)
 async def save_webhook(
+    _menu: SupplierPortal,
     request: Request,
     cooperative_id: str,
     user: PageUser,

@@ -297,3 +297,18 @@ async def lock_fulfillments(
         .execution_options(populate_existing=True)
     )
     return {fulfillment.id: fulfillment for fulfillment in result.unique()}
+
+
+async def count_to_ship(session: AsyncSession, cooperative_id: int) -> int:
+    """The supplier's parcels of paid orders waiting to be accepted or shipped."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Fulfillment)
+        .join(Order, Order.id == Fulfillment.order_id)
+        .where(
+            Fulfillment.cooperative_id == cooperative_id,
+            Fulfillment.status.in_([FulfillmentStatus.PENDING, FulfillmentStatus.ACCEPTED]),
+            Order.status == OrderStatus.PAID,
+        )
+    )
+    return int(count or 0)

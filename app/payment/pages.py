@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.account.deps import PageOperator, PageUser
+from app.account.deps import PageOperator, PageUser, register_back_office_counter
 from app.core.fields import parse_yuan
 from app.payment import service
 from app.payment.errors import (
@@ -29,6 +29,7 @@ from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+register_back_office_counter("transfers", service.count_awaited_transfers)
 
 QUANTITY_FIELD_PREFIX = "quantity_"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.order.models import Order, OrderStatus, PaymentMethod
@@ -118,3 +118,18 @@ async def awaited_transfers(session: AsyncSession, *, limit: int) -> list[tuple[
         .limit(limit)
     )
     return [(payment, order) for payment, order in result]
+
+
+async def count_awaited_transfers(session: AsyncSession) -> int:
+    """How many bank transfers the platform still waits for."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Payment)
+        .join(Order, Order.id == Payment.order_id)
+        .where(
+            Payment.method == PaymentMethod.BANK_TRANSFER,
+            Payment.status == PaymentStatus.PENDING,
+            Order.status == OrderStatus.PENDING_PAYMENT,
+        )
+    )
+    return int(count or 0)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Path, Request
 from starlette.responses import Response
 
 from app.account.deps import PageUser
+from app.cooperative.menu import SupplierPortal
 from app.core.fields import MAX_ID, yuan_text
 from app.shipping import service
 from app.shipping.errors import InvalidShippingRule
@@ -38,6 +39,7 @@ def _field_messages(fields: dict[str, str]) -> dict[str, str]:
 
 @router.get("/coop/{cooperative_id}/shipping")
 async def show_shipping_rule(
+    _menu: SupplierPortal,
     request: Request,
     cooperative_id: CooperativeId,
     user: PageUser,
@@ -68,6 +70,7 @@ def _yuan_text(amount_fen: int | None) -> str:
 
 @router.post("/coop/{cooperative_id}/shipping")
 async def save_shipping_rule(
+    _menu: SupplierPortal,
     request: Request,
     cooperative_id: CooperativeId,
     user: PageUser,

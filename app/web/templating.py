@@ -72,6 +72,8 @@ def render(
         "locale": i18n.current_locale.get(),
         "current_user": getattr(request.state, "user", None),
         "csrf_token": csrf_token(request),
+        # A back-office portal's menu, when the route's portal dependency set one.
+        "side_menu": getattr(request.state, "side_menu", None),
     }
     full.update(context or {})
     return templates.TemplateResponse(

@@ -18,6 +18,7 @@ from app.catalog.forms import TIER_ROWS, ProductForm, SkuForm
 from app.catalog.pages.wording import labels, months
 from app.catalog.photos import MAX_PHOTOS
 from app.catalog.schemas import ProductOut
+from app.cooperative.menu import SupplierPortal
 from app.core.errors import Conflict, ValidationFailed
 from app.core.fields import yuan_text
 from app.web.db import DbSession
@@ -193,6 +194,7 @@ async def edit_page(
 
 @router.get("/coop/{cooperative_id}/products/{product_id}/edit", response_class=HTMLResponse)
 async def show_edit_product(
+    _menu: SupplierPortal,
     request: Request,
     user: PageUser,
     session: DbSession,

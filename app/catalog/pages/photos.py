@@ -9,6 +9,7 @@ from app.account.deps import PageUser
 from app.catalog import photos
 from app.catalog.pages.editor import EditedProductPath, edit_page
 from app.catalog.pages.wording import photo_problem
+from app.cooperative.menu import SupplierPortal
 from app.core.errors import Conflict, ValidationFailed
 from app.core.images import MAX_UPLOAD_BYTES
 from app.web.db import DbSession
@@ -22,6 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.post("/coop/{cooperative_id}/products/{product_id}/photos", response_class=HTMLResponse)
 async def upload_photo(
+    _menu: SupplierPortal,
     request: Request,
     user: PageUser,
     csrf: CsrfChecked,
@@ -54,6 +56,7 @@ async def upload_photo(
     response_class=HTMLResponse,
 )
 async def delete_photo(
+    _menu: SupplierPortal,
     photo_id: str,
     user: PageUser,
     csrf: CsrfChecked,

@@ -26,6 +26,7 @@ from app.catalog.pages.editor import (
     save_change,
 )
 from app.catalog.pages.wording import form_error, labels, months, problem_messages
+from app.cooperative.menu import SupplierPortal
 from app.core.errors import Conflict, ValidationFailed
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked
@@ -39,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/coop/{cooperative_id}/products", response_class=HTMLResponse)
 async def list_portal_products(
-    request: Request, cooperative_id: str, user: PageUser, session: DbSession
+    _menu: SupplierPortal, request: Request, cooperative_id: str, user: PageUser, session: DbSession
 ) -> Response:
     """The supplier's products with status, price range, stock, thumbnail and flags."""
     view = await service.portal_products(
@@ -77,7 +78,7 @@ async def _new_page(
 
 @router.get("/coop/{cooperative_id}/products/new", response_class=HTMLResponse)
 async def show_new_product(
-    request: Request, cooperative_id: str, user: PageUser, session: DbSession
+    _menu: SupplierPortal, request: Request, cooperative_id: str, user: PageUser, session: DbSession
 ) -> Response:
     """The form for a product and its first SKU."""
     return await _new_page(request, session, user, page_id(cooperative_id))
@@ -85,6 +86,7 @@ async def show_new_product(
 
 @router.post("/coop/{cooperative_id}/products/new", response_class=HTMLResponse)
 async def create_product(
+    _menu: SupplierPortal,
     request: Request,
     cooperative_id: str,
     user: PageUser,
@@ -129,6 +131,7 @@ async def create_product(
 
 @router.post("/coop/{cooperative_id}/products/{product_id}/edit", response_class=HTMLResponse)
 async def update_product(
+    _menu: SupplierPortal,
     request: Request,
     user: PageUser,
     csrf: CsrfChecked,

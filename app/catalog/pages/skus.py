@@ -11,6 +11,7 @@ from app.catalog import service
 from app.catalog.forms import parse_new_sku, parse_quick_edit, sku_error_key
 from app.catalog.pages.editor import EditedProductPath, TypedSku, edit_page, save_change
 from app.catalog.pages.wording import problem_messages
+from app.cooperative.menu import SupplierPortal
 from app.core.errors import Conflict, ValidationFailed
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText
@@ -22,6 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.post("/coop/{cooperative_id}/products/{product_id}/skus", response_class=HTMLResponse)
 async def add_sku(
+    _menu: SupplierPortal,
     request: Request,
     user: PageUser,
     csrf: CsrfChecked,
@@ -51,6 +53,7 @@ async def add_sku(
     "/coop/{cooperative_id}/products/{product_id}/skus/{sku_id}", response_class=HTMLResponse
 )
 async def update_sku(
+    _menu: SupplierPortal,
     request: Request,
     sku_id: str,
     user: PageUser,

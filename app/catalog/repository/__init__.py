@@ -10,8 +10,10 @@ from app.catalog.repository.counties import (
 )
 from app.catalog.repository.price_monitoring import (
     FlaggedRow,
+    count_flagged_products,
     flagged_products,
     get_reference_price,
+    list_reference_prices,
     products_priced_against,
 )
 from app.catalog.repository.products import (
@@ -57,6 +59,7 @@ __all__ = [
     "SummaryRow",
     "category_facet",
     "cooperative_products",
+    "count_flagged_products",
     "count_listed",
     "count_photos",
     "county_cooperatives",
@@ -73,6 +76,7 @@ __all__ = [
     "label_facet",
     "labels_and_thumbnails",
     "list_categories",
+    "list_reference_prices",
     "max_photo_position",
     "page_rows",
     "products_priced_against",

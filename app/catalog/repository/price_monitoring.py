@@ -81,3 +81,17 @@ async def flagged_products(session: AsyncSession) -> list[FlaggedRow]:
         .order_by(Product.id)
     )
     return [FlaggedRow(*row) for row in rows]
+
+
+async def list_reference_prices(session: AsyncSession) -> list[ReferencePrice]:
+    result = await session.scalars(
+        select(ReferencePrice).order_by(ReferencePrice.category_code, ReferencePrice.unit)
+    )
+    return list(result)
+
+
+async def count_flagged_products(session: AsyncSession) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(Product).where(Product.price_flagged.is_(True))
+    )
+    return int(count or 0)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from app.catalog.service.portal import portal_products, product_editor, product_form_options
-from app.catalog.service.price_monitoring import list_flagged_products, set_reference_price
+from app.catalog.service.price_monitoring import (
+    PriceMonitoring,
+    count_flagged,
+    list_flagged_products,
+    price_monitoring,
+    set_reference_price,
+)
 from app.catalog.service.products import (
     add_sku,
     create_product,
@@ -28,12 +34,15 @@ __all__ = [
     "DESCRIPTION_URL_SCHEMES",
     "SKU_CODE",
     "SLUG_WORDS_MAX",
+    "PriceMonitoring",
     "add_sku",
+    "count_flagged",
     "create_product",
     "list_flagged_products",
     "normalize_sku_code",
     "owned_product",
     "portal_products",
+    "price_monitoring",
     "product_editor",
     "product_form_options",
     "refresh_prices",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
@@ -73,3 +75,40 @@ async def list_flagged_products(session: AsyncSession) -> list[FlaggedProduct]:
         )
         for row in await repository.flagged_products(session)
     ]
+
+
+@dataclass(frozen=True)
+class PriceMonitoring:
+    """The operator's page: reference prices by category and unit, and the flagged products."""
+
+    references: list[ReferencePriceOut]
+    flagged: list[FlaggedProduct]
+    categories: list[tuple[str, str]]  # (code, Chinese name)
+
+
+async def price_monitoring(session: AsyncSession) -> PriceMonitoring:
+    references = await repository.list_reference_prices(session)
+    flagged = await list_flagged_products(session)
+    flagged_by_key: dict[tuple[str, str], int] = {}
+    for product in flagged:
+        key = (product.category, product.unit)
+        flagged_by_key[key] = flagged_by_key.get(key, 0) + 1
+    return PriceMonitoring(
+        references=[
+            ReferencePriceOut(
+                category=reference.category_code,
+                unit=reference.unit,
+                price_fen=reference.price_fen,
+                flag_ratio_bp=reference.flag_ratio_bp,
+                flagged_products=flagged_by_key.get((reference.category_code, reference.unit), 0),
+            )
+            for reference in references
+        ],
+        flagged=flagged,
+        categories=[(c.code, c.name_zh) for c in await repository.list_categories(session)],
+    )
+
+
+async def count_flagged(session: AsyncSession, _scope: int = 0) -> int:
+    """Products priced far above their reference (the back office's menu count)."""
+    return await repository.count_flagged_products(session)

@@ -14,6 +14,7 @@ from app.certification.service.review import (
     REINDEX_PRODUCTS_JOB,
     ReviewAction,
     certificate_queue,
+    count_pending,
     review_certificate,
 )
 from app.certification.service.submission import (
@@ -52,6 +53,7 @@ __all__ = [
     "certificate_out",
     "certificate_queue",
     "certificates_for_cooperative",
+    "count_pending",
     "get_owned_certificates",
     "review_certificate",
     "supplier_certificates",

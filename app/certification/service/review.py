@@ -149,3 +149,8 @@ async def certificate_queue(
         for certificate, supplier_id, supplier_name in rows
     ]
     return AdminCertificatePage(items=items, total=total, page=page, per_page=per_page)
+
+
+async def count_pending(session: AsyncSession, _scope: int = 0) -> int:
+    """Certificates waiting for an operator's review (the back office's menu count)."""
+    return await repository.count_queue(session, CertificateStatus.PENDING)

@@ -14,6 +14,7 @@ from app.cooperative.service.review import REASON_REQUIRED as REASON_REQUIRED
 from app.cooperative.service.review import StatusAction as StatusAction
 from app.cooperative.service.review import available_actions as available_actions
 from app.cooperative.service.review import change_status as change_status
+from app.cooperative.service.review import count_pending as count_pending
 from app.cooperative.service.review import list_for_review as list_for_review
 from app.cooperative.service.review import review_queue as review_queue
 from app.cooperative.service.suppliers import SupplierApplication as SupplierApplication

@@ -135,3 +135,8 @@ async def review_queue(session: AsyncSession, *, status: SupplierStatus) -> Revi
         counts={s.value: counts.get(s, 0) for s in SupplierStatus},
         items=[cooperative_view(c, with_contact=True) for c in rows],
     )
+
+
+async def count_pending(session: AsyncSession, _scope: int = 0) -> int:
+    """Suppliers waiting for an operator's verification (the back office's menu count)."""
+    return await repository.count_cooperatives(session, status=SupplierStatus.PENDING)

@@ -17,6 +17,7 @@ from app.order.service.fulfillment import (
     accept_fulfillment,
     complete_shipped_fulfillment,
     confirm_receipt,
+    count_to_ship,
     list_supplier_fulfillments,
     ship_fulfillment,
 )
@@ -126,6 +127,7 @@ __all__ = [
     "check_webhook_url",
     "complete_shipped_fulfillment",
     "confirm_receipt",
+    "count_to_ship",
     "county_choices",
     "expiry_due",
     "find_replayed_order",

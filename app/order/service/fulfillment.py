@@ -221,3 +221,8 @@ async def list_supplier_fulfillments(
         page=page,
         per_page=per_page,
     )
+
+
+async def count_to_ship(session: AsyncSession, cooperative_id: int) -> int:
+    """Parcels waiting for the supplier (the supplier menu's count beside 订单履约)."""
+    return await repository.count_to_ship(session, cooperative_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.account.deps import register_back_office_counter
 from app.organization import service
 from app.organization.deps import PageOperator
 from app.organization.errors import InvalidOrganizationFields, InvalidStatusTransition
@@ -23,6 +24,7 @@ from app.web.review_queue import RefusedAction, review_queue_context
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+register_back_office_counter("organizations", service.count_pending)
 
 
 async def _review_page(

@@ -6,6 +6,7 @@ from app.organization.service.accounts import OrganizationApplication as Organiz
 from app.organization.service.accounts import StatusAction as StatusAction
 from app.organization.service.accounts import available_actions as available_actions
 from app.organization.service.accounts import change_status as change_status
+from app.organization.service.accounts import count_pending as count_pending
 from app.organization.service.accounts import list_for_review as list_for_review
 from app.organization.service.accounts import list_my_organizations as list_my_organizations
 from app.organization.service.accounts import member_role as member_role

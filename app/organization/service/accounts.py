@@ -296,3 +296,8 @@ async def review_queue(session: AsyncSession, *, status: OrganizationStatus) -> 
         counts={s.value: counts.get(s, 0) for s in OrganizationStatus},
         items=[organization_view(o) for o in rows],
     )
+
+
+async def count_pending(session: AsyncSession, _scope: int = 0) -> int:
+    """Organisations waiting for an operator's verification (the back office's menu count)."""
+    return await repository.count_organizations(session, status=OrganizationStatus.PENDING)

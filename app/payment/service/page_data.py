@@ -130,6 +130,11 @@ async def awaited_transfers(session: AsyncSession) -> list[AdminPaymentRow]:
     return [_admin_row(payment, order) for payment, order in rows]
 
 
+async def count_awaited_transfers(session: AsyncSession, _scope: int = 0) -> int:
+    """Transfers waiting for an operator's confirmation (the back office's menu count)."""
+    return await repository.count_awaited_transfers(session)
+
+
 @dataclass(frozen=True)
 class RefundForm:
     """The operator's page of an order: its lines with what is left to refund, past refunds,
