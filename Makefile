@@ -34,8 +34,10 @@ translations: env
 	$(RUN) pybabel update -i app/translations/messages.pot -d app/translations -D messages \
 		--no-fuzzy-matching --ignore-obsolete
 
+PORT ?= 8000
+
 run: env catalogs
-	$(RUN) fengshou demo --port 8000
+	$(RUN) fengshou demo --port $(PORT)
 
 lint: env
 	$(RUN) ruff format --check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -114,8 +115,21 @@ def serve(
     settings = get_settings()
     if migrate and settings.environment == "development":
         upgrade_database(settings)
+    use_port_for_links(settings, host=host, port=port)
     logging.basicConfig(level=logging.INFO)
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, proxy_headers=True)
+
+
+def use_port_for_links(settings: Settings, *, host: str, port: int) -> None:
+    """Without FENGSHOU_PUBLIC_BASE_URL, links in mail point at the address being served (the
+    app built by uvicorn's factory reads the environment again)."""
+    if "public_base_url" in settings.model_fields_set:
+        return
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104 (a name, no bind)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    os.environ["FENGSHOU_PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
+    get_settings.cache_clear()
 
 
 async def reindex_search(
