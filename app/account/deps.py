@@ -15,6 +15,7 @@ from app.account import service, sessions
 from app.account.models import Role, SessionKind, User
 from app.core.errors import Forbidden
 from app.web.db import DbSession
+from app.web.header import header_counts
 from app.web.i18n import gettext as _
 from app.web.menu import Counter, MenuCounters, MenuItem, build_menu
 from app.web.security import forget_session_secret, session_secret
@@ -98,6 +99,9 @@ async def optional_page_user(request: Request, session: DbSession) -> User | Non
         )
         if user is not None
         else None
+    )
+    request.state.header_counts = await header_counts(
+        request, session, user.id if user is not None else None
     )
     return user
 

@@ -8,25 +8,36 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.cart import service
-from app.cart.deps import PageCartOwner, apply_cart_cookie
+from app.cart.deps import CART_COOKIE, PageCartOwner, apply_cart_cookie
 from app.cart.errors import BelowMinQuantity, InvalidQuantity, SkuUnavailable
 from app.core.errors import DomainError
 from app.core.fields import MAX_ID
 from app.inventory.errors import InsufficientStock
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText
+from app.web.header import register_header_count
 from app.web.i18n import gettext as _
 from app.web.media import request_media
 from app.web.responses import see_other
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+
+async def _header_cart_count(request: Request, session: AsyncSession, user_id: int | None) -> int:
+    return await service.header_line_count(
+        session, user_id=user_id, token=request.cookies.get(CART_COOKIE)
+    )
+
+
+register_header_count("cart", _header_cart_count)
 
 _DIGITS = re.compile(r"^[0-9]{1,19}$")
 _SIX_DIGITS = re.compile(r"^[0-9]{6}$")
@@ -163,9 +174,10 @@ async def add_to_cart(
     csrf: CsrfChecked,
     sku_id: FormText = "",
     quantity: FormText = "1",
+    buy_now: FormText = "",
 ) -> Response:
-    """Add to the cart and go back to the page the form was on; a refusal shows the cart with
-    the reason (422 or 409)."""
+    """Add to the cart and go back to the page the form was on, which then says so (or, with
+    立即购买 `buy_now`, on to checkout); a refusal shows the cart with the reason (422 or 409)."""
     sku = _form_int(sku_id)
     units = _form_int(quantity)
     if sku is None or sku < 1:
@@ -192,7 +204,15 @@ async def add_to_cart(
             form_error=_problem_message(exc),
             status_code=exc.status_code,
         )
-    return _redirect(_back_to(request), request, outcome)
+    target = "/checkout" if buy_now else _with_notice(_back_to(request), units)
+    return _redirect(target, request, outcome)
+
+
+def _with_notice(location: str, units: int) -> str:
+    """The page to go back to, with `cart_added` telling its header what was just added."""
+    path, _sep, query = location.partition("?")
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "cart_added"]
+    return f"{path}?{urlencode([*kept, ('cart_added', str(units))])}"
 
 
 @router.post("/cart/update")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -99,3 +99,17 @@ async def counties_of(session: AsyncSession, province_code: str) -> Sequence[Cou
             select(County).where(County.province_code == province_code).order_by(County.code)
         )
     ).all()
+
+
+async def line_count(
+    session: AsyncSession, *, user_id: int | None, token_digest: str | None
+) -> int:
+    """How many lines the user's cart (or else the anonymous cart) holds."""
+    owner = Cart.user_id == user_id if user_id is not None else Cart.token == token_digest
+    count = await session.scalar(
+        select(func.count())
+        .select_from(CartItem)
+        .join(Cart, Cart.id == CartItem.cart_id)
+        .where(owner)
+    )
+    return int(count or 0)

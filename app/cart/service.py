@@ -433,3 +433,18 @@ async def clear_cart(session: AsyncSession, *, user_id: int) -> None:
     cart = await repository.user_cart(session, user_id, lock=True)
     if cart is not None:
         await repository.delete_items(session, cart.id)
+
+
+async def header_line_count(
+    session: AsyncSession, *, user_id: int | None, token: str | None
+) -> int:
+    """The lines of the visitor's cart, for the page header: the signed-in user's cart, else
+    the anonymous cart the cookie names; no query for a visitor with neither."""
+    usable = usable_token(token)
+    if user_id is None and usable is None:
+        return 0
+    return await repository.line_count(
+        session,
+        user_id=user_id,
+        token_digest=token_digest(usable) if user_id is None and usable is not None else None,
+    )

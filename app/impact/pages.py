@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.account.deps import PageUser
+from app.account.deps import OptionalPageUser, PageUser
 from app.cooperative.menu import SupplierPortal
 from app.impact import reports
 from app.impact.deps import PageRegionViewer, ProvinceCode, Reports, Year
@@ -33,9 +33,14 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/impact", response_class=HTMLResponse)
 async def show_dashboard(
-    request: Request, session: DbSession, cache: Reports, year: Year = None
+    request: Request,
+    session: DbSession,
+    cache: Reports,
+    user: OptionalPageUser,
+    year: Year = None,
 ) -> Response:
-    """Headline totals, amount per pairing, monthly trend, top counties, provinces."""
+    """Headline totals, amount per pairing, monthly trend, top counties, provinces; the header
+    shows who is signed in, like every page's."""
     chosen = year or reports.current_year()
     locale = i18n.current_locale.get()
     body = await cache.cached(

@@ -74,6 +74,8 @@ def render(
         "csrf_token": csrf_token(request),
         # A back-office portal's menu, when the route's portal dependency set one.
         "side_menu": getattr(request.state, "side_menu", None),
+        # Numbers beside the header's links (app.web.header), e.g. the cart's lines.
+        "header_counts": getattr(request.state, "header_counts", {}),
     }
     full.update(context or {})
     return templates.TemplateResponse(

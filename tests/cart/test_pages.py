@@ -53,7 +53,7 @@ async def test_add_goes_back_to_the_product_page_and_the_cart_shows_the_line(
     )
 
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/products/longan-banana?from=home"
+    assert response.headers["location"] == "/products/longan-banana?from=home&cart_added=2"
     assert cart_cookie_set(response) is not None
     page = await client.get("/cart")
     html = page.text
@@ -84,7 +84,7 @@ async def test_add_without_a_local_referer_goes_to_the_cart(
     ):
         response = await add(client, csrf, sku.id, 1, referer=referer)
         assert response.status_code == 303, referer
-        assert response.headers["location"] == "/cart", referer
+        assert response.headers["location"] == "/cart?cart_added=1", referer
 
 
 async def test_refused_adds_show_the_reason_and_change_nothing(
@@ -320,5 +320,57 @@ async def test_the_product_page_offers_a_form_per_sku_that_puts_it_in_the_cart(
     )
 
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == path
+    assert response.headers["location"] == f"{path}?cart_added=3"
     assert await cart_rows(database) == [(None, True, sku.id, 3)]
+    assert 'name="buy_now" value="1"' in page.text  # 立即购买, beside 加入购物车
+
+
+async def test_the_header_counts_the_carts_lines_and_says_what_was_added(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_cooperative(database)
+    first = await create_sku(database, cooperative_id=farm, stock=50, sku_name="一斤装")
+    second = await create_sku(database, cooperative_id=farm, stock=50, sku_name="五斤装")
+    home = await client.get("/")
+    assert 'class="cart-count"' not in home.text and "已加入购物车" not in home.text
+    csrf = await page_csrf(client, "/login")
+
+    added = await add(client, csrf, first.id, 3, referer="http://testserver/products?sort=new")
+    assert added.headers["location"] == "/products?sort=new&cart_added=3"
+    back = await client.get(added.headers["location"])
+    assert "已加入购物车" in back.text and 'href="/cart">去购物车结算' in back.text
+    assert '<span class="cart-count" aria-label="1 种商品">1</span>' in back.text
+    # Adding again from that page does not stack the notice's parameter.
+    again = await add(
+        client, csrf, second.id, 1, referer=f"http://testserver{added.headers['location']}"
+    )
+    assert again.headers["location"] == "/products?sort=new&cart_added=1"
+    page = await client.get("/impact")
+    assert '<span class="cart-count" aria-label="2 种商品">2</span>' in page.text
+    assert "已加入购物车" not in page.text
+
+    # Signed in, the header counts the user's own cart (the anonymous one merges into it).
+    await create_user(database, email="buyer@example.com", password="correct horse battery")
+    assert (
+        await sign_in_page(client, "buyer@example.com", "correct horse battery")
+    ).status_code == 303
+    await client.get("/cart")  # the cart page merges the anonymous cart
+    assert '<span class="cart-count" aria-label="2 种商品">2</span>' in (await client.get("/")).text
+
+
+async def test_buy_now_puts_the_sku_in_the_cart_and_goes_to_checkout(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=farm, stock=50)
+    csrf = await page_csrf(client, "/login")
+
+    response = await client.post(
+        "/cart/add",
+        data={"sku_id": str(sku.id), "quantity": "2", "csrf_token": csrf, "buy_now": "1"},
+        headers={"Referer": "http://testserver/products/x"},
+    )
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/checkout"
+    assert await cart_rows(database) == [(None, True, sku.id, 2)]
