@@ -118,3 +118,25 @@ def test_phone_layout_has_no_sideways_scroll_and_collapsed_facets(
         expect(page.locator('a[data-facet="province"]').first).to_be_visible()
     finally:
         context.close()
+
+
+def test_adding_to_the_cart_says_so_counts_it_and_buy_now_goes_to_checkout(
+    live_server: LiveServer, page: Page
+) -> None:
+    page.goto(live_server.url("/products"))
+    page.locator("article.sf-card a.sf-card-link").first.click()
+    form = page.locator("form.sf-add-to-cart").first
+    expect(page.locator(".cart-count")).to_have_count(0)
+
+    form.get_by_role("button", name="加入购物车").click()
+
+    expect(page.locator(".cart-added")).to_contain_text("已加入购物车")
+    expect(page.locator(".site-header .cart-count")).to_have_text("1")
+    page.locator(".cart-added").get_by_role("link", name="去购物车结算").click()
+    expect(page).to_have_url(re.compile(r"/cart$"))
+    expect(page.locator(".site-header .cart-count")).to_have_text("1")
+
+    page.go_back()
+    page.locator("form.sf-add-to-cart").first.get_by_role("button", name="立即购买").click()
+    # Checkout needs an account: the visitor is asked to sign in, on the way to checkout.
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fcheckout"))
