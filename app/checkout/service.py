@@ -54,6 +54,18 @@ async def order_view(session: AsyncSession, order: Order) -> OrderOut:
     return (await _views(session, [order]))[0]
 
 
+async def _opened(session: AsyncSession, order: Order) -> None:
+    """A new order's payment opened, its expiry scheduled and its buyer told how to pay."""
+    payment = await payment_service.open_payment(session, order)
+    await enqueue(session, EXPIRE_ORDER_JOB, {"order_id": order.id}, run_after=order.expires_at)
+    await order_service.notify_buyer(
+        session,
+        order.id,
+        order_service.BuyerEvent.PLACED,
+        bank_reference=payment.bank_reference,
+    )
+
+
 async def place_order(
     session: AsyncSession,
     *,
@@ -95,10 +107,7 @@ async def place_order(
             timeouts=timeouts,
         )
         if created:
-            await payment_service.open_payment(session, order)
-            await enqueue(
-                session, EXPIRE_ORDER_JOB, {"order_id": order.id}, run_after=order.expires_at
-            )
+            await _opened(session, order)
             if from_cart:
                 await cart_service.clear_cart(session, user_id=buyer.id)
     return await order_view(session, order), created
@@ -123,10 +132,7 @@ async def place_gift_order(
             timeouts=timeouts,
         )
         if created:
-            await payment_service.open_payment(session, order)
-            await enqueue(
-                session, EXPIRE_ORDER_JOB, {"order_id": order.id}, run_after=order.expires_at
-            )
+            await _opened(session, order)
     return await order_view(session, order), created
 
 

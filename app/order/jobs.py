@@ -1,4 +1,5 @@
-"""Outbox jobs of the order domain: supplier notifications (mail, signed webhook), auto-complete."""
+"""Outbox jobs of the order domain: supplier notifications (mail, signed webhook), buyers'
+mail, auto-complete."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import logging
 import time
 from typing import Any
 
+from app.config import Settings
 from app.core.mail import OutgoingMail
 from app.core.money import format_yuan
 from app.jobs.registry import JobContext, job
 from app.order import service
 from app.order.errors import WebhookUrlRefused
-from app.order.schemas import SupplierFulfillmentOut
+from app.order.schemas import OrderDetail, SupplierFulfillmentOut
 
 log = logging.getLogger(__name__)
 
@@ -135,3 +137,97 @@ async def send_supplier_webhook(ctx: JobContext, payload: dict[str, Any]) -> Non
 async def complete_fulfillment(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Days after shipping, a parcel the buyer did not confirm counts as delivered."""
     await service.complete_shipped_fulfillment(ctx.session, int(payload["fulfillment_id"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Buyers' mail
+
+
+def _goods_lines(order: OrderDetail) -> str:
+    return "\n".join(
+        f"  · {line.title}（{line.sku_name}）× {line.quantity}  {format_yuan(line.line_total_fen)}"
+        for fulfillment in order.fulfillments
+        for line in fulfillment.lines
+    )
+
+
+def _buyer_mail(
+    notice: service.BuyerNotice, event: str, payload: dict[str, Any], settings: Settings
+) -> tuple[str, str] | None:
+    """(subject, text) of the buyer's mail about `event`; None when there is nothing to say
+    (the parcel or refund it names is not the order's)."""
+    order = notice.order
+    link = f"{settings.public_base_url.rstrip('/')}/orders/{order.id}"
+    greeting = f"{notice.display_name}，您好：\n\n"
+    footer = f"\n订单详情：{link}\n\n丰收 · 消费帮扶商城\n"
+    if event == service.BuyerEvent.PLACED:
+        if order.payment_method == "bank_transfer":
+            how = (
+                f"请按订单金额 {format_yuan(order.total_fen)} 对公转账：\n"
+                f"  户名：{settings.bank_account_name}\n"
+                f"  开户行：{settings.bank_name}\n"
+                f"  账号：{settings.bank_account_number}\n"
+                f"  付款参考号（请填在附言中）：{payload.get('bank_reference', '')}\n"
+            )
+        else:
+            how = f"请在订单页面用银行卡或钱包付款 {format_yuan(order.total_fen)}。\n"
+        return (
+            f"订单已提交：{order.number}",
+            f"{greeting}您的订单 {order.number} 已提交，共 {len(order.fulfillments)} 个包裹：\n"
+            f"{_goods_lines(order)}\n"
+            f"运费：{format_yuan(order.shipping_fen)}　合计：{format_yuan(order.total_fen)}\n\n"
+            f"{how}逾期未付款，订单将自动取消。\n{footer}",
+        )
+    if event == service.BuyerEvent.PAID:
+        return (
+            f"已收到付款：{order.number}",
+            f"{greeting}我们已收到订单 {order.number} 的付款 {format_yuan(order.total_fen)}，"
+            "各供应商将尽快发货。您的每一笔购买都计入脱贫县的帮扶成效。\n"
+            f"{footer}",
+        )
+    if event == service.BuyerEvent.SHIPPED:
+        parcel = next(
+            (f for f in order.fulfillments if f.id == payload.get("fulfillment_id")), None
+        )
+        if parcel is None:
+            return None
+        follow = f"\n物流查询：{parcel.tracking_url}\n" if parcel.tracking_url else "\n"
+        return (
+            f"包裹已发货：{order.number}",
+            f"{greeting}{parcel.cooperative_name} 已发出订单 {order.number} 的包裹：\n"
+            f"  快递：{parcel.carrier}　单号：{parcel.tracking_number}\n{follow}"
+            "收到后请在订单页面确认收货。\n"
+            f"{footer}",
+        )
+    if event == service.BuyerEvent.REFUNDED:
+        amount = int(payload.get("amount_fen", 0))
+        return (
+            f"退款已完成：{order.number}",
+            f"{greeting}订单 {order.number} 的退款 {format_yuan(amount)} 已退回原付款方式"
+            "（对公转账的退款由平台转回付款账户）。\n"
+            f"{footer}",
+        )
+    return None
+
+
+@job(service.BUYER_NOTICE_JOB)
+async def notify_buyer(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Mail the buyer about their order: placed, paid, a parcel shipped, a refund made. The
+    message key names the event, so that a retry is recognisable as the same message."""
+    event = str(payload["event"])
+    notice = await service.buyer_notice(ctx.session, int(payload["order_id"]))
+    if notice is None:
+        return
+    mail = _buyer_mail(notice, event, payload, ctx.settings)
+    if mail is None:
+        return
+    subject, text = mail
+    about = payload.get("fulfillment_id") or payload.get("refund_id") or ""
+    await ctx.mailer.send(
+        OutgoingMail(
+            to=notice.email,
+            subject=subject,
+            text=text,
+            message_key=f"buyer-{event}-{notice.order.id}-{about}",
+        )
+    )

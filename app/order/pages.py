@@ -17,6 +17,7 @@ from app.account.models import User
 from app.cooperative.menu import SupplierPortal, register_supplier_counter
 from app.core.errors import DomainError
 from app.order import service
+from app.order.carriers import CARRIERS
 from app.order.errors import InvalidOrderFields, InvalidStatusTransition, WebhookUrlRefused
 from app.order.labels import supplier_fulfillment_status_labels
 from app.order.models import FulfillmentStatus
@@ -80,6 +81,7 @@ async def _queue_page(
         "ship_forms": ship_forms or {},
         "ship_errors": ship_errors or {},
         "action_errors": action_errors or {},
+        "carriers": CARRIERS,
         "sheet_errors": sheet_errors or [],
         "shipped": shipped,
     }
@@ -255,11 +257,15 @@ async def ship_fulfillment(
     session: DbSession,
     queued: QueuedFulfillmentForm,
     carrier: FormText = "",
+    carrier_other: FormText = "",
     tracking_number: FormText = "",
 ) -> Response:
-    """Ship an accepted fulfilment with carrier and tracking number."""
+    """Ship an accepted fulfilment with carrier (from the list, or typed after 其他) and
+    tracking number."""
     coop_id, fid = queued.cooperative_id, queued.fulfillment_id
-    form = {"carrier": carrier, "tracking_number": tracking_number}
+    form = {"carrier": carrier, "carrier_other": carrier_other, "tracking_number": tracking_number}
+    if carrier == "other":
+        carrier = carrier_other
     ship_errors: dict[int, dict[str, str]] = {}
     action_errors: dict[int, str] = {}
     try:

@@ -97,6 +97,9 @@ class FulfillmentOut(BaseModel):
     recipient: ShippingAddressOut | None = Field(
         description="A gift parcel's own recipient (null: the order's shipping address)"
     )
+    tracking_url: str | None = Field(
+        description="Where to follow the parcel, once shipped with a known carrier"
+    )
     lines: list[OrderLineOut]
 
 

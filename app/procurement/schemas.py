@@ -131,6 +131,7 @@ class GiftParcelOut(BaseModel):
     status: str
     carrier: str | None
     tracking_number: str | None
+    tracking_url: str | None
     shipped_at: datetime | None
     delivered_at: datetime | None
 

@@ -330,20 +330,29 @@ async def test_the_supplier_portal_accepts_and_ships(
     )
     assert bad.status_code == 422
     assert "快递单号应为 4 到 60 位字母、数字或连字符。" in bad.text
-    assert 'value="顺丰速运"' in bad.text
+    assert '<option value="顺丰速运" selected>' in bad.text  # the carrier chosen is kept
+    for carrier in ("京东物流", "中国邮政 EMS", "中通快递", "德邦快递", "other"):
+        assert f'<option value="{carrier}"' in queue.text
 
+    # A carrier not on the list is typed after choosing 其他; it has no tracking link.
     shipped = await client.post(
         f"/coop/{a.id}/fulfillments/{fa}/ship",
         data={
-            "carrier": "顺丰速运",
-            "tracking_number": "SF1234567",
+            "carrier": "other",
+            "carrier_other": "乡镇自营车队",
+            "tracking_number": "XZ1234567",
             "csrf_token": csrf_token_in(queue.text),
         },
     )
     assert shipped.status_code == 303
     shown = await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)
     [mine] = [f for f in shown.json()["fulfillments"] if f["id"] == fa]
-    assert (mine["status"], mine["tracking_number"]) == ("shipped", "SF1234567")
+    assert (mine["status"], mine["carrier"], mine["tracking_number"], mine["tracking_url"]) == (
+        "shipped",
+        "乡镇自营车队",
+        "XZ1234567",
+        None,
+    )
 
     # B's fulfilment cannot be moved through A's portal.
     fb = next(f for f in order["fulfillments"] if f["cooperative_id"] == b.id)["id"]

@@ -446,6 +446,10 @@ async def test_a_supplier_ships_its_parcels_from_the_filled_in_sheet(
     assert [stored[i].status.value for i in ids] == ["shipped", "shipped", "pending"]
     assert stored[ids[1]].tracking_number == "SF100001"
     assert len(await jobs_named(database, "order.complete_fulfillment")) == 2
+    # The union follows its members' parcels in the portal: no mail to it per parcel.
+    notices = await jobs_named(database, "order.notify_buyer")
+    assert [job.payload["event"] for job in notices].count("shipped") == 0
+    assert [job.payload["event"] for job in notices].count("paid") == 1
     workbook = await client.get(
         gift_path(team, f"/{paid.gift_id}/recipients.xlsx"), headers=team.admin.headers
     )

@@ -191,4 +191,4 @@ async def test_a_supplier_ships_from_the_sheet_on_its_queue_page(
         assert shipped.status_code == 303, shipped.text
         done = await member.get(shipped.headers["location"])
         assert "已按发货表发货 3 个包裹" in done.text
-        assert len(re.findall(r"ZT9000\d", done.text)) == 3
+        assert len(re.findall(r"<code>ZT9000\d</code>", done.text)) == 3

@@ -10,6 +10,7 @@ from app.order.service.bulk_shipping import (
     ship_from_sheet,
     shipping_sheet,
 )
+from app.order.service.buyer_notices import BUYER_NOTICE_JOB, BuyerEvent, notify_buyer
 from app.order.service.checks import MAX_PAGE, MAX_PER_PAGE, Problems, check_text
 from app.order.service.fulfillment import (
     CARRIER_MAX_LENGTH,
@@ -81,9 +82,16 @@ from app.order.service.supplier_webhooks import (
     set_supplier_webhook,
     supplier_webhook,
 )
-from app.order.service.views import order_detail, order_details, supplier_views
+from app.order.service.views import (
+    BuyerNotice,
+    buyer_notice,
+    order_detail,
+    order_details,
+    supplier_views,
+)
 
 __all__ = [
+    "BUYER_NOTICE_JOB",
     "CANCEL_REASON_MAX_LENGTH",
     "CARRIER_MAX_LENGTH",
     "COMPLETE_FULFILLMENT_JOB",
@@ -106,6 +114,8 @@ __all__ = [
     "WEBHOOK_URL_MAX_LENGTH",
     "BulkShipment",
     "Buyer",
+    "BuyerEvent",
+    "BuyerNotice",
     "Cancellation",
     "CheckedAddress",
     "GiftOrderRequest",
@@ -116,6 +126,7 @@ __all__ = [
     "SupplierNotice",
     "WebhookTarget",
     "accept_fulfillment",
+    "buyer_notice",
     "buyer_organizations",
     "cancel_order",
     "cancel_refunded_fulfillments",
@@ -137,6 +148,7 @@ __all__ = [
     "list_buyer_orders",
     "list_supplier_fulfillments",
     "mark_paid",
+    "notify_buyer",
     "order_detail",
     "order_details",
     "order_number",

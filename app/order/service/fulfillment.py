@@ -12,9 +12,11 @@ from app.cooperative.errors import CooperativeNotFound
 from app.core.clock import utcnow
 from app.jobs.service import enqueue
 from app.order import repository
+from app.order.carriers import find_carrier
 from app.order.errors import FulfillmentNotFound, InvalidOrderFields, InvalidStatusTransition
 from app.order.models import Fulfillment, FulfillmentStatus, Order, OrderStatus
 from app.order.schemas import FulfillmentPage, SupplierFulfillmentOut
+from app.order.service.buyer_notices import BuyerEvent, notify_buyer
 from app.order.service.checks import Problems, check_id, check_paging, check_text
 from app.order.service.reading import get_order
 from app.order.service.views import supplier_views
@@ -82,6 +84,9 @@ def check_shipment(
             "invalid_tracking_number",
             "4 to 60 characters of A–Z, a–z, 0–9 and -",
         )
+    known = find_carrier(name)
+    if known is not None:
+        name = known.name  # "顺丰" and "SF" are stored as 顺丰速运, which tracking links know
     if problems is not None:
         problems.update(found)
     elif found:
@@ -137,6 +142,12 @@ async def ship(
         {"fulfillment_id": fulfillment.id},
         run_after=now + after,
     )
+    # A gift's parcels go to its recipients; the union follows them in its portal instead of
+    # receiving a mail per parcel.
+    if not fulfillment.parcel_no:
+        await notify_buyer(
+            session, fulfillment.order_id, BuyerEvent.SHIPPED, fulfillment_id=fulfillment.id
+        )
 
 
 async def _deliver(session: AsyncSession, fulfillment: Fulfillment, *, at: datetime) -> None:

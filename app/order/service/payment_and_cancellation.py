@@ -15,6 +15,7 @@ from app.jobs.service import enqueue
 from app.order import repository
 from app.order.errors import InvalidStatusTransition, OrderNotCancellable
 from app.order.models import FulfillmentStatus, Order, OrderStatus
+from app.order.service.buyer_notices import BuyerEvent, notify_buyer
 from app.order.service.reading import get_order
 
 CANCEL_REASON_MAX_LENGTH = 200
@@ -54,6 +55,7 @@ async def mark_paid(session: AsyncSession, order: Order, *, at: datetime) -> Non
             NOTIFY_SUPPLIER_JOB,
             {"fulfillment_id": parcel_ids[0], "parcel_ids": parcel_ids},
         )
+    await notify_buyer(session, locked.id, BuyerEvent.PAID)
     await session.flush()
 
 

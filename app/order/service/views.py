@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.account.models import User
 from app.order import repository
+from app.order.carriers import tracking_url
 from app.order.models import Fulfillment, Order, OrderLine
 from app.order.schemas import (
     FulfillmentOut,
@@ -34,6 +37,7 @@ def _fulfillment_fields(
         "shipping_fen": fulfillment.shipping_fen,
         "carrier": fulfillment.carrier,
         "tracking_number": fulfillment.tracking_number,
+        "tracking_url": tracking_url(fulfillment.carrier, fulfillment.tracking_number),
         "accepted_at": fulfillment.accepted_at,
         "shipped_at": fulfillment.shipped_at,
         "delivered_at": fulfillment.delivered_at,
@@ -160,3 +164,21 @@ async def supplier_views(
         )
         for f in fulfillments
     ]
+
+
+@dataclass(frozen=True)
+class BuyerNotice:
+    email: str
+    display_name: str
+    order: OrderDetail
+
+
+async def buyer_notice(session: AsyncSession, order_id: int) -> BuyerNotice | None:
+    """The order as its buyer sees it, and where to write; None if either is gone."""
+    order = await repository.get_order(session, order_id)
+    if order is None:
+        return None
+    buyer = await session.get(User, order.buyer_user_id)
+    if buyer is None or not buyer.is_active:
+        return None
+    return BuyerNotice(buyer.email, buyer.display_name, await order_detail(session, order))

@@ -285,6 +285,13 @@ async def _refund_succeeded(session: AsyncSession, refund: Refund, payment: Paym
         lines=refund.lines,
         refunded_at=refund.created_at,
     )
+    await order_service.notify_buyer(
+        session,
+        refund.order_id,
+        order_service.BuyerEvent.REFUNDED,
+        refund_id=refund.id,
+        amount_fen=refund.amount_fen,
+    )
 
 
 async def _refund_failed(session: AsyncSession, refund: Refund, payment: Payment) -> None:

@@ -62,6 +62,7 @@ def _parcel_view(fulfillment: FulfillmentOut) -> GiftParcelOut:
         status=fulfillment.status,
         carrier=fulfillment.carrier,
         tracking_number=fulfillment.tracking_number,
+        tracking_url=fulfillment.tracking_url,
         shipped_at=fulfillment.shipped_at,
         delivered_at=fulfillment.delivered_at,
     )
