@@ -18,7 +18,7 @@ from app.config import get_settings
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """uvicorn.run replaced by a recorder; the settings cache cleared before and after."""
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(cli_module.uvicorn, "run", lambda *a, **k: calls.append(k))
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: calls.append(k))
     monkeypatch.setenv("FENGSHOU_ENVIRONMENT", "test")
     monkeypatch.setenv("FENGSHOU_SECRET_KEY", "a-test-secret-of-at-least-32-characters")
     get_settings.cache_clear()
