@@ -97,6 +97,7 @@ def _scan_message(code: str) -> str:
         "too_large": _("文件不能超过 8 MB。"),
         "unsupported_type": _("请上传 JPEG、PNG、WebP 图片或 PDF 文件。"),
         "invalid_image": _("图片每边应在 200 到 8000 像素之间。"),
+        "too_many_pixels": _("图片像素过多：最多 2500 万像素（例如 5000×5000），请缩小后再上传。"),
     }.get(code, _("无法使用此文件。"))
 
 

@@ -34,7 +34,7 @@ from app.certification.service.views import certificate_out
 from app.cooperative import service as cooperatives
 from app.cooperative.errors import CooperativeNotFound
 from app.core.errors import ValidationFailed
-from app.core.images import MAX_UPLOAD_BYTES, process_image
+from app.core.images import MAX_UPLOAD_BYTES, process_image_off_loop
 from app.core.storage import MediaStorage
 from app.jobs.media import discard_after_commit
 
@@ -171,7 +171,7 @@ def _scan_problem(code: str, message: str) -> ScanRefused:
     return ScanRefused(message, code=code, fields={SCAN_FIELD: message})
 
 
-def _scan_file(data: bytes) -> tuple[bytes, str]:
+async def _scan_file(data: bytes) -> tuple[bytes, str]:
     """(bytes to store, file extension): a PDF as sent, an image re-encoded as JPEG."""
     if not data:
         raise _scan_problem("empty_file", "The file is empty.")
@@ -182,7 +182,8 @@ def _scan_file(data: bytes) -> tuple[bytes, str]:
     if data.startswith(PDF_MAGIC):
         return data, "pdf"
     try:
-        processed = process_image(data, field=SCAN_FIELD)
+        # Decoded and re-encoded in a worker thread: the event loop serves others meanwhile.
+        processed = await process_image_off_loop(data, field=SCAN_FIELD)
     except ValidationFailed as exc:
         if exc.code == "unsupported_type":
             raise _scan_problem(
@@ -230,7 +231,7 @@ async def attach_scan(
     )
     if certificate.status not in (CertificateStatus.PENDING, CertificateStatus.REJECTED):
         raise ScanLocked(certificate.status.value)
-    content, extension = _scan_file(data)
+    content, extension = await _scan_file(data)
     key = f"certificates/{certificate.id}/{uuid.uuid4().hex}.{extension}"
     await media.save(key, content)
     if certificate.scan_key is not None:
