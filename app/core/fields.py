@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, TypeGuard
 
 from pydantic import AfterValidator, Field
 
@@ -31,7 +31,7 @@ def parse_id(text: object) -> int | None:
     return value if value <= MAX_ID else None
 
 
-def in_bigint_range(value: object) -> bool:
+def in_bigint_range(value: object) -> TypeGuard[int]:
     """A JSON number from outside that a BIGINT column can hold (booleans are no numbers)."""
     return isinstance(value, int) and not isinstance(value, bool) and -MAX_ID - 1 <= value <= MAX_ID
 
