@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from app.account import api as account_api
 from app.account import jobs as account_jobs
@@ -64,11 +65,13 @@ from app.regions import api as regions_api
 from app.regions import pages as regions_pages
 from app.shipping import api as shipping_api
 from app.shipping import pages as shipping_pages
-from app.web import health
+from app.web import api_docs, health
 from app.web.errors import install_error_handlers
 from app.web.i18n import LocaleMiddleware
 from app.web.limits import BodySizeLimitMiddleware
+from app.web.media import MediaFiles
 from app.web.ratelimit import create_attempt_limiter
+from app.web.security_headers import SecurityHeadersMiddleware
 from search import SearchBackend
 from search.embedded.backend import EmbeddedBackend
 from search.meili import MeiliBackend
@@ -159,13 +162,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.database.dispose()
 
 
+class Fengshou(FastAPI):
+    """The application: FastAPI with the security headers outside everything, Starlette's
+    ServerErrorMiddleware included, so that a 500 page carries them too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(
+            super().build_middleware_stack(), hsts=self.state.settings.session_cookie_secure
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(
+    app = Fengshou(
         title="Fengshou 丰收",
         summary="Consumption-assistance marketplace for products of poverty-lifted counties",
         version="0.1.0",
         lifespan=lifespan,
+        # /docs is app.web.api_docs (served from the site, as the CSP wants); no ReDoc.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     # Built here rather than in the lifespan, so that an app is usable as soon as it exists;
     # the lifespan only starts the in-process worker and closes these on shutdown.
@@ -197,8 +214,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False), name="media")
+    app.mount("/media", MediaFiles(directory=settings.media_dir, check_dir=False), name="media")
     app.include_router(health.router)
+    app.include_router(api_docs.router)
     # The site's table of contents: JSON API first, then pages.
     for router in (
         account_api.router,

@@ -19,7 +19,6 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Table, text
 from starlette.routing import Mount
 
@@ -30,6 +29,7 @@ from app.core.db import Database, unit_of_work
 from app.core.storage import media_storage
 from app.jobs.runner import JobRunner
 from app.main import build_mailer, build_runner, create_app
+from app.web.media import MediaFiles
 from app.web.ratelimit import create_attempt_limiter
 
 # The local fake Stripe server's fixtures, for every test that pays.
@@ -164,7 +164,7 @@ def _lend(application: FastAPI, settings: Settings) -> None:
     state.limits = create_attempt_limiter(settings.redis_url, prefix="fengshou:limits")
     for route in application.routes:
         if isinstance(route, Mount) and route.name == "media":
-            route.app = StaticFiles(directory=settings.media_dir, check_dir=False)
+            route.app = MediaFiles(directory=settings.media_dir, check_dir=False)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Assertions on HTTP responses shared by the API tests: the contract's one error form."""
+"""Assertions on HTTP responses shared by the API tests: the contract's one error form, and
+reading a Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -19,3 +20,11 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     assert isinstance(error["message"], str) and error["message"]
     assert isinstance(error["fields"], dict)
     return error
+
+
+def csp_directives(policy: str) -> dict[str, list[str]]:
+    """A Content-Security-Policy header as {directive: [sources]}."""
+    return {
+        name: sources
+        for name, *sources in (part.split() for part in policy.split(";") if part.strip())
+    }

@@ -199,7 +199,9 @@ async def update_sku(
 )
 async def upload_photo(
     product_id: ProductId,
-    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 8 MB")],
+    file: Annotated[
+        UploadFile, File(description="JPEG, PNG or WebP, at most 8 MB and 25 megapixels")
+    ],
     media: Media,
     user: CurrentUser,
     session: DbSession,

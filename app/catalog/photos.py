@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +13,7 @@ from app.catalog.listing import photo_out
 from app.catalog.models import ProductPhoto
 from app.catalog.schemas import PhotoOut
 from app.catalog.service import owned_product
-from app.core.images import process_image
+from app.core.images import process_image_off_loop
 from app.core.storage import MediaStorage
 from app.jobs.media import discard_after_commit
 
@@ -40,8 +39,8 @@ async def add_photo(
     )
     if await repository.count_photos(session, product.id) >= MAX_PHOTOS:
         raise TooManyPhotos(MAX_PHOTOS)
-    # Decoding and re-encoding are CPU work: keep the event loop free meanwhile.
-    image = await asyncio.to_thread(process_image, data, field=UPLOAD_FIELD)
+    # Decoding and re-encoding are CPU work: done in a worker thread, the event loop free.
+    image = await process_image_off_loop(data, field=UPLOAD_FIELD)
     name = uuid.uuid4().hex
     photo = ProductPhoto(
         product_id=product.id,

@@ -35,16 +35,30 @@ class CertificateInvalid(ValidationFailed):
 
 
 class CertificateNumberTaken(Conflict):
-    """A green-food or organic number is registered once on the platform; a GI number once
-    per cooperative (the producers of its region share it)."""
+    """A green-food or organic number has one pending claim at a time; a GI number is held
+    once per cooperative (the producers of its region share it)."""
 
     code = "certificate_number_taken"
 
     def __init__(self, kind: str, number: str) -> None:
         super().__init__(
-            f"A {kind} certificate numbered {number} is already registered.",
+            f"A {kind} certificate numbered {number} is already registered or awaits review.",
             fields={"number": "This certificate number is already registered."},
         )
+
+
+class CertificateNumberHeld(Conflict):
+    """Verifying a claim of a number another supplier's verified certificate holds."""
+
+    code = "certificate_number_held"
+
+    def __init__(self, holder_id: int | None) -> None:
+        holder = f"Certificate {holder_id}" if holder_id is not None else "A certificate"
+        super().__init__(
+            f"{holder} of another supplier is verified with this number: revoke it before "
+            "verifying this one."
+        )
+        self.holder_id = holder_id
 
 
 class InvalidStatusTransition(Conflict):

@@ -46,16 +46,26 @@ class Certificate(TimestampMixin, Base):
 
     # A geographical indication (AGI) is registered for a region and used by every producer
     # authorised there, so several cooperatives hold the same GI number (once each); a
-    # green-food or organic certificate is issued to one holder, so its number is held once.
+    # green-food or organic certificate is issued to one holder, so its number has one pending
+    # claim and one verified holder at most: a rejected or revoked claim frees it, and a claim
+    # of a verified holder's number waits beside it for the operator (migration 0090).
     __table_args__ = (
         UniqueConstraint("cooperative_id", "kind", "number"),
         Index(
-            "uq_certificates_kind_number_one_holder",
+            "uq_certificates_kind_number_pending",
             "kind",
             "number",
             unique=True,
-            sqlite_where=text("kind <> 'gi'"),
-            postgresql_where=text("kind <> 'gi'"),
+            sqlite_where=text("kind <> 'gi' AND status = 'pending'"),
+            postgresql_where=text("kind <> 'gi' AND status = 'pending'"),
+        ),
+        Index(
+            "uq_certificates_kind_number_verified",
+            "kind",
+            "number",
+            unique=True,
+            sqlite_where=text("kind <> 'gi' AND status = 'verified'"),
+            postgresql_where=text("kind <> 'gi' AND status = 'verified'"),
         ),
         Index("ix_certificates_status_validity", "status", "valid_until"),
     )

@@ -15,6 +15,7 @@ from app.account.models import User
 from app.certification import errors, service
 from app.certification.errors import (
     CertificateInvalid,
+    CertificateNumberHeld,
     CertificateNumberTaken,
     InvalidStatusTransition,
     ScanLocked,
@@ -99,6 +100,7 @@ def _scan_message(code: str) -> str:
         "too_large": _("文件不能超过 8 MB。"),
         "unsupported_type": _("请上传 JPEG、PNG、WebP 图片或 PDF 文件。"),
         "invalid_image": _("图片每边应在 200 到 8000 像素之间。"),
+        "too_many_pixels": _("图片像素过多：最多 2500 万像素（例如 5000×5000），请缩小后再上传。"),
     }.get(code, _("无法使用此文件。"))
 
 
@@ -230,6 +232,11 @@ async def upload_scan(
         return await _coop_page(
             request, session, user, coop_id, scan_errors={cert_id: message}, status_code=409
         )
+    except CertificateNumberTaken:
+        message = _("另一供应商已申报此证书编号，正在等待审核，暂时不能重新提交。")
+        return await _coop_page(
+            request, session, user, coop_id, scan_errors={cert_id: message}, status_code=409
+        )
     return see_other(f"/coop/{coop_id}/certificates#certificate-{cert_id}")
 
 
@@ -308,14 +315,14 @@ async def _admin_action(
             reason=reason,
             media=request_media(request),
         )
-    except InvalidStatusTransition:
+    except (InvalidStatusTransition, CertificateNumberHeld) as exc:
+        message = (
+            _("另一供应商持有此编号的证书已核验，请先撤销那张证书。")
+            if isinstance(exc, CertificateNumberHeld)
+            else _("该证书当前的状态不允许此操作。")
+        )
         return await _admin_page(
-            request,
-            session,
-            status=None,
-            page=1,
-            action_errors={cert_id: _("该证书当前的状态不允许此操作。")},
-            status_code=409,
+            request, session, status=None, page=1, action_errors={cert_id: message}, status_code=409
         )
     except ValidationFailed:
         return await _admin_page(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.certification.models import Certificate, CertificateKind, CertificateStatus
@@ -39,14 +39,59 @@ async def get_certificate(
 async def find_conflicting(
     session: AsyncSession, kind: CertificateKind, number: str, cooperative_id: int
 ) -> Certificate | None:
-    """A registered certificate the new one would duplicate: the same GI number held by the
-    same cooperative (a GI is shared by the producers of its region), any other kind's
-    number held by anyone."""
-    statement = select(Certificate).where(Certificate.kind == kind, Certificate.number == number)
-    if kind is CertificateKind.GI:
-        statement = statement.where(Certificate.cooperative_id == cooperative_id)
+    """What a new claim of the number collides with: the cooperative's own certificate of it
+    (any status: a rejected one is resubmitted with a new scan instead), or, for the kinds
+    issued to one holder, another supplier's pending claim. A rejected or revoked claim of
+    another supplier frees the number, and a verified holder's does not block the claim
+    either: it waits beside it, and the operator's queue shows the two."""
+    blocking: ColumnElement[bool] = Certificate.cooperative_id == cooperative_id
+    if kind is not CertificateKind.GI:
+        blocking = or_(blocking, Certificate.status == CertificateStatus.PENDING)
+    statement = select(Certificate).where(
+        Certificate.kind == kind, Certificate.number == number, blocking
+    )
     result = await session.scalars(statement.limit(1))
     return result.first()
+
+
+async def other_holder(
+    session: AsyncSession, certificate: Certificate, status: CertificateStatus
+) -> Certificate | None:
+    """Another certificate of the same green-food or organic number in `status` (None for a
+    GI, whose number the producers of a region share)."""
+    if certificate.kind is CertificateKind.GI:
+        return None
+    result = await session.scalars(
+        select(Certificate)
+        .where(
+            Certificate.kind == certificate.kind,
+            Certificate.number == certificate.number,
+            Certificate.status == status,
+            Certificate.id != certificate.id,
+        )
+        .limit(1)
+    )
+    return result.first()
+
+
+async def rival_claims(
+    session: AsyncSession, certificates: Collection[Certificate]
+) -> list[tuple[Certificate, int, str]]:
+    """(certificate, supplier id, supplier name) of every pending or verified certificate that
+    shares a green-food or organic number with one of `certificates` (themselves included)."""
+    numbers = {(c.kind, c.number) for c in certificates if c.kind is not CertificateKind.GI}
+    if not numbers:
+        return []
+    result = await session.execute(
+        select(Certificate, Cooperative.id, Cooperative.name)
+        .join(Cooperative, Cooperative.id == Certificate.cooperative_id)
+        .where(
+            tuple_(Certificate.kind, Certificate.number).in_(sorted(numbers)),
+            Certificate.status.in_([CertificateStatus.PENDING, CertificateStatus.VERIFIED]),
+        )
+        .order_by(Certificate.id)
+    )
+    return [(row[0], row[1], row[2]) for row in result]
 
 
 async def list_for_cooperative(session: AsyncSession, cooperative_id: int) -> list[Certificate]:

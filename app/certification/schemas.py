@@ -78,10 +78,23 @@ class SupplierRef(BaseModel):
     name: str
 
 
+class CertificateConflict(BaseModel):
+    """Another supplier's pending claim or verified certificate of the same number."""
+
+    id: int
+    status: StatusName
+    cooperative: SupplierRef
+
+
 class AdminCertificateOut(CertificateOut):
-    """A certificate in the operator's queue, with its supplier."""
+    """A certificate in the operator's queue, with its supplier and, for a green-food or
+    organic number, the other suppliers' pending or verified certificates of that number."""
 
     cooperative: SupplierRef
+    conflicts: list[CertificateConflict] = Field(
+        description="Other suppliers' pending or verified certificates of the same number "
+        "(a GI number is shared by the producers of its region and never listed)"
+    )
 
 
 class AdminCertificatePage(BaseModel):

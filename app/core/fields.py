@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, TypeGuard
 
 from pydantic import AfterValidator, Field
 
@@ -15,6 +15,25 @@ MAX_ID = 2**63 - 1
 
 # A record's id in a JSON body: a strict integer (a JSON "12", 12.0 or true is refused).
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+
+# An id written as text: ASCII digits without a leading zero, at most as long as MAX_ID.
+_ID_TEXT = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def parse_id(text: object) -> int | None:
+    """The id a text from outside (a provider's metadata, a form field) names, or None when it
+    is no id at all: not a string, not plain ASCII digits ("²" passes str.isdigit() and then
+    fails int()), or beyond BIGINT, which the database would refuse with an error (SQLite's
+    driver raises OverflowError past 64 bits)."""
+    if not isinstance(text, str) or not _ID_TEXT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
+def in_bigint_range(value: object) -> TypeGuard[int]:
+    """A JSON number from outside that a BIGINT column can hold (booleans are no numbers)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -MAX_ID - 1 <= value <= MAX_ID
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from app.core.fields import in_bigint_range, parse_id
+
 
 @dataclass(frozen=True)
 class IntentState:
@@ -24,8 +26,7 @@ class IntentState:
     @property
     def order_id(self) -> int | None:
         """The order named in the metadata we set at creation, if it is one."""
-        raw = self.metadata.get("order_id")
-        return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+        return parse_id(self.metadata.get("order_id"))
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,7 @@ class RefundState:
     @property
     def refund_id(self) -> int | None:
         """Our refund's id, from the metadata set when it was asked for."""
-        raw = self.metadata.get("refund_id")
-        return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+        return parse_id(self.metadata.get("refund_id"))
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ class WebhookEvent:
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    """An amount Stripe sent; anything a BIGINT cannot hold counts as none (0)."""
+    return value if in_bigint_range(value) and value >= 0 else 0
 
 
 def _str_dict(value: Any) -> dict[str, str]:
@@ -71,7 +72,7 @@ def intent_state(data: Mapping[str, Any]) -> IntentState:
     status = str(data.get("status") or "")
     amount = _int(data.get("amount"))
     received = data.get("amount_received")
-    if not isinstance(received, int) or isinstance(received, bool):
+    if not in_bigint_range(received) or received < 0:
         received = amount if status == "succeeded" else 0
     error = data.get("last_payment_error")
     message = None

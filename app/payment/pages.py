@@ -4,6 +4,7 @@ refunds."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -26,6 +27,12 @@ from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText
 from app.web.i18n import gettext as _
 from app.web.responses import see_other
+from app.web.security_headers import (
+    CSP,
+    PERMISSIONS_POLICY,
+    content_security_policy,
+    permissions_policy,
+)
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -55,6 +62,29 @@ def parse_quantity(raw: str) -> int | None:
 # ---------------------------------------------------------------------------------------------
 # The buyer's pay page
 
+STRIPE_JS_ORIGIN = "https://js.stripe.com"
+
+
+def pay_page_headers(stripe_js_url: str) -> dict[str, str]:
+    """The site's policies with Stripe.js's own hosts added, on this page only: its script,
+    the frames it draws card fields and 3-D Secure in, and its API; wallets may ask for the
+    Payment Request API from its frames. A stand-in for Stripe (the tests' local fake) serves
+    all of it from the one origin of its script."""
+    parts = urlsplit(stripe_js_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if origin == STRIPE_JS_ORIGIN:
+        scripts: tuple[str, ...] = (origin, "https://*.js.stripe.com")
+        frames: tuple[str, ...] = (*scripts, "https://hooks.stripe.com")
+        connect: tuple[str, ...] = ("https://api.stripe.com",)
+    else:
+        scripts = frames = connect = (origin,)
+    return {
+        CSP: content_security_policy(
+            {"script-src": scripts, "frame-src": frames, "connect-src": connect}
+        ),
+        PERMISSIONS_POLICY: permissions_policy({"payment": ("self", f'"{origin}"')}),
+    }
+
 
 @router.get("/orders/{order_id}/pay", response_class=HTMLResponse)
 async def show_pay(request: Request, order_id: int, user: PageUser, session: DbSession) -> Response:
@@ -78,7 +108,9 @@ async def show_pay(request: Request, order_id: int, user: PageUser, session: DbS
             "account_number": settings.bank_account_number,
         },
     }
-    return render(request, "payment/show_pay.html", context)
+    return render(
+        request, "payment/show_pay.html", context, headers=pay_page_headers(settings.stripe_js_url)
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,6 +56,10 @@
       grid: { left: horizontal ? 230 : 60, right: 24, top: 16, bottom: horizontal ? 24 : 56 },
       tooltip: {
         trigger: "axis",
+        // Drawn inside the chart, not as HTML: ECharts writes its HTML tooltip with style
+        // attributes, which the site's Content-Security-Policy refuses.
+        renderMode: "richText",
+        confine: true,
         valueFormatter: function (fen) {
           return yuan(fen);
         },
@@ -88,6 +92,12 @@
     var values = parse(element, "data-values");
     if (!labels.length || labels.length !== values.length) {
       return;
+    }
+    // The height is set here, through the CSSOM, which the CSP allows (a style attribute in
+    // the markup it would refuse).
+    var height = Number(element.getAttribute("data-height"));
+    if (height > 0) {
+      element.style.height = height + "px";
     }
     element.hidden = false;
     var chart = window.echarts.init(element, null, { renderer: "svg", locale: "ZH" });

@@ -13,13 +13,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    ConsoleMessage,
     Page,
     Playwright,
     ViewportSize,
@@ -177,3 +178,46 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI || "inline"} ` +
+      `at ${event.sourceFile}:${event.lineNumber}:${event.columnNumber} (${event.sample})`
+  );
+});
+"""
+
+
+@dataclass
+class Violations:
+    """What the browser refused, with the page it happened on."""
+
+    seen: list[str] = field(default_factory=list)
+
+    def on_console(self, page: Page, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.seen.append(f"{page.url}: console: {message.text}")
+
+
+@pytest.fixture
+def violations(context: BrowserContext) -> Violations:
+    """What the Content-Security-Policy refuses in this test's browser profile, caught twice:
+    the `securitypolicyviolation` event each document fires (reported by a script Playwright
+    injects, which the policy does not cover) and the error the browser writes to the console
+    ("Refused to ... because it violates the following Content Security Policy directive")."""
+    found = Violations()
+    context.expose_binding(
+        "reportCspViolation",
+        lambda source, text: found.seen.append(f"{source['page'].url}: event: {text}"),
+    )
+    context.add_init_script(_REPORT_VIOLATIONS)
+
+    def watch(page: Page) -> None:
+        page.on("console", lambda message: found.on_console(page, message))
+
+    for page in context.pages:  # the `page` fixture's, when it came first
+        watch(page)
+    context.on("page", watch)
+    return found

@@ -27,7 +27,7 @@ from app.config import Settings
 from app.core.db import Database, unit_of_work
 from bench.serving import served
 from tests.account.factories import create_user
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import DESKTOP, Violations
 from tests.catalog.factories import create_seller
 from tests.conftest import (
     BACKENDS,
@@ -161,6 +161,7 @@ def test_a_shopper_pays_two_suppliers_by_card_and_each_supplier_sees_its_own_par
     localstripe_server: LocalStripe,
     browser: Browser,
     page: Page,
+    violations: Violations,
 ) -> None:
     # Each backend's database numbers its orders from 1, and the idempotency key order-{id}
     # would find the other run's intent: start from an empty Stripe, as each database would.
@@ -219,3 +220,5 @@ def test_a_shopper_pays_two_suppliers_by_card_and_each_supplier_sees_its_own_par
         response = queue.goto(shop.url(f"/coop/{other.cooperative_id}/fulfillments"))
         assert response is not None and response.status == 404
         queue.context.close()
+    # The shopper's pages, the pay page with Stripe.js included, ran under the site's policy.
+    assert violations.seen == []

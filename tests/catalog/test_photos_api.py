@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,49 @@ async def test_upload_stores_image_and_thumbnail(
     assert item["image_url"] == photo["thumb_url"]
 
 
+def _gradient_png(width: int, height: int) -> bytes:
+    """A smooth image: a small file (well under 8 MB) that still takes real work to decode."""
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_a_25_megapixel_photo_is_taken_without_stalling_other_requests(
+    client: httpx.AsyncClient, database: Database, supplier: Supplier
+) -> None:
+    product = await create_product(client, supplier)
+    data = _gradient_png(5000, 5000)  # exactly the limit
+    gaps: list[float] = []
+    uploading = True
+
+    async def other_requests() -> None:
+        # What another visitor sees meanwhile: each answer follows the previous one at once.
+        while uploading:
+            started = time.perf_counter()
+            assert (await client.get("/healthz")).status_code == 200
+            gaps.append(time.perf_counter() - started)
+            await asyncio.sleep(0.005)
+
+    async def upload() -> httpx.Response:
+        nonlocal uploading
+        try:
+            return await _upload(client, supplier, product["id"], data)
+        finally:
+            uploading = False
+
+    started = time.perf_counter()
+    response, _ = await asyncio.gather(upload(), other_requests())
+    took = time.perf_counter() - started
+
+    assert response.status_code == 201, response.text
+    assert (response.json()["width"], response.json()["height"]) == (5000, 5000)
+    # Decoding on the event loop would hold one answer back for the whole decode; in a worker
+    # thread the loop keeps answering while it runs.
+    assert len(gaps) >= 5
+    assert max(gaps) < took / 2, (max(gaps), took)
+
+
 def _big_noise_png() -> bytes:
     """A PNG over 8 MB (random pixels do not compress)."""
     import os
@@ -97,6 +142,9 @@ def _big_noise_png() -> bytes:
         (lambda: b"just text", "photo.png", "image/png", "unsupported_type"),  # lying name
         (lambda: png_bytes(50, 50), "tiny.png", "image/png", "invalid_image"),
         (lambda: png_bytes(800, 150), "strip.png", "image/png", "invalid_image"),
+        # 40 megapixels in some 120 KB: refused from its header, before any decoding.
+        (lambda: png_bytes(8000, 5000), "flat.png", "image/png", "too_many_pixels"),
+        (lambda: png_bytes(8001, 300), "banner.png", "image/png", "invalid_image"),
         (lambda: b"", "empty.png", "image/png", "invalid_image"),
         (_big_noise_png, "huge.png", "image/png", "too_large"),
         (
@@ -106,7 +154,17 @@ def _big_noise_png() -> bytes:
             "unsupported_type",
         ),
     ],
-    ids=["text", "text-named-png", "50x50", "too-narrow", "empty", "over-8mb", "gif"],
+    ids=[
+        "text",
+        "text-named-png",
+        "50x50",
+        "too-narrow",
+        "40-megapixels",
+        "over-8000-a-side",
+        "empty",
+        "over-8mb",
+        "gif",
+    ],
 )
 async def test_bad_uploads_are_422_and_store_nothing(
     client: httpx.AsyncClient,

@@ -224,6 +224,7 @@ async def test_uploading_a_scan_from_the_page(
         (b"just text", "请上传 JPEG、PNG、WebP 图片或 PDF 文件"),
         (b"", "文件不能为空"),
         (image_bytes(1, 1), "200 到 8000 像素"),
+        (image_bytes(8000, 5000), "最多 2500 万像素"),
     ],
 )
 async def test_a_refused_scan_comes_back_on_its_certificate(

@@ -11,6 +11,8 @@ from app.core.fields import (
     MultiLine,
     OneLine,
     has_control_characters,
+    in_bigint_range,
+    parse_id,
     parse_yuan,
     yuan_text,
 )
@@ -72,3 +74,37 @@ def test_the_text_and_id_types_refuse_with_field_errors() -> None:
     ):
         with pytest.raises(ValidationError):
             _Texts.model_validate(values)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1", 1),
+        ("42", 42),
+        (str(MAX_ID), MAX_ID),
+        (str(MAX_ID + 1), None),
+        ("99999999999999999999", None),
+        ("9" * 5000, None),  # refused before int(), which refuses past 4300 digits anyway
+        ("0", None),
+        ("007", None),
+        ("-1", None),
+        ("+1", None),
+        (" 1", None),
+        ("1.0", None),
+        ("²", None),  # str.isdigit() says yes, int() says no
+        ("١٢", None),  # Arabic-Indic digits: int() would read them
+        ("", None),
+        (12, None),  # not text
+        (None, None),
+    ],
+)
+def test_parse_id_takes_only_ids_a_bigint_can_hold(text: object, expected: int | None) -> None:
+    assert parse_id(text) == expected
+
+
+def test_in_bigint_range() -> None:
+    assert in_bigint_range(0) and in_bigint_range(MAX_ID) and in_bigint_range(-MAX_ID - 1)
+    assert not in_bigint_range(MAX_ID + 1)
+    assert not in_bigint_range(True)
+    assert not in_bigint_range("1")
+    assert not in_bigint_range(1.0)

@@ -42,6 +42,27 @@ REFUSED_URLS = [
     "http://[fc00::1]/hook",
     "http://[::ffff:127.0.0.1]/hook",
     "http://2130706433/hook",  # 127.0.0.1 written as one number
+    # IPv6 addresses that stand for a private IPv4 address: judged as that address.
+    "http://[::ffff:10.0.0.5]/hook",  # IPv4-mapped
+    "http://[::ffff:a9fe:a9fe]/hook",  # IPv4-mapped 169.254.169.254, written in hex
+    "http://[64:ff9b::7f00:1]/hook",  # NAT64 well-known prefix: 127.0.0.1
+    "http://[64:ff9b::10.0.0.5]/hook",  # NAT64: 10.0.0.5
+    "http://[64:ff9b::169.254.169.254]/latest/meta-data/",  # NAT64: the metadata service
+    "http://[64:ff9b:1::a00:5]/hook",  # NAT64 for local use: never the public internet
+    "http://[64:ff9b:1:abcd::5db8:d822]/hook",  # ... even when it would embed a public one
+    "http://[::7f00:1]/hook",  # IPv4-compatible: 127.0.0.1
+    "http://[::192.168.1.10]/hook",  # IPv4-compatible: 192.168.1.10
+    "http://[::ffff:0:a00:5]/hook",  # IPv4-translated (SIIT): 10.0.0.5
+    "http://[2002:7f00:1::1]/hook",  # 6to4 of 127.0.0.1
+    "http://[2002:c0a8:10a::1]/hook",  # 6to4 of 192.168.1.10
+    "http://[2002:a9fe:a9fe::]/hook",  # 6to4 of 169.254.169.254
+]
+# The same forms standing for a public IPv4 address (93.184.216.34) are public.
+PUBLIC_EMBEDDING_URLS = [
+    "http://[::ffff:93.184.216.34]/hook",
+    "http://[64:ff9b::5db8:d822]/hook",
+    "http://[::ffff:0:5db8:d822]/hook",
+    "http://[2002:5db8:d822::1]/hook",
 ]
 MALFORMED_URLS = [
     "ftp://example.com/hook",
@@ -61,6 +82,15 @@ async def test_addresses_of_our_own_network_are_refused(url: str) -> None:
         await service.check_webhook_url(url, allow_private=False)
 
     assert refused.value.fields == {"url": supplier_webhooks._PRIVATE_ADDRESS}
+
+
+@pytest.mark.parametrize("url", PUBLIC_EMBEDDING_URLS)
+async def test_ipv6_forms_of_a_public_ipv4_address_are_accepted_and_pinned(url: str) -> None:
+    target = await service.check_webhook_url(url, allow_private=False)
+
+    host = url.split("[", 1)[1].split("]", 1)[0]
+    assert target.host == host
+    assert target.url.startswith("http://[") and target.url.endswith(":80/hook")
 
 
 @pytest.mark.parametrize("url", MALFORMED_URLS)

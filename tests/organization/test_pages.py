@@ -303,7 +303,7 @@ async def test_the_target_form_suggests_fifteen_percent_and_explains_the_minimum
     assert "¥125,000.06" in listed  # 1 000 000.50 × 12.5 % = 125 000.0625
     dashboard = await client.get(f"/org/{org}/?year=2026")
     assert "¥125,000.06" in dashboard.text
-    assert 'role="progressbar"' in dashboard.text
+    assert '<progress class="org-progress-bar" max="100" value="' in dashboard.text
     assert 'data-target="12500006"' in dashboard.text
 
 

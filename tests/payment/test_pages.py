@@ -25,6 +25,7 @@ from tests.account.factories import (
     sign_in_page,
 )
 from tests.catalog.factories import create_seller
+from tests.http_assertions import csp_directives
 from tests.order.factories import pass_deadline
 from tests.payment.factories import (
     confirm_intent,
@@ -374,3 +375,50 @@ async def test_an_operator_refunds_lines_on_the_refund_page(
     assert 'id="refund-created"' in after.text
     assert f'id="refund-{refund.id}"' in after.text
     assert as_buyer.status_code == 403
+
+
+def _policy(response: httpx.Response) -> dict[str, list[str]]:
+    return csp_directives(response.headers["content-security-policy"])
+
+
+async def test_stripe_js_hosts_are_allowed_on_the_pay_page_only(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    runner: JobRunner,
+    localstripe: LocalStripe,
+) -> None:
+    page, _secret = await _pay_page_with_intent(client, database, runner)
+    order_path = re.sub(r"/pay$", "", str(page.url.path))
+    order_page = await client.get(order_path)
+    origin = localstripe.js_url.split("/js.stripe.com/", 1)[0]
+
+    policy = _policy(page)
+    assert policy["script-src"] == ["'self'", origin]
+    assert policy["frame-src"] == [origin]
+    assert policy["connect-src"] == ["'self'", origin]
+    assert policy["style-src"] == ["'self'"]  # still nothing inline
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert f'payment=(self "{origin}")' in page.headers["permissions-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    # Any other page, the buyer's order included, allows none of it.
+    assert order_page.status_code == 200
+    assert _policy(order_page)["script-src"] == ["'self'"]
+    assert _policy(order_page)["frame-src"] == ["'none'"]
+    assert "payment=()" in order_page.headers["permissions-policy"]
+
+
+def test_with_stripes_own_script_the_pay_page_allows_stripes_documented_hosts() -> None:
+    from app.payment.pages import pay_page_headers
+
+    headers = pay_page_headers("https://js.stripe.com/v3/")
+    policy = csp_directives(headers["Content-Security-Policy"])
+
+    assert policy["script-src"] == ["'self'", "https://js.stripe.com", "https://*.js.stripe.com"]
+    assert policy["frame-src"] == [
+        "https://js.stripe.com",
+        "https://*.js.stripe.com",
+        "https://hooks.stripe.com",
+    ]
+    assert policy["connect-src"] == ["'self'", "https://api.stripe.com"]
+    assert 'payment=(self "https://js.stripe.com")' in headers["Permissions-Policy"]

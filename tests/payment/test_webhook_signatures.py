@@ -157,3 +157,68 @@ def test_verification_reads_the_event_of_a_good_signature() -> None:
         verify_webhook(body.encode(), sign_payload(body, SECRET), "whsec_other")
     with pytest.raises(MalformedEvent):
         verify_webhook(b"{}", sign_payload("{}", SECRET), SECRET)
+
+
+OUT_OF_RANGE_IDS = [
+    pytest.param("99999999999999999999", id="past-64-bits"),
+    pytest.param("9223372036854775808", id="bigint-max-plus-one"),
+    pytest.param("1" * 5000, id="five-thousand-digits"),
+    pytest.param("²", id="superscript-digit"),
+    pytest.param("0", id="zero"),
+    pytest.param("-5", id="negative"),
+]
+
+
+@pytest.mark.parametrize("raw_id", OUT_OF_RANGE_IDS)
+async def test_a_signed_intent_event_naming_an_order_id_out_of_range_is_acknowledged_and_ignored(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, raw_id: str
+) -> None:
+    supplier = await create_seller(database)
+    buyer = await create_api_user(database)
+    order = await place_order(client, buyer, [(supplier.sku_ids[0], 1)])
+    event = _succeeded_event(order, event_id="evt_out_of_range")
+    event["data"]["object"]["id"] = "pi_not_stored_anywhere"
+    event["data"]["object"]["metadata"]["order_id"] = raw_id
+
+    response = await deliver(client, event)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"received": True, "duplicate": False}
+    assert await stored_events(database) == 1
+    assert (await payment_of(database, order["id"])).status == PaymentStatus.PENDING
+
+
+@pytest.mark.parametrize("raw_id", OUT_OF_RANGE_IDS)
+async def test_a_signed_refund_event_naming_a_refund_id_out_of_range_is_acknowledged(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, raw_id: str
+) -> None:
+    event = {
+        "id": "evt_refund_out_of_range",
+        "object": "event",
+        "type": "refund.updated",
+        "data": {
+            "object": {
+                "id": "re_not_ours",
+                "object": "refund",
+                "status": "succeeded",
+                "amount": 2**70,  # no amount a BIGINT can hold either
+                "payment_intent": "pi_not_ours",
+                "metadata": {"refund_id": raw_id, "order_id": raw_id},
+            }
+        },
+    }
+
+    response = await deliver(client, event)
+
+    assert response.status_code == 200, response.text
+    assert await stored_events(database) == 1
+
+
+async def test_amounts_beyond_bigint_count_as_none() -> None:
+    from app.payment.gateway import intent_state
+
+    state = intent_state(
+        {"id": "pi_x", "status": "succeeded", "amount": 2**64, "amount_received": 2**64}
+    )
+
+    assert (state.amount, state.amount_received) == (0, 0)

@@ -40,6 +40,7 @@ def _code_messages() -> dict[str, str]:
         "unsupported_type": _("只接受 JPEG、PNG 或 WebP 图片。"),
         "too_large": _("图片不能超过 8 MB。"),
         "invalid_image": _("图片无法使用：每边至少 200 像素、最多 8000 像素。"),
+        "too_many_pixels": _("图片像素过多：最多 2500 万像素（例如 5000×5000），请缩小后再上传。"),
         "too_many_photos": _("每个商品最多 10 张图片，请先删除一张。"),
     }
 

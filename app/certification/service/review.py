@@ -6,16 +6,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
 from app.audit import service as audit
 from app.certification import repository
-from app.certification.errors import REASON_LENGTH, CertificateNotFound, InvalidStatusTransition
+from app.certification.errors import (
+    REASON_LENGTH,
+    CertificateNotFound,
+    CertificateNumberHeld,
+    InvalidStatusTransition,
+)
 from app.certification.models import Certificate, CertificateStatus
 from app.certification.schemas import (
     AdminCertificateOut,
     AdminCertificatePage,
+    CertificateConflict,
     CertificateOut,
     SupplierRef,
 )
@@ -94,7 +101,9 @@ async def review_certificate(
     pending → verified | rejected; verified → revoked; anything else is 409. Rejecting and
     revoking need a reason (422 on `reason`): the supplier sees it on a rejected certificate (it
     may upload a new scan). A verified certificate's badge shows from valid_from to valid_until;
-    a revoked one's disappears at once, whatever the dates say.
+    a revoked one's disappears at once, whatever the dates say. A green-food or organic number
+    has one verified holder: verifying a second is 409 `certificate_number_held` until the
+    operator has revoked the first.
     """
     transition = _TRANSITIONS[action]
     clean = _clean_reason(reason, transition.needs_reason)
@@ -103,12 +112,24 @@ async def review_certificate(
         raise CertificateNotFound(certificate_id)
     if certificate.status not in transition.allowed_from:
         raise InvalidStatusTransition(certificate.status.value, transition.past_tense)
-    before = status_snapshot(certificate)
-    certificate.status = transition.to
-    certificate.status_reason = clean
     if transition.to == CertificateStatus.VERIFIED:
-        certificate.verified_at = utcnow()
-    await session.flush()
+        holder = await repository.other_holder(session, certificate, CertificateStatus.VERIFIED)
+        if holder is not None:
+            raise CertificateNumberHeld(holder.id)
+    before = status_snapshot(certificate)
+    try:
+        # A savepoint: an operator verifying the other claim at the same moment meets the
+        # unique index, and the transaction stays usable for the 409.
+        async with session.begin_nested():
+            certificate.status = transition.to
+            certificate.status_reason = clean
+            if transition.to == CertificateStatus.VERIFIED:
+                certificate.verified_at = utcnow()
+            await session.flush()
+    except IntegrityError as exc:
+        await session.refresh(certificate)
+        holder = await repository.other_holder(session, certificate, CertificateStatus.VERIFIED)
+        raise CertificateNumberHeld(holder.id if holder else None) from exc
     await audit.record(
         session,
         actor_user_id=actor.id,
@@ -141,10 +162,21 @@ async def certificate_queue(
     rows = await repository.list_queue(
         session, status, offset=(page - 1) * per_page, limit=per_page
     )
+    rivals = await repository.rival_claims(session, [certificate for certificate, _, _ in rows])
     items = [
         AdminCertificateOut(
             **out_fields(certificate, media, on),
             cooperative=SupplierRef(id=supplier_id, name=supplier_name),
+            conflicts=[
+                CertificateConflict(
+                    id=rival.id,
+                    status=rival.status.value,
+                    cooperative=SupplierRef(id=rival_supplier_id, name=rival_supplier_name),
+                )
+                for rival, rival_supplier_id, rival_supplier_name in rivals
+                if (rival.kind, rival.number) == (certificate.kind, certificate.number)
+                and rival.cooperative_id != certificate.cooperative_id
+            ],
         )
         for certificate, supplier_id, supplier_name in rows
     ]

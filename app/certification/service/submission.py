@@ -34,7 +34,7 @@ from app.certification.service.views import certificate_out
 from app.cooperative import service as cooperatives
 from app.cooperative.errors import CooperativeNotFound
 from app.core.errors import ValidationFailed
-from app.core.images import MAX_UPLOAD_BYTES, process_image
+from app.core.images import MAX_UPLOAD_BYTES, process_image_off_loop
 from app.core.storage import MediaStorage
 from app.jobs.media import discard_after_commit
 
@@ -171,7 +171,7 @@ def _scan_problem(code: str, message: str) -> ScanRefused:
     return ScanRefused(message, code=code, fields={SCAN_FIELD: message})
 
 
-def _scan_file(data: bytes) -> tuple[bytes, str]:
+async def _scan_file(data: bytes) -> tuple[bytes, str]:
     """(bytes to store, file extension): a PDF as sent, an image re-encoded as JPEG."""
     if not data:
         raise _scan_problem("empty_file", "The file is empty.")
@@ -182,7 +182,8 @@ def _scan_file(data: bytes) -> tuple[bytes, str]:
     if data.startswith(PDF_MAGIC):
         return data, "pdf"
     try:
-        processed = process_image(data, field=SCAN_FIELD)
+        # Decoded and re-encoded in a worker thread: the event loop serves others meanwhile.
+        processed = await process_image_off_loop(data, field=SCAN_FIELD)
     except ValidationFailed as exc:
         if exc.code == "unsupported_type":
             raise _scan_problem(
@@ -221,7 +222,8 @@ async def attach_scan(
     cooperative_id: int | None = None,
     today: date | None = None,
 ) -> CertificateOut:
-    """Store the scan of a pending or rejected certificate (a rejected one is resubmitted).
+    """Store the scan of a pending or rejected certificate (a rejected one is resubmitted:
+    409 `certificate_number_taken` if another supplier's claim of its number is pending).
 
     Nothing is stored unless the file is a usable image or PDF of at most 8 MB.
     """
@@ -230,17 +232,31 @@ async def attach_scan(
     )
     if certificate.status not in (CertificateStatus.PENDING, CertificateStatus.REJECTED):
         raise ScanLocked(certificate.status.value)
-    content, extension = _scan_file(data)
+    resubmitted = certificate.status == CertificateStatus.REJECTED
+    # Rejected, its number was free for another supplier to claim meanwhile: a green-food or
+    # organic number has one pending claim at a time. Checked before any work on the file.
+    if resubmitted and await repository.other_holder(
+        session, certificate, CertificateStatus.PENDING
+    ):
+        raise CertificateNumberTaken(certificate.kind.value, certificate.number)
+    content, extension = await _scan_file(data)
+    before = status_snapshot(certificate)
+    if resubmitted:
+        try:
+            async with session.begin_nested():  # a race for the number meets the index
+                certificate.status = CertificateStatus.PENDING
+                certificate.status_reason = None
+                await session.flush()
+        except IntegrityError as exc:
+            await session.refresh(certificate)
+            raise CertificateNumberTaken(certificate.kind.value, certificate.number) from exc
     key = f"certificates/{certificate.id}/{uuid.uuid4().hex}.{extension}"
     await media.save(key, content)
     if certificate.scan_key is not None:
         # The previous scan goes once this commits: before, it could be the only copy.
         await discard_after_commit(session, [certificate.scan_key])
     certificate.scan_key = key
-    if certificate.status == CertificateStatus.REJECTED:
-        before = status_snapshot(certificate)
-        certificate.status = CertificateStatus.PENDING
-        certificate.status_reason = None
+    if resubmitted:
         await audit.record(
             session,
             actor_user_id=user.id,

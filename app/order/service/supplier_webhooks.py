@@ -55,13 +55,43 @@ def _parse_webhook_url(raw: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
+# IPv6 ranges that stand for an IPv4 address held in their last 32 bits: IPv4-compatible
+# (::a.b.c.d, deprecated), IPv4-translated (::ffff:0:a.b.c.d, SIIT) and the NAT64 well-known
+# prefix (64:ff9b::a.b.c.d). A gateway or the kernel may deliver them to that IPv4 address, so
+# each is judged as the address it stands for. IPv4-mapped, 6to4 and Teredo have their own
+# accessors in ipaddress.
+_EMBEDDING_IPV4_IN_LAST_32_BITS = (
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+    ipaddress.IPv6Network("64:ff9b::/96"),
+)
+# NAT64 for local use (RFC 8215): translated inside the operator's own network, with the IPv4
+# address at a position only that network knows. Never the public internet: refused whole.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, if it stands for one."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]  # the client's address (the server's is public by construction)
+    if any(ip in network for network in _EMBEDDING_IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _public(address: str) -> bool:
     """A unicast address of the public internet, also when IPv6 wraps an IPv4 one."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None and not _public(str(embedded)):
+        if ip in _LOCAL_NAT64:
             return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return _public(str(embedded))
     return ip.is_global and not ip.is_multicast
 
 
