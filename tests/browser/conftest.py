@@ -221,3 +221,24 @@ def violations(context: BrowserContext) -> Violations:
         watch(page)
     context.on("page", watch)
     return found
+
+
+# Screenshots of the key pages, at desktop and phone width, for a person to look at: the suite
+# writes them under var/screenshots/ (one folder per database backend).
+SCREENSHOT_WIDTHS = (ViewportSize(width=1366, height=900), ViewportSize(width=390, height=844))
+
+
+def save_screenshots(page: Page, backend: str, name: str) -> list[Path]:
+    """The page at 1366 and 390 px wide, full height, under var/screenshots/<backend>/; the
+    viewport is left at 390 px."""
+    from app.config import PROJECT_ROOT
+
+    folder = PROJECT_ROOT / "var" / "screenshots" / backend
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for viewport in SCREENSHOT_WIDTHS:
+        page.set_viewport_size(viewport)
+        path = folder / f"{name}-{viewport['width']}.png"
+        page.screenshot(path=path, full_page=True)
+        written.append(path)
+    return written
