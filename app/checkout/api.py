@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
@@ -20,7 +20,7 @@ REPLAY_HEADER = "Idempotent-Replayed"
 
 # The key is documented here rather than by its parameter: it is required, but a request
 # without one is the contract's 400 `idempotency_key_required`, not FastAPI's 422.
-_IDEMPOTENCY_KEY_PARAMETER = {
+_IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": True,

@@ -88,7 +88,7 @@ def _validation_response(request: Request, exc: RequestValidationError) -> Respo
 def allowed_methods(request: Request) -> list[str]:
     """Every method that some route of the request's path takes, sorted: the router names only
     those of the first route whose path matched, and one path is often served by several
-    routes (GET /cart/items/{id} in one, PATCH in another)."""
+    routes (PATCH /api/v1/cart/items/{id} by one, DELETE by another)."""
     probe = {
         "type": "http",
         "path": request.scope["path"],
