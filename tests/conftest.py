@@ -8,9 +8,13 @@ one (never in CI).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +92,35 @@ def new_database_url(backend: str, tmp_dir: Path) -> tuple[str, str | None]:
         return f"sqlite+aiosqlite:///{tmp_dir / f'{uuid.uuid4().hex[:8]}.sqlite3'}", None
     name, url = _create_postgres_database()
     return url, name
+
+
+@contextlib.contextmanager
+def database_of_its_own(backend: str, prefix: str) -> Iterator[tuple[Settings, Path]]:
+    """A migrated database of its own (never the shared test database) and a work folder, for
+    a served app: (its settings, the folder); both are removed when the block ends."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    url, pg_name = new_database_url(backend, workdir)
+    settings = make_settings(url, workdir / "var")
+    try:
+        # In a thread of its own: the migrations run asyncio.run(), which must not meet an
+        # event loop running in this thread (pytest-asyncio's, or Playwright's).
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            worker.submit(upgrade_database, settings).result()
+        yield settings, workdir
+    finally:
+        if pg_name:
+            drop_postgres_database(pg_name)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def served_env(settings: Settings) -> dict[str, str]:
+    """The environment that serves an app on these settings (bench.serving)."""
+    return {
+        "FENGSHOU_ENVIRONMENT": "test",
+        "FENGSHOU_SECRET_KEY": TEST_SECRET,
+        "FENGSHOU_DATABASE_URL": settings.database_url,
+        "FENGSHOU_VAR_DIR": str(settings.var_dir),
+    }
 
 
 def make_settings(url: str, var_dir: Path, **overrides: object) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
@@ -24,6 +24,11 @@ bearer_scheme = HTTPBearer(
     auto_error=False,
     description="An access token from POST /api/v1/auth/token",
 )
+
+
+# The `openapi_extra` of a route whose bearer token is optional (it answers anonymous callers
+# too): OpenAPI's empty security requirement is the "or none" beside the bearer scheme.
+OPTIONAL_BEARER: dict[str, Any] = {"security": [{}]}
 
 
 def _unauthorized(message: str) -> HTTPException:

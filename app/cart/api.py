@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from app.account.deps import OPTIONAL_BEARER
 from app.cart import service
 from app.cart.deps import ApiCartOwner, apply_cart_cookie
 from app.cart.schemas import CartItemIn, CartOut, CartQuantityIn
@@ -26,7 +27,13 @@ CountyQuery = Annotated[
 SkuId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@router.get("/cart", response_model=CartOut, status_code=200, summary="The cart")
+@router.get(
+    "/cart",
+    response_model=CartOut,
+    status_code=200,
+    summary="The cart",
+    openapi_extra=OPTIONAL_BEARER,
+)
 async def show_cart(
     request: Request,
     response: Response,
@@ -43,7 +50,13 @@ async def show_cart(
     return outcome.cart
 
 
-@router.post("/cart/items", response_model=CartOut, status_code=200, summary="Add to the cart")
+@router.post(
+    "/cart/items",
+    response_model=CartOut,
+    status_code=200,
+    summary="Add to the cart",
+    openapi_extra=OPTIONAL_BEARER,
+)
 async def add_cart_item(
     request: Request,
     response: Response,
@@ -67,7 +80,11 @@ async def add_cart_item(
 
 
 @router.patch(
-    "/cart/items/{sku_id}", response_model=CartOut, status_code=200, summary="Change a quantity"
+    "/cart/items/{sku_id}",
+    response_model=CartOut,
+    status_code=200,
+    summary="Change a quantity",
+    openapi_extra=OPTIONAL_BEARER,
 )
 async def update_cart_item(
     request: Request,
@@ -92,7 +109,11 @@ async def update_cart_item(
 
 
 @router.delete(
-    "/cart/items/{sku_id}", response_model=CartOut, status_code=200, summary="Remove a line"
+    "/cart/items/{sku_id}",
+    response_model=CartOut,
+    status_code=200,
+    summary="Remove a line",
+    openapi_extra=OPTIONAL_BEARER,
 )
 async def remove_cart_item(
     request: Request,

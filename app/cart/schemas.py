@@ -6,20 +6,21 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from app.core.fields import MAX_ID
+from app.core.fields import MAX_ID, WHOLE_NUMBER
 
 MAX_LINE_QUANTITY = 100_000
 
 Quantity = Annotated[
     StrictInt,
     Field(ge=1, le=MAX_LINE_QUANTITY, description="Whole units, 1…100000", examples=[2]),
+    WHOLE_NUMBER,
 ]
 
 
 class CartItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sku_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID, examples=[1])]
+    sku_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID, examples=[1]), WHOLE_NUMBER]
     quantity: Quantity
 
 

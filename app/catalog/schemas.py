@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from app.core.fields import MAX_ID, MultiLine, OneLine
+from app.core.fields import MAX_ID, WHOLE_NUMBER, MultiLine, OneLine
 from app.regions.schemas import CountyDetail, RegionsOverview
 
 ProductSort = Literal["relevance", "price_asc", "price_desc", "newest"]
@@ -26,12 +26,12 @@ MAX_PAGE = 10_000
 
 # Strict integers: a JSON 12.5, "12" or true is refused with a field error instead of being
 # coerced, so that a client's rounding bug never turns into a price.
-PriceFen = Annotated[StrictInt, Field(gt=0, le=MAX_PRICE_FEN, examples=[3980])]
-StockQty = Annotated[StrictInt, Field(ge=0, le=MAX_STOCK)]
-MinQty = Annotated[StrictInt, Field(ge=1, le=MAX_MIN_QTY)]
-WeightGrams = Annotated[StrictInt, Field(ge=0, le=MAX_WEIGHT_GRAMS)]
+PriceFen = Annotated[StrictInt, Field(gt=0, le=MAX_PRICE_FEN, examples=[3980]), WHOLE_NUMBER]
+StockQty = Annotated[StrictInt, Field(ge=0, le=MAX_STOCK), WHOLE_NUMBER]
+MinQty = Annotated[StrictInt, Field(ge=1, le=MAX_MIN_QTY), WHOLE_NUMBER]
+WeightGrams = Annotated[StrictInt, Field(ge=0, le=MAX_WEIGHT_GRAMS), WHOLE_NUMBER]
 # Bounded so that an absurd id is a 422, not a database overflow.
-CertificateId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+CertificateId = Annotated[StrictInt, Field(ge=1, le=MAX_ID), WHOLE_NUMBER]
 
 # ---------------------------------------------------------------------------------------------
 # The public listing
@@ -230,7 +230,7 @@ class CountyCatalog(BaseModel):
 class PriceTierIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    min_qty: Annotated[StrictInt, Field(ge=2, le=MAX_MIN_QTY)]
+    min_qty: Annotated[StrictInt, Field(ge=2, le=MAX_MIN_QTY), WHOLE_NUMBER]
     price_fen: PriceFen
 
 
@@ -258,7 +258,7 @@ class ProductIn(BaseModel):
     certificate_ids: list[CertificateId] = Field(default_factory=list, max_length=50)
     status: ProductStatusName = "draft"
     skus: list[SkuIn] = Field(default_factory=list, max_length=50)
-    season_months: list[Annotated[StrictInt, Field(ge=1, le=12)]] = Field(
+    season_months: list[Annotated[StrictInt, Field(ge=1, le=12), WHOLE_NUMBER]] = Field(
         default_factory=list, max_length=12
     )
 
@@ -274,7 +274,7 @@ class ProductPatch(BaseModel):
     unit: OneLine | None = Field(default=None, min_length=1, max_length=30)
     status: ProductStatusName | None = None
     certificate_ids: list[CertificateId] | None = Field(default=None, max_length=50)
-    season_months: list[Annotated[StrictInt, Field(ge=1, le=12)]] | None = Field(
+    season_months: list[Annotated[StrictInt, Field(ge=1, le=12), WHOLE_NUMBER]] | None = Field(
         default=None, max_length=12
     )
 
@@ -301,7 +301,7 @@ class ReferencePriceIn(BaseModel):
     category: OneLine = Field(max_length=30)
     unit: OneLine = Field(min_length=1, max_length=30)
     price_fen: PriceFen
-    flag_ratio_bp: Annotated[StrictInt, Field(ge=10_000, le=1_000_000)] = 15_000
+    flag_ratio_bp: Annotated[StrictInt, Field(ge=10_000, le=1_000_000), WHOLE_NUMBER] = 15_000
 
 
 class ReferencePriceOut(BaseModel):

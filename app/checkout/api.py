@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
@@ -10,13 +10,29 @@ from app.account.deps import CurrentUser, Operator
 from app.checkout import service
 from app.checkout.schemas import OperatorCancelRequest, OrderOut, OrderPage
 from app.order.schemas import PlaceOrderRequest
-from app.order.service import PaymentTimeouts
+from app.order.service import IDEMPOTENCY_KEY_MAX_LENGTH, PaymentTimeouts
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["orders"], responses=API_ERROR_RESPONSES)
 
 REPLAY_HEADER = "Idempotent-Replayed"
+
+# The key is documented here rather than by its parameter: it is required, but a request
+# without one is the contract's 400 `idempotency_key_required`, not FastAPI's 422.
+_IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "A unique value per order (e.g. a UUID): the same key again answers the "
+    "order it placed. Missing: 400 `idempotency_key_required`.",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+        "pattern": "^[\\x21-\\x7e]+$",
+    },
+}
 
 
 @router.post(
@@ -25,6 +41,7 @@ REPLAY_HEADER = "Idempotent-Replayed"
     status_code=201,
     summary="Place an order",
     responses={200: {"model": OrderOut, "description": "The order this key already placed"}},
+    openapi_extra={"parameters": [_IDEMPOTENCY_KEY_PARAMETER]},
 )
 async def place_order(
     body: PlaceOrderRequest,
@@ -34,7 +51,7 @@ async def place_order(
     session: DbSession,
     idempotency_key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", description="Required; 1–100 visible ASCII characters"),
+        Header(alias="Idempotency-Key", include_in_schema=False),
     ] = None,
 ) -> OrderOut:
     """Order the given lines (or, without `lines`, the cart), split into one fulfilment per

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.account.deps import CurrentUser
+from app.account.deps import OPTIONAL_BEARER, CurrentUser
 from app.account.models import User
 from app.account.schemas import InvitationCreated, InvitationOut
 from app.cooperative import service
@@ -67,6 +67,7 @@ async def create_cooperative(
     response_model=CooperativeOut,
     status_code=200,
     summary="A supplier",
+    openapi_extra=OPTIONAL_BEARER,
 )
 async def show_cooperative(
     cooperative_id: int, session: DbSession, viewer: OptionalApiUser

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
 from app.account.schemas import MemberIdentity
+from app.core.fields import WHOLE_NUMBER
 
 SupplierKindName = Literal["cooperative", "enterprise", "family_farm"]
 SupplierStatusName = Literal["pending", "verified", "suspended", "rejected"]
@@ -31,7 +32,7 @@ class CooperativeCreate(BaseModel):
     contact_phone: str = Field(
         examples=["138 0855 1234"], description="Mainland mobile or fixed-line number"
     )
-    households_supported: StrictInt = Field(
+    households_supported: Annotated[StrictInt, WHOLE_NUMBER] = Field(
         examples=[120], description=f"Households the supplier supports, 0–{MAX_HOUSEHOLDS:,}"
     )
     kind: SupplierKindName = Field(

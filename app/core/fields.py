@@ -6,15 +6,29 @@ import re
 import unicodedata
 from typing import Annotated, TypeGuard
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from app.core.money import FEN_PER_YUAN, yuan_to_fen
 
 # Ids are BIGINT: a larger number names nothing (and must not reach the database).
 MAX_ID = 2**63 - 1
 
-# A record's id in a JSON body: a strict integer (a JSON "12", 12.0 or true is refused).
-Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+
+def _whole_number(value: object) -> object:
+    # JSON has one kind of number, and JSON Schema (hence the OpenAPI document) counts 12.0 as
+    # the integer 12: a client that writes it so means 12. 12.5, "12" and true stay refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# The last metadata of every strict integer in a JSON body, after its Field (placed before
+# the bounds, pydantic would no longer publish them as minimum/maximum):
+# `Annotated[StrictInt, Field(ge=1), WHOLE_NUMBER]`.
+WHOLE_NUMBER = BeforeValidator(_whole_number)
+
+# A record's id in a JSON body: a strict integer (a JSON "12", 12.5 or true is refused).
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID), WHOLE_NUMBER]
 
 # An id written as text: ASCII digits without a leading zero, at most as long as MAX_ID.
 _ID_TEXT = re.compile(r"[1-9][0-9]{0,18}")

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.fields import MAX_ID as MAX_ID
-from app.core.fields import Id
+from app.core.fields import WHOLE_NUMBER, Id
 
 MAX_QUANTITY = 100_000
 MAX_LINES = 100
 
-# Strict: JSON 2.0, 2.5 or "2" is not a whole number of units.
-Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
+# Strict: JSON 2.5 or "2" is not a whole number of units (2.0 is 2: WHOLE_NUMBER).
+Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY), WHOLE_NUMBER]
 
 # The values of PaymentMethod, OrderStatus and FulfillmentStatus (schemas sit below models).
 PaymentMethodName = Literal["stripe", "bank_transfer"]

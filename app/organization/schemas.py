@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
 from app.account.schemas import MemberIdentity
+from app.core.fields import WHOLE_NUMBER
 
 OrganizationKindName = Literal[
     "government", "public_institution", "state_owned_enterprise", "trade_union", "enterprise"
@@ -110,8 +111,8 @@ class TargetIn(BaseModel):
     """The year's declaration: the canteen's food budget and the share reserved for products of
     poverty-lifted areas (basis points: 1000 = 10 %, the least allowed; 1500 = 15 % encouraged)."""
 
-    canteen_budget_fen: StrictInt = Field(examples=[120_000_000])
-    reserved_share_bp: StrictInt = Field(examples=[1500])
+    canteen_budget_fen: Annotated[StrictInt, WHOLE_NUMBER] = Field(examples=[120_000_000])
+    reserved_share_bp: Annotated[StrictInt, WHOLE_NUMBER] = Field(examples=[1500])
 
 
 class TargetOut(BaseModel):

@@ -25,6 +25,16 @@ router = APIRouter(prefix="/api/v1", tags=["payments"], responses=API_ERROR_RESP
 # The webhook reads its body raw (the signature covers the exact bytes), so FastAPI cannot
 # describe it from a parameter: it is documented here instead.
 _STRIPE_EVENT_BODY: dict[str, Any] = {
+    # Required, but its absence is the same 400 `invalid_signature` as a wrong one.
+    "parameters": [
+        {
+            "name": "Stripe-Signature",
+            "in": "header",
+            "required": True,
+            "description": "Stripe's signature of the raw body",
+            "schema": {"type": "string"},
+        }
+    ],
     "requestBody": {
         "required": True,
         "description": "A Stripe event, exactly as Stripe sent it",
@@ -44,7 +54,7 @@ _STRIPE_EVENT_BODY: dict[str, Any] = {
                 }
             }
         },
-    }
+    },
 }
 
 
@@ -58,7 +68,9 @@ _STRIPE_EVENT_BODY: dict[str, Any] = {
 async def stripe_webhook(
     request: Request,
     session: DbSession,
-    stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
+    stripe_signature: Annotated[
+        str | None, Header(alias="Stripe-Signature", include_in_schema=False)
+    ] = None,
 ) -> WebhookAck:
     """Events `payment_intent.succeeded`, `payment_intent.payment_failed`, `charge.refunded`
     (and refund updates), verified against the raw body with the webhook secret: a missing or

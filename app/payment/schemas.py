@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.core.fields import Id
+from app.core.fields import WHOLE_NUMBER, Id
 
 MAX_QUANTITY = 100_000
 MAX_REFUND_LINES = 100
@@ -17,8 +17,8 @@ BANK_REFERENCE_MAX_LENGTH = 60
 REFUND_REASON_MAX_LENGTH = 500
 
 # Strict: JSON 2.0, 2.5, "2" or true is not a whole number of fen or units.
-Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
-AmountFen = Annotated[int, Field(strict=True, ge=1, le=MAX_AMOUNT_FEN)]
+Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY), WHOLE_NUMBER]
+AmountFen = Annotated[int, Field(strict=True, ge=1, le=MAX_AMOUNT_FEN), WHOLE_NUMBER]
 
 # The values of PaymentMethod, PaymentStatus and RefundStatus (schemas sit below models).
 PaymentMethodName = Literal["stripe", "bank_transfer"]

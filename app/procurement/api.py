@@ -94,8 +94,13 @@ async def bulk_order_xlsx(
     )
 
 
+# Digits only in the path, here and on DELETE below: …/12.xlsx is the report's route alone (so
+# DELETE on it is a 405, not a 422 about an id "12.xlsx"), and …/abc names nothing (404).
 @router.get(
-    BASE + "/{bulk_order_id}", response_model=BulkOrderOut, status_code=200, summary="A bulk order"
+    BASE + "/{bulk_order_id:int}",
+    response_model=BulkOrderOut,
+    status_code=200,
+    summary="A bulk order",
 )
 async def get_bulk_order(
     organization_id: int, bulk_order_id: int, user: CurrentUser, session: DbSession
@@ -147,7 +152,7 @@ async def recheck(
 
 
 @router.delete(
-    BASE + "/{bulk_order_id}", response_model=None, status_code=204, summary="Delete a draft"
+    BASE + "/{bulk_order_id:int}", response_model=None, status_code=204, summary="Delete a draft"
 )
 async def delete_draft(
     organization_id: int, bulk_order_id: int, user: CurrentUser, session: DbSession

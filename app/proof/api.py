@@ -6,33 +6,41 @@ contract's JSON form. The same documents are pages of the organisation portal (p
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from app.account.deps import CurrentUser
 from app.core.sheets import XLSX_MEDIA_TYPE
 from app.proof import service
 from app.proof.deps import DocumentFormat, PdfFontSetting, StatementYear, send_file
 from app.web.db import DbSession
-from app.web.errors import API_ERROR_RESPONSES
+from app.web.errors import API_ERROR_RESPONSES, ErrorResponse
 from app.web.templating import render
 
 router = APIRouter(prefix="/api/v1", tags=["proof"], responses=API_ERROR_RESPONSES)
 
+# The documents' routes answer with Response, not HTMLResponse: FastAPI documents a route's
+# error models in its response class's media type, and errors are JSON here.
 _PDF: dict[str, dict[str, object]] = {"application/pdf": {}}
 _XLSX: dict[str, dict[str, object]] = {XLSX_MEDIA_TYPE: {}}
 
 
 @router.get(
     "/organizations/{organization_id}/orders/{order_id}/certificate",
-    response_class=HTMLResponse,
+    response_class=Response,
     status_code=200,
     responses={
         200: {
             "content": {"text/html": {}, **_PDF},
             "description": "The certificate as printable HTML, or as PDF",
         },
-        409: {"description": "`order_not_paid` or `order_cancelled`: no purchase to certify"},
-        503: {"description": "`pdf_font_missing`: no Chinese font for the PDF (HTML still works)"},
+        409: {
+            "model": ErrorResponse,
+            "description": "`order_not_paid` or `order_cancelled`: no purchase to certify",
+        },
+        503: {
+            "model": ErrorResponse,
+            "description": "`pdf_font_missing`: no Chinese font for the PDF (HTML still works)",
+        },
     },
 )
 async def get_certificate(
@@ -91,14 +99,17 @@ async def get_statement_xlsx(
 
 @router.get(
     "/organizations/{organization_id}/statements/{year}",
-    response_class=HTMLResponse,
+    response_class=Response,
     status_code=200,
     responses={
         200: {
             "content": {"text/html": {}, **_PDF},
             "description": "The statement as printable HTML, or as PDF",
         },
-        503: {"description": "`pdf_font_missing`: no Chinese font for the PDF (HTML still works)"},
+        503: {
+            "model": ErrorResponse,
+            "description": "`pdf_font_missing`: no Chinese font for the PDF (HTML still works)",
+        },
     },
 )
 async def get_statement(

@@ -7,11 +7,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from app.core.fields import WHOLE_NUMBER
+
 # 100 000 yuan: far above any parcel fee, low enough that sums never approach BIGINT.
 MAX_FEE_FEN = 10_000_000
 MAX_EXCLUDED_PROVINCES = 40
 
-FeeFen = Annotated[StrictInt, Field(ge=0, le=MAX_FEE_FEN, examples=[1000])]
+FeeFen = Annotated[StrictInt, Field(ge=0, le=MAX_FEE_FEN, examples=[1000]), WHOLE_NUMBER]
 
 
 class ShippingRuleIn(BaseModel):

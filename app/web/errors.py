@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.core.errors import DomainError
 from app.web.templating import render
@@ -83,6 +85,24 @@ def _validation_response(request: Request, exc: RequestValidationError) -> Respo
     return render_error(request, 422, "validation_failed", "Some fields are invalid.", fields)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method that some route of the request's path takes, sorted: the router names only
+    those of the first route whose path matched, and one path is often served by several
+    routes (PATCH /api/v1/cart/items/{id} by one, DELETE by another)."""
+    probe = {
+        "type": "http",
+        "path": request.scope["path"],
+        "root_path": request.scope.get("root_path", ""),
+        "method": request.method,
+    }
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        route_methods = route.methods
+        if route_methods and route.matches(dict(probe))[0] is not Match.NONE:
+            methods |= route_methods
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """One handler per kind of failure; none of them lets a 500 page leak details."""
 
@@ -104,6 +124,8 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         return render_error(request, exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)

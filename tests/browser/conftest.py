@@ -9,8 +9,6 @@ it these tests fail, they are not skipped.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,7 +26,6 @@ from playwright.sync_api import (
 )
 from sqlalchemy import select
 
-from app.cli import upgrade_database
 from app.config import Settings
 from app.cooperative.models import Cooperative
 from app.core.clock import china_date, utcnow
@@ -37,13 +34,7 @@ from app.core.storage import LocalMediaStorage
 from app.demo import seed_demo_accounts, seed_demo_catalog, seed_demo_organizations
 from app.demo.plan import DemoPlan, build_plan
 from bench.serving import served
-from tests.conftest import (
-    BACKENDS,
-    TEST_SECRET,
-    drop_postgres_database,
-    make_settings,
-    new_database_url,
-)
+from tests.conftest import BACKENDS, database_of_its_own, served_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -109,20 +100,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     """uvicorn serving app.main:create_app on a free port of 127.0.0.1, one per backend."""
-    workdir = Path(tempfile.mkdtemp(prefix="fengshou-browser-"))
-    url, pg_name = new_database_url(request.param, workdir)
-    settings = make_settings(url, workdir / "var")
-    try:
+    with database_of_its_own(request.param, "fengshou-browser-") as (settings, workdir):
         # In a thread of its own: once Playwright runs, this thread has an event loop running,
-        # and both the migrations and the seeding start their own with asyncio.run().
+        # and the seeding starts its own with asyncio.run().
         with ThreadPoolExecutor(max_workers=1) as worker:
-            worker.submit(upgrade_database, settings).result()
             supplier_id = worker.submit(asyncio.run, _prepare(settings)).result()
         env = {
-            "FENGSHOU_ENVIRONMENT": "test",
-            "FENGSHOU_SECRET_KEY": TEST_SECRET,
-            "FENGSHOU_DATABASE_URL": url,
-            "FENGSHOU_VAR_DIR": str(settings.var_dir),
+            **served_env(settings),
             # As `serve` runs on the embedded default: the outbox (search index, mail) works.
             "FENGSHOU_WORKER_IN_PROCESS": "true",
             "FENGSHOU_WORKER_POLL_SECONDS": "0.2",
@@ -134,10 +118,6 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
                 plan=build_plan(DEMO_PRODUCTS, china_date(utcnow())),
                 supplier_id=supplier_id,
             )
-    finally:
-        if pg_name:
-            drop_postgres_database(pg_name)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 # Package scope, not session: while Playwright's sync API runs, its event loop counts as

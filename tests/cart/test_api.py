@@ -191,6 +191,31 @@ async def test_patch_and_delete_lines(client: httpx.AsyncClient, database: Datab
     assert await cart_rows(database) == [(user_id, False, a.id, 7)]
 
 
+async def test_a_whole_number_written_as_a_float_is_that_number(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    """JSON Schema, hence the OpenAPI document, counts 2.0 as the integer 2: the API agrees."""
+    farm = await create_cooperative(database)
+    a = await create_sku(database, cooperative_id=farm, stock=9)
+    headers = await buyer_headers(client, database)
+
+    added = await client.post(
+        "/api/v1/cart/items", json={"sku_id": float(a.id), "quantity": 2.0}, headers=headers
+    )
+    assert added.status_code == 200, added.text
+    patched = await client.patch(
+        f"/api/v1/cart/items/{a.id}", json={"quantity": 3.0}, headers=headers
+    )
+    assert patched.status_code == 200, patched.text
+    assert_error(
+        await client.patch(f"/api/v1/cart/items/{a.id}", json={"quantity": 3.5}, headers=headers),
+        422,
+        "validation_failed",
+    )
+    user_id = (await cart_rows(database))[0][0]
+    assert await cart_rows(database) == [(user_id, False, a.id, 3)]
+
+
 async def test_each_user_sees_and_changes_only_their_own_cart(
     client: httpx.AsyncClient, database: Database
 ) -> None:
@@ -272,7 +297,6 @@ BAD_ADDS: list[tuple[dict[str, Any], int, str, str]] = [
     ({"quantity": 0}, 422, "validation_failed", "quantity"),
     ({"quantity": -1}, 422, "validation_failed", "quantity"),
     ({"quantity": 1.5}, 422, "validation_failed", "quantity"),
-    ({"quantity": 2.0}, 422, "validation_failed", "quantity"),
     ({"quantity": "3"}, 422, "validation_failed", "quantity"),
     ({"quantity": True}, 422, "validation_failed", "quantity"),
     ({"quantity": None}, 422, "validation_failed", "quantity"),

@@ -71,7 +71,7 @@ def _line(sku_id: Any, quantity: Any) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("quantity", [0, -1, 1.5, 2.0, "2", True, 10**12, None])
+@pytest.mark.parametrize("quantity", [0, -1, 1.5, "2", True, 10**12, None])
 async def test_quantities_that_are_not_whole_numbers_in_range(
     client: httpx.AsyncClient,
     database: Database,
@@ -91,7 +91,7 @@ async def test_quantities_that_are_not_whole_numbers_in_range(
     )
 
 
-@pytest.mark.parametrize("sku_id", [0, -5, 1.0, "1", 2**70])
+@pytest.mark.parametrize("sku_id", [0, -5, 1.5, "1", 2**70])
 async def test_malformed_sku_ids(
     client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser, sku_id: Any
 ) -> None:

@@ -198,12 +198,6 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, set[str]]] = [
         {"households_supported"},
     ),
     (
-        "households-float",
-        {"households_supported": 12.0},
-        "validation_failed",
-        {"households_supported"},
-    ),
-    (
         "households-string",
         {"households_supported": "12"},
         "validation_failed",

@@ -65,12 +65,17 @@ class _Texts(BaseModel):
 
 def test_the_text_and_id_types_refuse_with_field_errors() -> None:
     assert _Texts(title="茶", description="一\n二", id=MAX_ID).id == MAX_ID
+    assert _Texts(title="茶", id=12.0).id == 12  # JSON's 12.0 is the number 12
     for values in (
         {"title": "a\nb"},
         {"description": "a\x00"},
         {"id": MAX_ID + 1},
         {"id": 0},
         {"id": "1"},
+        {"id": 12.5},
+        {"id": True},
+        {"id": float("inf")},
+        {"id": 1e300},
     ):
         with pytest.raises(ValidationError):
             _Texts.model_validate(values)

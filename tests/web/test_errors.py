@@ -29,6 +29,26 @@ async def test_wrong_method_is_405_in_error_form(client: httpx.AsyncClient) -> N
     assert_error(await client.delete("/api/v1/regions/provinces"), 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        # One path, two routes (PATCH and DELETE): the router alone named only the first.
+        ("OPTIONS", "/api/v1/cart/items/1", "DELETE, PATCH"),
+        ("PUT", "/api/v1/orders", "GET, POST"),
+        ("DELETE", "/api/v1/products/1", "GET, PATCH"),
+        # The report is read-only: not a 422 about an id "1.xlsx" of the DELETE route beside it.
+        ("DELETE", "/api/v1/organizations/1/bulk-orders/1.xlsx", "GET"),
+        ("PUT", "/cart", "GET"),
+    ],
+)
+async def test_a_405_names_every_method_of_the_path(
+    client: httpx.AsyncClient, method: str, path: str, allowed: str
+) -> None:
+    response = await client.request(method, path)
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == allowed
+
+
 async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/v1/auth/token",
