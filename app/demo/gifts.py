@@ -17,7 +17,6 @@ from app.order.service import PaymentTimeouts
 from app.payment import service as payments
 from app.procurement.schemas import SubmitRequest
 from app.procurement.service import gifts
-from app.procurement.service.gift_checking import GiftItem
 
 RECIPIENTS = (
     ("陈老师", "13900000101", "330106", "文三路 300 号 区实验小学"),
@@ -86,7 +85,8 @@ async def seed_gift_order(
                 session,
                 user=buyer,
                 organization_id=organization_id,
-                items=[GiftItem(sku.id, 1) for sku in skus],
+                sku_ids=[str(sku.id) for sku in skus],
+                quantities=["1"],
                 data=write_csv(RECIPIENTS_HEADER, RECIPIENTS),
                 filename="中秋慰问名单.csv",
             )

@@ -15,7 +15,7 @@ who may call it (gift orders: beside bulk orders; sessions and tokens: beside ac
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,9 +35,15 @@ class Entry:
     policy: Policy
     params: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
-    form: Mapping[str, str] = field(default_factory=dict)
+    # A form, or a function of the world's ids giving one (a form naming SKU A's id).
+    form: Mapping[str, str] | Callable[[Mapping[str, Any]], Mapping[str, str]] = field(
+        default_factory=dict
+    )
     files: Any = None
     headers: Mapping[str, str] | None = None
+
+    def form_for(self, ids: Mapping[str, Any]) -> Mapping[str, str]:
+        return self.form(ids) if callable(self.form) else self.form
 
 
 def expected_answers(entry: Entry) -> dict[str, str]:
@@ -73,6 +79,31 @@ ORG_A_APPROVERS = allowing("approver_a", "admin_a")
 OFFICIAL = allowing("official", "operator", others="403")
 
 _FILE = {"file": ("list.csv", csv_bytes([("sku_code", "quantity"), ("NO-SUCH-SKU", 1)]))}
+_RECIPIENTS = {
+    "recipients": (
+        "名单.csv",
+        csv_bytes(
+            [
+                ("name", "phone", "county_code", "detail"),
+                ("王芳", "13800000001", "110105", "朝阳路 1 号院"),
+            ]
+        ),
+    )
+}
+
+
+def _gift_items(ids: Mapping[str, Any]) -> Mapping[str, str]:
+    """A gift of one unit of SKU A for each recipient."""
+    return {"sku_id": str(ids["sku_id"]), "quantity_each": "1"}
+
+
+_GIFT = {"bulk_order_id": "gift_order_id"}
+_TRACKING = {
+    "file": (
+        "sheet.csv",
+        csv_bytes([("fulfillment_id", "carrier", "tracking_number"), (1, "顺丰速运", "SF123456")]),
+    )
+}
 _PHOTO = {"file": ("photo.png", png_bytes(64, 48), "image/png")}
 _CERTIFICATE = {
     "kind": "gi",
@@ -90,8 +121,6 @@ MATRIX: dict[str, Entry] = {
     "GET /readyz": Entry(EVERYONE),
     "GET /openapi.json": Entry(EVERYONE),
     "GET /docs": Entry(EVERYONE),
-    "GET /docs/oauth2-redirect": Entry(EVERYONE),
-    "GET /redoc": Entry(EVERYONE),
     # --- accounts and invitations -----------------------------------------------------------
     "POST /api/v1/auth/register": Entry(
         EVERYONE,
@@ -105,6 +134,19 @@ MATRIX: dict[str, Entry] = {
         EVERYONE, json={"email": email_of("consumer"), "password": PASSWORD}
     ),
     "GET /api/v1/me": Entry(SIGNED_IN),
+    "POST /api/v1/auth/logout": Entry(SIGNED_IN),
+    "GET /api/v1/me/tokens": Entry(SIGNED_IN),
+    "DELETE /api/v1/me/tokens/{token_id}": Entry(CONSUMER),  # the consumer's own token
+    "POST /api/v1/me/sign-out-everywhere": Entry(SIGNED_IN),
+    "POST /api/v1/me/password": Entry(
+        SIGNED_IN, json={"current_password": PASSWORD, "new_password": "a new long passphrase"}
+    ),
+    "POST /account/password": Entry(
+        page(SIGNED_IN), form={"current_password": PASSWORD, "new_password": "a new passphrase"}
+    ),
+    # Every session ends, this one too: whoever calls it lands on the login page.
+    "POST /account/sign-out-everywhere": Entry({"*": "login"}),
+    "POST /account/tokens/{token_id}/revoke": Entry(page(CONSUMER)),
     "GET /api/v1/me/invitations": Entry(SIGNED_IN),
     "POST /api/v1/invitations/{invitation_id}/accept": Entry(CONSUMER),
     "POST /api/v1/invitations/{invitation_id}/decline": Entry(CONSUMER),
@@ -233,6 +275,10 @@ MATRIX: dict[str, Entry] = {
     "POST /api/v1/products/{product_id}/photos": Entry(COOP_A, files=_PHOTO),
     "DELETE /api/v1/products/{product_id}/photos/{photo_id}": Entry(COOP_A),
     "PUT /api/v1/admin/reference-prices": Entry(OPERATOR),
+    "GET /admin/reference-prices": Entry(page(OPERATOR)),
+    "POST /admin/reference-prices": Entry(
+        page(OPERATOR), form={"category": "fruit", "unit": "500g/盒", "price": "5", "ratio": "150"}
+    ),
     "GET /api/v1/admin/flagged-products": Entry(OPERATOR),
     "GET /products": Entry(EVERYONE),
     "GET /products/{slug}": Entry(EVERYONE),
@@ -298,6 +344,12 @@ MATRIX: dict[str, Entry] = {
     "GET /coop/{cooperative_id}/fulfillments": Entry(page(COOP_A)),
     "POST /coop/{cooperative_id}/fulfillments/{fulfillment_id}/accept": Entry(page(COOP_A)),
     "POST /coop/{cooperative_id}/fulfillments/{fulfillment_id}/ship": Entry(page(COOP_A)),
+    "GET /api/v1/cooperatives/{cooperative_id}/fulfillments/shipping-sheet.xlsx": Entry(COOP_A),
+    "POST /api/v1/cooperatives/{cooperative_id}/fulfillments/tracking": Entry(
+        COOP_A, files=_TRACKING
+    ),
+    "GET /coop/{cooperative_id}/fulfillments/shipping-sheet.xlsx": Entry(page(COOP_A)),
+    "POST /coop/{cooperative_id}/fulfillments/tracking": Entry(page(COOP_A), files=_TRACKING),
     "GET /coop/{cooperative_id}/webhook": Entry(page(COOP_A)),
     "POST /coop/{cooperative_id}/webhook": Entry(page(COOP_A)),
     # --- payments ---------------------------------------------------------------------------
@@ -358,6 +410,63 @@ MATRIX: dict[str, Entry] = {
     "POST /org/{organization_id}/bulk-orders/{bulk_order_id}/approve": Entry(page(ORG_A_APPROVERS)),
     "POST /org/{organization_id}/bulk-orders/{bulk_order_id}/reject": Entry(
         page(ORG_A_APPROVERS), form={"comment": "数量不对"}
+    ),
+    # --- gift orders: as bulk orders (their pages name the gift `bulk_order_id`) -------------
+    "POST /api/v1/organizations/{organization_id}/gift-orders": Entry(
+        ORG_A_DRAFTERS, form=_gift_items, files=_RECIPIENTS
+    ),
+    "GET /api/v1/organizations/{organization_id}/gift-orders": Entry(ORG_A),
+    "GET /api/v1/organizations/{organization_id}/gift-orders/template.{kind}": Entry(ORG_A),
+    "GET /api/v1/organizations/{organization_id}/gift-orders/{gift_order_id}": Entry(ORG_A),
+    "GET /api/v1/organizations/{organization_id}/gift-orders/{gift_order_id}/recipients.xlsx": (
+        Entry(ORG_A)
+    ),
+    "PUT /api/v1/organizations/{organization_id}/gift-orders/{gift_order_id}/recipients": Entry(
+        ORG_A_DRAFTERS, files=_RECIPIENTS
+    ),
+    "POST /api/v1/organizations/{organization_id}/gift-orders/{gift_order_id}/recheck": Entry(
+        ORG_A_DRAFTERS
+    ),
+    "DELETE /api/v1/organizations/{organization_id}/gift-orders/{gift_order_id}": Entry(
+        ORG_A_DRAFTERS
+    ),
+    "POST /api/v1/organizations/{organization_id}/gift-orders/{gift_order_id}/submit": Entry(
+        ORG_A_DRAFTERS, json=submit_body()
+    ),
+    "POST /api/v1/organizations/{organization_id}/gift-orders/{gift_order_id}/approve": Entry(
+        ORG_A_APPROVERS
+    ),
+    "POST /api/v1/organizations/{organization_id}/gift-orders/{gift_order_id}/reject": Entry(
+        ORG_A_APPROVERS, json={"comment": "名单不全"}
+    ),
+    "GET /org/{organization_id}/gift-orders": Entry(page(ORG_A)),
+    "GET /org/{organization_id}/gift-orders/template.{kind}": Entry(page(ORG_A)),
+    "POST /org/{organization_id}/gift-orders": Entry(
+        page(ORG_A_DRAFTERS), form=_gift_items, files=_RECIPIENTS
+    ),
+    "GET /org/{organization_id}/gift-orders/{bulk_order_id}": Entry(page(ORG_A), params=_GIFT),
+    "GET /org/{organization_id}/gift-orders/{bulk_order_id}/recipients.xlsx": Entry(
+        page(ORG_A), params=_GIFT
+    ),
+    "POST /org/{organization_id}/gift-orders/{bulk_order_id}/recipients": Entry(
+        page(ORG_A_DRAFTERS), params=_GIFT, files=_RECIPIENTS
+    ),
+    "POST /org/{organization_id}/gift-orders/{bulk_order_id}/recheck": Entry(
+        page(ORG_A_DRAFTERS), params=_GIFT
+    ),
+    "POST /org/{organization_id}/gift-orders/{bulk_order_id}/delete": Entry(
+        page(ORG_A_DRAFTERS), params=_GIFT
+    ),
+    "POST /org/{organization_id}/gift-orders/{bulk_order_id}/submit": Entry(
+        page(ORG_A_DRAFTERS),
+        params=_GIFT,
+        form={**address(), "payment_method": "bank_transfer"},
+    ),
+    "POST /org/{organization_id}/gift-orders/{bulk_order_id}/approve": Entry(
+        page(ORG_A_APPROVERS), params=_GIFT
+    ),
+    "POST /org/{organization_id}/gift-orders/{bulk_order_id}/reject": Entry(
+        page(ORG_A_APPROVERS), params=_GIFT, form={"comment": "名单不全"}
     ),
     "GET /org/{organization_id}/orders": Entry(page(ORG_A)),
     "GET /org/{organization_id}/orders/{order_id}.xlsx": Entry(

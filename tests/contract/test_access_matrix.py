@@ -74,10 +74,15 @@ async def ask(world: World, key: str, role: str, entry: Entry) -> httpx.Response
         if path.startswith("/api/"):
             body = entry.json(world.ids) if callable(entry.json) else entry.json
             return await client.request(
-                method, url, json=body, files=entry.files, headers=entry.headers
+                method,
+                url,
+                json=body,
+                data=dict(entry.form_for(world.ids)) or None,
+                files=entry.files,
+                headers=entry.headers,
             )
         if method == "POST":
-            form = {"csrf_token": world.csrf[role], **entry.form}
+            form = {"csrf_token": world.csrf[role], **entry.form_for(world.ids)}
             return await client.post(url, data=form, files=entry.files)
         return await client.request(method, url)
     finally:

@@ -25,7 +25,7 @@ from tests.certification.factories import create_certificate
 from tests.impact.factories import Line, paid_order
 from tests.order.factories import order_body
 from tests.organization.factories import create_organization
-from tests.procurement.factories import csv_bytes
+from tests.procurement.factories import RECIPIENTS, RECIPIENTS_HEADER, csv_bytes
 
 # The columns of the matrix, in the order a row lists them.
 ROLES = (
@@ -167,6 +167,16 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             )
             for member, org in (("buyer_a", org_a), ("member_b", org_b))
         ]
+        gift_order = await _api(
+            clients["buyer_a"],
+            "POST",
+            f"/api/v1/organizations/{org_a}/gift-orders",
+            201,
+            data={"sku_id": str(seller_a.sku_id), "quantity_each": "1"},
+            files={"recipients": ("名单.csv", csv_bytes([RECIPIENTS_HEADER, *RECIPIENTS]))},
+        )
+        # One of the consumer's API tokens (the one signed in with comes first: newest).
+        consumer_token = (await clients["consumer"].get("/api/v1/me/tokens")).json()[-1]
         consumer_order, order_b = [
             await _api(
                 clients[buyer],
@@ -215,6 +225,8 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             "org_order_id": org_order.id,
             "fulfillment_id": consumer_order["fulfillments"][0]["id"],
             "bulk_order_id": bulk_order["id"],
+            "gift_order_id": gift_order["id"],
+            "token_id": consumer_token["id"],
             "invitation_id": org_invitation["invitation_id"],
             "coop_invitation_id": coop_invitation["invitation_id"],
             "user_id": users["buyer_a"],

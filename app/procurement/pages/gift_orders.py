@@ -126,7 +126,6 @@ async def upload(
     form = {"sku_id": sku_id, "quantity_each": quantity_each}
     chosen_skus, chosen_quantities = _chosen(sku_id, quantity_each)
     try:
-        items = gifts.check_items(chosen_skus, chosen_quantities)
         if recipients is None or not recipients.filename:
             raise _MissingFile()
         data = await read_bounded(recipients, service.MAX_UPLOAD_BYTES)
@@ -134,7 +133,8 @@ async def upload(
             session,
             user=user,
             organization_id=org_id,
-            items=items,
+            sku_ids=chosen_skus,
+            quantities=chosen_quantities,
             data=data,
             filename=recipients.filename,
         )

@@ -177,15 +177,18 @@ async def upload(
     *,
     user: User,
     organization_id: int,
-    items: Sequence[GiftItem],
+    sku_ids: Sequence[str],
+    quantities: Sequence[str],
     data: bytes,
     filename: str | None,
 ) -> GiftOrderOut:
-    """A new gift draft: the SKUs and units per recipient, and the recipients list checked row
-    by row (name, phone, county, address, delivery by each supplier), priced; nothing is
-    reserved. Buyers and admins of a verified organisation (anyone else: 404). An unreadable
-    file is refused (4xx) and nothing is stored."""
+    """A new gift draft: the SKUs and units per recipient (as the form gave them: 422
+    `invalid_gift_items`), and the recipients list checked row by row (name, phone, county,
+    address, delivery by each supplier), priced; nothing is reserved. Buyers and admins of a
+    verified organisation (anyone else: 404, before anything is read). An unreadable file is
+    refused (4xx) and nothing is stored."""
     organization = await acting_organization(session, user, organization_id, BUYING_ROLES)
+    items = check_items(sku_ids, quantities)
     recipients = await _read_recipients(data, filename)
     checked = await check_gift(session, items, recipients)
     gift = BulkOrder(
