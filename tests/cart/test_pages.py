@@ -265,7 +265,8 @@ async def test_a_line_that_went_bad_is_flagged_on_the_page(
 
 
 class _AddForms(HTMLParser):
-    """The product page's add-to-cart forms: each form's inputs, by name, with their attributes."""
+    """The product page's add-to-cart forms of its SKU table (not the phone's buy bar, which
+    names its SKU in a select): each form's inputs, by name, with their attributes."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -275,7 +276,11 @@ class _AddForms(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         fields = {name: value or "" for name, value in attrs}
         if tag == "form":
-            self._inside = fields.get("action") == "/cart/add" and fields.get("method") == "post"
+            self._inside = (
+                fields.get("action") == "/cart/add"
+                and fields.get("method") == "post"
+                and "sf-add-to-cart" in fields.get("class", "")
+            )
             if self._inside:
                 self.forms.append({})
         elif tag == "input" and self._inside and "name" in fields:
@@ -323,6 +328,9 @@ async def test_the_product_page_offers_a_form_per_sku_that_puts_it_in_the_cart(
     assert response.headers["location"] == f"{path}?cart_added=3"
     assert await cart_rows(database) == [(None, True, sku.id, 3)]
     assert 'name="buy_now" value="1"' in page.text  # 立即购买, beside 加入购物车
+    # On a phone the buy bar offers the SKUs that can be bought, and only those.
+    bar = page.text.split('class="sf-buy-bar"', 1)[1].split("</form>", 1)[0]
+    assert f'<option value="{sku.id}">' in bar and f'<option value="{second.id}">' not in bar
 
 
 async def test_the_header_counts_the_carts_lines_and_says_what_was_added(
