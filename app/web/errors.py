@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.core.errors import DomainError
+from app.web.i18n import gettext as _
 from app.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,29 @@ def render_error(
     return render(
         request,
         "errors/error.html",
-        {"status_code": status_code, "code": code, "message": message, "fields": fields or {}},
+        {
+            "status_code": status_code,
+            "code": code,
+            "message": message,
+            "explained": _explanations().get(code),
+            "fields": fields or {},
+        },
         status_code=status_code,
         headers=headers,
     )
+
+
+def _explanations() -> dict[str, str]:
+    """What an error page says of the errors a visitor meets, in the page's language (the
+    API's own message is English, and an English page shows it too)."""
+    return {
+        "csrf_failed": _("表单已过期，或不是从本站页面提交的。请刷新页面后重试。"),
+        "pdf_font_missing": _(
+            "服务器上没有可用的中文字体，暂时不能生成 PDF（管理员可设置 FENGSHOU_PDF_FONT）。"
+            "请使用网页版打印。"
+        ),
+        "order_not_paid": _("订单付款后才能开具采购证明。"),
+    }
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:

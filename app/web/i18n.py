@@ -6,6 +6,7 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
+from babel.dates import get_month_names
 from babel.support import NullTranslations, Translations
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -84,3 +85,10 @@ class LocaleMiddleware:
             await self.app(scope, receive, send_with_cookie)
         finally:
             current_locale.reset(token)
+
+
+def month_name(month: int) -> str:
+    """A month as the page's language names it: 3月, or March."""
+    if current_locale.get() == "zh_CN":
+        return f"{month}月"
+    return str(get_month_names("wide", locale="en")[month])

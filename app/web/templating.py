@@ -55,6 +55,7 @@ def local_date(value: date | datetime | None) -> str:
 templates.env.filters["yuan"] = yuan
 templates.env.filters["number"] = number
 templates.env.filters["local_date"] = local_date
+templates.env.filters["month"] = i18n.month_name
 
 
 def render(

@@ -156,7 +156,7 @@ async def test_listing_shows_cards_with_price_unit_labels_county_and_supplier(
     )
     assert re.search(r'data-facet="label" data-value="gi">地理标志\s*<span class="sf-count">', html)
     # Pages: 24 per page, then the rest, with links that keep the filters.
-    assert "第 1 / 2 页" in html
+    assert '<span class="pager-current" aria-current="page">1</span>' in html
     assert 'href="/products?sort=newest&amp;page=2"' in html
     second = _assert_html(await client.get("/products?sort=newest&page=2"), 200)
     assert _slugs(second) == [p.slug for p in listed[24:]]
@@ -390,3 +390,43 @@ async def test_english_pages_are_marked_english(client: httpx.AsyncClient, plan:
     for path in ("/?lang=en", "/products?lang=en", f"/products/{_listed(plan)[0].slug}?lang=en"):
         html = _assert_html(await client.get(path), 200)
         assert '<html lang="en">' in html, path
+
+
+async def test_the_listing_numbers_its_pages_and_marks_the_current_one(
+    client: httpx.AsyncClient, plan: DemoPlan
+) -> None:
+    listed = _listed(plan)
+    pages = -(-len(listed) // 24)
+    assert pages >= 2, "the demo catalog fills more than one page"
+
+    first = _assert_html(await client.get("/products?sort=newest"), 200)
+    second = _assert_html(await client.get("/products?sort=newest&page=2"), 200)
+
+    assert '<span class="pager-current" aria-current="page">1</span>' in first
+    assert 'href="/products?sort=newest&amp;page=2" aria-label="第 2 页">2</a>' in first
+    assert '<span class="pager-current" aria-current="page">2</span>' in second
+    # Page 1's address has no page number: one address per page.
+    assert 'href="/products?sort=newest" aria-label="第 1 页">1</a>' in second
+    assert 'rel="prev" href="/products?sort=newest"' in second
+
+
+async def test_months_and_error_pages_speak_the_pages_language(
+    client: httpx.AsyncClient, plan: DemoPlan
+) -> None:
+    seasonal = next(p for p in plan.products if p.status == "active" and p.season_months)
+    month = int(seasonal.season_months.split(",")[0])
+    zh = _assert_html(await client.get(f"/products/{seasonal.slug}"), 200)
+    en = _assert_html(await client.get(f"/products/{seasonal.slug}?lang=en"), 200)
+    assert f"{month}月" in zh
+    english = ["", "January", "February", "March", "April", "May", "June", "July",
+               "August", "September", "October", "November", "December"]  # fmt: skip
+    assert english[month] in en and "Month " not in en
+
+    missing_zh = await client.get("/products/no-such-product?lang=zh-CN")
+    missing_en = await client.get("/products/no-such-product?lang=en")
+    assert missing_zh.status_code == missing_en.status_code == 404
+    assert "没有找到这个页面" in missing_zh.text and "No product" not in missing_zh.text
+    assert "No product" in missing_en.text
+    assert '<link rel="icon" href="/static/favicon.svg"' in zh
+    icon = await client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")

@@ -48,4 +48,4 @@ async def test_a_form_without_the_sessions_token_is_refused_before_anything_else
 
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
-    assert "did not come from this site" in response.text
+    assert "不是从本站页面提交的" in response.text

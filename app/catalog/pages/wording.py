@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.web.forms import check_this
 from app.web.i18n import gettext as _
+from app.web.i18n import month_name
 
 
 def _field_messages() -> dict[str, str]:
@@ -88,4 +89,4 @@ def labels() -> dict[str, dict[str, str]]:
 
 
 def months() -> list[tuple[int, str]]:
-    return [(m, _("%(month)s 月") % {"month": m}) for m in range(1, 13)]
+    return [(m, month_name(m)) for m in range(1, 13)]
