@@ -340,3 +340,23 @@ async def test_the_supplier_portal_accepts_and_ships(
     )
     assert cross.status_code == 404
     assert (await client.get(f"/coop/{a.id}/fulfillments?status=lost")).status_code == 422
+
+
+async def test_an_unpaid_orders_parcels_wait_for_the_payment_not_the_supplier(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    suppliers: tuple[Seller, Seller],
+) -> None:
+    user_id = await _signed_in(client, database, "lina@example.com")
+    order = await _order_for(app, client, database, user_id, suppliers[0])
+
+    unpaid = await client.get(f"/orders/{order['id']}")
+    await mark_paid(database, order["id"])
+    paid = await client.get(f"/orders/{order['id']}")
+
+    assert '<span class="badge" data-parcel-status>待付款</span>' in unpaid.text
+    assert "待供应商接单" not in unpaid.text
+    assert '<span class="badge" data-parcel-status>待供应商接单</span>' in paid.text
+    account = await client.get("/account")
+    assert 'href="/account/addresses"' in account.text
