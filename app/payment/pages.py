@@ -108,7 +108,6 @@ async def show_pay(
     user: PageUser,
     session: DbSession,
     switched: Annotated[str | None, Query(max_length=10)] = None,
-    remitted: Annotated[str | None, Query(max_length=10)] = None,
     refused: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response:
     """Pay an order: Stripe's Payment Element (or Card Element, per setting); or the bank
@@ -118,8 +117,6 @@ async def show_pay(
     notice = None
     if switched:
         notice = _("支付方式已更换，订单和库存保留不变。")
-    elif remitted:
-        notice = _("已告知平台您已汇款。平台核对到账后，订单即为已付款。")
     elif refused:
         notice = _("该订单已付款、已取消或已告知汇款，不能再更换支付方式。")
     return await _pay_page(request, session, user, order_id, notice=notice)
@@ -167,7 +164,7 @@ async def report_remittance(
             notice=_("该订单不是待付款的对公转账订单。"),
             status_code=exc.status_code,
         )
-    return see_other(f"/orders/{order_id}/pay?remitted=1")
+    return see_other(f"/orders/{order_id}/pay#remittance")
 
 
 def _slip_response(slip: service.SlipFile) -> Response:

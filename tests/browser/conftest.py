@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    Locator,
     Page,
     Playwright,
     ViewportSize,
@@ -56,6 +57,16 @@ CHROMIUM_ARGS = [
 DEMO_PRODUCTS = 40
 DESKTOP = ViewportSize(width=1280, height=900)
 PHONE = ViewportSize(width=360, height=740)
+
+
+def choose_county(form: Locator, county_code: str) -> None:
+    """Pick a county in an address form's province → city → county selects, as a shopper
+    does: each list is loaded (in place) once the choice above it is made. The city is the
+    county's prefecture by its code (44 01 06 → 440100), which holds for the counties the
+    tests use."""
+    form.locator('select[name="province"]').select_option(county_code[:2] + "0000")
+    form.locator('select[name="prefecture"]').select_option(county_code[:4] + "00")
+    form.locator('select[name="county_code"]').select_option(county_code)
 
 
 @dataclass(frozen=True)

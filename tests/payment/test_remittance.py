@@ -229,7 +229,7 @@ async def test_the_pay_page_reports_a_remittance_and_the_operator_sees_its_slip(
     )
     assert sent.status_code == 303
     shown = await client.get(sent.headers["location"])
-    assert "已告知平台您已汇款" in shown.text
+    assert 'id="remitted"' in shown.text and "告知平台已汇款" in shown.text
     own_slip = await client.get(f"/orders/{order['id']}/remittance-slip")
     assert own_slip.status_code == 200 and own_slip.content.startswith(b"\xff\xd8")
     assert (await client.get(f"/orders/{waiting['id']}/remittance-slip")).status_code == 404
