@@ -17,30 +17,17 @@ import uuid
 from pathlib import Path
 
 from PIL import Image
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, expect
 
 from app.account.models import Role
 from app.demo import DEMO_LOGINS
 from app.demo.plan import PlannedProduct
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import WIDE, LiveServer, look_at
 
-WIDE = ViewportSize(width=1366, height=900)
-NARROW = ViewportSize(width=390, height=844)
 PASSWORD = "browser-shopper-1"
 OPERATOR = next(login for login in DEMO_LOGINS if login.role == Role.OPERATOR)
 TIANHE = "440106"  # 广东省广州市天河区
 XIHU = "330106"  # 浙江省杭州市西湖区
-
-
-def _look(page: Page, folder: Path, name: str) -> None:
-    """The page at desktop and phone width (full height): nothing may be wider than the
-    phone's screen. Back at desktop width afterwards."""
-    for viewport in (WIDE, NARROW):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=folder / f"{name}-{viewport['width']}.png", full_page=True)
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= viewport["width"], f"{name} is {width} px wide at {viewport['width']} px"
-    page.set_viewport_size(WIDE)
 
 
 def _product(live_server: LiveServer) -> PlannedProduct:
@@ -119,7 +106,7 @@ def test_a_shopper_checks_out_by_transfer_and_reports_the_remittance(
     expect(page.locator("#checkout-shipping")).to_have_text(re.compile(r"^¥\d"))
     assert page.evaluate("window.stillHere") is True
     expect(form.get_by_label("收货人")).to_have_value("李华")
-    _look(page, tmp_path, "checkout")
+    look_at(page, tmp_path, "checkout")
 
     form.locator("button.checkout-submit").click()
     # The server names the phone; everything typed is still there.
@@ -143,12 +130,12 @@ def test_a_shopper_checks_out_by_transfer_and_reports_the_remittance(
         page.evaluate("navigator.clipboard.readText()")
         == page.locator("#bank-account-number").inner_text()
     )
-    _look(page, tmp_path, "pay-transfer")
+    look_at(page, tmp_path, "pay-transfer")
     page.locator('input[name="slip"]').set_input_files(_slip(tmp_path))
     page.get_by_role("button", name="我已汇款").click()
     expect(page.locator("#remitted")).to_contain_text("告知平台已汇款")
     expect(page.locator("#remittance-slip-link")).to_be_visible()
-    _look(page, tmp_path, "pay-remitted")
+    look_at(page, tmp_path, "pay-remitted")
     # The order page: the full address, and the parcel waits for the payment.
     page.goto(live_server.url(order_path))
     expect(page.locator("#ship-to-address")).to_have_text(
@@ -166,10 +153,10 @@ def test_a_shopper_checks_out_by_transfer_and_reports_the_remittance(
     page.get_by_text("使用新地址").click()
     expect(page.locator("#new-address")).to_be_visible()
     expect(page.locator("#checkout-shipping")).to_contain_text("选择收货地区后计算")
-    _look(page, tmp_path, "checkout-saved")
+    look_at(page, tmp_path, "checkout-saved")
     page.goto(live_server.url("/account/addresses"))
     expect(page.locator("article.address-card")).to_have_count(1)
-    _look(page, tmp_path, "address-book")
+    look_at(page, tmp_path, "address-book")
     page.context.close()
 
     # The operator sees the report and the slip beside the confirmation form.
@@ -184,7 +171,7 @@ def test_a_shopper_checks_out_by_transfer_and_reports_the_remittance(
     slip = card.locator(".transfer-slip img")
     expect(slip).to_be_visible()
     assert slip.evaluate("image => image.decode().then(() => image.naturalWidth)") > 0
-    _look(operator, tmp_path, "transfers")
+    look_at(operator, tmp_path, "transfers")
     operator.context.close()
 
 
@@ -206,7 +193,7 @@ def test_without_javascript_the_selects_are_listed_by_the_server(
     expect(form.locator('select[name="prefecture"]')).to_have_value("310100")
     expect(form.get_by_label("收货人")).to_have_value("王芳")
     form.locator('select[name="county_code"]').select_option("310115")
-    _look(page, tmp_path, "checkout-no-js")
+    look_at(page, tmp_path, "checkout-no-js")
     form.locator("button.checkout-submit").click()
 
     expect(page).to_have_url(re.compile(r"/orders/\d+/pay$"))

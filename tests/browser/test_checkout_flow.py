@@ -28,7 +28,7 @@ from app.config import Settings
 from app.core.db import Database, unit_of_work
 from bench.serving import served
 from tests.account.factories import create_user
-from tests.browser.conftest import DESKTOP, choose_county
+from tests.browser.conftest import DESKTOP, choose_county, look_at
 from tests.catalog.factories import create_seller
 from tests.conftest import (
     BACKENDS,
@@ -162,6 +162,7 @@ def test_a_shopper_pays_two_suppliers_by_card_and_each_supplier_sees_its_own_par
     localstripe_server: LocalStripe,
     browser: Browser,
     page: Page,
+    tmp_path: Path,
 ) -> None:
     # Each backend's database numbers its orders from 1, and the idempotency key order-{id}
     # would find the other run's intent: start from an empty Stripe, as each database would.
@@ -204,6 +205,7 @@ def test_a_shopper_pays_two_suppliers_by_card_and_each_supplier_sees_its_own_par
     expect(page.locator("#pay-order-number")).to_have_text(order_number)
     card = page.locator("#card-element")
     expect(card.locator('input[placeholder="number"]')).to_be_visible(timeout=30_000)
+    look_at(page, tmp_path, "pay-card")
     for field, value in TEST_CARD.items():
         card.locator(f'input[placeholder="{field}"]').fill(value)
     card.locator('input[placeholder="postal_code"]').fill("10000")
