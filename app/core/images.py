@@ -14,8 +14,6 @@ MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MIN_SIDE = 200
 MAX_SIDE = 8000
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
-PDF_MAGIC = b"%PDF-"
-PDF_MEDIA_TYPE = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,10 @@ def process_image(
         return out.getvalue()
 
     return ProcessedImage(encode(display_side), encode(thumb_side), width, height)
+
+
+PDF_MAGIC = b"%PDF-"
+PDF_MEDIA_TYPE = "application/pdf"
 
 
 def image_or_pdf(

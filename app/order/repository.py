@@ -305,8 +305,12 @@ async def lock_fulfillments(
 async def saved_addresses(
     session: AsyncSession, user_id: int, *, for_update: bool = False
 ) -> Sequence[SavedAddress]:
-    """The user's addresses, the default first, then the most recently changed. Locked for
-    update, they serialise concurrent changes of one book (the default, the count)."""
+    """The user's addresses, the default first, then the most recently changed.
+
+    for_update: the user's row is locked first, which serialises every change of one book
+    (its default, its count), even while it is empty (a double-clicked first address)."""
+    if for_update:
+        await session.execute(select(User.id).where(User.id == user_id).with_for_update())
     stmt = (
         select(SavedAddress)
         .where(SavedAddress.user_id == user_id)
@@ -314,6 +318,4 @@ async def saved_addresses(
             SavedAddress.is_default.desc(), SavedAddress.updated_at.desc(), SavedAddress.id.desc()
         )
     )
-    if for_update:
-        stmt = stmt.with_for_update()
     return (await session.scalars(stmt)).all()

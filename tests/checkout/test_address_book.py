@@ -4,6 +4,7 @@ buyers' addresses out of reach."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -272,3 +273,30 @@ async def test_the_book_pages_are_the_buyers_own(
     assert len((await client.get(BOOK, headers=other.headers)).json()) == 1
     forged = await client.post("/account/addresses", data=_form(page.text, csrf_token="forged"))
     assert forged.status_code == 403
+
+
+async def test_a_double_submitted_first_address_is_kept_once_as_the_default(
+    client: httpx.AsyncClient, buyer: ApiUser
+) -> None:
+    responses = await asyncio.gather(
+        *(client.post(BOOK, json=_address(), headers=buyer.headers) for _ in range(4))
+    )
+
+    assert [r.status_code for r in responses] == [201] * 4, [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    [kept] = (await client.get(BOOK, headers=buyer.headers)).json()
+    assert kept["is_default"] is True
+
+
+async def test_concurrent_defaults_leave_exactly_one(
+    client: httpx.AsyncClient, buyer: ApiUser
+) -> None:
+    saved = [await _add(client, buyer, detail=f"天河路 {n} 号") for n in range(1, 5)]
+
+    responses = await asyncio.gather(
+        *(client.post(f"{BOOK}/{a['id']}/default", headers=buyer.headers) for a in saved)
+    )
+
+    assert [r.status_code for r in responses] == [200] * 4
+    listed = (await client.get(BOOK, headers=buyer.headers)).json()
+    assert sum(a["is_default"] for a in listed) == 1

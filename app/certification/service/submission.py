@@ -34,8 +34,7 @@ from app.certification.service.views import certificate_out
 from app.cooperative import service as cooperatives
 from app.cooperative.errors import CooperativeNotFound
 from app.core.errors import ValidationFailed
-from app.core.images import MAX_UPLOAD_BYTES, image_or_pdf
-from app.core.images import PDF_MAGIC as PDF_MAGIC
+from app.core.images import MAX_UPLOAD_BYTES, process_image
 from app.core.storage import MediaStorage
 from app.jobs.media import discard_after_commit
 
@@ -44,6 +43,7 @@ ISSUER_MAX_LENGTH = 100
 EARLIEST_DATE = date(1990, 1, 1)  # the green food programme began in 1990
 LATEST_DATE = date(2100, 12, 31)
 MAX_SCAN_BYTES = MAX_UPLOAD_BYTES  # 8 MB, for images and PDFs alike
+PDF_MAGIC = b"%PDF-"
 SCAN_FIELD = "file"
 
 # ---------------------------------------------------------------------------------------------
@@ -173,10 +173,24 @@ def _scan_problem(code: str, message: str) -> ScanRefused:
 
 def _scan_file(data: bytes) -> tuple[bytes, str]:
     """(bytes to store, file extension): a PDF as sent, an image re-encoded as JPEG."""
+    if not data:
+        raise _scan_problem("empty_file", "The file is empty.")
+    if len(data) > MAX_SCAN_BYTES:
+        raise _scan_problem(
+            "too_large", f"The file is larger than {MAX_SCAN_BYTES // (1024 * 1024)} MB."
+        )
+    if data.startswith(PDF_MAGIC):
+        return data, "pdf"
     try:
-        return image_or_pdf(data, field=SCAN_FIELD, max_bytes=MAX_SCAN_BYTES)
+        processed = process_image(data, field=SCAN_FIELD)
     except ValidationFailed as exc:
+        if exc.code == "unsupported_type":
+            raise _scan_problem(
+                "unsupported_type", "Upload a JPEG, PNG or WebP image or a PDF file."
+            ) from exc
         raise _scan_problem(exc.code, exc.message) from exc
+    # Re-encoded: no EXIF (location, device) and no payload hidden behind the image survives.
+    return processed.image, "jpg"
 
 
 async def _member_certificate(
