@@ -204,6 +204,9 @@ async def test_the_book_page_adds_edits_defaults_and_deletes(
     page = await client.get("/account/addresses")
     assert page.status_code == 200
     assert "地址簿还是空的" in page.text
+    english = await client.get("/account/addresses?lang=en")
+    assert "Add an address" in english.text and "Choose a province" in english.text
+    page = await client.get("/account/addresses?lang=zh-CN")
 
     added = await client.post("/account/addresses", data=_form(page.text))
     assert added.status_code == 303

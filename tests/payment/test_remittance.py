@@ -206,6 +206,10 @@ async def test_the_pay_page_reports_a_remittance_and_the_operator_sees_its_slip(
     assert 'data-copy="bank-account-number"' in pay.text
     assert '<script src="/static/js/copy.js"></script>' in pay.text
     assert "我已汇款" in pay.text and 'enctype="multipart/form-data"' in pay.text
+    english = await client.get(f"/orders/{order['id']}/pay?lang=en")
+    assert "Step 2: tell the platform the transfer is sent" in english.text
+    assert "Copy reference" in english.text
+    await client.get(f"/orders/{order['id']}/pay?lang=zh-CN")
 
     bad = await client.post(
         f"/orders/{order['id']}/remittance",
