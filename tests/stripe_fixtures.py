@@ -49,6 +49,14 @@ STRIPE_PUBLISHABLE_KEY = "pk_test_fengshou_localstripe"
 STRIPE_WEBHOOK_SECRET = "whsec_test_fengshou_localstripe"
 START_TIMEOUT_SECONDS = 20.0
 WEBHOOK_ID = "fengshou"
+# Card payments set up as far as the site can tell, with Stripe's address on a port nothing
+# listens on: for tests that place card orders without paying them (and run no Stripe job).
+CARD_PAYMENTS_UNREACHABLE: dict[str, object] = {
+    "stripe_secret_key": STRIPE_SECRET_KEY,
+    "stripe_publishable_key": STRIPE_PUBLISHABLE_KEY,
+    "stripe_webhook_secret": STRIPE_WEBHOOK_SECRET,
+    "stripe_api_base": "http://127.0.0.1:9",
+}
 
 
 @dataclass(frozen=True)

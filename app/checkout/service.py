@@ -4,7 +4,7 @@ cancellation, and expiry of unpaid orders."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,11 +19,13 @@ from app.core.clock import utcnow
 from app.core.errors import DomainError
 from app.jobs.service import enqueue
 from app.order import service as order_service
-from app.order.errors import OrderNotFound
-from app.order.models import Order, OrderStatus
-from app.order.schemas import PlaceOrderRequest, ShippingAddressIn
+from app.order.errors import AddressBookFull, OrderNotFound
+from app.order.models import Order, OrderStatus, PaymentMethod
+from app.order.schemas import PlaceOrderRequest, SavedAddressOut, ShippingAddressIn
 from app.order.service import PaymentTimeouts
 from app.payment import service as payment_service
+from app.payment.errors import PaymentMethodLocked
+from app.regions.listing import RegionChoices, region_choices
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ async def place_order(
     idempotency_key: str | None,
     request: PlaceOrderRequest,
     timeouts: PaymentTimeouts,
+    offered: Collection[PaymentMethod] | None = None,
+    save_address: bool = False,
 ) -> tuple[OrderOut, bool]:
     """Place the order and open its payment in the caller's transaction; (order, created now).
 
@@ -81,6 +85,11 @@ async def place_order(
     The order expires unpaid at its deadline (outbox job `checkout.expire_order`). For Stripe,
     the PaymentIntent is created by the outbox right after this commits (never while this
     transaction holds stock locks); GET /orders/{id} shows it moments later.
+
+    `offered`: the payment methods the site takes; another is 422
+    `payment_method_unavailable` (None: not checked, for an order a buyer asked for before,
+    such as an approved bulk order). `save_address`: the shipping address also goes into the
+    buyer's address book (when the book is full, the order is placed all the same).
     """
     key = order_service.check_idempotency_key(idempotency_key)
     existing = await order_service.find_replayed_order(
@@ -88,6 +97,8 @@ async def place_order(
     )
     if existing is not None:
         return await order_view(session, existing), False
+    if offered is not None:
+        payment_service.check_offered(request.payment_method, offered)
     from_cart = request.lines is None
     # A savepoint: when anything below refuses (no stock, a region not served), nothing of the
     # order stays in the caller's transaction, even if the caller goes on and commits (a page
@@ -110,7 +121,18 @@ async def place_order(
             await _opened(session, order)
             if from_cart:
                 await cart_service.clear_cart(session, user_id=buyer.id)
+    if created and save_address:
+        await _keep_address(session, buyer, request.shipping_address)
     return await order_view(session, order), created
+
+
+async def _keep_address(session: AsyncSession, buyer: User, address: ShippingAddressIn) -> None:
+    """The order's address into the buyer's address book, unless the book is full."""
+    try:
+        async with session.begin_nested():
+            await order_service.add_address(session, user_id=buyer.id, address=address)
+    except AddressBookFull:
+        log.info("address book of user %s is full; the order's address was not kept", buyer.id)
 
 
 async def place_gift_order(
@@ -134,6 +156,40 @@ async def place_gift_order(
         if created:
             await _opened(session, order)
     return await order_view(session, order), created
+
+
+async def change_payment_method(
+    session: AsyncSession,
+    *,
+    buyer: User,
+    order_id: int,
+    method: PaymentMethod,
+    offered: Collection[PaymentMethod],
+    timeouts: PaymentTimeouts,
+) -> OrderOut:
+    """The buyer's unpaid order is to be paid by `method` from now on, without ordering again:
+    its stock stays reserved, its deadline becomes the method's (see
+    order_service.change_payment_method) and its payment switches (a transfer's reference, a
+    card's PaymentIntent). The same method again changes nothing. Not offered: 422
+    `payment_method_unavailable`; paid, cancelled or a transfer reported as sent: 409
+    `payment_method_locked`; anyone else's order: 404."""
+    payment_service.check_offered(method, offered)
+    order = await order_service.get_buyer_order(
+        session, buyer_id=buyer.id, order_id=order_id, for_update=True
+    )
+    if order.payment_method == method:
+        return await order_view(session, order)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise PaymentMethodLocked("the order is paid or cancelled")
+    previous_deadline = order.expires_at
+    async with session.begin_nested():
+        await payment_service.switch_method(session, order, method)
+        deadline = await order_service.change_payment_method(session, order, method, timeouts)
+    if deadline is not None and (previous_deadline is None or deadline < previous_deadline):
+        # The expiry job waits for the old deadline; one more at the new, earlier one (a job
+        # that finds the order paid or cancelled does nothing).
+        await enqueue(session, EXPIRE_ORDER_JOB, {"order_id": order.id}, run_after=deadline)
+    return await order_view(session, order)
 
 
 async def get_order(session: AsyncSession, *, buyer: User, order_id: int) -> OrderOut:
@@ -229,63 +285,115 @@ async def expire_order(session: AsyncSession, order_id: int) -> bool:
 # ---------------------------------------------------------------------------------------------
 # The checkout page
 
+NEW_ADDRESS = "new"
+
 
 @dataclass
 class CheckoutView:
-    """What the checkout page shows: the priced cart, or why it cannot be ordered now."""
+    """What the checkout page shows: the priced cart (or why it cannot be ordered now), the
+    buyer's saved addresses and which is chosen, the selects of a new address, and the
+    organisations the buyer may order for."""
 
     basket: PricedBasket | None
     # Whether the basket was priced for a delivery county (its shipping fees are real).
     shipping_known: bool
     problem: DomainError | None
-    provinces: list[tuple[str, str]]
-    counties: list[tuple[str, str]]
-    province_code: str
+    saved: list[SavedAddressOut]
+    # The saved address chosen, or None: the new address below.
+    chosen: SavedAddressOut | None
+    regions: RegionChoices
     organizations: list[tuple[int, str]]
+    # What a new address starts from: the buyer's last order's address, if any.
     address: ShippingAddressIn | None = None
+
+    @property
+    def destination(self) -> str | None:
+        return self.chosen.county_code if self.chosen else self.regions.county_code or None
+
+
+def _chosen(
+    saved: Sequence[SavedAddressOut], choice: str | None, county_code: str | None
+) -> SavedAddressOut | None:
+    """The saved address the page starts with: the one the form chose; else (first visit) the
+    default, or, coming from the cart with a delivery county, the default of that county."""
+    if choice == NEW_ADDRESS:
+        return None
+    if choice:
+        return next((a for a in saved if str(a.id) == choice), None)
+    if county_code:
+        # The cart priced shipping for this county: keep to it.
+        return next((a for a in saved if a.county_code == county_code), None)
+    return saved[0] if saved else None
 
 
 async def checkout_view(
     session: AsyncSession,
     *,
     buyer: User,
+    choice: str | None = None,
     province_code: str | None = None,
+    prefecture_code: str | None = None,
     county_code: str | None = None,
 ) -> CheckoutView:
-    """The cart priced for the chosen county (shipping included once one is chosen), the
-    address form's choices, and the buyer's last delivery address to start from."""
-    address = await order_service.last_shipping_address(session, buyer.id)
-    typed = (county_code or "").strip()
-    destination = typed or (address.county_code if address else None)
-    if destination is not None and not (
-        len(destination) == 6 and destination.isascii() and destination.isdigit()
-    ):
-        destination = None  # the form names the bad code; the goods are priced without it
-    items = await cart_service.cart_items_for_checkout(session, user_id=buyer.id)
-    basket: PricedBasket | None = None
-    problem: DomainError | None = None
-    shipping_known = False
-    if items:
-        try:
-            basket = await price_basket(session, items, destination_county_code=destination)
-            shipping_known = destination is not None
-        except DomainError as exc:
-            problem = exc
-            if destination is not None:
-                # A county not served still shows the goods; the problem is named beside it.
-                try:
-                    basket = await price_basket(session, items, destination_county_code=None)
-                except DomainError as inner:
-                    problem = inner
-    chosen_province = province_code or (destination[:2] + "0000" if destination else "")
-    provinces, counties = await order_service.county_choices(session, chosen_province or None)
-    return CheckoutView(
-        basket=basket,
-        shipping_known=shipping_known,
-        problem=problem,
-        provinces=provinces,
-        counties=counties,
-        province_code=chosen_province,
+    """The checkout page for the address chosen so far.
+
+    `choice` is the form's saved address (its id, or "new"; none on a first visit), the codes
+    are the new address's selects (or the cart's delivery county). The cart is priced for the
+    chosen address's county, shipping included; a county a supplier does not serve still
+    shows the goods, with the problem named."""
+    saved = await order_service.list_addresses(session, user_id=buyer.id)
+    chosen = _chosen(saved, choice, county_code)
+    address = None if saved else await order_service.last_shipping_address(session, buyer.id)
+    if chosen is None and not (province_code or prefecture_code or county_code) and address:
+        county_code = address.county_code
+    regions = await region_choices(
+        session,
+        province_code=province_code,
+        prefecture_code=prefecture_code,
+        county_code=county_code,
+    )
+    view = CheckoutView(
+        basket=None,
+        shipping_known=False,
+        problem=None,
+        saved=saved,
+        chosen=chosen,
+        regions=regions,
         organizations=await order_service.buyer_organizations(session, buyer.id),
         address=address,
+    )
+    await _price(session, buyer, view)
+    return view
+
+
+async def _price(session: AsyncSession, buyer: User, view: CheckoutView) -> None:
+    """The cart priced for the view's destination, shipping included when there is one."""
+    items = await cart_service.cart_items_for_checkout(session, user_id=buyer.id)
+    if not items:
+        return
+    destination = view.destination
+    try:
+        view.basket = await price_basket(session, items, destination_county_code=destination)
+        view.shipping_known = destination is not None
+    except DomainError as exc:
+        view.problem = exc
+        if destination is not None:
+            # A county not served still shows the goods; the problem is named beside it.
+            try:
+                view.basket = await price_basket(session, items, destination_county_code=None)
+            except DomainError as inner:
+                view.problem = inner
+
+
+async def shipping_address(
+    session: AsyncSession, *, buyer: User, choice: str, typed: ShippingAddressIn
+) -> ShippingAddressIn:
+    """The address the checkout form orders with: the saved one it chose (by id; not the
+    buyer's: 404 `address_not_found`), or, for "new", the one typed in."""
+    if choice == NEW_ADDRESS or not choice:
+        return typed
+    address_id = int(choice) if choice.isascii() and choice.isdigit() and len(choice) < 19 else 0
+    saved = await order_service.get_address(session, user_id=buyer.id, address_id=address_id)
+    return ShippingAddressIn(
+        name=saved.name, phone=saved.phone, county_code=saved.county_code, detail=saved.detail
     )

@@ -98,3 +98,33 @@ async def process_image_off_loop(data: bytes, *, field: str = "photo") -> Proces
     return await anyio.to_thread.run_sync(
         partial(process_image, data, field=field), limiter=DECODERS
     )
+
+
+PDF_MAGIC = b"%PDF-"
+PDF_MEDIA_TYPE = "application/pdf"
+
+
+def image_or_pdf(
+    data: bytes, *, field: str, max_bytes: int = MAX_UPLOAD_BYTES
+) -> tuple[bytes, str]:
+    """A scanned document as it may be stored: (bytes, extension). A PDF is kept as sent; an
+    image is re-encoded as JPEG (no EXIF such as location, no payload hidden behind it).
+
+    Refused with 422 on `field`: `empty_file`, `too_large`, `unsupported_type` (neither a
+    JPEG, PNG or WebP image nor a PDF), or the image checks' own codes.
+    """
+    if not data:
+        raise _fail(field, "The file is empty.", "empty_file")
+    if len(data) > max_bytes:
+        raise _fail(field, f"The file is larger than {max_bytes // (1024 * 1024)} MB.", "too_large")
+    if data.startswith(PDF_MAGIC):
+        return data, "pdf"
+    try:
+        processed = process_image(data, field=field)
+    except ValidationFailed as exc:
+        if exc.code == "unsupported_type":
+            raise _fail(
+                field, "Upload a JPEG, PNG or WebP image or a PDF file.", "unsupported_type"
+            ) from exc
+        raise
+    return processed.image, "jpg"

@@ -117,3 +117,22 @@ class WebhookUrlRefused(ValidationFailed):
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"The webhook URL is refused: {reason}.", fields={field: reason})
+
+
+class SavedAddressNotFound(NotFound):
+    """No such address in the caller's address book (someone else's is not revealed)."""
+
+    code = "address_not_found"
+
+    def __init__(self, address_id: int) -> None:
+        super().__init__(f"No address with id {address_id} in your address book.")
+
+
+class AddressBookFull(Conflict):
+    code = "address_book_full"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"An address book holds at most {limit} addresses; delete one first.",
+            fields={"address": f"at most {limit}"},
+        )

@@ -37,7 +37,7 @@ def _mail_text(fulfillment: SupplierFulfillmentOut, portal_url: str) -> str:
         f"货款：{format_yuan(fulfillment.goods_fen)}　"
         f"运费：{format_yuan(fulfillment.shipping_fen)}\n"
         f"收货人：{address.name}　{address.phone}\n"
-        f"收货地址：{address.province_name}{address.county_name}{address.detail}\n\n"
+        f"收货地址：{address.place_name}{address.detail}\n\n"
         f"请登录供应商后台接单并填写快递单号：{portal_url}\n\n"
         "丰收 · 消费帮扶商城\n"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, TimestampMixin, str_enum
@@ -162,5 +162,30 @@ class OrderLine(Base):
         CheckConstraint("line_total_fen = quantity * unit_price_fen", name="line_total_adds_up"),
         CheckConstraint(
             "refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refund_within_line"
+        ),
+    )
+
+
+class SavedAddress(TimestampMixin, Base):
+    """An address in a buyer's address book, checked as an order's address is; at most one
+    per buyer is the default (a partial unique index keeps two concurrent changes honest)."""
+
+    __tablename__ = "saved_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+    county_code: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    detail: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (
+        Index(
+            "uq_saved_addresses_one_default",
+            "user_id",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
         ),
     )

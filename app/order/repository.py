@@ -11,9 +11,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.account.models import Role, RoleAssignment, User
 from app.cooperative.models import Cooperative
-from app.order.models import Fulfillment, FulfillmentStatus, Order, OrderStatus
+from app.order.models import Fulfillment, FulfillmentStatus, Order, OrderStatus, SavedAddress
 from app.organization.models import Organization
-from app.regions.models import County, Province
+from app.regions.models import County, Prefecture, Province
 
 ORGANIZATION_BUYER_ROLES = (Role.ORG_BUYER, Role.ORG_APPROVER, Role.ORG_ADMIN)
 
@@ -87,32 +87,31 @@ class CountyName:
     name: str
     province_code: str
     province_name: str
+    prefecture_code: str = ""
+    prefecture_name: str = ""
 
 
 async def county_names(session: AsyncSession, codes: Collection[str]) -> dict[str, CountyName]:
+    """County, prefecture and province names of the given counties, in one query."""
     if not codes:
         return {}
     rows = await session.execute(
-        select(County.code, County.name, Province.code, Province.name)
+        select(
+            County.code,
+            County.name,
+            Province.code,
+            Province.name,
+            Prefecture.code,
+            Prefecture.name,
+        )
         .join(Province, Province.code == County.province_code)
+        .join(Prefecture, Prefecture.code == County.prefecture_code)
         .where(County.code.in_(set(codes)))
     )
     return {
-        code: CountyName(name, province_code, province_name)
-        for code, name, province_code, province_name in rows
+        code: CountyName(name, province_code, province_name, prefecture_code, prefecture_name)
+        for code, name, province_code, province_name, prefecture_code, prefecture_name in rows
     }
-
-
-async def counties_of_province(session: AsyncSession, province_code: str) -> Sequence[County]:
-    result = await session.scalars(
-        select(County).where(County.province_code == province_code).order_by(County.code)
-    )
-    return result.all()
-
-
-async def list_provinces(session: AsyncSession) -> Sequence[Province]:
-    result = await session.scalars(select(Province).order_by(Province.code))
-    return result.all()
 
 
 async def cooperative_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
@@ -312,3 +311,26 @@ async def count_to_ship(session: AsyncSession, cooperative_id: int) -> int:
         )
     )
     return int(count or 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The address book
+
+
+async def saved_addresses(
+    session: AsyncSession, user_id: int, *, for_update: bool = False
+) -> Sequence[SavedAddress]:
+    """The user's addresses, the default first, then the most recently changed.
+
+    for_update: the user's row is locked first, which serialises every change of one book
+    (its default, its count), even while it is empty (a double-clicked first address)."""
+    if for_update:
+        await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    stmt = (
+        select(SavedAddress)
+        .where(SavedAddress.user_id == user_id)
+        .order_by(
+            SavedAddress.is_default.desc(), SavedAddress.updated_at.desc(), SavedAddress.id.desc()
+        )
+    )
+    return (await session.scalars(stmt)).all()

@@ -108,9 +108,33 @@ class ShippingAddressOut(BaseModel):
     phone: str
     county_code: str
     county_name: str
+    prefecture_code: str
+    prefecture_name: str = Field(
+        description="The county's prefecture (a placeholder such as 市辖区 for a municipality)"
+    )
     province_code: str
     province_name: str
+    place_name: str = Field(
+        examples=["广东省广州市天河区"],
+        description="Province, prefecture and county as an address writes them",
+    )
     detail: str
+
+
+class SavedAddressIn(ShippingAddressIn):
+    """An address for the address book: checked as an order's shipping address is."""
+
+    is_default: bool = Field(
+        default=False, description="Make it the default (the first address always is)"
+    )
+
+
+class SavedAddressOut(ShippingAddressOut):
+    """An address of the buyer's address book, with its full place name."""
+
+    id: int
+    is_default: bool
+    updated_at: datetime
 
 
 class SupplierFulfillmentOut(FulfillmentOut):

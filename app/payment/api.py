@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
 
-from app.account.deps import Operator
+from app.account.deps import CurrentUser, Operator
 from app.payment import service
 from app.payment.schemas import (
     AdminPaymentList,
@@ -19,6 +19,9 @@ from app.payment.schemas import (
 from app.payment.stripe_gateway import verify_webhook
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
+from app.web.media import Media
+from app.web.responses import attachment
+from app.web.uploads import read_bounded
 
 router = APIRouter(prefix="/api/v1", tags=["payments"], responses=API_ERROR_RESPONSES)
 
@@ -101,6 +104,53 @@ async def confirm_payment(
         actor=user,
     )
     return service.payment_view(payment)
+
+
+@router.post(
+    "/orders/{order_id}/remittance",
+    response_model=PaymentView,
+    status_code=200,
+    summary="Report a bank transfer as sent (buyer)",
+)
+async def report_remittance(
+    order_id: int,
+    user: CurrentUser,
+    session: DbSession,
+    media: Media,
+    slip: Annotated[
+        UploadFile | None,
+        File(description="Optional remittance slip: JPEG, PNG or WebP image, or PDF; ≤ 8 MB"),
+    ] = None,
+) -> PaymentView:
+    """我已汇款: your unpaid bank-transfer order's money is on its way (multipart; `slip`
+    optional). `remitted_at` is set (the first report's time is kept) and the slip, if sent,
+    replaces any before; the operator sees both beside the confirmation. Nothing is paid
+    until the operator confirms the remittance. A bad slip: 422 on `slip` (`empty_file`,
+    `too_large`, `unsupported_type`, `invalid_image`) and nothing is recorded; not an unpaid
+    transfer: 409 `remittance_not_expected`; anyone else's order: 404."""
+    data = await read_bounded(slip, service.MAX_SLIP_BYTES) if slip is not None else None
+    payment = await service.report_remittance(
+        session, buyer=user, order_id=order_id, slip=data, media=media
+    )
+    return service.payment_view(payment)
+
+
+@router.get(
+    "/admin/orders/{order_id}/remittance-slip",
+    response_class=Response,
+    status_code=200,
+    summary="The buyer's remittance slip (operator)",
+    responses={200: {"content": {"image/jpeg": {}, "application/pdf": {}}}},
+)
+async def remittance_slip(
+    order_id: int, user: Operator, session: DbSession, media: Media
+) -> Response:
+    """The slip as stored: a JPEG (uploaded images are re-encoded) or the PDF as sent; 404
+    `remittance_slip_not_found` when the buyer sent none."""
+    slip = await service.remittance_slip(session, order_id=order_id, media=media)
+    response = attachment(slip)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @router.post(

@@ -135,3 +135,43 @@ class InvalidRefundReason(ValidationFailed):
             f"Give the reason (of the refund or cancellation), 1 to {max_length} characters.",
             fields={"reason": f"1 to {max_length} characters"},
         )
+
+
+class PaymentMethodUnavailable(ValidationFailed):
+    """The site does not offer this payment method (card payments without Stripe set up, or
+    transfers without the platform's bank account)."""
+
+    code = "payment_method_unavailable"
+
+    def __init__(self, method: str, offered: list[str]) -> None:
+        super().__init__(
+            f"Payment by {method} is not available on this site; offered: "
+            f"{', '.join(offered) or 'none'}.",
+            fields={"payment_method": "one of " + (", ".join(offered) or "none")},
+        )
+
+
+class PaymentMethodLocked(Conflict):
+    """The payment can no longer change its method: paid, cancelled, or the buyer has
+    reported a remittance of the transfer (the money may be on its way)."""
+
+    code = "payment_method_locked"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The payment method can no longer be changed: {reason}.")
+
+
+class RemittanceNotExpected(Conflict):
+    """A remittance is reported only for an unpaid bank transfer."""
+
+    code = "remittance_not_expected"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"No remittance is expected for this order: {reason}.")
+
+
+class RemittanceSlipNotFound(NotFound):
+    code = "remittance_slip_not_found"
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(f"Order {order_id} has no remittance slip.")

@@ -46,6 +46,11 @@ class Payment(TimestampMixin, Base):
     confirmed_by_user_id: Mapped[int | None] = mapped_column(default=None)
     succeeded_at: Mapped[datetime | None] = mapped_column(default=None)
     failure_message: Mapped[str | None] = mapped_column(String(500), default=None)
+    # A bank transfer's buyer says the money is on its way (我已汇款), optionally with a photo
+    # or PDF of the remittance slip in media storage; the operator sees both beside the
+    # confirmation form. Nothing is paid until the operator confirms the remittance.
+    remitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    remittance_slip_key: Mapped[str | None] = mapped_column(String(200), default=None)
 
     refunds: Mapped[list[Refund]] = relationship(
         back_populates="payment", lazy="raise", order_by="Refund.id"

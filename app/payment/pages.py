@@ -1,5 +1,5 @@
-"""HTML routes of payments: the buyer's pay page and the operator's payments, transfers and
-refunds."""
+"""HTML routes of payments: the buyer's pay page (card, or a transfer's details and the
+remittance step) and the operator's payments, transfers (with the buyer's slip) and refunds."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.account.deps import PageOperator, PageUser, register_back_office_counter
+from app.account.models import User
+from app.core.errors import ValidationFailed
 from app.core.fields import parse_yuan
 from app.payment import service
 from app.payment.errors import (
@@ -20,13 +22,15 @@ from app.payment.errors import (
     InvalidRefundReason,
     PaymentNotRefundable,
     RefundExceedsPayment,
+    RemittanceNotExpected,
     WrongPaymentMethod,
 )
 from app.payment.schemas import MAX_AMOUNT_FEN, MAX_QUANTITY
 from app.web.db import DbSession
-from app.web.forms import CsrfChecked, FormText
+from app.web.forms import CsrfChecked, FormText, OptionalUpload
 from app.web.i18n import gettext as _
-from app.web.responses import see_other
+from app.web.media import request_media
+from app.web.responses import attachment, see_other
 from app.web.security_headers import (
     CSP,
     PERMISSIONS_POLICY,
@@ -34,6 +38,7 @@ from app.web.security_headers import (
     permissions_policy,
 )
 from app.web.templating import render
+from app.web.uploads import read_bounded
 
 router = APIRouter(include_in_schema=False)
 register_back_office_counter("transfers", service.count_awaited_transfers)
@@ -86,31 +91,136 @@ def pay_page_headers(stripe_js_url: str) -> dict[str, str]:
     }
 
 
-@router.get("/orders/{order_id}/pay", response_class=HTMLResponse)
-async def show_pay(request: Request, order_id: int, user: PageUser, session: DbSession) -> Response:
-    """Pay an order: Stripe's Payment Element (or Card Element, per setting), or the bank
-    account and reference of a transfer. A paid order goes to its page; someone else's order is
-    404."""
-    page = await service.pay_page(session, buyer=user, order_id=order_id)
+def _bank(request: Request) -> dict[str, str]:
+    settings = request.app.state.settings
+    return {
+        "account_name": settings.bank_account_name,
+        "bank_name": settings.bank_name,
+        "account_number": settings.bank_account_number,
+    }
+
+
+async def _pay_page(
+    request: Request,
+    session: DbSession,
+    user: User,
+    order_id: int,
+    *,
+    notice: str | None = None,
+    slip_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    settings = request.app.state.settings
+    page = await service.pay_page(
+        session, buyer=user, order_id=order_id, offered=service.offered_methods(settings)
+    )
     if page.paid:
         return see_other(f"/orders/{order_id}")
-    settings = request.app.state.settings
     context: dict[str, Any] = {
         "page": page,
         "order": page.order,
         "payment": page.payment,
+        "notice": notice,
+        "slip_error": slip_error,
+        "slip_type": service.slip_type(page.payment),
+        "method_labels": {"stripe": _("银行卡支付"), "bank_transfer": _("对公转账")},
         "stripe_js_url": settings.stripe_js_url,
         "stripe_publishable_key": settings.stripe_publishable_key,
         "stripe_pay_element": settings.stripe_pay_element,
-        "bank": {
-            "account_name": settings.bank_account_name,
-            "bank_name": settings.bank_name,
-            "account_number": settings.bank_account_number,
-        },
+        "bank": _bank(request),
     }
     return render(
-        request, "payment/show_pay.html", context, headers=pay_page_headers(settings.stripe_js_url)
+        request,
+        "payment/show_pay.html",
+        context,
+        status_code=status_code,
+        headers=pay_page_headers(settings.stripe_js_url),
     )
+
+
+@router.get("/orders/{order_id}/pay", response_class=HTMLResponse)
+async def show_pay(
+    request: Request,
+    order_id: int,
+    user: PageUser,
+    session: DbSession,
+    switched: Annotated[str | None, Query(max_length=10)] = None,
+    refused: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    """Pay an order: Stripe's Payment Element (or Card Element, per setting); or the bank
+    account and reference of a transfer, with copy buttons and the "我已汇款" step (a slip
+    optional); and a button to pay the other way instead, when the site offers it. A paid
+    order goes to its page; someone else's order is 404."""
+    notice = None
+    if switched:
+        notice = _("支付方式已更换，订单和库存保留不变。")
+    elif refused:
+        notice = _("该订单已付款、已取消或已告知汇款，不能再更换支付方式。")
+    return await _pay_page(request, session, user, order_id, notice=notice)
+
+
+def _slip_message(code: str) -> str:
+    return {
+        "too_large": _("文件超过 8 MB，请压缩后重新上传。"),
+        "empty_file": _("文件是空的，请重新选择。"),
+        "invalid_image": _("图片无法识别或太小，请上传清晰的汇款凭证（至少 200×200 像素）。"),
+    }.get(code, _("请上传 JPEG、PNG、WebP 图片或 PDF 文件。"))
+
+
+@router.post("/orders/{order_id}/remittance", response_class=HTMLResponse)
+async def report_remittance(
+    request: Request,
+    order_id: int,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+    slip: OptionalUpload = None,
+) -> Response:
+    """我已汇款: the buyer tells the platform the transfer is sent, with the remittance slip if
+    they have one (image or PDF, at most 8 MB). A refused slip records nothing."""
+    data = await read_bounded(slip, service.MAX_SLIP_BYTES) if slip and slip.filename else None
+    try:
+        await service.report_remittance(
+            session, buyer=user, order_id=order_id, slip=data, media=request_media(request)
+        )
+    except ValidationFailed as exc:
+        return await _pay_page(
+            request,
+            session,
+            user,
+            order_id,
+            slip_error=_slip_message(exc.code),
+            status_code=exc.status_code,
+        )
+    except RemittanceNotExpected as exc:
+        return await _pay_page(
+            request,
+            session,
+            user,
+            order_id,
+            notice=_("该订单不是待付款的对公转账订单。"),
+            status_code=exc.status_code,
+        )
+    return see_other(f"/orders/{order_id}/pay#remittance")
+
+
+def _slip_response(slip: service.SlipFile) -> Response:
+    """An image shows in the page; a PDF is downloaded (never run in the site's origin)."""
+    response = attachment(slip, inline=slip.media_type != "application/pdf")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.get("/orders/{order_id}/remittance-slip")
+async def show_remittance_slip(
+    request: Request, order_id: int, user: PageUser, session: DbSession
+) -> Response:
+    """The slip the buyer uploaded for their own order."""
+    slip = await service.buyer_remittance_slip(
+        session, buyer=user, order_id=order_id, media=request_media(request)
+    )
+    return _slip_response(slip)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,6 +270,15 @@ async def list_transfers(
 ) -> Response:
     """Bank transfers the platform waits for, each with a form to confirm its remittance."""
     return await _transfers_page(request, session, confirmed=confirmed)
+
+
+@router.get("/admin/transfers/{order_id}/slip")
+async def show_transfer_slip(
+    request: Request, order_id: int, operator: PageOperator, session: DbSession
+) -> Response:
+    """The remittance slip the buyer uploaded, beside the confirmation form."""
+    slip = await service.remittance_slip(session, order_id=order_id, media=request_media(request))
+    return _slip_response(slip)
 
 
 @router.post("/admin/transfers/{order_id}/confirm")

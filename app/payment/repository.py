@@ -105,7 +105,8 @@ async def recent_payments(
 
 
 async def awaited_transfers(session: AsyncSession, *, limit: int) -> list[tuple[Payment, Order]]:
-    """Bank transfers still expected: the order waits for its money, oldest first."""
+    """Bank transfers still expected: the order waits for its money; those the buyer says
+    were sent first, then oldest first."""
     result = await session.execute(
         select(Payment, Order)
         .join(Order, Order.id == Payment.order_id)
@@ -114,7 +115,7 @@ async def awaited_transfers(session: AsyncSession, *, limit: int) -> list[tuple[
             Payment.status == PaymentStatus.PENDING,
             Order.status == OrderStatus.PENDING_PAYMENT,
         )
-        .order_by(Payment.id)
+        .order_by(Payment.remitted_at.is_(None), Payment.id)
         .limit(limit)
     )
     return [(payment, order) for payment, order in result]

@@ -44,6 +44,18 @@ class PaymentView(BaseModel):
     )
     failure_message: str | None = None
     succeeded_at: datetime | None = None
+    remitted_at: datetime | None = Field(
+        default=None, description="For a bank transfer: when the buyer reported the remittance"
+    )
+    has_remittance_slip: bool = Field(
+        default=False, description="Whether the buyer uploaded a remittance slip"
+    )
+
+
+class PaymentMethodRequest(BaseModel):
+    """The method an unpaid order is to be paid by from now on."""
+
+    payment_method: PaymentMethodName
 
 
 class ConfirmTransferRequest(BaseModel):
@@ -103,6 +115,10 @@ class AdminPaymentRow(BaseModel):
     failure_message: str | None
     created_at: datetime
     succeeded_at: datetime | None
+    remitted_at: datetime | None = None
+    remittance_slip_type: Literal["image", "pdf"] | None = Field(
+        default=None, description="The buyer's remittance slip, if any"
+    )
 
 
 class AdminPaymentList(BaseModel):

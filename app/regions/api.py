@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.regions import service
+from app.regions import listing, service
 from app.regions.models import PairingKind
-from app.regions.schemas import CountyPage, PairingOut, ProvinceOut
+from app.regions.schemas import CountyPage, PairingOut, PrefectureOut, ProvinceOut
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 
@@ -24,12 +24,28 @@ async def list_provinces(session: DbSession) -> list[ProvinceOut]:
     return await service.list_provinces(session)
 
 
+@router.get("/regions/prefectures", response_model=list[PrefectureOut])
+async def list_prefectures(
+    session: DbSession,
+    province: Annotated[
+        str, Query(pattern=SixDigitCode, description="Six-digit province code, e.g. 440000")
+    ],
+) -> list[PrefectureOut]:
+    """The prefectures of a province, in code order (the second select of an address form).
+    An unknown province is 422 `unknown_province`."""
+    return await listing.list_prefectures(session, province)
+
+
 @router.get("/regions/counties", response_model=CountyPage)
 async def list_counties(
     session: DbSession,
     province: Annotated[
         str | None,
         Query(pattern=SixDigitCode, description="Six-digit province code, e.g. 450000"),
+    ] = None,
+    prefecture: Annotated[
+        str | None,
+        Query(pattern=SixDigitCode, description="Six-digit prefecture code, e.g. 440100"),
     ] = None,
     poverty_lifted: Annotated[
         bool | None, Query(description="Only (or no) poverty-lifted counties (the 832 list)")
@@ -40,12 +56,14 @@ async def list_counties(
     page: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 50,
 ) -> CountyPage:
-    """Counties in code order, filtered; a page past the last one answers 404."""
+    """Counties in code order, filtered (by province, prefecture and flags); a page past the
+    last one answers 404. An unknown province or prefecture is 422."""
     return await service.list_counties(
         session,
         province_code=province,
         poverty_lifted=poverty_lifted,
         key_assistance=key_assistance,
+        prefecture_code=prefecture,
         page=page,
         per_page=per_page,
     )

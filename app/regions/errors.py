@@ -21,6 +21,17 @@ class ProvinceUnknown(ValidationFailed):
         super().__init__(f"No province has the code {code}.", fields={field: "unknown province"})
 
 
+class PrefectureUnknown(ValidationFailed):
+    """A prefecture filter that is well-formed but names no prefecture."""
+
+    code = "unknown_prefecture"
+
+    def __init__(self, code: str, *, field: str = "prefecture") -> None:
+        super().__init__(
+            f"No prefecture has the code {code}.", fields={field: "unknown prefecture"}
+        )
+
+
 class PageOutOfRange(NotFound):
     code = "page_out_of_range"
 

@@ -145,12 +145,31 @@ async def province_exists(session: AsyncSession, code: str) -> bool:
     return found is not None
 
 
+async def list_prefectures(session: AsyncSession, province_code: str) -> Sequence[Prefecture]:
+    """The prefectures of a province, in code order."""
+    stmt = (
+        select(Prefecture)
+        .where(Prefecture.province_code == province_code)
+        .order_by(Prefecture.code)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def get_prefecture(session: AsyncSession, code: str) -> Prefecture | None:
+    return await session.get(Prefecture, code)
+
+
 def _county_filters(
-    province_code: str | None, poverty_lifted: bool | None, key_assistance: bool | None
+    province_code: str | None,
+    poverty_lifted: bool | None,
+    key_assistance: bool | None,
+    prefecture_code: str | None = None,
 ) -> list[ColumnElement[bool]]:
     filters: list[ColumnElement[bool]] = []
     if province_code is not None:
         filters.append(County.province_code == province_code)
+    if prefecture_code is not None:
+        filters.append(County.prefecture_code == prefecture_code)
     if poverty_lifted is not None:
         filters.append(County.poverty_lifted.is_(poverty_lifted))
     if key_assistance is not None:
@@ -178,8 +197,9 @@ async def count_counties(
     province_code: str | None = None,
     poverty_lifted: bool | None = None,
     key_assistance: bool | None = None,
+    prefecture_code: str | None = None,
 ) -> int:
-    filters = _county_filters(province_code, poverty_lifted, key_assistance)
+    filters = _county_filters(province_code, poverty_lifted, key_assistance, prefecture_code)
     total = await session.scalar(select(func.count()).select_from(County).where(*filters))
     return total or 0
 
@@ -190,11 +210,12 @@ async def search_counties(
     province_code: str | None = None,
     poverty_lifted: bool | None = None,
     key_assistance: bool | None = None,
+    prefecture_code: str | None = None,
     offset: int = 0,
     limit: int | None = None,
 ) -> Sequence[CountySummaryRow]:
     """County summaries (with prefecture and province names) in code order, one query."""
-    filters = _county_filters(province_code, poverty_lifted, key_assistance)
+    filters = _county_filters(province_code, poverty_lifted, key_assistance, prefecture_code)
     stmt = (
         select(*COUNTY_SUMMARY_COLUMNS)
         .join(Prefecture, County.prefecture_code == Prefecture.code)

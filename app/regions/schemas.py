@@ -20,6 +20,17 @@ class ProvinceOut(BaseModel):
     name: str = Field(examples=["广西壮族自治区"])
 
 
+class PrefectureOut(BaseModel):
+    """A prefecture-level division of a province, e.g. {"code": "440100", "name": "广州市"}.
+    Municipalities' districts sit under a placeholder such as 市辖区 (110100)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(examples=["440100"])
+    name: str = Field(examples=["广州市"])
+    province_code: str = Field(examples=["440000"])
+
+
 class CountySummary(BaseModel):
     """A county-level division with its place and its two flags."""
 

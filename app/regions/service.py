@@ -16,7 +16,7 @@ from app.core.clock import china_date, utcnow
 from app.core.db import Base
 from app.core.errors import ValidationFailed
 from app.regions import repository
-from app.regions.errors import CountyNotFound, PageOutOfRange, ProvinceUnknown
+from app.regions.errors import CountyNotFound, PageOutOfRange, PrefectureUnknown, ProvinceUnknown
 from app.regions.models import (
     AreaKind,
     County,
@@ -318,6 +318,7 @@ async def list_counties(
     province_code: str | None = None,
     poverty_lifted: bool | None = None,
     key_assistance: bool | None = None,
+    prefecture_code: str | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> CountyPage:
@@ -332,11 +333,17 @@ async def list_counties(
         is_region_code(province_code) and await repository.province_exists(session, province_code)
     ):
         raise ProvinceUnknown(province_code)
+    if prefecture_code is not None and not (
+        is_region_code(prefecture_code)
+        and await repository.get_prefecture(session, prefecture_code) is not None
+    ):
+        raise PrefectureUnknown(prefecture_code)
     total = await repository.count_counties(
         session,
         province_code=province_code,
         poverty_lifted=poverty_lifted,
         key_assistance=key_assistance,
+        prefecture_code=prefecture_code,
     )
     last_page = max(1, -(-total // per_page))
     if total and page > last_page:
@@ -346,6 +353,7 @@ async def list_counties(
         province_code=province_code,
         poverty_lifted=poverty_lifted,
         key_assistance=key_assistance,
+        prefecture_code=prefecture_code,
         offset=(page - 1) * per_page,
         limit=per_page,
     )

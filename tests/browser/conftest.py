@@ -19,6 +19,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Locator,
     Page,
     Playwright,
     ViewportSize,
@@ -48,6 +49,31 @@ CHROMIUM_ARGS = [
 DEMO_PRODUCTS = 40
 DESKTOP = ViewportSize(width=1280, height=900)
 PHONE = ViewportSize(width=360, height=740)
+
+
+WIDE = ViewportSize(width=1366, height=900)
+NARROW = ViewportSize(width=390, height=844)
+
+
+def look_at(page: Page, folder: Path, name: str) -> None:
+    """Screenshots of the page at desktop and phone width (full height) in `folder`, and
+    nothing on it wider than the screen. Back at desktop width afterwards."""
+    for viewport in (WIDE, NARROW):
+        page.set_viewport_size(viewport)
+        page.screenshot(path=folder / f"{name}-{viewport['width']}.png", full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"{name} is {width} px wide at {viewport['width']} px"
+    page.set_viewport_size(WIDE)
+
+
+def choose_county(form: Locator, county_code: str) -> None:
+    """Pick a county in an address form's province → city → county selects, as a shopper
+    does: each list is loaded (in place) once the choice above it is made. The city is the
+    county's prefecture by its code (44 01 06 → 440100), which holds for the counties the
+    tests use."""
+    form.locator('select[name="province"]').select_option(county_code[:2] + "0000")
+    form.locator('select[name="prefecture"]').select_option(county_code[:4] + "00")
+    form.locator('select[name="county_code"]').select_option(county_code)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from app.demo import DEMO_LOGINS
 from app.demo.accounts import DemoLogin
 from app.demo.organizations import FEATURED, member_login
 from app.demo.plan import PlannedSku
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, choose_county
 
 WIDE = ViewportSize(width=1366, height=900)
 NARROW = ViewportSize(width=390, height=844)
@@ -141,8 +141,9 @@ def test_a_canteen_bulk_order_is_fixed_submitted_approved_paid_and_counted(
     form.get_by_label("采购单号（选填）").fill(PO_NUMBER)
     form.get_by_label("收货人").fill("食堂收货员")
     form.get_by_label("联系电话").fill("13800138000")
-    form.get_by_label("区县代码").fill(FEATURED.region_code)
+    choose_county(form, FEATURED.region_code)
     form.get_by_label("详细地址").fill(FEATURED.delivery_detail)
+    _screenshots(buyer, tmp_path, "submit")
     form.get_by_role("button", name="提交审批").click()
     expect(buyer.locator(".notice")).to_contain_text("已提交审批")
     expect(buyer.locator(".bulk-facts")).to_contain_text(PO_NUMBER)

@@ -1,5 +1,6 @@
 """A shopper buys from two suppliers in one order and pays by card on the pay page, in Chromium,
-against localstripe; each supplier then sees only its own part of the order.
+against localstripe (switching to a bank transfer and back on the way, the order kept); each
+supplier then sees only its own part of the order.
 
 The app runs in uvicorn on its own database per backend, with its outbox worker in-process (it
 creates the PaymentIntent) and localstripe's webhooks registered to it (they mark the order
@@ -27,7 +28,7 @@ from app.config import Settings
 from app.core.db import Database, unit_of_work
 from bench.serving import served
 from tests.account.factories import create_user
-from tests.browser.conftest import DESKTOP, Violations
+from tests.browser.conftest import DESKTOP, Violations, choose_county, look_at
 from tests.catalog.factories import create_seller
 from tests.conftest import (
     BACKENDS,
@@ -162,6 +163,7 @@ def test_a_shopper_pays_two_suppliers_by_card_and_each_supplier_sees_its_own_par
     browser: Browser,
     page: Page,
     violations: Violations,
+    tmp_path: Path,
 ) -> None:
     # Each backend's database numbers its orders from 1, and the idempotency key order-{id}
     # would find the other run's intent: start from an empty Stripe, as each database would.
@@ -182,10 +184,12 @@ def test_a_shopper_pays_two_suppliers_by_card_and_each_supplier_sees_its_own_par
     form = page.locator('form[action="/checkout"][method="post"]')
     form.locator('input[name="name"]').fill("李华")
     form.locator('input[name="phone"]').fill("13812345678")
-    form.locator('input[name="county_code"]').fill("110105")
+    choose_county(form, "110105")
     form.locator('textarea[name="detail"]').fill("朝阳路 1 号院 2 号楼 301")
-    form.locator('input[name="payment_method"][value="stripe"]').check()
-    form.locator('button[type="submit"]').click()
+    # Cards are set up here: offered, and chosen first.
+    expect(form.locator('input[name="payment_method"][value="stripe"]')).to_be_checked()
+    expect(page.locator("#checkout-total")).to_have_text(re.compile(r"^¥\d"))
+    form.locator("button.checkout-submit").click()
 
     # The pay page: it waits (reloading) until the worker has created the PaymentIntent, then
     # shows localstripe's card form.
@@ -193,8 +197,16 @@ def test_a_shopper_pays_two_suppliers_by_card_and_each_supplier_sees_its_own_par
     order_id = int(re.findall(r"/orders/(\d+)/pay", page.url)[0])
     order_number = page.locator("#pay-order-number").inner_text()
     expect(page.locator("#pay-amount")).to_have_text(re.compile(r"^¥\d"))
+    # A change of mind and back, without ordering again: a transfer's details, then the card.
+    page.locator("#switch-method").click()
+    expect(page.locator("#pay-notice")).to_contain_text("支付方式已更换")
+    expect(page.locator("#bank-reference")).to_have_text(re.compile(r"^FS\d+$"))
+    expect(page.locator("#switch-method")).to_have_text("改用银行卡支付")
+    page.locator("#switch-method").click()
+    expect(page.locator("#pay-order-number")).to_have_text(order_number)
     card = page.locator("#card-element")
     expect(card.locator('input[placeholder="number"]')).to_be_visible(timeout=30_000)
+    look_at(page, tmp_path, "pay-card")
     for field, value in TEST_CARD.items():
         card.locator(f'input[placeholder="{field}"]').fill(value)
     card.locator('input[placeholder="postal_code"]').fill("10000")

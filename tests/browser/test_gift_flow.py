@@ -23,7 +23,7 @@ from app.demo.accounts import DemoLogin
 from app.demo.organizations import member_login
 from app.demo.plan import PlannedProduct, PlannedSku
 from app.organization.models import OrganizationKind
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, choose_county
 from tests.browser.test_canteen_flow import NARROW, WIDE, _menu, _screenshots
 
 UNION = next(o for o in DEMO_ORGANIZATIONS if o.kind == OrganizationKind.TRADE_UNION)
@@ -111,7 +111,7 @@ def test_a_union_gift_reaches_three_members_from_two_suppliers(
     submit.get_by_label("对公转账").check()
     submit.get_by_label("联系人").fill("工会办公室")
     submit.get_by_label("联系电话").fill("0571-88800200")
-    submit.get_by_label("区县代码").fill(UNION.region_code)
+    choose_county(submit, UNION.region_code)
     submit.get_by_label("详细地址").fill(UNION.delivery_detail)
     submit.get_by_role("button", name="提交审批").click()
     expect(buyer.locator(".notice")).to_contain_text("已提交审批")

@@ -123,20 +123,6 @@ async def test_the_buyer_cancels_an_unpaid_order(
     assert len(await _movements(database, order["id"])) == 4
 
 
-async def test_cancelling_an_unpaid_card_order_stops_its_payment(
-    client: httpx.AsyncClient,
-    database: Database,
-    buyer: ApiUser,
-    suppliers: tuple[Seller, Seller],
-) -> None:
-    order = await _order(client, buyer, suppliers, method="stripe")
-
-    response = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers)
-
-    assert response.status_code == 200
-    assert (await _payment(database, order["id"])).status == PaymentStatus.CANCELLED
-
-
 async def test_the_buyer_cancels_a_paid_order_before_shipping_and_is_refunded(
     app: FastAPI,
     client: httpx.AsyncClient,

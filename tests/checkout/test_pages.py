@@ -91,7 +91,7 @@ async def test_checkout_places_the_carts_order_and_shows_the_transfer_details(
     page = await client.get("/checkout")
     assert page.status_code == 200
     assert "三都蓝莓专业合作社" in page.text and "三都茶叶专业合作社" in page.text
-    assert 'name="payment_method" value="stripe"' in page.text
+    assert 'name="payment_method" value="stripe"' not in page.text  # no Stripe set up
     form = _form(page.text)
 
     placed = await client.post("/checkout", data=form)
@@ -102,13 +102,14 @@ async def test_checkout_places_the_carts_order_and_shows_the_transfer_details(
     assert again.status_code == 303
     location = placed.headers["location"]
     assert again.headers["location"] == location
-    assert re.fullmatch(r"/orders/\d+", location)
+    # On to pay: for a transfer, the account, the reference and the "我已汇款" step.
+    assert re.fullmatch(r"/orders/\d+/pay", location)
     assert (await counts(database)).orders == 1
     assert await cart_items(database, user_id) == []
-    order = await load_order(database, int(location.rsplit("/", 1)[1]))
+    order = await load_order(database, int(location.split("/")[2]))
     assert order.ship_to_phone == "13912345678"
 
-    shown = await client.get(location)
+    shown = await client.get(f"/orders/{order.id}")
     assert shown.status_code == 200
     assert order.number is not None and order.number in shown.text
     assert "对公转账信息" in shown.text
@@ -120,24 +121,11 @@ async def test_checkout_places_the_carts_order_and_shows_the_transfer_details(
     assert order.number in history.text
 
 
-async def test_a_card_payment_goes_on_to_the_pay_page(
-    client: httpx.AsyncClient, database: Database, suppliers: tuple[Seller, Seller]
-) -> None:
-    user_id = await _signed_in(client, database, "lina@example.com")
-    await fill_cart(database, user_id, [(suppliers[0].sku_ids[0], 1)])
-    page = await client.get("/checkout")
-
-    placed = await client.post("/checkout", data=_form(page.text, payment_method="stripe"))
-
-    assert placed.status_code == 303
-    assert re.fullmatch(r"/orders/\d+/pay", placed.headers["location"])
-
-
 @pytest.mark.parametrize(
     ("changes", "field_text"),
     [
-        ({"phone": "12345"}, "请填写有效的手机号码或固定电话。"),
-        ({"county_code": "999999"}, "请填写有效的六位区县代码。"),
+        ({"phone": "12345"}, "请填写有效的手机号码（11 位）或固定电话（区号-号码）。"),
+        ({"county_code": "999999"}, "请选择省份、城市和区县。"),
         ({"detail": "一号"}, "详细地址应为 5 到 200 个字符。"),
         ({"payment_method": "cash"}, "请选择支付方式。"),
     ],
@@ -361,3 +349,23 @@ async def test_the_supplier_portal_accepts_and_ships(
     )
     assert cross.status_code == 404
     assert (await client.get(f"/coop/{a.id}/fulfillments?status=lost")).status_code == 422
+
+
+async def test_an_unpaid_orders_parcels_wait_for_the_payment_not_the_supplier(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    suppliers: tuple[Seller, Seller],
+) -> None:
+    user_id = await _signed_in(client, database, "lina@example.com")
+    order = await _order_for(app, client, database, user_id, suppliers[0])
+
+    unpaid = await client.get(f"/orders/{order['id']}")
+    await mark_paid(database, order["id"])
+    paid = await client.get(f"/orders/{order['id']}")
+
+    assert '<span class="badge" data-parcel-status>待付款</span>' in unpaid.text
+    assert "待供应商接单" not in unpaid.text
+    assert '<span class="badge" data-parcel-status>待供应商接单</span>' in paid.text
+    account = await client.get("/account")
+    assert 'href="/account/addresses"' in account.text

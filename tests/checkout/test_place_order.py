@@ -122,27 +122,6 @@ async def test_tier_prices_apply_per_line(
     assert order["goods_fen"] == 9600
 
 
-async def test_stripe_orders_expire_after_the_card_timeout(
-    app: FastAPI, client: httpx.AsyncClient, database: Database
-) -> None:
-    supplier = await create_seller(database)
-    buyer = await create_api_user(database)
-
-    response = await place(client, buyer, order_body([(supplier.sku_ids[0], 1)], method="stripe"))
-
-    assert response.status_code == 201, response.text
-    body = response.json()
-    assert body["payment"]["method"] == "stripe"
-    assert body["payment"]["status"] == "pending"
-    stored = await load_order(database, body["id"])
-    assert stored.expires_at is not None
-    assert abs(stored.expires_at - stored.created_at - timedelta(minutes=30)) < timedelta(seconds=5)
-    # The PaymentIntent is created by the outbox once the order has committed.
-    assert [job.payload for job in await jobs_named(database, "payment.create_payment_intent")] == [
-        {"order_id": body["id"]}
-    ]
-
-
 async def test_the_same_key_returns_the_same_order_once(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:

@@ -162,6 +162,7 @@ MATRIX: dict[str, Entry] = {
     # --- regions ----------------------------------------------------------------------------
     "GET /api/v1/regions/provinces": Entry(EVERYONE),
     "GET /api/v1/regions/counties": Entry(EVERYONE),
+    "GET /api/v1/regions/prefectures": Entry(EVERYONE),
     "GET /api/v1/regions/counties/{code}": Entry(EVERYONE),
     "GET /api/v1/pairings": Entry(EVERYONE),
     "GET /counties/{code}": Entry(EVERYONE),
@@ -335,6 +336,20 @@ MATRIX: dict[str, Entry] = {
         },
     ),
     "GET /checkout": Entry(page(SIGNED_IN)),
+    "GET /checkout/summary": Entry(page(SIGNED_IN)),
+    # --- the address book: the consumer's own address ---------------------------------------
+    "GET /api/v1/me/addresses": Entry(SIGNED_IN),
+    "POST /api/v1/me/addresses": Entry(SIGNED_IN, json=address()),
+    "GET /api/v1/me/addresses/{address_id}": Entry(CONSUMER),
+    "PUT /api/v1/me/addresses/{address_id}": Entry(CONSUMER, json=address()),
+    "DELETE /api/v1/me/addresses/{address_id}": Entry(CONSUMER),
+    "POST /api/v1/me/addresses/{address_id}/default": Entry(CONSUMER),
+    "GET /account/addresses": Entry(page(SIGNED_IN)),
+    "POST /account/addresses": Entry(page(SIGNED_IN), form=address()),
+    "GET /account/addresses/{address_id}": Entry(page(CONSUMER)),
+    "POST /account/addresses/{address_id}": Entry(page(CONSUMER), form=address()),
+    "POST /account/addresses/{address_id}/default": Entry(page(CONSUMER)),
+    "POST /account/addresses/{address_id}/delete": Entry(page(CONSUMER)),
     "POST /checkout": Entry(page(SIGNED_IN)),
     "GET /orders": Entry(page(SIGNED_IN)),
     "GET /orders/{order_id}": Entry(page(CONSUMER)),
@@ -359,6 +374,17 @@ MATRIX: dict[str, Entry] = {
     "GET /api/v1/admin/orders/{order_id}/refunds": Entry(OPERATOR),
     "GET /api/v1/admin/payments": Entry(OPERATOR),
     "GET /orders/{order_id}/pay": Entry(page(CONSUMER)),
+    "POST /api/v1/orders/{order_id}/payment-method": Entry(
+        CONSUMER, json={"payment_method": "bank_transfer"}
+    ),
+    "POST /orders/{order_id}/payment-method": Entry(
+        page(CONSUMER), form={"payment_method": "bank_transfer"}
+    ),
+    "POST /api/v1/orders/{order_id}/remittance": Entry(CONSUMER),
+    "POST /orders/{order_id}/remittance": Entry(page(CONSUMER)),
+    "GET /orders/{order_id}/remittance-slip": Entry(page(CONSUMER)),
+    "GET /api/v1/admin/orders/{order_id}/remittance-slip": Entry(OPERATOR),
+    "GET /admin/transfers/{order_id}/slip": Entry(page(OPERATOR)),
     "GET /admin/payments": Entry(page(OPERATOR)),
     "GET /admin/transfers": Entry(page(OPERATOR)),
     "POST /admin/transfers/{order_id}/confirm": Entry(page(OPERATOR)),

@@ -23,7 +23,7 @@ from tests.account.factories import PASSWORD, create_user, csrf_token_in, issue_
 from tests.catalog.factories import Seller, create_seller, png_bytes
 from tests.certification.factories import create_certificate
 from tests.impact.factories import Line, paid_order
-from tests.order.factories import order_body
+from tests.order.factories import address, order_body
 from tests.organization.factories import create_organization
 from tests.procurement.factories import RECIPIENTS, RECIPIENTS_HEADER, csv_bytes
 
@@ -175,6 +175,9 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             data={"sku_id": str(seller_a.sku_id), "quantity_each": "1"},
             files={"recipients": ("名单.csv", csv_bytes([RECIPIENTS_HEADER, *RECIPIENTS]))},
         )
+        saved_address = await _api(
+            clients["consumer"], "POST", "/api/v1/me/addresses", 201, json=address()
+        )
         # One of the consumer's API tokens (the one signed in with comes first: newest).
         consumer_token = (await clients["consumer"].get("/api/v1/me/tokens")).json()[-1]
         consumer_order, order_b = [
@@ -188,6 +191,14 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             )
             for buyer, seller in (("consumer", seller_a), ("member_b", seller_b))
         ]
+        # The consumer says the transfer is sent, with a slip: the slip's routes have one to show.
+        await _api(
+            clients["consumer"],
+            "POST",
+            f"/api/v1/orders/{consumer_order['id']}/remittance",
+            200,
+            files={"slip": ("slip.png", png_bytes(), "image/png")},
+        )
         org_invitation = await _api(
             clients["admin_a"],
             "POST",
@@ -227,6 +238,7 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             "bulk_order_id": bulk_order["id"],
             "gift_order_id": gift_order["id"],
             "token_id": consumer_token["id"],
+            "address_id": saved_address["id"],
             "invitation_id": org_invitation["invitation_id"],
             "coop_invitation_id": coop_invitation["invitation_id"],
             "user_id": users["buyer_a"],

@@ -93,6 +93,8 @@ async def test_each_supplier_lists_only_its_own_part(
     assert item["ship_to"]["name"] == "张三"
     assert item["ship_to"]["county_name"] == "朝阳区"
     assert item["ship_to"]["province_name"] == "北京市"
+    assert item["ship_to"]["prefecture_code"] == "110100"
+    assert item["ship_to"]["place_name"] == "北京市朝阳区"  # no 市辖区 in an address
 
     theirs = await client.get(
         f"/api/v1/cooperatives/{scene.b.id}/fulfillments", headers=scene.b_member.headers

@@ -138,7 +138,7 @@ async def test_paying_tells_each_supplier_by_mail(
     for mail in mails:
         assert order["number"] in str(mail["Subject"])
         text = mail.get_content()
-        assert "张三" in text and "朝阳区" in text
+        assert "张三" in text and "收货地址：北京市朝阳区朝阳路" in text
     [to_a] = [m for m in mails if str(m["To"]) == "admin-a@example.com"]
     assert "蓝莓专业合作社" in to_a.get_content()
     assert f"/coop/{a.id}/fulfillments" in to_a.get_content()

@@ -51,6 +51,7 @@ def _server(settings: Settings, log: Path, *, worker: bool) -> Iterator[tuple[st
         "FENGSHOU_DATABASE_URL": settings.database_url,
         "FENGSHOU_VAR_DIR": str(settings.var_dir),
         "FENGSHOU_STRIPE_SECRET_KEY": settings.stripe_secret_key or "",
+        "FENGSHOU_STRIPE_PUBLISHABLE_KEY": settings.stripe_publishable_key or "",
         "FENGSHOU_STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret or "",
         "FENGSHOU_STRIPE_API_BASE": settings.stripe_api_base or "",
         "FENGSHOU_WORKER_IN_PROCESS": "true" if worker else "false",

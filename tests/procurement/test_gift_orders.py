@@ -426,6 +426,8 @@ async def test_a_supplier_ships_its_parcels_from_the_filled_in_sheet(
     )
     assert [row[2] for row in rows[1:]] == ["王芳", "李强", "赵敏"]
     assert rows[2][4].startswith("上海市")
+    # The courier's address names the city as well: 浙江省杭州市西湖区, not 浙江省西湖区.
+    assert rows[3][4] == "浙江省杭州市西湖区文三路 90 号东部软件园"
     ids = [int(row[0]) for row in rows[1:]]
     # Two filled in, one left for later.
     filled = [

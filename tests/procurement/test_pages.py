@@ -127,7 +127,7 @@ async def test_upload_report_fix_submit_and_approve_through_the_pages(
         }
         refused = await buyer.client.post(f"/org/{org}/bulk-orders/{bulk_id}/submit", data=form)
         assert refused.status_code == 422
-        assert "请填写有效的六位区县代码" in refused.text
+        assert "请选择省份、城市和区县。" in refused.text
         assert (await bulk_order_row(database, bulk_id)).status == BulkOrderStatus.DRAFT
         sent = await buyer.client.post(
             f"/org/{org}/bulk-orders/{bulk_id}/submit", data={**form, "county_code": BUYER_COUNTY}
@@ -193,7 +193,7 @@ async def test_the_queue_refuses_own_submissions_and_rejects_with_a_comment(
             f"/org/{org}/bulk-orders/{bulk_id}/submit",
             data={
                 "csrf_token": token,
-                "payment_method": "stripe",
+                "payment_method": "bank_transfer",
                 "name": "王五",
                 "phone": "13900002222",
                 "county_code": BUYER_COUNTY,
@@ -244,3 +244,57 @@ async def test_outsiders_get_404_pages(app: FastAPI, database: Database) -> None
             assert (await outsider.client.get(page)).status_code == 404, page
         assert (await member.client.get(f"/org/{org}/bulk-orders/99")).status_code == 404
         assert (await member.client.get(f"/org/{org}/bulk-orders/x")).status_code == 404
+
+
+async def test_the_submit_form_lists_regions_without_javascript_and_offers_what_the_site_takes(
+    app: FastAPI, database: Database
+) -> None:
+    supplier = await create_seller(database, stock=40)
+    (code,) = await sku_codes(database, supplier.sku_ids)
+    async with browsers(app, database, [Role.ORG_BUYER]) as (org, (buyer,)):
+        token = await buyer.csrf(f"/org/{org}/bulk-orders")
+        uploaded = await buyer.client.post(
+            f"/org/{org}/bulk-orders",
+            data={"csrf_token": token},
+            files={"file": ("清单.csv", csv_bytes([("sku_code", "quantity"), (code, 4)]))},
+        )
+        bulk_id = bulk_id_of(uploaded.headers["location"])
+        report = await buyer.client.get(f"/org/{org}/bulk-orders/{bulk_id}")
+        # No Stripe in the test settings: a transfer only, chosen; three labelled selects.
+        assert 'name="payment_method" value="stripe"' not in report.text
+        assert 'value="bank_transfer" checked' in report.text
+        assert 'name="province"' in report.text and 'name="prefecture"' in report.text
+        assert 'name="county_code" data-region="county"' in report.text
+        assert "列出区县" not in report.text  # no separate form that loses what was typed
+        assert_forms_are_safe_and_labelled(report.text)
+        form = {
+            "csrf_token": await buyer.csrf(f"/org/{org}/bulk-orders/{bulk_id}"),
+            "payment_method": "bank_transfer",
+            "name": "食堂收货员",
+            "phone": "13800138000",
+            "province": "330000",
+            "prefecture": "",
+            "county_code": "",
+            "detail": "西湖区文三路 1 号食堂",
+        }
+
+        refreshed = await buyer.client.post(
+            f"/org/{org}/bulk-orders/{bulk_id}/submit", data={**form, "refresh": "1"}
+        )
+        card = await buyer.client.post(
+            f"/org/{org}/bulk-orders/{bulk_id}/submit",
+            data={**form, "payment_method": "stripe", "county_code": "330106"},
+        )
+
+        assert refreshed.status_code == 200
+        assert 'value="食堂收货员"' in refreshed.text and "西湖区文三路 1 号食堂" in refreshed.text
+        assert '<option value="330100">杭州市</option>' in refreshed.text
+        assert card.status_code == 422
+        assert "请选择支付方式" in card.text
+        assert (await bulk_order_row(database, bulk_id)).status == BulkOrderStatus.DRAFT
+        sent = await buyer.client.post(
+            f"/org/{org}/bulk-orders/{bulk_id}/submit", data={**form, "county_code": "330106"}
+        )
+        assert sent.status_code == 303
+        row = await bulk_order_row(database, bulk_id)
+        assert (row.status, row.ship_to_county_code) == (BulkOrderStatus.SUBMITTED, "330106")

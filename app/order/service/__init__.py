@@ -3,6 +3,16 @@
 Callers import from here; each part lives in the module its name says.
 """
 
+from app.order.service.address_book import (
+    MAX_SAVED_ADDRESSES,
+    add_address,
+    default_address,
+    delete_address,
+    get_address,
+    list_addresses,
+    set_default_address,
+    update_address,
+)
 from app.order.service.bulk_shipping import (
     MAX_SHEET_BYTES,
     BulkShipment,
@@ -36,8 +46,10 @@ from app.order.service.payment_and_cancellation import (
     cancel_order,
     cancel_refunded_fulfillments,
     cancellable,
+    change_payment_method,
     expiry_due,
     mark_paid,
+    set_payment_method,
 )
 from app.order.service.placing import (
     DETAIL_MAX_LENGTH,
@@ -58,7 +70,6 @@ from app.order.service.placing import (
 )
 from app.order.service.reading import (
     buyer_organizations,
-    county_choices,
     get_buyer_order,
     get_order,
     last_shipping_address,
@@ -102,6 +113,7 @@ __all__ = [
     "MAX_PAGE",
     "MAX_PER_PAGE",
     "MAX_RECIPIENTS",
+    "MAX_SAVED_ADDRESSES",
     "MAX_SHEET_BYTES",
     "NAME_MAX_LENGTH",
     "NOTIFY_SUPPLIER_JOB",
@@ -126,11 +138,13 @@ __all__ = [
     "SupplierNotice",
     "WebhookTarget",
     "accept_fulfillment",
+    "add_address",
     "buyer_notice",
     "buyer_organizations",
     "cancel_order",
     "cancel_refunded_fulfillments",
     "cancellable",
+    "change_payment_method",
     "check_address",
     "check_delivery",
     "check_idempotency_key",
@@ -140,11 +154,15 @@ __all__ = [
     "confirm_receipt",
     "count_to_ship",
     "county_choices",
+    "default_address",
+    "delete_address",
     "expiry_due",
     "find_replayed_order",
+    "get_address",
     "get_buyer_order",
     "get_order",
     "last_shipping_address",
+    "list_addresses",
     "list_buyer_orders",
     "list_supplier_fulfillments",
     "mark_paid",
@@ -156,6 +174,8 @@ __all__ = [
     "place_order",
     "request_fingerprint",
     "schedule_supplier_webhook",
+    "set_default_address",
+    "set_payment_method",
     "set_supplier_webhook",
     "ship_from_sheet",
     "ship_fulfillment",
@@ -164,4 +184,5 @@ __all__ = [
     "supplier_notice",
     "supplier_views",
     "supplier_webhook",
+    "update_address",
 ]

@@ -69,7 +69,7 @@ async def shipping_sheet(
             view.order_number,
             view.ship_to.name,
             view.ship_to.phone,
-            f"{view.ship_to.province_name}{view.ship_to.county_name}{view.ship_to.detail}",
+            f"{view.ship_to.place_name}{view.ship_to.detail}",
             "；".join(f"{line.title} {line.sku_name} × {line.quantity}" for line in view.lines),
             view.carrier or "",
             view.tracking_number or "",

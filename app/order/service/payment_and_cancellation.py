@@ -14,8 +14,9 @@ from app.inventory.service import release_stock
 from app.jobs.service import enqueue
 from app.order import repository
 from app.order.errors import InvalidStatusTransition, OrderNotCancellable
-from app.order.models import FulfillmentStatus, Order, OrderStatus
+from app.order.models import FulfillmentStatus, Order, OrderStatus, PaymentMethod
 from app.order.service.buyer_notices import BuyerEvent, notify_buyer
+from app.order.service.placing import PaymentTimeouts
 from app.order.service.reading import get_order
 
 CANCEL_REASON_MAX_LENGTH = 200
@@ -25,6 +26,27 @@ NOTIFY_SUPPLIER_JOB = "order.notify_supplier"
 
 # A paid order may be cancelled (and refunded) while no supplier has shipped any of it.
 _UNSHIPPED = frozenset({FulfillmentStatus.PENDING, FulfillmentStatus.ACCEPTED})
+
+
+def set_payment_method(order: Order, method: PaymentMethod) -> None:
+    """Record how the order is (to be) paid; the payment domain keeps the payment's own."""
+    order.payment_method = method
+
+
+async def change_payment_method(
+    session: AsyncSession, order: Order, method: PaymentMethod, timeouts: PaymentTimeouts
+) -> datetime | None:
+    """An unpaid order (locked by the caller) is to be paid by `method`: its deadline becomes
+    that method's timeout from now, but never later than the longest timeout from when it
+    was placed, so that switching back and forth cannot hold stock for ever. Returns the new
+    deadline."""
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise InvalidStatusTransition(f"A {order.status.value} order cannot change its payment.")
+    set_payment_method(order, method)
+    longest = max(timeouts.stripe, timeouts.bank_transfer)
+    order.expires_at = min(utcnow() + timeouts.for_method(method), order.created_at + longest)
+    await session.flush()
+    return order.expires_at
 
 
 async def mark_paid(session: AsyncSession, order: Order, *, at: datetime) -> None:

@@ -70,14 +70,3 @@ async def last_shipping_address(session: AsyncSession, buyer_id: int) -> Shippin
         county_code=order.ship_to_county_code,
         detail=order.ship_to_detail,
     )
-
-
-async def county_choices(
-    session: AsyncSession, province_code: str | None
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(provinces, counties of `province_code`) as (code, name) for the address form."""
-    provinces = [(p.code, p.name) for p in await repository.list_provinces(session)]
-    if province_code is None or province_code not in {code for code, _ in provinces}:
-        return provinces, []
-    counties = await repository.counties_of_province(session, province_code)
-    return provinces, [(c.code, c.name) for c in counties]

@@ -19,6 +19,7 @@ from app.order.schemas import (
     SupplierFulfillmentOut,
 )
 from app.order.service.payment_and_cancellation import cancellable
+from app.regions.listing import place_name
 
 
 def _line_view(line: OrderLine) -> OrderLineOut:
@@ -57,8 +58,13 @@ def _address(
         phone=phone,
         county_code=county_code,
         county_name=county.name if county else "",
+        prefecture_code=county.prefecture_code if county else "",
+        prefecture_name=county.prefecture_name if county else "",
         province_code=county.province_code if county else "",
         province_name=county.province_name if county else "",
+        place_name=(
+            place_name(county.province_name, county.prefecture_name, county.name) if county else ""
+        ),
         detail=detail,
     )
 

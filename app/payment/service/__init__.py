@@ -24,6 +24,7 @@ refund that succeeds through `refunds._refund_succeeded`: the benefit ledger hoo
 Callers import from here; each part lives in the module its name says.
 """
 
+from app.payment.service.methods import check_offered, offered_methods
 from app.payment.service.opening import (
     CANCEL_INTENT_JOB,
     CREATE_INTENT_JOB,
@@ -34,6 +35,7 @@ from app.payment.service.opening import (
     create_payment_intent,
     normalize_bank_reference,
     open_payment,
+    switch_method,
 )
 from app.payment.service.page_data import (
     ADMIN_LIST_LIMIT,
@@ -56,6 +58,15 @@ from app.payment.service.refunds import (
     refund_order_in_full,
     send_refund,
 )
+from app.payment.service.remittance import (
+    MAX_SLIP_BYTES,
+    SLIP_FIELD,
+    SlipFile,
+    buyer_remittance_slip,
+    remittance_slip,
+    report_remittance,
+    slip_type,
+)
 from app.payment.service.stripe_events import (
     apply_intent_state,
     apply_stripe_event,
@@ -69,23 +80,29 @@ __all__ = [
     "CREATE_INTENT_JOB",
     "CURRENCY",
     "LATE_PAYMENT_REASON",
+    "MAX_SLIP_BYTES",
     "PAYABLE",
     "SEND_REFUND_JOB",
+    "SLIP_FIELD",
     "PayPage",
     "RefundForm",
+    "SlipFile",
     "admin_payments",
     "apply_intent_state",
     "apply_stripe_event",
     "awaited_transfers",
     "bank_reference_for",
+    "buyer_remittance_slip",
     "cancel_payment",
     "cancel_payment_intent",
+    "check_offered",
     "check_reason",
     "confirm_bank_transfer",
     "count_awaited_transfers",
     "create_payment_intent",
     "handle_stripe_event",
     "normalize_bank_reference",
+    "offered_methods",
     "open_payment",
     "order_refunds",
     "pay_page",
@@ -94,5 +111,9 @@ __all__ = [
     "refund_form",
     "refund_order_in_full",
     "refund_view",
+    "remittance_slip",
+    "report_remittance",
     "send_refund",
+    "slip_type",
+    "switch_method",
 ]

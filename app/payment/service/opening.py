@@ -10,7 +10,7 @@ from app.jobs.service import enqueue
 from app.order import service as order_service
 from app.order.models import Order, OrderStatus, PaymentMethod
 from app.payment import repository
-from app.payment.errors import PaymentNotFound
+from app.payment.errors import PaymentMethodLocked, PaymentNotFound
 from app.payment.gateway import PaymentGateway
 from app.payment.models import Payment, PaymentStatus
 
@@ -114,3 +114,31 @@ async def cancel_payment(session: AsyncSession, order: Order) -> None:
     if payment.stripe_payment_intent_id is not None:
         await enqueue(session, CANCEL_INTENT_JOB, {"payment_id": payment.id})
     await session.flush()
+
+
+async def switch_method(session: AsyncSession, order: Order, method: PaymentMethod) -> Payment:
+    """The unpaid order's payment is to be made by `method` from now on (order locked by the
+    caller). A transfer gets its reference; a card payment its PaymentIntent, by the outbox,
+    unless it has one from before. An intent is never cancelled here: if the buyer still pays
+    with a card form left open, the payment succeeds by card (see stripe_events). Paid or
+    cancelled, or a transfer the buyer said was sent: 409 `payment_method_locked`."""
+    payment = await repository.payment_for_order(session, order.id, for_update=True)
+    if payment is None:
+        raise PaymentNotFound(order.id)
+    if order.status != OrderStatus.PENDING_PAYMENT or payment.status not in PAYABLE:
+        raise PaymentMethodLocked("the order is paid or cancelled")
+    if payment.method == method:
+        return payment
+    if payment.method == PaymentMethod.BANK_TRANSFER and payment.remitted_at is not None:
+        raise PaymentMethodLocked("the buyer reported the transfer as sent")
+    payment.method = method
+    payment.status = PaymentStatus.PENDING
+    payment.failure_message = None
+    if method == PaymentMethod.BANK_TRANSFER:
+        payment.bank_reference = bank_reference_for(order)
+    else:
+        payment.bank_reference = None
+        if payment.stripe_payment_intent_id is None:
+            await enqueue(session, CREATE_INTENT_JOB, {"order_id": order.id})
+    await session.flush()
+    return payment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from app.payment.errors import PaymentNotFound
 from app.payment.models import Payment, PaymentStatus, Refund
 from app.payment.schemas import AdminPaymentRow, PaymentView, RefundLineView, RefundView
 from app.payment.service.opening import PAYABLE
+from app.payment.service.remittance import slip_type
 
 ADMIN_LIST_LIMIT = 200
 
@@ -30,10 +32,16 @@ def payment_view(payment: Payment) -> PaymentView:
         received_fen=payment.received_fen,
         refunded_fen=payment.refunded_fen,
         stripe_payment_intent_id=payment.stripe_payment_intent_id,
-        stripe_client_secret=(payment.stripe_client_secret if payment.status in PAYABLE else None),
+        stripe_client_secret=(
+            payment.stripe_client_secret
+            if payment.status in PAYABLE and payment.method == PaymentMethod.STRIPE
+            else None
+        ),
         bank_reference=payment.bank_reference,
         failure_message=payment.failure_message,
         succeeded_at=payment.succeeded_at,
+        remitted_at=payment.remitted_at,
+        has_remittance_slip=payment.remittance_slip_key is not None,
     )
 
 
@@ -65,15 +73,19 @@ def _admin_row(payment: Payment, order: Order) -> AdminPaymentRow:
         failure_message=payment.failure_message,
         created_at=payment.created_at,
         succeeded_at=payment.succeeded_at,
+        remitted_at=payment.remitted_at,
+        remittance_slip_type=slip_type(payment),
     )
 
 
 @dataclass(frozen=True)
 class PayPage:
-    """What the pay page shows: the buyer's order and its payment."""
+    """What the pay page shows: the buyer's order and its payment, and the methods the site
+    offers (to switch to)."""
 
     order: Order
     payment: Payment
+    offered: tuple[PaymentMethod, ...] = ()
 
     @property
     def paid(self) -> bool:
@@ -85,16 +97,40 @@ class PayPage:
 
     @property
     def client_secret(self) -> str | None:
-        return self.payment.stripe_client_secret if self.payable else None
+        if not self.payable or self.payment.method != PaymentMethod.STRIPE:
+            return None
+        return self.payment.stripe_client_secret
+
+    @property
+    def method_offered(self) -> bool:
+        """Whether the site still takes the order's method (a card order on a site that
+        stopped taking cards is switched, not cancelled)."""
+        return self.payment.method in self.offered
+
+    @property
+    def switch_to(self) -> PaymentMethod | None:
+        """The other method the buyer may switch to now, if the site offers it."""
+        if not self.payable:
+            return None
+        if self.payment.method == PaymentMethod.BANK_TRANSFER and self.payment.remitted_at:
+            return None  # the money may be on its way
+        others = [m for m in self.offered if m != self.payment.method]
+        return others[0] if others else None
 
 
-async def pay_page(session: AsyncSession, *, buyer: User, order_id: int) -> PayPage:
+async def pay_page(
+    session: AsyncSession,
+    *,
+    buyer: User,
+    order_id: int,
+    offered: Sequence[PaymentMethod] = (),
+) -> PayPage:
     """The buyer's own order and payment; anyone else's order answers 404."""
     order = await order_service.get_buyer_order(session, buyer_id=buyer.id, order_id=order_id)
     payment = await repository.payment_for_order(session, order.id)
     if payment is None:
         raise PaymentNotFound(order_id)
-    return PayPage(order=order, payment=payment)
+    return PayPage(order=order, payment=payment, offered=tuple(offered))
 
 
 def _parse_choice(

@@ -9,6 +9,7 @@ from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
 from app.impact import ledger
+from app.jobs.service import enqueue
 from app.order import service as order_service
 from app.order.models import Order, OrderStatus, PaymentMethod
 from app.payment import repository
@@ -21,7 +22,7 @@ from app.payment.errors import (
 )
 from app.payment.models import Payment, PaymentStatus
 from app.payment.schemas import MAX_AMOUNT_FEN
-from app.payment.service.opening import normalize_bank_reference
+from app.payment.service.opening import CANCEL_INTENT_JOB, normalize_bank_reference
 from app.payment.service.refunds import open_refund
 
 # Reasons the platform writes itself (the operator's pages show them translated).
@@ -96,6 +97,9 @@ async def confirm_bank_transfer(
         raise AmountMismatch(payment.amount_fen, amount_fen)
     before = {"order_status": order.status, "payment_status": payment.status}
     await payment_succeeded(session, payment, order, received_fen=amount_fen, confirmed_by=actor)
+    if payment.stripe_payment_intent_id is not None:
+        # The order was to be paid by card before the buyer switched: close that way too.
+        await enqueue(session, CANCEL_INTENT_JOB, {"payment_id": payment.id})
     await audit.record(
         session,
         actor_user_id=actor.id,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.core.clock import utcnow
 from app.order import service as order_service
 from app.order.models import PaymentMethod
@@ -147,10 +148,40 @@ async def _intent_succeeded(session: AsyncSession, payment: Payment, state: Inte
     order = await order_service.get_order(session, payment.order_id, for_update=True)
     locked = await _lock_payment(session, payment)
     if locked.status == PaymentStatus.SUCCEEDED:
+        if locked.method != PaymentMethod.STRIPE:
+            await _paid_twice(session, locked, state)
         return  # applied once already
     if locked.stripe_payment_intent_id is None:
         locked.stripe_payment_intent_id = state.id
+    if locked.method != PaymentMethod.STRIPE:
+        # The buyer switched to a transfer but paid with a card form left open: the order is
+        # paid by card (refunds go back through Stripe), and no transfer is expected.
+        locked.method = PaymentMethod.STRIPE
+        locked.bank_reference = None
+        order_service.set_payment_method(order, PaymentMethod.STRIPE)
     await payment_succeeded(session, locked, order, received_fen=state.amount_received)
+
+
+async def _paid_twice(session: AsyncSession, payment: Payment, state: IntentState) -> None:
+    """The card was charged after the order was paid by transfer (a card form left open
+    while the operator confirmed the remittance, before the intent could be cancelled). The
+    platform keeps no money twice, but only Stripe holds this charge: it is logged and
+    audit-logged for the operator to refund at Stripe."""
+    log.error(
+        "order %s was paid by transfer and its Stripe intent %s charged %s fen as well",
+        payment.order_id,
+        state.id,
+        state.amount_received,
+    )
+    await audit.record(
+        session,
+        actor_user_id=None,
+        action="payment.charged_twice",
+        entity_kind="order",
+        entity_id=payment.order_id,
+        after={"stripe_payment_intent_id": state.id, "amount_fen": state.amount_received},
+        reason="card charged after the bank transfer was confirmed; refund it at Stripe",
+    )
 
 
 async def cancel_payment_intent(

@@ -3,7 +3,6 @@ validation report (uploaded again, checked again, deleted) and its submit form."
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,12 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import PageUser
 from app.account.models import User
-from app.checkout.pages import payment_method_labels
 from app.core.errors import DomainError
-from app.order.models import PaymentMethod
 from app.order.schemas import ShippingAddressIn
 from app.procurement import service
 from app.procurement.pages.bulk_request import BulkOrderRequest, PostedBulkOrder
+from app.procurement.pages.submit_form import method_refused, submit_context
 from app.procurement.pages.wording import (
     address_messages,
     portal_page,
@@ -34,7 +32,6 @@ from app.web.responses import attachment, see_other
 
 router = APIRouter()
 
-_PROVINCE = re.compile(r"[1-9][0-9]0000")
 LIST_PER_PAGE = 50
 
 
@@ -141,18 +138,6 @@ async def upload(
 # One bulk order
 
 
-def _submit_form(choices: service.AddressChoices) -> dict[str, str]:
-    address = choices.address
-    return {
-        "name": address.name if address else "",
-        "phone": address.phone if address else "",
-        "county_code": address.county_code if address else "",
-        "detail": address.detail if address else "",
-        "po_number": "",
-        "payment_method": PaymentMethod.BANK_TRANSFER.value,
-    }
-
-
 async def _report_page(
     at: BulkOrderRequest,
     *,
@@ -167,8 +152,6 @@ async def _report_page(
     bulk = await service.get_bulk_order(
         at.session, user=at.user, organization_id=org_id, bulk_order_id=at.bulk_id
     )
-    chosen = province if province and _PROVINCE.fullmatch(province) else None
-    choices = await service.address_choices(at.session, user=at.user, province_code=chosen)
     only_problems = at.request.query_params.get("problems") == "1"
     context: dict[str, Any] = {
         "bulk": bulk,
@@ -178,12 +161,10 @@ async def _report_page(
             at.session,
             [bulk.created_by_user_id, bulk.submitted_by_user_id, bulk.approver_user_id],
         ),
-        "choices": choices,
-        "form": form or _submit_form(choices),
+        **await submit_context(at, form=form, province=province),
         "errors": errors or {},
         "problem": problem,
         "problem_rows": problem_rows or {},
-        "payment_method_labels": payment_method_labels(),
     }
     return await portal_page(
         at.request,
@@ -309,22 +290,29 @@ async def submit(
     at: PostedBulkOrder,
     name: FormText = "",
     phone: FormText = "",
+    province: FormText = "",
+    prefecture: FormText = "",
     county_code: FormText = "",
     detail: FormText = "",
     po_number: FormText = "",
     payment_method: FormText = "",
+    refresh: FormText = "",
 ) -> Response:
     """The valid draft submitted for approval with its payment and delivery."""
     org_id = at.org_id
     form = {
         "name": name,
         "phone": phone,
+        "province": province,
+        "prefecture": prefecture,
         "county_code": county_code,
         "detail": detail,
         "po_number": po_number,
         "payment_method": payment_method,
     }
-    if payment_method not in {method.value for method in PaymentMethod}:
+    if refresh:  # the selects' button without JavaScript: the form again, lists updated
+        return await _report_page(at, form=form)
+    if method_refused(at, payment_method):
         return await _report_page(
             at,
             form=form,

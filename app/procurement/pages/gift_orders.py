@@ -4,7 +4,6 @@ parcels once ordered) with its actions: upload again, check again, delete, submi
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,13 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import PageUser
 from app.account.models import User
-from app.checkout.pages import payment_method_labels
 from app.core.errors import DomainError
-from app.order.models import PaymentMethod
 from app.order.schemas import ShippingAddressIn
 from app.order.service import MAX_RECIPIENTS, PaymentTimeouts
 from app.procurement import service
 from app.procurement.pages.bulk_request import BulkOrderRequest, PostedBulkOrder
+from app.procurement.pages.submit_form import method_refused, submit_context
 from app.procurement.pages.wording import (
     address_messages,
     gift_problems,
@@ -39,7 +37,6 @@ from app.web.uploads import read_bounded
 
 router = APIRouter()
 
-_PROVINCE = re.compile(r"[1-9][0-9]0000")
 LIST_PER_PAGE = 50
 # The form offers this many SKU choices; the API takes up to five.
 FORM_SKUS = 3
@@ -189,9 +186,6 @@ async def _gift_page(
     gift = await gifts.get_gift_order(
         at.session, user=at.user, organization_id=at.org_id, gift_order_id=at.bulk_id
     )
-    chosen = province if province and _PROVINCE.fullmatch(province) else None
-    choices = await service.address_choices(at.session, user=at.user, province_code=chosen)
-    address = choices.address
     only_problems = at.request.query_params.get("problems") == "1"
     context: dict[str, Any] = {
         "gift": gift,
@@ -201,21 +195,11 @@ async def _gift_page(
             at.session,
             [gift.created_by_user_id, gift.submitted_by_user_id, gift.approver_user_id],
         ),
-        "choices": choices,
-        "form": form
-        or {
-            "name": address.name if address else "",
-            "phone": address.phone if address else "",
-            "county_code": address.county_code if address else "",
-            "detail": address.detail if address else "",
-            "po_number": "",
-            "payment_method": PaymentMethod.BANK_TRANSFER.value,
-        },
+        **await submit_context(at, form=form, province=province),
         "errors": errors or {},
         "problem": problem,
         "problem_lines": problem_lines or [],
         "recipient_errors": recipient_error_labels(),
-        "payment_method_labels": payment_method_labels(),
     }
     return await portal_page(
         at.request,
@@ -332,21 +316,28 @@ async def submit(
     at: PostedBulkOrder,
     name: FormText = "",
     phone: FormText = "",
+    province: FormText = "",
+    prefecture: FormText = "",
     county_code: FormText = "",
     detail: FormText = "",
     po_number: FormText = "",
     payment_method: FormText = "",
+    refresh: FormText = "",
 ) -> Response:
     """The valid gift submitted for approval with its payment and the union's contact."""
     form = {
         "name": name,
         "phone": phone,
+        "province": province,
+        "prefecture": prefecture,
         "county_code": county_code,
         "detail": detail,
         "po_number": po_number,
         "payment_method": payment_method,
     }
-    if payment_method not in {method.value for method in PaymentMethod}:
+    if refresh:  # the selects' button without JavaScript: the form again, lists updated
+        return await _gift_page(at, form=form)
+    if method_refused(at, payment_method):
         return await _gift_page(
             at, form=form, errors=address_messages({"payment_method": ""}), status_code=422
         )

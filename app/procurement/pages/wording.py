@@ -75,7 +75,7 @@ def address_messages(fields: dict[str, str]) -> dict[str, str]:
     messages = {
         "name": _("请填写收货人姓名，最多 50 个字符。"),
         "phone": _("请填写有效的手机号码或固定电话。"),
-        "county_code": _("请填写有效的六位区县代码。"),
+        "county_code": _("请选择省份、城市和区县。"),
         "detail": _("详细地址应为 5 到 200 个字符。"),
         "po_number": _("采购单号最多 60 个字符。"),
         "payment_method": _("请选择支付方式。"),

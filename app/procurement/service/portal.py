@@ -18,6 +18,7 @@ from app.organization.errors import OrganizationNotFound
 from app.organization.models import Organization
 from app.procurement import repository
 from app.procurement.service.drafts import DECIDING_ROLES
+from app.regions.listing import RegionChoices, region_choices
 
 ORDERS_PER_PAGE = 20
 
@@ -68,18 +69,36 @@ async def organization_orders(
 
 @dataclass(frozen=True)
 class AddressChoices:
-    """The submit form's address: where the user's last order went, and the county lists."""
+    """The submit form's address: the user's default saved address (else where their last
+    order went), and the province → city → county selects."""
 
     address: ShippingAddressIn | None
-    provinces: list[tuple[str, str]]
-    counties: list[tuple[str, str]]
-    province_code: str
+    regions: RegionChoices
 
 
 async def address_choices(
-    session: AsyncSession, *, user: User, province_code: str | None
+    session: AsyncSession,
+    *,
+    user: User,
+    province_code: str | None = None,
+    prefecture_code: str | None = None,
+    county_code: str | None = None,
 ) -> AddressChoices:
-    address = await order_service.last_shipping_address(session, user.id)
-    chosen = province_code or (address.county_code[:2] + "0000" if address else "")
-    provinces, counties = await order_service.county_choices(session, chosen or None)
-    return AddressChoices(address, provinces, counties, chosen)
+    """The selects for what the form chose so far (none: the starting address's county)."""
+    saved = await order_service.default_address(session, user_id=user.id)
+    address = (
+        ShippingAddressIn(
+            name=saved.name, phone=saved.phone, county_code=saved.county_code, detail=saved.detail
+        )
+        if saved is not None
+        else await order_service.last_shipping_address(session, user.id)
+    )
+    if address is not None and not (province_code or prefecture_code or county_code):
+        county_code = address.county_code
+    regions = await region_choices(
+        session,
+        province_code=province_code,
+        prefecture_code=prefecture_code,
+        county_code=county_code,
+    )
+    return AddressChoices(address, regions)
