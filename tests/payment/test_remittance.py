@@ -19,6 +19,7 @@ from tests.account.factories import (
     create_user,
     csrf_token_in,
     sign_in_page,
+    token_headers,
 )
 from tests.catalog.factories import Seller, create_seller, png_bytes
 from tests.http_assertions import assert_error
@@ -256,4 +257,4 @@ async def test_the_pay_page_reports_a_remittance_and_the_operator_sees_its_slip(
 
 
 def _bearer(app: FastAPI, user_id: int) -> dict[str, str]:
-    return {"Authorization": f"Bearer {app.state.token_signer.issue(user_id)}"}
+    return token_headers(user_id)
