@@ -180,6 +180,9 @@ class GiftOrderSummary(BaseModel):
 
 class GiftOrderOut(GiftOrderSummary):
     order_number: str | None = Field(description="The order placed when it was approved")
+    order_status: str | None = Field(
+        description="That order's status: its parcels wait for the payment while pending_payment"
+    )
     items: list[GiftItemOut]
     recipients: list[GiftRecipientOut]
 

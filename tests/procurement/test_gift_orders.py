@@ -137,6 +137,11 @@ async def test_approval_places_one_order_with_a_parcel_per_recipient_and_supplie
     assert approved.status_code == 201, approved.text
     order = approved.json()
     assert (order["organization_id"], order["po_number"]) == (team.organization_id, "GH-2026-09")
+    # Until the transfer arrives, the union sees its parcels waiting for the payment.
+    unpaid = (
+        await client.get(gift_path(team, f"/{gift['id']}"), headers=team.buyer.headers)
+    ).json()
+    assert (unpaid["order_number"], unpaid["order_status"]) == (order["number"], "pending_payment")
     parcels = order["fulfillments"]
     assert len(parcels) == 6
     assert {(p["parcel_no"], p["cooperative_id"]) for p in parcels} == {

@@ -72,12 +72,14 @@ def gift_order_view(
     gift: BulkOrder,
     parcels: Mapping[int, Sequence[FulfillmentOut]],
     order_number: str | None = None,
+    order_status: str | None = None,
 ) -> GiftOrderOut:
     """The gift (lines and recipients loaded) with each recipient's parcels by row."""
     return GiftOrderOut.model_validate(
         {
             **_summary_fields(gift),
             "order_number": order_number,
+            "order_status": order_status,
             "items": [
                 GiftItemOut(
                     row=line.row,

@@ -163,13 +163,13 @@ async def _view(session: AsyncSession, gift: BulkOrder) -> GiftOrderOut:
     if stored is None:
         raise BulkOrderNotFound(gift.id)
     parcels: dict[int, list[FulfillmentOut]] = defaultdict(list)
-    number = None
+    number = status = None
     if stored.order_id is not None:
         order = await order_service.get_order(session, stored.order_id)
-        number = order.number
+        number, status = order.number, order.status.value
         for fulfillment in (await order_service.order_detail(session, order)).fulfillments:
             parcels[fulfillment.parcel_no].append(fulfillment)
-    return gift_order_view(stored, parcels, number)
+    return gift_order_view(stored, parcels, number, status)
 
 
 async def upload(
@@ -447,10 +447,7 @@ async def recipients_xlsx(
     gift = await get_gift_order(
         session, user=user, organization_id=organization_id, gift_order_id=gift_order_id
     )
-    awaiting_payment = False
-    if gift.order_id is not None:
-        order = await order_service.get_order(session, gift.order_id)
-        awaiting_payment = order.status == OrderStatus.PENDING_PAYMENT
+    awaiting_payment = gift.order_status == OrderStatus.PENDING_PAYMENT.value
     return await asyncio.to_thread(
         exports.recipients_workbook, gift, awaiting_payment=awaiting_payment
     )
