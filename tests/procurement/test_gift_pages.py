@@ -116,7 +116,7 @@ async def test_a_union_draws_up_fixes_submits_and_approves_a_gift_through_the_pa
         final = await approver.client.get(approved.headers["location"])
         assert "已批准" in final.text
         assert final.text.count('class="gift-parcel"') == 6
-        assert "待接单" in final.text
+        assert "待付款" in final.text  # the transfer has not arrived yet
 
 
 async def test_a_supplier_ships_from_the_sheet_on_its_queue_page(
