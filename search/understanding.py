@@ -1,0 +1,460 @@
+"""Query understanding: place names, label words and English product words in what a buyer
+types become filters and Chinese words, before any backend sees the query.
+
+宁夏枸杞 is the province filter 宁夏回族自治区 and the text 枸杞; 有机大米 is the label filter
+`organic` and 大米; `tea` is the text 茶. Both backends get the same ProductQuery (filters plus
+the remaining text), so they understand alike. The parser is built once from the region
+reference data and the app's label words (the app caches it) and parses without any I/O.
+
+Words are found on the segmenter's word boundaries (a place inside a longer word is not a
+place: 普洱茶 is tea, 同心圆 is not 同心), as runs of one or more words (中/宁 → 中宁).
+A name shared by places that do not contain one another (朝阳: districts of Beijing and
+Changchun, a city and a county in Liaoning) stays text unless another place word of the
+query tells them apart (辽宁朝阳); where one contains the others (恩施: the prefecture and
+its city) the broadest is meant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from search.english import MAX_ENGLISH_WORDS, english_word
+from search.query import normalise_text
+from search.text import QUERY_STOPWORDS, Analyzer, default_analyzer, place_short_name, word_pinyin
+
+PlaceLevel = Literal["province", "prefecture", "county"]
+PartKind = Literal["place", "label", "word"]
+_LEVEL_RANK: dict[str, int] = {"province": 0, "prefecture": 1, "county": 2}
+_PREFIX_DIGITS: dict[str, int] = {"province": 2, "prefecture": 4, "county": 6}
+
+# Prefecture-level names of the reference data that name no place a buyer would type.
+_NOT_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+# Place names better known as products from elsewhere: 龙井 tea is from Hangzhou, not 龙井市
+# in Jilin; 普洱 tea comes from all of southern Yunnan, not only 普洱市.
+_PRODUCT_NAMES = frozenset({"龙井", "普洱"})
+# Other names buyers use for provinces (pinyin of every province is added on its own).
+_PROVINCE_ALIASES: dict[str, tuple[str, ...]] = {
+    "内蒙古自治区": ("内蒙", "inner mongolia"),
+    "西藏自治区": ("tibet",),
+    "陕西省": ("shaanxi",),
+}
+# Said around a place ("产自宁夏的枸杞", "goji from ningxia"): dropped with it.
+_PLACE_FILLERS = frozenset(
+    {"产自", "来自", "产地", "原产", "原产地", "出产", "特产", "from", "in", "of"}
+)
+# Runs of words looked at for one name: 宁夏/回族/自治区, 凉山/彝族/自治州.
+MAX_RUN_WORDS = 6
+_SPACE = re.compile(r"\s+")
+_LATIN = re.compile(r"[a-z]")
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A province, prefecture or county of the reference data, by its six-digit code."""
+
+    code: str
+    name: str
+    level: PlaceLevel
+
+    def contains(self, other: Place) -> bool:
+        """This place is `other` or holds it (640000 holds 640500 and 640521)."""
+        digits = _PREFIX_DIGITS[self.level]
+        return (
+            _LEVEL_RANK[self.level] <= _LEVEL_RANK[other.level]
+            and other.code[:digits] == self.code[:digits]
+        )
+
+    def related(self, other: Place) -> bool:
+        return self.contains(other) or other.contains(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Understood:
+    """Words of the query that were understood: a place, a label, or an English word.
+
+    `start`/`end` delimit the words in ParsedQuery.typed. `value` is the place's code, the
+    label's code, or the Chinese word searched for an English one; `name` the place's full
+    name, the label's code, or that Chinese word.
+    """
+
+    kind: PartKind
+    typed: str
+    start: int
+    end: int
+    value: str
+    name: str
+    level: PlaceLevel | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """A query as understood: filters, and the text left for the backends to match.
+
+    `typed` is the query normalised (normalise_text); `text` is what remains of it once the
+    understood words are taken out (English words replaced by their Chinese word); `words`
+    are the spans of the remaining words, for suggestions that drop one of them.
+    """
+
+    typed: str
+    text: str
+    parts: tuple[Understood, ...] = ()
+    words: tuple[tuple[int, int], ...] = ()
+    fillers: tuple[tuple[int, int], ...] = ()
+    province: str | None = None
+    prefecture: str | None = None
+    county: str | None = None
+    label: str | None = None
+
+    @property
+    def places(self) -> tuple[Understood, ...]:
+        return tuple(part for part in self.parts if part.kind == "place")
+
+    def without(self, spans: Iterable[tuple[int, int]]) -> str:
+        """The typed query without these spans (and without the fillers of dropped places)."""
+        cut = sorted(set(spans))
+        if any(part.kind == "place" and (part.start, part.end) in cut for part in self.parts):
+            remaining_places = [part for part in self.places if (part.start, part.end) not in cut]
+            if not remaining_places:
+                cut = sorted({*cut, *self.fillers})
+        return _cut(self.typed, cut)
+
+    def without_part(self, part: Understood) -> str:
+        return self.without([(part.start, part.end)])
+
+    def parts_only(self) -> str:
+        """Only the understood words of the typed query, in order (the text taken out)."""
+        return " ".join(part.typed for part in self.parts)
+
+    def applied(
+        self, *, province: str | None, county: str | None, label: str | None
+    ) -> ParsedQuery:
+        """The understanding under filters the caller chose explicitly: an explicit filter
+        wins over understood words of its kind that contradict it (a place outside the
+        chosen province or county, another label); those words are then not searched."""
+        kept: list[Understood] = []
+        for part in self.parts:
+            if part.kind == "label" and label is not None and part.value != label:
+                continue
+            if part.kind == "place" and not _agrees(part, province, county):
+                continue
+            kept.append(part)
+        if len(kept) == len(self.parts):
+            return self
+        places = [_place_of(part) for part in kept if part.kind == "place"]
+        deepest = max(places, key=lambda place: _LEVEL_RANK[place.level], default=None)
+        labels = [part.value for part in kept if part.kind == "label"]
+        province_code, prefecture, county_code = _place_codes(deepest)
+        return replace(
+            self,
+            parts=tuple(kept),
+            province=province_code,
+            prefecture=prefecture,
+            county=county_code,
+            label=labels[0] if labels else None,
+        )
+
+
+def _agrees(part: Understood, province: str | None, county: str | None) -> bool:
+    place = _place_of(part)
+    explicit = [
+        Place(province, "", "province") if province else None,
+        Place(county, "", "county") if county else None,
+    ]
+    return all(other is None or place.related(other) for other in explicit)
+
+
+def _place_of(part: Understood) -> Place:
+    if part.level is None:
+        raise ValueError(f"{part.typed!r} is not a place")
+    return Place(part.value, part.name, part.level)
+
+
+def _place_codes(place: Place | None) -> tuple[str | None, str | None, str | None]:
+    """(province, prefecture, county) filters of the most specific place: one of them set."""
+    if place is None:
+        return None, None, None
+    return (
+        place.code if place.level == "province" else None,
+        place.code if place.level == "prefecture" else None,
+        place.code if place.level == "county" else None,
+    )
+
+
+def _cut(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` without the spans, a space where each was, whitespace collapsed."""
+    pieces: list[str] = []
+    position = 0
+    for start, end in sorted(spans):
+        if start < position:
+            start = position
+        pieces.append(text[position:start])
+        pieces.append(" ")
+        position = max(position, end)
+    pieces.append(text[position:])
+    return _SPACE.sub(" ", "".join(pieces)).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    start: int  # token index
+    end: int
+    kind: PartKind
+    places: tuple[Place, ...] = ()
+    value: str = ""
+
+
+@dataclass
+class _Token:
+    text: str
+    start: int
+    end: int
+    latin: bool = field(default=False)
+
+
+class QueryParser:
+    """Turns query text into filters and remaining text; built once, then pure and fast.
+
+    `places`: every province, prefecture and county (names as in the reference data, with
+    their suffixes: 宁夏回族自治区, 凉山彝族自治州, 寻乌县); each is also known without its
+    suffix and ethnic names (宁夏, 凉山, 凉山州, 寻乌), and provinces by their pinyin
+    (ningxia). `labels`: label code → the words that mean it, in any language (organic →
+    有机, 有机产品, organic). English product words come from search.english.
+    """
+
+    def __init__(
+        self,
+        places: Iterable[Place],
+        labels: Mapping[str, Iterable[str]] | None = None,
+        *,
+        analyzer: Analyzer | None = None,
+    ) -> None:
+        self.analyzer = analyzer or default_analyzer()
+        by_name: dict[str, dict[str, Place]] = {}
+        for place in places:
+            for name in _names_of(place):
+                by_name.setdefault(name, {})[place.code] = place
+        self._places: dict[str, tuple[Place, ...]] = {
+            name: tuple(found.values()) for name, found in by_name.items()
+        }
+        self._labels: dict[str, str] = {}
+        for code, words in (labels or {}).items():
+            for word in words:
+                key = _key(normalise_text(word).lower())
+                if key:
+                    self._labels.setdefault(key, code)
+
+    @property
+    def place_names(self) -> int:
+        """How many names (with their short forms) the parser knows places by."""
+        return len(self._places)
+
+    def parse(self, text: str) -> ParsedQuery:
+        typed = normalise_text(text)
+        tokens = self._tokens(typed)
+        if tokens is None:
+            return ParsedQuery(typed=typed, text=typed)
+        matches = self._matches(tokens)
+        resolved = _resolve_places(matches)
+        parts: list[Understood] = []
+        taken: set[int] = set()
+        label: str | None = None
+        for match in matches:
+            start, end = tokens[match.start].start, tokens[match.end - 1].end
+            typed_words = typed[start:end]
+            if match.kind == "place":
+                place = resolved.get(id(match))
+                if place is None:
+                    continue
+                parts.append(
+                    Understood(
+                        "place", typed_words, start, end, place.code, place.name, place.level
+                    )
+                )
+            elif match.kind == "label":
+                if label is not None and match.value != label:
+                    continue  # one label filter: a second, different one stays text
+                label = match.value
+                parts.append(Understood("label", typed_words, start, end, match.value, match.value))
+            else:
+                parts.append(Understood("word", typed_words, start, end, match.value, match.value))
+            taken.update(range(match.start, match.end))
+        places = [_place_of(part) for part in parts if part.kind == "place"]
+        fillers: list[tuple[int, int]] = []
+        words: list[tuple[int, int]] = []
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            if index in taken:
+                index += 1
+                continue
+            filler = _filler_end(tokens, index, taken) if places else None
+            if filler is not None:
+                fillers.append((token.start, tokens[filler - 1].end))
+                index = filler
+                continue
+            if token.text not in QUERY_STOPWORDS:
+                words.append((token.start, token.end))
+            index += 1
+        deepest = max(places, key=lambda place: _LEVEL_RANK[place.level], default=None)
+        province, prefecture, county = _place_codes(deepest)
+        return ParsedQuery(
+            typed=typed,
+            text=_remaining(typed, parts, fillers),
+            parts=tuple(parts),
+            words=tuple(words),
+            fillers=tuple(fillers),
+            province=province,
+            prefecture=prefecture,
+            county=county,
+            label=label,
+        )
+
+    def _tokens(self, typed: str) -> list[_Token] | None:
+        """The segmenter's words with their place in `typed`; None if they cannot be placed
+        (lower-casing changed the text's length: nothing is understood then)."""
+        lowered = typed.lower()
+        if len(lowered) != len(typed):
+            return None
+        tokens: list[_Token] = []
+        position = 0
+        for word in self.analyzer.segment(typed):
+            start = lowered.find(word, position)
+            if start < 0:
+                return None
+            end = start + len(word)
+            tokens.append(_Token(word, start, end, latin=bool(_LATIN.match(word))))
+            position = end
+        return tokens
+
+    def _matches(self, tokens: Sequence[_Token]) -> list[_Match]:
+        """Left to right, the longest run of words that names something, runs not overlapping."""
+        matches: list[_Match] = []
+        index = 0
+        while index < len(tokens):
+            found = None
+            for end in range(min(len(tokens), index + MAX_RUN_WORDS), index, -1):
+                found = self._lookup(tokens, index, end)
+                if found is not None:
+                    break
+            if found is None:
+                index += 1
+                continue
+            matches.append(found)
+            index = found.end
+        return matches
+
+    def _lookup(self, tokens: Sequence[_Token], start: int, end: int) -> _Match | None:
+        run = tokens[start:end]
+        if any(token.latin for token in run):
+            if not all(token.latin for token in run) or len(run) > MAX_ENGLISH_WORDS:
+                return None
+            key = " ".join(token.text for token in run)
+        else:
+            key = "".join(token.text for token in run)
+        label = self._labels.get(key)
+        if label is not None:
+            return _Match(start, end, "label", value=label)
+        places = self._places.get(key)
+        if places:
+            return _Match(start, end, "place", places=places)
+        chinese = english_word(key) if run[0].latin else None
+        if chinese is not None:
+            return _Match(start, end, "word", value=chinese)
+        return None
+
+
+def _filler_end(tokens: Sequence[_Token], start: int, taken: set[int]) -> int | None:
+    """The end of a filler (产自, 来自 …) starting at `start`, however it was cut (产/自)."""
+    for end in range(min(len(tokens), start + 3), start, -1):
+        run = tokens[start:end]
+        if taken.intersection(range(start, end)):
+            continue
+        joined = (" " if run[0].latin else "").join(token.text for token in run)
+        if joined in _PLACE_FILLERS:
+            return end
+    return None
+
+
+def _key(text: str) -> str:
+    """A lookup key: Latin words separated by one space, Chinese without spaces."""
+    words = text.split()
+    if all(_LATIN.match(word) for word in words):
+        return " ".join(words)
+    return "".join(words)
+
+
+def _names_of(place: Place) -> list[str]:
+    """The names a buyer may type for a place: 凉山彝族自治州 → 凉山彝族自治州, 凉山, 凉山州."""
+    name = place.name.strip()
+    if name in _NOT_NAMES or len(name) < 2:
+        return []
+    names = [name]
+    short = place_short_name(name)
+    if short:
+        names.append(short)
+        for suffix, shorter in (("自治州", "州"), ("自治县", "县"), ("自治旗", "旗")):
+            if name.endswith(suffix):
+                names.append(short + shorter)
+    if place.level == "province":
+        pinyin, _ = word_pinyin(short or name)
+        if len(pinyin) >= 4:
+            names.append(pinyin)
+        names.extend(_PROVINCE_ALIASES.get(name, ()))
+    return [found for found in dict.fromkeys(names) if found not in _PRODUCT_NAMES]
+
+
+def _resolve_places(matches: Sequence[_Match]) -> dict[int, Place]:
+    """The place each place match means (by id of the match); matches left out stay text.
+
+    Unambiguous names anchor the others: 朝阳 alone means nothing, 辽宁朝阳 the city in
+    Liaoning. Places that contradict each other (宁夏 and 甘肃) are all left as text: one
+    place filter cannot hold both.
+    """
+    place_matches = [match for match in matches if match.kind == "place"]
+    chosen: dict[int, Place] = {}
+    for match in place_matches:
+        place = _broadest(match.places)
+        if place is not None:
+            chosen[id(match)] = place
+    anchors = list(chosen.values())
+    for match in place_matches:
+        if id(match) in chosen or not anchors:
+            continue
+        fitting = [p for p in match.places if all(p.related(anchor) for anchor in anchors)]
+        place = _broadest(fitting)
+        if place is not None:
+            chosen[id(match)] = place
+    places = list(chosen.values())
+    if not all(a.related(b) for a in places for b in places):
+        return {}
+    return chosen
+
+
+def _broadest(candidates: Sequence[Place]) -> Place | None:
+    """The one candidate that holds all the others; a lone province among places elsewhere
+    (海南: the province, and a prefecture in Qinghai) is the province; None otherwise."""
+    if not candidates:
+        return None
+    top = min(candidates, key=lambda place: _LEVEL_RANK[place.level])
+    if all(top.contains(other) for other in candidates):
+        return top
+    provinces = [place for place in candidates if place.level == "province"]
+    return provinces[0] if len(provinces) == 1 else None
+
+
+def _remaining(typed: str, parts: Sequence[Understood], fillers: Sequence[tuple[int, int]]) -> str:
+    """The typed text without its places, labels and fillers, English words in Chinese."""
+    pieces: list[str] = []
+    position = 0
+    replaced = {(part.start, part.end): part for part in parts}
+    spans = sorted([*replaced, *fillers])
+    for start, end in spans:
+        pieces.append(typed[position:start])
+        part = replaced.get((start, end))
+        pieces.append(f" {part.value} " if part is not None and part.kind == "word" else " ")
+        position = end
+    pieces.append(typed[position:])
+    return _SPACE.sub(" ", "".join(pieces)).strip()
