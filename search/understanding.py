@@ -49,6 +49,7 @@ _PLACE_FILLERS = frozenset(
 MAX_RUN_WORDS = 6
 _SPACE = re.compile(r"\s+")
 _LATIN = re.compile(r"[a-z]")
+_CJK_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,17 +185,26 @@ def _place_codes(place: Place | None) -> tuple[str | None, str | None, str | Non
 
 
 def _cut(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """`text` without the spans, a space where each was, whitespace collapsed."""
-    pieces: list[str] = []
+    """`text` without the spans, whitespace collapsed. What was on either side of a span is
+    joined by a space between two Latin words or numbers (organic tea 500g), directly
+    between Chinese ones (宁夏有机枸杞 → 宁夏枸杞)."""
+    result = ""
     position = 0
     for start, end in sorted(spans):
-        if start < position:
-            start = position
-        pieces.append(text[position:start])
-        pieces.append(" ")
+        result = _join(result, text[position : max(start, position)])
         position = max(position, end)
-    pieces.append(text[position:])
-    return _SPACE.sub(" ", "".join(pieces)).strip()
+    return _SPACE.sub(" ", _join(result, text[position:])).strip()
+
+
+def _join(left: str, right: str) -> str:
+    latin_words = (
+        left
+        and right
+        and left[-1].isalnum()
+        and right[0].isalnum()
+        and not (_CJK_CHAR.match(left[-1]) or _CJK_CHAR.match(right[0]))
+    )
+    return f"{left} {right}" if latin_words else left + right
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,9 +310,12 @@ class QueryParser:
             index += 1
         deepest = max(places, key=lambda place: _LEVEL_RANK[place.level], default=None)
         province, prefecture, county = _place_codes(deepest)
+        searched = any(part.kind == "word" for part in parts)
+        # Only function words and punctuation left beside filters (宁夏的): no text to match.
+        remaining = _remaining(typed, parts, fillers) if words or searched or not parts else ""
         return ParsedQuery(
             typed=typed,
-            text=_remaining(typed, parts, fillers),
+            text=remaining,
             parts=tuple(parts),
             words=tuple(words),
             fillers=tuple(fillers),

@@ -128,7 +128,7 @@ def test_removing_words_leaves_the_rest_as_typed(parser: QueryParser) -> None:
 
     # The filler goes with the last place word; the rest stays as it was typed.
     assert parsed.without_part(place) == "的有机枸杞 500g"
-    assert parsed.without_part(label) == "产自宁夏的 枸杞 500g"
+    assert parsed.without_part(label) == "产自宁夏的枸杞 500g"
     assert parsed.parts_only() == "宁夏 有机"
     assert [parsed.typed[start:end] for start, end in parsed.words] == ["枸杞", "500g"]
     assert parsed.without([parsed.words[1]]) == "产自宁夏的有机枸杞"
