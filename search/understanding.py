@@ -76,9 +76,10 @@ class Place:
 class Understood:
     """Words of the query that were understood: a place, a label, or an English word.
 
-    `start`/`end` delimit the words in ParsedQuery.typed. `value` is the place's code, the
-    label's code, or the Chinese word searched for an English one; `name` the place's full
-    name, the label's code, or that Chinese word.
+    `start`/`end` delimit the words in ParsedQuery.typed; `repeats`, the same thing typed
+    again later (宁夏 宁夏). `value` is the place's code, the label's code, or the Chinese word
+    searched for an English one; `name` the place's full name, the label's code, or that
+    Chinese word.
     """
 
     kind: PartKind
@@ -88,6 +89,11 @@ class Understood:
     value: str
     name: str
     level: PlaceLevel | None = None
+    repeats: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        return ((self.start, self.end), *self.repeats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +120,19 @@ class ParsedQuery:
         return tuple(part for part in self.parts if part.kind == "place")
 
     def without(self, spans: Iterable[tuple[int, int]]) -> str:
-        """The typed query without these spans (and without the fillers of dropped places)."""
-        cut = sorted(set(spans))
-        if any(part.kind == "place" and (part.start, part.end) in cut for part in self.parts):
-            remaining_places = [part for part in self.places if (part.start, part.end) not in cut]
-            if not remaining_places:
-                cut = sorted({*cut, *self.fillers})
-        return _cut(self.typed, cut)
+        """The typed query without these spans: an understood part goes with its repeats,
+        and the fillers with the last place."""
+        cut = set(spans)
+        for part in self.parts:
+            if cut.intersection(part.spans):
+                cut.update(part.spans)
+        places = self.places
+        if places and all(cut.issuperset(part.spans) for part in places):
+            cut.update(self.fillers)
+        return _cut(self.typed, sorted(cut))
 
     def without_part(self, part: Understood) -> str:
-        return self.without([(part.start, part.end)])
+        return self.without(part.spans)
 
     def parts_only(self) -> str:
         """Only the understood words of the typed query, in order (the text taken out)."""
@@ -291,6 +300,7 @@ class QueryParser:
             else:
                 parts.append(Understood("word", typed_words, start, end, match.value, match.value))
             taken.update(range(match.start, match.end))
+        parts = _merge_repeats(parts)
         places = [_place_of(part) for part in parts if part.kind == "place"]
         fillers: list[tuple[int, int]] = []
         words: list[tuple[int, int]] = []
@@ -458,12 +468,25 @@ def _broadest(candidates: Sequence[Place]) -> Place | None:
     return provinces[0] if len(provinces) == 1 else None
 
 
+def _merge_repeats(parts: Sequence[Understood]) -> list[Understood]:
+    """One part per thing understood, with the later spans that say it again."""
+    merged: dict[tuple[str, str], Understood] = {}
+    for part in parts:
+        first = merged.get((part.kind, part.value))
+        if first is None:
+            merged[(part.kind, part.value)] = part
+        else:
+            repeats = (*first.repeats, (part.start, part.end))
+            merged[(part.kind, part.value)] = replace(first, repeats=repeats)
+    return list(merged.values())
+
+
 def _remaining(typed: str, parts: Sequence[Understood], fillers: Sequence[tuple[int, int]]) -> str:
     """The typed text without its places, labels and fillers, English words in Chinese."""
     pieces: list[str] = []
     position = 0
     replaced = {(part.start, part.end): part for part in parts}
-    spans = sorted([*replaced, *fillers])
+    spans = sorted([*replaced, *fillers, *(span for part in parts for span in part.repeats)])
     for start, end in spans:
         pieces.append(typed[position:start])
         part = replaced.get((start, end))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -34,7 +33,7 @@ async def _ningxia_supplier(database_url: str) -> Supplier:
 
 
 @pytest.fixture(scope="module")
-def ningxia_goji(live_server: LiveServer) -> Iterator[str]:
+def ningxia_goji(live_server: LiveServer) -> str:
     """The demo catalog has no goji from Ningxia: a cooperative of 同心县 lists one through the
     API, and the server's outbox indexes it."""
     # In a thread: Playwright's event loop counts as running in this one.
@@ -60,7 +59,7 @@ def ningxia_goji(live_server: LiveServer) -> Iterator[str]:
             time.sleep(0.3)
         else:
             pytest.fail(f"{GOJI} was not indexed within {INDEXED_WITHIN_SECONDS} s")
-    yield GOJI
+    return GOJI
 
 
 def _organic_titles(live_server: LiveServer) -> set[str]:
@@ -73,7 +72,9 @@ def _organic_titles(live_server: LiveServer) -> set[str]:
         if product.status == "active"
         and product.supplier_credit_code in verified
         and any(
-            c.kind == "organic" and c.status == "verified" and c.valid_from <= today <= c.valid_until
+            c.kind == "organic"
+            and c.status == "verified"
+            and c.valid_from <= today <= c.valid_until
             for c in product.certificates
         )
     }

@@ -195,3 +195,16 @@ def test_parsing_is_cheap(parser: QueryParser) -> None:
 )
 def test_english_words_and_their_plurals(words: str, chinese: str | None) -> None:
     assert english_word(words) == chinese
+
+
+def test_a_thing_said_twice_is_one_part_removed_at_once(parser: QueryParser) -> None:
+    parsed = parser.parse("宁夏枸杞 宁夏 tea tea 有机 organic")
+
+    assert [(p.kind, p.typed, p.spans) for p in parsed.parts] == [
+        ("place", "宁夏", ((0, 2), (5, 7))),
+        ("word", "tea", ((8, 11), (12, 15))),
+        ("label", "有机", ((16, 18), (19, 26))),
+    ]
+    assert parsed.text == "枸杞 茶"
+    assert parsed.without_part(parsed.parts[0]) == "枸杞 tea tea 有机 organic"
+    assert parsed.without_part(parsed.parts[2]) == "宁夏枸杞 宁夏 tea tea"

@@ -118,4 +118,6 @@ def understanding_out(parsed: ParsedQuery) -> QueryUnderstanding | None:
 
 
 def _without(parsed: ParsedQuery, kinds: tuple[str, ...]) -> str:
-    return parsed.without((part.start, part.end) for part in parsed.parts if part.kind in kinds)
+    return parsed.without(
+        span for part in parsed.parts if part.kind in kinds for span in part.spans
+    )
