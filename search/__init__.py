@@ -15,9 +15,10 @@ from search.errors import (
     SearchError,
     SearchUnavailable,
 )
+from search.places import Place
 from search.query import FacetValue, ProductQuery, SearchResult, normalise_text
 from search.text import Analyzer, add_place_names, add_words, default_analyzer
-from search.understanding import ParsedQuery, Place, QueryParser, Understood
+from search.understanding import ParsedQuery, QueryParser, Understood
 
 __all__ = [
     "Analyzer",

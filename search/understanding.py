@@ -22,25 +22,11 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from search.english import MAX_ENGLISH_WORDS, english_word
+from search.places import Place, PlaceLevel, choose, deepest, names_of, place_codes
 from search.query import normalise_text
-from search.text import QUERY_STOPWORDS, Analyzer, default_analyzer, place_short_name, word_pinyin
+from search.text import QUERY_STOPWORDS, Analyzer, default_analyzer
 
-PlaceLevel = Literal["province", "prefecture", "county"]
 PartKind = Literal["place", "label", "word"]
-_LEVEL_RANK: dict[str, int] = {"province": 0, "prefecture": 1, "county": 2}
-_PREFIX_DIGITS: dict[str, int] = {"province": 2, "prefecture": 4, "county": 6}
-
-# Prefecture-level names of the reference data that name no place a buyer would type.
-_NOT_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
-# Place names better known as products from elsewhere: 龙井 tea is from Hangzhou, not 龙井市
-# in Jilin; 普洱 tea comes from all of southern Yunnan, not only 普洱市.
-_PRODUCT_NAMES = frozenset({"龙井", "普洱"})
-# Other names buyers use for provinces (pinyin of every province is added on its own).
-_PROVINCE_ALIASES: dict[str, tuple[str, ...]] = {
-    "内蒙古自治区": ("内蒙", "inner mongolia"),
-    "西藏自治区": ("tibet",),
-    "陕西省": ("shaanxi",),
-}
 # Said around a place ("产自宁夏的枸杞", "goji from ningxia"): dropped with it.
 _PLACE_FILLERS = frozenset(
     {"产自", "来自", "产地", "原产", "原产地", "出产", "特产", "from", "in", "of"}
@@ -50,26 +36,6 @@ MAX_RUN_WORDS = 6
 _SPACE = re.compile(r"\s+")
 _LATIN = re.compile(r"[a-z]")
 _CJK_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """A province, prefecture or county of the reference data, by its six-digit code."""
-
-    code: str
-    name: str
-    level: PlaceLevel
-
-    def contains(self, other: Place) -> bool:
-        """This place is `other` or holds it (640000 holds 640500 and 640521)."""
-        digits = _PREFIX_DIGITS[self.level]
-        return (
-            _LEVEL_RANK[self.level] <= _LEVEL_RANK[other.level]
-            and other.code[:digits] == self.code[:digits]
-        )
-
-    def related(self, other: Place) -> bool:
-        return self.contains(other) or other.contains(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +120,8 @@ class ParsedQuery:
         if len(kept) == len(self.parts):
             return self
         places = [_place_of(part) for part in kept if part.kind == "place"]
-        deepest = max(places, key=lambda place: _LEVEL_RANK[place.level], default=None)
         labels = [part.value for part in kept if part.kind == "label"]
-        province_code, prefecture, county_code = _place_codes(deepest)
+        province_code, prefecture, county_code = place_codes(deepest(places))
         return replace(
             self,
             parts=tuple(kept),
@@ -180,17 +145,6 @@ def _place_of(part: Understood) -> Place:
     if part.level is None:
         raise ValueError(f"{part.typed!r} is not a place")
     return Place(part.value, part.name, part.level)
-
-
-def _place_codes(place: Place | None) -> tuple[str | None, str | None, str | None]:
-    """(province, prefecture, county) filters of the most specific place: one of them set."""
-    if place is None:
-        return None, None, None
-    return (
-        place.code if place.level == "province" else None,
-        place.code if place.level == "prefecture" else None,
-        place.code if place.level == "county" else None,
-    )
 
 
 def _cut(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -253,7 +207,7 @@ class QueryParser:
         self.analyzer = analyzer or default_analyzer()
         by_name: dict[str, dict[str, Place]] = {}
         for place in places:
-            for name in _names_of(place):
+            for name in names_of(place):
                 by_name.setdefault(name, {})[place.code] = place
         self._places: dict[str, tuple[Place, ...]] = {
             name: tuple(found.values()) for name, found in by_name.items()
@@ -276,7 +230,9 @@ class QueryParser:
         if tokens is None:
             return ParsedQuery(typed=typed, text=typed)
         matches = self._matches(tokens)
-        resolved = _resolve_places(matches)
+        place_matches = [match for match in matches if match.kind == "place"]
+        meant = choose([match.places for match in place_matches])
+        resolved = {id(match): place for match, place in zip(place_matches, meant, strict=True)}
         parts: list[Understood] = []
         taken: set[int] = set()
         label: str | None = None
@@ -318,8 +274,7 @@ class QueryParser:
             if token.text not in QUERY_STOPWORDS:
                 words.append((token.start, token.end))
             index += 1
-        deepest = max(places, key=lambda place: _LEVEL_RANK[place.level], default=None)
-        province, prefecture, county = _place_codes(deepest)
+        province, prefecture, county = place_codes(deepest(places))
         searched = any(part.kind == "word" for part in parts)
         # Only function words and punctuation left beside filters (宁夏的): no text to match.
         remaining = _remaining(typed, parts, fillers) if words or searched or not parts else ""
@@ -407,65 +362,6 @@ def _key(text: str) -> str:
     if all(_LATIN.match(word) for word in words):
         return " ".join(words)
     return "".join(words)
-
-
-def _names_of(place: Place) -> list[str]:
-    """The names a buyer may type for a place: 凉山彝族自治州 → 凉山彝族自治州, 凉山, 凉山州."""
-    name = place.name.strip()
-    if name in _NOT_NAMES or len(name) < 2:
-        return []
-    names = [name]
-    short = place_short_name(name)
-    if short:
-        names.append(short)
-        for suffix, shorter in (("自治州", "州"), ("自治县", "县"), ("自治旗", "旗")):
-            if name.endswith(suffix):
-                names.append(short + shorter)
-    if place.level == "province":
-        pinyin, _ = word_pinyin(short or name)
-        if len(pinyin) >= 4:
-            names.append(pinyin)
-        names.extend(_PROVINCE_ALIASES.get(name, ()))
-    return [found for found in dict.fromkeys(names) if found not in _PRODUCT_NAMES]
-
-
-def _resolve_places(matches: Sequence[_Match]) -> dict[int, Place]:
-    """The place each place match means (by id of the match); matches left out stay text.
-
-    Unambiguous names anchor the others: 朝阳 alone means nothing, 辽宁朝阳 the city in
-    Liaoning. Places that contradict each other (宁夏 and 甘肃) are all left as text: one
-    place filter cannot hold both.
-    """
-    place_matches = [match for match in matches if match.kind == "place"]
-    chosen: dict[int, Place] = {}
-    for match in place_matches:
-        place = _broadest(match.places)
-        if place is not None:
-            chosen[id(match)] = place
-    anchors = list(chosen.values())
-    for match in place_matches:
-        if id(match) in chosen or not anchors:
-            continue
-        fitting = [p for p in match.places if all(p.related(anchor) for anchor in anchors)]
-        place = _broadest(fitting)
-        if place is not None:
-            chosen[id(match)] = place
-    places = list(chosen.values())
-    if not all(a.related(b) for a in places for b in places):
-        return {}
-    return chosen
-
-
-def _broadest(candidates: Sequence[Place]) -> Place | None:
-    """The one candidate that holds all the others; a lone province among places elsewhere
-    (海南: the province, and a prefecture in Qinghai) is the province; None otherwise."""
-    if not candidates:
-        return None
-    top = min(candidates, key=lambda place: _LEVEL_RANK[place.level])
-    if all(top.contains(other) for other in candidates):
-        return top
-    provinces = [place for place in candidates if place.level == "province"]
-    return provinces[0] if len(provinces) == 1 else None
 
 
 def _merge_repeats(parts: Sequence[Understood]) -> list[Understood]:

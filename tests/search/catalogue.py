@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from search import ProductDocument
-from search.understanding import Place
+from search.places import Place
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ import pytest
 from app.regions.reference_data import read_counties
 from search import Analyzer
 from search.english import english_word
-from search.understanding import ParsedQuery, Place, QueryParser
+from search.places import Place
+from search.understanding import ParsedQuery, QueryParser
 from tests.search.catalogue import LABEL_WORDS
 
 
