@@ -14,6 +14,8 @@ from search.errors import InvalidDocument
 CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,29}")
 REGION_CODE_PATTERN = re.compile(r"[0-9]{6}")
 PROVINCE_CODE_PATTERN = re.compile(r"[0-9]{2}0000")
+# A prefecture: the first four digits of its counties' codes, then 00 (not a province).
+PREFECTURE_CODE_PATTERN = re.compile(r"[0-9]{2}(?!00)[0-9]{2}00")
 MAX_TITLE_CHARS = 200
 MAX_NAME_CHARS = 200
 # Fen amounts fit a signed 64-bit column everywhere, and Meilisearch's numbers (f64) exactly.

@@ -81,6 +81,8 @@ def build_filter(query: ProductQuery, today: date, *, skip: str | None = None) -
         parts.append(f"province_code = {quote(query.province)}")
     if query.county is not None:
         parts.append(f"county_code = {quote(query.county)}")
+    if query.prefecture is not None:
+        parts.append(f"prefecture_code = {quote(query.prefecture)}")
     if query.category is not None and skip != "category":
         parts.append(f"category = {quote(query.category)}")
     if query.label is not None and skip != "label":
@@ -94,6 +96,11 @@ def build_filter(query: ProductQuery, today: date, *, skip: str | None = None) -
     if query.max_price_fen is not None:
         parts.append(f"min_price_fen <= {int(query.max_price_fen)}")
     return " AND ".join(parts) or None
+
+
+def prefecture_code(county_code: str) -> str:
+    """The prefecture a county lies in: its code's first four digits, then 00."""
+    return county_code[:4] + "00"
 
 
 def sort_of(query: ProductQuery) -> list[str] | None:
@@ -123,6 +130,7 @@ def meili_document(doc: ProductDocument, analyzer: Analyzer) -> dict[str, Any]:
         "cooperative_name": doc.cooperative_name,
         "county_code": doc.county_code,
         "county_name": doc.county_name,
+        "prefecture_code": prefecture_code(doc.county_code),
         "prefecture_name": doc.prefecture_name,
         "province_code": doc.province_code,
         "province_name": doc.province_name,

@@ -31,6 +31,8 @@ FILTERABLE_ATTRIBUTES = [
     "id",  # delete() removes documents by an id filter
     "province_code",
     "county_code",
+    # A county code's first four digits and 00: the place words of a query (凉山) filter by it.
+    "prefecture_code",
     "category",
     "labels",
     # Nested {label: last valid day as yyyymmdd}: `label_until.gi >= 20261128` keeps a label

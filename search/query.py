@@ -7,7 +7,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from search.documents import CODE_PATTERN, PROVINCE_CODE_PATTERN, REGION_CODE_PATTERN
+from search.documents import (
+    CODE_PATTERN,
+    PREFECTURE_CODE_PATTERN,
+    PROVINCE_CODE_PATTERN,
+    REGION_CODE_PATTERN,
+)
 from search.errors import InvalidQuery
 
 Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
@@ -47,6 +52,8 @@ class ProductQuery:
     `text` is normalised on construction (see normalise_text); a text without any searchable
     word (only punctuation or emoji) filters nothing. Price bounds apply to `min_price_fen`,
     the price listings show. `facets=False` skips the facet counts when a caller needs ids only.
+    `prefecture` keeps the counties whose code starts with its first four digits (640500:
+    中卫市's counties); the app sets it from a query's place words (search.understanding).
     """
 
     text: str = ""
@@ -62,6 +69,7 @@ class ProductQuery:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     facets: bool = True
+    prefecture: str | None = None
 
     def __post_init__(self) -> None:
         errors: dict[str, str] = {}
@@ -72,6 +80,7 @@ class ProductQuery:
             object.__setattr__(self, "text", normalise_text(text))
         _check_code(errors, "province", self.province, PROVINCE_CODE_PATTERN)
         _check_code(errors, "county", self.county, REGION_CODE_PATTERN)
+        _check_code(errors, "prefecture", self.prefecture, PREFECTURE_CODE_PATTERN)
         _check_code(errors, "category", self.category, CODE_PATTERN)
         _check_code(errors, "label", self.label, CODE_PATTERN)
         for name in ("key_assistance", "in_stock"):

@@ -15,9 +15,15 @@ from app.account.deps import OptionalPageUser
 from app.catalog import listing
 from app.catalog.deps import ListingCachesDep
 from app.catalog.errors import ProductNotFound
-from app.catalog.schemas import MAX_PAGE, MAX_PRICE_FEN, ProductPage, ProductQuery
+from app.catalog.schemas import (
+    MAX_PAGE,
+    MAX_PRICE_FEN,
+    ProductPage,
+    ProductQuery,
+    QueryUnderstanding,
+)
 from app.core.errors import DomainError, ValidationFailed
-from app.core.fields import parse_yuan
+from app.core.fields import parse_yuan, yuan_text
 from app.web import i18n
 from app.web.db import DbSession
 from app.web.forms import field_messages
@@ -116,19 +122,57 @@ def _listing_query(form: dict[str, str], page: str | None) -> ProductQuery:
     return query
 
 
-def _url_maker(form: dict[str, str]) -> Callable[..., str]:
-    """url_with(province=None, page=2): this listing with some parameters changed or removed."""
+def _url_maker(form: dict[str, str], understood: QueryUnderstanding | None) -> Callable[..., str]:
+    """url_with(province=None, page=2): this listing with some parameters changed or removed.
+
+    Choosing or clearing a place or a label also takes out the words of `q` that were
+    understood as one (宁夏枸杞 with another province chosen is 枸杞 there)."""
 
     def url_with(**changes: str | int | None) -> str:
         params: dict[str, str] = {k: v for k, v in form.items() if v}
+        if understood is not None and "q" not in changes:
+            if changes.keys() & {"province", "county"}:
+                params["q"] = understood.q_without_places
+            if "label" in changes:
+                params["q"] = understood.q_without_labels
         for name, value in changes.items():
             if value is None or value == "" or (name == "page" and value == 1):
                 params.pop(name, None)
             else:
                 params[name] = str(value)
+        params = {k: v for k, v in params.items() if v}
         return f"{LISTING_PATH}?{urlencode(params)}" if params else LISTING_PATH
 
     return url_with
+
+
+def _query_url(query: ProductQuery, sort: str) -> str:
+    """The listing's address for a query of the service (a suggestion), prices in yuan."""
+    values: dict[str, str | None] = {
+        "q": query.q,
+        "province": query.province,
+        "county": query.county,
+        "category": query.category,
+        "label": query.label,
+        "key_assistance": None if query.key_assistance is None else "01"[query.key_assistance],
+        "min_price": None if query.min_price_fen is None else yuan_text(query.min_price_fen),
+        "max_price": None if query.max_price_fen is None else yuan_text(query.max_price_fen),
+        "sort": sort or None,
+    }
+    params = {name: value for name, value in values.items() if value}
+    return f"{LISTING_PATH}?{urlencode(params)}" if params else LISTING_PATH
+
+
+def _selected(form: dict[str, str], result: ProductPage | None) -> dict[str, str]:
+    """The province and label the facets show as chosen: picked, or understood from `q`."""
+    selected = {"province": form["province"], "label": form["label"]}
+    understood = result.understood if result is not None else None
+    for part in understood.parts if understood is not None else []:
+        if part.kind in ("province", "prefecture", "county") and not selected["province"]:
+            selected["province"] = part.value[:2] + "0000"
+        elif part.kind == "label" and not selected["label"]:
+            selected["label"] = part.value
+    return selected
 
 
 def _category_names() -> dict[str, str]:
@@ -259,7 +303,10 @@ def _listing_body(
         "form": form,
         "errors": errors,
         "error_code": error_code,
-        "url_with": _url_maker(form),
+        "understood": result.understood if result is not None else None,
+        "selected": _selected(form, result),
+        "url_with": _url_maker(form, result.understood if result is not None else None),
+        "query_url": lambda query: _query_url(query, form["sort"]),
         "sort_options": _sort_options(),
         "category_names": _category_names(),
         "last_page": max(1, -(-result.total // result.per_page)) if result else 1,

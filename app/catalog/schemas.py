@@ -106,6 +106,57 @@ class Facets(BaseModel):
     label: list[FacetValue]
 
 
+UnderstoodKind = Literal["province", "prefecture", "county", "label", "word"]
+
+
+class UnderstoodPart(BaseModel):
+    """Words of `q` understood as a filter (a place, a label) or as a Chinese word."""
+
+    kind: UnderstoodKind = Field(
+        description="A place (`province`, `prefecture`, `county`), a `label`, or an English "
+        "`word` searched in Chinese"
+    )
+    typed: str = Field(description="The words of `q` it was understood from", examples=["宁夏"])
+    start: int = Field(description="Where those words start in the understood `q`")
+    end: int = Field(description="Where they end")
+    value: str = Field(
+        description="The place's or label's code, or the Chinese word searched for an English one",
+        examples=["640000"],
+    )
+    name: str = Field(
+        description="The place's full name, the label's name, or that Chinese word",
+        examples=["宁夏回族自治区"],
+    )
+    q_without: str = Field(description="`q` without these words: the query that removes it")
+
+
+class QueryUnderstanding(BaseModel):
+    """What was understood in `q`, and what was left to match as text."""
+
+    q: str = Field(description="`q` as understood: normalised (full-width folded, spaces)")
+    text: str = Field(description="What was matched as text once the understood words left")
+    q_without_parts: str = Field(description="`q` without its understood words: the text")
+    q_without_text: str = Field(description="Only the understood words of `q`")
+    q_without_places: str = Field(description="`q` without its place words")
+    q_without_labels: str = Field(description="`q` without its label words")
+    parts: list[UnderstoodPart]
+
+
+SuggestionReason = Literal["drop_word", "related_category", "drop_filter"]
+
+
+class Suggestion(BaseModel):
+    """A nearby query that finds products, offered when a listing finds none."""
+
+    title: str = Field(examples=["枸杞"])
+    reason: SuggestionReason
+    query: ProductQuery = Field(description="The listing's parameters for it")
+    total: int = Field(description="How many products it finds")
+    place_names: dict[str, str] = Field(
+        default_factory=dict, description="Names of its province and county filters"
+    )
+
+
 class ProductPage(BaseModel):
     items: list[ProductSummary]
     total: int
@@ -115,6 +166,16 @@ class ProductPage(BaseModel):
     degraded: bool = Field(
         default=False,
         description="The search service is down: text is matched plainly, newest first",
+    )
+    understood: QueryUnderstanding | None = Field(
+        default=None,
+        description="How `q` was read: place and label words filter like the facets, "
+        "English product words are searched in Chinese (none without `q`)",
+    )
+    suggestions: list[Suggestion] = Field(
+        default_factory=list,
+        description="When nothing is found: nearby queries that find products (a word or a "
+        "filter less, a related category), most relevant first",
     )
 
 

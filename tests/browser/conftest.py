@@ -84,6 +84,7 @@ class LiveServer:
     base_url: str
     plan: DemoPlan
     supplier_id: int  # the demo supplier admin's cooperative
+    database_url: str  # for arranging what the demo lacks (tests that add must not remove)
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -143,6 +144,7 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
                 base_url=base_url,
                 plan=build_plan(DEMO_PRODUCTS, china_date(utcnow())),
                 supplier_id=supplier_id,
+                database_url=url,
             )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from search import ProductDocument
+from search.places import Place
 
 
 @dataclass(frozen=True)
@@ -317,3 +318,24 @@ def place_names() -> list[str]:
     names = {county.name for county in COUNTIES.values()}
     names |= {county.prefecture for county in COUNTIES.values()}
     return sorted(names)
+
+
+def places() -> list[Place]:
+    """The catalogue's counties, their prefectures and provinces, as the query parser gets them."""
+    found: dict[str, Place] = {}
+    for county in COUNTIES.values():
+        found[county.code] = Place(county.code, county.name, "county")
+        prefecture = county.code[:4] + "00"
+        found.setdefault(prefecture, Place(prefecture, county.prefecture, "prefecture"))
+        found.setdefault(
+            county.province_code, Place(county.province_code, county.province, "province")
+        )
+    return sorted(found.values(), key=lambda place: place.code)
+
+
+# What the labels are called in queries (the app has its own list; these are the test's).
+LABEL_WORDS: dict[str, tuple[str, ...]] = {
+    "gi": ("地理标志", "地标", "geographical indication"),
+    "green_food": ("绿色食品", "green food"),
+    "organic": ("有机", "有机产品", "organic"),
+}

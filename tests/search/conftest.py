@@ -20,8 +20,9 @@ from app.core.db import Database
 from search import Analyzer, SearchBackend
 from search.embedded.backend import EmbeddedBackend
 from search.meili import MeiliBackend
+from search.understanding import QueryParser
 from tests.conftest import BACKENDS, drop_postgres_database, make_settings, new_database_url
-from tests.search.catalogue import DOCUMENTS, place_names
+from tests.search.catalogue import DOCUMENTS, LABEL_WORDS, place_names, places
 
 MEILI_URL = os.environ.get("FENGSHOU_TEST_MEILI_URL")
 MEILI_SKIP_REASON = "FENGSHOU_TEST_MEILI_URL not set: no Meilisearch server on this machine"
@@ -45,6 +46,12 @@ def analyzer() -> Analyzer:
     result = Analyzer()
     result.add_place_names(place_names())
     return result
+
+
+@pytest.fixture(scope="session")
+def parser(analyzer: Analyzer) -> QueryParser:
+    """The query parser over the catalogue's places, as the app builds it over all of them."""
+    return QueryParser(places(), LABEL_WORDS, analyzer=analyzer)
 
 
 @pytest.fixture(scope="session", params=SEARCH_BACKENDS)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from search import InvalidQuery, ProductDocument, ProductQuery, SearchBackend, SearchResult
+from search.understanding import QueryParser
 from tests.search.catalogue import (
     BY_ID,
     DOCUMENTS,
@@ -125,6 +126,80 @@ async def test_golden_queries(backend: SearchBackend, golden: Golden) -> None:
     assert golden.includes <= set(ids), _titles(ids)
 
 
+# Queries as buyers type them, understood first (search.understanding): place words filter by
+# place, label words by label, English words are searched in Chinese. `understood` is what the
+# parser must make of the text; the results are those of the understood query.
+ORGANIC = {25, 35, 41, 44, 60}
+MUSHROOMS = {27, 28, 29, 40, 41}
+UNDERSTOOD: list[tuple[Golden, dict[str, str | None]]] = [
+    (
+        Golden("宁夏枸杞", only=frozenset({12}), why="province + text"),
+        {"province": "640000", "text": "枸杞"},
+    ),
+    (Golden("甘肃枸杞", only=frozenset({13})), {"province": "620000", "text": "枸杞"}),
+    (Golden("宁夏回族自治区枸杞", only=frozenset({12})), {"province": "640000"}),
+    (
+        Golden("宁夏", only=frozenset({12, 17, 45, 51, 57}), why="a place alone: all its products"),
+        {"province": "640000", "text": ""},
+    ),
+    (Golden("中宁枸杞", only=frozenset({12})), {"county": "640521", "text": "枸杞"}),
+    (Golden("宁夏中宁枸杞", only=frozenset({12})), {"county": "640521", "province": None}),
+    (
+        Golden("凉山州马铃薯", first=(15, 14), only=frozenset({14, 15}), why="prefecture"),
+        {"prefecture": "513400", "text": "马铃薯"},
+    ),
+    (Golden("西吉 土豆", only=frozenset({17, 57}), why="county + synonyms"), {"county": "640422"}),
+    (Golden("重庆 脐橙", only=frozenset({6})), {"province": "500000", "text": "脐橙"}),
+    (Golden("有机", only=frozenset(ORGANIC), why="a label word alone"), {"label": "organic"}),
+    (Golden("有机茶", only=frozenset({25, 60})), {"label": "organic", "text": "茶"}),
+    (Golden("绿色食品 马铃薯", only=frozenset({16})), {"label": "green_food"}),
+    (Golden("地理标志 苹果", only=frozenset({10})), {"label": "gi", "text": "苹果"}),
+    (Golden("tea", includes=frozenset(TEAS), why="English word"), {"text": "茶"}),
+    (Golden("apple", only=frozenset({10, 11, 59})), {"text": "苹果"}),
+    (Golden("Apples", only=frozenset({10, 11, 59}), why="plural, any case"), {"text": "苹果"}),
+    (Golden("goji", first=(12,), only=frozenset({12, 13})), {"text": "枸杞"}),
+    (Golden("honey", only=frozenset({35, 36})), {"text": "蜂蜜"}),
+    (Golden("walnuts", only=frozenset({30, 31})), {"text": "核桃"}),
+    (Golden("potato", only=frozenset(POTATOES)), {"text": "土豆"}),
+    (Golden("mushroom", only=frozenset(MUSHROOMS), why="a category's name"), {"text": "菌菇"}),
+    (Golden("black rice", only=frozenset({44})), {"text": "黑米"}),
+    (Golden("organic tea", only=frozenset({25, 60})), {"label": "organic", "text": "茶"}),
+    (Golden("goji from ningxia", only=frozenset({12})), {"province": "640000", "text": "枸杞"}),
+    (Golden("产自宁夏的枸杞", only=frozenset({12})), {"province": "640000"}),
+    (Golden("宁夏 有机", only=frozenset()), {"province": "640000", "label": "organic"}),
+    (Golden("普洱茶", only=frozenset({26}), why="not the place 普洱"), {"text": "普洱茶"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("golden", "understood"), UNDERSTOOD, ids=[golden.text for golden, _ in UNDERSTOOD]
+)
+async def test_golden_queries_as_buyers_type_them(
+    backend: SearchBackend,
+    parser: QueryParser,
+    golden: Golden,
+    understood: dict[str, str | None],
+) -> None:
+    parsed = parser.parse(golden.text)
+    for name, value in understood.items():
+        assert getattr(parsed, name) == value, (name, parsed)
+    result = await _search(
+        backend,
+        text=parsed.text,
+        province=parsed.province,
+        prefecture=parsed.prefecture,
+        county=parsed.county,
+        label=parsed.label,
+    )
+    ids = result.ids
+    assert result.total == len(ids)
+    if golden.first:
+        assert tuple(ids[: len(golden.first)]) == golden.first, _titles(ids)
+    if golden.only is not None:
+        assert set(ids) == golden.only, _titles(ids)
+    assert golden.includes <= set(ids), _titles(ids)
+
+
 def _titles(ids: list[int]) -> list[str]:
     return [f"{i} {BY_ID[i].title}" for i in ids]
 
@@ -189,6 +264,7 @@ def _passes(doc: ProductDocument, query: ProductQuery, today: date, skip: str = 
     return (
         (query.province is None or skip == "province" or doc.province_code == query.province)
         and (query.county is None or doc.county_code == query.county)
+        and (query.prefecture is None or doc.county_code[:4] == query.prefecture[:4])
         and (query.category is None or skip == "category" or doc.category == query.category)
         and (query.label is None or skip == "label" or query.label in doc.labels_valid_on(today))
         and (query.key_assistance is None or doc.key_assistance == query.key_assistance)
@@ -238,6 +314,12 @@ FILTERS: list[dict[str, Any]] = [
     {"county": "360734", "max_price_fen": 5_000},
     {"key_assistance": True, "in_stock": True, "min_price_fen": 2_000, "max_price_fen": 9_000},
     {"province": "620000", "min_price_fen": 3_000, "category": "vegetables"},
+    {"prefecture": "513400"},
+    {"prefecture": "360700", "label": "gi"},
+    {"prefecture": "513400", "province": "510000", "category": "vegetables"},
+    {"prefecture": "620800", "min_price_fen": 3_000},
+    {"prefecture": "420500", "key_assistance": False, "in_stock": True},
+    {"prefecture": "513400", "province": "620000"},
 ]
 
 
@@ -279,6 +361,8 @@ TEXT_FACETS: list[tuple[str, dict[str, Any]]] = [
     ("茶", {"label": "organic"}),
     ("脐橙", {"label": "gi", "category": "fruit"}),
     ("宁夏", {}),
+    ("马铃薯", {"prefecture": "513400"}),
+    ("茶", {"prefecture": "610900", "label": "organic"}),
 ]
 
 

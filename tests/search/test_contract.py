@@ -115,6 +115,9 @@ def test_query_text_is_normalised_and_cut() -> None:
         ({"province": "45000０"}, "province"),
         ({"county": "ABCDEF"}, "county"),
         ({"county": "360734' OR 1=1"}, "county"),
+        ({"prefecture": "640000"}, "prefecture"),  # a province, not a prefecture
+        ({"prefecture": "640521"}, "prefecture"),  # a county
+        ({"prefecture": "6405"}, "prefecture"),
         ({"category": "水果"}, "category"),
         ({"category": ""}, "category"),
         ({"label": "gi)"}, "label"),

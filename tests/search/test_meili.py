@@ -61,6 +61,7 @@ def test_document_shape(analyzer: Analyzer) -> None:
     assert doc["labels"] == ["gi"]
     assert doc["label_until"] == {"gi": 20261231}
     assert doc["province_facet"] == "640000|宁夏回族自治区"
+    assert doc["prefecture_code"] == "640500"
     assert doc["category_facet"] == "nuts|干果坚果"
     assert doc["key_assistance"] is False and doc["key_assistance_rank"] == 0
     assert "gouqi" in doc["title_pinyin"].split()
@@ -104,6 +105,7 @@ def test_quote(value: str, quoted: str) -> None:
             " AND in_stock = false",
         ),
         ({"max_price_fen": 0}, "min_price_fen <= 0"),
+        ({"prefecture": "513400"}, 'prefecture_code = "513400"'),
         (
             {"min_price_fen": 500, "max_price_fen": 900},
             "min_price_fen >= 500 AND min_price_fen <= 900",

@@ -1,15 +1,13 @@
 """Read side of the catalog: the public listing with facets, product pages, home and county.
 
-The listing (product_listing) keeps what it can in the app's caches (caching); product cards
-(summaries) are shared with the other storefront reads (product_views).
+The listing (product_listing) understands `q` before searching (understanding), offers nearby
+queries when it finds nothing (suggestions) and keeps what it can in the app's caches
+(caching); product cards (summaries) are shared with the other storefront reads
+(product_views).
 """
 
 from app.catalog.listing.caching import PAGE_MEMO_ENTRIES, ListingCaches, PageMemo
-from app.catalog.listing.product_listing import (
-    list_products,
-    list_products_with_memo,
-    search_query,
-)
+from app.catalog.listing.product_listing import list_products, list_products_with_memo
 from app.catalog.listing.product_views import (
     county_catalog,
     county_with_suppliers,
@@ -23,6 +21,7 @@ from app.catalog.listing.product_views import (
     sku_out,
 )
 from app.catalog.listing.summaries import LABEL_NAMES, MEDIA_URL_PREFIX, media_url, today_in_china
+from app.catalog.listing.understanding import search_query, understand
 
 __all__ = [
     "LABEL_NAMES",
@@ -45,4 +44,5 @@ __all__ = [
     "season_months",
     "sku_out",
     "today_in_china",
+    "understand",
 ]

@@ -20,21 +20,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.catalog import repository
 from app.catalog.indexing import CATALOG_GENERATION, INDEX_GENERATION
+from app.catalog.listing.summaries import LABEL_WORDS
 from app.catalog.schemas import ProductPage, ProductQuery
 from app.core.cache import Cache, Caches, CacheSpec
 from app.core.storage import MediaStorage
+from search import Place, QueryParser, SearchBackend, SearchResult, SearchUnavailable
 from search import ProductQuery as SearchQuery
-from search import SearchBackend, SearchResult, SearchUnavailable
 from search.embedded.backend import EmbeddedBackend
 
 
 @dataclass(frozen=True)
 class Reference:
-    """Slow-changing reference data the listing names and checks filters against."""
+    """Slow-changing reference data the listing names and checks filters against, and the
+    query parser built from its place names."""
 
     provinces: dict[str, str]
     categories: dict[str, tuple[str, int]]
-    counties: frozenset[str]
+    counties: dict[str, str]
+    parser: QueryParser
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,12 @@ PageKey = tuple[SearchBackend, int, int, str, date, MediaStorage | None]
 REFERENCE: CacheSpec[str, Reference] = CacheSpec(
     "catalog.reference", max_entries=1, ttl_seconds=REFERENCE_TTL_SECONDS
 )
+Places = tuple[Place, ...]
+# The query parser, kept with the places it was built from: rereading the reference data
+# every few minutes rebuilds it (some 20 ms) only when a place name changed.
+QUERY_PARSER: CacheSpec[str, tuple[Places, QueryParser]] = CacheSpec(
+    "catalog.query_parser", max_entries=1
+)
 SEARCH_RESULTS: CacheSpec[SearchKey, SearchResult] = CacheSpec(
     "catalog.search_results", SEARCH_CACHE_ENTRIES, ttl_seconds=SEARCH_CACHE_SECONDS
 )
@@ -99,11 +108,32 @@ async def reference(session: AsyncSession, caches: Caches | None) -> Reference:
     cache = caches.cache(REFERENCE) if caches is not None else None
     known = cache.get("reference") if cache is not None else None
     if known is None:
-        provinces, categories, counties = await repository.reference_names(session)
-        known = Reference(provinces, categories, frozenset(counties))
+        names = await repository.reference_names(session)
+        parser = query_parser(_places(names), caches)
+        known = Reference(names.provinces, names.categories, names.counties, parser)
         if cache is not None:
             cache.put("reference", known)
     return known
+
+
+def _places(names: repository.ReferenceNames) -> Places:
+    return (
+        *(Place(code, name, "province") for code, name in sorted(names.provinces.items())),
+        *(Place(code, name, "prefecture") for code, name in sorted(names.prefectures.items())),
+        *(Place(code, name, "county") for code, name in sorted(names.counties.items())),
+    )
+
+
+def query_parser(places: Places, caches: Caches | None) -> QueryParser:
+    """The parser of these places (and the label words), built once while they stay the same."""
+    cache = caches.cache(QUERY_PARSER) if caches is not None else None
+    found = cache.get("parser", lambda entry: entry[0] == places) if cache is not None else None
+    if found is not None:
+        return found[1]
+    parser = QueryParser(places, LABEL_WORDS)
+    if cache is not None:
+        cache.put("parser", (places, parser))
+    return parser
 
 
 def page_key(

@@ -1,6 +1,7 @@
-"""The public product listing: filters checked against reference data, the page and its facets
-from the search backend (from the catalog tables when it is down or absent), kept in the
-app's caches (app.catalog.listing.caching)."""
+"""The public product listing: filters checked against reference data, `q` understood (its place
+and label words filter, app.catalog.listing.understanding), the page and its facets from the
+search backend (from the catalog tables when it is down or absent), nearby queries when it
+finds nothing (suggestions), kept in the app's caches (app.catalog.listing.caching)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog import repository
 from app.catalog.errors import (
-    InvalidSearchQuery,
     UnknownCategory,
     UnknownCounty,
     UnknownLabel,
@@ -27,14 +27,22 @@ from app.catalog.listing.caching import (
     page_key,
     reference,
 )
+from app.catalog.listing.suggestions import suggest
 from app.catalog.listing.summaries import LABEL_NAMES, summaries, summary, today_in_china
+from app.catalog.listing.understanding import (
+    Filters,
+    invalid_search_query,
+    search_query,
+    understand,
+    understanding_out,
+)
 from app.catalog.repository import ListingFilters
 from app.catalog.schemas import Facets, FacetValue, ProductPage, ProductQuery
 from app.core.cache import Caches
 from app.core.errors import ValidationFailed
 from app.core.storage import MediaStorage
 from app.regions.errors import PageOutOfRange, ProvinceUnknown
-from search import InvalidQuery, SearchBackend, SearchResult, SearchUnavailable
+from search import InvalidQuery, ParsedQuery, SearchBackend, SearchResult, SearchUnavailable
 from search import ProductQuery as SearchQuery
 
 log = logging.getLogger(__name__)
@@ -44,10 +52,11 @@ log = logging.getLogger(__name__)
 # Checking the query
 
 
-async def _filters(
-    session: AsyncSession, query: ProductQuery, today: date, known: Reference
+def _filters(
+    query: ProductQuery, parsed: ParsedQuery, today: date, known: Reference
 ) -> ListingFilters:
-    """Check each filter against what its facet can list; 422 with field errors otherwise."""
+    """Check each filter against what its facet can list; 422 with field errors otherwise.
+    The catalog tables' filters are those of `q` as understood, like the search backend's."""
     if query.province is not None and query.province not in known.provinces:
         raise ProvinceUnknown(query.province)
     if query.county is not None and query.county not in known.counties:
@@ -65,14 +74,15 @@ async def _filters(
             "The price range is empty.",
             fields={"max_price_fen": "must not be below min_price_fen"},
         )
-    q = query.q.strip() if query.q else None
+    understood = Filters.of(query, parsed)
     return ListingFilters(
         today=today,
-        q=q or None,
-        province_code=query.province,
-        county_code=query.county,
+        q=parsed.text.strip() or None,
+        province_code=understood.province,
+        county_code=understood.county,
+        prefecture_code=understood.prefecture,
         category_code=query.category,
-        label=query.label,
+        label=understood.label,
         key_assistance=query.key_assistance,
         min_price_fen=query.min_price_fen,
         max_price_fen=query.max_price_fen,
@@ -91,6 +101,7 @@ async def _sql_listing(
     session: AsyncSession,
     query: ProductQuery,
     filters: ListingFilters,
+    parsed: ParsedQuery,
     *,
     today: date,
     media: MediaStorage | None,
@@ -127,33 +138,8 @@ async def _sql_listing(
         per_page=query.per_page,
         facets=facets,
         degraded=degraded,
+        understood=understanding_out(parsed),
     )
-
-
-# The search library's names for the listing's parameters, and back for its field errors.
-_QUERY_FIELDS = {"text": "q"}
-
-
-def search_query(query: ProductQuery) -> SearchQuery:
-    """The search library's query for the listing's (InvalidSearchQuery if it refuses it)."""
-    try:
-        return SearchQuery(
-            text=query.q or "",
-            province=query.province,
-            county=query.county,
-            category=query.category,
-            label=query.label,
-            key_assistance=query.key_assistance,
-            min_price_fen=query.min_price_fen,
-            max_price_fen=query.max_price_fen,
-            sort=query.sort,
-            page=query.page,
-            per_page=query.per_page,
-        )
-    except InvalidQuery as exc:
-        raise InvalidSearchQuery(
-            {_QUERY_FIELDS.get(name, name): problem for name, problem in exc.fields.items()}
-        ) from exc
 
 
 def _search_facets(result: SearchResult, known: Reference) -> Facets:
@@ -229,11 +215,14 @@ async def list_products_with_memo(
     if found is not None:
         return found.page, found.memo
     known = await reference(session, caches.caches)
-    filters = await _filters(session, query, today, known)
+    parsed = understand(query, known)
+    filters = _filters(query, parsed, today, known)
     try:
-        page = await _search_page(session, search, query, known, today, media, caches.caches)
+        page = await _search_page(
+            session, search, query, parsed, known, today, media, caches.caches
+        )
     except SearchUnavailable as exc:
-        return await _degraded(session, query, filters, today, media, exc), PageMemo()
+        return await _degraded(session, query, filters, parsed, today, media, exc), PageMemo()
     cached = CachedPage(page, PageMemo())
     pages.put(key, cached)
     return cached.page, cached.memo
@@ -248,19 +237,21 @@ async def _uncached(
     media: MediaStorage | None,
 ) -> ProductPage:
     known = await reference(session, caches.caches if caches is not None else None)
-    filters = await _filters(session, query, today, known)
+    parsed = understand(query, known)
+    filters = _filters(query, parsed, today, known)
     if search is None:
-        return await _sql_listing(session, query, filters, today=today, media=media)
+        return await _sql_listing(session, query, filters, parsed, today=today, media=media)
     try:
-        return await _search_page(session, search, query, known, today, media, None)
+        return await _search_page(session, search, query, parsed, known, today, media, None)
     except SearchUnavailable as exc:
-        return await _degraded(session, query, filters, today, media, exc)
+        return await _degraded(session, query, filters, parsed, today, media, exc)
 
 
 async def _degraded(
     session: AsyncSession,
     query: ProductQuery,
     filters: ListingFilters,
+    parsed: ParsedQuery,
     today: date,
     media: MediaStorage | None,
     exc: SearchUnavailable,
@@ -268,26 +259,30 @@ async def _degraded(
     """The catalog tables' newest products while the search backend is down (never cached)."""
     log.warning("search unavailable, listing from the catalog tables: %s", exc)
     newest = query.model_copy(update={"sort": "newest"})
-    return await _sql_listing(session, newest, filters, today=today, media=media, degraded=True)
+    return await _sql_listing(
+        session, newest, filters, parsed, today=today, media=media, degraded=True
+    )
 
 
 async def _search_page(
     session: AsyncSession,
     search: SearchBackend,
     query: ProductQuery,
+    parsed: ParsedQuery,
     known: Reference,
     today: date,
     media: MediaStorage | None,
     caches: Caches | None,
 ) -> ProductPage:
     """The page as the search backend lists it (SearchUnavailable when it is down)."""
-    wanted = search_query(query)
-    try:
-        result = await cached_search(search, session, wanted, today, caches)
-    except InvalidQuery as exc:
-        raise InvalidSearchQuery(
-            {_QUERY_FIELDS.get(name, name): problem for name, problem in exc.fields.items()}
-        ) from exc
+
+    async def run(wanted: SearchQuery) -> SearchResult:
+        try:
+            return await cached_search(search, session, wanted, today, caches)
+        except InvalidQuery as exc:
+            raise invalid_search_query(exc) from exc
+
+    result = await run(search_query(query, parsed))
     if result.total and query.page > result.pages:
         raise PageOutOfRange(query.page, result.pages)
     rows = await repository.page_rows(session, result.ids, today)
@@ -298,6 +293,8 @@ async def _search_page(
         per_page=query.per_page,
         facets=_search_facets(result, known),
         degraded=False,
+        understood=understanding_out(parsed),
+        suggestions=[] if result.total else await suggest(query, parsed, known, run),
     )
 
 
@@ -312,5 +309,8 @@ async def _refreshed(
     was checked when the page was first made)."""
     async with caches.sessions() as session:
         known = await reference(session, caches.caches)
-        page = await _search_page(session, search, query, known, today, media, caches.caches)
+        parsed = understand(query, known)
+        page = await _search_page(
+            session, search, query, parsed, known, today, media, caches.caches
+        )
     return CachedPage(page, PageMemo())

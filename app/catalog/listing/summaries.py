@@ -23,6 +23,31 @@ LABEL_NAMES: dict[str, str] = {
     CertificateKind.GREEN_FOOD.value: "绿色食品",
     CertificateKind.ORGANIC.value: "有机产品",
 }
+# What buyers type for each label, in Chinese and English: a query's label word filters by
+# the label (search.understanding), as choosing the label facet does.
+LABEL_WORDS: dict[str, tuple[str, ...]] = {
+    CertificateKind.GI.value: (
+        "地理标志",
+        "地理标志产品",
+        "地理标志农产品",
+        "农产品地理标志",
+        "国家地理标志",
+        "国家地理标志产品",
+        "地标",
+        "地标产品",
+        "geographical indication",
+        "geographic indication",
+    ),
+    CertificateKind.GREEN_FOOD.value: ("绿色食品", "绿色食品认证", "绿标", "green food"),
+    CertificateKind.ORGANIC.value: (
+        "有机",
+        "有机产品",
+        "有机食品",
+        "有机认证",
+        "organic",
+        "organic food",
+    ),
+}
 
 
 def today_in_china() -> date:

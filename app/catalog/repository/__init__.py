@@ -42,6 +42,7 @@ from app.catalog.repository.public_listing import (
     search_listed,
 )
 from app.catalog.repository.reference import (
+    ReferenceNames,
     get_category,
     get_county,
     list_categories,
@@ -56,6 +57,7 @@ __all__ = [
     "FlaggedRow",
     "ListingFilters",
     "PageRow",
+    "ReferenceNames",
     "SummaryRow",
     "category_facet",
     "cooperative_products",

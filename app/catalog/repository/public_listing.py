@@ -26,6 +26,7 @@ class ListingFilters:
     q: str | None = None
     province_code: str | None = None
     county_code: str | None = None
+    prefecture_code: str | None = None
     category_code: str | None = None
     label: str | None = None
     key_assistance: bool | None = None
@@ -90,6 +91,8 @@ def _conditions(filters: ListingFilters, *, skip: str | None = None) -> list[Col
         terms.append(County.province_code == filters.province_code)
     if filters.county_code is not None:
         terms.append(County.code == filters.county_code)
+    if filters.prefecture_code is not None:
+        terms.append(County.prefecture_code == filters.prefecture_code)
     if filters.category_code is not None and skip != "category":
         terms.append(Product.category_code == filters.category_code)
     if filters.label is not None and skip != "label":

@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.catalog.models import Category
-from app.regions.models import County, Province
+from app.regions.models import County, Prefecture, Province
 
 
-async def reference_names(
-    session: AsyncSession,
-) -> tuple[dict[str, str], dict[str, tuple[str, int]], set[str]]:
-    """Province names, category (name, position) and county codes, in one statement."""
+@dataclass(frozen=True)
+class ReferenceNames:
+    """Names by code: provinces, prefectures, counties, and categories with their position."""
+
+    provinces: dict[str, str]
+    prefectures: dict[str, str]
+    counties: dict[str, str]
+    categories: dict[str, tuple[str, int]]
+
+
+async def reference_names(session: AsyncSession) -> ReferenceNames:
+    """Every province, prefecture, county and category name, in one statement."""
     union = union_all(
         select(literal("p"), Province.code, Province.name, literal(0)),
+        select(literal("f"), Prefecture.code, Prefecture.name, literal(0)),
+        select(literal("k"), County.code, County.name, literal(0)),
         select(literal("c"), Category.code, Category.name_zh, Category.position),
-        select(literal("k"), County.code, literal(""), literal(0)),
     )
-    provinces: dict[str, str] = {}
-    categories: dict[str, tuple[str, int]] = {}
-    counties: set[str] = set()
+    names = ReferenceNames({}, {}, {}, {})
+    places = {"p": names.provinces, "f": names.prefectures, "k": names.counties}
     for part, code, name, position in await session.execute(union):
-        if part == "p":
-            provinces[code] = name
-        elif part == "c":
-            categories[code] = (name, int(position))
+        if part == "c":
+            names.categories[code] = (name, int(position))
         else:
-            counties.add(code)
-    return provinces, categories, counties
+            places[part][code] = name
+    return names
 
 
 async def list_categories(session: AsyncSession) -> list[Category]:

@@ -48,6 +48,7 @@ class FacetStatements(QueryFilters):
             and self.text is None
             and query.label is None
             and query.county is None
+            and query.prefecture is None
             and (query.min_price_fen is not None or query.max_price_fen is not None)
         ):
             return self._price_range_matrix()
@@ -193,6 +194,8 @@ class FacetStatements(QueryFilters):
             conditions.append(table.c.category == self.value("category"))
         if query.county is not None:
             conditions.append(table.c.county_code == self.value("county"))
+        if query.prefecture is not None:
+            conditions.extend(self.prefecture_terms(table.c.county_code))
         if query.key_assistance is not None:
             conditions.append(table.c.key_assistance == self.value("key_assistance"))
         if query.in_stock is not None:

@@ -34,12 +34,20 @@ _FILTER_TYPES: dict[str, TypeEngine[Any]] = {
     "province": String(),
     "category": String(),
     "county": String(),
+    "prefecture": String(),
     "key_assistance": Boolean(),
     "in_stock": Boolean(),
     "min_price_fen": BigInteger(),
     "max_price_fen": BigInteger(),
     "label": String(),
 }
+# Values derived from the query's: the last county code of its prefecture.
+_DERIVED_TYPES: dict[str, TypeEngine[Any]] = {"prefecture_last": String()}
+
+
+def prefecture_range(prefecture: str | None) -> tuple[str, str] | None:
+    """The county codes of a prefecture, first and last: 640500 → 640500 … 640599."""
+    return None if prefecture is None else (prefecture, prefecture[:4] + "99")
 
 
 class QueryFilters:
@@ -68,6 +76,8 @@ class QueryFilters:
         values: dict[str, Any] = {name: getattr(query, name) for name in _FILTER_TYPES}
         self.params: dict[str, Any] = {f"q_{name}": value for name, value in values.items()}
         self.params["q_today"] = today
+        codes = prefecture_range(query.prefecture)
+        self.params["q_prefecture_last"] = codes[1] if codes else None
         if text is not None:
             self.params.update(text.parameters())
         self.shape: tuple[Any, ...] = (
@@ -79,7 +89,7 @@ class QueryFilters:
 
     def value(self, name: str) -> BindParameter[Any]:
         """The named parameter of one of the query's values (or "today")."""
-        type_ = _FILTER_TYPES.get(name, Date())
+        type_ = _FILTER_TYPES.get(name) or _DERIVED_TYPES.get(name, Date())
         return bindparam(f"q_{name}", self.params[f"q_{name}"], type_=type_)
 
     def _conditions(
@@ -105,6 +115,8 @@ class QueryFilters:
             conditions.append(plain(columns.category) == self.value("category"))
         if query.county is not None:
             conditions.append(plain(columns.county_code) == self.value("county"))
+        if query.prefecture is not None:
+            conditions.extend(self.prefecture_terms(plain(columns.county_code)))
         if query.key_assistance is not None:
             conditions.append(plain(columns.key_assistance) == self.value("key_assistance"))
         if query.in_stock is not None:
@@ -120,6 +132,13 @@ class QueryFilters:
         if label and query.label is not None:
             conditions.append(self._has_label(id_column))
         return conditions
+
+    def prefecture_terms(self, county_code: ColumnElement[str]) -> list[ColumnElement[bool]]:
+        """The county code within the prefecture's range (an index range, not a LIKE)."""
+        return [
+            county_code >= self.value("prefecture"),
+            county_code <= self.value("prefecture_last"),
+        ]
 
     def _has_label(self, id_column: ColumnElement[int]) -> ColumnElement[bool]:
         """On SQLite a lookup of (product, label) in the label rows' primary key for each row
