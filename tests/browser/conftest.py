@@ -144,7 +144,7 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
                 base_url=base_url,
                 plan=build_plan(DEMO_PRODUCTS, china_date(utcnow())),
                 supplier_id=supplier_id,
-                database_url=url,
+                database_url=settings.database_url,
             )
 
 
