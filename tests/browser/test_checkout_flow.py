@@ -144,8 +144,9 @@ def _add_to_cart(page: Page, shop: Shop, seller: Seller, quantity: int) -> None:
     form = page.locator(f"form#add-sku-{seller.sku_id}")
     form.locator('input[name="quantity"]').fill(str(quantity))
     form.get_by_role("button", name="加入购物车").click()
-    # The cart sends the shopper back to the page the form was on.
-    expect(page).to_have_url(product_url)
+    # The cart sends the shopper back to the page the form was on, which says so.
+    expect(page).to_have_url(re.compile(re.escape(product_url) + r"\?cart_added=\d+$"))
+    expect(page.locator(".cart-added")).to_contain_text("已加入购物车")
 
 
 def _fulfillments_seen_by(browser: Browser, shop: Shop, seller: Seller) -> Page:
