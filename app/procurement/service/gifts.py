@@ -366,7 +366,7 @@ async def submit(
     return await _view(session, gift)
 
 
-def _by_recipient_row(error: DomainError, gift: BulkOrder) -> DomainError:
+def _by_item_row(error: DomainError) -> DomainError:
     """An order error's `lines.{i}` fields named by the gift's SKU rows (`items.{row}`)."""
     renamed: dict[str, str] = {}
     for name, message in error.fields.items():
@@ -403,7 +403,7 @@ async def approve(
                 timeouts=timeouts,
             )
         except DomainError as exc:
-            raise _by_recipient_row(exc, gift) from None
+            raise _by_item_row(exc) from None
         if not created:
             raise AlreadyDecided(gift.id, BulkOrderStatus.APPROVED.value)
         gift.status = BulkOrderStatus.APPROVED
