@@ -321,6 +321,20 @@ async def test_bad_gifts_are_refused_and_store_nothing(
         ),
     ]
 
+    # Digits that are not ASCII ("²" passes str.isdigit(), then fails int()) name nothing.
+    for sku_text, each_text in (("²", "1"), (str(sku), "²"), ("１２", "1")):
+        cases.append(
+            (
+                await client.post(
+                    gift_path(team),
+                    data={"sku_id": [sku_text], "quantity_each": [each_text]},
+                    files={"recipients": ("名单.csv", csv_bytes([RECIPIENTS_HEADER, *RECIPIENTS]))},
+                    headers=team.buyer.headers,
+                ),
+                422,
+                "invalid_gift_items",
+            )
+        )
     for response, status, code in cases:
         assert_error(response, status, code)
     assert await _recipient_count(database) == 0

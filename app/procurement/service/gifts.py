@@ -16,6 +16,7 @@ from app.checkout import service as checkout_service
 from app.checkout.schemas import OrderOut
 from app.core.clock import utcnow
 from app.core.errors import DomainError, NotFound
+from app.core.fields import parse_id
 from app.core.money import format_yuan
 from app.core.sheets import read_table
 from app.order import service as order_service
@@ -102,8 +103,9 @@ def check_items(sku_ids: Sequence[str], quantities: Sequence[str]) -> list[GiftI
     seen: set[int] = set()
     for index, raw_sku in enumerate(sku_ids):
         raw_quantity = quantities[index] if len(quantities) > 1 else quantities[0]
-        sku_id = int(raw_sku) if raw_sku.strip().isdigit() and len(raw_sku.strip()) < 19 else 0
-        quantity = int(raw_quantity) if raw_quantity.strip().isdigit() else 0
+        # ASCII digits only: "²" and "①" pass str.isdigit() and then fail int().
+        sku_id = parse_id(raw_sku.strip()) or 0
+        quantity = parse_id(raw_quantity.strip()) or 0
         if sku_id < 1:
             problems[f"sku_id.{index}"] = "not a SKU id"
         elif sku_id in seen:
