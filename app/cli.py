@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import logging.config
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+import uvicorn.config
 from alembic import command
 from alembic.config import Config
 
@@ -110,14 +113,53 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     migrate: Annotated[bool, typer.Option(help="Apply migrations first")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Web processes (default FENGSHOU_WEB_WORKERS, 1)"),
+    ] = None,
 ) -> None:
-    """Run the web app (and, on the embedded default, the outbox worker in-process)."""
+    """Run the web app in one or more processes (and, on the embedded default, the outbox
+    worker in-process)."""
     settings = get_settings()
+    processes = workers if workers is not None else settings.web_workers
+    if processes > 1 and settings.is_sqlite:
+        # One SQLite file takes one writer at a time, and each process would also run its own
+        # outbox worker: several processes only queue behind each other's locks.
+        typer.echo(
+            f"error: {processes} web processes need PostgreSQL; the embedded SQLite database "
+            "serves from one process (set FENGSHOU_DATABASE_URL, see the README).",
+            err=True,
+        )
+        raise typer.Exit(2)
     if migrate and settings.environment == "development":
         upgrade_database(settings)
     use_port_for_links(settings, host=host, port=port)
-    logging.basicConfig(level=logging.INFO)
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, proxy_headers=True)
+    logging.config.dictConfig(log_config())
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        workers=processes,
+        # Applied again by uvicorn in every process it starts: the app's own loggers included.
+        log_config=log_config(),
+    )
+
+
+def log_config(level: str = "INFO") -> dict[str, Any]:
+    """uvicorn's logging set-up with the app's loggers (`app.*`) writing beside its own."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["app"] = {
+        "format": "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
+    }
+    config["handlers"]["app"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "app",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["app"] = {"handlers": ["app"], "level": level, "propagate": False}
+    return config
 
 
 def use_port_for_links(settings: Settings, *, host: str, port: int) -> None:
@@ -249,7 +291,7 @@ def worker(
     from app.main import JOB_MODULES, build_runner, create_app
 
     del JOB_MODULES  # importing app.main registered every job handler
-    logging.basicConfig(level=logging.INFO)
+    logging.config.dictConfig(log_config())
     app = create_app()
 
     async def main() -> None:

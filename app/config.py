@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     pdf_font: Path | None = None
 
     worker_in_process: bool | None = None  # None: on for SQLite, off for PostgreSQL
+    # Web processes `fengshou serve` starts (uvicorn's workers). SQLite takes one.
+    web_workers: int = Field(default=1, ge=1, le=64)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
 
     @model_validator(mode="after")

@@ -61,3 +61,60 @@ def test_a_configured_public_address_is_kept(
 
     assert result.exit_code == 0, result.output
     assert get_settings().public_base_url == "https://shop.example.cn"
+
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fengshou"
+
+
+def test_workers_start_that_many_processes_with_the_apps_logging(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FENGSHOU_DATABASE_URL", POSTGRES_URL)
+
+    result = CliRunner().invoke(cli_module.cli, ["serve", "--workers", "3", "--no-migrate"])
+
+    assert result.exit_code == 0, result.output
+    assert served[0]["workers"] == 3
+    assert served[0]["factory"] is True
+    app_logger = served[0]["log_config"]["loggers"]["app"]
+    assert app_logger["level"] == "INFO"
+    assert app_logger["handlers"] == ["app"]
+
+
+def test_the_number_of_workers_defaults_to_the_setting(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FENGSHOU_DATABASE_URL", POSTGRES_URL)
+    monkeypatch.setenv("FENGSHOU_WEB_WORKERS", "2")
+    get_settings.cache_clear()
+
+    result = CliRunner().invoke(cli_module.cli, ["serve", "--no-migrate"])
+
+    assert result.exit_code == 0, result.output
+    assert served[0]["workers"] == 2
+
+
+def test_one_process_unless_asked(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FENGSHOU_DATABASE_URL", POSTGRES_URL)
+    CliRunner().invoke(cli_module.cli, ["serve", "--no-migrate"])
+    assert served[0]["workers"] == 1
+
+
+def test_several_processes_on_sqlite_are_refused_before_anything_starts(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FENGSHOU_DATABASE_URL", "sqlite+aiosqlite:///var/never.sqlite3")
+
+    result = CliRunner().invoke(cli_module.cli, ["serve", "--workers", "2", "--no-migrate"])
+
+    assert result.exit_code == 2
+    assert "PostgreSQL" in result.output
+    assert served == []
+
+
+def test_a_number_of_workers_out_of_range_is_refused(served: list[dict[str, Any]]) -> None:
+    result = CliRunner().invoke(cli_module.cli, ["serve", "--workers", "0", "--no-migrate"])
+    assert result.exit_code == 2
+    assert served == []
