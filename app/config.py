@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # Web processes `fengshou serve` starts (uvicorn's workers). SQLite takes one.
     web_workers: int = Field(default=1, ge=1, le=64)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    # How long a worker's claim on a job lasts unless renewed (renewed while the job runs).
+    job_lease_seconds: float = Field(default=30.0, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -18,15 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.core.clock import utcnow
-from app.core.mail import Mailer
+from app.core.mail import Mailer, OutgoingMail
 from app.jobs.models import Job, JobStatus
 from app.jobs.registry import JobContext, handler_for
 from search import SearchBackend
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 MAX_BACKOFF_SECONDS = 3600
+# A running job's lease is renewed this many times per lease (PostgreSQL; see _keep_lease).
+RENEWALS_PER_LEASE = 3
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -42,6 +43,36 @@ class ClaimedJob:
     payload: dict[str, object]
     attempts: int
     max_attempts: int
+    # Keys of the mails an earlier attempt of this job already handed to the mail server.
+    mailed: frozenset[str] = frozenset()
+
+
+class OncePerJobMailer:
+    """The mailer a handler sees: each mail gets a key stable across the job's attempts (its
+    own message_key, else the job id and the mail's rank), and a mail whose key an earlier
+    attempt delivered is not sent again. The runner stores the delivered keys with the job,
+    whether the attempt succeeds or fails; only a process killed between the hand-over and
+    that write can send one twice, with the same Message-ID."""
+
+    def __init__(self, inner: Mailer, job_id: int, already_mailed: frozenset[str]) -> None:
+        self.inner = inner
+        self.job_id = job_id
+        self.already_mailed = already_mailed
+        self.delivered: list[str] = []
+        self._rank = 0
+
+    async def send(self, mail: OutgoingMail) -> None:
+        self._rank += 1
+        key = mail.message_key or f"job-{self.job_id}-mail-{self._rank}"
+        if key in self.already_mailed or key in self.delivered:
+            return
+        if mail.message_key is None:
+            mail = OutgoingMail(mail.to, mail.subject, mail.text, mail.html, message_key=key)
+        await self.inner.send(mail)
+        self.delivered.append(key)
+
+    def all_mailed(self) -> list[str]:
+        return sorted(self.already_mailed.union(self.delivered))
 
 
 class JobRunner:
@@ -63,6 +94,15 @@ class JobRunner:
         self.http = http
         self.search = search
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.lease = timedelta(seconds=settings.job_lease_seconds)
+
+    @property
+    def renews_leases(self) -> bool:
+        """PostgreSQL only. On SQLite a handler's transaction holds the database's write lock,
+        so no other runner can claim anything while it runs, and a renewal would only queue
+        behind that lock."""
+        bind = self.sessionmaker.kw.get("bind")
+        return bind is not None and bind.dialect.name != "sqlite"
 
     async def claim(self, now: datetime | None = None) -> ClaimedJob | None:
         """Atomically take one due job (or one whose runner's lease ran out).
@@ -91,10 +131,10 @@ class JobRunner:
             .values(
                 status=JobStatus.RUNNING,
                 attempts=Job.attempts + 1,
-                locked_until=now + LEASE,
+                locked_until=now + self.lease,
                 locked_by=self.worker_id,
             )
-            .returning(Job.id, Job.name, Job.payload, Job.attempts, Job.max_attempts)
+            .returning(Job.id, Job.name, Job.payload, Job.attempts, Job.max_attempts, Job.mailed)
             .execution_options(synchronize_session=False)
         )
         async with self.sessionmaker() as session:
@@ -102,29 +142,76 @@ class JobRunner:
             await session.commit()
         if row is None:
             return None
-        return ClaimedJob(row.id, row.name, dict(row.payload), row.attempts, row.max_attempts)
+        return ClaimedJob(
+            row.id,
+            row.name,
+            dict(row.payload),
+            row.attempts,
+            row.max_attempts,
+            frozenset(row.mailed or ()),
+        )
+
+    async def renew_lease(self, job_id: int, now: datetime | None = None) -> bool:
+        """Push this runner's lease on a running job one lease ahead; False if it was lost."""
+        now = now or utcnow()
+        async with self.sessionmaker() as session:
+            renewed = await session.execute(
+                update(Job)
+                .where(
+                    Job.id == job_id,
+                    Job.status == JobStatus.RUNNING,
+                    Job.locked_by == self.worker_id,
+                )
+                .values(locked_until=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def _keep_lease(self, job_id: int) -> None:
+        """Renew the lease while the job runs (a heartbeat), so that the lease can be short
+        and a killed worker's job is taken again soon, while a slow one is not run twice."""
+        interval = self.lease.total_seconds() / RENEWALS_PER_LEASE
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await self.renew_lease(job_id):
+                    log.warning("job %s: lease lost by %s", job_id, self.worker_id)
+                    return
+            except Exception:  # the database may be briefly away; try again next beat
+                log.warning("job %s: lease renewal failed", job_id, exc_info=True)
 
     async def run_once(self) -> bool:
         """Claim and run one job; False when none was due."""
         claimed = await self.claim()
         if claimed is None:
             return False
+        mailer = OncePerJobMailer(self.mailer, claimed.id, claimed.mailed)
+        heartbeat = (
+            asyncio.create_task(self._keep_lease(claimed.id)) if self.renews_leases else None
+        )
         try:
-            await self._execute(claimed)
+            await self._execute(claimed, mailer)
         except Exception as exc:  # a failing job must not stop the runner
-            await self._record_failure(claimed, exc)
+            await self._record_failure(claimed, exc, mailed=mailer.all_mailed())
+        finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
         return True
 
-    async def _execute(self, claimed: ClaimedJob) -> None:
+    async def _execute(self, claimed: ClaimedJob, mailer: OncePerJobMailer | None = None) -> None:
         handler = handler_for(claimed.name)
         if handler is None:
             raise LookupError(f"no handler registered for job {claimed.name!r}")
+        mailer = mailer or OncePerJobMailer(self.mailer, claimed.id, claimed.mailed)
         async with self.sessionmaker() as session:
             try:
                 context = JobContext(
                     session=session,
                     settings=self.settings,
-                    mailer=self.mailer,
+                    mailer=mailer,
                     http=self.http,
                     job_id=claimed.id,
                     attempt=claimed.attempts,
@@ -139,7 +226,12 @@ class JobRunner:
                         Job.status == JobStatus.RUNNING,
                         Job.locked_by == self.worker_id,
                     )
-                    .values(status=JobStatus.DONE, finished_at=utcnow(), locked_until=None)
+                    .values(
+                        status=JobStatus.DONE,
+                        finished_at=utcnow(),
+                        locked_until=None,
+                        mailed=mailer.all_mailed(),
+                    )
                     .execution_options(synchronize_session=False)
                 )
                 if finished.rowcount != 1:  # type: ignore[attr-defined]
@@ -149,13 +241,19 @@ class JobRunner:
                 await session.rollback()
                 raise
 
-    async def _record_failure(self, claimed: ClaimedJob, exc: Exception) -> None:
+    async def _record_failure(
+        self, claimed: ClaimedJob, exc: Exception, *, mailed: list[str] | None = None
+    ) -> None:
+        """Back to pending after a backoff (or dead), keeping the keys of the mails this
+        attempt delivered before it failed: the next attempt does not send them again."""
         dead = claimed.attempts >= claimed.max_attempts or handler_for(claimed.name) is None
         error = "".join(traceback.format_exception(exc))[-4000:]
         log.warning(
             "job %s %s failed (attempt %s): %s", claimed.id, claimed.name, claimed.attempts, exc
         )
         values: dict[str, object] = {"last_error": error, "locked_until": None, "locked_by": None}
+        if mailed is not None:
+            values["mailed"] = mailed
         if dead:
             values.update(status=JobStatus.DEAD, finished_at=utcnow())
         else:

@@ -14,7 +14,7 @@ from app.core.clock import utcnow
 from app.core.db import Database, unit_of_work
 from app.jobs.models import Job, JobStatus
 from app.jobs.registry import JobContext, job
-from app.jobs.runner import LEASE, JobRunner, backoff_seconds
+from app.jobs.runner import JobRunner, backoff_seconds
 from app.jobs.service import enqueue
 from app.main import build_runner
 
@@ -130,7 +130,7 @@ async def test_a_crashed_workers_job_is_taken_again_after_its_lease(
     assert (await crashed.claim()) is not None  # claimed, then the process "died"
     survivor = build_runner(app, worker_id="survivor")
     assert await survivor.claim() is None  # the lease still holds
-    claimed = await survivor.claim(now=utcnow() + LEASE + timedelta(seconds=1))
+    claimed = await survivor.claim(now=utcnow() + survivor.lease + timedelta(seconds=1))
     assert claimed is not None and claimed.id == created.id and claimed.attempts == 2
     await survivor._execute(claimed)
     assert runs == [(created.id, {"n": 3})]
