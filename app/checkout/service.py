@@ -116,14 +116,20 @@ async def place_order(
             request=request,
             items=items,
             timeouts=timeouts,
+            reserve=False,
         )
         if created:
             await _opened(session, order)
             if from_cart:
                 await cart_service.clear_cart(session, user_id=buyer.id)
-    if created and save_address:
-        await _keep_address(session, buyer, request.shipping_address)
-    return await order_view(session, order), created
+            if save_address:
+                await _keep_address(session, buyer, request.shipping_address)
+        view = await order_view(session, order)
+        if created:
+            # Last, so that a hot SKU's row stays locked only from here to the commit, which
+            # follows when the caller returns (the view above reads nothing this changes).
+            await order_service.reserve_order_stock(session, order)
+    return view, created
 
 
 async def _keep_address(session: AsyncSession, buyer: User, address: ShippingAddressIn) -> None:

@@ -67,6 +67,7 @@ from app.order.service.placing import (
     order_number,
     place_order,
     request_fingerprint,
+    reserve_order_stock,
 )
 from app.order.service.reading import (
     buyer_organizations,
@@ -173,6 +174,7 @@ __all__ = [
     "place_gift_order",
     "place_order",
     "request_fingerprint",
+    "reserve_order_stock",
     "schedule_supplier_webhook",
     "set_default_address",
     "set_payment_method",

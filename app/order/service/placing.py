@@ -215,8 +215,11 @@ async def place_order(
     request: PlaceOrderRequest,
     items: Sequence[tuple[int, int]] | None = None,
     timeouts: PaymentTimeouts | None = None,
+    reserve: bool = True,
 ) -> tuple[Order, bool]:
     """Place an order and reserve its stock, in the caller's transaction; (order, created now).
+    `reserve=False` leaves the reservation to the caller (reserve_order_stock), to be done
+    last, just before its commit: the SKU rows stay locked from the reservation to the commit.
 
     The same buyer and key again return the existing order as it is (a different body: 409
     `idempotency_key_reused`). `items` are the (sku_id, quantity) pairs to buy when the request
@@ -272,8 +275,16 @@ async def place_order(
             raise RuntimeError("an order with this key was refused and cannot be found")
         return replayed, False
     await add_parcels(session, order, [Parcel(group) for group in basket.groups])
-    await reserve_stock(session, wanted, order_id=order.id)
+    if reserve:
+        await reserve_stock(session, wanted, order_id=order.id)
     return order, True
+
+
+async def reserve_order_stock(session: AsyncSession, order: Order) -> None:
+    """Reserve the units of a new order's lines (all or nothing; 409 insufficient_stock)."""
+    await reserve_stock(
+        session, [(line.sku_id, line.quantity) for line in order.lines], order_id=order.id
+    )
 
 
 def new_order(

@@ -1,0 +1,551 @@
+"""Festival spike: many buyers after a few hot SKUs while shoppers browse, on the app as
+production runs it (`fengshou serve --workers N` and `fengshou worker` processes).
+
+    uv run python bench/spike.py [--buyers 200] [--skus 5] [--units 1350] [--seconds 90]
+                                 [--in-flight 64] [--connections 32] [--web-workers 2]
+                                 [--job-workers 2] [--products 320] [--backend postgresql]
+
+A scratch database (PostgreSQL on 127.0.0.1 by default, dropped afterwards) gets the demo
+catalogue, `--skus` hot SKUs of their own suppliers sharing `--units` units, `--buyers` buyers
+with API tokens and an operator. The listing and the hot product's page are first measured
+alone with `wrk` (6 s each); then, for `--seconds`, wrk loads both with `--connections`
+connections each while the buyers place bank-transfer orders (1–2 SKUs, 1–3 units each;
+every tenth sent twice at once with one Idempotency-Key), `--in-flight` at a time, until the
+stock is gone. Afterwards the operator confirms every order's transfer and the workers drain
+the outbox. Printed: orders/s while stock lasted, latencies of successful orders and of
+409 insufficient_stock, the reads' figures during the spike against alone, resident memory
+of each process, the load average, and the integrity checks (oversold units, duplicate
+orders, stock drift, jobs left, `fengshou reconcile`, the impact total against the paid
+orders' goods). Exit 1 when an integrity check fails; the speed targets are reported only.
+Loopback only; bounded in buyers, time and requests; it stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
+sys.path.insert(0, str(PROJECT_ROOT))  # run as a script: make `app` and `bench` importable
+
+from app.account.models import Role, RoleAssignment, User  # noqa: E402
+from app.account.sessions import issue_api_token  # noqa: E402
+from app.catalog.models import Product, Sku  # noqa: E402
+from app.cli import load_regions, run_with_database, seed_demo_data, upgrade_database  # noqa: E402
+from app.core.clock import utcnow  # noqa: E402
+from app.core.db import Database, unit_of_work  # noqa: E402
+from app.jobs.models import Job, JobStatus  # noqa: E402
+from app.order.models import Order, OrderLine, OrderStatus  # noqa: E402
+from bench import checkout, pages, serving  # noqa: E402
+from bench.percentiles import percentile  # noqa: E402
+
+FENGSHOU = Path(sys.executable).parent / "fengshou"
+ALONE_SECONDS = 6
+START_TIMEOUT_SECONDS = 120
+DRAIN_TIMEOUT_SECONDS = 120
+# The targets of a festival spike (reported, not enforced).
+ORDER_P99_S = 1.0
+ORDERS_PER_S = 100.0
+CONFLICT_P99_S = 0.3
+READ_P99_OVER_ALONE_P50 = 10.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--backend", default="postgresql", choices=("postgresql", "sqlite"))
+    parser.add_argument("--buyers", type=int, default=200)
+    parser.add_argument("--skus", type=int, default=5, help="hot SKUs, one supplier each")
+    parser.add_argument("--units", type=int, default=1350, help="units shared by the hot SKUs")
+    parser.add_argument("--seconds", type=float, default=90.0)
+    parser.add_argument("--in-flight", type=int, default=64, help="orders in flight")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections per page")
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--job-workers", type=int, default=2)
+    parser.add_argument("--products", type=int, default=320, help="demo catalogue size")
+    parser.add_argument("--pg-url", default=pages.DEFAULT_PG_URL)
+    parser.add_argument("--seed", type=int, default=20261206)
+    args = parser.parse_args(argv)
+    args.buyers = max(1, min(args.buyers, 2000))
+    args.skus = max(1, min(args.skus, 50))
+    args.units = max(args.skus, min(args.units, 100_000))
+    args.seconds = max(5.0, min(args.seconds, 600.0))
+    args.in_flight = max(1, min(args.in_flight, 256))
+    args.connections = max(1, min(args.connections, 256))
+    if args.backend == "sqlite" and args.web_workers > 1:
+        parser.error("SQLite serves from one process: --web-workers 1")
+    return args
+
+
+@dataclass
+class Hot:
+    sku_ids: list[int]
+    stock: dict[int, int]
+    product_slug: str
+    tokens: list[str]
+    operator_token: str
+
+
+async def seed_hot(url: str, args: argparse.Namespace) -> Hot:
+    """The hot SKUs and the buyers (bench/checkout.py's seeding), and an operator."""
+    per_sku = args.units // args.skus
+    seeded = await checkout.seed(
+        url, suppliers=args.skus, skus_per_supplier=1, stock=per_sku, buyers=args.buyers
+    )
+    database = Database(url)
+    try:
+        async with unit_of_work(database.writer) as session:
+            operator = User(
+                email=f"spike-operator-{uuid.uuid4().hex[:6]}@example.com",
+                password_hash="bench-no-password",  # noqa: S106  (a token is issued directly)
+                display_name="运营",
+                is_active=True,
+            )
+            session.add(operator)
+            await session.flush()
+            session.add(RoleAssignment(user_id=operator.id, role=Role.OPERATOR))
+            token = (
+                await issue_api_token(session, operator, ttl_seconds=7200, name="spike")
+            ).secret
+            slug = await session.scalar(
+                select(Product.slug)
+                .join(Sku, Sku.product_id == Product.id)
+                .where(Sku.id == seeded.sku_ids[0])
+            )
+    finally:
+        await database.dispose()
+    return Hot(
+        seeded.sku_ids, dict.fromkeys(seeded.sku_ids, per_sku), str(slug), seeded.tokens, token
+    )
+
+
+@dataclass
+class Outcomes:
+    started: float = 0.0
+    last_created: float = 0.0
+    created: list[float] = field(default_factory=list)
+    conflicts: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+    orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    double_submits: int = 0
+    duplicates: int = 0
+
+
+async def place_orders(base: str, hot: Hot, args: argparse.Namespace) -> Outcomes:
+    """The buyers, `--in-flight` at a time, until every hot SKU is sold out or time is up."""
+    rng = random.Random(args.seed)
+    out = Outcomes(started=time.perf_counter())
+    stop_at = out.started + args.seconds
+    sold_out: set[int] = set()
+    sent = 0
+
+    async def post(client: httpx.AsyncClient, token: str, key: str, body: dict[str, Any]) -> Any:
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        began = time.perf_counter()
+        try:
+            response = await client.post("/api/v1/orders", json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            out.statuses[0] += 1
+            out.codes[type(exc).__name__] += 1
+            return None
+        took = time.perf_counter() - began
+        out.statuses[response.status_code] += 1
+        if response.status_code == 201:
+            out.created.append(took)
+            out.last_created = time.perf_counter()
+            return response.json()
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            error = response.json()["error"]
+            out.codes[error["code"]] += 1
+            if error["code"] == "insufficient_stock":
+                out.conflicts.append(took)
+                for name, message in (error.get("fields") or {}).items():
+                    if name.startswith("skus.") and message == "only 0 left":
+                        sold_out.add(int(name.split(".", 1)[1]))
+        return None
+
+    async def buyer(client: httpx.AsyncClient, lane: int) -> None:
+        nonlocal sent
+        while time.perf_counter() < stop_at and len(sold_out) < len(hot.sku_ids):
+            left = [sku for sku in hot.sku_ids if sku not in sold_out]
+            chosen = rng.sample(left, k=min(len(left), rng.choice((1, 2))))
+            body = {
+                "shipping_address": {
+                    "name": "张三",
+                    "phone": "13812345678",
+                    "county_code": rng.choice(checkout.BUYER_COUNTIES),
+                    "detail": "节日大促路 1 号 2 单元 301",
+                },
+                "payment_method": "bank_transfer",
+                "lines": [{"sku_id": s, "quantity": rng.randint(1, 3)} for s in chosen],
+            }
+            token, key = hot.tokens[(lane + sent) % len(hot.tokens)], uuid.uuid4().hex
+            sent += 1
+            if sent % 10 == 0:  # a double submit: one key, two requests at once
+                out.double_submits += 1
+                first, second = await asyncio.gather(
+                    post(client, token, key, body), post(client, token, key, body)
+                )
+                answers = {answer["id"] for answer in (first, second) if answer}
+                out.duplicates += max(0, len(answers) - 1)
+                for answer in (first, second):
+                    if answer:
+                        out.orders[answer["id"]] = answer
+            else:
+                answer = await post(client, token, key, body)
+                if answer:
+                    out.orders[answer["id"]] = answer
+
+    limits = httpx.Limits(max_connections=args.in_flight * 2)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        await asyncio.gather(*(buyer(client, lane) for lane in range(args.in_flight)))
+    return out
+
+
+async def confirm_transfers(base: str, hot: Hot, orders: dict[int, dict[str, Any]]) -> Counter[int]:
+    """The operator confirms each order's remittance, eight at a time."""
+    statuses: Counter[int] = Counter()
+    gate = asyncio.Semaphore(8)
+    headers = {"Authorization": f"Bearer {hot.operator_token}"}
+
+    async def confirm(client: httpx.AsyncClient, order: dict[str, Any]) -> None:
+        digits = "".join(ch for ch in order["number"] if ch.isdigit())
+        body = {"bank_reference": f"FS{digits}", "amount_fen": order["total_fen"]}
+        async with gate:
+            response = await client.post(
+                f"/api/v1/admin/orders/{order['id']}/confirm-payment", json=body, headers=headers
+            )
+        statuses[response.status_code] += 1
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        await asyncio.gather(*(confirm(client, order) for order in orders.values()))
+    return statuses
+
+
+@dataclass
+class Integrity:
+    orders_in_db: int
+    oversold: int
+    stock_drift: int
+    jobs_left: int
+    jobs_dead: int
+    paid_goods_fen: int
+
+
+async def check_integrity(url: str, hot: Hot) -> Integrity:
+    database = Database(url)
+    try:
+        async with unit_of_work(database.reader) as session:
+            live = Order.status != OrderStatus.CANCELLED
+            sold = dict(
+                (
+                    await session.execute(
+                        select(OrderLine.sku_id, func.sum(OrderLine.quantity))
+                        .join(Order, Order.id == OrderLine.order_id)
+                        .where(live, OrderLine.sku_id.in_(hot.sku_ids))
+                        .group_by(OrderLine.sku_id)
+                    )
+                ).all()
+            )
+            left = {
+                sku_id: stock
+                for sku_id, stock in await session.execute(
+                    select(Sku.id, Sku.stock).where(Sku.id.in_(hot.sku_ids))
+                )
+            }
+            # The spike's orders only (the demo data has orders of its own).
+            orders = await session.scalar(
+                select(func.count(func.distinct(Order.id)))
+                .join(OrderLine, OrderLine.order_id == Order.id)
+                .where(live, OrderLine.sku_id.in_(hot.sku_ids))
+            )
+            due = Job.run_after <= utcnow()  # an unpaid order's expiry waits for its hour
+            jobs_left = await session.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(
+                    ((Job.status == JobStatus.PENDING) & due) | (Job.status == JobStatus.RUNNING)
+                )
+            )
+            jobs_dead = await session.scalar(
+                select(func.count()).select_from(Job).where(Job.status == JobStatus.DEAD)
+            )
+            paid = await session.scalar(
+                select(func.coalesce(func.sum(Order.goods_fen), 0)).where(
+                    Order.status.not_in((OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT))
+                )
+            )
+    finally:
+        await database.dispose()
+    oversold = sum(max(0, int(sold.get(s, 0)) - hot.stock[s]) for s in hot.sku_ids)
+    drift = sum(hot.stock[s] - int(sold.get(s, 0)) - int(left.get(s, 0)) for s in hot.sku_ids)
+    return Integrity(
+        orders_in_db=int(orders or 0),
+        oversold=oversold,
+        stock_drift=drift,
+        jobs_left=int(jobs_left or 0),
+        jobs_dead=int(jobs_dead or 0),
+        paid_goods_fen=int(paid or 0),
+    )
+
+
+async def wait_for_outbox(url: str) -> None:
+    database = Database(url)
+    try:
+        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            async with unit_of_work(database.reader) as session:
+                waiting = await session.scalar(
+                    select(func.count())
+                    .select_from(Job)
+                    .where(
+                        ((Job.status == JobStatus.PENDING) & (Job.run_after <= utcnow()))
+                        | (Job.status == JobStatus.RUNNING)
+                    )
+                )
+            if not waiting:
+                return
+            await asyncio.sleep(0.5)
+    finally:
+        await database.dispose()
+
+
+def web_processes(pid: int) -> list[int]:
+    """The processes uvicorn spawned to serve (not its resource tracker)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(status.read_text().rsplit(")", 1)[1].split()[1]) != pid:
+                continue
+            if b"spawn_main" in (status.parent / "cmdline").read_bytes():
+                found.append(int(status.parent.name))
+    return sorted(found)
+
+
+@contextlib.contextmanager
+def processes(
+    env: dict[str, str], args: argparse.Namespace, log: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes], list[subprocess.Popen[bytes]]]]:
+    """`fengshou serve --workers N` and the `fengshou worker` processes; stopped at the end."""
+    port = serving.free_port()
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env}
+    with log.open("ab") as out:
+        serve = subprocess.Popen(  # noqa: S603  (our own entry point)
+            [str(FENGSHOU), "serve", "--port", str(port), "--no-migrate",
+             "--workers", str(args.web_workers)],
+            env=environment, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        workers = [
+            subprocess.Popen(  # noqa: S603  (our own entry point)
+                [str(FENGSHOU), "worker"], env=environment, stdout=out, stderr=subprocess.STDOUT
+            )
+            for _ in range(args.job_workers)
+        ]
+    base = f"http://{serving.HOST}:{port}"
+    try:
+        serving.wait_until_up(
+            serve, f"{base}/healthz", within_seconds=START_TIMEOUT_SECONDS, output=log
+        )
+        yield base, serve, workers
+    finally:
+        for process in [*workers, serve]:
+            serving.stop(process, within_seconds=20)
+
+
+def wrk_in_background(
+    wrk: str, script: Path, url: str, connections: int, seconds: float
+) -> subprocess.Popen[str]:
+    command = [
+        wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+        "-s", str(script), url,
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
+
+
+def figures_of(process: subprocess.Popen[str]) -> pages.Figures:
+    output, _ = process.communicate(timeout=600)
+    figures = pages.Figures()
+    for line in output.splitlines():
+        parts = line.split()
+        if parts[:2] == ["FENGSHOU", "total"]:
+            figures.requests, figures.micros, figures.errors = map(int, parts[2:5])
+        elif parts[:2] == ["FENGSHOU", "latency"]:
+            figures.latencies[int(parts[2])] += int(parts[3])
+    return figures
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
+def run(args: argparse.Namespace) -> int:
+    wrk = pages.ensure_wrk()
+    workdir = Path(tempfile.mkdtemp(prefix="fengshou-spike-"))
+    try:
+        with pages.scratch_database(args.backend, workdir, args.pg_url) as url:
+            settings = pages.settings_for(url, workdir / "var")
+            print(f"== {args.backend}: building ({args.products} demo products) …", flush=True)
+            upgrade_database(settings)
+            run_with_database(settings, load_regions)
+            seed_demo_data(settings, args.products)
+            hot = asyncio.run(seed_hot(url, args))
+            script = workdir / "report.lua"
+            script.write_text(pages.WRK_SCRIPT)
+            env = {
+                "FENGSHOU_ENVIRONMENT": "development",
+                "FENGSHOU_DATABASE_URL": url,
+                "FENGSHOU_VAR_DIR": str(settings.var_dir),
+                "FENGSHOU_WORKER_IN_PROCESS": "false",
+            }
+            with processes(env, args, workdir / "server.log") as (base, serve, workers):
+                listing, product = f"{base}/products", f"{base}/products/{hot.product_slug}"
+                for url_ in (listing, product):  # warm and check
+                    pages.run_wrk(wrk, script, url_, 4, 1)
+                alone = {
+                    "listing": pages.run_wrk(wrk, script, listing, args.connections, ALONE_SECONDS),
+                    "product page": pages.run_wrk(
+                        wrk, script, product, args.connections, ALONE_SECONDS
+                    ),
+                }
+                print(f"spike: {args.seconds:.0f} s …", flush=True)
+                load_before = os.getloadavg()
+                readers = {
+                    "listing": wrk_in_background(
+                        wrk, script, listing, args.connections, args.seconds
+                    ),
+                    "product page": wrk_in_background(
+                        wrk, script, product, args.connections, args.seconds
+                    ),
+                }
+                outcomes = asyncio.run(place_orders(base, hot, args))
+                during = {name: figures_of(process) for name, process in readers.items()}
+                load_spike = os.getloadavg()
+                rss_web = [pages.resident_megabytes(pid) for pid in web_processes(serve.pid)]
+                rss_workers = [pages.resident_megabytes(w.pid) for w in workers]
+                confirmed = asyncio.run(confirm_transfers(base, hot, outcomes.orders))
+                asyncio.run(wait_for_outbox(url))
+            integrity = asyncio.run(check_integrity(url, hot))
+            reconcile = subprocess.run(  # noqa: S603  (our own entry point)
+                [str(FENGSHOU), "reconcile"],
+                env={**os.environ, **env}, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            impact_fen = asyncio.run(impact_total(url))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    lasted = (outcomes.last_created - outcomes.started) or float("nan")
+    rate = len(outcomes.created) / lasted
+    order_p50, order_p99 = percentile(outcomes.created, 50), percentile(outcomes.created, 99)
+    slowest = max(outcomes.created, default=0.0)
+    conflict_p50 = percentile(outcomes.conflicts, 50)
+    conflict_p99 = percentile(outcomes.conflicts, 99)
+    rows = [
+        (
+            "successful orders/s while stock lasted",
+            f"{rate:.1f} (over {lasted:.1f} s)",
+            "",
+            f"≥ {ORDERS_PER_S:.0f}: {verdict(rate >= ORDERS_PER_S)}",
+        ),
+        (
+            "successful order p50 / p99 / max (ms)",
+            f"{order_p50 * 1000:.0f} / {order_p99 * 1000:.0f} / {slowest * 1000:.0f}",
+            "",
+            f"p99 ≤ {ORDER_P99_S * 1000:.0f}: {verdict(order_p99 <= ORDER_P99_S)}",
+        ),
+        (
+            "409 insufficient_stock p50 / p99 (ms)",
+            f"{conflict_p50 * 1000:.0f} / {conflict_p99 * 1000:.0f}",
+            "",
+            f"p99 ≤ {CONFLICT_P99_S * 1000:.0f}: {verdict(conflict_p99 <= CONFLICT_P99_S)}",
+        ),
+    ]
+    for name in ("listing", "product page"):
+        spike, quiet = during[name], alone[name]
+        limit = READ_P99_OVER_ALONE_P50 * quiet.percentile(50)
+        rows.append(
+            (
+                f"{name} req/s, p50 / p99 (ms)",
+                f"{spike.rps:.0f}, {spike.percentile(50):.1f} / {spike.percentile(99):.1f}",
+                f"{quiet.rps:.0f}, {quiet.percentile(50):.1f} / {quiet.percentile(99):.1f}",
+                f"p99 ≤ {limit:.1f}: {verdict(spike.percentile(99) <= limit)}",
+            )
+        )
+    rows.append(("RSS per web process (MB)", ", ".join(f"{m:.0f}" for m in rss_web), "", ""))
+    rows.append(("RSS per outbox worker (MB)", ", ".join(f"{m:.0f}" for m in rss_workers), "", ""))
+    print(
+        f"\n{args.backend}: fengshou serve --workers {args.web_workers}, {args.job_workers} "
+        f"fengshou worker; {args.buyers} buyers, {args.skus} SKUs sharing {args.units} units, "
+        f"{args.in_flight} orders in flight; wrk -c{args.connections} on each page\n"
+    )
+    print(f"{'measure':<40} {'during the spike':>26} {'alone':>20}  target")
+    for measure, spiked, alone_, target in rows:
+        print(f"{measure:<40} {spiked:>26} {alone_:>20}  {target}")
+    print(
+        f"load average before the spike {load_before[0]:.2f}, at its end {load_spike[0]:.2f} "
+        f"({os.cpu_count()} CPUs)"
+    )
+    print(f"\nrequests {dict(outcomes.statuses)}, error codes {dict(outcomes.codes)}")
+    print(f"double submits {outcomes.double_submits}, confirmations {dict(confirmed)}")
+    checks = {
+        "oversold units": (integrity.oversold, integrity.oversold == 0),
+        "duplicate orders (one key, two orders)": (outcomes.duplicates, outcomes.duplicates == 0),
+        "orders answered vs in the database": (
+            f"{len(outcomes.orders)} / {integrity.orders_in_db}",
+            len(outcomes.orders) == integrity.orders_in_db,
+        ),
+        "stock drift": (integrity.stock_drift, integrity.stock_drift == 0),
+        "jobs left (pending or running) / dead": (
+            f"{integrity.jobs_left} / {integrity.jobs_dead}",
+            integrity.jobs_left == 0 and integrity.jobs_dead == 0,
+        ),
+        "fengshou reconcile exit code": (reconcile.returncode, reconcile.returncode == 0),
+        "impact total vs paid orders' goods (fen)": (
+            f"{impact_fen} / {integrity.paid_goods_fen}",
+            impact_fen == integrity.paid_goods_fen,
+        ),
+    }
+    print("\nintegrity")
+    for name, (value, ok) in checks.items():
+        print(f"  {name:<44} {value!s:>14}  {'ok' if ok else 'FAILED'}")
+    if reconcile.returncode != 0:
+        print(reconcile.stdout[-2000:], reconcile.stderr[-2000:])
+    return 0 if all(ok for _, ok in checks.values()) else 1
+
+
+async def impact_total(url: str) -> int:
+    """The ledger's net goods over all years, as /impact reports them."""
+    from app.impact.models import LedgerEntry
+
+    database = Database(url)
+    try:
+        async with unit_of_work(database.reader) as session:
+            total = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)))
+    finally:
+        await database.dispose()
+    return int(total or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
