@@ -74,7 +74,6 @@ from app.web.ratelimit import create_attempt_limiter
 from app.web.security_headers import SecurityHeadersMiddleware
 from search import SearchBackend
 from search.embedded.backend import EmbeddedBackend
-from search.meili import MeiliBackend
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "fengshou_session"
@@ -107,6 +106,8 @@ def build_mailer(settings: Settings) -> Mailer:
 def build_search(settings: Settings, database: Database) -> SearchBackend:
     """Meilisearch when FENGSHOU_MEILI_URL is set, else the embedded index in the app's database."""
     if settings.meili_url:
+        from search.meili import MeiliBackend  # its client only where it is configured
+
         return MeiliBackend(settings.meili_url, settings.meili_api_key)
     return EmbeddedBackend(database.writer, reader=database.reader)
 

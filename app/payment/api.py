@@ -16,7 +16,6 @@ from app.payment.schemas import (
     RefundView,
     WebhookAck,
 )
-from app.payment.stripe_gateway import verify_webhook
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 from app.web.media import Media
@@ -79,6 +78,8 @@ async def stripe_webhook(
     (and refund updates), verified against the raw body with the webhook secret: a missing or
     wrong signature is 400 `invalid_signature`. Each event is stored once and applied once;
     a repeated event answers 200 with `duplicate: true`."""
+    from app.payment.stripe_gateway import verify_webhook  # Stripe's library when first used
+
     event = verify_webhook(
         await request.body(), stripe_signature, request.app.state.settings.stripe_webhook_secret
     )

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,9 +23,13 @@ from app.order.models import Order, OrderStatus
 from app.organization import repository as organization_repository
 from app.organization.access import member_organization
 from app.organization.models import Organization
-from app.proof import exports, pdf, repository
+from app.proof import exports, repository
 from app.proof.errors import OrderCancelled, OrderNotFound, OrderNotPaid, PdfFontMissing
 from app.proof.repository import Place, Supplier
+
+if TYPE_CHECKING:
+    from app.proof.pdf import FontFile
+
 from app.proof.schemas import (
     Certificate,
     CertificateLine,
@@ -310,7 +315,9 @@ async def statement_years(
 # Files
 
 
-def _font(configured: Path | None) -> pdf.FontFile:
+def _font(configured: Path | None) -> FontFile:
+    from app.proof import pdf  # fpdf and fontTools (some 20 MB) only once a PDF is asked for
+
     font = pdf.find_font(configured)
     if font is None:
         raise PdfFontMissing()
@@ -332,6 +339,8 @@ async def certificate_pdf(
     )
     # Looking for the font and laying out the pages take a fifth of a second: off the loop.
     font = await asyncio.to_thread(_font, font_setting)
+    from app.proof import pdf
+
     content = await asyncio.to_thread(pdf.certificate_pdf, found, font)
     return ProofFile(f"fengshou-certificate-{found.order_number}.pdf", PDF_TYPE, content)
 
@@ -346,6 +355,8 @@ async def statement_pdf(
 ) -> ProofFile:
     found = await statement(session, user=user, organization_id=organization_id, year=year)
     font = await asyncio.to_thread(_font, font_setting)
+    from app.proof import pdf
+
     content = await asyncio.to_thread(pdf.statement_pdf, found, font)
     return ProofFile(f"fengshou-statement-{found.organization.id}-{year}.pdf", PDF_TYPE, content)
 

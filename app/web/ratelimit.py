@@ -15,11 +15,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Protocol
 
 from app.core.clock import utcnow
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 _MAX_DOUBLINGS = 30  # 2**30 windows is far beyond any max_delay; keeps the arithmetic finite
 
@@ -211,5 +212,7 @@ def _seconds_until(moment: float, now: float) -> int:
 
 def create_attempt_limiter(redis_url: str | None, prefix: str) -> AttemptLimiter:
     if redis_url:
+        from redis.asyncio import Redis  # its client (some 5 MB) only where it is configured
+
         return AttemptLimiter(RedisLimitStore(Redis.from_url(redis_url), prefix))
     return AttemptLimiter(MemoryLimitStore())

@@ -12,12 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from openpyxl import load_workbook  # type: ignore[import-untyped]
-from openpyxl.worksheet.formula import (  # type: ignore[import-untyped]
-    ArrayFormula,
-    DataTableFormula,
-)
-
 from app.core.sheets import errors
 from app.core.sheets.formats import SheetFormat, decode_text, detect_format
 
@@ -257,6 +251,8 @@ def _read_xlsx(data: bytes, columns: _Columns, max_rows: int) -> Table:
     try:
         # read_only streams the sheet; data_only=False gives formulas as text, not the values
         # Excel cached; external links and VBA are neither loaded nor kept.
+        from openpyxl import load_workbook  # type: ignore[import-untyped]  # only for XLSX
+
         workbook = load_workbook(
             io.BytesIO(data), read_only=True, data_only=False, keep_links=False, keep_vba=False
         )
@@ -310,6 +306,12 @@ def _cell_text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date | time | timedelta | int | float):
         return str(value)
+    # Loaded by now: only an XLSX workbook's cells come here.
+    from openpyxl.worksheet.formula import (  # type: ignore[import-untyped]
+        ArrayFormula,
+        DataTableFormula,
+    )
+
     if isinstance(value, ArrayFormula):
         return str(value.text or "").strip()
     if isinstance(value, DataTableFormula):
