@@ -67,7 +67,7 @@ from app.core.sheets import Row, read_table, write_csv, write_xlsx  # noqa: E402
 from app.organization.models import Organization, OrganizationKind, OrganizationStatus  # noqa: E402
 from app.procurement import repository as procurement_repository  # noqa: E402
 from app.procurement.models import BulkOrder  # noqa: E402
-from app.procurement.service import Entry, check_entries  # noqa: E402
+from app.procurement.service.checking import Entry, check_entries  # noqa: E402
 
 Validation = Callable[[Sequence[Row]], Awaitable[None] | None]
 MAX_ROWS = 5000
