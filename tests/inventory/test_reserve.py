@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from app.core.db import Database, unit_of_work
 from app.core.errors import DomainError
 from app.inventory import service
 from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
-from app.inventory.models import MovementReason
+from app.inventory.models import MovementReason, StockMovement
 from tests.catalog.factories import create_sku
 from tests.cooperative.factories import create_cooperative
 from tests.inventory.factories import in_stock, movements, stock_of
@@ -262,6 +263,32 @@ async def test_stock_movements_lists_newest_first(database: Database) -> None:
     async with unit_of_work(database.writer) as session:
         history = await service.stock_movements(session, sku.id)
     assert [(m.delta, m.order_id) for m in history] == [(-2, 2), (-1, 1)]
+
+
+async def test_stock_history_is_the_newest_hundred_by_time_then_id(database: Database) -> None:
+    supplier = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=supplier, stock=4)
+    other = await create_sku(database, cooperative_id=supplier, stock=4)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    # Deltas name the rows. The first row written is the newest; the last two share a moment.
+    moments = [start + timedelta(days=1)] + [start + timedelta(seconds=i) for i in range(100)]
+    moments.append(moments[-1])
+    async with unit_of_work(database.writer) as session:
+        for delta, at in enumerate(moments, start=1):
+            session.add(
+                StockMovement(sku_id=sku.id, delta=delta, reason=MovementReason.RESTOCKED, at=at)
+            )
+        session.add(
+            StockMovement(sku_id=other.id, delta=-1, reason=MovementReason.RESTOCKED, at=moments[0])
+        )
+
+    async with unit_of_work(database.writer) as session:
+        history = await service.stock_movements(session, sku.id)
+        latest = await service.stock_movements(session, sku.id, limit=3)
+
+    assert len(history) == 100  # 102 rows: the two oldest are left out
+    assert [m.delta for m in history] == [1, 102, *range(101, 3, -1)]
+    assert [m.delta for m in latest] == [1, 102, 101]
 
 
 # ---------------------------------------------------------------------------------------------
