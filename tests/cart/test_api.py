@@ -159,6 +159,27 @@ async def test_shipping_per_supplier_for_a_delivery_county(
     )
 
 
+async def test_a_parcel_that_ships_free_adds_nothing_to_the_shipping_or_the_total(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    farm = await create_cooperative(database, name="甲")
+    orchard = await create_cooperative(database, name="乙")
+    fruit = await create_sku(database, cooperative_id=farm, price_fen=2000, weight_grams=2000)
+    apples = await create_sku(database, cooperative_id=orchard, price_fen=3000, weight_grams=500)
+    async with unit_of_work(database.writer) as session:
+        session.add(ShippingRule(cooperative_id=orchard, base_fee_fen=800, free_above_fen=5000))
+    await client.post("/api/v1/cart/items", json={"sku_id": fruit.id, "quantity": 1})
+    await client.post("/api/v1/cart/items", json={"sku_id": apples.id, "quantity": 2})
+
+    body = (await client.get("/api/v1/cart", params={"county_code": "450123"})).json()
+
+    assert [(g["cooperative"]["id"], g["shipping_fen"]) for g in body["groups"]] == [
+        (farm, 1000),  # platform default
+        (orchard, 0),  # ¥60 of goods, free above ¥50 (no cold chain)
+    ]
+    assert (body["goods_fen"], body["shipping_fen"], body["total_fen"]) == (8000, 1000, 9000)
+
+
 async def test_patch_and_delete_lines(client: httpx.AsyncClient, database: Database) -> None:
     farm = await create_cooperative(database)
     a = await create_sku(database, cooperative_id=farm, stock=9)

@@ -121,6 +121,15 @@ def test_very_long_input_is_refused_without_normalizing_it() -> None:
     assert len(number) == MAX_INPUT_LENGTH
 
 
+def test_input_of_exactly_the_limit_is_checked_and_one_more_is_refused() -> None:
+    assert MAX_INPUT_LENGTH == 100
+    padded = " AGI00122" + " " * (MAX_INPUT_LENGTH - 9)
+    assert len(padded) == 100
+    assert checked_number(GI, padded) == ("AGI00122", None)
+    longer = padded + " "
+    assert checked_number(GI, longer) == (longer[:100], EXPECTED_FORMAT[GI])
+
+
 def test_schema_literals_match_the_model_enums() -> None:
     # schemas.py cannot import models.py (layers), so its literals must be kept in step.
     assert set(typing.get_args(KindName)) == {k.value for k in CertificateKind}

@@ -6,7 +6,7 @@ deadline of the new method's length that switching cannot stretch."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from app.checkout import service as checkout_service
 from app.config import Settings
 from app.core.clock import utcnow
 from app.core.db import Database, unit_of_work
 from app.inventory.models import StockMovement
-from app.order.models import Order, PaymentMethod
+from app.order.models import Order, OrderStatus, PaymentMethod
 from app.payment.models import Payment, PaymentStatus
 from tests.account.factories import (
     ApiUser,
@@ -116,6 +117,41 @@ async def test_stripe_orders_expire_after_the_card_timeout(
     assert [job.payload for job in await jobs_named(database, "payment.create_payment_intent")] == [
         {"order_id": body["id"]}
     ]
+
+
+@pytest.mark.parametrize(
+    "settings", [{**CARD_PAYMENTS_UNREACHABLE, "order_payment_timeout_minutes": 10}], indirect=True
+)
+async def test_a_configured_card_timeout_expires_the_order_then_and_not_before(
+    client: httpx.AsyncClient,
+    database: Database,
+    buyer: ApiUser,
+    supplier: Seller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    timeout = timedelta(minutes=10)  # the setting, not the default of 30
+    order = await _order(client, buyer, supplier, "stripe")
+    stored = await load_order(database, order["id"])
+    assert stored.expires_at is not None
+    assert abs(stored.expires_at - stored.created_at - timeout) < timedelta(seconds=5)
+    [expiry] = await jobs_named(database, checkout_service.EXPIRE_ORDER_JOB)
+    assert expiry.run_after == stored.expires_at
+
+    async def expire_at(moment: datetime) -> bool:
+        # The expiry job's own check, on a clock that reads `moment`.
+        monkeypatch.setattr(checkout_service, "utcnow", lambda: moment)
+        async with unit_of_work(database.writer) as session:
+            return await checkout_service.expire_order(session, order["id"])
+
+    assert await expire_at(stored.created_at + timeout - timedelta(seconds=5)) is False
+    assert (await load_order(database, order["id"])).status == OrderStatus.PENDING_PAYMENT
+    assert await stock_of(database, supplier.sku_ids[0]) == 8
+
+    assert await expire_at(stored.created_at + timeout + timedelta(seconds=5)) is True
+    expired = await load_order(database, order["id"])
+    assert (expired.status, expired.cancel_reason) == (OrderStatus.CANCELLED, "payment_expired")
+    assert await stock_of(database, supplier.sku_ids[0]) == 10
+    assert (await _payment(database, order["id"])).status == PaymentStatus.CANCELLED
 
 
 async def test_cancelling_an_unpaid_card_order_stops_its_payment(

@@ -105,6 +105,29 @@ async def test_two_suppliers_give_two_fulfilments_with_their_own_lines_and_fees(
     assert shown.json()["fulfillments"] == order["fulfillments"]
 
 
+async def test_a_parcel_that_ships_free_adds_nothing_and_the_total_is_its_fulfilments(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    paid = await create_seller(database, price_fen=1000, stock=10)
+    free = await create_seller(database, price_fen=3000, stock=10)
+    await _rule(database, free.id, base_fee_fen=800, free_above_fen=5000)
+    buyer = await create_api_user(database)
+
+    response = await place(client, buyer, order_body([(paid.sku_ids[0], 1), (free.sku_ids[0], 2)]))
+
+    assert response.status_code == 201, response.text
+    order = response.json()
+    by_supplier = {f["cooperative_id"]: f for f in order["fulfillments"]}
+    assert (by_supplier[paid.id]["shipping_fen"], by_supplier[free.id]["shipping_fen"]) == (1000, 0)
+    assert (order["goods_fen"], order["shipping_fen"], order["total_fen"]) == (7000, 1000, 8000)
+    fulfilments = order["fulfillments"]
+    assert order["shipping_fen"] == sum(f["shipping_fen"] for f in fulfilments)
+    assert order["total_fen"] == sum(f["goods_fen"] + f["shipping_fen"] for f in fulfilments)
+    stored = await load_order(database, order["id"])
+    assert (stored.shipping_fen, stored.total_fen) == (1000, 8000)
+    assert order["payment"]["amount_fen"] == 8000
+
+
 async def test_tier_prices_apply_per_line(
     app: FastAPI, client: httpx.AsyncClient, database: Database
 ) -> None:

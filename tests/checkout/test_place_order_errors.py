@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -54,7 +55,9 @@ async def _refused(
         key = uuid.uuid4().hex
     if key is not None:
         headers["Idempotency-Key"] = key
-    response = await client.post("/api/v1/orders", json=body, headers=headers)
+    # JSON with ASCII escapes (httpx's own encoder writes UTF-8, which a lone surrogate has not).
+    headers["Content-Type"] = "application/json"
+    response = await client.post("/api/v1/orders", content=json.dumps(body), headers=headers)
     error = assert_error(response, status, code)
     if field is not None:
         assert field in error["fields"], error
@@ -245,6 +248,9 @@ async def test_a_cart_with_too_much_is_left_as_it_was(
         ({"name": "   "}, "invalid_name", "shipping_address.name"),
         ({"name": "张" * 51}, "invalid_name", "shipping_address.name"),
         ({"name": "张\x00三"}, "invalid_name", "shipping_address.name"),
+        ({"name": "张\ud800三"}, "invalid_name", "shipping_address.name"),  # a lone surrogate
+        ({"detail": "朝阳路\x00 1 号院"}, "invalid_address_detail", "shipping_address.detail"),
+        ({"detail": "朝阳路\udfff 1 号院"}, "invalid_address_detail", "shipping_address.detail"),
         ({"detail": "一号"}, "invalid_address_detail", "shipping_address.detail"),
         ({"detail": "路" * 201}, "invalid_address_detail", "shipping_address.detail"),
     ],
@@ -423,6 +429,25 @@ async def test_a_po_number_needs_an_organisation(
         code="po_number_without_organization",
         field="po_number",
     )
+
+
+@pytest.mark.parametrize("po_number", ["PO\x00-1", "PO\udc80-1", "P" * 61])
+async def test_a_po_number_with_control_characters_or_too_long_is_refused(
+    client: httpx.AsyncClient,
+    database: Database,
+    supplier: Seller,
+    buyer: ApiUser,
+    po_number: str,
+) -> None:
+    organization_id = await create_organization(database)
+    await grant(database, buyer.id, Role.ORG_BUYER, organization_id)
+    body = order_body(
+        [(supplier.sku_ids[0], 1)], organization_id=organization_id, po_number=po_number
+    )
+    await _refused(
+        client, database, supplier, buyer, body, status=422, code="invalid_po_number",
+        field="po_number",
+    )  # fmt: skip
 
 
 async def test_another_buyers_order_is_not_found(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import string
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -133,6 +135,52 @@ def test_reasons_name_what_is_wrong(raw: str, reason: str) -> None:
     assert caught.value.reason == reason
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "length: a credit code has 18 characters, not 0"),
+        ("93450126MA5KX0Y19JJ", "length: a credit code has 18 characters, not 19"),
+        (
+            "93450126MA5KZ0Y1OJ",
+            "charset: not allowed in a credit code: 'O', 'Z' "
+            "(only digits and capital letters except I, O, Z, S, V)",
+        ),
+        (
+            "93990126MA5KX0Y19J",
+            "region: positions 3–8 (990126) are not an administrative region code",
+        ),
+        (
+            "93450126MA5KX0Y18J",
+            "org code check: the organisation code MA5KX0Y18 (positions 9–17) fails its "
+            "check character",
+        ),
+        ("93450126MA5KX0Y19K", "check character: the 18th character does not match the other 17"),
+    ],
+)
+def test_each_refusal_says_what_is_wrong_in_words(raw: str, message: str) -> None:
+    # The message is what a supplier reads next to the field.
+    with pytest.raises(CreditCodeError) as caught:
+        parse_credit_code(raw)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("check", "raw", "message"),
+    [
+        (org_code_check_char, "MA5KX0Y", "an organisation code body has 8 characters"),
+        (org_code_check_char, "MA5K_0Y1", "'_' is not allowed in an organisation code"),
+        (credit_code_check_char, "0" * 18, "the check character is computed over 17 characters"),
+        (credit_code_check_char, "0" * 16 + "I", "'I' is not a credit code character"),
+    ],
+)
+def test_the_check_characters_refuse_input_of_the_wrong_shape_in_words(
+    check: Callable[[str], str], raw: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
+        check(raw)
+    assert str(caught.value) == message
+
+
 def test_the_org_code_check_maps_10_to_x_and_11_to_0() -> None:
     # Sums: 00000001 → 1×2 = 2 → 11-2 = 9; 10000000 → 1×3 = 3 → 8.
     assert org_code_check_char("00000001") == "9"
@@ -150,20 +198,27 @@ def test_the_credit_check_maps_31_to_0() -> None:
 
 
 @pytest.mark.parametrize(
-    ("prefix", "region", "body", "reason"),
+    ("prefix", "region", "body", "message"),
     [
-        ("9", "450126", "MA5KX0Y1", "prefix"),
-        ("9I", "450126", "MA5KX0Y1", "prefix"),
-        ("93", "45012", "MA5KX0Y1", "region"),
-        ("93", "45012A", "MA5KX0Y1", "region"),
-        ("93", "450126", "MA5KX0Y", "org body"),
-        ("93", "450126", "MA5KO0Y1", "org body"),
-        ("93", "990126", "MA5KX0Y1", "region"),  # made, then refused by the parser
+        ("9", "450126", "MA5KX0Y1", "prefix: two credit code characters, e.g. 93"),
+        ("9I", "450126", "MA5KX0Y1", "prefix: two credit code characters, e.g. 93"),
+        ("93", "45012", "MA5KX0Y1", "region: six digits"),
+        ("93", "45012A", "MA5KX0Y1", "region: six digits"),
+        ("93", "450126", "MA5KX0Y", "org body: 8 credit code characters"),
+        ("93", "450126", "MA5KO0Y1", "org body: 8 credit code characters"),
+        # Made, then refused by the parser.
+        (
+            "93",
+            "990126",
+            "MA5KX0Y1",
+            "region: positions 3–8 (990126) are not an administrative region code",
+        ),
     ],
 )
-def test_make_refuses_bad_parts(prefix: str, region: str, body: str, reason: str) -> None:
-    with pytest.raises(ValueError, match=reason):
+def test_make_refuses_bad_parts(prefix: str, region: str, body: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
         make_credit_code(prefix, region, body)
+    assert str(caught.value) == message
 
 
 @given(

@@ -47,6 +47,8 @@ def test_format_yuan() -> None:
     assert format_yuan(123_450) == "¥1,234.50"
     assert format_yuan(5) == "¥0.05"
     assert format_yuan(-1999) == "-¥19.99"
+    assert format_yuan(0) == "¥0.00"  # nothing owed is not negative
+    assert format_yuan(-1) == "-¥0.01"
 
 
 def test_reporting_year_is_china_time() -> None:

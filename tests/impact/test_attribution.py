@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime
 
 import httpx
 import pytest
+from sqlalchemy import update
 
-from app.core.db import Database
-from app.impact.models import EntryKind
+from app.core.db import Database, unit_of_work
+from app.impact.models import EntryKind, LedgerEntry
 from app.order.models import BuyerKind
-from app.regions.models import PairingKind
+from app.regions.models import Pairing, PairingKind
 from tests.account.factories import create_user
 from tests.catalog.factories import create_seller
 from tests.impact.factories import (
@@ -27,6 +28,7 @@ from tests.impact.factories import (
     XINJIANG,
     Line,
     attributions,
+    create_order,
     create_pairing,
     entries,
     paid_order,
@@ -219,3 +221,73 @@ async def test_a_refund_takes_back_what_its_sale_gave_even_after_the_pairing_end
     totals = {item["pairing"]["id"]: item["amount_fen"] for item in response.json()["items"]}
     assert totals[ending] == 4 * 2500 - 2500
     assert starting not in totals
+
+
+async def test_a_refund_copies_its_sales_pairings_even_when_the_rule_changed_since(
+    database: Database,
+) -> None:
+    pairing = await create_pairing(
+        database, kind=PairingKind.EAST_WEST, helper_province=SHANGHAI, helped_province=GUIZHOU
+    )
+    seller = await create_seller(database, county_code=SANDU)
+    buyer = await create_user(database)
+    order = await paid_order(
+        database,
+        buyer_user_id=buyer,
+        lines=[Line(seller, 2, 1000)],
+        buyer_province_code=SHANGHAI,
+        paid_at=MARCH,
+    )
+    # Ended retroactively, before the payment: the rule at payment no longer counts it.
+    async with unit_of_work(database.writer) as session:
+        await session.execute(
+            update(Pairing).where(Pairing.id == pairing).values(until=date(2026, 1, 31))
+        )
+
+    await refund(database, order.id, [(order.line_ids[0], 1)], at=datetime(2026, 4, 1, tzinfo=UTC))
+
+    attributed = await attributions(database)
+    assert {
+        kind: attributed.get(e.id) for kind, e in _by_kind(await entries(database, order.id))
+    } == {
+        EntryKind.SALE: {pairing},
+        EntryKind.REFUND: {pairing},
+    }
+
+
+async def test_a_refund_of_a_sale_the_ledger_never_recorded_follows_the_rule_at_payment(
+    database: Database,
+) -> None:
+    organization_id = await create_organization(database)
+    by_province = await create_pairing(
+        database, kind=PairingKind.EAST_WEST, helper_province=SHANGHAI, helped_province=GUIZHOU
+    )
+    designated = await create_pairing(
+        database,
+        kind=PairingKind.DESIGNATED,
+        helper_organization_id=organization_id,
+        helped_province=GUIZHOU,
+        counties=[SANDU],
+    )
+    seller = await create_seller(database, county_code=SANDU)
+    buyer = await create_user(database)
+    # Paid before the ledger existed: no sale entry to copy.
+    order = await create_order(
+        database,
+        buyer_user_id=buyer,
+        lines=[Line(seller, 2, 1000)],
+        buyer_province_code=SHANGHAI,
+        organization_id=organization_id,
+        buyer_kind=BuyerKind.GOVERNMENT,
+        paid_at=MARCH,
+    )
+
+    await refund(database, order.id, [(order.line_ids[0], 1)], at=datetime(2026, 4, 1, tzinfo=UTC))
+
+    (entry,) = await entries(database, order.id)
+    assert (entry.kind, entry.amount_fen) == (EntryKind.REFUND, -1000)
+    assert (await attributions(database))[entry.id] == {by_province, designated}
+
+
+def _by_kind(rows: list[LedgerEntry]) -> list[tuple[EntryKind, LedgerEntry]]:
+    return [(row.kind, row) for row in rows]

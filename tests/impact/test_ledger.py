@@ -249,7 +249,13 @@ async def test_refund_lines_the_ledger_cannot_hold_are_refused_and_nothing_is_wr
 
     assert raised.value.code == "invalid_refund_lines"
     assert raised.value.status_code == 422
-    assert field in raised.value.fields
+    # The one field at fault, and why (the second naming of a line is the duplicate).
+    why = {
+        "lines.0.order_line_id": "not a line of this order",
+        "lines.1.order_line_id": "named twice",
+        "lines.0.quantity": "a whole number of units of the line",
+    }
+    assert raised.value.fields == {field: why[field]}
     assert await count(database, LedgerEntry) == 1  # the sale only
     assert await rollup_snapshot(database) == before
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from app.core.db import Database, unit_of_work
 from app.core.errors import DomainError
 from app.inventory import service
 from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
-from app.inventory.models import MovementReason
+from app.inventory.models import MovementReason, SkuStock, StockMovement
 from tests.catalog.factories import create_sku
 from tests.cooperative.factories import create_cooperative
 from tests.inventory.factories import in_stock, movements, stock_of
@@ -154,8 +155,23 @@ async def test_an_unknown_sku_is_not_found_and_nothing_is_reserved(database: Dat
             await service.reserve_stock(session, [(sku.id, 1), (sku.id + 999, 1)], order_id=1)
 
     assert caught.value.status_code == 404
+    assert caught.value.sku_id == sku.id + 999
+    assert caught.value.message == f"No SKU with id {sku.id + 999}."
     assert await stock_of(database, sku.id) == 5
     assert await movements(database) == []
+
+
+async def test_a_bad_quantity_or_sku_id_names_its_field_and_says_why(database: Database) -> None:
+    supplier = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=supplier, stock=5)
+    for items, fields in (
+        ([(sku.id, 0)], {"quantity": "0 is not a positive whole quantity."}),
+        ([(0, 1)], {"sku_id": "0 is not a SKU id."}),
+    ):
+        with pytest.raises(InvalidStockChange) as caught:
+            async with unit_of_work(database.writer) as session:
+                await service.reserve_stock(session, items, order_id=1)
+        assert caught.value.fields == fields
 
 
 async def test_release_puts_units_back_and_restores_in_stock(database: Database) -> None:
@@ -220,6 +236,7 @@ async def test_set_stock_records_the_difference(database: Database) -> None:
         assert loaded.stock == 12
         unchanged = await service.set_stock(session, loaded, 12)
         assert unchanged is None
+        assert loaded.stock == 12
 
     assert await stock_of(database, sku.id) == 12
     assert await in_stock(database, sku.product_id) is True
@@ -236,6 +253,25 @@ async def test_set_stock_records_the_difference(database: Database) -> None:
     ]
 
 
+async def test_set_stock_takes_the_largest_count_and_refuses_a_sku_that_is_gone(
+    database: Database,
+) -> None:
+    supplier = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=supplier, stock=4)
+
+    async with unit_of_work(database.writer) as session:
+        loaded = await session.get(Sku, sku.id)
+        assert loaded is not None
+        assert await service.set_stock(session, loaded, service.MAX_STOCK) is not None
+    assert await stock_of(database, sku.id) == 1_000_000_000
+
+    with pytest.raises(SkuNotFound) as caught:
+        async with unit_of_work(database.writer) as session:
+            await service.set_stock(session, SkuStock(id=sku.id + 999), 5)
+    assert caught.value.sku_id == sku.id + 999
+    assert await movements(database) == [(sku.id, 1_000_000_000 - 4, "restocked", None)]
+
+
 @pytest.mark.parametrize("value", [-1, 1_000_000_001, True, 2.0])
 async def test_set_stock_refuses_bad_values(database: Database, value: object) -> None:
     supplier = await create_cooperative(database)
@@ -247,7 +283,7 @@ async def test_set_stock_refuses_bad_values(database: Database, value: object) -
             assert loaded is not None
             await service.set_stock(session, loaded, value)  # type: ignore[arg-type]
 
-    assert caught.value.fields == {"stock": caught.value.message}
+    assert caught.value.fields == {"stock": "Stock must be a whole number from 0 to 1000000000."}
     assert await stock_of(database, sku.id) == 4
     assert await movements(database) == []
 
@@ -262,6 +298,32 @@ async def test_stock_movements_lists_newest_first(database: Database) -> None:
     async with unit_of_work(database.writer) as session:
         history = await service.stock_movements(session, sku.id)
     assert [(m.delta, m.order_id) for m in history] == [(-2, 2), (-1, 1)]
+
+
+async def test_stock_history_is_the_newest_hundred_by_time_then_id(database: Database) -> None:
+    supplier = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=supplier, stock=4)
+    other = await create_sku(database, cooperative_id=supplier, stock=4)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    # Deltas name the rows. The first row written is the newest; the last two share a moment.
+    moments = [start + timedelta(days=1)] + [start + timedelta(seconds=i) for i in range(100)]
+    moments.append(moments[-1])
+    async with unit_of_work(database.writer) as session:
+        for delta, at in enumerate(moments, start=1):
+            session.add(
+                StockMovement(sku_id=sku.id, delta=delta, reason=MovementReason.RESTOCKED, at=at)
+            )
+        session.add(
+            StockMovement(sku_id=other.id, delta=-1, reason=MovementReason.RESTOCKED, at=moments[0])
+        )
+
+    async with unit_of_work(database.writer) as session:
+        history = await service.stock_movements(session, sku.id)
+        latest = await service.stock_movements(session, sku.id, limit=3)
+
+    assert len(history) == 100  # 102 rows: the two oldest are left out
+    assert [m.delta for m in history] == [1, 102, *range(101, 3, -1)]
+    assert [m.delta for m in latest] == [1, 102, 101]
 
 
 # ---------------------------------------------------------------------------------------------

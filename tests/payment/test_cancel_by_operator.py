@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from app.account.models import Role
+from app.audit.models import AuditEntry
 from app.core.db import Database, unit_of_work
 from app.jobs.runner import JobRunner
 from app.order.models import Fulfillment, FulfillmentStatus, OrderStatus
@@ -356,3 +357,52 @@ async def test_an_operator_cancels_from_the_order_operator_page(
     assert await audit_actions(database, placed["id"]) == ["order.cancel"]
     assert again.status_code == 409
     assert "不能取消" in again.text
+
+
+async def test_cancelling_after_a_partial_refund_refunds_only_what_is_left_and_logs_it(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    a = await create_seller(database, price_fen=2000, stock=10, skus=2)
+    buyer = await create_api_user(database)
+    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
+    order = await paid_by_transfer(client, buyer, operator, [(a.sku_ids[0], 3), (a.sku_ids[1], 2)])
+    by_sku = {line["sku_id"]: line["id"] for line in _lines_of(order, a.id)}
+    first, second = by_sku[a.sku_ids[0]], by_sku[a.sku_ids[1]]
+    partial = await client.post(
+        _refund_path(order["id"]),
+        json={
+            "lines": [
+                {"order_line_id": first, "quantity": 1},
+                {"order_line_id": second, "quantity": 2},
+            ],
+            "reason": "破损",
+        },
+        headers=operator.headers,
+    )
+    assert partial.status_code in (200, 201), partial.text
+
+    response = await client.post(
+        _cancel_path(order["id"]), json={"reason": "单位取消采购"}, headers=operator.headers
+    )
+
+    assert response.status_code == 200, response.text
+    _, rest = await refunds_of(database, order["id"])
+    # Two units of the first line and the shipping are left; the second line was refunded.
+    assert rest.amount_fen == order["total_fen"] - 3 * 2000
+    assert [(line["order_line_id"], line["quantity"]) for line in rest.lines] == [(first, 2)]
+    assert (await payment_of(database, order["id"])).refunded_fen == order["total_fen"]
+    async with unit_of_work(database.reader) as session:
+        logged = await session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "payment.refund",
+                AuditEntry.entity_id == str(order["id"]),
+                AuditEntry.reason == "单位取消采购",
+            )
+        )
+    assert logged is not None
+    assert logged.actor_user_id == operator.id
+    assert logged.after == {
+        "refund_id": rest.id,
+        "amount_fen": rest.amount_fen,
+        "lines": rest.lines,
+    }

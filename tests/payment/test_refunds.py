@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from app.account.models import Role
+from app.audit.models import AuditEntry
 from app.core.db import Database, unit_of_work
 from app.inventory.models import MovementReason, StockMovement
 from app.jobs.runner import JobRunner
@@ -500,6 +501,34 @@ async def test_a_failed_refund_gives_the_money_back_to_the_books(
     late["data"] = {"object": _refund_object(order, refund, "succeeded")}
     assert (await deliver(client, json.loads(json.dumps(late)))).status_code == 200
     assert (await refunds_of(database, order["id"]))[0].status == RefundStatus.FAILED
+
+
+async def test_a_refund_stripe_cancels_fails_and_is_logged_with_its_amount(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    runner: JobRunner,
+    localstripe: LocalStripe,
+) -> None:
+    order, refund = await _pending_refund(app, client, database, runner, localstripe)
+    event = {
+        "id": "evt_refund_canceled_1",
+        "type": "refund.updated",
+        "data": {"object": _refund_object(order, refund, "canceled")},
+    }
+
+    assert (await deliver(client, event)).status_code == 200
+
+    [stored] = await refunds_of(database, order["id"])
+    assert stored.status == RefundStatus.FAILED
+    assert (await payment_of(database, order["id"])).refunded_fen == 0
+    async with unit_of_work(database.reader) as session:
+        logged = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "payment.refund_failed")
+        )
+    assert logged is not None
+    assert (logged.entity_id, logged.actor_user_id) == (str(order["id"]), None)
+    assert logged.after == {"refund_id": refund.id, "amount_fen": refund.amount_fen}
 
 
 async def test_a_refund_stripe_refuses_is_marked_failed(

@@ -88,7 +88,9 @@ def request_fingerprint(request: PlaceOrderRequest) -> str:
     canonical = json.dumps(
         request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # "surrogatepass": a lone surrogate (refused later, as a field error) must not fail here
+    # with a 500; every other text encodes to the same UTF-8 bytes as before.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
