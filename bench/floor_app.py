@@ -1,9 +1,9 @@
-"""The real app for bench/catalog.py, plus floor routes that return precomputed bodies.
+"""The floor of bench/pages.py: a bare Starlette app answering with precomputed bytes.
 
-A floor route runs through the same server process, middleware stack and connection handling
-as the measured routes but does no work of its own: it answers with bytes prepared before the
-server started, of the same size as the measured response. Its speed is the ceiling the
-measured route could reach, so the ratio of the two isolates the cost of the route itself.
+No middleware, no routing beyond one path, no database: it answers with the bytes of a
+measured page, read before the server started. Served by the same uvicorn (one worker, same
+flags) as the app, its speed is what the server and the load generator can do at all on this
+machine, so `page req/s ÷ floor req/s` is the share of that capacity a page leaves.
 """
 
 from __future__ import annotations
@@ -11,30 +11,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import Response
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from app.main import create_app
-
-FLOOR_JSON_PATH = "/bench/floor.json"
-FLOOR_HTML_PATH = "/bench/floor.html"
-# Set by bench/catalog.py: files holding the bodies to answer with.
-JSON_BODY_ENV = "FENGSHOU_BENCH_FLOOR_JSON"
-HTML_BODY_ENV = "FENGSHOU_BENCH_FLOOR_HTML"
+FLOOR_PATH = "/floor"
+# Set by bench/pages.py: the file holding the body to answer with, and its media type.
+BODY_ENV = "FENGSHOU_BENCH_FLOOR_BODY"
+MEDIA_TYPE_ENV = "FENGSHOU_BENCH_FLOOR_MEDIA_TYPE"
 
 
-def create_floor_app() -> FastAPI:
-    """create_app() with the two floor routes added (a uvicorn factory)."""
-    app = create_app()
-    json_body = Path(os.environ[JSON_BODY_ENV]).read_bytes()
-    html_body = Path(os.environ[HTML_BODY_ENV]).read_bytes()
+def create_floor_app() -> Starlette:
+    """The bare app (a uvicorn factory); /healthz answers too, for bench/serving.py."""
+    body = Path(os.environ[BODY_ENV]).read_bytes()
+    media_type = os.environ.get(MEDIA_TYPE_ENV, "text/html; charset=utf-8")
 
-    async def floor_json() -> Response:
-        return Response(json_body, media_type="application/json")
+    async def floor(request: Request) -> Response:
+        return Response(body, media_type=media_type)
 
-    async def floor_html() -> Response:
-        return Response(html_body, media_type="text/html; charset=utf-8")
+    async def healthz(request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
 
-    app.add_api_route(FLOOR_JSON_PATH, floor_json, include_in_schema=False)
-    app.add_api_route(FLOOR_HTML_PATH, floor_html, include_in_schema=False)
-    return app
+    return Starlette(routes=[Route(FLOOR_PATH, floor), Route("/healthz", healthz)])
