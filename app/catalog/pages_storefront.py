@@ -372,9 +372,7 @@ def _listing_body(
 
 
 @router.get("/products/{slug}", response_class=HTMLResponse)
-async def show_product(
-    request: Request, user: OptionalPageUser, slug: str
-) -> Response:
+async def show_product(request: Request, user: OptionalPageUser, slug: str) -> Response:
     """A listed product: photos, SKUs and tier prices, certificates, origin and supplier."""
     # No slug has control characters (PostgreSQL would even refuse a NUL byte in a query).
     if not slug.isprintable() or len(slug) > MAX_SLUG_LENGTH:
@@ -390,9 +388,7 @@ async def show_product(
 
 
 @router.get("/counties/{code}", response_class=HTMLResponse)
-async def show_county(
-    request: Request, user: OptionalPageUser, code: str
-) -> Response:
+async def show_county(request: Request, user: OptionalPageUser, code: str) -> Response:
     """A county: its badges, the pairings that help it, its verified suppliers and products."""
     media = request_media(request)
 

@@ -122,12 +122,20 @@ async def test_visitors_share_the_product_page_but_not_their_name_or_token(
         # The token in the page's buy form is the one the visitor's session accepts.
         added = await wang.post(
             "/cart/add",
-            data={"sku_id": str(product["skus"][0]["id"]), "quantity": "2", "csrf_token": wang_token},
+            data={
+                "sku_id": str(product["skus"][0]["id"]),
+                "quantity": "2",
+                "csrf_token": wang_token,
+            },
         )
         assert added.status_code == 303, added.text
         refused = await li.post(
             "/cart/add",
-            data={"sku_id": str(product["skus"][0]["id"]), "quantity": "2", "csrf_token": wang_token},
+            data={
+                "sku_id": str(product["skus"][0]["id"]),
+                "quantity": "2",
+                "csrf_token": wang_token,
+            },
         )
         assert refused.status_code == 403
         assert renders == ["storefront_product.html"]
