@@ -29,7 +29,14 @@ from app.core.fields import parse_yuan, yuan_text
 from app.web import i18n
 from app.web.db import DbSession
 from app.web.forms import field_messages
-from app.web.fragments import PageBlocks, render_blocks, render_page
+from app.web.fragments import (
+    PageBlocks,
+    frame_is_anonymous,
+    render_anonymous,
+    render_blocks,
+    render_page,
+    with_csrf_token,
+)
 from app.web.i18n import gettext as _
 from app.web.media import request_media
 from app.web.templating import render, templates
@@ -339,6 +346,15 @@ async def list_products(
         if memo is not None:
             memo.put(body_key, body)
     status = 200 if not errors else (404 if error_code == "page_out_of_range" else 422)
+    if memo is not None and frame_is_anonymous(request):
+        # The whole page is the same for every visitor who is not signed in: kept beside the
+        # column, dropped with it.
+        page_key = (_LISTING_FRAME, *body_key)
+        whole: str | None = memo.get(page_key)
+        if whole is None:
+            whole = render_anonymous(request, _LISTING_FRAME, {"listing_body": body})
+            memo.put(page_key, whole)
+        return with_csrf_token(request, whole, status_code=status)
     return render(request, _LISTING_FRAME, {"listing_body": body}, status_code=status)
 
 

@@ -12,12 +12,12 @@ process, so no product text can forge them.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 from markupsafe import Markup, escape
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from app.web import i18n
 from app.web.templating import render, templates
@@ -32,10 +32,12 @@ _CSRF_PLACEHOLDER = secrets.token_hex(16)
 
 @dataclass(frozen=True)
 class PageBlocks:
-    """A page's rendered blocks (by name, "" for those it does not define)."""
+    """A page's rendered blocks (by name, "" for those it does not define), and the whole
+    page as a visitor who is not signed in sees it, once rendered (its CSRF token aside)."""
 
     blocks: dict[str, Markup]
     has_csrf_token: bool
+    anonymous: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def size(self) -> int:
@@ -63,8 +65,56 @@ def render_blocks(template: str, context: dict[str, Any]) -> PageBlocks:
     return PageBlocks(blocks, _CSRF_PLACEHOLDER in text)
 
 
+# The query parameters the frame itself reads (the header's notice after adding to the cart).
+FRAME_QUERY_PARAMS = (b"cart_added",)
+
+
+def frame_is_anonymous(request: Request) -> bool:
+    """Whether this visitor's frame is everybody's: not signed in, nothing to count, no
+    portal menu, and none of the query parameters the frame reads."""
+    state = request.state
+    query: bytes = request.scope.get("query_string", b"")
+    return (
+        getattr(state, "user", None) is None
+        and not any(getattr(state, "header_counts", {}).values())
+        and getattr(state, "side_menu", None) is None
+        and not any(name in query for name in FRAME_QUERY_PARAMS)
+    )
+
+
+def render_anonymous(request: Request, template: str, context: dict[str, Any]) -> str:
+    """The whole page as every visitor who is not signed in sees it, CSRF token aside (see
+    `with_csrf_token`): for a caller to keep."""
+    full = {
+        "request": request,
+        "locale": i18n.current_locale.get(),
+        "current_user": None,
+        "csrf_token": _CSRF_PLACEHOLDER,
+        "side_menu": None,
+        "header_counts": {},
+        **context,
+    }
+    return templates.env.get_template(template).render(full)
+
+
+def with_csrf_token(request: Request, page: str, *, status_code: int = 200) -> Response:
+    """A page from render_anonymous with this visitor's CSRF token."""
+    if _CSRF_PLACEHOLDER in page:
+        from app.web.security import csrf_token
+
+        page = page.replace(_CSRF_PLACEHOLDER, str(escape(csrf_token(request))))
+    return HTMLResponse(page, status_code=status_code)
+
+
 def render_page(request: Request, page: PageBlocks, *, status_code: int = 200) -> Response:
-    """The page in this visitor's frame, with their CSRF token where the page has one."""
+    """The page in this visitor's frame, with their CSRF token where the page has one. The
+    frame of a visitor who is not signed in is the same for all: rendered once per page."""
+    if frame_is_anonymous(request):
+        whole = page.anonymous.get("page")
+        if whole is None:
+            whole = render_anonymous(request, _FRAME, {"blocks": page.blocks})
+            page.anonymous["page"] = whole
+        return with_csrf_token(request, whole, status_code=status_code)
     blocks = page.blocks
     if page.has_csrf_token:
         from app.web.security import csrf_token

@@ -91,6 +91,6 @@ def index_routes(routes: Iterable[BaseRoute]) -> int:
         prefixes = _route_prefixes(route, "")
         if prefixes is None or "checked_matches" in getattr(route.matches, "__name__", ""):
             continue
-        route.matches = _checked(route.matches, prefixes)  # type: ignore[method-assign]
+        route.matches = _checked(route.matches, prefixes)  # type: ignore[method-assign,assignment]
         indexed += 1
     return indexed

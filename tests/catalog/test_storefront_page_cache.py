@@ -24,6 +24,7 @@ from app.certification.models import CertificateStatus
 from app.core.db import Database, unit_of_work
 from app.inventory.models import SkuStock
 from app.inventory.service import set_stock
+from app.jobs.runner import JobRunner
 from tests.account.factories import create_user, csrf_token_in, sign_in_page
 from tests.catalog.factories import create_product, sku, update_certificate
 from tests.certification.factories import create_certificate
@@ -204,3 +205,44 @@ async def test_each_language_gets_its_own_page_and_unknown_products_are_never_ke
         missing = await client.get("/products/no-such-product")
         assert missing.status_code == 404
     assert renders == ["storefront_product.html"] * 2
+
+
+async def test_visitors_not_signed_in_share_the_whole_page_but_not_their_token(
+    app: FastAPI, product: Any, renders: list[str]
+) -> None:
+    path = f"/products/{product['slug']}"
+    async with visitor(app) as one, visitor(app) as other:
+        first, second = await one.get(path), await other.get(path)
+        one_token, other_token = csrf_token_in(first.text), csrf_token_in(second.text)
+        assert one_token != other_token
+        assert first.text.replace(one_token, "T") == second.text.replace(other_token, "T")
+        # The header's notice after adding to the cart is not everybody's page.
+        added = await one.post(
+            "/cart/add",
+            data={
+                "sku_id": str(product["skus"][0]["id"]),
+                "quantity": "1",
+                "csrf_token": one_token,
+            },
+            headers={"referer": f"http://testserver{path}"},
+        )
+        assert added.status_code == 303, added.text
+        notice = await one.get(added.headers["location"])
+        assert "已加入购物车" in notice.text
+        assert "已加入购物车" not in (await other.get(path)).text
+        # One cart line now: the header counts it, so this visitor's frame is their own.
+        counted = await one.get(path)
+        assert 'class="cart-count"' in counted.text
+        assert 'class="cart-count"' not in (await other.get(path)).text
+    assert renders == ["storefront_product.html"]
+
+
+async def test_visitors_not_signed_in_share_the_whole_listing_but_not_their_token(
+    app: FastAPI, product: Any, runner: JobRunner
+) -> None:
+    await runner.run_until_idle()  # the listing reads the search index
+    async with visitor(app) as one, visitor(app) as other:
+        first, second = await one.get("/products"), await other.get("/products")
+        assert "融水香糯" in first.text
+        assert first.text == second.text  # the listing has no form of its own to protect
+        assert "已加入购物车" in (await one.get("/products?cart_added=1")).text
