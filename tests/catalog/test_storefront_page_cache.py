@@ -25,6 +25,7 @@ from app.core.db import Database, unit_of_work
 from app.inventory.models import SkuStock
 from app.inventory.service import set_stock
 from app.jobs.runner import JobRunner
+from app.web import fragments
 from tests.account.factories import create_user, csrf_token_in, sign_in_page
 from tests.catalog.factories import create_product, sku, update_certificate
 from tests.certification.factories import create_certificate
@@ -42,7 +43,7 @@ def renders(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Each rendering of a cached page, by template. The app's caches see time stand still:
     only a write, never expiry, may drop a page during a test."""
     calls: list[str] = []
-    original: Callable[..., Any] = pages_storefront.render_blocks
+    original: Callable[..., Any] = fragments.render_blocks
 
     def counting(template: str, context: dict[str, Any]) -> Any:
         calls.append(template.rsplit("/", 1)[-1])
