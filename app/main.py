@@ -71,6 +71,7 @@ from app.web.i18n import LocaleMiddleware
 from app.web.limits import BodySizeLimitMiddleware
 from app.web.media import MediaFiles
 from app.web.ratelimit import create_attempt_limiter
+from app.web.route_index import index_routes
 from app.web.security_headers import SecurityHeadersMiddleware
 from search import SearchBackend
 from search.embedded.backend import EmbeddedBackend
@@ -217,6 +218,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/media", MediaFiles(directory=settings.media_dir, check_dir=False), name="media")
     app.include_router(health.router)
+    # Routes are matched in order, each costing a few microseconds: the pages shoppers open
+    # most (home, listing, product and county pages; no path of theirs is another's) first.
+    app.include_router(pages_storefront.router)
     app.include_router(api_docs.router)
     # The site's table of contents: JSON API first, then pages.
     for router in (
@@ -238,7 +242,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_api.router,
         account_pages.router,
         regions_pages.router,
-        pages_storefront.router,
         price_monitoring_pages.router,
         cooperative_pages.router,
         organization_portal.router,
@@ -261,4 +264,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     install_error_handlers(app)
+    # Last: a route skips at a glance a request whose path it cannot match (app/web/route_index).
+    index_routes(app.router.routes)
     return app

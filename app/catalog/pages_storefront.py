@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import OptionalPageUser
 from app.catalog import listing
@@ -22,11 +23,20 @@ from app.catalog.schemas import (
     ProductQuery,
     QueryUnderstanding,
 )
+from app.core.cache import Caches, CacheSpec, Refreshing
 from app.core.errors import DomainError, ValidationFailed
 from app.core.fields import parse_yuan, yuan_text
 from app.web import i18n
 from app.web.db import DbSession
 from app.web.forms import field_messages
+from app.web.fragments import (
+    PageBlocks,
+    frame_is_anonymous,
+    render_anonymous,
+    render_blocks,
+    render_page,
+    with_csrf_token,
+)
 from app.web.i18n import gettext as _
 from app.web.media import request_media
 from app.web.templating import render, templates
@@ -53,6 +63,57 @@ FILTER_PARAMS = (
 _PAGE_FIELD = {"min_price_fen": "min_price", "max_price_fen": "max_price"}
 
 OptionalText = Annotated[str | None, Query()]
+
+# The home, product and county pages are the same for every visitor: their blocks are rendered
+# once per page, language and day and kept here (app/web/fragments.py puts them in each
+# visitor's frame). Keys carry the generations of every table the pages show, so any write of
+# this process (a price, stock, a certificate, a supplier's status) shows on the next request;
+# another process's writes show within the TTL and stale window (4 s), as in the listing. At
+# most 1024 pages of some 20 KB: about 20 MB (40 with both languages' characters at 2 bytes).
+STOREFRONT_TABLES = (
+    "categories",
+    "products",
+    "skus",
+    "price_tiers",
+    "product_photos",
+    "product_certificates",
+    "certificates",
+    "cooperatives",
+    "provinces",
+    "prefectures",
+    "counties",
+    "pairings",
+    "pairing_areas",
+)
+STOREFRONT_PAGES: CacheSpec[Hashable, PageBlocks] = CacheSpec(
+    "catalog.storefront_pages", max_entries=1024, ttl_seconds=2.0, stale_seconds=2.0
+)
+
+
+async def _cached_page(
+    request: Request,
+    page: tuple[str, ...],
+    build: Callable[[AsyncSession], Awaitable[tuple[str, dict[str, Any]]]],
+) -> Response:
+    """The page `build` makes (its template and context, read in a session of its own),
+    rendered once for every visitor while no table it shows changes (single flight)."""
+    state = request.app.state
+    caches: Caches = state.caches
+    pages: Refreshing[Hashable, PageBlocks] = caches.refreshing(STOREFRONT_PAGES)
+    key = (
+        page,
+        i18n.current_locale.get(),
+        listing.today_in_china(),
+        caches.table_generations(STOREFRONT_TABLES),
+        request_media(request),
+    )
+
+    async def compute() -> PageBlocks:
+        async with state.database.reader() as session:
+            template, context = await build(session)
+        return render_blocks(template, context)
+
+    return render_page(request, await pages.get_or_compute(key, compute))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,13 +270,16 @@ def _sort_options() -> list[tuple[str, str]]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def show_home(request: Request, session: DbSession, user: OptionalPageUser) -> Response:
+async def show_home(request: Request, user: OptionalPageUser) -> Response:
     """Hero, featured key-assistance counties, new and seasonal products, the provinces."""
-    sections = await listing.home_sections(
-        session, listing.today_in_china(), media=request_media(request)
-    )
-    context = {"sections": sections, "overview": sections.regions}
-    return render(request, "catalog/storefront_home.html", context)
+    media = request_media(request)
+
+    async def build(reading: AsyncSession) -> tuple[str, dict[str, Any]]:
+        sections = await listing.home_sections(reading, listing.today_in_china(), media=media)
+        context = {"sections": sections, "overview": sections.regions}
+        return "catalog/storefront_home.html", context
+
+    return await _cached_page(request, ("home",), build)
 
 
 @router.get(LISTING_PATH, response_class=HTMLResponse)
@@ -282,6 +346,15 @@ async def list_products(
         if memo is not None:
             memo.put(body_key, body)
     status = 200 if not errors else (404 if error_code == "page_out_of_range" else 422)
+    if memo is not None and frame_is_anonymous(request):
+        # The whole page is the same for every visitor who is not signed in: kept beside the
+        # column, dropped with it.
+        page_key = (_LISTING_FRAME, *body_key)
+        whole: str | None = memo.get(page_key)
+        if whole is None:
+            whole = render_anonymous(request, _LISTING_FRAME, {"listing_body": body})
+            memo.put(page_key, whole)
+        return with_csrf_token(request, whole, status_code=status)
     return render(request, _LISTING_FRAME, {"listing_body": body}, status_code=status)
 
 
@@ -315,23 +388,28 @@ def _listing_body(
 
 
 @router.get("/products/{slug}", response_class=HTMLResponse)
-async def show_product(
-    request: Request, session: DbSession, user: OptionalPageUser, slug: str
-) -> Response:
+async def show_product(request: Request, user: OptionalPageUser, slug: str) -> Response:
     """A listed product: photos, SKUs and tier prices, certificates, origin and supplier."""
     # No slug has control characters (PostgreSQL would even refuse a NUL byte in a query).
     if not slug.isprintable() or len(slug) > MAX_SLUG_LENGTH:
         raise ProductNotFound(slug[:MAX_SLUG_LENGTH])
-    product = await listing.get_public_product_by_slug(session, slug, media=request_media(request))
-    context = {"product": product, "category_names": _category_names()}
-    return render(request, "catalog/storefront_product.html", context)
+    media = request_media(request)
+
+    async def build(reading: AsyncSession) -> tuple[str, dict[str, Any]]:
+        product = await listing.get_public_product_by_slug(reading, slug, media=media)
+        context = {"product": product, "category_names": _category_names()}
+        return "catalog/storefront_product.html", context
+
+    return await _cached_page(request, ("product", slug), build)
 
 
 @router.get("/counties/{code}", response_class=HTMLResponse)
-async def show_county(
-    request: Request, session: DbSession, user: OptionalPageUser, code: str
-) -> Response:
+async def show_county(request: Request, user: OptionalPageUser, code: str) -> Response:
     """A county: its badges, the pairings that help it, its verified suppliers and products."""
-    catalog = await listing.county_catalog(session, code, media=request_media(request))
-    context = {"county": catalog.detail, "catalog": catalog}
-    return render(request, "catalog/storefront_county.html", context)
+    media = request_media(request)
+
+    async def build(reading: AsyncSession) -> tuple[str, dict[str, Any]]:
+        catalog = await listing.county_catalog(reading, code, media=media)
+        return "catalog/storefront_county.html", {"county": catalog.detail, "catalog": catalog}
+
+    return await _cached_page(request, ("county", code), build)

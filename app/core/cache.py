@@ -14,13 +14,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from cachetools import LRUCache, TTLCache
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, object_mapper
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -34,6 +35,13 @@ MAX_REFRESHES = 4
 
 # Where a session made by the app's factories carries the app's caches.
 _SESSION_INFO_KEY = "app.core.cache"
+# Where such a session keeps the tables it wrote, bumped again when it commits.
+_WRITTEN_TABLES_KEY = "app.core.cache.written_tables"
+
+
+def table_generation(table: str) -> str:
+    """The generation every write of an app's session to `table` bumps (see Caches.attach)."""
+    return f"table:{table}"
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,32 @@ class Refreshing(Generic[K, V]):
         self.misses += 1
         return None
 
+    async def get_or_compute(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
+        """The value under `key`, computing it at most once at a time (single flight): fresh,
+        it; stale but within `stale_seconds`, it, while `compute()` refreshes it in the
+        background; otherwise the caller waits for the computation under way for that key, or
+        starts one and waits for it, and the value is stored. `compute` runs as a task of its
+        own (with its own session, not a request's): a caller that goes away does not cancel
+        it for the others. Its exception reaches every caller waiting and nothing is stored."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            age = self._clock() - entry[0]
+            if age < self._ttl:
+                self.hits += 1
+                return entry[1]
+            if age < self._ttl + self.spec.stale_seconds:
+                self.stale_hits += 1
+                self._start(key, compute)
+                return entry[1]
+        running = self._refreshes.get(key)
+        if running is None:
+            self.misses += 1
+            # Not bounded by max_refreshes: a caller is waiting for this one.
+            running = self._launch(key, self._compute(key, compute, self._epoch))
+        else:
+            self.hits += 1
+        return await asyncio.shield(running)
+
     def put(self, key: K, value: V) -> None:
         self._entries[key] = (self._clock(), value)
 
@@ -169,7 +203,10 @@ class Refreshing(Generic[K, V]):
     def _start(self, key: K, refresh: Callable[[], Awaitable[V]]) -> None:
         if key in self._refreshes or len(self._refreshes) >= self.max_refreshes:
             return
-        task = asyncio.get_running_loop().create_task(self._refresh(key, refresh, self._epoch))
+        self._launch(key, self._refresh(key, refresh, self._epoch))
+
+    def _launch(self, key: K, work: Awaitable[V]) -> asyncio.Task[V]:
+        task = asyncio.ensure_future(work)
         self._refreshes[key] = task
 
         def done(finished: asyncio.Task[V]) -> None:
@@ -179,6 +216,13 @@ class Refreshing(Generic[K, V]):
                 finished.exception()  # logged in _refresh; retrieved so asyncio stays quiet
 
         task.add_done_callback(done)
+        return task
+
+    async def _compute(self, key: K, compute: Callable[[], Awaitable[V]], epoch: int) -> V:
+        value = await compute()  # an exception (a 404, say) is the callers' to handle
+        if epoch == self._epoch:
+            self.put(key, value)
+        return value
 
     async def _refresh(self, key: K, refresh: Callable[[], Awaitable[V]], epoch: int) -> V:
         try:
@@ -243,11 +287,20 @@ class Caches:
     # -- reaching the caches from a write ----------------------------------------------------
 
     def attach(self, *sessionmakers: async_sessionmaker[AsyncSession]) -> None:
-        """Every session these factories make carries these caches (see `of`)."""
+        """Every session these factories make carries these caches (see `of`), and its writes
+        bump the generation of each table they touch (`table_generation`), when made and
+        again when committed: ORM flushes and INSERT, UPDATE and DELETE statements alike."""
         for sessionmaker in sessionmakers:
             info = dict(sessionmaker.kw.get("info") or {})
             info[_SESSION_INFO_KEY] = self
             sessionmaker.configure(info=info)
+        _listen_for_writes()
+
+    def table_generations(self, tables: Iterable[str]) -> tuple[int, ...]:
+        """The current generations of these tables: a key part that changes with any write
+        to one of them through an attached session."""
+        generations = self.generations
+        return tuple(generations[table_generation(table)] for table in tables)
 
     @staticmethod
     def of(session: AsyncSession | Session) -> Caches | None:
@@ -255,3 +308,50 @@ class Caches:
         scripts, a second database): what a write there makes stale."""
         found = session.info.get(_SESSION_INFO_KEY)
         return found if isinstance(found, Caches) else None
+
+
+# -- table generations ---------------------------------------------------------------------
+
+
+def _wrote(session: Session, tables: Iterable[str]) -> None:
+    caches = Caches.of(session)
+    if caches is None:
+        return
+    written: set[str] = session.info.setdefault(_WRITTEN_TABLES_KEY, set())
+    for table in tables:
+        caches.generations.bump(table_generation(table))
+        written.add(table)
+
+
+def _after_flush(session: Session, _flush: UOWTransaction) -> None:
+    # The session's new, dirty and deleted objects are still those the flush wrote.
+    objects = [*session.new, *session.dirty, *session.deleted]
+    if objects:
+        _wrote(session, {t.name for o in objects for t in object_mapper(o).tables})
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        name = getattr(table, "name", None)
+        if isinstance(name, str):
+            _wrote(state.session, [name])
+
+
+def _after_commit(session: Session) -> None:
+    # Again once committed: a read between the write and its commit cached what it replaced.
+    written = session.info.pop(_WRITTEN_TABLES_KEY, None)
+    caches = Caches.of(session)
+    if written and caches is not None:
+        for table in written:
+            caches.generations.bump(table_generation(table))
+
+
+def _listen_for_writes() -> None:
+    """Once per process, on every session (those without an app's caches are skipped)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _on_execute)
+        event.listen(Session, "after_commit", _after_commit)
+        # No rollback listener: after a rolled back savepoint the rest may still commit, and
+        # a bump too many only costs a recomputation.

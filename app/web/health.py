@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -16,10 +16,14 @@ class Health(BaseModel):
     status: Literal["ok", "unavailable"]
 
 
+# Encoded once: a probe (and the load balancer's polling) costs routing and nothing else.
+_OK = b'{"status":"ok"}'
+
+
 @router.get("/healthz", response_model=Health)
-async def healthz() -> Health:
+async def healthz() -> Response:
     """The process is up."""
-    return Health(status="ok")
+    return Response(_OK, media_type="application/json")
 
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})

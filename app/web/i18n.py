@@ -64,11 +64,17 @@ class LocaleMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        conn = HTTPConnection(scope)
-        query_lang = conn.query_params.get("lang")
-        locale = negotiate_locale(
-            query_lang, conn.cookies.get(LANG_COOKIE), conn.headers.get("accept-language")
-        )
+        # Most requests name no language: the query and the cookies are parsed only when
+        # they may hold one.
+        query_lang: str | None = None
+        cookie_lang: str | None = None
+        if b"lang" in scope.get("query_string", b""):
+            query_lang = HTTPConnection(scope).query_params.get("lang")
+        for name, value in scope.get("headers", ()):
+            if name == b"cookie" and b"lang" in value:
+                cookie_lang = HTTPConnection(scope).cookies.get(LANG_COOKIE)
+                break
+        locale = negotiate_locale(query_lang, cookie_lang, None)
         scope.setdefault("state", {})["locale"] = locale
         token = current_locale.set(locale)
         remember = normalize_locale(query_lang)

@@ -5,10 +5,12 @@ stale-while-refresh serves a stale value while a single, bounded refresh recompu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.core.cache import Cache, Caches, CacheSpec, Generations, Refreshing
 
@@ -274,3 +276,161 @@ async def test_closing_cancels_the_refreshes_under_way() -> None:
 
     assert cache.refreshing == 0
     assert refresh.calls == 1 and not refresh.release.is_set()
+
+
+# ---------------------------------------------------------------------------------------------
+# Single flight: concurrent misses make one computation
+
+
+async def test_concurrent_misses_make_one_computation_that_every_caller_gets() -> None:
+    cache = Refreshing(STALE, Clock())
+    compute = SlowRefresh("computed")
+
+    callers = [asyncio.ensure_future(cache.get_or_compute("k", compute)) for _ in range(20)]
+    await _settle()
+    assert compute.calls == 1
+    assert not any(caller.done() for caller in callers)
+    compute.release.set()
+
+    assert await asyncio.gather(*callers) == ["computed"] * 20
+    assert compute.calls == 1
+    assert (cache.misses, cache.hits) == (1, 19)
+    # Stored: the next caller is served without computing.
+    assert await cache.get_or_compute("k", compute) == "computed"
+    assert compute.calls == 1
+
+
+async def test_a_miss_after_expiry_is_one_computation_too() -> None:
+    clock = Clock()
+    cache = Refreshing(STALE, clock)
+    cache.put("k", "old")
+    clock.now += 16  # past the TTL and the stale window: nothing may be served
+    compute = SlowRefresh("new")
+
+    callers = [asyncio.ensure_future(cache.get_or_compute("k", compute)) for _ in range(5)]
+    await _settle()
+    compute.release.set()
+    assert await asyncio.gather(*callers) == ["new"] * 5
+    assert compute.calls == 1
+
+
+async def test_a_stale_value_is_served_while_one_computation_refreshes_it() -> None:
+    clock = Clock()
+    cache = Refreshing(STALE, clock)
+    cache.put("k", "old")
+    clock.now += 12  # stale, still servable
+    compute = SlowRefresh("new")
+
+    served = [await cache.get_or_compute("k", compute) for _ in range(5)]
+    assert served == ["old"] * 5  # nobody waits
+    await _settle()
+    assert (compute.calls, cache.refreshing) == (1, 1)
+    compute.release.set()
+    await _settle()
+    assert await cache.get_or_compute("k", compute) == "new"
+    assert compute.calls == 1
+
+
+async def test_a_failed_computation_reaches_every_waiting_caller_and_stores_nothing() -> None:
+    cache = Refreshing(STALE, Clock())
+    release = asyncio.Event()
+    calls = 0
+
+    async def failing() -> str:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        raise LookupError("no such product")
+
+    callers = [asyncio.ensure_future(cache.get_or_compute("k", failing)) for _ in range(3)]
+    await _settle()
+    release.set()
+    results = await asyncio.gather(*callers, return_exceptions=True)
+    assert [type(r) for r in results] == [LookupError] * 3
+    assert calls == 1
+    assert len(cache) == 0 and cache.refreshing == 0
+    # The next caller computes again (a failure is not remembered).
+    assert await cache.get_or_compute("k", _value("ok")) == "ok"
+
+
+def _value(value: str) -> Callable[[], Awaitable[str]]:
+    async def compute() -> str:
+        return value
+
+    return compute
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_others_computation() -> None:
+    cache = Refreshing(STALE, Clock())
+    compute = SlowRefresh("shared")
+    first = asyncio.ensure_future(cache.get_or_compute("k", compute))
+    second = asyncio.ensure_future(cache.get_or_compute("k", compute))
+    await _settle()
+    first.cancel()
+    await _settle()
+    compute.release.set()
+    assert await second == "shared"
+    assert compute.calls == 1
+    assert await cache.get_or_compute("k", compute) == "shared"
+
+
+async def test_a_computation_started_before_clear_stores_nothing() -> None:
+    cache = Refreshing(STALE, Clock())
+    compute = SlowRefresh("before")
+    caller = asyncio.ensure_future(cache.get_or_compute("k", compute))
+    await _settle()
+    cache.clear()
+    compute.release.set()
+    assert await caller == "before"  # its own caller still gets it
+    assert len(cache) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Table generations: every write of an attached session bumps its tables'
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Row(_Base):
+    __tablename__ = "cache_test_rows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+async def test_writes_of_attached_sessions_bump_their_tables_generations(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(_Base.metadata.create_all)
+    caches = Caches()
+    attached = async_sessionmaker(engine, expire_on_commit=False)
+    other = async_sessionmaker(engine)
+    caches.attach(attached)
+    tables = ["cache_test_rows"]
+    seen = [caches.table_generations(tables)]
+
+    async with attached() as session:  # an ORM flush, then its commit
+        session.add(_Row(id=1))
+        await session.flush()
+        seen.append(caches.table_generations(tables))
+        await session.commit()
+        seen.append(caches.table_generations(tables))
+    async with attached() as session:  # a bulk UPDATE statement (the inventory's kind)
+        await session.execute(update(_Row).where(_Row.id == 1).values(value=5))
+        seen.append(caches.table_generations(tables))
+        await session.commit()
+        seen.append(caches.table_generations(tables))
+    async with attached() as session:  # reads bump nothing
+        await session.execute(select(_Row))
+        await session.commit()
+        seen.append(caches.table_generations(tables))
+    async with other() as session:  # a session without the app's caches bumps nothing
+        await session.execute(update(_Row).values(value=6))
+        await session.commit()
+        seen.append(caches.table_generations(tables))
+
+    # Each write changes the generation when made and again when committed.
+    assert seen == [(0,), (1,), (2,), (3,), (4,), (4,), (4,)]
+    assert caches.table_generations(["other_table"]) == (0,)

@@ -49,8 +49,10 @@ class ListingCaches:
     sessions: async_sessionmaker[AsyncSession]
 
 
-# Values a page's memo may hold: its locales and a spelling or two of one query. Bounds the
-# memory too: SEARCH_CACHE_ENTRIES pages x 4 rendered columns of ~30 KB is at most ~60 MB.
+# Values a page's memo may hold: per locale and spelling of one query, the rendered column
+# and, for visitors who are not signed in, the whole page. Bounds the memory too: at worst
+# SEARCH_CACHE_ENTRIES pages x 4 values of some 60,000 characters (2 bytes each for Chinese
+# text) is about 250 MB; in practice a few hot pages in one or two spellings are kept.
 PAGE_MEMO_ENTRIES = 4
 PAGE_MEMO: CacheSpec[Hashable, Any] = CacheSpec("catalog.page_memo", PAGE_MEMO_ENTRIES)
 

@@ -211,21 +211,17 @@ async def list_products_with_memo(
         return await _uncached(session, query, search, caches, today, media), PageMemo()
     pages = caches.caches.refreshing(LISTING_PAGES)
     key = page_key(caches.caches, search, query, today, media)
-    found = await pages.get(key, lambda: _refreshed(caches, search, query, today, media))
-    if found is not None:
-        return found.page, found.memo
-    known = await reference(session, caches.caches)
-    parsed = understand(query, known)
-    filters = _filters(query, parsed, today, known)
     try:
-        page = await _search_page(
-            session, search, query, parsed, known, today, media, caches.caches
+        # Concurrent requests for a page not kept (or too old) wait for one computation.
+        found = await pages.get_or_compute(
+            key, lambda: _refreshed(caches, search, query, today, media)
         )
     except SearchUnavailable as exc:
+        known = await reference(session, caches.caches)
+        parsed = understand(query, known)
+        filters = _filters(query, parsed, today, known)
         return await _degraded(session, query, filters, parsed, today, media, exc), PageMemo()
-    cached = CachedPage(page, PageMemo())
-    pages.put(key, cached)
-    return cached.page, cached.memo
+    return found.page, found.memo
 
 
 async def _uncached(
@@ -305,11 +301,13 @@ async def _refreshed(
     today: date,
     media: MediaStorage | None,
 ) -> CachedPage:
-    """A cached page computed again in the background, in a session of its own (the query
-    was checked when the page was first made)."""
+    """A page to keep, computed in a session of its own (it may outlive the request that
+    started it, and serves every request waiting for it): its filters checked (422), then
+    the search backend's page (SearchUnavailable when it is down)."""
     async with caches.sessions() as session:
         known = await reference(session, caches.caches)
         parsed = understand(query, known)
+        _filters(query, parsed, today, known)
         page = await _search_page(
             session, search, query, parsed, known, today, media, caches.caches
         )

@@ -1,0 +1,249 @@
+"""The home, product and county pages are rendered once for every visitor and kept.
+
+What depends on the visitor (who is signed in, the CSRF token in the buy forms) is put in on
+every request; what the pages show of the catalog changes on the very next request after a
+write of this app: a price, a stock figure, a certificate revoked. Concurrent requests for a
+page nobody has asked for yet render it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.catalog import pages_storefront
+from app.certification.models import CertificateStatus
+from app.core.db import Database, unit_of_work
+from app.inventory.models import SkuStock
+from app.inventory.service import set_stock
+from app.jobs.runner import JobRunner
+from app.web import fragments
+from tests.account.factories import create_user, csrf_token_in, sign_in_page
+from tests.catalog.factories import create_product, sku, update_certificate
+from tests.certification.factories import create_certificate
+from tests.cooperative.factories import Supplier, create_supplier
+
+MAIN = re.compile(r'<main class="container" id="main">(.*)</main>', re.S)
+USER_NAME = re.compile(r'class="user-name"[^>]*>([^<]*)<')
+CSRF_FIELDS = re.compile(r'name="csrf_token" value="([^"]*)"')
+CERTIFICATE_NUMBER = re.compile(r'<code class="sf-cert-number">([^<]*)</code>')
+SKU_STOCK = re.compile(r'<td class="num">([0-9,]+)</td>\s*<td class="num">1</td>')
+
+
+@pytest.fixture
+def renders(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each rendering of a cached page, by template. The app's caches see time stand still:
+    only a write, never expiry, may drop a page during a test."""
+    calls: list[str] = []
+    original: Callable[..., Any] = fragments.render_blocks
+
+    def counting(template: str, context: dict[str, Any]) -> Any:
+        calls.append(template.rsplit("/", 1)[-1])
+        return original(template, context)
+
+    monkeypatch.setattr(pages_storefront, "render_blocks", counting)
+    now = time.monotonic()
+    monkeypatch.setattr(app.state.caches, "clock", lambda: now)
+    return calls
+
+
+@asynccontextmanager
+async def visitor(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser of its own: its own cookies, hence its own session."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def supplier(database: Database) -> Supplier:
+    return await create_supplier(database)
+
+
+@pytest.fixture
+async def product(client: httpx.AsyncClient, database: Database, supplier: Supplier) -> Any:
+    """A listed product with a verified certificate and one SKU of 100 at ¥39.80."""
+    certificate = await create_certificate(
+        database, supplier.id, number="AGI09876", status=CertificateStatus.VERIFIED
+    )
+    created = await create_product(
+        client,
+        supplier,
+        title="融水香糯",
+        certificate_ids=[certificate],
+        skus=[sku(price_fen=3980, stock=100)],
+    )
+    created["certificate"] = certificate
+    return created
+
+
+def _main(response: httpx.Response) -> str:
+    assert response.status_code == 200, response.text
+    match = MAIN.search(response.text)
+    assert match is not None
+    return match.group(1)
+
+
+async def test_visitors_share_the_product_page_but_not_their_name_or_token(
+    app: FastAPI, database: Database, product: Any, renders: list[str]
+) -> None:
+    await create_user(database, email="wang@example.com", display_name="城市买家小王")
+    await create_user(database, email="li@example.com", display_name="机关食堂老李")
+    path = f"/products/{product['slug']}"
+    async with visitor(app) as anonymous, visitor(app) as wang, visitor(app) as li:
+        await sign_in_page(wang, "wang@example.com")
+        await sign_in_page(li, "li@example.com")
+
+        first = await anonymous.get(path)
+        as_wang = await wang.get(path)
+        as_li = await li.get(path)
+        again = await anonymous.get(path)
+
+        assert renders == ["storefront_product.html"]
+        assert "融水香糯" in _main(first)
+        assert USER_NAME.findall(as_wang.text) == ["城市买家小王"]
+        assert USER_NAME.findall(as_li.text) == ["机关食堂老李"]
+        assert USER_NAME.findall(first.text) == USER_NAME.findall(again.text) == []
+        assert "城市买家小王" not in as_li.text and "机关食堂老李" not in as_wang.text
+        # Every buy form of a page carries its visitor's own token, and only that one.
+        wang_token, li_token = csrf_token_in(as_wang.text), csrf_token_in(as_li.text)
+        assert wang_token != li_token
+        assert set(CSRF_FIELDS.findall(_main(as_wang))) == {wang_token}
+        assert set(CSRF_FIELDS.findall(_main(as_li))) == {li_token}
+        assert wang_token not in first.text and li_token not in first.text
+        # The same page's content otherwise, down to the byte.
+        assert _main(as_wang).replace(wang_token, "T") == _main(as_li).replace(li_token, "T")
+        # The token in the page's buy form is the one the visitor's session accepts.
+        added = await wang.post(
+            "/cart/add",
+            data={
+                "sku_id": str(product["skus"][0]["id"]),
+                "quantity": "2",
+                "csrf_token": wang_token,
+            },
+        )
+        assert added.status_code == 303, added.text
+        refused = await li.post(
+            "/cart/add",
+            data={
+                "sku_id": str(product["skus"][0]["id"]),
+                "quantity": "2",
+                "csrf_token": wang_token,
+            },
+        )
+        assert refused.status_code == 403
+        assert renders == ["storefront_product.html"]
+
+
+async def test_a_price_stock_or_certificate_change_shows_on_the_next_request_of_every_page(
+    client: httpx.AsyncClient,
+    database: Database,
+    supplier: Supplier,
+    product: Any,
+    renders: list[str],
+) -> None:
+    pages = ["/", f"/products/{product['slug']}", f"/counties/{product['county']['code']}"]
+
+    async def shown() -> list[str]:
+        return [_main(await client.get(path)) for path in pages]
+
+    before = await shown()
+    assert all("39.80" in page for page in before)
+    assert CERTIFICATE_NUMBER.findall(before[1]) == ["AGI09876"]
+    assert SKU_STOCK.findall(before[1]) == ["100"]
+    assert await shown() == before
+    assert len(renders) == 3  # once per page
+
+    changed = await client.patch(
+        f"/api/v1/skus/{product['skus'][0]['id']}",
+        json={"price_fen": 4580},
+        headers=supplier.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    after_price = await shown()
+    assert all("45.80" in page and "39.80" not in page for page in after_price)
+    assert len(renders) == 6
+
+    async with unit_of_work(database.writer) as session:
+        stock = await session.get(SkuStock, product["skus"][0]["id"])
+        assert stock is not None
+        await set_stock(session, stock, 1234)
+    assert SKU_STOCK.findall((await shown())[1]) == ["1,234"]
+
+    await update_certificate(database, product["certificate"], status=CertificateStatus.REVOKED)
+    assert CERTIFICATE_NUMBER.findall((await shown())[1]) == []
+
+
+async def test_concurrent_requests_for_a_page_not_yet_kept_render_it_once(
+    app: FastAPI, product: Any, renders: list[str]
+) -> None:
+    path = f"/products/{product['slug']}"
+    async with visitor(app) as one, visitor(app) as other:
+        answers = await asyncio.gather(*(c.get(path) for c in [one, other] * 5))
+    assert [a.status_code for a in answers] == [200] * 10
+    assert renders == ["storefront_product.html"]
+    assert len({_main(a).replace(csrf_token_in(a.text), "T") for a in answers}) == 1
+
+
+async def test_each_language_gets_its_own_page_and_unknown_products_are_never_kept(
+    client: httpx.AsyncClient, product: Any, renders: list[str]
+) -> None:
+    path = f"/products/{product['slug']}"
+    chinese = await client.get(path)
+    english = await client.get(path, params={"lang": "en"})
+    assert 'lang="en"' in english.text and "Add to cart" in english.text
+    assert "加入购物车" in chinese.text and "加入购物车" not in english.text
+    assert renders == ["storefront_product.html"] * 2
+    for _ in range(2):
+        missing = await client.get("/products/no-such-product")
+        assert missing.status_code == 404
+    assert renders == ["storefront_product.html"] * 2
+
+
+async def test_visitors_not_signed_in_share_the_whole_page_but_not_their_token(
+    app: FastAPI, product: Any, renders: list[str]
+) -> None:
+    path = f"/products/{product['slug']}"
+    async with visitor(app) as one, visitor(app) as other:
+        first, second = await one.get(path), await other.get(path)
+        one_token, other_token = csrf_token_in(first.text), csrf_token_in(second.text)
+        assert one_token != other_token
+        assert first.text.replace(one_token, "T") == second.text.replace(other_token, "T")
+        # The header's notice after adding to the cart is not everybody's page.
+        added = await one.post(
+            "/cart/add",
+            data={
+                "sku_id": str(product["skus"][0]["id"]),
+                "quantity": "1",
+                "csrf_token": one_token,
+            },
+            headers={"referer": f"http://testserver{path}"},
+        )
+        assert added.status_code == 303, added.text
+        notice = await one.get(added.headers["location"])
+        assert "已加入购物车" in notice.text
+        assert "已加入购物车" not in (await other.get(path)).text
+        # One cart line now: the header counts it, so this visitor's frame is their own.
+        counted = await one.get(path)
+        assert 'class="cart-count"' in counted.text
+        assert 'class="cart-count"' not in (await other.get(path)).text
+    assert renders == ["storefront_product.html"]
+
+
+async def test_visitors_not_signed_in_share_the_whole_listing_but_not_their_token(
+    app: FastAPI, product: Any, runner: JobRunner
+) -> None:
+    await runner.run_until_idle()  # the listing reads the search index
+    async with visitor(app) as one, visitor(app) as other:
+        first, second = await one.get("/products"), await other.get("/products")
+        assert "融水香糯" in first.text
+        assert first.text == second.text  # the listing has no form of its own to protect
+        assert "已加入购物车" in (await one.get("/products?cart_added=1")).text
