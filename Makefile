@@ -44,7 +44,7 @@ lint: env
 	$(RUN) ruff check .
 
 typecheck: env
-	$(RUN) mypy app search tests migrations
+	$(RUN) mypy app search tests migrations bench
 
 layering: env
 	$(RUN) lint-imports
