@@ -62,9 +62,7 @@ async def _purchases(database: Database) -> Purchases:
         paid_at=datetime(2026, 3, 10, 2, 0, tzinfo=UTC),
     )
     await refund(database, first.id, [(first.line_ids[0], 1)], at=datetime(2026, 4, 1, tzinfo=UTC))
-    await refund(
-        database, first.id, [(first.line_ids[1], 1)], at=datetime(2027, 1, 15, tzinfo=UTC)
-    )
+    await refund(database, first.id, [(first.line_ids[1], 1)], at=datetime(2027, 1, 15, tzinfo=UTC))
     second = await paid_order(
         database,
         buyer_user_id=buyer,
