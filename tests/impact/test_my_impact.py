@@ -348,3 +348,14 @@ async def test_the_order_page_says_which_counties_and_pairings_it_helps(
     assert 'id="order-impact"' in html and "这笔订单帮扶了" in html
     assert "疏附县" in html and "和田县" in html
     assert "广东省 → 新疆维吾尔自治区" in html and "广东省 → 贵州省" in html
+
+
+async def test_the_page_speaks_english(client: httpx.AsyncClient, database: Database) -> None:
+    mine = await _purchases(database)
+    await sign_in_page(client, mine.email)
+
+    response = await client.get("/account/impact", params={"lang": "en"})
+
+    assert response.status_code == 200
+    assert "My impact" in response.text and "All years" in response.text
+    assert "我的帮扶" not in response.text
