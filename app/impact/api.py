@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import CurrentUser
 from app.core.sheets import XLSX_MEDIA_TYPE
-from app.impact import reports, service
+from app.impact import purchases, reports, service
 from app.impact.cache import ReportCache
 from app.impact.deps import Operator, PairingFilters, PairingQuery, Reports, Year
 from app.impact.schemas import (
+    BuyerImpact,
     CountyReport,
     DesignatedCountiesIn,
     DesignatedCountiesOut,
@@ -159,6 +160,16 @@ async def impact_organization(
             lambda: _serialised(reports.organization_purchases(session, organization, chosen)),
         )
     )
+
+
+@router.get("/me/impact", response_model=BuyerImpact, status_code=200)
+async def my_impact(session: DbSession, user: CurrentUser, year: Year = None) -> BuyerImpact:
+    """What the caller's own paid orders did (我的帮扶), from the ledger: net goods (refunds
+    deducted, no shipping) in a China-time year, or in every year without `year`; per origin
+    county (with the households its suppliers support) and per pairing the purchases count
+    for. Counties sum to `amount_fen`; pairings need not (a purchase may count for several
+    pairings, or none)."""
+    return await purchases.buyer_impact(session, user_id=user.id, year=year)
 
 
 @router.put(

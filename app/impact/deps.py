@@ -11,6 +11,7 @@ from fastapi import Depends, Query, Request
 from app.account.deps import Operator as Operator
 from app.account.deps import require_page_role
 from app.account.models import Role, User
+from app.core.errors import ValidationFailed
 from app.impact.cache import ReportCache, report_cache
 from app.impact.schemas import YEAR_MAX, YEAR_MIN
 from app.regions.models import PairingKind
@@ -28,6 +29,31 @@ Year = Annotated[
         description="Reporting year in China Standard Time (default: the current one)",
     ),
 ]
+
+
+async def _year_or_every(
+    year: Annotated[
+        str | None,
+        Query(
+            pattern=r"^([0-9]{4})?$",
+            description="Reporting year in China Standard Time; empty or absent: every year",
+        ),
+    ] = None,
+) -> int | None:
+    """A page's year choice where "every year" is an option: the year picker's empty value."""
+    if not year:
+        return None
+    if not YEAR_MIN <= int(year) <= YEAR_MAX:
+        raise ValidationFailed(
+            f"The year must lie between {YEAR_MIN} and {YEAR_MAX}.",
+            code="invalid_year",
+            fields={"year": f"a year from {YEAR_MIN} to {YEAR_MAX}"},
+        )
+    return int(year)
+
+
+# A year, or None for every year (the picker of 我的帮扶 offers "全部年份").
+YearOrEvery = Annotated[int | None, Depends(_year_or_every)]
 ProvinceCode = Annotated[
     str | None,
     Query(

@@ -1,7 +1,8 @@
-"""HTML routes of the impact domain: the public dashboard, a province's page for its officials,
-a supplier's "where are my buyers" page and an organisation's dashboard (its progress against
-its reserved-share target, in the organisation portal's frame). Charts are drawn by
-static/js/impact.js from the same numbers the accessible tables under them show.
+"""HTML routes of the impact domain: the public dashboard, a buyer's own purchases (我的帮扶), a
+province's page for its officials, a supplier's "where are my buyers" page and an organisation's
+dashboard (its progress against its reserved-share target, in the organisation portal's frame).
+Charts are drawn by static/js/impact.js from the same numbers the accessible tables under them
+show.
 
 The public pages are the same for every visitor but for the layout around them (the signed-in
 user, the CSRF token): the dashboard's body is rendered once per year, language and ledger
@@ -18,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import OptionalPageUser, PageUser
 from app.cooperative.menu import SupplierPortal
-from app.impact import reports
-from app.impact.deps import PageRegionViewer, ProvinceCode, Reports, Year
+from app.impact import purchases, reports
+from app.impact.deps import PageRegionViewer, ProvinceCode, Reports, Year, YearOrEvery
 from app.organization import access
 from app.organization import service as organization_service
 from app.organization.menu import menu_context
@@ -69,6 +70,17 @@ async def show_county_box(
         session, ("county_box", code, chosen), lambda: reports.county_totals(session, code, chosen)
     )
     return render(request, "impact/_county_totals.html", {"county_totals": totals})
+
+
+@router.get("/account/impact", response_class=HTMLResponse)
+async def show_my_impact(
+    request: Request, session: DbSession, user: PageUser, year: YearOrEvery
+) -> Response:
+    """我的帮扶: the counties and pairings the signed-in buyer's own paid orders helped, with
+    amounts and households, from the ledger; every year unless one is chosen."""
+    impact = await purchases.buyer_impact(session, user_id=user.id, year=year)
+    years = sorted({*impact.years, *([year] if year else [])}, reverse=True)
+    return render(request, "impact/show_my_impact.html", {"impact": impact, "years": years})
 
 
 @router.get("/impact/region", response_class=HTMLResponse)

@@ -204,12 +204,13 @@ async def county_report(
 
 async def county_totals(session: AsyncSession, code: str, year: int | None = None) -> CountyTotals:
     """The impact box of a county page (templates/impact/_county_totals.html): the year's net
-    amount, orders and leading buyer provinces; zeros for a county nothing was bought from,
-    404 `county_not_found` for no county at all."""
+    amount, orders and leading buyer provinces, and its benefit to date (every year); zeros
+    for a county nothing was bought from, 404 `county_not_found` for no county at all."""
     year = year or current_year()
     if not is_region_code(code) or await repository.get_county(session, code) is None:
         raise CountyNotFound(code)
     by_month = await repository.county_months(session, code, year)
+    to_date_fen, to_date_orders = await repository.county_to_date(session, code)
     return CountyTotals(
         code=code,
         year=year,
@@ -218,6 +219,8 @@ async def county_totals(session: AsyncSession, code: str, year: int | None = Non
         top_buyer_provinces=_province_amounts(
             await repository.county_buyer_provinces(session, code, year, limit=COUNTY_BOX_PROVINCES)
         ),
+        to_date_fen=to_date_fen,
+        to_date_order_count=to_date_orders,
     )
 
 

@@ -159,13 +159,62 @@ class CooperativeReport(BaseModel):
 
 
 class CountyTotals(BaseModel):
-    """The impact box of a county page."""
+    """The impact box of a county page: its year, and its benefit to date (every year)."""
 
     code: str
     year: int
     amount_fen: int
     order_count: int
     top_buyer_provinces: list[ProvinceAmount]
+    to_date_fen: int = 0
+    to_date_order_count: int = 0
+
+
+class PairingAmount(BaseModel):
+    pairing: PairingRef
+    amount_fen: int = Field(description="Net amount of the purchases counted for the pairing")
+
+
+class HelpedCounty(BaseModel):
+    """An origin county a buyer's purchases helped."""
+
+    code: str
+    name: str
+    province_name: str
+    amount_fen: int = Field(description="Net goods bought from the county (refunds deducted)")
+    households_supported: int = Field(
+        default=0, description="Households its suppliers bought from support (带动农户)"
+    )
+
+
+class BuyerImpact(BaseModel):
+    """What the caller's own paid orders did, from the ledger: net goods (sales minus refunds,
+    no shipping), per origin county and per pairing."""
+
+    year: int | None = Field(description="The reporting year (China time); null: every year")
+    years: list[int] = Field(description="Years with purchases, newest first")
+    amount_fen: int = Field(description="Net goods of the caller's paid orders")
+    order_count: int = Field(description="Paid orders (a refund does not uncount one)")
+    households_supported: int = Field(
+        description="Households the suppliers bought from (net amount above zero) support"
+    )
+    by_county: list[HelpedCounty] = Field(
+        description="Counties with a net amount other than zero, largest first; they sum to "
+        "amount_fen"
+    )
+    by_pairing: list[PairingAmount] = Field(
+        description="Pairings the purchases count for, largest first. A purchase may count for "
+        "several pairings, or for none (its county is not helped by the buyer's province)"
+    )
+
+
+class OrderImpact(BaseModel):
+    """The counties and pairings one order helps: from the ledger once paid, else what the
+    attribution rule would count today."""
+
+    recorded: bool = Field(description="True: from the ledger; false: the order is not paid")
+    counties: list[HelpedCounty]
+    pairings: list[PairingAmount]
 
 
 class DesignatedCountiesIn(BaseModel):

@@ -13,7 +13,18 @@
   const fresh = form.querySelector('[data-new-address]');
   const choices = form.querySelectorAll('input[name="address_id"][type="radio"]');
   const county = form.querySelector('[data-region="county"]');
+  const barTotal = form.querySelector('[data-checkout-bar-total]');
   let pending = null;
+
+  // The place-order bar shows the summary's total (copied node by node: the server's markup).
+  const syncBar = function () {
+    const total = document.getElementById('checkout-total');
+    if (barTotal && total) {
+      barTotal.replaceChildren(...Array.from(total.childNodes, function (node) {
+        return node.cloneNode(true);
+      }));
+    }
+  };
 
   const chosen = function () {
     const checked = form.querySelector('input[name="address_id"]:checked');
@@ -40,6 +51,7 @@
       if (response.ok) {
         // The server's own rendering of the summary (escaped by its templates).
         summary.innerHTML = await response.text();
+        syncBar();
       }
     } catch (err) {
       if (err.name !== 'AbortError') {

@@ -511,6 +511,9 @@ MATRIX: dict[str, Entry] = {
     "GET /impact": Entry(EVERYONE),
     "GET /impact/counties/{code}/box": Entry(EVERYONE),
     "GET /impact/region": Entry(page(OFFICIAL)),
+    # A buyer's own purchases (我的帮扶): every signed-in user sees only their own.
+    "GET /api/v1/me/impact": Entry(SIGNED_IN),
+    "GET /account/impact": Entry(page(SIGNED_IN)),
     # --- proof ------------------------------------------------------------------------------
     "GET /api/v1/organizations/{organization_id}/orders/{order_id}/certificate": Entry(
         ORG_A, params={"order_id": "org_order_id"}

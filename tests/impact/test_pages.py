@@ -242,7 +242,7 @@ async def test_the_county_box_partial_renders_totals_and_buyer_provinces() -> No
 
     html = templates.env.get_template("impact/_county_totals.html").render(county_totals=totals)
 
-    assert "2026 年消费帮扶" in html
+    assert "本县消费帮扶成效" in html and "2026 年帮扶金额" in html
     assert "¥1,234.56" in html and "广东省" in html and "¥1,000.00" in html
 
 
@@ -258,8 +258,10 @@ async def test_the_county_box_service_reads_the_rollups(database: Database) -> N
                 await county_totals(session, unknown, 2026)
 
     assert (totals.amount_fen, totals.order_count) == (6000, 2)
+    # To date: 2026's 60.00 and the 20.00 paid on 2027-01-01 China time.
+    assert (totals.to_date_fen, totals.to_date_order_count) == (8000, 3)
     assert [p.code for p in totals.top_buyer_provinces] == [SHANGHAI, GUANGDONG]
-    assert (quiet.amount_fen, quiet.top_buyer_provinces) == (0, [])
+    assert (quiet.amount_fen, quiet.top_buyer_provinces, quiet.to_date_fen) == (0, [], 0)
 
 
 async def test_the_county_box_fragment_serves_pages_of_other_domains(
@@ -273,6 +275,32 @@ async def test_the_county_box_fragment_serves_pages_of_other_domains(
 
     assert response.status_code == 200
     assert "<html" not in response.text  # a fragment, not a page
-    assert "2026 年消费帮扶" in response.text and "¥60.00" in response.text
+    assert "2026 年帮扶金额" in response.text and "¥60.00" in response.text
+    assert "累计帮扶金额" in response.text and "¥80.00" in response.text
     assert unknown.status_code == 404
     assert bad_year.status_code == 422
+
+
+async def test_the_county_page_loads_the_county_box(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/counties/{SANDU}")
+
+    assert response.status_code == 200
+    assert f'data-impact-box="/impact/counties/{SANDU}/box"' in response.text
+    assert "/static/js/impact.js" in response.text
+    # Without JavaScript the placeholder still leads to the figures.
+    assert 'href="/impact"' in response.text
+
+
+async def test_the_dashboard_shows_the_signed_in_user_and_how_purchases_are_attributed(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await _sign_in(client, database)
+
+    response = await client.get("/impact")
+
+    assert response.status_code == 200
+    html = response.text
+    assert "页面用户" in html and "退出" in html
+    assert 'href="/login"' not in html
+    assert 'id="impact-attribution"' in html and "东西部协作或对口支援" in html
+    assert 'href="/account/impact"' in html

@@ -19,6 +19,7 @@ from app.checkout.pages.wording import (
     payment_status_labels,
 )
 from app.core.errors import DomainError
+from app.impact import purchases
 from app.order.labels import (
     buyer_fulfillment_status_labels,
     buyer_parcel_status,
@@ -70,6 +71,8 @@ async def _order_page(
     settings = request.app.state.settings
     context: dict[str, Any] = {
         "order": order,
+        # Which counties and pairings it helps: only now that it is known to be the buyer's.
+        "impact": await purchases.order_impact(session, order_id=order.id),
         "bank": {
             "account_name": settings.bank_account_name,
             "bank_name": settings.bank_name,

@@ -1,7 +1,18 @@
 """Queries of the impact domain, by job: the ledger writer's (ledger_writes), the reports' over
-the rollups (report_totals) and over what the totals are about (report_lookups), and the
-stored ledger read back whole for reconcile (ledger_reads)."""
+the rollups (report_totals) and over what the totals are about (report_lookups), one buyer's or
+one order's entries summed (buyer_totals), and the stored ledger read back whole for reconcile
+(ledger_reads)."""
 
+from app.impact.repository.buyer_totals import CountyNet as CountyNet
+from app.impact.repository.buyer_totals import SupplierNet as SupplierNet
+from app.impact.repository.buyer_totals import entry_years as entry_years
+from app.impact.repository.buyer_totals import households as households
+from app.impact.repository.buyer_totals import net_by_county as net_by_county
+from app.impact.repository.buyer_totals import net_by_pairing as net_by_pairing
+from app.impact.repository.buyer_totals import net_by_supplier as net_by_supplier
+from app.impact.repository.buyer_totals import of_order as of_order
+from app.impact.repository.buyer_totals import orders_of_buyer as orders_of_buyer
+from app.impact.repository.buyer_totals import orders_sold as orders_sold
 from app.impact.repository.ledger_reads import ledger_entries as ledger_entries
 from app.impact.repository.ledger_reads import rollup_rows as rollup_rows
 from app.impact.repository.ledger_writes import add_to_rollup as add_to_rollup
@@ -40,6 +51,7 @@ from app.impact.repository.report_totals import (
 )
 from app.impact.repository.report_totals import county_buyer_provinces as county_buyer_provinces
 from app.impact.repository.report_totals import county_months as county_months
+from app.impact.repository.report_totals import county_to_date as county_to_date
 from app.impact.repository.report_totals import months as months
 from app.impact.repository.report_totals import organization_counties as organization_counties
 from app.impact.repository.report_totals import organization_months as organization_months

@@ -51,12 +51,16 @@ async def pairing_rows(
     bought_in: int | None = None,
     province_code: str | None = None,
     kind: PairingKind | None = None,
+    among: Collection[int] | None = None,
 ) -> list[PairingRow]:
     """Pairings with entries in the year `bought_in`, or those in which a province helps or
     is helped, with their names and areas: two statements, whatever their number (the
     pairings are chosen by subquery, never by a list of ids, which would make every
-    statement text different and long)."""
+    statement text different and long; `among`, a few ids, is for one buyer's or one
+    order's pairings)."""
     conditions: list[ColumnElement[bool]] = []
+    if among is not None:
+        conditions.append(Pairing.id.in_(sorted(among)))
     if bought_in is not None:
         conditions.append(
             Pairing.id.in_(

@@ -140,6 +140,19 @@ async def county_months(session: AsyncSession, code: str, year: int) -> dict[int
     )
 
 
+async def county_to_date(session: AsyncSession, code: str) -> AmountOrders:
+    """(amount, orders) of a county over every year: its benefit to date."""
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(TotalByCountyYear.amount_fen), 0),
+                func.coalesce(func.sum(TotalByCountyYear.order_count), 0),
+            ).where(TotalByCountyYear.county_code == code)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
 # (code, name, amount_fen, order_count)
 NamedTotal = Row[str, str, int, int]
 
