@@ -120,6 +120,4 @@ class AfterSalesPhoto(Base):
     thumb_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    request: Mapped[AfterSalesRequest | None] = relationship(
-        back_populates="photos", lazy="raise"
-    )
+    request: Mapped[AfterSalesRequest | None] = relationship(back_populates="photos", lazy="raise")
