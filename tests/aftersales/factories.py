@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -17,7 +18,7 @@ from app.impact.models import LedgerEntry
 from app.jobs.models import Job, JobStatus
 from app.jobs.runner import JobRunner
 from app.order.models import Fulfillment, FulfillmentStatus
-from tests.account.factories import ApiUser, create_api_user
+from tests.account.factories import ApiUser, create_user, token_headers
 from tests.catalog.factories import Seller, create_seller
 from tests.payment.factories import paid_by_card, paid_by_transfer
 from tests.stripe_fixtures import LocalStripe
@@ -31,6 +32,7 @@ class Bought(NamedTuple):
     supplier: ApiUser
     operator: ApiUser
     order: dict[str, Any]
+    emails: dict[str, str]  # buyer, supplier, operator: each signs in with PASSWORD
 
     @property
     def line(self) -> dict[str, Any]:
@@ -42,11 +44,22 @@ class Bought(NamedTuple):
         return int(self.order["fulfillments"][0]["id"])
 
 
-async def _people(database: Database, seller: Seller) -> tuple[ApiUser, ApiUser, ApiUser]:
-    buyer = await create_api_user(database)
-    supplier = await create_api_user(database, roles=[(Role.SUPPLIER_ADMIN, seller.id, None)])
-    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
-    return buyer, supplier, operator
+async def _person(database: Database, role: str, roles: Any) -> tuple[ApiUser, str]:
+    email = f"{role}-{uuid.uuid4().hex[:10]}@example.com"
+    user_id = await create_user(database, email=email, roles=roles)
+    return ApiUser(user_id, token_headers(user_id)), email
+
+
+async def _people(
+    database: Database, seller: Seller
+) -> tuple[ApiUser, ApiUser, ApiUser, dict[str, str]]:
+    buyer, buyer_email = await _person(database, "buyer", (Role.CONSUMER,))
+    supplier, supplier_email = await _person(
+        database, "supplier", [(Role.SUPPLIER_ADMIN, seller.id, None)]
+    )
+    operator, operator_email = await _person(database, "operator", (Role.CONSUMER, Role.OPERATOR))
+    emails = {"buyer": buyer_email, "supplier": supplier_email, "operator": operator_email}
+    return buyer, supplier, operator, emails
 
 
 async def bought_by_card(
@@ -59,18 +72,18 @@ async def bought_by_card(
     quantity: int = 3,
 ) -> Bought:
     seller = await create_seller(database, price_fen=price_fen, stock=20)
-    buyer, supplier, operator = await _people(database, seller)
+    buyer, supplier, operator, emails = await _people(database, seller)
     order = await paid_by_card(client, runner, localstripe, buyer, [(seller.sku_id, quantity)])
-    return Bought(seller, buyer, supplier, operator, order)
+    return Bought(seller, buyer, supplier, operator, order, emails)
 
 
 async def bought_by_transfer(
     client: httpx.AsyncClient, database: Database, *, price_fen: int = 1500, quantity: int = 3
 ) -> Bought:
     seller = await create_seller(database, price_fen=price_fen, stock=20)
-    buyer, supplier, operator = await _people(database, seller)
+    buyer, supplier, operator, emails = await _people(database, seller)
     order = await paid_by_transfer(client, buyer, operator, [(seller.sku_id, quantity)])
-    return Bought(seller, buyer, supplier, operator, order)
+    return Bought(seller, buyer, supplier, operator, order, emails)
 
 
 async def delivered(database: Database, fulfillment_id: int, *, days_ago: float = 1) -> None:

@@ -42,7 +42,7 @@ async def test_concurrent_acceptances_and_payouts_refund_once(
                 "payout",
                 {"bank_reference": f"HX-RACE-{i}"},
                 admin=True,
-            )  # fmt: skip
+            )
             for i in range(4)
         )
     )
@@ -70,7 +70,7 @@ async def test_a_payout_racing_the_operators_own_refund_never_refunds_too_much(
             "payout",
             {"bank_reference": "HX-RACE-9"},
             admin=True,
-        ),  # fmt: skip
+        ),
         client.post(
             f"/api/v1/admin/orders/{bought.order['id']}/refunds",
             json=direct,

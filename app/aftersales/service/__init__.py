@@ -9,6 +9,7 @@ refunded; by bank transfer the request waits, accepted, until the operator recor
 transfer back with its reference. Callers import from here.
 """
 
+from app.aftersales.errors import InvalidAfterSales
 from app.aftersales.service.answering import (
     accept,
     auto_accept,
@@ -19,7 +20,7 @@ from app.aftersales.service.answering import (
     reject,
     send_return,
 )
-from app.aftersales.service.asking import AUTO_ACCEPT_JOB, add_photo, ask
+from app.aftersales.service.asking import AUTO_ACCEPT_JOB, add_photo, ask, ask_with_photos
 from app.aftersales.service.checks import check_reason
 from app.aftersales.service.notices import NOTIFY_JOB, Audience, Step
 from app.aftersales.service.views import (
@@ -43,11 +44,13 @@ __all__ = [
     "OPERATOR_WAITING",
     "SUPPLIER_WAITING",
     "Audience",
+    "InvalidAfterSales",
     "OrderPanel",
     "Step",
     "accept",
     "add_photo",
     "ask",
+    "ask_with_photos",
     "auto_accept",
     "check_reason",
     "confirm_received",

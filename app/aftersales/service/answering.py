@@ -49,19 +49,23 @@ async def _locked(session: AsyncSession, request_id: int) -> tuple[AfterSalesReq
 
 
 async def _as_supplier(
-    session: AsyncSession, user: User, request_id: int
+    session: AsyncSession, user: User, request_id: int, cooperative_id: int | None
 ) -> tuple[AfterSalesRequest, Order]:
+    """A request to a supplier the user acts for (of `cooperative_id`, when a page names one)."""
     request, order = await _locked(session, request_id)
-    if not await order_repository.is_cooperative_member(session, user.id, request.cooperative_id):
+    if (
+        cooperative_id is not None and request.cooperative_id != cooperative_id
+    ) or not await order_repository.is_cooperative_member(session, user.id, request.cooperative_id):
         raise AfterSalesNotFound(request_id)
     return request, order
 
 
 async def _as_buyer(
-    session: AsyncSession, user: User, request_id: int
+    session: AsyncSession, user: User, request_id: int, order_id: int | None
 ) -> tuple[AfterSalesRequest, Order]:
+    """The user's own request (about `order_id`, when a page names one)."""
     request, order = await _locked(session, request_id)
-    if request.buyer_user_id != user.id:
+    if request.buyer_user_id != user.id or (order_id is not None and request.order_id != order_id):
         raise AfterSalesNotFound(request_id)
     return request, order
 
@@ -139,28 +143,39 @@ async def _accepted(
 
 
 async def accept(
-    session: AsyncSession, *, user: User, request_id: int, reason: str | None = None
+    session: AsyncSession,
+    *,
+    user: User,
+    request_id: int,
+    reason: str | None = None,
+    cooperative_id: int | None = None,
 ) -> AfterSalesRequest:
-    """The supplier accepts a request it has not answered (before or after its deadline)."""
-    request, order = await _as_supplier(session, user, request_id)
-    _require(request, "accepted", RequestStatus.REQUESTED)
+    """The supplier accepts a request it has not answered (before or after its deadline).
+    (Every step refuses before it changes anything: a refusal leaves the request as it was.)"""
     checked = check_reason(reason) if reason and reason.strip() else None
+    request, order = await _as_supplier(session, user, request_id, cooperative_id)
+    _require(request, "accepted", RequestStatus.REQUESTED)
     before = request.status
+    await _accepted(session, request, order, user)
     request.supplier_reason = checked
     request.answered_at = utcnow()
-    await _accepted(session, request, order, user)
     await notify(session, request.id, Step.ACCEPTED, Audience.BUYER)
     await _record(session, request, "accept", user, before, reason=checked)
     return request
 
 
 async def reject(
-    session: AsyncSession, *, user: User, request_id: int, reason: str
+    session: AsyncSession,
+    *,
+    user: User,
+    request_id: int,
+    reason: str,
+    cooperative_id: int | None = None,
 ) -> AfterSalesRequest:
     """The supplier refuses, with a reason, before the deadline (after it, silence has
     already counted as acceptance)."""
     checked = check_reason(reason)
-    request, _order = await _as_supplier(session, user, request_id)
+    request, _order = await _as_supplier(session, user, request_id, cooperative_id)
     _require(request, "rejected", RequestStatus.REQUESTED)
     now = utcnow()
     if now > request.deadline_at:
@@ -187,19 +202,24 @@ async def auto_accept(
     if request.status != RequestStatus.REQUESTED or (now or utcnow()) < request.deadline_at:
         return False
     before = request.status
+    await _accepted(session, request, order, None)
     request.auto_accepted = True
     request.answered_at = now or utcnow()
-    await _accepted(session, request, order, None)
     await notify(session, request.id, Step.AUTO_ACCEPTED, Audience.BUYER, Audience.SUPPLIER)
     await _record(session, request, "auto_accept", None, before)
     return True
 
 
 async def escalate(
-    session: AsyncSession, *, user: User, request_id: int, reason: str | None = None
+    session: AsyncSession,
+    *,
+    user: User,
+    request_id: int,
+    reason: str | None = None,
+    order_id: int | None = None,
 ) -> AfterSalesRequest:
     """The buyer takes a rejection to an operator (unless a newer request holds its lines)."""
-    request, _order = await _as_buyer(session, user, request_id)
+    request, _order = await _as_buyer(session, user, request_id, order_id)
     _require(request, "escalated", RequestStatus.REJECTED)
     checked = check_reason(reason) if reason and reason.strip() else None
     busy = await repository.open_lines(session, [line.order_line_id for line in request.lines])
@@ -223,27 +243,33 @@ async def decide(
     request, order = await _locked(session, request_id)
     _require(request, "decided", RequestStatus.ESCALATED)
     before = request.status
-    request.operator_user_id = operator.id
-    request.operator_reason = checked
-    request.decided_at = utcnow()
     if outcome == "refund":
         await _accepted(session, request, order, operator)
         step = Step.DECIDED_REFUND
     else:
         request.status = RequestStatus.CLOSED
-        await session.flush()
         step = Step.DECIDED_REJECT
+    request.operator_user_id = operator.id
+    request.operator_reason = checked
+    request.decided_at = utcnow()
+    await session.flush()
     await notify(session, request.id, step, Audience.BUYER, Audience.SUPPLIER)
     await _record(session, request, "decide", operator, before, reason=checked, outcome=outcome)
     return request
 
 
 async def send_return(
-    session: AsyncSession, *, user: User, request_id: int, carrier: str, tracking_number: str
+    session: AsyncSession,
+    *,
+    user: User,
+    request_id: int,
+    carrier: str,
+    tracking_number: str,
+    order_id: int | None = None,
 ) -> AfterSalesRequest:
     """The buyer's parcel back: carrier (of the list suppliers ship with) and tracking."""
     name, number = check_return(carrier, tracking_number)
-    request, _order = await _as_buyer(session, user, request_id)
+    request, _order = await _as_buyer(session, user, request_id, order_id)
     _require(request, "sent back", RequestStatus.AWAITING_RETURN)
     request.return_carrier = name
     request.return_tracking_number = number
@@ -257,16 +283,17 @@ async def send_return(
 
 
 async def confirm_received(
-    session: AsyncSession, *, user: User, request_id: int
+    session: AsyncSession, *, user: User, request_id: int, cooperative_id: int | None = None
 ) -> AfterSalesRequest:
     """The supplier has the returned goods back: the refund follows."""
-    request, order = await _as_supplier(session, user, request_id)
+    request, order = await _as_supplier(session, user, request_id, cooperative_id)
     _require(request, "received", RequestStatus.AWAITING_RETURN)
     if request.return_tracking_number is None:
         raise InvalidAfterSalesTransition("waiting for the buyer's parcel", "received")
     before = request.status
-    request.received_at = utcnow()
     await _refund(session, request, order, user)
+    request.received_at = utcnow()
+    await session.flush()
     await notify(session, request.id, Step.RECEIVED, Audience.BUYER)
     await _record(session, request, "received", user, before)
     return request

@@ -187,3 +187,37 @@ async def ask(
         reason=checked_reason,
     )
     return request
+
+
+async def ask_with_photos(
+    session: AsyncSession,
+    media: MediaStorage,
+    *,
+    buyer: User,
+    order_id: int,
+    kind: RequestKind,
+    lines: Sequence[tuple[int, int]],
+    reason: str,
+    uploads: Sequence[bytes],
+) -> AfterSalesRequest:
+    """The order page's form: the request and its photos at once. Every photo is checked
+    before anything is written, so a refusal (of a photo or of the request) stores nothing."""
+    if len(uploads) > MAX_PHOTOS:
+        raise InvalidAfterSales({"photos": f"at most {MAX_PHOTOS} photos"})
+    images = [await process_image_off_loop(data, field="photos") for data in uploads]
+    request = await ask(
+        session, buyer=buyer, order_id=order_id, kind=kind, lines=lines, reason=reason
+    )
+    for image in images:
+        name = uuid.uuid4().hex
+        photo = AfterSalesPhoto(
+            uploaded_by_user_id=buyer.id,
+            request_id=request.id,
+            image_key=f"after-sales/{buyer.id}/{name}.jpg",
+            thumb_key=f"after-sales/{buyer.id}/{name}-thumb.jpg",
+        )
+        session.add(photo)
+        await session.flush()
+        await media.save(photo.image_key, image.image)
+        await media.save(photo.thumb_key, image.thumbnail)
+    return request
