@@ -71,6 +71,7 @@ async def test_the_whole_path_through_the_pages(
         assert "&lt;script&gt;alert(1)&lt;/script&gt;烂了" in page.text
         assert "<script>alert(1)" not in page.text
         assert "待供应商处理" in page.text
+        assert page.text.count('class="after-sales-photos"') == 1  # the photo came along
         rid = int(re.search(r'id="after-sales-(\d+)"', page.text).group(1))  # type: ignore[union-attr]
 
         async with _browser(app, bought.emails["supplier"]) as supplier:
