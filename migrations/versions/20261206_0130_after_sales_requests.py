@@ -16,7 +16,6 @@ from alembic import op
 
 import app.core.db
 
-
 revision: str = "0130"
 down_revision: str | Sequence[str] | None = "0100"
 branch_labels: str | Sequence[str] | None = None
