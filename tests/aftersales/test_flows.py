@@ -4,10 +4,16 @@ refunds through the payment, lowers the ledger by the goods, is mailed and audit
 
 from __future__ import annotations
 
+import email
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
+
 import httpx
 from fastapi import FastAPI
 
 from app.core.db import Database
+from app.jobs.models import JobStatus
 from app.jobs.runner import JobRunner
 from app.payment.models import RefundStatus
 from tests.aftersales.factories import (
@@ -23,8 +29,21 @@ from tests.aftersales.factories import (
     step,
 )
 from tests.inventory.factories import stock_of
-from tests.payment.factories import lines_of, payment_of, refunds_of, run_outbox
+from tests.payment.factories import jobs, lines_of, payment_of, refunds_of, run_outbox
 from tests.stripe_fixtures import LocalStripe
+
+
+def mails(app: FastAPI) -> list[tuple[str, str]]:
+    """(to, text) of each mail written to the mail folder."""
+    folder: Path = app.state.settings.mail_dir
+    found = []
+    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body(preferencelist=("plain",))
+        assert isinstance(body, EmailMessage)
+        found.append((str(message["To"]), body.get_content()))
+    return found
 
 
 async def test_refund_before_shipping_by_card_goes_through_stripe_and_the_ledger(
@@ -60,6 +79,12 @@ async def test_refund_before_shipping_by_card_goes_through_stripe_and_the_ledger
         ("refunded", "supplier"),
         ("accepted", "buyer"),
     ]
+    # The mails went out: one to the supplier's admin per step for it, one to the buyer.
+    notify_jobs = await jobs(database, "aftersales.notify")
+    assert {job.status for job in notify_jobs} == {JobStatus.DONE}
+    sent = [text for _to, text in mails(app)]
+    assert sum("买家提交了售后申请" in text for text in sent) == 1
+    assert sum("供应商已同意您的售后申请" in text for text in sent) == 1
 
 
 async def test_a_return_waits_for_the_parcel_and_its_receipt_then_refunds(
