@@ -281,3 +281,27 @@ async def test_an_answered_request_is_left_alone_by_the_deadline(
 
     assert (await request_row(database, created["id"])).status.value == "rejected"
     assert await refunds_of(database, bought.order["id"]) == []
+
+
+async def test_a_request_whose_units_were_refunded_meanwhile_is_closed_at_its_deadline(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, runner: JobRunner
+) -> None:
+    bought = await bought_by_transfer(client, database, quantity=2)
+    created = await asked(client, bought, 1)
+    cancelled = await client.post(
+        f"/api/v1/orders/{bought.order['id']}/cancel", headers=bought.buyer.headers
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+    await pass_answer_deadline(database, created["id"])
+    await run_outbox(runner)
+
+    assert (await request_row(database, created["id"])).status.value == "closed"
+    assert [r.amount_fen for r in await refunds_of(database, bought.order["id"])] == [
+        bought.order["total_fen"]
+    ]
+    assert await ledger_total(database, bought.order["id"]) == 0
+    assert await audit_of(database, created["id"]) == [
+        "aftersales.request",
+        "aftersales.auto_close",
+    ]

@@ -18,6 +18,7 @@ from app.aftersales import repository
 from app.aftersales.errors import (
     AfterSalesLineBusy,
     AfterSalesNotFound,
+    AfterSalesQuantityExceeded,
     InvalidAfterSalesTransition,
 )
 from app.aftersales.models import AfterSalesRequest, RequestKind, RequestStatus
@@ -30,6 +31,7 @@ from app.order import repository as order_repository
 from app.order import service as order_service
 from app.order.models import Order, PaymentMethod
 from app.payment import service as payment_service
+from app.payment.errors import PaymentNotRefundable, RefundExceedsPayment
 
 REFUND_REASON_MAX_LENGTH = 500
 
@@ -108,6 +110,17 @@ async def _refund(
     """Through the order's payment: Stripe at once (the outbox asks Stripe; the ledger's
     negative entries follow its confirmation), a bank transfer once the operator has paid it
     back and gives the transfer's reference. Until then the request waits, accepted."""
+    # Units refunded meanwhile (a cancellation, an operator's refund) are not refunded twice:
+    # checked here for both methods, under the order's lock, before anything changes.
+    by_id = {line.id: line for line in order.lines}
+    beyond = {
+        f"lines.{i}.quantity": "more than is left to refund"
+        for i, asked in enumerate(request.lines)
+        if asked.quantity
+        > by_id[asked.order_line_id].quantity - by_id[asked.order_line_id].refunded_quantity
+    }
+    if beyond:
+        raise AfterSalesQuantityExceeded(beyond)
     if order.payment_method == PaymentMethod.BANK_TRANSFER and bank_reference is None:
         request.status = RequestStatus.ACCEPTED
         await session.flush()
@@ -202,9 +215,17 @@ async def auto_accept(
     if request.status != RequestStatus.REQUESTED or (now or utcnow()) < request.deadline_at:
         return False
     before = request.status
-    await _accepted(session, request, order, None)
-    request.auto_accepted = True
     request.answered_at = now or utcnow()
+    try:
+        await _accepted(session, request, order, None)
+    except (AfterSalesQuantityExceeded, PaymentNotRefundable, RefundExceedsPayment):
+        # The units went back meanwhile (the order was cancelled, or an operator refunded
+        # them): nothing is left to refund, and a job that fails would only be retried.
+        request.status = RequestStatus.CLOSED
+        await session.flush()
+        await _record(session, request, "auto_close", None, before, reason="nothing left to refund")
+        return True
+    request.auto_accepted = True
     await notify(session, request.id, Step.AUTO_ACCEPTED, Audience.BUYER, Audience.SUPPLIER)
     await _record(session, request, "auto_accept", None, before)
     return True
