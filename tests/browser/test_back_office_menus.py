@@ -71,6 +71,7 @@ def test_the_supplier_portal_is_reached_entry_by_entry(
     base = f"/coop/{live_server.supplier_id}"
     assert [url.split(base, 1)[1] for url in reached] == [
         "/fulfillments",
+        "/after-sales",
         "/products",
         "/certificates",
         "/shipping",
@@ -97,6 +98,7 @@ def test_the_operator_back_office_is_reached_entry_by_entry(
         "certificates",
         "transfers",
         "payments",
+        "after-sales",
         "reference-prices",
         "audit",
         "cooperatives",
