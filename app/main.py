@@ -21,6 +21,9 @@ from app.account import jobs as account_jobs
 from app.account import pages as account_pages
 from app.admin import api as admin_api
 from app.admin import pages as admin_pages
+from app.aftersales import api as aftersales_api
+from app.aftersales import jobs as aftersales_jobs
+from app.aftersales import pages as aftersales_pages
 from app.cart import api as cart_api
 from app.cart import pages as cart_pages
 from app.catalog import api as catalog_api
@@ -84,6 +87,7 @@ JOB_MODULES = (
     account_jobs,
     order_jobs,
     payment_jobs,
+    aftersales_jobs,
     checkout_jobs,
     catalog_jobs,
     media_jobs,
@@ -235,6 +239,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         order_api.router,
         payment_api.router,
         checkout_api.router,
+        aftersales_api.router,
         procurement_api.router,
         procurement_gift_api.router,
         impact_api.router,
@@ -256,6 +261,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         order_pages.router,
         payment_pages.router,
         checkout_pages.router,
+        aftersales_pages.router,
         procurement_pages.router,
         impact_pages.router,
         proof_pages.router,

@@ -2,6 +2,7 @@
 library's index tables have a MetaData of their own."""
 
 from app.account import models as account_models
+from app.aftersales import models as aftersales_models
 from app.audit import models as audit_models
 from app.cart import models as cart_models
 from app.catalog import models as catalog_models
@@ -27,6 +28,7 @@ __all__ = [
     "TARGET_METADATA",
     "Base",
     "account_models",
+    "aftersales_models",
     "audit_models",
     "cart_models",
     "catalog_models",

@@ -181,6 +181,7 @@ def _back_office_items() -> list[MenuItem]:
         MenuItem("certificates", "/admin/certificates", _("资质审核")),
         MenuItem("transfers", "/admin/transfers", _("对公转账确认")),
         MenuItem("payments", "/admin/payments", _("支付与退款")),
+        MenuItem("after_sales", "/admin/after-sales", _("售后仲裁")),
         MenuItem("prices", "/admin/reference-prices", _("价格监测")),
         MenuItem("audit", "/admin/audit", _("审计日志")),
     ]

@@ -34,6 +34,7 @@ def _items(cooperative: Cooperative) -> list[MenuItem]:
     return [
         MenuItem("overview", base, _("概览")),
         MenuItem("fulfillments", f"{base}/fulfillments", _("订单履约")),
+        MenuItem("after_sales", f"{base}/after-sales", _("售后处理")),
         MenuItem("products", f"{base}/products", _("商品管理")),
         MenuItem("certificates", f"{base}/certificates", _("资质证书")),
         MenuItem("shipping", f"{base}/shipping", _("运费规则")),

@@ -63,6 +63,7 @@ async def test_every_supplier_portal_page_carries_the_menu_with_parcels_to_ship(
     pages = {
         base: "概览",
         f"{base}/fulfillments": "订单履约",
+        f"{base}/after-sales": "售后处理",
         f"{base}/products": "商品管理",
         f"{base}/products/new": "商品管理",
         f"{base}/certificates": "资质证书",
@@ -78,6 +79,7 @@ async def test_every_supplier_portal_page_carries_the_menu_with_parcels_to_ship(
             assert [href for href, *_ in entries] == [
                 base,
                 f"{base}/fulfillments",
+                f"{base}/after-sales",
                 f"{base}/products",
                 f"{base}/certificates",
                 f"{base}/shipping",
@@ -124,6 +126,7 @@ async def test_every_back_office_page_carries_the_menu_with_the_queues_counts(
         "/admin/certificates": "资质审核",
         "/admin/transfers": "对公转账确认",
         "/admin/payments": "支付与退款",
+        "/admin/after-sales": "售后仲裁",
         "/admin/reference-prices": "价格监测",
         "/admin/audit": "审计日志",
     }
@@ -141,6 +144,7 @@ async def test_every_back_office_page_carries_the_menu_with_the_queues_counts(
                 "资质审核": 1,
                 "对公转账确认": 1,
                 "支付与退款": 0,
+                "售后仲裁": 0,
                 "价格监测": 1,
                 "审计日志": 0,
             }

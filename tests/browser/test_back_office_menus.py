@@ -17,6 +17,7 @@ from tests.browser.test_canteen_flow import NARROW, _screenshots, _signed_in
 OPERATOR = next(login for login in DEMO_LOGINS if login.role == Role.OPERATOR)
 SUPPLIER_ENTRIES = (
     "订单履约",
+    "售后处理",
     "商品管理",
     "资质证书",
     "运费规则",
@@ -29,6 +30,7 @@ BACK_OFFICE_ENTRIES = (
     "资质审核",
     "对公转账确认",
     "支付与退款",
+    "售后仲裁",
     "价格监测",
     "审计日志",
     "供应商审核",
@@ -69,6 +71,7 @@ def test_the_supplier_portal_is_reached_entry_by_entry(
     base = f"/coop/{live_server.supplier_id}"
     assert [url.split(base, 1)[1] for url in reached] == [
         "/fulfillments",
+        "/after-sales",
         "/products",
         "/certificates",
         "/shipping",
@@ -95,6 +98,7 @@ def test_the_operator_back_office_is_reached_entry_by_entry(
         "certificates",
         "transfers",
         "payments",
+        "after-sales",
         "reference-prices",
         "audit",
         "cooperatives",

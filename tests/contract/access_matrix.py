@@ -367,6 +367,52 @@ MATRIX: dict[str, Entry] = {
     "POST /coop/{cooperative_id}/fulfillments/tracking": Entry(page(COOP_A), files=_TRACKING),
     "GET /coop/{cooperative_id}/webhook": Entry(page(COOP_A)),
     "POST /coop/{cooperative_id}/webhook": Entry(page(COOP_A)),
+    # --- after-sales: the consumer's request about their order, to cooperative A -----------
+    "POST /api/v1/after-sales/photos": Entry(SIGNED_IN, files=_PHOTO),
+    "POST /api/v1/orders/{order_id}/after-sales": Entry(
+        CONSUMER,
+        json={
+            "kind": "refund_only",
+            "lines": [{"order_line_id": 1, "quantity": 1}],
+            "reason": "包装破损",
+        },
+    ),
+    "GET /api/v1/orders/{order_id}/after-sales": Entry(CONSUMER),
+    "GET /api/v1/cooperatives/{cooperative_id}/after-sales": Entry(COOP_A),
+    "POST /api/v1/after-sales/{request_id}/accept": Entry(COOP_A),
+    "POST /api/v1/after-sales/{request_id}/reject": Entry(COOP_A, json={"reason": "不同意"}),
+    "POST /api/v1/after-sales/{request_id}/received": Entry(COOP_A),
+    "POST /api/v1/after-sales/{request_id}/escalate": Entry(CONSUMER),
+    "POST /api/v1/after-sales/{request_id}/return": Entry(
+        CONSUMER, json={"carrier": "顺丰", "tracking_number": "SF12345678"}
+    ),
+    "GET /api/v1/admin/after-sales": Entry(OPERATOR),
+    "POST /api/v1/admin/after-sales/{request_id}/decide": Entry(
+        OPERATOR, json={"outcome": "reject", "reason": "驳回"}
+    ),
+    "POST /api/v1/admin/after-sales/{request_id}/payout": Entry(
+        OPERATOR, json={"bank_reference": "HX-0001"}
+    ),
+    "POST /orders/{order_id}/after-sales": Entry(
+        page(CONSUMER), form={"kind": "refund_only", "reason": "包装破损"}
+    ),
+    "POST /orders/{order_id}/after-sales/{request_id}/escalate": Entry(page(CONSUMER)),
+    "POST /orders/{order_id}/after-sales/{request_id}/return": Entry(
+        page(CONSUMER), form={"carrier": "顺丰速运", "tracking_number": "SF12345678"}
+    ),
+    "GET /coop/{cooperative_id}/after-sales": Entry(page(COOP_A)),
+    "POST /coop/{cooperative_id}/after-sales/{request_id}/accept": Entry(page(COOP_A)),
+    "POST /coop/{cooperative_id}/after-sales/{request_id}/reject": Entry(
+        page(COOP_A), form={"reason": "不同意"}
+    ),
+    "POST /coop/{cooperative_id}/after-sales/{request_id}/received": Entry(page(COOP_A)),
+    "GET /admin/after-sales": Entry(page(OPERATOR)),
+    "POST /admin/after-sales/{request_id}/decide": Entry(
+        page(OPERATOR), form={"outcome": "reject", "reason": "驳回"}
+    ),
+    "POST /admin/after-sales/{request_id}/payout": Entry(
+        page(OPERATOR), form={"bank_reference": "HX-0001"}
+    ),
     # --- payments ---------------------------------------------------------------------------
     "POST /api/v1/payments/stripe/webhook": Entry(EVERYONE),  # Stripe's signature, not a role
     "POST /api/v1/admin/orders/{order_id}/confirm-payment": Entry(OPERATOR),
@@ -570,6 +616,15 @@ CROSS_TENANT: list[tuple[str, str, Entry]] = [
      Entry(EVERYONE, params={"member_id": "coop_b_member"})),
     ("coop_a", "POST /coop/{cooperative_id}/invitations/{invitation_id}/revoke",
      Entry(EVERYONE)),  # organisation A's invitation
+    # after-sales: another buyer's request, to cooperative B
+    ("coop_a", "POST /api/v1/after-sales/{request_id}/accept",
+     Entry(EVERYONE, params={"request_id": "request_b"})),
+    ("coop_a", "POST /coop/{cooperative_id}/after-sales/{request_id}/reject",
+     Entry(EVERYONE, params={"request_id": "request_b"}, form={"reason": "不同意"})),
+    ("consumer", "POST /api/v1/after-sales/{request_id}/escalate",
+     Entry(EVERYONE, params={"request_id": "request_b"})),
+    ("consumer", "POST /orders/{order_id}/after-sales/{request_id}/escalate",
+     Entry(EVERYONE, params={"request_id": "request_b"})),
     # organisations
     ("admin_a", "PATCH /api/v1/organizations/{organization_id}/members/{user_id}",
      Entry(EVERYONE, params={"user_id": "org_b_member"}, json={"role": "buyer"})),

@@ -17,8 +17,9 @@ import httpx
 from fastapi import FastAPI
 
 from app.account.models import Role
+from app.aftersales.models import AfterSalesLine, AfterSalesRequest, RequestKind
 from app.core.clock import china_year, utcnow
-from app.core.db import Database
+from app.core.db import Database, unit_of_work
 from tests.account.factories import PASSWORD, create_user, csrf_token_in, issue_token, sign_in_page
 from tests.catalog.factories import Seller, create_seller, png_bytes
 from tests.certification.factories import create_certificate
@@ -90,6 +91,30 @@ async def _people(database: Database, coop_a: int, coop_b: int) -> tuple[dict[st
         database, region_code=ORG_COUNTY, members={users["member_b"]: Role.ORG_ADMIN}
     )
     return users, org_a, org_b
+
+
+async def _after_sales_request(database: Database, order: Mapping[str, Any], buyer: int) -> int:
+    """A refund request about the order's first line, waiting for its supplier (written
+    directly: the order is not paid, and the routes only need a request to act on)."""
+    parcel = order["fulfillments"][0]
+    async with unit_of_work(database.writer) as session:
+        request = AfterSalesRequest(
+            order_id=order["id"],
+            fulfillment_id=parcel["id"],
+            cooperative_id=parcel["cooperative_id"],
+            buyer_user_id=buyer,
+            kind=RequestKind.REFUND_ONLY,
+            reason="包装破损",
+            deadline_at=utcnow(),
+        )
+        session.add(request)
+        await session.flush()
+        session.add(
+            AfterSalesLine(
+                request_id=request.id, order_line_id=parcel["lines"][0]["id"], quantity=1
+            )
+        )
+        return request.id
 
 
 def _client(app: FastAPI, number: int) -> httpx.AsyncClient:
@@ -199,6 +224,8 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             200,
             files={"slip": ("slip.png", png_bytes(), "image/png")},
         )
+        request_id = await _after_sales_request(database, consumer_order, users["consumer"])
+        request_b = await _after_sales_request(database, order_b, users["member_b"])
         org_invitation = await _api(
             clients["admin_a"],
             "POST",
@@ -244,6 +271,7 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             "user_id": users["buyer_a"],
             "member_id": users["buyer_a"],
             "coop_member_id": coop_member,
+            "request_id": request_id,
             "code": COUNTY_A,
             "year": china_year(utcnow()),
             "kind": "csv",
@@ -255,6 +283,7 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             "certificate_b": certificate_b,
             "order_b": order_b["id"],
             "fulfillment_b": order_b["fulfillments"][0]["id"],
+            "request_b": request_b,
             "bulk_order_b": bulk_order_b["id"],
             "coop_b_member": users["coop_b"],
             "org_b_member": users["member_b"],

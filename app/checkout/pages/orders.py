@@ -12,6 +12,8 @@ from starlette.responses import Response
 
 from app.account.deps import PageOperator, PageUser
 from app.account.models import User
+from app.aftersales import service as aftersales_service
+from app.aftersales.labels import carriers, kind_labels, refusal_message, status_labels
 from app.checkout import service
 from app.checkout.pages.wording import (
     cancel_reason_labels,
@@ -32,6 +34,7 @@ from app.payment.errors import InvalidRefundReason
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText
 from app.web.i18n import gettext as _
+from app.web.media import request_media
 from app.web.paths import page_id
 from app.web.responses import see_other
 from app.web.templating import render
@@ -69,6 +72,7 @@ async def _order_page(
 ) -> Response:
     order = await service.get_order(session, buyer=user, order_id=order_id)
     settings = request.app.state.settings
+    refusal = request.query_params.get("after_sales_error")
     context: dict[str, Any] = {
         "order": order,
         # Which counties and pairings it helps: only now that it is known to be the buyer's.
@@ -85,6 +89,14 @@ async def _order_page(
         "payment_labels": payment_status_labels(),
         "method_labels": payment_method_labels(),
         "cancel_reasons": cancel_reason_labels(),
+        # The after-sales part: requests, the form, and why a step was refused.
+        "after_sales": await aftersales_service.order_panel(
+            session, request_media(request), buyer=user, order_id=order.id
+        ),
+        "after_sales_error": refusal_message(refusal[:60]) if refusal else None,
+        "after_sales_labels": status_labels(),
+        "after_sales_kinds": kind_labels(),
+        "after_sales_carriers": carriers(),
     }
     return render(request, "checkout/show_order.html", context, status_code=status_code)
 

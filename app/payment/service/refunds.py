@@ -168,9 +168,10 @@ async def refund(
     order_id: int,
     lines: Sequence[tuple[int, int]],
     reason: str,
-    actor: User,
+    actor: User | None,
 ) -> Refund:
-    """An operator refunds (order_line_id, quantity) pairs of a paid order. Audit-logged.
+    """An operator refunds (order_line_id, quantity) pairs of a paid order (or after-sales
+    does, for a supplier, an operator or the answer deadline: `actor` None). Audit-logged.
 
     Quantities stay within what is left of each line (`refunded_quantity`), and the money
     within what was received: otherwise 409 `refund_exceeds_payment`.
@@ -186,7 +187,7 @@ async def refund(
     )
     await audit.record(
         session,
-        actor_user_id=actor.id,
+        actor_user_id=actor.id if actor is not None else None,
         action="payment.refund",
         entity_kind="order",
         entity_id=order.id,
