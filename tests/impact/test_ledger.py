@@ -271,5 +271,13 @@ async def test_an_unpaid_order_is_refused_and_nothing_is_written(database: Datab
         await record_payment(database, order.id)
 
     assert (raised.value.status_code, raised.value.code) == (409, "order_not_paid")
+    assert raised.value.message == (
+        f"Order {order.id} has not been paid; it has no benefit to record."
+    )
+    with pytest.raises(OrderNotPaid) as raised:
+        await refund(database, order.id, [(order.line_ids[0], 1)], at=MAY)
+    assert raised.value.message == (
+        f"Order {order.id} has not been paid; it has no benefit to record."
+    )
     assert await count(database, LedgerEntry) == 0
     assert await rollup_snapshot(database) == {k: [] for k in await rollup_snapshot(database)}

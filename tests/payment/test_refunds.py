@@ -550,6 +550,7 @@ async def test_a_refund_stripe_refuses_is_marked_failed(
 
     [stored] = await refunds_of(database, order["id"])
     assert stored.status == RefundStatus.FAILED
+    assert stored.stripe_refund_id is None  # Stripe made no refund to name
     payment = await payment_of(database, order["id"])
     assert payment.refunded_fen == 0
     assert payment.status == PaymentStatus.SUCCEEDED
