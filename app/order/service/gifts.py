@@ -79,7 +79,7 @@ class GiftOrderRequest:
             separators=(",", ":"),
             ensure_ascii=False,
         )
-        return "gift:" + hashlib.sha256(canonical.encode()).hexdigest()[:59]
+        return "gift:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:59]
 
 
 async def _checked_recipients(
