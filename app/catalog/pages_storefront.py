@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from app.account.deps import OptionalPageUser
 from app.catalog import listing
-from app.catalog.deps import ListingCachesDep
+from app.catalog.deps import ListingCachesDep, ShippingEstimator
 from app.catalog.errors import ProductNotFound
 from app.catalog.schemas import (
     MAX_PAGE,
@@ -26,6 +26,7 @@ from app.core.errors import DomainError, ValidationFailed
 from app.core.fields import parse_yuan, yuan_text
 from app.web import i18n
 from app.web.db import DbSession
+from app.web.delivery_region import delivery_county
 from app.web.forms import field_messages
 from app.web.i18n import gettext as _
 from app.web.media import request_media
@@ -318,12 +319,24 @@ def _listing_body(
 async def show_product(
     request: Request, session: DbSession, user: OptionalPageUser, slug: str
 ) -> Response:
-    """A listed product: photos, SKUs and tier prices, certificates, origin and supplier."""
+    """A listed product: photos, SKUs and tier prices, certificates, origin and supplier, what
+    its label says, and shipping to the buyer's region (or the supplier's lowest fee)."""
     # No slug has control characters (PostgreSQL would even refuse a NUL byte in a query).
     if not slug.isprintable() or len(slug) > MAX_SLUG_LENGTH:
         raise ProductNotFound(slug[:MAX_SLUG_LENGTH])
     product = await listing.get_public_product_by_slug(session, slug, media=request_media(request))
-    context = {"product": product, "category_names": _category_names()}
+    estimator: ShippingEstimator | None = getattr(request.app.state, "shipping_estimator", None)
+    shipping = (
+        await estimator(
+            session,
+            product,
+            user_id=user.id if user is not None else None,
+            county_code=delivery_county(request),
+        )
+        if estimator is not None
+        else None
+    )
+    context = {"product": product, "category_names": _category_names(), "shipping": shipping}
     return render(request, "catalog/storefront_product.html", context)
 
 

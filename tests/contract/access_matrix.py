@@ -269,7 +269,11 @@ MATRIX: dict[str, Entry] = {
     "GET /api/v1/products": Entry(EVERYONE),
     "GET /api/v1/products/{product_id}": Entry(EVERYONE),
     "PATCH /api/v1/products/{product_id}": Entry(COOP_A, json={"title": "三都有机蓝莓礼盒"}),
-    "POST /api/v1/cooperatives/{cooperative_id}/products": Entry(COOP_A, json=product_body()),
+    "POST /api/v1/cooperatives/{cooperative_id}/products": Entry(
+        COOP_A, json=product_body(status="draft")
+    ),
+    "GET /api/v1/suppliers/{cooperative_id}": Entry(EVERYONE),
+    "GET /suppliers/{cooperative_id}": Entry(EVERYONE),
     "GET /api/v1/cooperatives/{cooperative_id}/products": Entry(COOP_A),
     "POST /api/v1/products/{product_id}/skus": Entry(COOP_A, json=sku("MATRIX-SKU")),
     "PATCH /api/v1/skus/{sku_id}": Entry(COOP_A, json={"stock": 40}),
