@@ -336,7 +336,7 @@ class SupplierProfile(BaseModel):
     prefecture_name: str
     story: str = Field(description="The supplier's own account of itself; empty if none")
     households_supported: int = Field(description="Households the supplier supports")
-    verified_at: datetime | None
+    verified_on: date | None = Field(description="The day (China time) it was verified")
     certificates: list[CertificateBadge]
     products: list[ProductSummary]
     product_count: int = Field(description="All its listed products")

@@ -14,6 +14,7 @@ from app.catalog.repository import ListingFilters
 from app.catalog.schemas import SupplierProfile
 from app.certification.service import badge_is_valid, certificates_for_cooperative
 from app.cooperative.errors import CooperativeNotFound
+from app.core.clock import china_date
 from app.core.fields import MAX_ID
 from app.core.storage import MediaStorage
 from app.regions.errors import PageOutOfRange
@@ -61,7 +62,7 @@ async def supplier_profile(
         prefecture_name=cooperative.county.prefecture.name,
         story=(cooperative.description or "").strip(),
         households_supported=cooperative.households_supported,
-        verified_at=cooperative.verified_at,
+        verified_on=china_date(cooperative.verified_at) if cooperative.verified_at else None,
         certificates=[
             certificate_badge(c, media) for c in sorted(valid, key=lambda c: (c.kind.value, c.id))
         ],
