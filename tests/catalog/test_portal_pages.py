@@ -226,7 +226,7 @@ async def test_form_round_trip_creates_a_product(
 
     page = await client.get(response.headers["location"])
     assert page.status_code == 200
-    assert "商品已创建" in page.text
+    assert "商品已保存为草稿" in page.text
     assert 'value="39.80"' in page.text  # the quick-edit price, in yuan
 
 
@@ -412,14 +412,20 @@ async def test_edit_page_round_trips(
 
     page = await client.get(f"{base}/edit")
     photo_ids = re.findall(rf'action="{base}/photos/(\d+)/delete"', page.text)
-    assert len(photo_ids) == 1
+    assert len(photo_ids) == 2
     deleted = await client.post(f"{base}/photos/{photo_ids[0]}/delete", data={"csrf_token": csrf})
     assert deleted.status_code == 303
-    assert (await catalog_counts(database)).photos == 0
+    assert (await catalog_counts(database)).photos == 1
     # The files go by the outbox, once the deletion has committed.
-    assert len(list(settings.media_dir.rglob("*.jpg"))) == 2
+    assert len(list(settings.media_dir.rglob("*.jpg"))) == 4
+    # The listed product's last photo stays: the page says why.
+    last = await client.post(f"{base}/photos/{photo_ids[1]}/delete", data={"csrf_token": csrf})
+    assert last.status_code == 409
+    assert "在售商品至少保留一张图片" in last.text
+    assert (await catalog_counts(database)).photos == 1
     await runner.run_until_idle()
-    assert list(settings.media_dir.rglob("*.jpg")) == []
+    remaining = list(settings.media_dir.rglob("*.jpg"))
+    assert len(remaining) == 2  # the kept photo and its thumbnail
 
 
 async def test_edit_page_errors_keep_what_was_typed(
