@@ -45,7 +45,13 @@ def upgrade() -> None:
         batch_op.alter_column("requires_food_licence", server_default=None)
 
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("shelf_life_days", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "shelf_life_days",
+                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                nullable=True,
+            )
+        )
         batch_op.add_column(
             sa.Column(
                 "storage_conditions", sa.String(length=100), nullable=False, server_default=""
