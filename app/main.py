@@ -34,11 +34,13 @@ from app.catalog.pages import photos as product_photos
 from app.catalog.pages import price_monitoring as price_monitoring_pages
 from app.catalog.pages import products as portal_products
 from app.catalog.pages import skus as product_skus
+from app.catalog.pages import suppliers as supplier_pages
 from app.certification import api as certification_api
 from app.certification import pages as certification_pages
 from app.checkout import api as checkout_api
 from app.checkout import jobs as checkout_jobs
 from app.checkout import pages as checkout_pages
+from app.checkout import service as checkout_service
 from app.config import Settings, get_settings
 from app.cooperative import api as cooperative_api
 from app.cooperative import pages as cooperative_pages
@@ -203,6 +205,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.state.media = media_storage(settings.media_dir)
     app.state.search = build_search(settings, app.state.database)
+    # The product page's shipping line needs buyers' addresses and suppliers' shipping rules,
+    # which live above the catalog (app.catalog.deps.ShippingEstimator).
+    app.state.shipping_estimator = checkout_service.estimate_product_shipping
     # Sign-in and sign-up limits (app/account/limits.py), shared through Redis when configured.
     app.state.limits = create_attempt_limiter(settings.redis_url, prefix="fengshou:limits")
 
@@ -247,6 +252,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_api.router,
         account_pages.router,
         regions_pages.router,
+        supplier_pages.router,
         price_monitoring_pages.router,
         cooperative_pages.router,
         organization_portal.router,

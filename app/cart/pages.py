@@ -21,6 +21,7 @@ from app.core.errors import DomainError
 from app.core.fields import MAX_ID
 from app.inventory.errors import InsufficientStock
 from app.web.db import DbSession
+from app.web.delivery_region import remember_delivery_county
 from app.web.forms import CsrfChecked, FormText
 from app.web.header import register_header_count
 from app.web.i18n import gettext as _
@@ -123,6 +124,9 @@ async def _cart_page(
     }
     if page.county_error and status_code == 200:
         status_code = 422
+    elif county_code and not page.county_error:
+        # Product pages quote shipping to the county the cart was last priced for.
+        remember_delivery_county(request, county_code)
     response = render(request, "cart/show_cart.html", context, status_code=status_code)
     apply_cart_cookie(request, response, outcome)
     return response

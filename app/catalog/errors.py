@@ -91,3 +91,49 @@ class InvalidSearchQuery(ValidationFailed):
 
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__("The search query is invalid.", fields=fields or {"q": "invalid"})
+
+
+class ProductNeedsPhoto(ValidationFailed):
+    """Buyers judge farm goods by their photos: nothing is listed without one."""
+
+    code = "photo_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A product is published only with at least one photo: save it as a draft, "
+            "add a photo, then publish it.",
+            fields={"photos": "at least one photo is needed to publish"},
+        )
+
+
+class FoodLicenceInvalid(ValidationFailed):
+    code = "food_licence_invalid"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"The food production licence number is invalid: {reason}.",
+            fields={"food_licence_number": reason},
+        )
+
+
+class ProductNeedsFoodLicence(ValidationFailed):
+    """Processed and packaged foods are sold only under a food production licence."""
+
+    code = "food_licence_required"
+
+    def __init__(self, category: str) -> None:
+        super().__init__(
+            f"Products of the category {category!r} are published only with their food "
+            "production licence number (SC + 14 digits).",
+            fields={"food_licence_number": "required to publish a product of this category"},
+        )
+
+
+class LastPhotoOfListedProduct(Conflict):
+    code = "photo_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A listed product keeps at least one photo: add another first, or unpublish it.",
+            fields={"photo_id": "the listed product's only photo"},
+        )

@@ -53,6 +53,9 @@ class ProductForm:
     status: str = "draft"
     certificate_ids: list[str] = field(default_factory=list)
     season_months: list[str] = field(default_factory=list)
+    shelf_life_days: str = ""
+    storage_conditions: str = ""
+    food_licence_number: str = ""
     sku: SkuForm = field(default_factory=SkuForm)
 
 
@@ -151,6 +154,11 @@ def _ids(texts: Sequence[str], errors: dict[str, str], key: str) -> list[int]:
 
 def _product_values(form: ProductForm, errors: dict[str, str]) -> dict[str, Any]:
     """The product's own API values (every field) from its typed text."""
+    shelf_life: int | None = None
+    if form.shelf_life_days.strip():
+        shelf_life = parse_whole(form.shelf_life_days)
+        if shelf_life is None:
+            errors["shelf_life_days"] = "not a whole number"
     return {
         "title": form.title,
         "description": form.description,
@@ -159,6 +167,10 @@ def _product_values(form: ProductForm, errors: dict[str, str]) -> dict[str, Any]
         "status": form.status,
         "certificate_ids": _ids(form.certificate_ids, errors, "certificate_ids"),
         "season_months": _ids(form.season_months, errors, "season_months"),
+        "shelf_life_days": shelf_life,
+        "storage_conditions": form.storage_conditions,
+        # Blank clears it; the service checks the number (422 food_licence_invalid).
+        "food_licence_number": form.food_licence_number.strip() or None,
     }
 
 

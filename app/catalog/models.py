@@ -23,6 +23,10 @@ class Category(Base):
     name_zh: Mapped[str] = mapped_column(String(30))
     name_en: Mapped[str] = mapped_column(String(50))
     position: Mapped[int] = mapped_column(default=0)
+    # Processed and packaged foods (粮油, 茶叶, 调味品, …) are made under a food production
+    # licence (食品生产许可证, "SC" + 14 digits): their products are published only with one.
+    # Fresh produce (食用农产品) needs none. Data, set by the migration that added it.
+    requires_food_licence: Mapped[bool] = mapped_column(default=False)
 
 
 class ProductStatus(enum.StrEnum):
@@ -49,6 +53,17 @@ class Product(TimestampMixin, ProductStock):
     # aggregating SKUs: the lowest base price of the product's active SKUs.
     min_price_fen: Mapped[int] = mapped_column(default=0)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What the label says (GB 7718): shelf life in days, storage conditions, and the food
+    # production licence number where the category requires one (checked when published).
+    shelf_life_days: Mapped[int | None] = mapped_column(
+        CheckConstraint(
+            "shelf_life_days IS NULL OR shelf_life_days BETWEEN 1 AND 3650",
+            name="shelf_life_in_range",
+        ),
+        default=None,
+    )
+    storage_conditions: Mapped[str] = mapped_column(String(100), default="")
+    food_licence_number: Mapped[str | None] = mapped_column(String(16), default=None)
     # Set when the price is far above the operator's reference price for its category/unit.
     price_flagged: Mapped[bool] = mapped_column(default=False)
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import OptionalPageUser
 from app.catalog import listing
-from app.catalog.deps import ListingCachesDep
+from app.catalog.deps import ListingCachesDep, ShippingEstimator
 from app.catalog.errors import ProductNotFound
 from app.catalog.schemas import (
     MAX_PAGE,
@@ -28,6 +28,7 @@ from app.core.errors import DomainError, ValidationFailed
 from app.core.fields import parse_yuan, yuan_text
 from app.web import i18n
 from app.web.db import DbSession
+from app.web.delivery_region import delivery_county
 from app.web.forms import field_messages
 from app.web.fragments import (
     PageBlocks,
@@ -84,6 +85,7 @@ STOREFRONT_TABLES = (
     "counties",
     "pairings",
     "pairing_areas",
+    "shipping_rules",
 )
 STOREFRONT_PAGES: CacheSpec[Hashable, PageBlocks] = CacheSpec(
     "catalog.storefront_pages", max_entries=1024, ttl_seconds=2.0, stale_seconds=2.0
@@ -92,7 +94,7 @@ STOREFRONT_PAGES: CacheSpec[Hashable, PageBlocks] = CacheSpec(
 
 async def _cached_page(
     request: Request,
-    page: tuple[str, ...],
+    page: tuple[Hashable, ...],
     build: Callable[[AsyncSession], Awaitable[tuple[str, dict[str, Any]]]],
 ) -> Response:
     """The page `build` makes (its template and context, read in a session of its own),
@@ -389,18 +391,29 @@ def _listing_body(
 
 @router.get("/products/{slug}", response_class=HTMLResponse)
 async def show_product(request: Request, user: OptionalPageUser, slug: str) -> Response:
-    """A listed product: photos, SKUs and tier prices, certificates, origin and supplier."""
+    """A listed product: photos, SKUs and tier prices, certificates, origin and supplier, what
+    its label says, and shipping to the buyer's region (or the supplier's lowest fee)."""
     # No slug has control characters (PostgreSQL would even refuse a NUL byte in a query).
     if not slug.isprintable() or len(slug) > MAX_SLUG_LENGTH:
         raise ProductNotFound(slug[:MAX_SLUG_LENGTH])
     media = request_media(request)
+    estimator: ShippingEstimator | None = getattr(request.app.state, "shipping_estimator", None)
+    # The shipping line is the one part that depends on the visitor: the page is kept per
+    # delivery county (the cart's), or per signed-in buyer without one (their default address).
+    county_code = delivery_county(request)
+    buyer_id = user.id if user is not None and county_code is None else None
 
     async def build(reading: AsyncSession) -> tuple[str, dict[str, Any]]:
         product = await listing.get_public_product_by_slug(reading, slug, media=media)
-        context = {"product": product, "category_names": _category_names()}
+        shipping = (
+            await estimator(reading, product, user_id=buyer_id, county_code=county_code)
+            if estimator is not None
+            else None
+        )
+        context = {"product": product, "category_names": _category_names(), "shipping": shipping}
         return "catalog/storefront_product.html", context
 
-    return await _cached_page(request, ("product", slug), build)
+    return await _cached_page(request, ("product", slug, county_code, buyer_id), build)
 
 
 @router.get("/counties/{code}", response_class=HTMLResponse)

@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
 from app.catalog import indexing, repository
-from app.catalog.errors import PhotoNotFound, TooManyPhotos
+from app.catalog.errors import LastPhotoOfListedProduct, PhotoNotFound, TooManyPhotos
 from app.catalog.listing import photo_out
-from app.catalog.models import ProductPhoto
+from app.catalog.models import ProductPhoto, ProductStatus
 from app.catalog.schemas import PhotoOut
 from app.catalog.service import owned_product
 from app.core.images import process_image_off_loop
@@ -70,13 +70,15 @@ async def delete_photo(
     cooperative_id: int | None = None,
 ) -> None:
     """Remove a photo of the user's product; its files go once this commits (404 for anyone
-    else's)."""
+    else's; 409 photo_required for the only photo of a listed product)."""
     product = await owned_product(
         session, user=user, product_id=product_id, cooperative_id=cooperative_id
     )
     photo = await repository.get_photo(session, product.id, photo_id)
     if photo is None:
         raise PhotoNotFound(photo_id)
+    if product.status == ProductStatus.ACTIVE and len(product.photos) <= 1:
+        raise LastPhotoOfListedProduct()
     await discard_after_commit(session, [photo.image_key, photo.thumb_key])
     await session.delete(photo)
     await session.flush()

@@ -32,6 +32,25 @@ MinQty = Annotated[StrictInt, Field(ge=1, le=MAX_MIN_QTY), WHOLE_NUMBER]
 WeightGrams = Annotated[StrictInt, Field(ge=0, le=MAX_WEIGHT_GRAMS), WHOLE_NUMBER]
 # Bounded so that an absurd id is a 422, not a database overflow.
 CertificateId = Annotated[StrictInt, Field(ge=1, le=MAX_ID), WHOLE_NUMBER]
+MAX_SHELF_LIFE_DAYS = 3650
+MAX_STORAGE_CHARS = 100
+ShelfLifeDays = Annotated[
+    StrictInt,
+    Field(ge=1, le=MAX_SHELF_LIFE_DAYS, examples=[365], description="Shelf life in days"),
+    WHOLE_NUMBER,
+]
+StorageConditions = Annotated[
+    OneLine, Field(max_length=MAX_STORAGE_CHARS, examples=["阴凉干燥处保存，避免阳光直射"])
+]
+# Checked by the service (app.core.identifiers.parse_food_licence): 422 food_licence_invalid.
+FoodLicence = Annotated[
+    OneLine,
+    Field(
+        max_length=40,
+        examples=["SC10636072300015"],
+        description="Food production licence: SC + 14 digits; empty to clear",
+    ),
+]
 
 # ---------------------------------------------------------------------------------------------
 # The public listing
@@ -206,6 +225,8 @@ class CertificateBadge(BaseModel):
     number: str
     issuer: str
     valid_until: date
+    scan_url: str | None = Field(default=None, description="The supplier's scan, if uploaded")
+    scan_is_pdf: bool = False
 
 
 class PhotoOut(BaseModel):
@@ -219,6 +240,9 @@ class PhotoOut(BaseModel):
 class CategoryOut(BaseModel):
     code: str
     name: str
+    requires_food_licence: bool = Field(
+        default=False, description="Products are published only with a food production licence"
+    )
 
 
 class ProductDetail(ProductSummary):
@@ -231,6 +255,9 @@ class ProductDetail(ProductSummary):
     certificates: list[CertificateBadge]
     households_supported: int
     photos: list[PhotoOut]
+    shelf_life_days: int | None = Field(description="Shelf life in days, if stated")
+    storage_conditions: str = Field(description="How to store it; empty if not stated")
+    food_licence_number: str | None = Field(description="SC + 14 digits, if stated")
 
 
 class ProductOut(ProductDetail):
@@ -284,6 +311,39 @@ class CountyCatalog(BaseModel):
     products: list[ProductSummary]
 
 
+class ShippingEstimate(BaseModel):
+    """The product page's shipping line for its cheapest purchase (the cheapest SKU at its
+    minimum quantity): the fee to the buyer's region when it is known, else the lowest fee
+    the supplier's rule charges ("from ¥x")."""
+
+    region_code: str | None = Field(description="The buyer's county, when known")
+    region_name: str | None
+    served: bool = Field(description="False: the supplier does not ship to that province")
+    fee_fen: int | None = Field(description="To the buyer's region; None when unknown/unserved")
+    from_fee_fen: int = Field(description="The lowest fee of the supplier's rule")
+    free_above_fen: int | None = Field(description="Free shipping from this goods amount")
+    cold_chain: bool
+
+
+class SupplierProfile(BaseModel):
+    """A verified supplier's public page: where it is, its story, its valid certificates (with
+    scans where uploaded), the households it supports and a page of its listed products."""
+
+    id: int
+    name: str
+    kind: str = Field(description="cooperative, enterprise or family_farm")
+    county: CountyRef
+    prefecture_name: str
+    story: str = Field(description="The supplier's own account of itself; empty if none")
+    households_supported: int = Field(description="Households the supplier supports")
+    verified_on: date | None = Field(description="The day (China time) it was verified")
+    certificates: list[CertificateBadge]
+    products: list[ProductSummary]
+    product_count: int = Field(description="All its listed products")
+    page: int
+    per_page: int
+
+
 # ---------------------------------------------------------------------------------------------
 # Supplier input
 
@@ -322,6 +382,9 @@ class ProductIn(BaseModel):
     season_months: list[Annotated[StrictInt, Field(ge=1, le=12), WHOLE_NUMBER]] = Field(
         default_factory=list, max_length=12
     )
+    shelf_life_days: ShelfLifeDays | None = None
+    storage_conditions: StorageConditions = ""
+    food_licence_number: FoodLicence | None = None
 
 
 class ProductPatch(BaseModel):
@@ -338,6 +401,10 @@ class ProductPatch(BaseModel):
     season_months: list[Annotated[StrictInt, Field(ge=1, le=12), WHOLE_NUMBER]] | None = Field(
         default=None, max_length=12
     )
+    # Absent: unchanged. Shelf life and licence are cleared with null (or an empty licence).
+    shelf_life_days: ShelfLifeDays | None = None
+    storage_conditions: StorageConditions | None = None
+    food_licence_number: FoodLicence | None = None
 
 
 class SkuPatch(BaseModel):

@@ -22,6 +22,7 @@ from app.cooperative.schemas import (
     MemberRoleChange,
     OptionalReason,
     StatusReason,
+    StoryIn,
 )
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
@@ -75,6 +76,22 @@ async def show_cooperative(
     """Verified suppliers are public; pending, rejected and suspended ones are shown only to
     their members and operators (404 for anyone else). Contact details: members and operators."""
     return await service.view_cooperative(session, cooperative_id=cooperative_id, viewer=viewer)
+
+
+@router.put(
+    "/cooperatives/{cooperative_id}/story",
+    response_model=CooperativeOut,
+    status_code=200,
+    summary="Set the supplier's story (its public page)",
+)
+async def set_story(
+    cooperative_id: int, body: StoryIn, user: CurrentUser, session: DbSession
+) -> CooperativeOut:
+    """Supplier admins only (anyone else 404); at most 2000 characters (422 `invalid_story`),
+    empty clears it. Shown on `/suppliers/{id}` and `GET /suppliers/{id}`."""
+    return await service.update_story(
+        session, user=user, cooperative_id=cooperative_id, story=body.story
+    )
 
 
 @router.get(

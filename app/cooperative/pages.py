@@ -214,6 +214,7 @@ async def _dashboard_page(
     invite: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     member_error: str | None = None,
+    story: str | None = None,
     status_code: int = 200,
 ) -> Response:
     overview = await service.dashboard(session, user=user, cooperative_id=cooperative_id)
@@ -230,6 +231,8 @@ async def _dashboard_page(
         "errors": errors or {},
         "member_error": member_error,
         "notice": request.query_params.get("done"),
+        # What a refused story form had typed, else the story as saved.
+        "story": story if story is not None else overview.cooperative.description or "",
     }
     return render(request, "cooperative/show_dashboard.html", context, status_code=status_code)
 
@@ -240,6 +243,32 @@ async def show_dashboard(
 ) -> Response:
     """A supplier's dashboard for its members: status, details, members (404 for others)."""
     return await _dashboard_page(request, session, user, cooperative_id)
+
+
+@router.post("/coop/{cooperative_id}/story")
+async def save_story(
+    _menu: SupplierPortal,
+    request: Request,
+    cooperative_id: int,
+    user: PageUser,
+    csrf: CsrfChecked,
+    session: DbSession,
+    story: FormText = "",
+) -> Response:
+    """The supplier's story, shown on its public page (admins only; too long comes back)."""
+    try:
+        await service.update_story(session, user=user, cooperative_id=cooperative_id, story=story)
+    except InvalidFields:
+        return await _dashboard_page(
+            request,
+            session,
+            user,
+            cooperative_id,
+            errors={"story": _("合作社故事最多 2000 个字符。")},
+            story=story,
+            status_code=422,
+        )
+    return see_other(f"/coop/{cooperative_id}?done=story_saved")
 
 
 @router.post("/coop/{cooperative_id}/members")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.account.schemas import MemberIdentity
 from app.core.fields import WHOLE_NUMBER
@@ -76,6 +76,16 @@ class CooperativePage(BaseModel):
     total: int
     page: int
     per_page: int
+
+
+class StoryIn(BaseModel):
+    """The supplier's story as its public page tells it: plain text, paragraphs by line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    story: str = Field(
+        max_length=4000, examples=["合作社成立于 2015 年，带动 120 户脱贫户种植高山茶。"]
+    )
 
 
 class MemberInvite(BaseModel):

@@ -244,3 +244,22 @@ def normalize_phone(raw: str) -> str:
             "not a phone number: expected a mainland mobile number (11 digits starting with "
             "13–19) or a fixed line (0 + area code + 7–8 digits, optional extension)"
         ) from None
+
+
+# Food production licence (食品生产许可证编号, 食品生产许可管理办法 art. 30): "SC" and 14 digits:
+# the food category (3 digits, the first 1 for food, 2 for food additives), the province,
+# prefecture and county of the issuing office (2 digits each), a serial (4) and a check digit.
+_FOOD_LICENCE = re.compile(r"^SC(?P<category>[12]\d\d)(?P<province>\d\d)\d{9}$")
+_MAINLAND_PROVINCES = _REGION_PREFIXES - {"10", "71", "81", "82"}
+
+
+def parse_food_licence(raw: str) -> str:
+    """The canonical licence number ("SC" + 14 digits; spaces and full-width forms folded),
+    or ValueError saying what is wrong."""
+    code = canonical_text(raw)
+    found = _FOOD_LICENCE.match(code)
+    if found is None:
+        raise ValueError("must be SC followed by 14 digits, the first 1 or 2")
+    if found["province"] not in _MAINLAND_PROVINCES:
+        raise ValueError("digits 4–5 after SC must name a mainland province")
+    return code

@@ -25,6 +25,7 @@ from app.account import service as accounts
 from app.account.models import Role
 from app.catalog.indexing import rebuild_index
 from app.catalog.models import (
+    Category,
     PriceTier,
     Product,
     ProductCertificate,
@@ -39,6 +40,7 @@ from app.core.db import Database, unit_of_work
 from app.core.images import ProcessedImage, process_image
 from app.core.storage import MediaStorage
 from app.demo.accounts import DemoLogin
+from app.demo.label_facts import food_licence_number, shelf_life_and_storage
 from app.demo.photos import draw_product_photo
 from app.demo.plan import DEFAULT_PRODUCTS, DemoPlan, DemoSeedError, PlannedProduct, build_plan
 from app.regions.models import County
@@ -214,6 +216,10 @@ async def _seed_products(
         return 0
     photos = await _make_photos(new, media)
     now = utcnow()
+    licensed = set(
+        await session.scalars(select(Category.code).where(Category.requires_food_licence))
+    )
+    counties = {s.credit_code: s.county_code for s in plan.suppliers}
     await _insert(
         session,
         Product,
@@ -227,6 +233,12 @@ async def _seed_products(
                 "unit": p.unit,
                 "status": ProductStatus(p.status),
                 "season_months": p.season_months,
+                **shelf_life_and_storage(p.category),
+                "food_licence_number": food_licence_number(
+                    counties[p.supplier_credit_code], p.position
+                )
+                if p.category in licensed
+                else None,
                 "min_price_fen": p.min_price_fen,
                 "in_stock": p.in_stock,
                 # Spread over the past weeks, the first planned product the newest.

@@ -1,7 +1,7 @@
 """after-sales: a buyer's refund or return requests per order line, and their photos
 
 Revision ID: 0130
-Revises: 0100
+Revises: 0110
 Create Date: 2026-12-06 12:00:00
 
 A request names lines of one fulfilment and the units asked back; its status moves through
@@ -17,7 +17,7 @@ from alembic import op
 import app.core.db
 
 revision: str = "0130"
-down_revision: str | Sequence[str] | None = "0100"
+down_revision: str | Sequence[str] | None = "0110"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -53,7 +53,8 @@ def test_supplier_creates_a_product_with_a_photo_and_finds_it_listed(
     form.locator('textarea[name="description"]').fill(
         "<p>手工挑选，<strong>当季新货</strong>。</p>"
     )
-    form.locator('select[name="status"]').select_option("active")
+    # Nuts are processed food: published with the food production licence number.
+    form.locator('input[name="food_licence_number"]').fill("SC11852263300019")
     form.locator('input[name="sku_code"]').fill(f"BROWSER-{tag}")
     form.locator('input[name="sku_name"]').fill("1kg 袋装")
     form.locator('input[name="sku_price"]').fill("45.80")
@@ -65,6 +66,11 @@ def test_supplier_creates_a_product_with_a_photo_and_finds_it_listed(
     upload.locator('input[type="file"][name="file"]').set_input_files(_photo(tmp_path / "nuts.png"))
     upload.locator('button[type="submit"]').click()
     expect(page.locator('img[src*="/media/products/"]').first).to_be_visible()
+    # Saved as a draft; with its photo it can be published.
+    details = page.locator('form[action$="/edit"]')
+    details.locator('select[name="status"]').select_option("active")
+    details.locator('button[type="submit"]').click()
+    expect(page).to_have_url(re.compile(r"saved=product"))
 
     # The shop lists it once the outbox has indexed it, with photo, price, county and supplier.
     card = page.locator("article.sf-card", has_text=title)

@@ -200,21 +200,54 @@ def product_body(**overrides: Any) -> dict[str, Any]:
         "status": "active",
         "skus": [sku()],
         "season_months": [10, 11],
+        "shelf_life_days": 365,
+        "storage_conditions": "阴凉干燥处保存",
+        # Grain and oil is processed food: published only with a food production licence.
+        "food_licence_number": "SC10145012300016",
     }
     body.update(overrides)
     return body
 
 
+async def upload_photo(
+    client: httpx.AsyncClient, supplier: Supplier, product_id: int, data: bytes | None = None
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/v1/products/{product_id}/photos",
+        files={"file": ("photo.png", data or png_bytes(400, 300), "image/png")},
+        headers=supplier.headers,
+    )
+    assert response.status_code == 201, response.text
+    photo: dict[str, Any] = response.json()
+    return photo
+
+
+async def publish(client: httpx.AsyncClient, supplier: Supplier, product_id: int) -> dict[str, Any]:
+    response = await client.patch(
+        f"/api/v1/products/{product_id}", json={"status": "active"}, headers=supplier.headers
+    )
+    assert response.status_code == 200, response.text
+    published: dict[str, Any] = response.json()
+    return published
+
+
 async def create_product(
     client: httpx.AsyncClient, supplier: Supplier, **overrides: Any
 ) -> dict[str, Any]:
+    """A product made as a supplier makes one: an active one is created as a draft, given a
+    photo (nothing is published without one) and then published."""
+    body = product_body(**overrides)
+    active = body.get("status") == "active"
     response = await client.post(
         f"/api/v1/cooperatives/{supplier.id}/products",
-        json=product_body(**overrides),
+        json={**body, "status": "draft"} if active else body,
         headers=supplier.headers,
     )
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
+    if active:
+        await upload_photo(client, supplier, created["id"])
+        created = await publish(client, supplier, created["id"])
     return created
 
 

@@ -123,13 +123,15 @@ async def test_summary_shape(client: httpx.AsyncClient, world: World) -> None:
 
     # Text search ranks the exact title first (融水红茶 shares the county's name).
     item = body["items"][0]
+    # Listed products have a photo (nothing is published without one): its thumbnail.
+    assert item["image_url"].endswith("-thumb.jpg")
     assert item == {
         "id": world.ids["融水香糯"],
         "slug": f"{world.ids['融水香糯']}-p",
         "title": "融水香糯",
         "min_price_fen": 3980,
         "unit": "5kg/袋",
-        "image_url": None,
+        "image_url": item["image_url"],
         "in_stock": True,
         "labels": ["gi"],
         "cooperative": {"id": world.rongshui.id, "name": "融水苗家合作社"},
@@ -367,12 +369,21 @@ async def test_public_product_detail(client: httpx.AsyncClient, world: World) ->
     assert detail["title"] == "融水红茶"
     assert detail["labels"] == ["gi", "green_food"]
     assert [c["kind"] for c in detail["certificates"]] == ["gi", "green_food"]
-    assert set(detail["certificates"][0]) == {"kind", "number", "issuer", "valid_until"}
+    assert set(detail["certificates"][0]) == {
+        "kind",
+        "number",
+        "issuer",
+        "valid_until",
+        "scan_url",
+        "scan_is_pdf",
+    }
     assert detail["households_supported"] == 120
     assert detail["skus"][0]["stock_available"] == 0
     assert detail["in_stock"] is False
-    assert detail["category"] == {"code": "tea", "name": "茶叶"}
-    assert detail["photos"] == []
+    assert detail["category"] == {"code": "tea", "name": "茶叶", "requires_food_licence": True}
+    assert len(detail["photos"]) == 1
+    assert detail["food_licence_number"] == "SC10145012300016"
+    assert (detail["shelf_life_days"], detail["storage_conditions"]) == (365, "阴凉干燥处保存")
     assert "status" not in detail  # the supplier's view only
 
 

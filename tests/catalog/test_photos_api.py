@@ -15,7 +15,13 @@ from PIL import Image
 from app.config import Settings
 from app.core.db import Database
 from app.jobs.runner import JobRunner
-from tests.catalog.factories import catalog_counts, create_product, png_bytes, sync_search_index
+from tests.catalog.factories import (
+    catalog_counts,
+    create_product,
+    png_bytes,
+    publish,
+    sync_search_index,
+)
 from tests.cooperative.factories import Supplier, create_supplier
 from tests.http_assertions import assert_error
 
@@ -47,12 +53,13 @@ async def _upload(
 async def test_upload_stores_image_and_thumbnail(
     client: httpx.AsyncClient, database: Database, settings: Settings, supplier: Supplier
 ) -> None:
-    product = await create_product(client, supplier)
+    product = await create_product(client, supplier, status="draft")
 
     response = await _upload(client, supplier, product["id"], png_bytes(800, 600))
 
     assert response.status_code == 201, response.text
     photo = response.json()
+    await publish(client, supplier, product["id"])
     assert (photo["width"], photo["height"]) == (800, 600)
     assert photo["url"].startswith(f"/media/products/{product['id']}/")
     assert photo["thumb_url"].endswith("-thumb.jpg")
@@ -90,7 +97,7 @@ def _gradient_png(width: int, height: int) -> bytes:
 async def test_a_25_megapixel_photo_is_taken_without_stalling_other_requests(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
-    product = await create_product(client, supplier)
+    product = await create_product(client, supplier, status="draft")
     data = _gradient_png(5000, 5000)  # exactly the limit
     gaps: list[float] = []
     uploading = True
@@ -176,7 +183,7 @@ async def test_bad_uploads_are_422_and_store_nothing(
     content_type: str,
     code: str,
 ) -> None:
-    product = await create_product(client, supplier)
+    product = await create_product(client, supplier, status="draft")
     before = await catalog_counts(database)
 
     response = await _upload(client, supplier, product["id"], make(), name, content_type)
@@ -196,7 +203,7 @@ def _gif_bytes() -> bytes:
 async def test_missing_file_field_is_422(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
-    product = await create_product(client, supplier)
+    product = await create_product(client, supplier, status="draft")
     response = await client.post(
         f"/api/v1/products/{product['id']}/photos",
         data={"other": "x"},
@@ -210,7 +217,7 @@ async def test_missing_file_field_is_422(
 async def test_at_most_ten_photos(
     client: httpx.AsyncClient, database: Database, settings: Settings, supplier: Supplier
 ) -> None:
-    product = await create_product(client, supplier)
+    product = await create_product(client, supplier, status="draft")
     image = png_bytes(400, 300)
     for _ in range(10):
         assert (await _upload(client, supplier, product["id"], image)).status_code == 201
@@ -230,9 +237,10 @@ async def test_delete_photo_removes_row_and_files(
     supplier: Supplier,
     runner: JobRunner,
 ) -> None:
-    product = await create_product(client, supplier)
+    product = await create_product(client, supplier, status="draft")
     first = (await _upload(client, supplier, product["id"], png_bytes(400, 300))).json()
     second = (await _upload(client, supplier, product["id"], png_bytes(300, 400))).json()
+    await publish(client, supplier, product["id"])
     await runner.run_until_idle()
 
     response = await client.delete(
@@ -259,7 +267,7 @@ async def test_someone_elses_product_photos_are_404(
     client: httpx.AsyncClient, database: Database, settings: Settings, supplier: Supplier
 ) -> None:
     other = await create_supplier(database, name="别家合作社")
-    theirs = await create_product(client, other)
+    theirs = await create_product(client, other, status="draft")
     photo = (await _upload(client, other, theirs["id"], png_bytes(400, 300))).json()
     files = _files_under(settings.media_dir)
 
@@ -267,7 +275,7 @@ async def test_someone_elses_product_photos_are_404(
     delete = await client.delete(
         f"/api/v1/products/{theirs['id']}/photos/{photo['id']}", headers=supplier.headers
     )
-    mine = await create_product(client, supplier)
+    mine = await create_product(client, supplier, status="draft")
     cross = await client.delete(
         f"/api/v1/products/{mine['id']}/photos/{photo['id']}", headers=supplier.headers
     )

@@ -19,7 +19,14 @@ from app.core.db import Database, unit_of_work
 from app.inventory.models import MovementReason, StockMovement
 from app.jobs.runner import JobRunner
 from tests.account.factories import PASSWORD, csrf_token_in, sign_in_page
-from tests.catalog.factories import CatalogCounts, catalog_counts, create_product, png_bytes, sku
+from tests.catalog.factories import (
+    CatalogCounts,
+    catalog_counts,
+    create_product,
+    png_bytes,
+    sku,
+    upload_photo,
+)
 from tests.certification.factories import create_certificate
 from tests.cooperative.factories import Supplier, create_supplier
 
@@ -51,7 +58,7 @@ def _new_form(csrf: str, **overrides: Any) -> dict[str, Any]:
         "category": "fruit",
         "unit": "5kg/箱",
         "description": "果园直发\n\n甜度高",
-        "status": "active",
+        "status": "draft",
         "season_months": ["11", "12"],
         "sku_code": "gnqc-5kg",
         "sku_name": "5kg 礼盒",
@@ -204,7 +211,7 @@ async def test_form_round_trip_creates_a_product(
         f"/coop/{supplier.id}/products/{product.id}/edit?saved=created"
     )
     assert (product.title, product.category_code, product.unit) == ("赣南脐橙", "fruit", "5kg/箱")
-    assert product.status == "active"
+    assert product.status == "draft"  # published from the editor, once it has a photo
     assert product.season_months == "11,12"
     assert product.description_html == "<p>果园直发</p><p>甜度高</p>"
     [variant] = product.skus
@@ -219,7 +226,7 @@ async def test_form_round_trip_creates_a_product(
 
     page = await client.get(response.headers["location"])
     assert page.status_code == 200
-    assert "商品已创建" in page.text
+    assert "商品已保存为草稿" in page.text
     assert 'value="39.80"' in page.text  # the quick-edit price, in yuan
 
 
@@ -290,7 +297,9 @@ async def test_unverified_supplier_cannot_publish_from_the_form(
     pending = await _signed_in(client, database, status=SupplierStatus.PENDING)
     csrf = await _csrf(client, f"/coop/{pending.id}/products/new")
 
-    response = await client.post(f"/coop/{pending.id}/products/new", data=_new_form(csrf))
+    response = await client.post(
+        f"/coop/{pending.id}/products/new", data=_new_form(csrf, status="active")
+    )
 
     assert response.status_code == 409
     assert "供应商通过平台核验后才能上架商品" in response.text
@@ -332,6 +341,7 @@ async def test_edit_page_round_trips(
     product = await create_product(
         client, supplier, status="draft", skus=[sku("EDIT-1", price_fen=5000, stock=3)]
     )
+    await upload_photo(client, supplier, product["id"])
     base = f"/coop/{supplier.id}/products/{product['id']}"
     page = await client.get(f"{base}/edit")
     assert page.status_code == 200
@@ -349,6 +359,7 @@ async def test_edit_page_round_trips(
             "description": "<p>新米<script>x()</script></p>",
             "status": "active",
             "season_months": ["9"],
+            "food_licence_number": "SC10145012300016",
         },
     )
     assert saved.status_code == 303
@@ -395,20 +406,26 @@ async def test_edit_page_round_trips(
     assert (second.code, second.price_fen, second.min_qty) == ("EDIT-2", 2500, 2)
     assert [(t.min_qty, t.price_fen) for t in second.price_tiers] == [(20, 2200)]
     assert (stored.min_price_fen, stored.in_stock) == (2500, True)
-    assert (await catalog_counts(database)).photos == 1
+    assert (await catalog_counts(database)).photos == 2  # the one it was published with, too
     photos_on_disk = [p for p in settings.media_dir.rglob("*.jpg")]
-    assert len(photos_on_disk) == 2
+    assert len(photos_on_disk) == 4
 
     page = await client.get(f"{base}/edit")
     photo_ids = re.findall(rf'action="{base}/photos/(\d+)/delete"', page.text)
-    assert len(photo_ids) == 1
+    assert len(photo_ids) == 2
     deleted = await client.post(f"{base}/photos/{photo_ids[0]}/delete", data={"csrf_token": csrf})
     assert deleted.status_code == 303
-    assert (await catalog_counts(database)).photos == 0
+    assert (await catalog_counts(database)).photos == 1
     # The files go by the outbox, once the deletion has committed.
-    assert len(list(settings.media_dir.rglob("*.jpg"))) == 2
+    assert len(list(settings.media_dir.rglob("*.jpg"))) == 4
+    # The listed product's last photo stays: the page says why.
+    last = await client.post(f"{base}/photos/{photo_ids[1]}/delete", data={"csrf_token": csrf})
+    assert last.status_code == 409
+    assert "在售商品至少保留一张图片" in last.text
+    assert (await catalog_counts(database)).photos == 1
     await runner.run_until_idle()
-    assert list(settings.media_dir.rglob("*.jpg")) == []
+    remaining = list(settings.media_dir.rglob("*.jpg"))
+    assert len(remaining) == 2  # the kept photo and its thumbnail
 
 
 async def test_edit_page_errors_keep_what_was_typed(
@@ -417,6 +434,7 @@ async def test_edit_page_errors_keep_what_was_typed(
     product = await create_product(
         client,
         supplier,
+        status="draft",
         skus=[
             sku("KEEP-1", price_fen=5000, stock=3, price_tiers=[{"min_qty": 10, "price_fen": 4500}])
         ],

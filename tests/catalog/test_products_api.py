@@ -18,8 +18,10 @@ from tests.catalog.factories import (
     create_product,
     post_product,
     product_body,
+    publish,
     sku,
     stored_product,
+    upload_photo,
 )
 from tests.certification.factories import create_certificate
 from tests.cooperative.factories import Supplier, create_supplier
@@ -53,18 +55,25 @@ async def test_create_product_with_skus_and_tiers(
         ],
     )
 
-    response = await post_product(client, supplier, body)
+    response = await post_product(client, supplier, {**body, "status": "draft"})
 
     assert response.status_code == 201, response.text
-    product = response.json()
-    assert product["slug"] == f"{product['id']}-rongshui-xiangnuo"
+    draft = response.json()
+    assert (draft["status"], draft["published_at"]) == ("draft", None)
+    await upload_photo(client, supplier, draft["id"])
+    product = await publish(client, supplier, draft["id"])
+    assert product["slug"] == f"{draft['id']}-rongshui-xiangnuo"
     assert product["status"] == "active"
     assert product["published_at"] is not None
     assert product["min_price_fen"] == 3980
     assert product["in_stock"] is True
     assert product["labels"] == ["gi"]
     assert product["certificate_ids"] == [certificate_id]
-    assert product["category"] == {"code": "grain_oil", "name": "粮油"}
+    assert product["category"] == {
+        "code": "grain_oil",
+        "name": "粮油",
+        "requires_food_licence": True,
+    }
     assert product["season_months"] == [10, 11]
     assert product["households_supported"] == 120
     assert product["cooperative"]["id"] == supplier.id
@@ -81,7 +90,7 @@ async def test_create_product_with_skus_and_tiers(
     assert second["price_fen"] == 6980
     assert product["certificates"][0]["kind"] == "gi"
     assert await catalog_counts(database) == CatalogCounts(
-        products=1, skus=2, tiers=2, photos=0, links=1
+        products=1, skus=2, tiers=2, photos=1, links=1
     )
 
 
@@ -291,7 +300,9 @@ async def test_a_code_taken_between_check_and_insert_is_409(
         return set()
 
     monkeypatch.setattr(catalog_repository, "taken_sku_codes", nothing_taken)
-    created = await post_product(client, supplier, product_body(skus=[sku("RACE-1")]))
+    created = await post_product(
+        client, supplier, product_body(status="draft", skus=[sku("RACE-1")])
+    )
     product_id = (await create_product(client, supplier, skus=[sku("RACE-2")]))["id"]
     added = await client.post(
         f"/api/v1/products/{product_id}/skus", json=sku("race-1"), headers=supplier.headers

@@ -17,6 +17,7 @@ from tests.catalog.factories import (
     create_product,
     sku,
     stored_product,
+    upload_photo,
 )
 from tests.certification.factories import create_certificate
 from tests.cooperative.factories import Supplier
@@ -30,6 +31,7 @@ async def test_patch_product_fields(
     client: httpx.AsyncClient, database: Database, supplier: Supplier
 ) -> None:
     product = await create_product(client, supplier, status="draft")
+    await upload_photo(client, supplier, product["id"])
     certificate_id = await create_certificate(
         database, supplier.id, kind=CertificateKind.ORGANIC, status=CertificateStatus.VERIFIED
     )

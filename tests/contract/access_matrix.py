@@ -180,6 +180,9 @@ MATRIX: dict[str, Entry] = {
         COOP_A, params={"user_id": "coop_member_id"}
     ),
     "GET /api/v1/cooperatives/{cooperative_id}/invitations": Entry(COOP_A),
+    "PUT /api/v1/cooperatives/{cooperative_id}/story": Entry(
+        COOP_A, json={"story": "合作社带动 120 户种茶。"}
+    ),
     "DELETE /api/v1/cooperatives/{cooperative_id}/invitations/{invitation_id}": Entry(
         COOP_A, params={"invitation_id": "coop_invitation_id"}
     ),
@@ -193,6 +196,9 @@ MATRIX: dict[str, Entry] = {
     "POST /coop/register": Entry(page(SIGNED_IN)),
     "GET /coop/{cooperative_id}": Entry(page(COOP_A)),
     "POST /coop/{cooperative_id}/members": Entry(page(COOP_A)),
+    "POST /coop/{cooperative_id}/story": Entry(
+        page(COOP_A), form={"story": "合作社带动农户种茶。"}
+    ),
     "POST /coop/{cooperative_id}/members/{member_id}/role": Entry(
         page(COOP_A), params={"member_id": "coop_member_id"}, form={"role": "admin"}
     ),
@@ -269,7 +275,11 @@ MATRIX: dict[str, Entry] = {
     "GET /api/v1/products": Entry(EVERYONE),
     "GET /api/v1/products/{product_id}": Entry(EVERYONE),
     "PATCH /api/v1/products/{product_id}": Entry(COOP_A, json={"title": "三都有机蓝莓礼盒"}),
-    "POST /api/v1/cooperatives/{cooperative_id}/products": Entry(COOP_A, json=product_body()),
+    "POST /api/v1/cooperatives/{cooperative_id}/products": Entry(
+        COOP_A, json=product_body(status="draft")
+    ),
+    "GET /api/v1/suppliers/{cooperative_id}": Entry(EVERYONE),
+    "GET /suppliers/{cooperative_id}": Entry(EVERYONE),
     "GET /api/v1/cooperatives/{cooperative_id}/products": Entry(COOP_A),
     "POST /api/v1/products/{product_id}/skus": Entry(COOP_A, json=sku("MATRIX-SKU")),
     "PATCH /api/v1/skus/{sku_id}": Entry(COOP_A, json={"stock": 40}),

@@ -25,7 +25,7 @@ from search import ProductQuery as SearchQuery
 from search.embedded.schema import metadata as search_metadata
 from search.meili import MeiliBackend
 from tests.account.factories import bearer, create_operator, token_for
-from tests.catalog.factories import create_product, sku, sync_search_index
+from tests.catalog.factories import create_product, sku, sync_search_index, upload_photo
 from tests.certification.factories import create_certificate
 from tests.conftest import _empty_non_reference_tables
 from tests.cooperative.factories import KEY_COUNTY, PLAIN_COUNTY, create_supplier
@@ -69,14 +69,15 @@ async def test_a_new_product_is_findable_by_text_and_pinyin_once_the_job_ran(
         client, supplier, title="赣南脐橙", category="fruit", skus=[sku(), sku(), sku()]
     )
 
-    # Written in the request's transaction, one job for the product and its three SKUs.
+    # Written in the requests' transactions (its photo, then publishing it): a job each for the
+    # product, none per SKU.
     jobs = await _jobs(database)
     assert [(job.status, job.payload["product_ids"]) for job in jobs] == [
         (JobStatus.PENDING, [created["id"]])
-    ]
+    ] * 2
     assert (await _search(client, q="脐橙"))["total"] == 0
 
-    assert await runner.run_until_idle() == 1
+    assert await runner.run_until_idle() == 2
 
     for text in ("脐橙", "赣南脐橙", "qicheng", "gnqc"):
         body = await _search(client, q=text)
@@ -91,6 +92,7 @@ async def test_a_draft_is_not_indexed_and_publishing_it_is(
     supplier = await create_supplier(database, county_code=PLAIN_COUNTY)
     created = await create_product(client, supplier, title="宁夏中宁枸杞", status="draft")
     assert await _jobs(database) == []
+    await upload_photo(client, supplier, created["id"])  # nothing is published without one
 
     response = await client.patch(
         f"/api/v1/products/{created['id']}", json={"status": "active"}, headers=supplier.headers

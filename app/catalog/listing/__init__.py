@@ -21,12 +21,14 @@ from app.catalog.listing.product_views import (
     sku_out,
 )
 from app.catalog.listing.summaries import LABEL_NAMES, MEDIA_URL_PREFIX, media_url, today_in_china
+from app.catalog.listing.supplier_profile import SUPPLIER_PAGE_PRODUCTS, supplier_profile
 from app.catalog.listing.understanding import search_query, understand
 
 __all__ = [
     "LABEL_NAMES",
     "MEDIA_URL_PREFIX",
     "PAGE_MEMO_ENTRIES",
+    "SUPPLIER_PAGE_PRODUCTS",
     "ListingCaches",
     "PageMemo",
     "county_catalog",
@@ -43,6 +45,7 @@ __all__ = [
     "search_query",
     "season_months",
     "sku_out",
+    "supplier_profile",
     "today_in_china",
     "understand",
 ]

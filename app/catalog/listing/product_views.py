@@ -28,6 +28,7 @@ from app.catalog.schemas import (
     ProductOut,
     SkuOut,
 )
+from app.certification.models import Certificate
 from app.certification.service import badge_is_valid
 from app.core.storage import MediaStorage
 from app.regions.errors import CountyNotFound
@@ -69,6 +70,19 @@ def sku_out(sku: Sku) -> SkuOut:
     )
 
 
+def certificate_badge(certificate: Certificate, media: MediaStorage | None) -> CertificateBadge:
+    """A valid certificate as buyers see it, with the supplier's scan where it uploaded one."""
+    key = certificate.scan_key
+    return CertificateBadge(
+        kind=certificate.kind.value,
+        number=certificate.number,
+        issuer=certificate.issuer,
+        valid_until=certificate.valid_until,
+        scan_url=media_url(key, media) if key else None,
+        scan_is_pdf=bool(key and key.endswith(".pdf")),
+    )
+
+
 def county_ref(county: County) -> CountyRef:
     """A county (loaded with its province) as products and county pages name it."""
     return CountyRef(
@@ -103,17 +117,21 @@ def product_detail(
         cooperative=CooperativeRef(id=product.cooperative.id, name=product.cooperative.name),
         county=county_ref(county),
         description_html=product.description_html,
-        category=CategoryOut(code=product.category.code, name=product.category.name_zh),
+        category=CategoryOut(
+            code=product.category.code,
+            name=product.category.name_zh,
+            requires_food_licence=product.category.requires_food_licence,
+        ),
         season_months=season_months(product.season_months),
         skus=[sku_out(s) for s in product.skus if s.is_active],
         certificates=[
-            CertificateBadge(
-                kind=c.kind.value, number=c.number, issuer=c.issuer, valid_until=c.valid_until
-            )
-            for c in sorted(badges, key=lambda c: (c.kind.value, c.id))
+            certificate_badge(c, media) for c in sorted(badges, key=lambda c: (c.kind.value, c.id))
         ],
         households_supported=product.cooperative.households_supported,
         photos=photos,
+        shelf_life_days=product.shelf_life_days,
+        storage_conditions=product.storage_conditions,
+        food_licence_number=product.food_licence_number,
     )
 
 

@@ -18,6 +18,7 @@ from app.catalog.forms import TIER_ROWS, ProductForm, SkuForm
 from app.catalog.pages.wording import labels, months
 from app.catalog.photos import MAX_PHOTOS
 from app.catalog.schemas import ProductOut
+from app.catalog.service import editable_description
 from app.cooperative.menu import SupplierPortal
 from app.core.errors import Conflict, ValidationFailed
 from app.core.fields import yuan_text
@@ -60,6 +61,9 @@ async def _typed_product(
     status: FormText = "draft",
     certificate_ids: FormList = [],  # noqa: B006
     season_months: FormList = [],  # noqa: B006
+    shelf_life_days: FormText = "",
+    storage_conditions: FormText = "",
+    food_licence_number: FormText = "",
 ) -> ProductForm:
     return ProductForm(
         title=title,
@@ -69,6 +73,9 @@ async def _typed_product(
         status=status,
         certificate_ids=certificate_ids,
         season_months=season_months,
+        shelf_life_days=shelf_life_days,
+        storage_conditions=storage_conditions,
+        food_licence_number=food_licence_number,
     )
 
 
@@ -133,10 +140,14 @@ def _product_form_of(product: ProductOut) -> ProductForm:
         title=product.title,
         category=product.category.code,
         unit=product.unit,
-        description=product.description_html,
+        # The stored HTML as the supplier typed it: plain paragraphs come back as plain text.
+        description=editable_description(product.description_html),
         status=product.status,
         certificate_ids=[str(i) for i in product.certificate_ids],
         season_months=[str(m) for m in product.season_months],
+        shelf_life_days=str(product.shelf_life_days or ""),
+        storage_conditions=product.storage_conditions,
+        food_licence_number=product.food_licence_number or "",
     )
 
 

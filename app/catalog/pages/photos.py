@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.account.deps import PageUser
 from app.catalog import photos
+from app.catalog.errors import LastPhotoOfListedProduct
 from app.catalog.pages.editor import EditedProductPath, edit_page
 from app.catalog.pages.wording import photo_problem
 from app.cooperative.menu import SupplierPortal
@@ -14,6 +15,7 @@ from app.core.errors import Conflict, ValidationFailed
 from app.core.images import MAX_UPLOAD_BYTES
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, OptionalUpload
+from app.web.i18n import gettext as _
 from app.web.media import Media
 from app.web.paths import page_id
 from app.web.responses import see_other
@@ -57,18 +59,25 @@ async def upload_photo(
 )
 async def delete_photo(
     _menu: SupplierPortal,
+    request: Request,
     photo_id: str,
     user: PageUser,
     csrf: CsrfChecked,
     session: DbSession,
     edited: EditedProductPath,
 ) -> Response:
-    """Delete a photo of the product."""
-    await photos.delete_photo(
-        session,
-        user=user,
-        product_id=edited.product_id,
-        cooperative_id=edited.cooperative_id,
-        photo_id=page_id(photo_id),
-    )
+    """Delete a photo of the product (not the only photo of a listed one: the page says so)."""
+    try:
+        await photos.delete_photo(
+            session,
+            user=user,
+            product_id=edited.product_id,
+            cooperative_id=edited.cooperative_id,
+            photo_id=page_id(photo_id),
+        )
+    except LastPhotoOfListedProduct as exc:
+        error = _("在售商品至少保留一张图片：请先上传另一张，或先将商品下架。")
+        return await edit_page(
+            request, session, user, edited, photo_error=error, status_code=exc.status_code
+        )
     return see_other(edited.url("photo", "#photos"))

@@ -28,6 +28,10 @@ def _field_messages() -> dict[str, str]:
         "price": _("请输入大于 0 的价格（元，最多两位小数），且须高于各档阶梯价。"),
         "stock": _("库存应为 0 到 10000000 的整数。"),
         "file": _("请上传 JPEG、PNG 或 WebP 图片。"),
+        "shelf_life_days": _("保质期应为 1 到 3650 天的整数。"),
+        "storage_conditions": _("贮存条件最多 100 个字符。"),
+        "food_licence_number": _("食品生产许可证编号应为 SC 加 14 位数字，例如 SC10636072300015。"),
+        "photos": _("上架前请先上传至少一张商品图片。"),
     }
 
 
@@ -43,6 +47,10 @@ def _code_messages() -> dict[str, str]:
         "invalid_image": _("图片无法使用：每边至少 200 像素、最多 8000 像素。"),
         "too_many_pixels": _("图片像素过多：最多 2500 万像素（例如 5000×5000），请缩小后再上传。"),
         "too_many_photos": _("每个商品最多 10 张图片，请先删除一张。"),
+        "photo_required": _("上架前请先上传至少一张商品图片：可先保存为草稿，上传图片后再上架。"),
+        "food_licence_required": _(
+            "该类目属于加工食品，上架前须填写食品生产许可证编号（SC 加 14 位数字）。"
+        ),
     }
 
 
@@ -66,6 +74,10 @@ def form_error(code: str | None) -> str:
     """The line above a form that came back with problems."""
     if code == "supplier_not_verified":
         return _("供应商通过平台核验后才能上架商品；可先保存为草稿。")
+    if code == "photo_required":
+        return _("上架前请先上传至少一张商品图片：可先保存为草稿，上传图片后再上架。")
+    if code == "food_licence_required":
+        return _("该类目属于加工食品，上架前须填写食品生产许可证编号。")
     return _("请修改标出的内容后再提交。")
 
 

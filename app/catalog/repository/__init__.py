@@ -48,6 +48,7 @@ from app.catalog.repository.reference import (
     list_categories,
     reference_names,
 )
+from app.catalog.repository.suppliers import get_public_cooperative
 
 __all__ = [
     "SORTS",
@@ -73,6 +74,7 @@ __all__ = [
     "get_listed_product",
     "get_photo",
     "get_product",
+    "get_public_cooperative",
     "get_reference_price",
     "get_sku",
     "label_facet",

@@ -33,6 +33,7 @@ class ListingFilters:
     min_price_fen: int | None = None
     max_price_fen: int | None = None
     season_month: int | None = None
+    cooperative_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ def _conditions(filters: ListingFilters, *, skip: str | None = None) -> list[Col
         terms.append(County.province_code == filters.province_code)
     if filters.county_code is not None:
         terms.append(County.code == filters.county_code)
+    if filters.cooperative_id is not None:
+        terms.append(Cooperative.id == filters.cooperative_id)
     if filters.prefecture_code is not None:
         terms.append(County.prefecture_code == filters.prefecture_code)
     if filters.category_code is not None and skip != "category":

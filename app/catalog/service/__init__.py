@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from app.catalog.service.descriptions import (
+    DESCRIPTION_ATTRIBUTES,
+    DESCRIPTION_TAGS,
+    DESCRIPTION_URL_SCHEMES,
+    editable_description,
+    sanitize_description,
+)
 from app.catalog.service.portal import portal_products, product_editor, product_form_options
 from app.catalog.service.price_monitoring import (
     PriceMonitoring,
@@ -18,14 +25,10 @@ from app.catalog.service.products import (
     update_sku,
 )
 from app.catalog.service.rules import (
-    DESCRIPTION_ATTRIBUTES,
-    DESCRIPTION_TAGS,
-    DESCRIPTION_URL_SCHEMES,
     SKU_CODE,
     SLUG_WORDS_MAX,
     normalize_sku_code,
     refresh_prices,
-    sanitize_description,
 )
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "add_sku",
     "count_flagged",
     "create_product",
+    "editable_description",
     "list_flagged_products",
     "normalize_sku_code",
     "owned_product",

@@ -68,7 +68,10 @@ async def _form_options(
     return ProductFormOptions(
         cooperative=CooperativeRef(id=cooperative.id, name=cooperative.name),
         cooperative_status=cooperative.status.value,
-        categories=[CategoryOut(code=c.code, name=c.name_zh) for c in categories],
+        categories=[
+            CategoryOut(code=c.code, name=c.name_zh, requires_food_licence=c.requires_food_licence)
+            for c in categories
+        ],
         certificates=[
             CertificateOption(
                 id=c.id,

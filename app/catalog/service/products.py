@@ -23,16 +23,18 @@ from app.catalog.schemas import (
     SkuOut,
     SkuPatch,
 )
+from app.catalog.service.descriptions import sanitize_description
 from app.catalog.service.rules import (
     check_category,
     check_codes_free,
+    check_listable,
     check_publishable,
+    food_licence,
     months_text,
     new_sku,
     normalize_sku_code,
     raise_if,
     refresh_prices,
-    sanitize_description,
     sku_errors,
     slug_for,
     text_error,
@@ -133,7 +135,8 @@ async def create_product(
     for index, sku in enumerate(data.skus):
         errors.update(sku_errors(sku, f"skus.{index}."))
     raise_if(errors)
-    await check_category(session, data.category)
+    licence = food_licence(data.food_licence_number)
+    category = await check_category(session, data.category)
     certificates = await get_owned_certificates(
         session, cooperative_id=cooperative.id, certificate_ids=data.certificate_ids
     )
@@ -142,7 +145,9 @@ async def create_product(
     skus = [new_sku(s) for s in data.skus]
     status = ProductStatus(data.status)
     if status == ProductStatus.ACTIVE:
-        check_publishable(cooperative, skus)
+        # A new product has no photo yet (photos are uploaded to a product): this refuses,
+        # saying to save a draft first, unless something else is missing before that.
+        check_publishable(cooperative, skus, photo_count=0, category=category, licence=licence)
     product = Product(
         cooperative_id=cooperative.id,
         slug=f"new-{uuid.uuid4().hex}",  # replaced once the id is known
@@ -152,6 +157,9 @@ async def create_product(
         unit=data.unit.strip(),
         status=status,
         season_months=months_text(data.season_months),
+        shelf_life_days=data.shelf_life_days,
+        storage_conditions=data.storage_conditions.strip(),
+        food_licence_number=licence,
         published_at=utcnow() if status == ProductStatus.ACTIVE else None,
         skus=skus,
         certificates=certificates,
@@ -175,7 +183,8 @@ async def update_product(
     media: MediaStorage | None = None,
     today: date | None = None,
 ) -> ProductOut:
-    """Change the fields given; publishing needs a verified supplier and a SKU."""
+    """Change the fields given; publishing needs a verified supplier, a SKU, a photo and,
+    where the category needs one, a food production licence number."""
     product = await owned_product(
         session, user=user, product_id=product_id, cooperative_id=cooperative_id
     )
@@ -188,8 +197,17 @@ async def update_product(
     if description is not None and len(description) > MAX_DESCRIPTION_CHARS:
         errors["description"] = f"at most {MAX_DESCRIPTION_CHARS} characters once cleaned"
     raise_if(errors)
-    if data.category is not None:
+    given = data.model_fields_set
+    licence = (
+        food_licence(data.food_licence_number)
+        if "food_licence_number" in given
+        else product.food_licence_number
+    )
+    category = (
         await check_category(session, data.category)
+        if data.category is not None
+        else product.category
+    )
     certificates = (
         await get_owned_certificates(
             session, cooperative_id=product.cooperative_id, certificate_ids=data.certificate_ids
@@ -198,8 +216,19 @@ async def update_product(
         else None
     )
     status = ProductStatus(data.status) if data.status is not None else None
+    photo_count = len(product.photos)
     if status == ProductStatus.ACTIVE:
-        check_publishable(product.cooperative, product.skus)
+        check_publishable(
+            product.cooperative,
+            product.skus,
+            photo_count=photo_count,
+            category=category,
+            licence=licence,
+        )
+    elif status is None and product.status == ProductStatus.ACTIVE:
+        # A listed product stays complete: no clearing its licence or moving it to a
+        # category that needs one it lacks.
+        check_listable(photo_count=photo_count, category=category, licence=licence)
     # Every check has passed: only now is the product changed, so that a refused request
     # leaves nothing behind in the session (a page re-renders its form with the same session).
     if certificates is not None:
@@ -214,6 +243,12 @@ async def update_product(
         product.category_code = data.category
     if data.season_months is not None:
         product.season_months = months_text(data.season_months)
+    if "shelf_life_days" in given:
+        product.shelf_life_days = data.shelf_life_days
+    if data.storage_conditions is not None:
+        product.storage_conditions = data.storage_conditions.strip()
+    if "food_licence_number" in given:
+        product.food_licence_number = licence
     if status is not None:
         product.status = status
         if status == ProductStatus.ACTIVE and product.published_at is None:

@@ -2,56 +2,34 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 
-import nh3
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog import repository
-from app.catalog.errors import ProductNeedsSku, SkuCodeTaken, UnknownCategory
-from app.catalog.models import PriceTier, Product, ReferencePrice, Sku
+from app.catalog.errors import (
+    FoodLicenceInvalid,
+    ProductNeedsFoodLicence,
+    ProductNeedsPhoto,
+    ProductNeedsSku,
+    SkuCodeTaken,
+    UnknownCategory,
+)
+from app.catalog.models import Category, PriceTier, Product, ReferencePrice, Sku
 from app.catalog.schemas import PriceTierIn, SkuIn
 from app.cooperative.models import Cooperative
 from app.cooperative.service import ensure_can_sell
 from app.core.errors import ValidationFailed
+from app.core.identifiers import parse_food_licence
 from app.core.money import BASIS_POINTS
 
 SKU_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,39}$")
 _SLUG_WORD = re.compile(r"[a-z0-9]+")
 SLUG_WORDS_MAX = 60
 
-# The description's allowed markup: enough for a product story, nothing that runs or restyles.
-DESCRIPTION_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "h3", "h4", "a"}
-DESCRIPTION_ATTRIBUTES = {"a": {"href"}}
-DESCRIPTION_URL_SCHEMES = {"http", "https", "mailto"}
-
 # ---------------------------------------------------------------------------------------------
 # Input rules
-
-
-def sanitize_description(text: str) -> str:
-    """Stored HTML of a description: allowed tags only; links get rel="noopener nofollow".
-
-    Plain text (no tags at all, as typed into the portal's textarea) keeps its paragraphs.
-    """
-    text = text.strip()
-    if not text:
-        return ""
-    if "<" not in text:
-        paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-        text = "".join(
-            "<p>" + "<br>".join(html.escape(line) for line in p.splitlines()) + "</p>"
-            for p in paragraphs
-        )
-    return nh3.clean(
-        text,
-        tags=DESCRIPTION_TAGS,
-        attributes=DESCRIPTION_ATTRIBUTES,
-        url_schemes=DESCRIPTION_URL_SCHEMES,
-        link_rel="noopener nofollow",
-    ).strip()
 
 
 def normalize_sku_code(code: str) -> str:
@@ -102,9 +80,22 @@ def raise_if(errors: dict[str, str]) -> None:
         raise ValidationFailed("Some fields are invalid.", fields=errors)
 
 
-async def check_category(session: AsyncSession, code: str) -> None:
-    if await repository.get_category(session, code) is None:
+async def check_category(session: AsyncSession, code: str) -> Category:
+    category = await repository.get_category(session, code)
+    if category is None:
         raise UnknownCategory(code)
+    return category
+
+
+def food_licence(raw: str | None) -> str | None:
+    """The canonical licence number, None for none (null or blank), else 422
+    food_licence_invalid."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return parse_food_licence(raw)
+    except ValueError as exc:
+        raise FoodLicenceInvalid(str(exc)) from None
 
 
 async def check_codes_free(session: AsyncSession, skus: Sequence[SkuIn], prefix: str) -> None:
@@ -156,8 +147,26 @@ def refresh_prices(product: Product, skus: Sequence[Sku], reference: ReferencePr
     )
 
 
-def check_publishable(cooperative: Cooperative, skus: Sequence[Sku]) -> None:
-    """Before a product becomes active: a verified supplier and something to buy."""
+def check_publishable(
+    cooperative: Cooperative,
+    skus: Sequence[Sku],
+    *,
+    photo_count: int,
+    category: Category,
+    licence: str | None,
+) -> None:
+    """Before a product becomes active: a verified supplier, something to buy, and what
+    check_listable asks."""
     ensure_can_sell(cooperative)
     if not any(s.is_active for s in skus):
         raise ProductNeedsSku()
+    check_listable(photo_count=photo_count, category=category, licence=licence)
+
+
+def check_listable(*, photo_count: int, category: Category, licence: str | None) -> None:
+    """What a listed product keeps while listed: a photo, and the food production licence
+    where its category needs one."""
+    if photo_count < 1:
+        raise ProductNeedsPhoto()
+    if category.requires_food_licence and not licence:
+        raise ProductNeedsFoodLicence(category.code)

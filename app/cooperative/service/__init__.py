@@ -23,4 +23,5 @@ from app.cooperative.service.suppliers import ensure_can_sell as ensure_can_sell
 from app.cooperative.service.suppliers import get_cooperative as get_cooperative
 from app.cooperative.service.suppliers import get_member_cooperative as get_member_cooperative
 from app.cooperative.service.suppliers import registration_counties as registration_counties
+from app.cooperative.service.suppliers import update_story as update_story
 from app.cooperative.service.suppliers import view_cooperative as view_cooperative

@@ -279,3 +279,29 @@ async def view_cooperative(
     if cooperative.status != SupplierStatus.VERIFIED and not privileged:
         raise CooperativeNotFound(f"No supplier with id {cooperative_id}.")
     return cooperative_view(cooperative, with_contact=privileged)
+
+
+async def update_story(
+    session: AsyncSession, *, user: User, cooperative_id: int, story: str
+) -> CooperativeOut:
+    """The supplier's story (its description, shown on its public page), set by one of its
+    admins (a member gets 404 like anyone else); empty clears it; 422 `invalid_story` beyond
+    DESCRIPTION_MAX_LENGTH characters or with control characters."""
+    await get_member_cooperative(session, user=user, cooperative_id=cooperative_id, admin=True)
+    problems: dict[str, FieldProblem] = {}
+    text = check_text(
+        story,
+        "story",
+        problems,
+        code="invalid_story",
+        min_length=0,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        label="The story",
+        multiline=True,
+    )
+    if problems:
+        raise InvalidFields(problems)
+    cooperative = await load_cooperative(session, cooperative_id)
+    cooperative.description = text.replace("\r\n", "\n") if text else None
+    await session.flush()
+    return cooperative_view(cooperative, with_contact=True)
