@@ -208,6 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The product page's shipping line needs buyers' addresses and suppliers' shipping rules,
     # which live above the catalog (app.catalog.deps.ShippingEstimator).
     app.state.shipping_estimator = checkout_service.estimate_product_shipping
+    app.state.buyer_region = checkout_service.default_delivery_county
     # Sign-in and sign-up limits (app/account/limits.py), shared through Redis when configured.
     app.state.limits = create_attempt_limiter(settings.redis_url, prefix="fengshou:limits")
 

@@ -20,6 +20,13 @@ async def _listing_caches(request: Request) -> ListingCaches:
 ListingCachesDep = Annotated[ListingCaches, Depends(_listing_caches)]
 
 
+class BuyerRegion(Protocol):
+    """The county of a signed-in buyer's default address (wired in by app.main, as
+    `app.state.buyer_region`, for the same reason as the estimator below)."""
+
+    async def __call__(self, session: AsyncSession, *, user_id: int) -> str | None: ...
+
+
 class ShippingEstimator(Protocol):
     """Shipping for a product page, to the buyer's region when known. Buyers' addresses and
     shipping rules live in domains above the catalog: the app wires one in (app.main, as

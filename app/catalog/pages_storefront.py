@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import OptionalPageUser
 from app.catalog import listing
-from app.catalog.deps import ListingCachesDep, ShippingEstimator
+from app.catalog.deps import BuyerRegion, ListingCachesDep, ShippingEstimator
 from app.catalog.errors import ProductNotFound
 from app.catalog.schemas import (
     MAX_PAGE,
@@ -399,21 +399,24 @@ async def show_product(request: Request, user: OptionalPageUser, slug: str) -> R
     media = request_media(request)
     estimator: ShippingEstimator | None = getattr(request.app.state, "shipping_estimator", None)
     # The shipping line is the one part that depends on the visitor: the page is kept per
-    # delivery county (the cart's), or per signed-in buyer without one (their default address).
+    # delivery county, the cart's, else the signed-in buyer's default address's.
     county_code = delivery_county(request)
-    buyer_id = user.id if user is not None and county_code is None else None
+    region: BuyerRegion | None = getattr(request.app.state, "buyer_region", None)
+    if county_code is None and user is not None and region is not None:
+        async with request.app.state.database.reader() as reading:
+            county_code = await region(reading, user_id=user.id)
 
     async def build(reading: AsyncSession) -> tuple[str, dict[str, Any]]:
         product = await listing.get_public_product_by_slug(reading, slug, media=media)
         shipping = (
-            await estimator(reading, product, user_id=buyer_id, county_code=county_code)
+            await estimator(reading, product, user_id=None, county_code=county_code)
             if estimator is not None
             else None
         )
         context = {"product": product, "category_names": _category_names(), "shipping": shipping}
         return "catalog/storefront_product.html", context
 
-    return await _cached_page(request, ("product", slug, county_code, buyer_id), build)
+    return await _cached_page(request, ("product", slug, county_code), build)
 
 
 @router.get("/counties/{code}", response_class=HTMLResponse)

@@ -465,6 +465,12 @@ async def estimate_product_shipping(
     return estimate
 
 
+async def default_delivery_county(session: AsyncSession, *, user_id: int) -> str | None:
+    """The county of the buyer's default saved address, if they have one."""
+    default = await order_service.default_address(session, user_id=user_id)
+    return default.county_code if default else None
+
+
 async def _buyer_county(
     session: AsyncSession, *, user_id: int | None, county_code: str | None
 ) -> County | None:
