@@ -25,6 +25,7 @@ from app.catalog.schemas import (
     PhotoOut,
     PriceTierOut,
     ProductDetail,
+    rating_summary,
     ProductOut,
     SkuOut,
 )
@@ -114,6 +115,7 @@ def product_detail(
         ],
         households_supported=product.cooperative.households_supported,
         photos=photos,
+        rating=rating_summary(product.rating_sum, product.rating_count),
     )
 
 

@@ -26,6 +26,7 @@ from app.catalog.repository.products import (
     max_photo_position,
     taken_sku_codes,
 )
+from app.catalog.repository.ratings import add_rating, cooperative_rating
 from app.catalog.repository.public_listing import (
     SORTS,
     FacetRow,
@@ -50,6 +51,8 @@ from app.catalog.repository.reference import (
 )
 
 __all__ = [
+    "add_rating",
+    "cooperative_rating",
     "SORTS",
     "CooperativeCountRow",
     "CountyCountRow",
