@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import OptionalPageUser
 from app.catalog import listing
@@ -18,6 +19,7 @@ from app.catalog.errors import ProductNotFound
 from app.catalog.schemas import (
     MAX_PAGE,
     MAX_PRICE_FEN,
+    ProductDetail,
     ProductPage,
     ProductQuery,
     QueryUnderstanding,
@@ -201,6 +203,7 @@ def _sort_options() -> list[tuple[str, str]]:
         ("price_asc", _("价格从低到高")),
         ("price_desc", _("价格从高到低")),
         ("newest", _("最新上架")),
+        ("rating", _("评分最高")),
     ]
 
 
@@ -314,6 +317,18 @@ def _listing_body(
     return Markup(templates.env.get_template(_LISTING_BODY).render(context))  # noqa: S704
 
 
+# Sections of the product page that domains above the catalog draw (buyers' reviews), each an
+# escaped fragment of their own template, registered at import time.
+ProductSection = Callable[[Request, AsyncSession, ProductDetail], Awaitable[Markup]]
+_PRODUCT_SECTIONS: list[ProductSection] = []
+
+
+def register_product_section(section: ProductSection) -> None:
+    """Draw `await section(request, session, product)` below the product page's content."""
+    if section not in _PRODUCT_SECTIONS:
+        _PRODUCT_SECTIONS.append(section)
+
+
 @router.get("/products/{slug}", response_class=HTMLResponse)
 async def show_product(
     request: Request, session: DbSession, user: OptionalPageUser, slug: str
@@ -323,7 +338,8 @@ async def show_product(
     if not slug.isprintable() or len(slug) > MAX_SLUG_LENGTH:
         raise ProductNotFound(slug[:MAX_SLUG_LENGTH])
     product = await listing.get_public_product_by_slug(session, slug, media=request_media(request))
-    context = {"product": product, "category_names": _category_names()}
+    sections = [await section(request, session, product) for section in _PRODUCT_SECTIONS]
+    context = {"product": product, "category_names": _category_names(), "sections": sections}
     return render(request, "catalog/storefront_product.html", context)
 
 

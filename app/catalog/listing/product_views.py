@@ -25,9 +25,9 @@ from app.catalog.schemas import (
     PhotoOut,
     PriceTierOut,
     ProductDetail,
-    rating_summary,
     ProductOut,
     SkuOut,
+    rating_summary,
 )
 from app.certification.service import badge_is_valid
 from app.core.storage import MediaStorage

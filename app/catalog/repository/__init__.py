@@ -26,7 +26,6 @@ from app.catalog.repository.products import (
     max_photo_position,
     taken_sku_codes,
 )
-from app.catalog.repository.ratings import add_rating, cooperative_rating
 from app.catalog.repository.public_listing import (
     SORTS,
     FacetRow,
@@ -42,6 +41,7 @@ from app.catalog.repository.public_listing import (
     province_facet,
     search_listed,
 )
+from app.catalog.repository.ratings import add_rating, cooperative_rating
 from app.catalog.repository.reference import (
     ReferenceNames,
     get_category,
@@ -51,8 +51,6 @@ from app.catalog.repository.reference import (
 )
 
 __all__ = [
-    "add_rating",
-    "cooperative_rating",
     "SORTS",
     "CooperativeCountRow",
     "CountyCountRow",
@@ -62,8 +60,10 @@ __all__ = [
     "PageRow",
     "ReferenceNames",
     "SummaryRow",
+    "add_rating",
     "category_facet",
     "cooperative_products",
+    "cooperative_rating",
     "count_flagged_products",
     "count_listed",
     "count_photos",

@@ -28,6 +28,7 @@ from app.order.models import PaymentMethod
 from app.order.service import PaymentTimeouts
 from app.payment import service as payment_service
 from app.payment.errors import InvalidRefundReason
+from app.review import service as review_service
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText
 from app.web.i18n import gettext as _
@@ -64,10 +65,13 @@ async def _order_page(
     order_id: int,
     *,
     action_error: str | None = None,
+    review_errors: dict[int, dict[str, str]] | None = None,
+    review_form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     order = await service.get_order(session, buyer=user, order_id=order_id)
     settings = request.app.state.settings
+    delivered = [line.id for f in order.fulfillments if f.status == "delivered" for line in f.lines]
     context: dict[str, Any] = {
         "order": order,
         "bank": {
@@ -82,6 +86,9 @@ async def _order_page(
         "payment_labels": payment_status_labels(),
         "method_labels": payment_method_labels(),
         "cancel_reasons": cancel_reason_labels(),
+        "reviews": await review_service.order_reviews(session, delivered),
+        "review_errors": review_errors or {},
+        "review_form": review_form or {},
     }
     return render(request, "checkout/show_order.html", context, status_code=status_code)
 
