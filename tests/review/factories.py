@@ -1,0 +1,111 @@
+"""Plain typed factories for reviews and batches: delivered orders, reviews straight in the
+table, and what a product's aggregates say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+
+from app.account.models import Role
+from app.catalog.models import Product
+from app.core.clock import utcnow
+from app.core.db import Database, unit_of_work
+from app.order.models import Fulfillment, FulfillmentStatus, Order, OrderLine
+from app.review.models import Review
+from tests.account.factories import ApiUser, create_api_user, grant
+from tests.catalog.factories import Seller, create_seller
+from tests.order.factories import mark_paid, placed_order
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A buyer's order of one seller's SKU, paid and delivered, and a member of the seller."""
+
+    seller: Seller
+    buyer: ApiUser
+    supplier: ApiUser
+    order: dict[str, Any]
+
+    @property
+    def fulfillment_id(self) -> int:
+        value: int = self.order["fulfillments"][0]["id"]
+        return value
+
+    @property
+    def line_ids(self) -> list[int]:
+        return [line["id"] for line in self.order["fulfillments"][0]["lines"]]
+
+
+async def set_fulfillment_status(
+    database: Database, fulfillment_id: int, status: FulfillmentStatus
+) -> None:
+    async with unit_of_work(database.writer) as session:
+        await session.execute(
+            update(Fulfillment)
+            .where(Fulfillment.id == fulfillment_id)
+            .values(status=status, delivered_at=utcnow())
+        )
+
+
+async def delivered_order(
+    client: httpx.AsyncClient,
+    database: Database,
+    *,
+    seller: Seller | None = None,
+    skus: int = 1,
+    delivered: bool = True,
+) -> Delivered:
+    seller = seller or await create_seller(database, skus=skus, stock=50)
+    buyer = await create_api_user(database)
+    order = await placed_order(client, buyer, [(sku_id, 1) for sku_id in seller.sku_ids])
+    await mark_paid(database, order["id"])
+    if delivered:
+        await set_fulfillment_status(
+            database, order["fulfillments"][0]["id"], FulfillmentStatus.DELIVERED
+        )
+    supplier = await create_api_user(database)
+    await grant(database, supplier.id, Role.SUPPLIER_ADMIN, seller.id)
+    return Delivered(seller=seller, buyer=buyer, supplier=supplier, order=order)
+
+
+async def create_review(
+    database: Database, order_line_id: int, *, rating: int = 5, text: str = ""
+) -> int:
+    """A review of the line straight in the table, counted in its product's aggregates."""
+    async with unit_of_work(database.writer) as session:
+        line = await session.get(OrderLine, order_line_id)
+        assert line is not None
+        order = await session.get(Order, line.order_id)
+        assert order is not None
+        review = Review(
+            order_line_id=line.id,
+            fulfillment_id=line.fulfillment_id,
+            product_id=line.product_id,
+            cooperative_id=line.cooperative_id,
+            buyer_user_id=order.buyer_user_id,
+            rating=rating,
+            text=text,
+        )
+        session.add(review)
+        await session.execute(
+            update(Product)
+            .where(Product.id == line.product_id)
+            .values(rating_sum=Product.rating_sum + rating, rating_count=Product.rating_count + 1)
+        )
+        await session.flush()
+        return review.id
+
+
+async def product_rating(database: Database, product_id: int) -> tuple[int, int]:
+    async with unit_of_work(database.reader) as session:
+        product = await session.get(Product, product_id)
+        assert product is not None
+        return product.rating_sum, product.rating_count
+
+
+async def review_count(database: Database) -> int:
+    async with unit_of_work(database.reader) as session:
+        return len((await session.scalars(select(Review.id))).all())
