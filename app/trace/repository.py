@@ -83,6 +83,7 @@ async def trace_rows(session: AsyncSession, batch: Batch) -> Any:
     row = (
         await session.execute(
             select(Product, Cooperative, County, Prefecture.name, Province.name)
+            .select_from(Batch)
             .join(Cooperative, Cooperative.id == Batch.cooperative_id)
             .join(Product, Product.id == Batch.product_id)
             .join(County, County.code == Cooperative.county_code)

@@ -15,7 +15,15 @@ from app.core.clock import utcnow
 from app.core.db import Database, unit_of_work
 from app.order.models import Fulfillment, FulfillmentStatus, Order, OrderLine
 from app.review.models import Review
-from tests.account.factories import ApiUser, create_api_user, grant
+from tests.account.factories import (
+    PASSWORD,
+    ApiUser,
+    create_api_user,
+    create_user,
+    csrf_token_in,
+    grant,
+    token_headers,
+)
 from tests.catalog.factories import Seller, create_seller
 from tests.order.factories import mark_paid, placed_order
 
@@ -109,3 +117,51 @@ async def product_rating(database: Database, product_id: int) -> tuple[int, int]
 async def review_count(database: Database) -> int:
     async with unit_of_work(database.reader) as session:
         return len((await session.scalars(select(Review.id))).all())
+
+
+@dataclass(frozen=True)
+class PageScene:
+    """A delivered (or accepted) order whose buyer and supplier sign in to pages."""
+
+    seller: Seller
+    buyer_id: int
+    buyer_email: str
+    supplier_id: int
+    supplier_email: str
+    order: dict[str, Any]
+
+    @property
+    def fulfillment_id(self) -> int:
+        value: int = self.order["fulfillments"][0]["id"]
+        return value
+
+    @property
+    def line_id(self) -> int:
+        value: int = self.order["fulfillments"][0]["lines"][0]["id"]
+        return value
+
+
+async def page_scene(
+    client: httpx.AsyncClient, database: Database, *, status: FulfillmentStatus, n: int = 1
+) -> PageScene:
+    """Users with passwords (pages sign in with them), and the buyer's paid order."""
+    seller = await create_seller(database, stock=50, title=f"高山苹果{n}号")
+    buyer_email, supplier_email = f"buyer{n}@pages.example.com", f"coop{n}@pages.example.com"
+    buyer_id = await create_user(database, email=buyer_email, password=PASSWORD)
+    supplier_id = await create_user(
+        database,
+        email=supplier_email,
+        password=PASSWORD,
+        roles=[(Role.SUPPLIER_ADMIN, seller.id, None)],
+    )
+    buyer = ApiUser(buyer_id, token_headers(buyer_id))
+    order = await placed_order(client, buyer, [(seller.sku_id, 1)])
+    await mark_paid(database, order["id"])
+    await set_fulfillment_status(database, order["fulfillments"][0]["id"], status)
+    return PageScene(seller, buyer_id, buyer_email, supplier_id, supplier_email, order)
+
+
+async def form_csrf(client: httpx.AsyncClient, path: str) -> str:
+    response = await client.get(path)
+    assert response.status_code == 200, response.text
+    return csrf_token_in(response.text)
