@@ -302,6 +302,7 @@ async def ship_fulfillment(
             prefix = name.rsplit(".", 1)[0]
             if prefix in fields:
                 ship_errors[fid][fields[prefix]] = _("请选择本社该商品的批次。")
+                action_errors[fid] = _("请选择本社该商品的批次。")
     except InvalidStatusTransition:
         action_errors[fid], status_code = _("只有已接单的订单才能发货。"), 409
     else:
