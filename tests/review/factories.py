@@ -3,7 +3,9 @@ table, and what a product's aggregates say."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from app.core.clock import utcnow
 from app.core.db import Database, unit_of_work
 from app.order.models import Fulfillment, FulfillmentStatus, Order, OrderLine
 from app.review.models import Review
+from app.trace.models import Batch
 from tests.account.factories import (
     PASSWORD,
     ApiUser,
@@ -26,6 +29,9 @@ from tests.account.factories import (
 )
 from tests.catalog.factories import Seller, create_seller
 from tests.order.factories import mark_paid, placed_order
+
+
+_batch_serial = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -165,3 +171,19 @@ async def form_csrf(client: httpx.AsyncClient, path: str) -> str:
     response = await client.get(path)
     assert response.status_code == 200, response.text
     return csrf_token_in(response.text)
+
+
+async def create_batch(database: Database, cooperative_id: int, product_id: int) -> str:
+    """A harvest batch straight in the table; returns its code."""
+    async with unit_of_work(database.writer) as session:
+        batch = Batch(
+            code=f"FSTEST{next(_batch_serial):04d}",
+            cooperative_id=cooperative_id,
+            product_id=product_id,
+            harvested_on=date(2026, 10, 1),
+            quantity=100,
+            unit="kg",
+        )
+        session.add(batch)
+        await session.flush()
+        return batch.code
