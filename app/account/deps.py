@@ -182,6 +182,7 @@ def _back_office_items() -> list[MenuItem]:
         MenuItem("transfers", "/admin/transfers", _("对公转账确认")),
         MenuItem("payments", "/admin/payments", _("支付与退款")),
         MenuItem("prices", "/admin/reference-prices", _("价格监测")),
+        MenuItem("reviews", "/admin/reviews", _("评价管理")),
         MenuItem("audit", "/admin/audit", _("审计日志")),
     ]
 

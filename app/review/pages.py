@@ -10,7 +10,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.account.deps import PageUser
+from app.account.deps import PageOperator, PageUser
 from app.account.models import User
 from app.catalog.pages_storefront import register_product_section
 from app.catalog.schemas import ProductDetail
@@ -28,6 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 PRODUCT_PAGE_REVIEWS = 20
 SUPPLIER_PER_PAGE = 30
+OPERATOR_PER_PAGE = 50
 
 
 async def product_reviews_section(
@@ -110,3 +111,68 @@ async def reply_to_review(
             status_code=exc.status_code,
         )
     return see_other(f"/coop/{coop_id}/reviews#review-{review.id}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The operator's reviews
+
+
+async def _operator_page(
+    request: Request,
+    session: AsyncSession,
+    *,
+    page: int = 1,
+    hide_errors: dict[int, str] | None = None,
+    reasons: dict[int, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    reviews = await service.recent_reviews(session, page=page, per_page=OPERATOR_PER_PAGE)
+    context: dict[str, Any] = {
+        "reviews": reviews,
+        "last_page": max(1, -(-reviews.total // reviews.per_page)),
+        "hide_errors": hide_errors or {},
+        "reasons": reasons or {},
+    }
+    return render(request, "review/show_admin_reviews.html", context, status_code=status_code)
+
+
+@router.get("/admin/reviews", response_class=HTMLResponse)
+async def show_admin_reviews(
+    request: Request,
+    operator: PageOperator,
+    session: DbSession,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """Every supplier's reviews, newest first, each with a form to hide it with a reason."""
+    return await _operator_page(request, session, page=page)
+
+
+@router.post("/admin/reviews/{review_id}/hide", response_class=HTMLResponse)
+async def hide_review(
+    request: Request,
+    review_id: str,
+    operator: PageOperator,
+    csrf: CsrfChecked,
+    session: DbSession,
+    reason: FormText = "",
+) -> Response:
+    """Hide a review (audit-logged); a refusal shows the page again with the reason."""
+    rid = page_id(review_id)
+    try:
+        await service.hide_review(session, operator=operator, review_id=rid, reason=reason)
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        message = (
+            _("这条评价已经隐藏。")
+            if exc.code == "review_hidden"
+            else _("请填写隐藏原因，2 到 200 个字符。")
+        )
+        return await _operator_page(
+            request,
+            session,
+            hide_errors={rid: message},
+            reasons={rid: reason},
+            status_code=exc.status_code,
+        )
+    return see_other(f"/admin/reviews#review-{rid}")

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.models import Product
+from app.cooperative.models import Cooperative
 from app.review.models import Review
 
 
@@ -66,3 +67,19 @@ async def cooperative_reviews(
         .limit(limit)
     )
     return [(review, title) for review, title in rows.all()], int(total or 0)
+
+
+async def recent_reviews(
+    session: AsyncSession, *, offset: int, limit: int
+) -> tuple[list[tuple[Review, str, str]], int]:
+    """The newest reviews of every supplier, with product title and supplier name."""
+    total = await session.scalar(select(func.count(Review.id)))
+    rows = await session.execute(
+        select(Review, Product.title, Cooperative.name)
+        .join(Product, Product.id == Review.product_id)
+        .join(Cooperative, Cooperative.id == Review.cooperative_id)
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(review, title, name) for review, title, name in rows.all()], int(total or 0)

@@ -85,3 +85,14 @@ class SupplierReviews(BaseModel):
     total: int
     page: int
     per_page: int
+
+
+class OperatorReview(SupplierReview):
+    cooperative_name: str
+
+
+class OperatorReviews(BaseModel):
+    items: list[OperatorReview]
+    total: int
+    page: int
+    per_page: int

@@ -34,6 +34,8 @@ from app.review.models import Review
 from app.review.schemas import (
     MAX_REPLY,
     MAX_TEXT,
+    OperatorReview,
+    OperatorReviews,
     ProductReviews,
     PublicReview,
     ReplyOut,
@@ -286,3 +288,26 @@ async def cooperative_rating(session: AsyncSession, cooperative_id: int) -> Rati
     public supplier page and the operator's supplier performance)."""
     rating_sum, rating_count = await catalog_repository.cooperative_rating(session, cooperative_id)
     return rating_summary(rating_sum, rating_count)
+
+
+async def recent_reviews(
+    session: AsyncSession, *, page: int = 1, per_page: int = 50
+) -> OperatorReviews:
+    """Every supplier's reviews, newest first, hidden ones too (the operator's page)."""
+    rows, total = await repository.recent_reviews(
+        session, offset=(page - 1) * per_page, limit=per_page
+    )
+    return OperatorReviews(
+        items=[
+            OperatorReview(
+                **review_out(review).model_dump(),
+                product_title=title,
+                hidden_reason=review.hidden_reason,
+                cooperative_name=name,
+            )
+            for review, title, name in rows
+        ],
+        total=total,
+        page=page,
+        per_page=per_page,
+    )

@@ -375,6 +375,8 @@ MATRIX: dict[str, Entry] = {
     "POST /api/v1/reviews/{review_id}/reply": Entry(COOP_A, json={"text": "谢谢惠顾"}),
     "POST /api/v1/admin/reviews/{review_id}/hide": Entry(OPERATOR, json={"reason": "含广告"}),
     "POST /orders/{order_id}/fulfillments/{fulfillment_id}/reviews": Entry(page(CONSUMER)),
+    "GET /admin/reviews": Entry(page(OPERATOR)),
+    "POST /admin/reviews/{review_id}/hide": Entry(page(OPERATOR), form={"reason": "含广告"}),
     "GET /coop/{cooperative_id}/reviews": Entry(page(COOP_A)),
     "POST /coop/{cooperative_id}/reviews/{review_id}/reply": Entry(
         page(COOP_A), form={"text": "谢谢惠顾"}

@@ -30,7 +30,6 @@ from tests.account.factories import (
 from tests.catalog.factories import Seller, create_seller
 from tests.order.factories import mark_paid, placed_order
 
-
 _batch_serial = itertools.count(1)
 
 

@@ -3,6 +3,7 @@ the reviews escaped, the supplier replies from its portal, the listing sorts by 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -11,7 +12,7 @@ from fastapi import FastAPI
 
 from app.core.db import Database
 from app.order.models import FulfillmentStatus
-from tests.account.factories import sign_in_page
+from tests.account.factories import PASSWORD, create_operator, sign_in_page
 from tests.catalog.factories import sync_search_index
 from tests.review.factories import PageScene, form_csrf, page_scene, product_rating, review_count
 
@@ -151,3 +152,30 @@ async def test_the_supplier_replies_once_from_its_portal(
         f"/coop/{other.seller.id}/reviews/{review_id}/reply", data={"csrf_token": csrf, "text": "x"}
     )
     assert response.status_code == 404
+
+
+async def test_an_operator_hides_a_review_from_the_back_office(
+    client: httpx.AsyncClient, database: Database, browser: Browser
+) -> None:
+    scene = await page_scene(client, database, status=FulfillmentStatus.DELIVERED)
+    buyer = await browser(scene.buyer_email)
+    await _review(buyer, scene, **{f"rating-{scene.line_id}": "1", f"text-{scene.line_id}": SCRIPT})
+    await create_operator(database, email="ops@pages.example.com", password=PASSWORD)
+    operator = await browser("ops@pages.example.com")
+
+    page = await operator.get("/admin/reviews")
+    assert page.status_code == 200
+    assert "&lt;script&gt;" in page.text and SCRIPT not in page.text
+    review_id = int(re.findall(r'id="review-(\d+)"', page.text)[0])
+    csrf = await form_csrf(operator, "/admin/reviews")
+    hide = f"/admin/reviews/{review_id}/hide"
+    short = await operator.post(hide, data={"csrf_token": csrf, "reason": "x"})
+    assert short.status_code == 422
+    assert "请填写隐藏原因" in short.text
+    assert (
+        await operator.post(hide, data={"csrf_token": csrf, "reason": "广告"})
+    ).status_code == 303
+    again = await operator.post(hide, data={"csrf_token": csrf, "reason": "广告"})
+    assert again.status_code == 409
+    assert await product_rating(database, scene.seller.product_id) == (0, 0)
+    assert (await buyer.get("/admin/reviews")).status_code == 403
