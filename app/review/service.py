@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.models import User
 from app.audit import service as audit
 from app.catalog import repository as catalog_repository
+from app.catalog import service as catalog_service
 from app.catalog.errors import ProductNotFound
 from app.catalog.indexing import enqueue_reindex
 from app.catalog.schemas import RatingSummary, rating_summary
@@ -286,8 +287,7 @@ async def supplier_reviews(
 async def cooperative_rating(session: AsyncSession, cooperative_id: int) -> RatingSummary:
     """The average and count of the visible reviews of all of a supplier's products (for the
     public supplier page and the operator's supplier performance)."""
-    rating_sum, rating_count = await catalog_repository.cooperative_rating(session, cooperative_id)
-    return rating_summary(rating_sum, rating_count)
+    return await catalog_service.cooperative_rating(session, cooperative_id)
 
 
 async def recent_reviews(

@@ -11,6 +11,7 @@ import pytest
 from app.audit import service as audit
 from app.core.db import Database, unit_of_work
 from app.order.models import FulfillmentStatus
+from app.review import service as review_service
 from tests.account.factories import create_api_user, create_operator, token_headers
 from tests.catalog.factories import sync_search_index
 from tests.http_assertions import assert_error
@@ -216,3 +217,17 @@ async def test_the_listing_sorts_by_rating(client: httpx.AsyncClient, database: 
     assert_error(
         await client.get("/api/v1/products", params={"sort": "stars"}), 422, "validation_failed"
     )
+
+
+async def test_a_suppliers_rating_sums_its_products_visible_reviews(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    scene = await delivered_order(client, database, skus=2)
+    first, second = scene.line_ids
+    assert (await _post(client, scene, _items((first, 5), (second, 2)))).status_code == 201
+
+    async with unit_of_work(database.reader) as session:
+        rating = await review_service.cooperative_rating(session, scene.seller.id)
+        nobody = await review_service.cooperative_rating(session, scene.seller.id + 1000)
+    assert (rating.average, rating.count) == (3.5, 2)
+    assert (nobody.average, nobody.count) == (None, 0)

@@ -17,6 +17,7 @@ from app.catalog.service.products import (
     update_product,
     update_sku,
 )
+from app.catalog.service.ratings import cooperative_rating
 from app.catalog.service.rules import (
     DESCRIPTION_ATTRIBUTES,
     DESCRIPTION_TAGS,
@@ -36,6 +37,7 @@ __all__ = [
     "SLUG_WORDS_MAX",
     "PriceMonitoring",
     "add_sku",
+    "cooperative_rating",
     "count_flagged",
     "create_product",
     "list_flagged_products",
