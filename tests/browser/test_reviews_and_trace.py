@@ -1,6 +1,6 @@
 """Trust in Chromium: a supplier registers a harvest batch and ships a parcel naming it; the
 buyer follows the order page's link to /trace/{code}, confirms receipt, reviews the line (a
-text with markup stays text) and finds the review on the product page. Pages are looked at
+text with markup stays text); the supplier replies, and both show on the product page. Pages are looked at
 1366 and 390 px wide, and none overflows a phone."""
 
 from __future__ import annotations
@@ -191,11 +191,21 @@ def test_a_batch_is_shipped_traced_and_the_line_reviewed(
     expect(buyer.locator("form.review-form")).to_have_count(0)
     look_at(buyer, folder, "order-reviewed")
 
+    # The supplier replies from its portal's reviews page.
+    supplier.goto(live_server.url(coop))
+    supplier.locator("nav").get_by_role("link", name="买家评价").click()
+    mine = supplier.locator(".review", has_text="果子很甜")
+    mine.locator('textarea[name="text"]').fill("谢谢支持，欢迎再来！")
+    mine.get_by_role("button", name="回复").click()
+    expect(supplier.locator(".review", has_text="果子很甜")).to_contain_text("谢谢支持")
+    look_at(supplier, folder, "coop-reviews")
+
     buyer.goto(live_server.url(f"/products/{arranged.slug}"))
     reviews = buyer.locator("#reviews")
     expect(reviews).to_contain_text(text)
     expect(reviews.locator(".review-stars").first).to_have_text("★★★★★")
     expect(buyer.locator(".sf-product-rating")).to_contain_text("条评价")
+    expect(reviews).to_contain_text("谢谢支持，欢迎再来！")
     reviews.scroll_into_view_if_needed()
     look_at(buyer, folder, "product-reviews")
     supplier.context.close()
