@@ -74,6 +74,8 @@ def test_the_supplier_portal_is_reached_entry_by_entry(
         "/fulfillments",
         "/products",
         "/certificates",
+        "/batches",
+        "/reviews",
         "/shipping",
         "/impact",
         "/webhook",
@@ -99,6 +101,7 @@ def test_the_operator_back_office_is_reached_entry_by_entry(
         "transfers",
         "payments",
         "reference-prices",
+        "reviews",
         "audit",
         "cooperatives",
     ]
