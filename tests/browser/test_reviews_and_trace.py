@@ -1,7 +1,7 @@
 """Trust in Chromium: a supplier registers a harvest batch and ships a parcel naming it; the
 buyer follows the order page's link to /trace/{code}, confirms receipt, reviews the line (a
-text with markup stays text); the supplier replies, and both show on the product page. Pages are looked at
-1366 and 390 px wide, and none overflows a phone."""
+text with markup stays text); the supplier replies, and both show on the product page. Pages
+are looked at 1366 and 390 px wide, and none overflows a phone."""
 
 from __future__ import annotations
 
