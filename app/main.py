@@ -68,8 +68,12 @@ from app.proof import api as proof_api
 from app.proof import pages as proof_pages
 from app.regions import api as regions_api
 from app.regions import pages as regions_pages
+from app.review import api as review_api
+from app.review import pages as review_pages
 from app.shipping import api as shipping_api
 from app.shipping import pages as shipping_pages
+from app.trace import api as trace_api
+from app.trace import pages as trace_pages
 from app.web import api_docs, health
 from app.web.errors import install_error_handlers
 from app.web.i18n import LocaleMiddleware
@@ -243,6 +247,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shipping_api.router,
         cart_api.router,
         order_api.router,
+        trace_api.router,
+        review_api.router,
         payment_api.router,
         checkout_api.router,
         aftersales_api.router,
@@ -266,6 +272,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shipping_pages.router,
         cart_pages.router,
         order_pages.router,
+        trace_pages.router,
+        review_pages.router,
         payment_pages.router,
         checkout_pages.router,
         aftersales_pages.router,

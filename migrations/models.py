@@ -17,7 +17,9 @@ from app.organization import models as organization_models
 from app.payment import models as payment_models
 from app.procurement import models as procurement_models
 from app.regions import models as regions_models
+from app.review import models as review_models
 from app.shipping import models as shipping_models
+from app.trace import models as trace_models
 from search.embedded.schema import include_object as include_search_object
 from search.embedded.schema import metadata as search_metadata
 
@@ -43,6 +45,8 @@ __all__ = [
     "payment_models",
     "procurement_models",
     "regions_models",
+    "review_models",
     "search_metadata",
     "shipping_models",
+    "trace_models",
 ]

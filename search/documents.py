@@ -60,6 +60,9 @@ class ProductDocument:
     label_valid_until: Mapping[str, date] = field(default_factory=dict)
     popularity: int = 0
     label_valid_from: Mapping[str, date] = field(default_factory=dict)
+    # Buyers' visible reviews: the average in thousandths of a star (0: none) and their count.
+    rating_milli: int = 0
+    rating_count: int = 0
 
     def __post_init__(self) -> None:
         errors: dict[str, str] = {}
@@ -68,6 +71,8 @@ class ProductDocument:
         _check_int(errors, "min_price_fen", self.min_price_fen, minimum=0, maximum=MAX_FEN)
         _check_int(errors, "max_price_fen", self.max_price_fen, minimum=0, maximum=MAX_FEN)
         _check_int(errors, "popularity", self.popularity, minimum=0, maximum=MAX_FEN)
+        _check_int(errors, "rating_milli", self.rating_milli, minimum=0, maximum=5_000)
+        _check_int(errors, "rating_count", self.rating_count, minimum=0, maximum=MAX_FEN)
         if (
             "min_price_fen" not in errors
             and "max_price_fen" not in errors

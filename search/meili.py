@@ -110,6 +110,8 @@ def sort_of(query: ProductQuery) -> list[str] | None:
         return ["min_price_fen:desc"]
     if query.sort == "newest":
         return ["published_ts:desc"]
+    if query.sort == "rating":
+        return ["rating_milli:desc", "rating_count:desc"]
     return None  # relevance: the ranking rules
 
 
@@ -158,6 +160,8 @@ def meili_document(doc: ProductDocument, analyzer: Analyzer) -> dict[str, Any]:
         "in_stock": doc.in_stock,
         "published_ts": int(doc.published_at.astimezone(UTC).timestamp()),
         "popularity": doc.popularity,
+        "rating_milli": doc.rating_milli,
+        "rating_count": doc.rating_count,
     }
 
 

@@ -48,7 +48,7 @@ FILTERABLE_ATTRIBUTES = [
     "category_facet",
 ]
 
-SORTABLE_ATTRIBUTES = ["min_price_fen", "published_ts"]
+SORTABLE_ATTRIBUTES = ["min_price_fen", "published_ts", "rating_milli", "rating_count"]
 
 # "sort" first: an explicit price or date order wins over text relevance. Without a sort, text
 # relevance decides, then key-assistance counties (a custom rule), then the newest.

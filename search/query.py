@@ -15,7 +15,7 @@ from search.documents import (
 )
 from search.errors import InvalidQuery
 
-Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
+Sort = Literal["relevance", "price_asc", "price_desc", "newest", "rating"]
 SORTS: tuple[str, ...] = get_args(Sort)
 FacetName = Literal["province", "category", "label"]
 FACET_NAMES: tuple[FacetName, ...] = get_args(FacetName)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from app.catalog.models import Category, Product, ProductCertificate, ProductStatus, Sku
+from app.catalog.schemas import rating_milli
 from app.certification.models import Certificate, CertificateStatus
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.core.cache import Caches
@@ -162,6 +163,8 @@ async def _listed_rows(session: AsyncSession, ids: Sequence[int]) -> list[Any]:
             Product.in_stock,
             Product.published_at,
             Product.created_at,
+            Product.rating_sum,
+            Product.rating_count,
         )
         .join(Category, Product.category_code == Category.code)
         .join(Cooperative, Product.cooperative_id == Cooperative.id)
@@ -253,6 +256,8 @@ async def product_documents(
                 published_at=_aware(row[17] or row[18]),
                 label_valid_until={kind: until for kind, (_, until) in periods.items()},
                 label_valid_from={kind: start for kind, (start, _) in periods.items()},
+                rating_milli=rating_milli(row[19], row[20]),
+                rating_count=row[20],
             )
         )
     listed = {doc.id for doc in docs}

@@ -66,6 +66,10 @@ class Product(TimestampMixin, ProductStock):
     food_licence_number: Mapped[str | None] = mapped_column(String(16), default=None)
     # Set when the price is far above the operator's reference price for its category/unit.
     price_flagged: Mapped[bool] = mapped_column(default=False)
+    # Visible reviews' ratings, kept by the review domain in the same transaction as each
+    # review (and hide), so that listings show and sort by the average without a join.
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     cooperative: Mapped[Cooperative] = relationship(lazy="raise")
     category: Mapped[Category] = relationship(lazy="raise")

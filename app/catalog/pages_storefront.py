@@ -19,6 +19,7 @@ from app.catalog.errors import ProductNotFound
 from app.catalog.schemas import (
     MAX_PAGE,
     MAX_PRICE_FEN,
+    ProductDetail,
     ProductPage,
     ProductQuery,
     QueryUnderstanding,
@@ -86,6 +87,7 @@ STOREFRONT_TABLES = (
     "pairings",
     "pairing_areas",
     "shipping_rules",
+    "reviews",
 )
 STOREFRONT_PAGES: CacheSpec[Hashable, PageBlocks] = CacheSpec(
     "catalog.storefront_pages", max_entries=1024, ttl_seconds=2.0, stale_seconds=2.0
@@ -264,6 +266,7 @@ def _sort_options() -> list[tuple[str, str]]:
         ("price_asc", _("价格从低到高")),
         ("price_desc", _("价格从高到低")),
         ("newest", _("最新上架")),
+        ("rating", _("评分最高")),
     ]
 
 
@@ -389,6 +392,18 @@ def _listing_body(
     return Markup(templates.env.get_template(_LISTING_BODY).render(context))  # noqa: S704
 
 
+# Sections of the product page that domains above the catalog draw (buyers' reviews), each an
+# escaped fragment of their own template, registered at import time.
+ProductSection = Callable[[Request, AsyncSession, ProductDetail], Awaitable[Markup]]
+_PRODUCT_SECTIONS: list[ProductSection] = []
+
+
+def register_product_section(section: ProductSection) -> None:
+    """Draw `await section(request, session, product)` below the product page's content."""
+    if section not in _PRODUCT_SECTIONS:
+        _PRODUCT_SECTIONS.append(section)
+
+
 @router.get("/products/{slug}", response_class=HTMLResponse)
 async def show_product(request: Request, user: OptionalPageUser, slug: str) -> Response:
     """A listed product: photos, SKUs and tier prices, certificates, origin and supplier, what
@@ -413,7 +428,14 @@ async def show_product(request: Request, user: OptionalPageUser, slug: str) -> R
             if estimator is not None
             else None
         )
-        context = {"product": product, "category_names": _category_names(), "shipping": shipping}
+        # The sections of the domains above (reviews) are the same for every visitor too.
+        sections = [await section(request, reading, product) for section in _PRODUCT_SECTIONS]
+        context = {
+            "product": product,
+            "category_names": _category_names(),
+            "shipping": shipping,
+            "sections": sections,
+        }
         return "catalog/storefront_product.html", context
 
     return await _cached_page(request, ("product", slug, county_code), build)

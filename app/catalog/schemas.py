@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from app.core.fields import MAX_ID, WHOLE_NUMBER, MultiLine, OneLine
 from app.regions.schemas import CountyDetail, RegionsOverview
 
-ProductSort = Literal["relevance", "price_asc", "price_desc", "newest"]
+ProductSort = Literal["relevance", "price_asc", "price_desc", "newest", "rating"]
 ProductStatusName = Literal["draft", "active", "archived"]
 LabelKind = Literal["gi", "green_food", "organic"]
 
@@ -93,6 +93,26 @@ class CountyRef(BaseModel):
     key_assistance: bool
 
 
+class RatingSummary(BaseModel):
+    """Buyers' visible reviews: the average (one decimal; null without reviews) and count."""
+
+    average: float | None = Field(default=None, examples=[4.7])
+    count: int = 0
+
+
+def rating_summary(rating_sum: int, rating_count: int) -> RatingSummary:
+    """The summary of `rating_count` visible ratings adding up to `rating_sum`."""
+    if rating_count <= 0:
+        return RatingSummary.model_construct(average=None, count=0)
+    average = round(rating_sum / rating_count, 1)
+    return RatingSummary.model_construct(average=average, count=rating_count)
+
+
+def rating_milli(rating_sum: int, rating_count: int) -> int:
+    """The average in thousandths of a star (0 without ratings): what listings sort by."""
+    return rating_sum * 1000 // rating_count if rating_count > 0 else 0
+
+
 class ProductSummary(BaseModel):
     """A product as listings show it."""
 
@@ -109,6 +129,7 @@ class ProductSummary(BaseModel):
     )
     cooperative: CooperativeRef
     county: CountyRef
+    rating: RatingSummary = Field(default_factory=RatingSummary)
 
 
 class FacetValue(BaseModel):

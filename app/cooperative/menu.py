@@ -37,6 +37,8 @@ def _items(cooperative: Cooperative) -> list[MenuItem]:
         MenuItem("after_sales", f"{base}/after-sales", _("售后处理")),
         MenuItem("products", f"{base}/products", _("商品管理")),
         MenuItem("certificates", f"{base}/certificates", _("资质证书")),
+        MenuItem("batches", f"{base}/batches", _("溯源批次")),
+        MenuItem("reviews", f"{base}/reviews", _("买家评价")),
         MenuItem("shipping", f"{base}/shipping", _("运费规则")),
         MenuItem("impact", f"{base}/impact", _("帮扶成效")),
         MenuItem("members", f"{base}#members", _("成员")),

@@ -134,7 +134,9 @@ async def ship_fulfillment(
     session: DbSession,
 ) -> SupplierFulfillmentOut:
     """accepted → shipped with the carrier (1–50 characters) and tracking number (4–60 of
-    A–Z, a–z, 0–9, -). Unconfirmed parcels count as delivered after the configured days."""
+    A–Z, a–z, 0–9, -), and optionally each line's harvest batch (`batches`; a batch of another
+    supplier or product: 422 naming `batches.{i}.batch_id`). Unconfirmed parcels count as
+    delivered after the configured days."""
     return await service.ship_fulfillment(
         session,
         user=user,
@@ -142,6 +144,7 @@ async def ship_fulfillment(
         carrier=body.carrier,
         tracking_number=body.tracking_number,
         auto_complete_after=auto_complete_after(request),
+        batches=[(item.order_line_id, item.batch_id) for item in body.batches],
     )
 
 

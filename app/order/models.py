@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, TimestampMixin, str_enum
+from app.trace import models as trace_models  # noqa: F401  (lines name a batch)
 
 
 class OrderStatus(enum.StrEnum):
@@ -152,6 +153,8 @@ class OrderLine(Base):
     unit_price_fen: Mapped[int]
     line_total_fen: Mapped[int]
     refunded_quantity: Mapped[int] = mapped_column(default=0)
+    # The harvest batch the supplier named when shipping (traceability), if any.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("trace_batches.id"), default=None)
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
     fulfillment: Mapped[Fulfillment] = relationship(back_populates="lines", lazy="raise")

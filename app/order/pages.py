@@ -16,11 +16,13 @@ from app.account.deps import PageUser
 from app.account.models import User
 from app.cooperative.menu import SupplierPortal, register_supplier_counter
 from app.core.errors import DomainError
+from app.core.fields import parse_id
 from app.order import service
 from app.order.carriers import CARRIERS
 from app.order.errors import InvalidOrderFields, InvalidStatusTransition, WebhookUrlRefused
 from app.order.labels import supplier_fulfillment_status_labels
 from app.order.models import FulfillmentStatus
+from app.trace.service import batch_choices
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText, OptionalUpload, check_this, field_messages
 from app.web.i18n import gettext as _
@@ -84,6 +86,11 @@ async def _queue_page(
         "carriers": CARRIERS,
         "sheet_errors": sheet_errors or [],
         "shipped": shipped,
+        "batch_choices": await batch_choices(
+            session,
+            cooperative_id,
+            [line.product_id for f in queue.items if f.status == "accepted" for line in f.lines],
+        ),
     }
     return render(request, "order/show_fulfillments.html", context, status_code=status_code)
 
@@ -266,6 +273,16 @@ async def ship_fulfillment(
     form = {"carrier": carrier, "carrier_other": carrier_other, "tracking_number": tracking_number}
     if carrier == "other":
         carrier = carrier_other
+    # batch-{line id}: the harvest batch a line ships from (blank: not named).
+    fields: dict[str, str] = {}
+    batches: list[tuple[int, int]] = []
+    for key, value in (await request.form()).multi_items():
+        line_id = parse_id(key.removeprefix("batch-")) if key.startswith("batch-") else None
+        if line_id is None or not isinstance(value, str) or not value:
+            continue
+        form[key] = value
+        fields[f"batches.{len(batches)}"] = key
+        batches.append((line_id, parse_id(value) or 0))
     ship_errors: dict[int, dict[str, str]] = {}
     action_errors: dict[int, str] = {}
     try:
@@ -277,9 +294,15 @@ async def ship_fulfillment(
             tracking_number=tracking_number,
             auto_complete_after=timedelta(days=request.app.state.settings.order_auto_complete_days),
             cooperative_id=coop_id,
+            batches=batches,
         )
     except InvalidOrderFields as exc:
         ship_errors[fid], status_code = _shipment_messages(exc.fields), 422
+        for name in exc.fields:
+            prefix = name.rsplit(".", 1)[0]
+            if prefix in fields:
+                ship_errors[fid][fields[prefix]] = _("请选择本社该商品的批次。")
+                action_errors[fid] = _("请选择本社该商品的批次。")
     except InvalidStatusTransition:
         action_errors[fid], status_code = _("只有已接单的订单才能发货。"), 409
     else:

@@ -12,6 +12,7 @@ from app.core.fields import WHOLE_NUMBER, Id
 
 MAX_QUANTITY = 100_000
 MAX_LINES = 100
+MAX_SHIP_BATCHES = 100
 
 # Strict: JSON 2.5 or "2" is not a whole number of units (2.0 is 2: WHOLE_NUMBER).
 Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY), WHOLE_NUMBER]
@@ -53,10 +54,21 @@ class PlaceOrderRequest(BaseModel):
     )
 
 
+class LineBatchIn(BaseModel):
+    order_line_id: Id
+    batch_id: Id
+
+
 class ShipRequest(BaseModel):
     carrier: str = Field(examples=["顺丰速运"], description="1–50 characters")
     tracking_number: str = Field(
         examples=["SF1234567890"], description="4–60 characters of A–Z, a–z, 0–9 and -"
+    )
+    batches: list[LineBatchIn] = Field(
+        default_factory=list,
+        max_length=MAX_SHIP_BATCHES,
+        description="The harvest batch each line ships from (optional): a batch of this "
+        "supplier and of the line's product",
     )
 
 
@@ -73,6 +85,8 @@ class OrderLineOut(BaseModel):
     unit_price_fen: int
     line_total_fen: int
     refunded_quantity: int
+    batch_id: int | None = Field(default=None, description="The harvest batch it shipped from")
+    batch_code: str | None = Field(default=None, description="Its trace code: /trace/{code}")
 
 
 class FulfillmentOut(BaseModel):

@@ -1,7 +1,7 @@
 """jobs: the message keys of the mails a job delivered, kept across its attempts
 
 Revision ID: 0160
-Revises: 0130
+Revises: 0140
 Create Date: 2026-12-06 13:00:00
 
 A job that failed after sending some of its mails (or whose worker's lease was lost) runs
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0160"
-down_revision: str | Sequence[str] | None = "0130"
+down_revision: str | Sequence[str] | None = "0140"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

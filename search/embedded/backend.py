@@ -211,6 +211,8 @@ class EmbeddedBackend:
                     "max_price_fen": doc.max_price_fen,
                     "published_at": doc.published_at.astimezone(UTC),
                     "popularity": doc.popularity,
+                    "rating_milli": doc.rating_milli,
+                    "rating_count": doc.rating_count,
                 }
             )
             rows.texts.append(

@@ -67,6 +67,8 @@ async def test_every_supplier_portal_page_carries_the_menu_with_parcels_to_ship(
         f"{base}/products": "商品管理",
         f"{base}/products/new": "商品管理",
         f"{base}/certificates": "资质证书",
+        f"{base}/batches": "溯源批次",
+        f"{base}/reviews": "买家评价",
         f"{base}/shipping": "运费规则",
         f"{base}/impact": "帮扶成效",
         f"{base}/webhook": "新订单通知",
@@ -82,6 +84,8 @@ async def test_every_supplier_portal_page_carries_the_menu_with_parcels_to_ship(
                 f"{base}/after-sales",
                 f"{base}/products",
                 f"{base}/certificates",
+                f"{base}/batches",
+                f"{base}/reviews",
                 f"{base}/shipping",
                 f"{base}/impact",
                 f"{base}#members",
@@ -128,6 +132,7 @@ async def test_every_back_office_page_carries_the_menu_with_the_queues_counts(
         "/admin/payments": "支付与退款",
         "/admin/after-sales": "售后仲裁",
         "/admin/reference-prices": "价格监测",
+        "/admin/reviews": "评价管理",
         "/admin/audit": "审计日志",
     }
     async with _browser(app, "ops@example.com") as operator:
@@ -146,6 +151,7 @@ async def test_every_back_office_page_carries_the_menu_with_the_queues_counts(
                 "支付与退款": 0,
                 "售后仲裁": 0,
                 "价格监测": 1,
+                "评价管理": 0,
                 "审计日志": 0,
             }
     # A supplier member is no operator: no back office, no menu.

@@ -20,6 +20,8 @@ SUPPLIER_ENTRIES = (
     "售后处理",
     "商品管理",
     "资质证书",
+    "溯源批次",
+    "买家评价",
     "运费规则",
     "帮扶成效",
     "新订单通知",
@@ -32,6 +34,7 @@ BACK_OFFICE_ENTRIES = (
     "支付与退款",
     "售后仲裁",
     "价格监测",
+    "评价管理",
     "审计日志",
     "供应商审核",
 )
@@ -74,6 +77,8 @@ def test_the_supplier_portal_is_reached_entry_by_entry(
         "/after-sales",
         "/products",
         "/certificates",
+        "/batches",
+        "/reviews",
         "/shipping",
         "/impact",
         "/webhook",
@@ -100,6 +105,7 @@ def test_the_operator_back_office_is_reached_entry_by_entry(
         "payments",
         "after-sales",
         "reference-prices",
+        "reviews",
         "audit",
         "cooperatives",
     ]

@@ -142,6 +142,7 @@ async def test_summary_shape(client: httpx.AsyncClient, world: World) -> None:
             "province_name": "广西壮族自治区",
             "key_assistance": True,
         },
+        "rating": {"average": None, "count": 0},
     }
 
 

@@ -423,6 +423,36 @@ MATRIX: dict[str, Entry] = {
     "POST /admin/after-sales/{request_id}/payout": Entry(
         page(OPERATOR), form={"bank_reference": "HX-0001"}
     ),
+    # --- reviews: the buyer of a parcel, the reviewed supplier, operators; reading is public --
+    "POST /api/v1/fulfillments/{fulfillment_id}/reviews": Entry(
+        CONSUMER, json={"items": [{"order_line_id": 1, "rating": 5, "text": "好"}]}
+    ),
+    "GET /api/v1/products/{product_id}/reviews": Entry(EVERYONE),
+    "POST /api/v1/reviews/{review_id}/reply": Entry(COOP_A, json={"text": "谢谢惠顾"}),
+    "POST /api/v1/admin/reviews/{review_id}/hide": Entry(OPERATOR, json={"reason": "含广告"}),
+    "POST /orders/{order_id}/fulfillments/{fulfillment_id}/reviews": Entry(page(CONSUMER)),
+    "GET /admin/reviews": Entry(page(OPERATOR)),
+    "POST /admin/reviews/{review_id}/hide": Entry(page(OPERATOR), form={"reason": "含广告"}),
+    "GET /coop/{cooperative_id}/reviews": Entry(page(COOP_A)),
+    "POST /coop/{cooperative_id}/reviews/{review_id}/reply": Entry(
+        page(COOP_A), form={"text": "谢谢惠顾"}
+    ),
+    # --- traceability: a supplier's batches; the trace of a code is public --------------------
+    "POST /api/v1/cooperatives/{cooperative_id}/batches": Entry(
+        COOP_A,
+        json=lambda ids: {
+            "product_id": ids["product_id"],
+            "harvested_on": "2026-10-01",
+            "quantity": 100,
+            "unit": "kg",
+        },
+    ),
+    "GET /api/v1/cooperatives/{cooperative_id}/batches": Entry(COOP_A),
+    "GET /api/v1/trace/{code}": Entry(EVERYONE, params={"code": "batch_code"}),
+    "GET /trace/{code}": Entry(EVERYONE, params={"code": "batch_code"}),
+    "GET /trace/{code}.svg": Entry(EVERYONE, params={"code": "batch_code"}),
+    "GET /coop/{cooperative_id}/batches": Entry(page(COOP_A)),
+    "POST /coop/{cooperative_id}/batches": Entry(page(COOP_A)),
     # --- payments ---------------------------------------------------------------------------
     "POST /api/v1/payments/stripe/webhook": Entry(EVERYONE),  # Stripe's signature, not a role
     "POST /api/v1/admin/orders/{order_id}/confirm-payment": Entry(OPERATOR),
@@ -617,6 +647,10 @@ CROSS_TENANT: list[tuple[str, str, Entry]] = [
      Entry(EVERYONE, params={"certificate_id": "certificate_b"}, files=_PHOTO)),
     ("coop_a", "POST /coop/{cooperative_id}/fulfillments/{fulfillment_id}/accept",
      Entry(EVERYONE, params={"fulfillment_id": "fulfillment_b"})),
+    ("coop_a", "POST /api/v1/reviews/{review_id}/reply",
+     Entry(EVERYONE, params={"review_id": "review_b"}, json={"text": "谢谢"})),
+    ("coop_a", "POST /coop/{cooperative_id}/reviews/{review_id}/reply",
+     Entry(EVERYONE, params={"review_id": "review_b"}, form={"text": "谢谢"})),
     ("coop_a", "POST /coop/{cooperative_id}/fulfillments/{fulfillment_id}/ship",
      Entry(EVERYONE, params={"fulfillment_id": "fulfillment_b"},
            form={"carrier": "顺丰速运", "tracking_number": "SF1234567890"})),

@@ -27,6 +27,7 @@ from tests.impact.factories import Line, paid_order
 from tests.order.factories import address, order_body
 from tests.organization.factories import create_organization
 from tests.procurement.factories import RECIPIENTS, RECIPIENTS_HEADER, csv_bytes
+from tests.review.factories import create_batch, create_review
 
 # The columns of the matrix, in the order a row lists them.
 ROLES = (
@@ -251,6 +252,9 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
                 200,
                 json={"sku_id": seller_a.sku_id, "quantity": 1},
             )
+        review = await create_review(database, org_order.line_ids[0], rating=4, text="好")
+        review_b = await create_review(database, order_b["fulfillments"][0]["lines"][0]["id"])
+        batch_code = await create_batch(database, seller_a.id, seller_a.product_id)
         ids: dict[str, Any] = {
             "cooperative_id": seller_a.id,
             "product_id": seller_a.product_id,
@@ -272,6 +276,8 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             "member_id": users["buyer_a"],
             "coop_member_id": coop_member,
             "request_id": request_id,
+            "review_id": review,
+            "batch_code": batch_code,
             "code": COUNTY_A,
             "year": china_year(utcnow()),
             "kind": "csv",
@@ -286,6 +292,7 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             "request_b": request_b,
             "bulk_order_b": bulk_order_b["id"],
             "coop_b_member": users["coop_b"],
+            "review_b": review_b,
             "org_b_member": users["member_b"],
         }
         yield World(users, emails, ids, clients, csrf)

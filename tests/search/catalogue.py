@@ -306,6 +306,10 @@ def document(row: Row) -> ProductDocument:
         in_stock=row.in_stock,
         published_at=NOW - timedelta(days=row.days_ago, hours=row.id),
         popularity=row.popularity,
+        # Distinct averages (37 and the prime 4001 are coprime), so that every backend sorts
+        # by rating alike without ties; a third of the products have no review.
+        rating_milli=0 if row.id % 3 == 0 else 1000 + (row.id * 37) % 4001,
+        rating_count=0 if row.id % 3 == 0 else 1 + row.id % 5,
     )
 
 

@@ -233,6 +233,7 @@ async def test_a_word_no_product_has_finds_nothing(backend: SearchBackend) -> No
         ("price_asc", lambda d: (d.min_price_fen, d.id)),
         ("price_desc", lambda d: (-d.min_price_fen, -d.id)),
         ("newest", lambda d: (-d.published_at.timestamp(), -d.id)),
+        ("rating", lambda d: (-d.rating_milli, -d.rating_count, -d.id)),
     ],
 )
 async def test_sorts(backend: SearchBackend, sort: str, key: Any) -> None:

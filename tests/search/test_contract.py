@@ -80,6 +80,9 @@ def test_labels_hold_from_their_first_valid_day() -> None:
         ),
         ({"label_valid_until": {"gi": datetime(2027, 1, 1, tzinfo=UTC)}}, "label_valid_until"),
         ({"popularity": -5}, "popularity"),
+        ({"rating_milli": 5001}, "rating_milli"),
+        ({"rating_milli": 4.5}, "rating_milli"),
+        ({"rating_count": -1}, "rating_count"),
     ],
 )
 def test_bad_documents_are_refused_with_the_field(changes: dict[str, Any], field: str) -> None:

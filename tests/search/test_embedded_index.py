@@ -346,6 +346,10 @@ WALK_QUERIES: list[dict[str, object]] = [
     {"text": "茶", "label": "organic"},
     {"text": "脐橙", "label": "gi", "category": "fruit", "sort": "newest"},
     {"text": "qicheng", "label": "gi", "province": "360000", "sort": "price_asc"},
+    {"sort": "rating"},
+    {"category": "fruit", "sort": "rating", "per_page": 5, "page": 2},
+    {"text": "茶", "sort": "rating"},
+    {"text": "脐橙", "label": "gi", "sort": "rating"},
 ]
 
 

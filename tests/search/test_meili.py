@@ -131,6 +131,7 @@ def test_sorts() -> None:
     assert sort_of(ProductQuery(sort="price_asc")) == ["min_price_fen:asc"]
     assert sort_of(ProductQuery(sort="price_desc")) == ["min_price_fen:desc"]
     assert sort_of(ProductQuery(sort="newest")) == ["published_ts:desc"]
+    assert sort_of(ProductQuery(sort="rating")) == ["rating_milli:desc", "rating_count:desc"]
 
 
 async def test_a_server_that_is_down_is_unavailable_quickly(analyzer: Analyzer) -> None:

@@ -27,6 +27,7 @@ from app.catalog.schemas import (
     ProductDetail,
     ProductOut,
     SkuOut,
+    rating_summary,
 )
 from app.certification.models import Certificate
 from app.certification.service import badge_is_valid
@@ -132,6 +133,7 @@ def product_detail(
         shelf_life_days=product.shelf_life_days,
         storage_conditions=product.storage_conditions,
         food_licence_number=product.food_licence_number,
+        rating=rating_summary(product.rating_sum, product.rating_count),
     )
 
 

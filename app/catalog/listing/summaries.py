@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog import repository
 from app.catalog.repository import SummaryRow
-from app.catalog.schemas import CooperativeRef, CountyRef, ProductSummary
+from app.catalog.schemas import CooperativeRef, CountyRef, ProductSummary, rating_summary
 from app.certification.models import CertificateKind
 from app.core.clock import china_date, utcnow
 from app.core.storage import MediaStorage, check_key
@@ -81,6 +81,7 @@ def summary(
             province_name=row.province_name,
             key_assistance=row.key_assistance,
         ),
+        rating=rating_summary(row.rating_sum, row.rating_count),
     )
 
 

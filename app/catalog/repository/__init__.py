@@ -41,6 +41,7 @@ from app.catalog.repository.public_listing import (
     province_facet,
     search_listed,
 )
+from app.catalog.repository.ratings import add_rating, cooperative_rating
 from app.catalog.repository.reference import (
     ReferenceNames,
     get_category,
@@ -60,8 +61,10 @@ __all__ = [
     "PageRow",
     "ReferenceNames",
     "SummaryRow",
+    "add_rating",
     "category_facet",
     "cooperative_products",
+    "cooperative_rating",
     "count_flagged_products",
     "count_listed",
     "count_photos",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, String, cast, exists, func, literal, or_, select, union_all
+from sqlalchemy import Select, String, case, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -53,6 +53,8 @@ class SummaryRow:
     province_code: str
     province_name: str
     key_assistance: bool
+    rating_sum: int = 0
+    rating_count: int = 0
 
 
 def escape_like(text: str) -> str:
@@ -145,7 +147,15 @@ def _summary_columns() -> Sequence[Any]:
         County.province_code,
         Province.name,
         County.key_assistance,
+        Product.rating_sum,
+        Product.rating_count,
     )
+
+
+# The average rating in thousandths (0 without reviews), as the search index stores it.
+_RATING_MILLI = case(
+    (Product.rating_count > 0, Product.rating_sum * 1000 / Product.rating_count), else_=0
+)
 
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -154,6 +164,7 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "price_asc": (Product.min_price_fen.asc(), Product.id.asc()),
     "price_desc": (Product.min_price_fen.desc(), Product.id.desc()),
     "newest": (Product.published_at.desc(), Product.id.desc()),
+    "rating": (_RATING_MILLI.desc(), Product.rating_count.desc(), Product.id.desc()),
 }
 
 

@@ -24,6 +24,7 @@ from app.catalog.service.products import (
     update_product,
     update_sku,
 )
+from app.catalog.service.ratings import cooperative_rating
 from app.catalog.service.rules import (
     SKU_CODE,
     SLUG_WORDS_MAX,
@@ -39,6 +40,7 @@ __all__ = [
     "SLUG_WORDS_MAX",
     "PriceMonitoring",
     "add_sku",
+    "cooperative_rating",
     "count_flagged",
     "create_product",
     "editable_description",

@@ -31,6 +31,7 @@ from app.order.models import PaymentMethod
 from app.order.service import PaymentTimeouts
 from app.payment import service as payment_service
 from app.payment.errors import InvalidRefundReason
+from app.review import service as review_service
 from app.web.db import DbSession
 from app.web.forms import CsrfChecked, FormText
 from app.web.i18n import gettext as _
@@ -68,11 +69,14 @@ async def _order_page(
     order_id: int,
     *,
     action_error: str | None = None,
+    review_errors: dict[int, dict[str, str]] | None = None,
+    review_form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     order = await service.get_order(session, buyer=user, order_id=order_id)
     settings = request.app.state.settings
     refusal = request.query_params.get("after_sales_error")
+    delivered = [line.id for f in order.fulfillments if f.status == "delivered" for line in f.lines]
     context: dict[str, Any] = {
         "order": order,
         # Which counties and pairings it helps: only now that it is known to be the buyer's.
@@ -97,6 +101,9 @@ async def _order_page(
         "after_sales_labels": status_labels(),
         "after_sales_kinds": kind_labels(),
         "after_sales_carriers": carriers(),
+        "reviews": await review_service.order_reviews(session, delivered),
+        "review_errors": review_errors or {},
+        "review_form": review_form or {},
     }
     return render(request, "checkout/show_order.html", context, status_code=status_code)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from app.order.service.buyer_notices import BuyerEvent, notify_buyer
 from app.order.service.checks import Problems, check_id, check_paging, check_text
 from app.order.service.reading import get_order
 from app.order.service.views import supplier_views
+from app.trace.service import check_batches
 
 CARRIER_MAX_LENGTH = 50
 _TRACKING_NUMBER = re.compile(r"[A-Za-z0-9-]{4,60}")
@@ -103,23 +105,59 @@ async def ship_fulfillment(
     tracking_number: str,
     auto_complete_after: timedelta,
     cooperative_id: int | None = None,
+    batches: Sequence[tuple[int, int]] = (),
 ) -> SupplierFulfillmentOut:
-    """accepted → shipped with carrier and tracking number; after `auto_complete_after` the
-    fulfilment counts as delivered unless the buyer confirmed it earlier (outbox job)."""
+    """accepted → shipped with carrier and tracking number, and optionally the harvest batch
+    of each line, as (order line id, batch id); after `auto_complete_after` the fulfilment
+    counts as delivered unless the buyer confirmed it earlier (outbox job)."""
     fulfillment = await _supplier_fulfillment(
         session, user=user, fulfillment_id=fulfillment_id, cooperative_id=cooperative_id
     )
-    name, number = check_shipment(carrier, tracking_number)
+    problems: Problems = {}
+    name, number = check_shipment(carrier, tracking_number, problems)
+    chosen = await _check_batches(session, fulfillment, batches, problems)
+    if problems:
+        raise InvalidOrderFields(problems)
     if (
         fulfillment.status != FulfillmentStatus.ACCEPTED
         or fulfillment.order.status != OrderStatus.PAID
     ):
         raise _refuse(fulfillment, "shipped")
+    for line in fulfillment.lines:
+        if line.id in chosen:
+            line.batch_id = chosen[line.id]
     await ship(
         session, fulfillment, carrier=name, tracking_number=number, after=auto_complete_after
     )
     await session.flush()
     return (await supplier_views(session, [fulfillment]))[0]
+
+
+async def _check_batches(
+    session: AsyncSession,
+    fulfillment: Fulfillment,
+    batches: Sequence[tuple[int, int]],
+    problems: Problems,
+) -> dict[int, int]:
+    """{line id: batch id} of the batches named for the fulfilment's lines; problems under
+    `batches.{i}.order_line_id` (not a line of this parcel, or named twice) and
+    `batches.{i}.batch_id` (not a batch of this supplier and of the line's product)."""
+    products = {line.id: line.product_id for line in fulfillment.lines}
+    chosen: dict[int, int] = {}
+    wanted: dict[str, tuple[int, int]] = {}
+    for index, (line_id, batch_id) in enumerate(batches):
+        if line_id not in products or line_id in chosen:
+            problems[f"batches.{index}.order_line_id"] = (
+                "unknown_order_line",
+                "not a line of this fulfilment, or named twice",
+            )
+            continue
+        chosen[line_id] = batch_id
+        wanted[f"batches.{index}.batch_id"] = (products[line_id], batch_id)
+    found = await check_batches(session, fulfillment.cooperative_id, wanted)
+    for field, message in found.items():
+        problems[field] = ("invalid_batch", message)
+    return chosen
 
 
 async def ship(

@@ -20,14 +20,28 @@ from app.order.schemas import (
 )
 from app.order.service.payment_and_cancellation import cancellable
 from app.regions.listing import place_name
+from app.trace.service import batch_codes
 
 
-def _line_view(line: OrderLine) -> OrderLineOut:
-    return OrderLineOut.model_validate(line)
+def _line_view(line: OrderLine, codes: dict[int, str]) -> OrderLineOut:
+    view = OrderLineOut.model_validate(line)
+    if line.batch_id is not None:
+        view.batch_code = codes.get(line.batch_id)
+    return view
+
+
+async def _batch_codes(
+    session: AsyncSession, fulfillments: Sequence[Fulfillment]
+) -> dict[int, str]:
+    ids = [line.batch_id for f in fulfillments for line in f.lines if line.batch_id is not None]
+    return await batch_codes(session, ids) if ids else {}
 
 
 def _fulfillment_fields(
-    fulfillment: Fulfillment, cooperative_name: str, counties: dict[str, repository.CountyName]
+    fulfillment: Fulfillment,
+    cooperative_name: str,
+    counties: dict[str, repository.CountyName],
+    codes: dict[int, str],
 ) -> dict[str, object]:
     return {
         "id": fulfillment.id,
@@ -45,7 +59,7 @@ def _fulfillment_fields(
         "cancelled_at": fulfillment.cancelled_at,
         "parcel_no": fulfillment.parcel_no,
         "recipient": _recipient_view(fulfillment, counties),
-        "lines": [_line_view(line) for line in fulfillment.lines],
+        "lines": [_line_view(line, codes) for line in fulfillment.lines],
     }
 
 
@@ -115,6 +129,7 @@ async def order_details(session: AsyncSession, orders: Sequence[Order]) -> list[
             if f.recipient_county_code
         },
     )
+    codes = await _batch_codes(session, [f for order in orders for f in order.fulfillments])
     return [
         OrderDetail(
             id=order.id,
@@ -137,7 +152,7 @@ async def order_details(session: AsyncSession, orders: Sequence[Order]) -> list[
             cancellable=cancellable(order),
             fulfillments=[
                 FulfillmentOut.model_validate(
-                    _fulfillment_fields(f, names.get(f.cooperative_id, ""), counties)
+                    _fulfillment_fields(f, names.get(f.cooperative_id, ""), counties, codes)
                 )
                 for f in order.fulfillments
             ],
@@ -156,10 +171,11 @@ async def supplier_views(
     """Fulfilments (with order and lines loaded) as their supplier sees them."""
     names = await repository.cooperative_names(session, {f.cooperative_id for f in fulfillments})
     counties = await repository.county_names(session, _county_codes(fulfillments))
+    codes = await _batch_codes(session, fulfillments)
     return [
         SupplierFulfillmentOut.model_validate(
             {
-                **_fulfillment_fields(f, names.get(f.cooperative_id, ""), counties),
+                **_fulfillment_fields(f, names.get(f.cooperative_id, ""), counties, codes),
                 "order_id": f.order_id,
                 "order_number": f.order.number or "",
                 "order_status": f.order.status.value,

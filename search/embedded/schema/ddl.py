@@ -11,7 +11,7 @@ from search.embedded.schema.facet_summaries import (
 )
 from search.embedded.schema.tables import FTS_TABLE, TABLE_NAMES, VECTORS_FUNCTION, VECTORS_TABLE
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _common_ddl(id_type: str, timestamp_type: str) -> list[str]:
@@ -160,6 +160,20 @@ _VERSION_2_DOWN = [
 ]
 
 
+# Version 4: the average rating and the number of reviews, for the listing's sort by rating.
+_VERSION_4 = [
+    "ALTER TABLE search_products ADD COLUMN rating_milli BIGINT DEFAULT '0' NOT NULL",
+    "ALTER TABLE search_products ADD COLUMN rating_count BIGINT DEFAULT '0' NOT NULL",
+    "CREATE INDEX ix_search_products_rating ON search_products (rating_milli, rating_count,"
+    " id, key_assistance, province_code, category, in_stock, min_price_fen, county_code)",
+]
+_VERSION_4_DOWN = [
+    "DROP INDEX ix_search_products_rating",
+    "ALTER TABLE search_products DROP COLUMN rating_count",
+    "ALTER TABLE search_products DROP COLUMN rating_milli",
+]
+
+
 def _check_dialect(dialect_name: str) -> None:
     if dialect_name not in ("sqlite", "postgresql"):
         raise ValueError(f"the embedded search index does not support {dialect_name!r}")
@@ -184,6 +198,9 @@ def upgrade_ddl(dialect_name: str, version: int = 1) -> list[str]:
         _check_dialect(dialect_name)
         summaries = VERSION_3_SQLITE if dialect_name == "sqlite" else []
         return [*VERSION_3_LABEL_INDEX, *summaries]
+    if version == 4:
+        _check_dialect(dialect_name)
+        return list(_VERSION_4)
     if version != 1:
         raise ValueError(f"no schema version {version}")
     if dialect_name == "sqlite":
@@ -202,6 +219,9 @@ def downgrade_ddl(dialect_name: str, version: int = 1) -> list[str]:
         _check_dialect(dialect_name)
         summaries = VERSION_3_SQLITE_DOWN if dialect_name == "sqlite" else []
         return [*summaries, *VERSION_3_LABEL_INDEX_DOWN]
+    if version == 4:
+        _check_dialect(dialect_name)
+        return list(_VERSION_4_DOWN)
     if version != 1:
         raise ValueError(f"no schema version {version}")
     tables = [f"DROP TABLE IF EXISTS {name}" for name in reversed(TABLE_NAMES)]

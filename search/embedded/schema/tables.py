@@ -50,6 +50,9 @@ products = Table(
     # UTC; SQLite keeps it as ISO text, which sorts like the timestamp.
     Column("published_at", DateTime(timezone=True), nullable=False),
     Column("popularity", BigInteger, nullable=False),
+    # Version 4: the average rating in thousandths (0: no reviews) and the number of reviews.
+    Column("rating_milli", BigInteger, nullable=False, server_default="0"),
+    Column("rating_count", BigInteger, nullable=False, server_default="0"),
     # Covers the facet count (province × category) under any filter but county and label.
     Index(
         "ix_search_products_facets",
@@ -72,6 +75,14 @@ products = Table(
     Index(
         "ix_search_products_newest",
         "published_at",
+        "id",
+        "key_assistance",
+        *_FILTER_COLUMNS,
+    ),
+    Index(
+        "ix_search_products_rating",
+        "rating_milli",
+        "rating_count",
         "id",
         "key_assistance",
         *_FILTER_COLUMNS,

@@ -25,12 +25,14 @@ SORT_ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
     "price_asc": (("min_price_fen", False), ("id", False)),
     "price_desc": (("min_price_fen", True), ("id", True)),
     "newest": (("published_at", True), ("id", True)),
+    "rating": (("rating_milli", True), ("rating_count", True), ("id", True)),
 }
 SORT_INDEXES = {
     "relevance": "ix_search_products_relevance",
     "price_asc": "ix_search_products_price",
     "price_desc": "ix_search_products_price",
     "newest": "ix_search_products_newest",
+    "rating": "ix_search_products_rating",
 }
 
 

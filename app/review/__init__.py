@@ -1,0 +1,1 @@
+"""Buyers' reviews of delivered order lines, suppliers' replies, operators' hiding."""
