@@ -503,6 +503,9 @@ MATRIX: dict[str, Entry] = {
     ),
     # --- impact -----------------------------------------------------------------------------
     "GET /api/v1/impact/summary": Entry(EVERYONE),
+    "GET /api/v1/impact/key-assistance": Entry(EVERYONE),
+    "GET /api/v1/impact/key-assistance.csv": Entry(EVERYONE),
+    "GET /api/v1/impact/key-assistance.xlsx": Entry(EVERYONE),
     "GET /api/v1/impact/pairings": Entry(EVERYONE),
     "GET /api/v1/impact/pairings.csv": Entry(EVERYONE),
     "GET /api/v1/impact/pairings.xlsx": Entry(EVERYONE),

@@ -40,6 +40,12 @@ from app.impact.repository.report_totals import (
 )
 from app.impact.repository.report_totals import county_buyer_provinces as county_buyer_provinces
 from app.impact.repository.report_totals import county_months as county_months
+from app.impact.repository.report_totals import key_assistance_counties as key_assistance_counties
+from app.impact.repository.report_totals import (
+    key_assistance_counties_benefited as key_assistance_counties_benefited,
+)
+from app.impact.repository.report_totals import key_assistance_months as key_assistance_months
+from app.impact.repository.report_totals import key_assistance_total as key_assistance_total
 from app.impact.repository.report_totals import months as months
 from app.impact.repository.report_totals import organization_counties as organization_counties
 from app.impact.repository.report_totals import organization_months as organization_months
