@@ -256,6 +256,10 @@ class CountyProducts(BaseModel):
 class HomeSections(BaseModel):
     new_products: list[ProductSummary]
     seasonal_products: list[ProductSummary]
+    key_assistance_products: list[ProductSummary] = Field(
+        default_factory=list,
+        description="Newest products from national key-assistance counties (重点帮扶县)",
+    )
     featured_counties: list[CountyProducts]
     regions: RegionsOverview = Field(description="Provinces and key-assistance counties")
 

@@ -106,6 +106,11 @@ async def test_home_shows_new_products_featured_counties_and_the_provinces(
     featured = html.split('id="featured-title"', 1)[1].split("</section>", 1)[0]
     assert '<a class="card sf-county-card" href="/counties/450225">' in featured
     assert "商品 1 件" in featured or "商品 2 件" in featured
+    # Key-assistance products: every card carries the key-assistance badge.
+    key_section = html.split('id="key-products-title"', 1)[1].split("</section>", 1)[0]
+    cards = key_section.split('<article class="sf-card">')[1:]
+    assert cards and all("badge-key" in card for card in cards)
+    assert '<a href="/products?key_assistance=1">' in key_section
 
 
 async def test_home_without_products_still_shows_the_regions(client: httpx.AsyncClient) -> None:

@@ -181,13 +181,21 @@ async def home_sections(
         sort="newest",
         limit=HOME_SECTION_SIZE,
     )
+    key_assistance = await repository.search_listed(
+        session,
+        ListingFilters(today=today, key_assistance=True),
+        sort="newest",
+        limit=HOME_SECTION_SIZE,
+    )
     counties = await repository.featured_counties(session, limit=FEATURED_COUNTIES)
     overview = await summarize_regions(session)
-    # One batch for both sections' labels and thumbnails.
-    cards = {s.id: s for s in await summaries(session, [*newest, *seasonal], today, media)}
+    # One batch for the sections' labels and thumbnails.
+    rows = [*newest, *seasonal, *key_assistance]
+    cards = {s.id: s for s in await summaries(session, rows, today, media)}
     return HomeSections(
         new_products=[cards[row.id] for row in newest],
         seasonal_products=[cards[row.id] for row in seasonal],
+        key_assistance_products=[cards[row.id] for row in key_assistance],
         featured_counties=[
             CountyProducts(
                 county=CountyRef(
