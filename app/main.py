@@ -21,6 +21,8 @@ from app.account import jobs as account_jobs
 from app.account import pages as account_pages
 from app.admin import api as admin_api
 from app.admin import pages as admin_pages
+from app.brands import api as brands_api
+from app.brands import pages as brands_pages
 from app.cart import api as cart_api
 from app.cart import pages as cart_pages
 from app.catalog import api as catalog_api
@@ -233,6 +235,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         procurement_api.router,
         procurement_gift_api.router,
         impact_api.router,
+        brands_api.router,
         proof_api.router,
         admin_api.router,
         account_pages.router,
@@ -254,6 +257,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checkout_pages.router,
         procurement_pages.router,
         impact_pages.router,
+        brands_pages.router,
         proof_pages.router,
         admin_pages.router,
     ):

@@ -156,7 +156,15 @@ def key_assistance_rows(report: KeyAssistanceReport) -> list[list[Cell]]:
         for item in report.items
     ]
     table.append(
-        [TOTAL_LABEL, "", "", _yuan(report.amount_fen).quantize(CENT), report.amount_fen, report.order_count, ""]
+        [
+            TOTAL_LABEL,
+            "",
+            "",
+            _yuan(report.amount_fen).quantize(CENT),
+            report.amount_fen,
+            report.order_count,
+            "",
+        ]
     )
     return table
 

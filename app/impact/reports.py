@@ -238,6 +238,11 @@ async def key_assistance_report(
     )
 
 
+async def products_benefit(session: AsyncSession, product_ids: Sequence[int]) -> tuple[int, int]:
+    """(net amount, orders) these products brought over every year (a brand's page)."""
+    return await repository.products_total(session, product_ids)
+
+
 async def county_report(
     session: AsyncSession, *, code: str, year: int | None = None
 ) -> CountyReport:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import app.core.db
+
 revision: str = "0170"
 down_revision: str | Sequence[str] | None = "0160"
 branch_labels: str | Sequence[str] | None = None
@@ -61,9 +63,71 @@ def _key_assistance_rollup() -> None:
         )
 
 
+def _brands() -> None:
+    op.create_table(
+        "brands",
+        sa.Column("id", BIG, nullable=False),
+        sa.Column("slug", sa.String(length=60), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("story", sa.Text(), nullable=False),
+        sa.Column("owner", sa.String(length=120), nullable=False),
+        sa.Column(
+            "required_certificate_kind",
+            sa.Enum(
+                "gi",
+                "green_food",
+                "organic",
+                name="certificatekind",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=True,
+        ),
+        sa.Column("logo_key", sa.String(length=200), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_brands")),
+        sa.UniqueConstraint("name", name=op.f("uq_brands_name")),
+        sa.UniqueConstraint("slug", name=op.f("uq_brands_slug")),
+    )
+    op.create_table(
+        "brand_counties",
+        sa.Column("brand_id", BIG, nullable=False),
+        sa.Column("county_code", sa.String(length=6), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand_id"],
+            ["brands.id"],
+            name=op.f("fk_brand_counties_brand_id_brands"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["county_code"], ["counties.code"], name=op.f("fk_brand_counties_county_code_counties")
+        ),
+        sa.PrimaryKeyConstraint("brand_id", "county_code", name=op.f("pk_brand_counties")),
+    )
+    op.create_index("ix_brand_counties_county_code", "brand_counties", ["county_code"])
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("brand_id", BIG, nullable=True))
+        batch_op.create_index(batch_op.f("ix_products_brand_id"), ["brand_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_products_brand_id_brands"),
+            "brands",
+            ["brand_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
+
+
 def upgrade() -> None:
     _key_assistance_rollup()
+    _brands()
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_products_brand_id_brands"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_products_brand_id"))
+        batch_op.drop_column("brand_id")
+    op.drop_table("brand_counties")
+    op.drop_table("brands")
     op.drop_table(KEY_ASSISTANCE)

@@ -13,6 +13,7 @@ from app.catalog.listing.summaries import media_url, summaries, today_in_china
 from app.catalog.models import Product, ProductPhoto, Sku
 from app.catalog.repository import ListingFilters
 from app.catalog.schemas import (
+    BrandRef,
     CategoryOut,
     CertificateBadge,
     CooperativeProducts,
@@ -114,7 +115,19 @@ def product_detail(
         ],
         households_supported=product.cooperative.households_supported,
         photos=photos,
+        brand=_brand(product, {c.kind.value for c in badges}),
     )
+
+
+def _brand(product: Product, labels: set[str]) -> BrandRef | None:
+    """The product's brand while the link holds (the required kind among its valid labels)."""
+    brand = product.brand
+    if brand is None:
+        return None
+    required = brand.required_certificate_kind
+    if required is not None and required.value not in labels:
+        return None
+    return BrandRef(slug=brand.slug, name=brand.name)
 
 
 def product_out(product: Product, *, today: date, media: MediaStorage | None = None) -> ProductOut:
@@ -126,6 +139,7 @@ def product_out(product: Product, *, today: date, media: MediaStorage | None = N
         price_flagged=product.price_flagged,
         certificate_ids=sorted(c.id for c in product.certificates),
         published_at=product.published_at,
+        brand_id=product.brand_id,
     )
 
 

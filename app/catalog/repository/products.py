@@ -20,6 +20,7 @@ def _editable_product_options() -> list[Any]:
         selectinload(Product.photos),
         selectinload(Product.certificates),
         joinedload(Product.category),
+        joinedload(Product.brand),
         joinedload(Product.cooperative).joinedload(Cooperative.county).joinedload(County.province),
     ]
 

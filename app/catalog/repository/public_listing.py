@@ -11,7 +11,15 @@ from sqlalchemy import Select, String, cast, exists, func, literal, or_, select,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.catalog.models import Category, Product, ProductCertificate, ProductPhoto, ProductStatus
+from app.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    ProductCertificate,
+    ProductPhoto,
+    ProductStatus,
+)
+from app.catalog.repository.brands import brand_shown
 from app.certification.models import Certificate
 from app.certification.repository import valid_certificate_clause
 from app.cooperative.models import Cooperative, SupplierStatus
@@ -30,6 +38,7 @@ class ListingFilters:
     category_code: str | None = None
     label: str | None = None
     key_assistance: bool | None = None
+    brand_id: int | None = None
     min_price_fen: int | None = None
     max_price_fen: int | None = None
     season_month: int | None = None
@@ -52,6 +61,10 @@ class SummaryRow:
     province_code: str
     province_name: str
     key_assistance: bool
+    # The brand, shown only while brand_shown holds (summaries check the required kind).
+    brand_slug: str | None = None
+    brand_name: str | None = None
+    brand_required: str | None = None
 
 
 def escape_like(text: str) -> str:
@@ -99,6 +112,9 @@ def _conditions(filters: ListingFilters, *, skip: str | None = None) -> list[Col
         terms.append(_has_valid_label(filters.label, filters.today))
     if filters.key_assistance is not None:
         terms.append(County.key_assistance.is_(filters.key_assistance))
+    if filters.brand_id is not None and skip != "brand":
+        terms.append(Product.brand_id == filters.brand_id)
+        terms.append(brand_shown(filters.today))
     if filters.min_price_fen is not None:
         terms.append(Product.min_price_fen >= filters.min_price_fen)
     if filters.max_price_fen is not None:
@@ -115,8 +131,10 @@ _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 def listed_from(query: _Query) -> _Query:
     """The query joined to each product's supplier and county (the county pages use it too)."""
-    return query.join(Cooperative, Product.cooperative_id == Cooperative.id).join(
-        County, Cooperative.county_code == County.code
+    return (
+        query.join(Cooperative, Product.cooperative_id == Cooperative.id)
+        .join(County, Cooperative.county_code == County.code)
+        .outerjoin(Brand, Brand.id == Product.brand_id)
     )
 
 
@@ -142,6 +160,9 @@ def _summary_columns() -> Sequence[Any]:
         County.province_code,
         Province.name,
         County.key_assistance,
+        Brand.slug,
+        Brand.name,
+        cast(Brand.required_certificate_kind, String),
     )
 
 
@@ -302,3 +323,19 @@ async def label_facet(session: AsyncSession, filters: ListingFilters) -> list[tu
     )
     rows = await session.execute(query.select_from(Product))
     return [(str(kind), int(count)) for kind, count in rows]
+
+
+async def brand_facet(session: AsyncSession, filters: ListingFilters) -> list[FacetRow]:
+    """(slug, name, listed products shown under the brand) under every other filter."""
+    count = func.count(Product.id)
+    query = (
+        listed_from(select(Brand.slug, Brand.name, count))
+        .where(
+            *_conditions(filters, skip="brand"),
+            Product.brand_id.is_not(None),
+            brand_shown(filters.today),
+        )
+        .group_by(Brand.slug, Brand.name)
+        .order_by(count.desc(), Brand.slug)
+    )
+    return [FacetRow(*row) for row in await session.execute(query.select_from(Product))]

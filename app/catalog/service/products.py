@@ -23,6 +23,7 @@ from app.catalog.schemas import (
     SkuOut,
     SkuPatch,
 )
+from app.catalog.service.brands import check_brand_link
 from app.catalog.service.rules import (
     check_category,
     check_codes_free,
@@ -200,6 +201,15 @@ async def update_product(
     status = ProductStatus(data.status) if data.status is not None else None
     if status == ProductStatus.ACTIVE:
         check_publishable(product.cooperative, product.skus)
+    relink = "brand_id" in data.model_fields_set
+    if relink and data.brand_id is not None:
+        await check_brand_link(
+            session,
+            product,
+            data.brand_id,
+            certificates if certificates is not None else product.certificates,
+            today or today_in_china(),
+        )
     # Every check has passed: only now is the product changed, so that a refused request
     # leaves nothing behind in the session (a page re-renders its form with the same session).
     if certificates is not None:
@@ -214,6 +224,8 @@ async def update_product(
         product.category_code = data.category
     if data.season_months is not None:
         product.season_months = months_text(data.season_months)
+    if relink:
+        product.brand_id = data.brand_id
     if status is not None:
         product.status = status
         if status == ProductStatus.ACTIVE and product.published_at is None:

@@ -3,6 +3,7 @@ the rollups (report_totals) and over what the totals are about (report_lookups),
 stored ledger read back whole for reconcile (ledger_reads)."""
 
 from app.impact.repository.ledger_reads import ledger_entries as ledger_entries
+from app.impact.repository.ledger_reads import products_total as products_total
 from app.impact.repository.ledger_reads import rollup_rows as rollup_rows
 from app.impact.repository.ledger_writes import add_to_rollup as add_to_rollup
 from app.impact.repository.ledger_writes import counties as counties
