@@ -52,7 +52,7 @@ async def upload_brand_logo(
     media: Media,
     session: DbSession,
 ) -> BrandOut:
-    """The brand's logo, re-encoded as JPEG; 422 `invalid_image` for anything else."""
+    """The brand's logo, re-encoded as JPEG; 422 (`unsupported_type`, …) for anything else."""
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     return await brand_service.set_brand_logo(
         session, media, actor=operator, brand_id=brand_id, data=data

@@ -514,6 +514,24 @@ MATRIX: dict[str, Entry] = {
     "GET /impact": Entry(EVERYONE),
     "GET /impact/counties/{code}/box": Entry(EVERYONE),
     "GET /impact/region": Entry(page(OFFICIAL)),
+    # --- brands (regional public brands) ------------------------------------------------------
+    "POST /api/v1/admin/brands": Entry(
+        OPERATOR,
+        json={
+            "name": "矩阵品牌",
+            "slug": "matrix-brand",
+            "county_codes": ["522732"],
+            "owner": "协会",
+        },
+    ),
+    "PATCH /api/v1/admin/brands/{brand_id}": Entry(OPERATOR, json={"story": "品牌故事"}),
+    "POST /api/v1/admin/brands/{brand_id}/logo": Entry(
+        OPERATOR, files={"file": ("logo.png", png_bytes(), "image/png")}
+    ),
+    "GET /api/v1/brands": Entry(EVERYONE),
+    "GET /api/v1/brands/{slug}": Entry(EVERYONE, params={"slug": "brand_slug"}),
+    "GET /brands": Entry(EVERYONE),
+    "GET /brands/{slug}": Entry(EVERYONE, params={"slug": "brand_slug"}),
     # --- proof ------------------------------------------------------------------------------
     "GET /api/v1/organizations/{organization_id}/orders/{order_id}/certificate": Entry(
         ORG_A, params={"order_id": "org_order_id"}
