@@ -287,6 +287,9 @@ class HomeSections(BaseModel):
         description="Newest products from national key-assistance counties (重点帮扶县)",
     )
     featured_counties: list[CountyProducts]
+    brands: list[BrandListItem] = Field(
+        default_factory=list, description="Regional public brands with products shown under them"
+    )
     regions: RegionsOverview = Field(description="Provinces and key-assistance counties")
 
 

@@ -85,14 +85,15 @@ async def test_bad_brands_are_refused_and_nothing_is_stored(
     }
     province = await client.post(post, json=brand_body(county_codes=["360000"]), headers=headers)
     assert_error(province, 422, "invalid_county_codes")
-    for bad in (
+    bad_bodies: list[dict[str, Any]] = [
         {"slug": "Gannan Orange"},
         {"slug": "-x"},
         {"county_codes": []},
         {"required_certificate_kind": "halal"},
         {"name": ""},
         {"extra": 1},
-    ):
+    ]
+    for bad in bad_bodies:
         assert_error(
             await client.post(post, json=brand_body(**bad), headers=headers),
             422,

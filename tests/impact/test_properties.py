@@ -353,7 +353,7 @@ async def _forget(database: Database) -> None:
 # The independent sums, and the reports they must equal
 
 
-def _expected_summary(events: list[Event], world: World, year: int) -> dict[str, int]:
+def _expected_summary(events: list[Event], world: World, year: int) -> dict[str, Any]:
     of_year = [e for e in events if e.year == year]
     by_county: dict[str, int] = defaultdict(int)
     by_cooperative: dict[int, int] = defaultdict(int)

@@ -13,6 +13,7 @@ from app.catalog.listing.summaries import media_url, summaries, today_in_china
 from app.catalog.models import Product, ProductPhoto, Sku
 from app.catalog.repository import ListingFilters
 from app.catalog.schemas import (
+    BrandListItem,
     BrandRef,
     CategoryOut,
     CertificateBadge,
@@ -202,6 +203,19 @@ async def home_sections(
         limit=HOME_SECTION_SIZE,
     )
     counties = await repository.featured_counties(session, limit=FEATURED_COUNTIES)
+    brands = [
+        BrandListItem(
+            id=brand.id,
+            slug=brand.slug,
+            name=brand.name,
+            owner=brand.owner,
+            logo_url=media_url(brand.logo_key, media) if brand.logo_key else None,
+            county_count=county_count,
+            product_count=product_count,
+        )
+        for brand, county_count, product_count in await repository.brand_list(session, today)
+        if product_count
+    ]
     overview = await summarize_regions(session)
     # One batch for the sections' labels and thumbnails.
     rows = [*newest, *seasonal, *key_assistance]
@@ -223,6 +237,7 @@ async def home_sections(
             )
             for c in counties
         ],
+        brands=brands,
         regions=overview,
     )
 
