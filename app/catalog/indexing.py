@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import and_, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from app.catalog.models import Brand, Category, Product, ProductCertificate, ProductStatus, Sku
+from app.catalog.repository.brands import in_brand_region
 from app.catalog.schemas import brand_label
 from app.certification.models import Certificate, CertificateStatus
 from app.cooperative.models import Cooperative, SupplierStatus
@@ -173,7 +174,7 @@ async def _listed_rows(session: AsyncSession, ids: Sequence[int]) -> list[Any]:
         .join(Prefecture, County.prefecture_code == Prefecture.code)
         .join(Province, County.province_code == Province.code)
         .outerjoin(max_price, max_price.c.product_id == Product.id)
-        .outerjoin(Brand, Brand.id == Product.brand_id)
+        .outerjoin(Brand, and_(Brand.id == Product.brand_id, in_brand_region()))
         .where(
             Product.id.in_(ids),
             Product.status == ProductStatus.ACTIVE,

@@ -292,6 +292,34 @@ async def test_a_link_whose_certificate_lapses_stops_showing(
     assert (await _brands(client))[0]["product_count"] == 0
 
 
+async def test_a_product_whose_county_leaves_the_region_stops_showing(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    headers = await operator_headers(database)
+    brand = await create_brand(client, headers)
+    supplier, product_id, _ = await _orange_supplier(client, database)
+    await client.patch(
+        f"/api/v1/products/{product_id}", json={"brand_id": brand["id"]}, headers=supplier.headers
+    )
+
+    shrunk = await client.patch(
+        f"/api/v1/admin/brands/{brand['id']}", json={"county_codes": [XUNWU]}, headers=headers
+    )
+
+    assert shrunk.status_code == 200, shrunk.text
+    await sync_search_index(database)
+    shown = (await client.get(f"/api/v1/products/{product_id}")).json()
+    assert shown["brand"] is None
+    assert (await client.get("/api/v1/products", params={"brand": brand["slug"]})).json()[
+        "items"
+    ] == []
+    assert (await client.get(f"/api/v1/brands/{brand['slug']}")).json()["products"] == []
+    again = await client.patch(
+        f"/api/v1/products/{product_id}", json={"brand_id": brand["id"]}, headers=supplier.headers
+    )
+    assert_error(again, 422, "brand_region_mismatch")
+
+
 async def test_the_listing_refuses_an_unknown_brand(client: httpx.AsyncClient) -> None:
     assert_error(
         await client.get("/api/v1/products", params={"brand": "no-such-brand"}),

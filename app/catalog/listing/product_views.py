@@ -121,9 +121,12 @@ def product_detail(
 
 
 def _brand(product: Product, labels: set[str]) -> BrandRef | None:
-    """The product's brand while the link holds (the required kind among its valid labels)."""
+    """The product's brand while the link holds: its county in the region, the required kind
+    among its valid labels."""
     brand = product.brand
     if brand is None:
+        return None
+    if product.cooperative.county_code not in {c.county_code for c in brand.counties}:
         return None
     required = brand.required_certificate_kind
     if required is not None and required.value not in labels:

@@ -56,9 +56,23 @@ async def counties_by_code(session: AsyncSession, codes: Collection[str]) -> dic
     return {county.code: county for county in result}
 
 
+def in_brand_region() -> ColumnElement[bool]:
+    """The product's supplier lies in its brand's region (a region may shrink after a link)."""
+    return exists(
+        select(literal(1))
+        .select_from(BrandCounty)
+        .where(BrandCounty.brand_id == Brand.id, BrandCounty.county_code == Cooperative.county_code)
+    )
+
+
 def brand_shown(today: date) -> ColumnElement[bool]:
-    """The product's brand link holds today: its brand requires no certificate, or the product
-    carries a verified certificate of that kind valid today (as a label would show)."""
+    """The product's brand link holds today: its supplier lies in the brand's region, and the
+    brand requires no certificate or the product carries a verified certificate of that kind
+    valid today (as a label would show)."""
+    return and_(in_brand_region(), brand_condition(today))
+
+
+def brand_condition(today: date) -> ColumnElement[bool]:
     return or_(
         Brand.required_certificate_kind.is_(None),
         exists(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, String, cast, exists, func, literal, or_, select, union_all
+from sqlalchemy import Select, String, and_, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -19,7 +19,7 @@ from app.catalog.models import (
     ProductPhoto,
     ProductStatus,
 )
-from app.catalog.repository.brands import brand_shown
+from app.catalog.repository.brands import brand_shown, in_brand_region
 from app.certification.models import Certificate
 from app.certification.repository import valid_certificate_clause
 from app.cooperative.models import Cooperative, SupplierStatus
@@ -134,7 +134,7 @@ def listed_from(query: _Query) -> _Query:
     return (
         query.join(Cooperative, Product.cooperative_id == Cooperative.id)
         .join(County, Cooperative.county_code == County.code)
-        .outerjoin(Brand, Brand.id == Product.brand_id)
+        .outerjoin(Brand, and_(Brand.id == Product.brand_id, in_brand_region()))
     )
 
 

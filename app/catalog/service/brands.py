@@ -161,7 +161,7 @@ async def update_brand(
     media: MediaStorage | None = None,
 ) -> BrandOut:
     """Change the fields given (operator; audited). Products already linked keep their link;
-    those whose county leaves the region stop showing under the brand at the next reindex."""
+    those whose county leaves the region stop showing under the brand (and are reindexed)."""
     brand = await get_brand(session, brand_id)
     codes = (
         await _check_counties(session, data.county_codes) if data.county_codes is not None else None
