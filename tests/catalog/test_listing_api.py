@@ -352,7 +352,7 @@ async def test_no_results_is_an_empty_page(client: httpx.AsyncClient, world: Wor
     body = await _list(client, q="不存在的东西")
     assert body["items"] == []
     assert body["total"] == 0
-    assert body["facets"] == {"province": [], "category": [], "label": []}
+    assert body["facets"] == {"province": [], "category": [], "label": [], "brand": []}
 
 
 # ---------------------------------------------------------------------------------------------

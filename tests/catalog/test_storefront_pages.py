@@ -372,6 +372,18 @@ async def test_county_page_lists_its_verified_suppliers_and_products(
     assert "帮扶本县的协作关系" in html
 
 
+async def test_a_key_assistance_county_page_says_so(client: httpx.AsyncClient) -> None:
+    key = _assert_html(await client.get("/counties/450225"), 200)  # 融水: on the 160 list
+    plain = _assert_html(await client.get("/counties/360724"), 200)  # 上犹: in the 832 only
+
+    assert 'id="key-assistance-note"' in key and "国家乡村振兴重点帮扶县" in key
+    assert 'href="/impact#key-assistance"' in key
+    assert (
+        'id="key-assistance-note"' not in plain
+        and "badge-key" not in plain.split("<main", 1)[-1].split("本县特产", 1)[0]
+    )
+
+
 async def test_county_page_hides_suspended_suppliers(
     client: httpx.AsyncClient, plan: DemoPlan
 ) -> None:
