@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
@@ -100,6 +101,21 @@ async def _check_free(
         raise BrandNameTaken(name)
 
 
+async def _add_unique(session: AsyncSession, brand: Brand, *, slug: str, name: str) -> None:
+    """Insert in a savepoint: a concurrent request that took the slug or name between our
+    check and this insert ends as 409 (the session stays usable), not as a 500."""
+    try:
+        async with session.begin_nested():
+            session.add(brand)
+    except IntegrityError as exc:
+        message = str(exc.orig).lower()
+        if "slug" in message:
+            raise BrandSlugTaken(slug) from exc
+        if "name" in message:
+            raise BrandNameTaken(name) from exc
+        raise
+
+
 def _snapshot(brand: Brand) -> dict[str, object]:
     return {
         "slug": brand.slug,
@@ -131,8 +147,7 @@ async def create_brand(
         ),
         counties=[BrandCounty(county_code=code) for code in codes],
     )
-    session.add(brand)
-    await session.flush()
+    await _add_unique(session, brand, slug=brand.slug, name=brand.name)
     _brands_changed(session)
     await audit.record(
         session,
