@@ -140,6 +140,7 @@ async def test_summary_shape(client: httpx.AsyncClient, world: World) -> None:
             "province_name": "广西壮族自治区",
             "key_assistance": True,
         },
+        "brand": None,  # sold under no regional brand
     }
 
 
