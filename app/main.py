@@ -24,6 +24,8 @@ from app.admin import pages as admin_pages
 from app.aftersales import api as aftersales_api
 from app.aftersales import jobs as aftersales_jobs
 from app.aftersales import pages as aftersales_pages
+from app.brands import api as brands_api
+from app.brands import pages as brands_pages
 from app.cart import api as cart_api
 from app.cart import pages as cart_pages
 from app.catalog import api as catalog_api
@@ -255,6 +257,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         procurement_api.router,
         procurement_gift_api.router,
         impact_api.router,
+        brands_api.router,
         proof_api.router,
         admin_api.router,
         account_pages.router,
@@ -279,6 +282,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         aftersales_pages.router,
         procurement_pages.router,
         impact_pages.router,
+        brands_pages.router,
         proof_pages.router,
         admin_pages.router,
     ):

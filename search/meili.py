@@ -87,6 +87,8 @@ def build_filter(query: ProductQuery, today: date, *, skip: str | None = None) -
         parts.append(f"category = {quote(query.category)}")
     if query.label is not None and skip != "label":
         parts.append(label_condition(query.label, today))
+    if query.brand is not None:
+        parts.append(label_condition(query.brand, today))
     if query.key_assistance is not None:
         parts.append(f"key_assistance = {'true' if query.key_assistance else 'false'}")
     if query.in_stock is not None:

@@ -70,6 +70,10 @@ class ProductQuery:
     per_page: int = DEFAULT_PER_PAGE
     facets: bool = True
     prefecture: str | None = None
+    # A second label the products must hold, valid today, beside `label`: the app's regional
+    # brands are labels of their own ("brand_12"), so that a brand link ends with its
+    # certificate, as labels do.
+    brand: str | None = None
 
     def __post_init__(self) -> None:
         errors: dict[str, str] = {}
@@ -83,6 +87,7 @@ class ProductQuery:
         _check_code(errors, "prefecture", self.prefecture, PREFECTURE_CODE_PATTERN)
         _check_code(errors, "category", self.category, CODE_PATTERN)
         _check_code(errors, "label", self.label, CODE_PATTERN)
+        _check_code(errors, "brand", self.brand, CODE_PATTERN)
         for name in ("key_assistance", "in_stock"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, bool):

@@ -137,3 +137,73 @@ class LastPhotoOfListedProduct(Conflict):
             "A listed product keeps at least one photo: add another first, or unpublish it.",
             fields={"photo_id": "the listed product's only photo"},
         )
+
+
+class BrandNotFound(NotFound):
+    code = "brand_not_found"
+
+    def __init__(self, brand: int | str) -> None:
+        super().__init__(f"No brand {brand}.")
+
+
+class UnknownBrand(ValidationFailed):
+    """A product linked to a brand that does not exist."""
+
+    code = "brand_not_found"
+
+    def __init__(self, brand_id: int) -> None:
+        super().__init__(f"No brand has the id {brand_id}.", fields={"brand_id": "unknown brand"})
+
+
+class BrandRegionMismatch(ValidationFailed):
+    """The product's county lies outside the brand's region."""
+
+    code = "brand_region_mismatch"
+
+    def __init__(self, brand: str, county_name: str) -> None:
+        super().__init__(
+            f"{county_name} is not in the region of the brand {brand}.",
+            fields={"brand_id": "the product's county is outside the brand's region"},
+        )
+
+
+class BrandCertificateMissing(ValidationFailed):
+    """The brand requires a certificate kind the product does not carry, valid and verified."""
+
+    code = "brand_certificate_missing"
+
+    def __init__(self, brand: str, kind: str) -> None:
+        super().__init__(
+            f"The brand {brand} requires a valid, verified {kind} certificate on the product.",
+            fields={"brand_id": f"needs a valid {kind} certificate"},
+        )
+
+
+class BrandSlugTaken(Conflict):
+    code = "brand_slug_taken"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"The slug {slug} is already used.", fields={"slug": "already used"})
+
+
+class BrandNameTaken(Conflict):
+    code = "brand_name_taken"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The brand {name} exists already.", fields={"name": "already used"})
+
+
+class InvalidBrandCounties(ValidationFailed):
+    code = "invalid_county_codes"
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("Some county codes are not counties of China.", fields=problems)
+
+
+class UnknownBrandFilter(ValidationFailed):
+    """A listing's brand filter that names no brand."""
+
+    code = "unknown_brand"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"No brand {slug!r}.", fields={"brand": "unknown brand"})

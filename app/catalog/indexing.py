@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import and_, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from app.catalog.models import Category, Product, ProductCertificate, ProductStatus, Sku
-from app.catalog.schemas import rating_milli
+from app.catalog.models import Brand, Category, Product, ProductCertificate, ProductStatus, Sku
+from app.catalog.repository.brands import in_brand_region
+from app.catalog.schemas import brand_label, rating_milli
 from app.certification.models import Certificate, CertificateStatus
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.core.cache import Caches
@@ -165,6 +166,9 @@ async def _listed_rows(session: AsyncSession, ids: Sequence[int]) -> list[Any]:
             Product.created_at,
             Product.rating_sum,
             Product.rating_count,
+            Brand.id,
+            Brand.name,
+            Brand.required_certificate_kind,
         )
         .join(Category, Product.category_code == Category.code)
         .join(Cooperative, Product.cooperative_id == Cooperative.id)
@@ -172,6 +176,7 @@ async def _listed_rows(session: AsyncSession, ids: Sequence[int]) -> list[Any]:
         .join(Prefecture, County.prefecture_code == Prefecture.code)
         .join(Province, County.province_code == Province.code)
         .outerjoin(max_price, max_price.c.product_id == Product.id)
+        .outerjoin(Brand, and_(Brand.id == Product.brand_id, in_brand_region()))
         .where(
             Product.id.in_(ids),
             Product.status == ProductStatus.ACTIVE,
@@ -232,12 +237,25 @@ async def product_documents(
     docs: list[ProductDocument] = []
     for row in rows:
         product_id = row[0]
-        periods = labels.get(product_id, {})
+        periods = dict(labels.get(product_id, {}))
+        text = description_text(row[2])
+        brand_id, brand_name, required = row[21], row[22], row[23]
+        if brand_id is not None:
+            # The brand is a label of its own, valid while its required certificate is (no
+            # expiry without one); its name is matched like the description's words.
+            period = periods.get(str(required)) if required is not None else None
+            if required is None or period is not None:
+                brand = brand_label(brand_id)
+                if period is not None:
+                    periods[brand] = period
+                else:
+                    periods[brand] = (date.min, date.max)
+                text = f"{brand_name} {text}"
         docs.append(
             ProductDocument(
                 id=product_id,
                 title=row[1],
-                description_text=description_text(row[2]),
+                description_text=text,
                 category=row[3],
                 category_label=row[4],
                 unit=row[5],
@@ -254,8 +272,12 @@ async def product_documents(
                 max_price_fen=max(row[14], row[15] or 0),
                 in_stock=bool(row[16]),
                 published_at=_aware(row[17] or row[18]),
-                label_valid_until={kind: until for kind, (_, until) in periods.items()},
-                label_valid_from={kind: start for kind, (start, _) in periods.items()},
+                label_valid_until={
+                    kind: until for kind, (_, until) in periods.items() if until != date.max
+                },
+                label_valid_from={
+                    kind: start for kind, (start, _) in periods.items() if start != date.min
+                },
                 rating_milli=rating_milli(row[19], row[20]),
                 rating_count=row[20],
             )

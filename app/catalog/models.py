@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.certification.models import Certificate
+from app.certification.models import Certificate, CertificateKind
 from app.cooperative.models import Cooperative
 from app.core.db import Base, TimestampMixin, str_enum
 from app.inventory.models import ProductStock, SkuStock
@@ -27,6 +27,41 @@ class Category(Base):
     # licence (食品生产许可证, "SC" + 14 digits): their products are published only with one.
     # Fresh produce (食用农产品) needs none. Data, set by the migration that added it.
     requires_food_licence: Mapped[bool] = mapped_column(default=False)
+
+
+class Brand(TimestampMixin, Base):
+    """A regional public brand (区域公用品牌, 赣南脐橙): a name an association owns for the products
+    of a region. Products of the region's counties may be sold under it; where the brand names
+    a certificate kind, only while the product carries a valid, verified one of that kind."""
+
+    __tablename__ = "brands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    story: Mapped[str] = mapped_column(Text, default="")  # plain text, paragraphs by blank lines
+    owner: Mapped[str] = mapped_column(String(120))  # the association that owns the brand
+    required_certificate_kind: Mapped[CertificateKind | None] = mapped_column(
+        str_enum(CertificateKind, 20), default=None
+    )
+    logo_key: Mapped[str | None] = mapped_column(String(200), default=None)  # media storage key
+
+    counties: Mapped[list[BrandCounty]] = relationship(
+        lazy="raise", order_by="BrandCounty.county_code", cascade="all, delete-orphan"
+    )
+
+
+class BrandCounty(Base):
+    """A county of a brand's region."""
+
+    __tablename__ = "brand_counties"
+
+    brand_id: Mapped[int] = mapped_column(
+        ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True
+    )
+    county_code: Mapped[str] = mapped_column(ForeignKey("counties.code"), primary_key=True)
+
+    __table_args__ = (Index("ix_brand_counties_county_code", "county_code"),)
 
 
 class ProductStatus(enum.StrEnum):
@@ -70,9 +105,14 @@ class Product(TimestampMixin, ProductStock):
     # review (and hide), so that listings show and sort by the average without a join.
     rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
     rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The regional public brand (区域公用品牌) the supplier sells it under, if any.
+    brand_id: Mapped[int | None] = mapped_column(
+        ForeignKey("brands.id", ondelete="SET NULL"), default=None, index=True
+    )
 
     cooperative: Mapped[Cooperative] = relationship(lazy="raise")
     category: Mapped[Category] = relationship(lazy="raise")
+    brand: Mapped[Brand | None] = relationship(lazy="raise")
     skus: Mapped[list[Sku]] = relationship(
         back_populates="product", lazy="raise", order_by="Sku.id", cascade="all, delete-orphan"
     )

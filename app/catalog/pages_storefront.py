@@ -57,6 +57,7 @@ FILTER_PARAMS = (
     "category",
     "label",
     "key_assistance",
+    "brand",
     "min_price",
     "max_price",
     "sort",
@@ -133,6 +134,7 @@ def _field_messages() -> dict[str, str]:
         "category": _("没有这个品类，请从列表中选择。"),
         "label": _("没有这个认证标识，请从列表中选择。"),
         "key_assistance": _("请勾选或取消勾选。"),
+        "brand": _("没有这个区域公用品牌，请从列表中选择。"),
         "min_price": _("最低价（元）请填写不小于 0 的金额，最多两位小数。"),
         "max_price": _("最高价（元）请填写不小于 0 的金额，最多两位小数，且不低于最低价。"),
         "sort": _("请选择有效的排序方式。"),
@@ -149,7 +151,8 @@ def _listing_query(form: dict[str, str], page: str | None) -> ProductQuery:
     """The service's query from the page's parameters; ValidationFailed with page field names."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {
-        name: form[name] for name in ("q", "province", "county", "category", "label", "sort")
+        name: form[name]
+        for name in ("q", "province", "county", "category", "label", "brand", "sort")
     }
     for name in ("min_price", "max_price"):
         if form[name]:
@@ -220,6 +223,7 @@ def _query_url(query: ProductQuery, sort: str) -> str:
         "category": query.category,
         "label": query.label,
         "key_assistance": None if query.key_assistance is None else "01"[query.key_assistance],
+        "brand": query.brand,
         "min_price": None if query.min_price_fen is None else yuan_text(query.min_price_fen),
         "max_price": None if query.max_price_fen is None else yuan_text(query.max_price_fen),
         "sort": sort or None,
@@ -299,6 +303,7 @@ async def list_products(
     category: OptionalText = None,
     label: OptionalText = None,
     key_assistance: OptionalText = None,
+    brand: OptionalText = None,
     min_price: OptionalText = None,
     max_price: OptionalText = None,
     sort: OptionalText = None,
@@ -315,6 +320,7 @@ async def list_products(
         "category": category,
         "label": label,
         "key_assistance": key_assistance,
+        "brand": brand,
         "min_price": min_price,
         "max_price": max_price,
         "sort": sort,

@@ -73,6 +73,9 @@ class ProductQuery(BaseModel):
     category: OneLine | None = Field(default=None, max_length=30)
     label: OneLine | None = Field(default=None, max_length=30)
     key_assistance: bool | None = None
+    brand: OneLine | None = Field(
+        default=None, max_length=60, description="A regional public brand's slug"
+    )
     min_price_fen: int | None = Field(default=None, ge=0, le=MAX_PRICE_FEN)
     max_price_fen: int | None = Field(default=None, ge=0, le=MAX_PRICE_FEN)
     sort: ProductSort = "relevance"
@@ -82,6 +85,21 @@ class ProductQuery(BaseModel):
 
 class CooperativeRef(BaseModel):
     id: int
+    name: str
+
+
+# A regional brand is a search label of its own: "brand_12" (see app.catalog.indexing).
+BRAND_LABEL_PREFIX = "brand_"
+
+
+def brand_label(brand_id: int) -> str:
+    return f"{BRAND_LABEL_PREFIX}{brand_id}"
+
+
+class BrandRef(BaseModel):
+    """The regional public brand a product is sold under (while its link holds)."""
+
+    slug: str
     name: str
 
 
@@ -130,6 +148,10 @@ class ProductSummary(BaseModel):
     cooperative: CooperativeRef
     county: CountyRef
     rating: RatingSummary = Field(default_factory=RatingSummary)
+    brand: BrandRef | None = Field(
+        default=None,
+        description="Its regional public brand; absent once a required certificate lapses",
+    )
 
 
 class FacetValue(BaseModel):
@@ -144,6 +166,7 @@ class Facets(BaseModel):
     province: list[FacetValue]
     category: list[FacetValue]
     label: list[FacetValue]
+    brand: list[FacetValue] = Field(default_factory=list)
 
 
 UnderstoodKind = Literal["province", "prefecture", "county", "label", "word"]
@@ -288,6 +311,9 @@ class ProductOut(ProductDetail):
     price_flagged: bool
     certificate_ids: list[int]
     published_at: datetime | None
+    brand_id: int | None = Field(
+        default=None, description="The brand it is linked to (shown while the link holds)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,7 +330,14 @@ class CountyProducts(BaseModel):
 class HomeSections(BaseModel):
     new_products: list[ProductSummary]
     seasonal_products: list[ProductSummary]
+    key_assistance_products: list[ProductSummary] = Field(
+        default_factory=list,
+        description="Newest products from national key-assistance counties (重点帮扶县)",
+    )
     featured_counties: list[CountyProducts]
+    brands: list[BrandListItem] = Field(
+        default_factory=list, description="Regional public brands with products shown under them"
+    )
     regions: RegionsOverview = Field(description="Provinces and key-assistance counties")
 
 
@@ -426,6 +459,9 @@ class ProductPatch(BaseModel):
     shelf_life_days: ShelfLifeDays | None = None
     storage_conditions: StorageConditions | None = None
     food_licence_number: FoodLicence | None = None
+    brand_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID), WHOLE_NUMBER] | None = Field(
+        default=None, description="A regional public brand to sell it under; null: none"
+    )
 
 
 class SkuPatch(BaseModel):
@@ -524,3 +560,68 @@ class ProductEditor(BaseModel):
 
     options: ProductFormOptions
     product: ProductOut
+
+
+# ---------------------------------------------------------------------------------------------
+# Regional public brands (区域公用品牌)
+
+BRAND_SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+CountyCode = Annotated[str, Field(min_length=1, max_length=12)]
+
+
+class BrandIn(BaseModel):
+    """A new regional public brand (operator)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: OneLine = Field(min_length=2, max_length=60, examples=["赣南脐橙"])
+    slug: str = Field(
+        min_length=2, max_length=60, pattern=BRAND_SLUG_PATTERN, examples=["gannan-navel-orange"]
+    )
+    story: MultiLine = Field(default="", max_length=5000)
+    county_codes: list[CountyCode] = Field(min_length=1, max_length=200)
+    owner: OneLine = Field(min_length=2, max_length=120, examples=["赣州市果业协会"])
+    required_certificate_kind: LabelKind | None = None
+
+
+class BrandPatch(BaseModel):
+    """Changes to a brand; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: OneLine | None = Field(default=None, min_length=2, max_length=60)
+    slug: str | None = Field(default=None, min_length=2, max_length=60, pattern=BRAND_SLUG_PATTERN)
+    story: MultiLine | None = Field(default=None, max_length=5000)
+    county_codes: list[CountyCode] | None = Field(default=None, min_length=1, max_length=200)
+    owner: OneLine | None = Field(default=None, min_length=2, max_length=120)
+    required_certificate_kind: LabelKind | None = None
+
+
+class BrandCountyOut(BaseModel):
+    code: str
+    name: str
+    province_name: str
+    key_assistance: bool
+
+
+class BrandOut(BaseModel):
+    """A brand as the operator's API answers it."""
+
+    id: int
+    slug: str
+    name: str
+    story: str
+    owner: str
+    required_certificate_kind: LabelKind | None
+    logo_url: str | None
+    counties: list[BrandCountyOut]
+
+
+class BrandListItem(BaseModel):
+    id: int
+    slug: str
+    name: str
+    owner: str
+    logo_url: str | None
+    county_count: int
+    product_count: int = Field(description="Listed products shown under the brand today")

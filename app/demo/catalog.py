@@ -40,6 +40,7 @@ from app.core.db import Database, unit_of_work
 from app.core.images import ProcessedImage, process_image
 from app.core.storage import MediaStorage
 from app.demo.accounts import DemoLogin
+from app.demo.brands import seed_demo_brands
 from app.demo.label_facts import food_licence_number, shelf_life_and_storage
 from app.demo.photos import draw_product_photo
 from app.demo.plan import DEFAULT_PRODUCTS, DemoPlan, DemoSeedError, PlannedProduct, build_plan
@@ -353,6 +354,7 @@ async def seed_demo_catalog(
             session, plan, supplier_ids
         )
         products_written = await _seed_products(session, plan, supplier_ids, certificate_ids, media)
+        await seed_demo_brands(session, media, today or china_date(utcnow()))
         logins: tuple[str, ...] = ()
         if supplier_login:
             first = supplier_ids[plan.suppliers[0].credit_code]

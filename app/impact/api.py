@@ -21,13 +21,14 @@ from app.account.deps import CurrentUser
 from app.core.sheets import XLSX_MEDIA_TYPE
 from app.impact import purchases, reports, service
 from app.impact.cache import ReportCache
-from app.impact.deps import Operator, PairingFilters, PairingQuery, Reports, Year
+from app.impact.deps import Operator, PairingFilters, PairingQuery, ProvinceCode, Reports, Year
 from app.impact.schemas import (
     BuyerImpact,
     CountyReport,
     DesignatedCountiesIn,
     DesignatedCountiesOut,
     ImpactSummary,
+    KeyAssistanceReport,
     OrganizationReport,
     PairingReport,
 )
@@ -58,6 +59,65 @@ async def impact_summary(session: DbSession, cache: Reports, year: Year = None) 
             lambda: _serialised(reports.summary(session, year=chosen)),
         )
     )
+
+
+@router.get("/impact/key-assistance", response_model=KeyAssistanceReport, status_code=200)
+async def impact_key_assistance(
+    session: DbSession, cache: Reports, year: Year = None, province: ProvinceCode = None
+) -> Response:
+    """Every national key-assistance county (乡村振兴重点帮扶县) the reference data knows (of
+    one province), with its net amount and orders in the year; `without_purchases` names those
+    nothing was bought from; `by_month` the key-assistance share of each month."""
+    chosen = year or reports.current_year()
+    return _json(
+        await cache.cached(
+            session,
+            ("key_assistance", chosen, province),
+            lambda: _serialised(
+                reports.key_assistance_report(session, year=chosen, province=province)
+            ),
+        )
+    )
+
+
+async def _key_assistance_file(
+    session: AsyncSession,
+    cache: ReportCache,
+    fmt: service.ExportFormat,
+    year: int | None,
+    province: str | None,
+) -> Response:
+    return attachment(
+        await service.export_key_assistance(session, cache, fmt=fmt, year=year, province=province)
+    )
+
+
+@router.get(
+    "/impact/key-assistance.csv",
+    response_class=Response,
+    status_code=200,
+    responses={200: {"content": {"text/csv": {}}, "description": "The list as CSV"}},
+)
+async def impact_key_assistance_csv(
+    session: DbSession, cache: Reports, year: Year = None, province: ProvinceCode = None
+) -> Response:
+    """The key-assistance counties as CSV (UTF-8 with BOM, Chinese headers, a totals row)."""
+    return await _key_assistance_file(session, cache, "csv", year, province)
+
+
+@router.get(
+    "/impact/key-assistance.xlsx",
+    response_class=Response,
+    status_code=200,
+    responses={
+        200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The list as an Excel workbook"}
+    },
+)
+async def impact_key_assistance_xlsx(
+    session: DbSession, cache: Reports, year: Year = None, province: ProvinceCode = None
+) -> Response:
+    """The key-assistance counties as an Excel workbook (Chinese headers, a totals row)."""
+    return await _key_assistance_file(session, cache, "xlsx", year, province)
 
 
 @router.get("/impact/pairings", response_model=PairingReport, status_code=200)

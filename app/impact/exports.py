@@ -12,7 +12,8 @@ from decimal import Decimal
 import xlsxwriter  # type: ignore[import-untyped]
 
 from app.core.money import FEN_PER_YUAN
-from app.impact.schemas import PairingImpact, PairingReport
+from app.core.sheets.writing import write_csv, write_xlsx
+from app.impact.schemas import KeyAssistanceReport, PairingImpact, PairingReport
 
 KIND_NAMES = {
     "east_west": "东西部协作",
@@ -125,3 +126,56 @@ def to_xlsx(report: PairingReport) -> bytes:
                 sheet.write_string(number, index, value, bold if emphasised else None)
     workbook.close()
     return buffer.getvalue()
+
+
+CENT = Decimal("0.01")
+KEY_ASSISTANCE_HEADERS = (
+    "县代码",
+    "县",
+    "省份",
+    "帮扶金额（元）",
+    "帮扶金额（分）",
+    "订单数",
+    "本年度有无采购",
+)
+
+
+def key_assistance_rows(report: KeyAssistanceReport) -> list[list[Cell]]:
+    """One row per key-assistance county (the ones without a purchase say 无), then the
+    totals (an order from two counties counts in each county's row, once in the total)."""
+    table: list[list[Cell]] = [
+        [
+            item.code,
+            item.name,
+            item.province_name,
+            _yuan(item.amount_fen).quantize(CENT),
+            item.amount_fen,
+            item.order_count,
+            "有" if item.order_count else "无",
+        ]
+        for item in report.items
+    ]
+    table.append(
+        [
+            TOTAL_LABEL,
+            "",
+            "",
+            _yuan(report.amount_fen).quantize(CENT),
+            report.amount_fen,
+            report.order_count,
+            "",
+        ]
+    )
+    return table
+
+
+def key_assistance_csv(report: KeyAssistanceReport) -> bytes:
+    return write_csv(KEY_ASSISTANCE_HEADERS, key_assistance_rows(report))
+
+
+def key_assistance_xlsx(report: KeyAssistanceReport) -> bytes:
+    return write_xlsx(
+        KEY_ASSISTANCE_HEADERS,
+        key_assistance_rows(report),
+        sheet_name=f"{report.year}年重点帮扶县",
+    )

@@ -57,6 +57,7 @@ def entry_facts(
         cooperative_id=line.cooperative_id,
         product_id=line.product_id,
         pairing_ids=pairing_ids,
+        key_assistance=county.key_assistance,
     )
 
 

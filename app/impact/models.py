@@ -263,6 +263,19 @@ class TotalByCooperativeBuyerProvince(Base):
     order_count: Mapped[int] = mapped_column(default=0)
 
 
+class TotalByKeyAssistance(Base):
+    """Entries from the national key-assistance counties (乡村振兴重点帮扶县), per month: the
+    share of the whole that monitoring follows. An entry counts when its origin county is on the
+    160 list (the reference data's flag, read when the entry is written and again by reconcile)."""
+
+    __tablename__ = "impact_totals_by_key_assistance"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    amount_fen: Mapped[int] = mapped_column(default=0)
+    order_count: Mapped[int] = mapped_column(default=0)
+
+
 class LedgerGuard(Base):
     """One row: on SQLite, the DELETE triggers let rows go only while `purge_allowed` is set
     (test clean-up and benchmarks, inside one transaction). PostgreSQL uses the transaction
@@ -290,5 +303,6 @@ ROLLUP_MODELS: tuple[type[Base], ...] = (
     TotalByBuyerKind,
     TotalByCountyBuyerProvince,
     TotalByCooperativeBuyerProvince,
+    TotalByKeyAssistance,
 )
 LEDGER_MODELS: tuple[type[Base], ...] = (LedgerEntry, EntryPairing)

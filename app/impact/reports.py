@@ -22,10 +22,14 @@ from app.impact.schemas import (
     BuyerKindAmount,
     CooperativeReport,
     CountyAmount,
+    CountyRef,
     CountyReport,
     CountyTotals,
     Dashboard,
     ImpactSummary,
+    KeyAssistanceMonth,
+    KeyAssistanceReport,
+    KeyAssistanceShare,
     MonthAmount,
     OrganizationReport,
     PairingImpact,
@@ -169,6 +173,7 @@ async def summary(session: AsyncSession, *, year: int | None = None) -> ImpactSu
     year = year or current_year()
     amount, orders = await repository.year_total(session, year)
     cooperatives, households = await repository.cooperatives_benefited(session, year)
+    key_amount, key_orders = await repository.key_assistance_total(session, year)
     return ImpactSummary(
         year=year,
         amount_fen=amount,
@@ -176,7 +181,66 @@ async def summary(session: AsyncSession, *, year: int | None = None) -> ImpactSu
         county_count=await repository.counties_benefited(session, year),
         cooperative_count=cooperatives,
         households_supported=households,
+        key_assistance=KeyAssistanceShare(
+            amount_fen=key_amount,
+            order_count=key_orders,
+            county_count=await repository.key_assistance_counties_benefited(session, year),
+        ),
     )
+
+
+async def key_assistance_report(
+    session: AsyncSession, *, year: int | None = None, province: str | None = None
+) -> KeyAssistanceReport:
+    """Every key-assistance county (of one province) with its amount and orders in the year,
+    those without an order, and the key-assistance share of each month's total. Amounts are
+    the countrywide share's when no province is named, the province's counties' otherwise."""
+    year = year or current_year()
+    if province is not None and (
+        not is_region_code(province) or await repository.get_province(session, province) is None
+    ):
+        raise ProvinceUnknown(province)
+    items = _county_amounts(
+        await repository.key_assistance_counties(session, year, province_code=province)
+    )
+    totals = await repository.months(session, year)
+    key_months = await repository.key_assistance_months(session, year, province_code=province)
+    by_month = []
+    for month in range(1, 13):
+        amount, orders = key_months.get(month, (0, 0))
+        total = totals.get(month, (0, 0))[0]
+        by_month.append(
+            KeyAssistanceMonth(
+                month=month,
+                amount_fen=amount,
+                order_count=orders,
+                total_fen=total,
+                share_bp=amount * BASIS_POINTS // total if total > 0 else None,
+            )
+        )
+    if province is None:
+        amount, orders = await repository.key_assistance_total(session, year)
+    else:
+        amount = sum(item.amount_fen for item in items)
+        orders = sum(item.order_count for item in items)
+    return KeyAssistanceReport(
+        year=year,
+        province=province,
+        amount_fen=amount,
+        order_count=orders,
+        items=items,
+        without_purchases=[
+            CountyRef(code=i.code, name=i.name, province_name=i.province_name)
+            for i in items
+            if i.order_count == 0
+        ],
+        by_month=by_month,
+    )
+
+
+async def products_benefit(session: AsyncSession, product_ids: Sequence[int]) -> tuple[int, int]:
+    """(net amount, orders) these products brought over every year (a brand's page)."""
+    return await repository.products_total(session, product_ids)
 
 
 async def county_report(
@@ -246,6 +310,7 @@ async def dashboard(session: AsyncSession, *, year: int | None = None) -> Dashbo
             BuyerKindAmount(kind=k, amount_fen=int(a), order_count=int(o))
             for k, a, o in await repository.buyer_kinds(session, year)
         ],
+        key_assistance=await key_assistance_report(session, year=year),
     )
 
 
@@ -395,6 +460,7 @@ async def _region_report(session: AsyncSession, chosen: ProvinceAmount, year: in
         counties_helped=_county_amounts(
             await repository.counties_bought_by_province(session, chosen.code, year)
         ),
+        key_assistance=await key_assistance_report(session, year=year, province=chosen.code),
     )
 
 

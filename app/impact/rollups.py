@@ -46,6 +46,9 @@ class EntryFacts:
     cooperative_id: int
     product_id: int
     pairing_ids: tuple[int, ...] = ()
+    # The origin county is a key-assistance county (of the 160): not a ledger column, the
+    # county's flag, so that reconcile recomputes it from the reference data.
+    key_assistance: bool = False
 
     @property
     def key(self) -> tuple[int, int]:
@@ -105,6 +108,10 @@ def _organization_monthly(e: EntryFacts) -> list[GroupKey]:
     if e.buyer_organization_id is None:
         return []
     return [(e.period_year, e.period_month, e.buyer_organization_id)]
+
+
+def _key_assistance_monthly(e: EntryFacts) -> list[GroupKey]:
+    return [(e.period_year, e.period_month)] if e.key_assistance else []
 
 
 def _organization_county(e: EntryFacts) -> list[GroupKey]:
@@ -171,6 +178,7 @@ ROLLUPS: tuple[RollupSpec, ...] = (
         ("year", "cooperative_id", "buyer_province_code"),
         _yearly(lambda e: e.cooperative_id, lambda e: e.buyer_province_code),
     ),
+    RollupSpec(models.TotalByKeyAssistance, ("year", "month"), _key_assistance_monthly),
 )
 
 

@@ -13,6 +13,14 @@ YEAR_MIN = 2000
 YEAR_MAX = 2100
 
 
+class KeyAssistanceShare(BaseModel):
+    """The part of a year's totals from the national key-assistance counties (重点帮扶县)."""
+
+    amount_fen: int = Field(description="Net goods amount from key-assistance counties")
+    order_count: int = Field(description="Orders with a sale from a key-assistance county")
+    county_count: int = Field(description="Key-assistance counties with a net amount above zero")
+
+
 class ImpactSummary(BaseModel):
     """Headline totals of a reporting year (China Standard Time)."""
 
@@ -24,6 +32,7 @@ class ImpactSummary(BaseModel):
     households_supported: int = Field(
         description="Households those suppliers declare they support (带动农户)"
     )
+    key_assistance: KeyAssistanceShare
 
 
 class PairingRef(PairingOut):
@@ -115,6 +124,37 @@ class BuyerKindAmount(BaseModel):
     order_count: int
 
 
+class CountyRef(BaseModel):
+    code: str
+    name: str
+    province_name: str
+
+
+class KeyAssistanceMonth(BaseModel):
+    month: int = Field(ge=1, le=12)
+    amount_fen: int = Field(description="Net amount from key-assistance counties")
+    order_count: int
+    total_fen: int = Field(description="Net amount from every county")
+    share_bp: int | None = Field(
+        description="amount_fen / total_fen in basis points (10000 = all); null: no total"
+    )
+
+
+class KeyAssistanceReport(BaseModel):
+    """Every key-assistance county the reference data knows, with its amount and orders in the
+    year, and those nothing was bought from: the counties monitoring must look at."""
+
+    year: int
+    province: str | None = Field(default=None, description="Only this province's counties")
+    amount_fen: int
+    order_count: int
+    items: list[CountyAmount] = Field(description="Every key-assistance county, by code")
+    without_purchases: list[CountyRef] = Field(
+        description="Key-assistance counties without an order in the year"
+    )
+    by_month: list[KeyAssistanceMonth] = Field(description="Twelve months, January first")
+
+
 class Dashboard(BaseModel):
     """What the public /impact page shows."""
 
@@ -126,6 +166,7 @@ class Dashboard(BaseModel):
     top_counties: list[CountyAmount]
     provinces: list[ProvinceAmount]
     buyer_kinds: list[BuyerKindAmount]
+    key_assistance: KeyAssistanceReport
 
 
 class RegionReport(BaseModel):
@@ -143,6 +184,7 @@ class RegionReport(BaseModel):
     counties_helped: list[CountyAmount] = Field(
         description="Counties whose goods the province's buyers bought"
     )
+    key_assistance: KeyAssistanceReport
 
 
 class CooperativeReport(BaseModel):

@@ -57,6 +57,36 @@ async def export_pairings(
     return await report_cache.cached(session, ("export", fmt, chosen, kind, province), build)
 
 
+async def export_key_assistance(
+    session: AsyncSession,
+    report_cache: ReportCache,
+    *,
+    fmt: ExportFormat,
+    year: int | None = None,
+    province: str | None = None,
+) -> ExportFile:
+    """The key-assistance counties of a year (of a province) as a CSV or XLSX file."""
+    chosen = year or reports.current_year()
+
+    async def build() -> ExportFile:
+        report = await reports.key_assistance_report(session, year=chosen, province=province)
+        content = (
+            exports.key_assistance_csv(report)
+            if fmt == "csv"
+            else exports.key_assistance_xlsx(report)
+        )
+        scope = f"-{province}" if province else ""
+        return ExportFile(
+            filename=f"fengshou-key-assistance-{chosen}{scope}.{fmt}",
+            media_type=_MEDIA_TYPES[fmt],
+            content=content,
+        )
+
+    return await report_cache.cached(
+        session, ("export_key_assistance", fmt, chosen, province), build
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Designated counties
 

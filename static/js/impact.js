@@ -26,8 +26,14 @@
   }
 
   // A target (data-target, in fen) is drawn as a dashed line the axis always reaches.
+  // A "share" chart's values are basis points (10000 = 100 %), drawn as bars in per cent.
+  function percent(bp) {
+    return (bp / 100).toFixed(1) + "%";
+  }
+
   function option(kind, labels, values, series, target) {
     var horizontal = kind === "hbar";
+    var share = kind === "share";
     var categoryAxis = {
       type: "category",
       data: labels,
@@ -41,7 +47,7 @@
       type: "value",
       axisLabel: {
         formatter: function (fen) {
-          return compactFormat.format(fen / 100);
+          return share ? percent(fen) : compactFormat.format(fen / 100);
         },
       },
     };
@@ -61,7 +67,7 @@
         renderMode: "richText",
         confine: true,
         valueFormatter: function (fen) {
-          return yuan(fen);
+          return share ? percent(fen) : yuan(fen);
         },
       },
       xAxis: horizontal ? valueAxis : categoryAxis,
@@ -132,7 +138,47 @@
       });
   }
 
+  // A table[data-sortable]: each header button sorts the rows by its column's data-sort
+  // values (numbers) or text, ascending then descending; aria-sort says which.
+  function sortBy(table, header, column) {
+    var body = table.tBodies[0];
+    var descending = header.getAttribute("aria-sort") === "ascending";
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[column].getAttribute("data-sort") || a.cells[column].textContent;
+      var y = b.cells[column].getAttribute("data-sort") || b.cells[column].textContent;
+      var nx = Number(x);
+      var ny = Number(y);
+      var order = !isNaN(nx) && !isNaN(ny) ? nx - ny : x.localeCompare(y, locale);
+      return descending ? -order : order;
+    });
+    rows.forEach(function (row) {
+      body.appendChild(row);
+    });
+    var headers = table.tHead.rows[0].cells;
+    for (var h = 0; h < headers.length; h += 1) {
+      headers[h].removeAttribute("aria-sort");
+    }
+    header.setAttribute("aria-sort", descending ? "descending" : "ascending");
+  }
+
+  function sortable(table) {
+    var headers = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(headers, function (header, column) {
+      var button = header.querySelector("button[data-sort-column]");
+      if (button) {
+        button.addEventListener("click", function () {
+          sortBy(table, header, column);
+        });
+      }
+    });
+  }
+
   function start() {
+    var tables = document.querySelectorAll("table[data-sortable]");
+    for (var t = 0; t < tables.length; t += 1) {
+      sortable(tables[t]);
+    }
     var boxes = document.querySelectorAll("[data-impact-box]");
     for (var b = 0; b < boxes.length; b += 1) {
       loadBox(boxes[b]);

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from app import cli as cli_module
 from app.account.models import Role, RoleAssignment, User
-from app.catalog.models import PriceTier, Product, ProductPhoto, ProductStatus, Sku
+from app.catalog.models import Brand, PriceTier, Product, ProductPhoto, ProductStatus, Sku
 from app.certification.models import Certificate, CertificateStatus
 from app.certification.numbers import number_problem
 from app.config import Settings
@@ -213,8 +213,35 @@ async def test_seeding_writes_a_full_consistent_catalog_once(
     with Image.open(io.BytesIO(await media.read(photo.thumb_key))) as thumb:
         assert max(thumb.size) == 400
 
+    # Regional brands drawn from the reference data's notes, each with products of its region
+    # linked, and a required certificate held (valid, verified) where the brand names one.
+    async with unit_of_work(database.reader) as session:
+        brands = list(await session.scalars(select(Brand).options(selectinload(Brand.counties))))
+        linked = list(
+            await session.scalars(
+                select(Product)
+                .where(Product.brand_id.is_not(None))
+                .options(selectinload(Product.certificates), selectinload(Product.cooperative))
+            )
+        )
+    assert len(brands) >= 8
+    assert {b.name for b in brands} >= {"赣南脐橙", "百色芒果", "花牛苹果", "保山小粒咖啡"}
+    by_brand = {b.id: b for b in brands}
+    assert {p.brand_id for p in linked} == set(by_brand)  # every brand sells something
+    for product in linked:
+        brand = by_brand[product.brand_id or 0]
+        assert product.cooperative.county_code in {c.county_code for c in brand.counties}
+        if brand.required_certificate_kind is not None:
+            assert any(
+                c.kind == brand.required_certificate_kind
+                and c.status == CertificateStatus.VERIFIED
+                and c.valid_from <= TODAY <= c.valid_until
+                for c in product.certificates
+            )
+    assert all(b.logo_key for b in brands)
+
     # Idempotent: a second run writes nothing and changes nothing.
-    before = (await _row_counts(database), await _snapshot(database))
+    before = (await _row_counts(database), await _snapshot(database), len(linked))
     second = await seed_demo_catalog(database, _media(settings), products=320, today=TODAY)
     assert (second.suppliers_written, second.certificates_written, second.products_written) == (
         0,
@@ -222,7 +249,11 @@ async def test_seeding_writes_a_full_consistent_catalog_once(
         0,
     )
     assert str(second) == "demo catalog: already up to date"
-    assert (await _row_counts(database), await _snapshot(database)) == before
+    async with unit_of_work(database.reader) as session:
+        relinked = await session.scalar(
+            select(func.count()).select_from(Product).where(Product.brand_id.is_not(None))
+        )
+    assert (await _row_counts(database), await _snapshot(database), relinked) == before
 
 
 async def test_the_database_holds_exactly_the_plan(database: Database, settings: Settings) -> None:

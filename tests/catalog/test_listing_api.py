@@ -143,6 +143,7 @@ async def test_summary_shape(client: httpx.AsyncClient, world: World) -> None:
             "key_assistance": True,
         },
         "rating": {"average": None, "count": 0},
+        "brand": None,  # sold under no regional brand
     }
 
 
@@ -355,7 +356,7 @@ async def test_no_results_is_an_empty_page(client: httpx.AsyncClient, world: Wor
     body = await _list(client, q="不存在的东西")
     assert body["items"] == []
     assert body["total"] == 0
-    assert body["facets"] == {"province": [], "category": [], "label": []}
+    assert body["facets"] == {"province": [], "category": [], "label": [], "brand": []}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -106,6 +106,11 @@ async def test_home_shows_new_products_featured_counties_and_the_provinces(
     featured = html.split('id="featured-title"', 1)[1].split("</section>", 1)[0]
     assert '<a class="card sf-county-card" href="/counties/450225">' in featured
     assert "商品 1 件" in featured or "商品 2 件" in featured
+    # Key-assistance products: every card carries the key-assistance badge.
+    key_section = html.split('id="key-products-title"', 1)[1].split("</section>", 1)[0]
+    cards = key_section.split('<article class="sf-card">')[1:]
+    assert cards and all("badge-key" in card for card in cards)
+    assert '<a href="/products?key_assistance=1">' in key_section
 
 
 async def test_home_without_products_still_shows_the_regions(client: httpx.AsyncClient) -> None:
@@ -365,6 +370,18 @@ async def test_county_page_lists_its_verified_suppliers_and_products(
     assert f"带动农户 {supplier.households_supported:,} 户" in html
     assert f'href="/products?county={county}"' in html
     assert "帮扶本县的协作关系" in html
+
+
+async def test_a_key_assistance_county_page_says_so(client: httpx.AsyncClient) -> None:
+    key = _assert_html(await client.get("/counties/450225"), 200)  # 融水: on the 160 list
+    plain = _assert_html(await client.get("/counties/360724"), 200)  # 上犹: in the 832 only
+
+    assert 'id="key-assistance-note"' in key and "国家乡村振兴重点帮扶县" in key
+    assert 'href="/impact#key-assistance"' in key
+    assert (
+        'id="key-assistance-note"' not in plain
+        and "badge-key" not in plain.split("<main", 1)[-1].split("本县特产", 1)[0]
+    )
 
 
 async def test_county_page_hides_suspended_suppliers(

@@ -589,6 +589,9 @@ MATRIX: dict[str, Entry] = {
     ),
     # --- impact -----------------------------------------------------------------------------
     "GET /api/v1/impact/summary": Entry(EVERYONE),
+    "GET /api/v1/impact/key-assistance": Entry(EVERYONE),
+    "GET /api/v1/impact/key-assistance.csv": Entry(EVERYONE),
+    "GET /api/v1/impact/key-assistance.xlsx": Entry(EVERYONE),
     "GET /api/v1/impact/pairings": Entry(EVERYONE),
     "GET /api/v1/impact/pairings.csv": Entry(EVERYONE),
     "GET /api/v1/impact/pairings.xlsx": Entry(EVERYONE),
@@ -600,6 +603,24 @@ MATRIX: dict[str, Entry] = {
     # A buyer's own purchases (我的帮扶): every signed-in user sees only their own.
     "GET /api/v1/me/impact": Entry(SIGNED_IN),
     "GET /account/impact": Entry(page(SIGNED_IN)),
+    # --- brands (regional public brands) ------------------------------------------------------
+    "POST /api/v1/admin/brands": Entry(
+        OPERATOR,
+        json={
+            "name": "矩阵品牌",
+            "slug": "matrix-brand",
+            "county_codes": ["522732"],
+            "owner": "协会",
+        },
+    ),
+    "PATCH /api/v1/admin/brands/{brand_id}": Entry(OPERATOR, json={"story": "品牌故事"}),
+    "POST /api/v1/admin/brands/{brand_id}/logo": Entry(
+        OPERATOR, files={"file": ("logo.png", png_bytes(), "image/png")}
+    ),
+    "GET /api/v1/brands": Entry(EVERYONE),
+    "GET /api/v1/brands/{slug}": Entry(EVERYONE, params={"slug": "brand_slug"}),
+    "GET /brands": Entry(EVERYONE),
+    "GET /brands/{slug}": Entry(EVERYONE, params={"slug": "brand_slug"}),
     # --- proof ------------------------------------------------------------------------------
     "GET /api/v1/organizations/{organization_id}/orders/{order_id}/certificate": Entry(
         ORG_A, params={"order_id": "org_order_id"}

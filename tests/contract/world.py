@@ -244,6 +244,18 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
         product = await _api(
             clients["anonymous"], "GET", f"/api/v1/products/{seller_a.product_id}", 200
         )
+        brand = await _api(
+            clients["operator"],
+            "POST",
+            "/api/v1/admin/brands",
+            201,
+            json={
+                "name": "三都水族品牌",
+                "slug": "sandu-brand",
+                "county_codes": [COUNTY_A],
+                "owner": "三都县农业协会",
+            },
+        )
         for client in clients.values():  # each caller's cart holds SKU A
             await _api(
                 client,
@@ -260,6 +272,8 @@ async def build_world(app: FastAPI, database: Database) -> AsyncIterator[World]:
             "product_id": seller_a.product_id,
             "sku_id": seller_a.sku_id,
             "slug": product["slug"],
+            "brand_id": brand["id"],
+            "brand_slug": brand["slug"],
             "photo_id": photo["id"],
             "certificate_id": certificate,
             "organization_id": org_a,

@@ -48,6 +48,8 @@ async def test_the_summary_sums_a_year_in_china_time(
         "county_count": 2,
         "cooperative_count": 2,
         "households_supported": 42,
+        # 三都 is a key-assistance county, 疏附 is not
+        "key_assistance": {"amount_fen": 3000 + 5000 - 2000, "order_count": 2, "county_count": 1},
     }
     assert year_2027 == {
         "year": 2027,
@@ -56,6 +58,7 @@ async def test_the_summary_sums_a_year_in_china_time(
         "county_count": 1,
         "cooperative_count": 1,
         "households_supported": 12,
+        "key_assistance": {"amount_fen": 2000, "order_count": 1, "county_count": 1},
     }
 
 

@@ -75,6 +75,7 @@ class World:
     counties: dict[str, tuple[str, str]] = field(
         default_factory=dict
     )  # code → prefecture, province
+    key_assistance: set[str] = field(default_factory=set)  # every key-assistance county
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,9 @@ async def _world(app: FastAPI, database: Database) -> World:
             )
         )
         world.households = dict(households.all())
+        world.key_assistance = set(
+            await session.scalars(select(County.code).where(County.key_assistance.is_(True)))
+        )
     app.state.impact_test_world = world
     return world
 
@@ -349,7 +353,7 @@ async def _forget(database: Database) -> None:
 # The independent sums, and the reports they must equal
 
 
-def _expected_summary(events: list[Event], world: World, year: int) -> dict[str, int]:
+def _expected_summary(events: list[Event], world: World, year: int) -> dict[str, Any]:
     of_year = [e for e in events if e.year == year]
     by_county: dict[str, int] = defaultdict(int)
     by_cooperative: dict[int, int] = defaultdict(int)
@@ -357,6 +361,7 @@ def _expected_summary(events: list[Event], world: World, year: int) -> dict[str,
         by_county[e.county] += e.amount
         by_cooperative[e.cooperative] += e.amount
     benefited = [c for c, amount in by_cooperative.items() if amount > 0]
+    key = [e for e in of_year if e.county in world.key_assistance]
     return {
         "year": year,
         "amount_fen": sum(e.amount for e in of_year),
@@ -364,6 +369,35 @@ def _expected_summary(events: list[Event], world: World, year: int) -> dict[str,
         "county_count": sum(1 for amount in by_county.values() if amount > 0),
         "cooperative_count": len(benefited),
         "households_supported": sum(world.households[c] for c in benefited),
+        "key_assistance": {
+            "amount_fen": sum(e.amount for e in key),
+            "order_count": len({e.order for e in key if e.sale}),
+            "county_count": sum(
+                1
+                for county, amount in by_county.items()
+                if amount > 0 and county in world.key_assistance
+            ),
+        },
+    }
+
+
+def _expected_key_assistance(events: list[Event], world: World, year: int) -> dict[str, Any]:
+    """Per key-assistance county (amount, orders), the counties without an order, and the
+    key-assistance amount of each month."""
+    of_year = [e for e in events if e.year == year]
+    amounts: dict[str, int] = defaultdict(int)
+    orders: dict[str, set[int]] = defaultdict(set)
+    months: dict[int, int] = defaultdict(int)
+    for e in of_year:
+        if e.county in world.key_assistance:
+            amounts[e.county] += e.amount
+            months[e.month] += e.amount
+            if e.sale:
+                orders[e.county].add(e.order)
+    return {
+        "items": {c: (amounts[c], len(orders[c])) for c in world.key_assistance},
+        "without": {c for c in world.key_assistance if not orders[c]},
+        "by_month": [months.get(m, 0) for m in range(1, 13)],
     }
 
 
@@ -431,6 +465,15 @@ async def test_reports_equal_an_independent_sum_over_random_histories(
     for year in YEARS:
         summary = (await client.get("/api/v1/impact/summary", params={"year": year})).json()
         assert summary == _expected_summary(events, world, year)
+
+        key = (await client.get("/api/v1/impact/key-assistance", params={"year": year})).json()
+        want_key = _expected_key_assistance(events, world, year)
+        assert {i["code"]: (i["amount_fen"], i["order_count"]) for i in key["items"]} == want_key[
+            "items"
+        ]
+        assert {c["code"] for c in key["without_purchases"]} == want_key["without"]
+        assert [m["amount_fen"] for m in key["by_month"]] == want_key["by_month"]
+        assert key["amount_fen"] == summary["key_assistance"]["amount_fen"]
 
         items = (await client.get("/api/v1/impact/pairings", params={"year": year})).json()["items"]
         reported[year] = _as_totals(items)

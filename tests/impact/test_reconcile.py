@@ -83,6 +83,26 @@ async def test_a_tampered_rollup_is_reported_and_exits_1(
     assert other_year.exit_code == 0, other_year.output
 
 
+async def test_a_tampered_key_assistance_total_is_reported(
+    database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await build_history(database)  # 三都 is a key-assistance county: 3 000 in March 2026
+    async with unit_of_work(database.writer) as session:
+        await session.execute(
+            text(
+                "UPDATE impact_totals_by_key_assistance SET amount_fen = amount_fen - 1, "
+                "order_count = order_count + 1 WHERE year = 2026 AND month = 3"
+            )
+        )
+
+    result = await _command(settings, monkeypatch, "--year", "2026")
+
+    assert result.exit_code == 1, result.output
+    assert "1 difference(s):" in result.output
+    assert "rollup impact_totals_by_key_assistance (2026, 3): holds 2999 fen" in result.output
+    assert "the orders say 3000 fen (¥30.00) / 1 order(s)" in result.output
+
+
 async def test_a_rollup_row_deleted_with_the_guard_lifted_is_reported(
     database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -401,6 +401,20 @@ async def test_an_expired_label_stops_matching_and_counting(backend: SearchBacke
     assert 12 in (await _search(backend, text="枸杞", today=date(2030, 1, 1))).ids
 
 
+async def test_a_brand_is_a_second_label_that_must_hold_too(backend: SearchBackend) -> None:
+    """The app's regional brands are labels of their own ("brand_12"): `brand` keeps the
+    products holding it, valid that day, beside `label`, and expires like a label."""
+    gi = set(await _all_ids(backend, label="gi"))
+    green = set(await _all_ids(backend, label="green_food"))
+    both = await _search(backend, label="gi", brand="green_food")
+    assert set(both.ids) == gi & green
+    assert set(await _all_ids(backend, brand="gi", text="枸杞")) == {
+        i for i in await _all_ids(backend, text="枸杞") if i in gi
+    }
+    later = GOUQI_GI_UNTIL + timedelta(days=1)
+    assert 12 not in await _all_ids(backend, later, brand="gi")
+
+
 # ---------------------------------------------------------------------------------------------
 # Hostile input: a result (possibly empty) or InvalidQuery, never anything else
 

@@ -107,6 +107,13 @@ def test_quote(value: str, quoted: str) -> None:
         ({"max_price_fen": 0}, "min_price_fen <= 0"),
         ({"prefecture": "513400"}, 'prefecture_code = "513400"'),
         (
+            # A regional brand is a label of its own, valid like a certificate's label.
+            {"label": "gi", "brand": "brand_7"},
+            'labels = "gi" AND label_until.gi >= 20261128 AND label_from.gi <= 20261128'
+            ' AND labels = "brand_7" AND label_until.brand_7 >= 20261128'
+            " AND label_from.brand_7 <= 20261128",
+        ),
+        (
             {"min_price_fen": 500, "max_price_fen": 900},
             "min_price_fen >= 500 AND min_price_fen <= 900",
         ),

@@ -12,7 +12,7 @@ outbox's own delay. Bounds and times: the specs below; docs/adr/0006-caching.md.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -38,6 +38,8 @@ class Reference:
     categories: dict[str, tuple[str, int]]
     counties: dict[str, str]
     parser: QueryParser
+    # Regional brands: slug → (id, name); a change shows within the reference's refresh.
+    brands: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ async def reference(session: AsyncSession, caches: Caches | None) -> Reference:
     if known is None:
         names = await repository.reference_names(session)
         parser = query_parser(_places(names), caches)
-        known = Reference(names.provinces, names.categories, names.counties, parser)
+        known = Reference(names.provinces, names.categories, names.counties, parser, names.brands)
         if cache is not None:
             cache.put("reference", known)
     return known

@@ -6,6 +6,8 @@ finds nothing (suggestions), kept in the app's caches (app.catalog.listing.cachi
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import date
 from typing import TypedDict, Unpack
 
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog import repository
 from app.catalog.errors import (
+    UnknownBrandFilter,
     UnknownCategory,
     UnknownCounty,
     UnknownLabel,
@@ -37,7 +40,14 @@ from app.catalog.listing.understanding import (
     understanding_out,
 )
 from app.catalog.repository import ListingFilters
-from app.catalog.schemas import Facets, FacetValue, ProductPage, ProductQuery
+from app.catalog.schemas import (
+    MAX_PER_PAGE,
+    Facets,
+    FacetValue,
+    ProductPage,
+    ProductQuery,
+    brand_label,
+)
 from app.core.cache import Caches
 from app.core.errors import ValidationFailed
 from app.core.storage import MediaStorage
@@ -65,6 +75,8 @@ def _filters(
         raise UnknownCategory(query.category)
     if query.label is not None and query.label not in LABEL_NAMES:
         raise UnknownLabel(query.label)
+    if query.brand is not None and query.brand not in known.brands:
+        raise UnknownBrandFilter(query.brand)
     if (
         query.min_price_fen is not None
         and query.max_price_fen is not None
@@ -84,6 +96,7 @@ def _filters(
         category_code=query.category,
         label=understood.label,
         key_assistance=query.key_assistance,
+        brand_id=known.brands[query.brand][0] if query.brand is not None else None,
         min_price_fen=query.min_price_fen,
         max_price_fen=query.max_price_fen,
     )
@@ -122,6 +135,7 @@ async def _sql_listing(
     provinces = await repository.province_facet(session, filters)
     categories = await repository.category_facet(session, filters)
     label_counts = dict(await repository.label_facet(session, filters))
+    brands = await repository.brand_facet(session, filters)
     facets = Facets(
         province=[_facet(f.value, f.label, f.count) for f in provinces],
         category=[_facet(f.value, f.label, f.count) for f in categories],
@@ -130,6 +144,7 @@ async def _sql_listing(
             for kind, name in LABEL_NAMES.items()
             if label_counts.get(kind)
         ],
+        brand=[_facet(f.value, f.label, f.count) for f in brands],
     )
     return ProductPage.model_construct(
         items=await summaries(session, rows, today, media),
@@ -150,6 +165,16 @@ def _search_facets(result: SearchResult, known: Reference) -> Facets:
         key=lambda f: (known.categories[f.value][1], f.value),
     )
     label_counts = {f.value: f.count for f in result.facets.get("label", [])}
+    # Brands are labels of their own in the index ("brand_12"): counted with the labels.
+    brand_slugs = {brand_label(i): (slug, name) for slug, (i, name) in known.brands.items()}
+    brands = sorted(
+        (
+            (brand_slugs[value], count)
+            for value, count in label_counts.items()
+            if value in brand_slugs and count
+        ),
+        key=lambda item: (-item[1], item[0][0]),
+    )
     return Facets.model_construct(
         province=[
             _facet(f.value, known.provinces.get(f.value, f.label), f.count)
@@ -164,6 +189,7 @@ def _search_facets(result: SearchResult, known: Reference) -> Facets:
             for kind, name in LABEL_NAMES.items()
             if label_counts.get(kind)
         ],
+        brand=[_facet(slug, name, count) for (slug, name), count in brands],
     )
 
 
@@ -278,7 +304,12 @@ async def _search_page(
         except InvalidQuery as exc:
             raise invalid_search_query(exc) from exc
 
-    result = await run(search_query(query, parsed))
+    wanted = search_query(query, parsed, brands=known.brands)
+    named = named_brand(query, known)
+    if named is not None:
+        result = await _brand_first(run, wanted, named, query)
+    else:
+        result = await run(wanted)
     if result.total and query.page > result.pages:
         raise PageOutOfRange(query.page, result.pages)
     rows = await repository.page_rows(session, result.ids, today)
@@ -291,6 +322,45 @@ async def _search_page(
         degraded=False,
         understood=understanding_out(parsed),
         suggestions=[] if result.total else await suggest(query, parsed, known, run),
+    )
+
+
+def named_brand(query: ProductQuery, known: Reference) -> int | None:
+    """The brand whose name the query's text names (the longest, 赣南脐橙 in 赣南脐橙礼盒), when
+    the listing is ranked by relevance and no brand filter is chosen."""
+    if not query.q or query.brand is not None or query.sort != "relevance":
+        return None
+    found = [(len(name), brand_id) for brand_id, name in known.brands.values() if name in query.q]
+    return max(found)[1] if found else None
+
+
+async def _brand_first(
+    run: Callable[[SearchQuery], Awaitable[SearchResult]],
+    wanted: SearchQuery,
+    brand_id: int,
+    query: ProductQuery,
+) -> SearchResult:
+    """A query naming a brand lists the brand's products first, then the rest as ranked. The
+    brand's products are the query's under the brand filter, so they are among its results
+    and the total stays the query's. Only the first MAX_PER_PAGE results are reordered: a
+    page past them is the query's own page."""
+    window = query.page * query.per_page
+    if window > MAX_PER_PAGE:
+        return await run(wanted)
+    first = await run(
+        replace(wanted, brand=brand_label(brand_id), page=1, per_page=MAX_PER_PAGE, facets=False)
+    )
+    ranked = await run(replace(wanted, page=1, per_page=window))
+    leading = set(first.ids)
+    ids = [*first.ids, *(i for i in ranked.ids if i not in leading)]
+    start = (query.page - 1) * query.per_page
+    return SearchResult(
+        ids=ids[start : start + query.per_page],
+        total=ranked.total,
+        page=query.page,
+        per_page=query.per_page,
+        backend=ranked.backend,
+        facets=ranked.facets,
     )
 
 

@@ -13,6 +13,8 @@ from app.catalog.listing.summaries import media_url, summaries, today_in_china
 from app.catalog.models import Product, ProductPhoto, Sku
 from app.catalog.repository import ListingFilters
 from app.catalog.schemas import (
+    BrandListItem,
+    BrandRef,
     CategoryOut,
     CertificateBadge,
     CooperativeProducts,
@@ -134,7 +136,22 @@ def product_detail(
         storage_conditions=product.storage_conditions,
         food_licence_number=product.food_licence_number,
         rating=rating_summary(product.rating_sum, product.rating_count),
+        brand=_brand(product, {c.kind.value for c in badges}),
     )
+
+
+def _brand(product: Product, labels: set[str]) -> BrandRef | None:
+    """The product's brand while the link holds: its county in the region, the required kind
+    among its valid labels."""
+    brand = product.brand
+    if brand is None:
+        return None
+    if product.cooperative.county_code not in {c.county_code for c in brand.counties}:
+        return None
+    required = brand.required_certificate_kind
+    if required is not None and required.value not in labels:
+        return None
+    return BrandRef(slug=brand.slug, name=brand.name)
 
 
 def product_out(product: Product, *, today: date, media: MediaStorage | None = None) -> ProductOut:
@@ -146,6 +163,7 @@ def product_out(product: Product, *, today: date, media: MediaStorage | None = N
         price_flagged=product.price_flagged,
         certificate_ids=sorted(c.id for c in product.certificates),
         published_at=product.published_at,
+        brand_id=product.brand_id,
     )
 
 
@@ -201,13 +219,34 @@ async def home_sections(
         sort="newest",
         limit=HOME_SECTION_SIZE,
     )
+    key_assistance = await repository.search_listed(
+        session,
+        ListingFilters(today=today, key_assistance=True),
+        sort="newest",
+        limit=HOME_SECTION_SIZE,
+    )
     counties = await repository.featured_counties(session, limit=FEATURED_COUNTIES)
+    brands = [
+        BrandListItem(
+            id=brand.id,
+            slug=brand.slug,
+            name=brand.name,
+            owner=brand.owner,
+            logo_url=media_url(brand.logo_key, media) if brand.logo_key else None,
+            county_count=county_count,
+            product_count=product_count,
+        )
+        for brand, county_count, product_count in await repository.brand_list(session, today)
+        if product_count
+    ]
     overview = await summarize_regions(session)
-    # One batch for both sections' labels and thumbnails.
-    cards = {s.id: s for s in await summaries(session, [*newest, *seasonal], today, media)}
+    # One batch for the sections' labels and thumbnails.
+    rows = [*newest, *seasonal, *key_assistance]
+    cards = {s.id: s for s in await summaries(session, rows, today, media)}
     return HomeSections(
         new_products=[cards[row.id] for row in newest],
         seasonal_products=[cards[row.id] for row in seasonal],
+        key_assistance_products=[cards[row.id] for row in key_assistance],
         featured_counties=[
             CountyProducts(
                 county=CountyRef(
@@ -221,6 +260,7 @@ async def home_sections(
             )
             for c in counties
         ],
+        brands=brands,
         regions=overview,
     )
 

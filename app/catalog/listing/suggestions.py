@@ -57,6 +57,7 @@ async def suggest(
             candidate.model_copy(update={"per_page": 1}),
             understand(candidate, known),
             facets=False,
+            brands=known.brands,
         )
         total = (await search(counted)).total
         if total:

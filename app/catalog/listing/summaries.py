@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog import repository
 from app.catalog.repository import SummaryRow
-from app.catalog.schemas import CooperativeRef, CountyRef, ProductSummary, rating_summary
+from app.catalog.schemas import BrandRef, CooperativeRef, CountyRef, ProductSummary, rating_summary
 from app.certification.models import CertificateKind
 from app.core.clock import china_date, utcnow
 from app.core.storage import MediaStorage, check_key
@@ -58,6 +58,16 @@ def media_url(key: str, media: MediaStorage | None = None) -> str:
     return media.url(key) if media is not None else f"{MEDIA_URL_PREFIX}/{check_key(key)}"
 
 
+def brand_of(row: SummaryRow, labels: list[str]) -> BrandRef | None:
+    """The row's brand while its link holds: no certificate required, or the required kind
+    among the product's valid labels (so the brand lapses with the certificate, as labels do)."""
+    if row.brand_slug is None or row.brand_name is None:
+        return None
+    if row.brand_required is not None and row.brand_required not in labels:
+        return None
+    return BrandRef.model_construct(slug=row.brand_slug, name=row.brand_name)
+
+
 def summary(
     row: SummaryRow, labels: list[str], thumb: str | None, media: MediaStorage | None
 ) -> ProductSummary:
@@ -82,6 +92,7 @@ def summary(
             key_assistance=row.key_assistance,
         ),
         rating=rating_summary(row.rating_sum, row.rating_count),
+        brand=brand_of(row, labels),
     )
 
 

@@ -18,6 +18,7 @@ from app.catalog.schemas import (
     QueryUnderstanding,
     UnderstoodKind,
     UnderstoodPart,
+    brand_label,
 )
 from search import InvalidQuery, ParsedQuery
 from search import ProductQuery as SearchQuery
@@ -51,10 +52,17 @@ class Filters:
         )
 
 
-def search_query(query: ProductQuery, parsed: ParsedQuery, *, facets: bool = True) -> SearchQuery:
+def search_query(
+    query: ProductQuery,
+    parsed: ParsedQuery,
+    *,
+    facets: bool = True,
+    brands: dict[str, tuple[int, str]] | None = None,
+) -> SearchQuery:
     """The search library's query for the listing's, `q` as understood (InvalidSearchQuery
-    if the library refuses it)."""
+    if the library refuses it). A brand filter is its label in the index ("brand_12")."""
     filters = Filters.of(query, parsed)
+    brand = (brands or {}).get(query.brand) if query.brand is not None else None
     try:
         return SearchQuery(
             text=parsed.text,
@@ -64,6 +72,7 @@ def search_query(query: ProductQuery, parsed: ParsedQuery, *, facets: bool = Tru
             label=filters.label,
             category=query.category,
             key_assistance=query.key_assistance,
+            brand=brand_label(brand[0]) if brand is not None else None,
             min_price_fen=query.min_price_fen,
             max_price_fen=query.max_price_fen,
             sort=query.sort,

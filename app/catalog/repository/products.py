@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.catalog.models import Product, ProductPhoto, ProductStatus, Sku
+from app.catalog.models import Brand, Product, ProductPhoto, ProductStatus, Sku
 from app.cooperative.models import Cooperative, SupplierStatus
 from app.regions.models import County
 
@@ -20,6 +20,7 @@ def _editable_product_options() -> list[Any]:
         selectinload(Product.photos),
         selectinload(Product.certificates),
         joinedload(Product.category),
+        joinedload(Product.brand).selectinload(Brand.counties),
         joinedload(Product.cooperative).joinedload(Cooperative.county).joinedload(County.province),
     ]
 

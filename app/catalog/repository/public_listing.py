@@ -7,11 +7,31 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, String, case, cast, exists, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.catalog.models import Category, Product, ProductCertificate, ProductPhoto, ProductStatus
+from app.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    ProductCertificate,
+    ProductPhoto,
+    ProductStatus,
+)
+from app.catalog.repository.brands import brand_shown, in_brand_region
 from app.certification.models import Certificate
 from app.certification.repository import valid_certificate_clause
 from app.cooperative.models import Cooperative, SupplierStatus
@@ -30,6 +50,7 @@ class ListingFilters:
     category_code: str | None = None
     label: str | None = None
     key_assistance: bool | None = None
+    brand_id: int | None = None
     min_price_fen: int | None = None
     max_price_fen: int | None = None
     season_month: int | None = None
@@ -55,6 +76,10 @@ class SummaryRow:
     key_assistance: bool
     rating_sum: int = 0
     rating_count: int = 0
+    # The brand, shown only while brand_shown holds (summaries check the required kind).
+    brand_slug: str | None = None
+    brand_name: str | None = None
+    brand_required: str | None = None
 
 
 def escape_like(text: str) -> str:
@@ -104,6 +129,9 @@ def _conditions(filters: ListingFilters, *, skip: str | None = None) -> list[Col
         terms.append(_has_valid_label(filters.label, filters.today))
     if filters.key_assistance is not None:
         terms.append(County.key_assistance.is_(filters.key_assistance))
+    if filters.brand_id is not None and skip != "brand":
+        terms.append(Product.brand_id == filters.brand_id)
+        terms.append(brand_shown(filters.today))
     if filters.min_price_fen is not None:
         terms.append(Product.min_price_fen >= filters.min_price_fen)
     if filters.max_price_fen is not None:
@@ -120,8 +148,10 @@ _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 def listed_from(query: _Query) -> _Query:
     """The query joined to each product's supplier and county (the county pages use it too)."""
-    return query.join(Cooperative, Product.cooperative_id == Cooperative.id).join(
-        County, Cooperative.county_code == County.code
+    return (
+        query.join(Cooperative, Product.cooperative_id == Cooperative.id)
+        .join(County, Cooperative.county_code == County.code)
+        .outerjoin(Brand, and_(Brand.id == Product.brand_id, in_brand_region()))
     )
 
 
@@ -149,6 +179,9 @@ def _summary_columns() -> Sequence[Any]:
         County.key_assistance,
         Product.rating_sum,
         Product.rating_count,
+        Brand.slug,
+        Brand.name,
+        cast(Brand.required_certificate_kind, String),
     )
 
 
@@ -316,3 +349,19 @@ async def label_facet(session: AsyncSession, filters: ListingFilters) -> list[tu
     )
     rows = await session.execute(query.select_from(Product))
     return [(str(kind), int(count)) for kind, count in rows]
+
+
+async def brand_facet(session: AsyncSession, filters: ListingFilters) -> list[FacetRow]:
+    """(slug, name, listed products shown under the brand) under every other filter."""
+    count = func.count(Product.id)
+    query = (
+        listed_from(select(Brand.slug, Brand.name, count))
+        .where(
+            *_conditions(filters, skip="brand"),
+            Product.brand_id.is_not(None),
+            brand_shown(filters.today),
+        )
+        .group_by(Brand.slug, Brand.name)
+        .order_by(count.desc(), Brand.slug)
+    )
+    return [FacetRow(*row) for row in await session.execute(query.select_from(Product))]

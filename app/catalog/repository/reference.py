@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from app.catalog.models import Category
+from app.catalog.models import Brand, Category
 from app.regions.models import County, Prefecture, Province
 
 
@@ -20,21 +20,26 @@ class ReferenceNames:
     prefectures: dict[str, str]
     counties: dict[str, str]
     categories: dict[str, tuple[str, int]]
+    # Regional brands: slug → (id, name).
+    brands: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 async def reference_names(session: AsyncSession) -> ReferenceNames:
-    """Every province, prefecture, county and category name, in one statement."""
+    """Every province, prefecture, county, category and brand name, in one statement."""
     union = union_all(
         select(literal("p"), Province.code, Province.name, literal(0)),
         select(literal("f"), Prefecture.code, Prefecture.name, literal(0)),
         select(literal("k"), County.code, County.name, literal(0)),
         select(literal("c"), Category.code, Category.name_zh, Category.position),
+        select(literal("b"), Brand.slug, Brand.name, Brand.id),
     )
     names = ReferenceNames({}, {}, {}, {})
     places = {"p": names.provinces, "f": names.prefectures, "k": names.counties}
     for part, code, name, position in await session.execute(union):
         if part == "c":
             names.categories[code] = (name, int(position))
+        elif part == "b":
+            names.brands[code] = (int(position), name)
         else:
             places[part][code] = name
     return names

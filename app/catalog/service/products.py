@@ -23,6 +23,7 @@ from app.catalog.schemas import (
     SkuOut,
     SkuPatch,
 )
+from app.catalog.service.brands import check_brand_link
 from app.catalog.service.descriptions import sanitize_description
 from app.catalog.service.rules import (
     check_category,
@@ -229,6 +230,15 @@ async def update_product(
         # A listed product stays complete: no clearing its licence or moving it to a
         # category that needs one it lacks.
         check_listable(photo_count=photo_count, category=category, licence=licence)
+    relink = "brand_id" in data.model_fields_set
+    if relink and data.brand_id is not None:
+        await check_brand_link(
+            session,
+            product,
+            data.brand_id,
+            certificates if certificates is not None else product.certificates,
+            today or today_in_china(),
+        )
     # Every check has passed: only now is the product changed, so that a refused request
     # leaves nothing behind in the session (a page re-renders its form with the same session).
     if certificates is not None:
@@ -249,6 +259,8 @@ async def update_product(
         product.storage_conditions = data.storage_conditions.strip()
     if "food_licence_number" in given:
         product.food_licence_number = licence
+    if relink:
+        product.brand_id = data.brand_id
     if status is not None:
         product.status = status
         if status == ProductStatus.ACTIVE and product.published_at is None:

@@ -14,6 +14,7 @@ from app.impact.repository.buyer_totals import of_order as of_order
 from app.impact.repository.buyer_totals import orders_of_buyer as orders_of_buyer
 from app.impact.repository.buyer_totals import orders_sold as orders_sold
 from app.impact.repository.ledger_reads import ledger_entries as ledger_entries
+from app.impact.repository.ledger_reads import products_total as products_total
 from app.impact.repository.ledger_reads import rollup_rows as rollup_rows
 from app.impact.repository.ledger_writes import add_to_rollup as add_to_rollup
 from app.impact.repository.ledger_writes import counties as counties
@@ -52,6 +53,12 @@ from app.impact.repository.report_totals import (
 from app.impact.repository.report_totals import county_buyer_provinces as county_buyer_provinces
 from app.impact.repository.report_totals import county_months as county_months
 from app.impact.repository.report_totals import county_to_date as county_to_date
+from app.impact.repository.report_totals import key_assistance_counties as key_assistance_counties
+from app.impact.repository.report_totals import (
+    key_assistance_counties_benefited as key_assistance_counties_benefited,
+)
+from app.impact.repository.report_totals import key_assistance_months as key_assistance_months
+from app.impact.repository.report_totals import key_assistance_total as key_assistance_total
 from app.impact.repository.report_totals import months as months
 from app.impact.repository.report_totals import organization_counties as organization_counties
 from app.impact.repository.report_totals import organization_months as organization_months

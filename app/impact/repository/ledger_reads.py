@@ -3,12 +3,13 @@ and refunds call for."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.impact.models import EntryPairing, LedgerEntry
+from app.impact.models import EntryKind, EntryPairing, LedgerEntry
 from app.impact.rollups import GroupKey, RollupSpec
 
 
@@ -45,3 +46,21 @@ async def rollup_rows(
     result = await session.execute(query)
     width = len(columns)
     return {tuple(row[:width]): (int(row[width]), int(row[width + 1])) for row in result}
+
+
+async def products_total(session: AsyncSession, product_ids: Sequence[int]) -> tuple[int, int]:
+    """(net amount, distinct orders with a sale) of these products over the whole ledger: a
+    regional brand's benefit to date (a brand has few products; no rollup per product)."""
+    if not product_ids:
+        return 0, 0
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(LedgerEntry.amount_fen), 0),
+                func.count(
+                    func.distinct(case((LedgerEntry.kind == EntryKind.SALE, LedgerEntry.order_id)))
+                ),
+            ).where(LedgerEntry.product_id.in_(sorted(set(product_ids))))
+        )
+    ).one()
+    return int(row[0]), int(row[1])

@@ -18,6 +18,7 @@ from app.impact.models import (
     TotalByCounty,
     TotalByCountyBuyerProvince,
     TotalByCountyYear,
+    TotalByKeyAssistance,
     TotalByMonth,
     TotalByOrganization,
     TotalByOrganizationCounty,
@@ -29,8 +30,10 @@ from app.regions.models import County, Province
 
 AmountOrders = tuple[int, int]
 # The rollups a report sums over months of, ranks counties of, or ranks buyer provinces of.
-MonthlyRollup = type[TotalByMonth] | type[TotalByCounty] | type[TotalByCooperative]
-TotalRollup = type[TotalByMonth] | type[TotalByOrganization]
+MonthlyRollup = (
+    type[TotalByMonth] | type[TotalByCounty] | type[TotalByCooperative] | type[TotalByKeyAssistance]
+)
+TotalRollup = type[TotalByMonth] | type[TotalByOrganization] | type[TotalByKeyAssistance]
 CountyRollup = (
     type[TotalByCountyYear] | type[TotalByCountyBuyerProvince] | type[TotalByOrganizationCounty]
 )
@@ -345,3 +348,84 @@ async def cooperative_buyer_provinces(
         TotalByCooperativeBuyerProvince.cooperative_id == cooperative_id,
         TotalByCooperativeBuyerProvince.year == year,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Key-assistance counties (乡村振兴重点帮扶县)
+
+
+async def key_assistance_total(session: AsyncSession, year: int) -> AmountOrders:
+    """(amount, distinct orders) of the entries from key-assistance counties in a year."""
+    return await _total(session, TotalByKeyAssistance, TotalByKeyAssistance.year == year)
+
+
+async def key_assistance_months(
+    session: AsyncSession, year: int, *, province_code: str | None = None
+) -> dict[int, AmountOrders]:
+    """month → (amount, orders) from key-assistance counties; of one province's counties summed
+    per county (an order from two of them counts in each)."""
+    if province_code is None:
+        return await _by_month(session, TotalByKeyAssistance, TotalByKeyAssistance.year == year)
+    result = await session.execute(
+        select(
+            TotalByCounty.month,
+            func.sum(TotalByCounty.amount_fen),
+            func.sum(TotalByCounty.order_count),
+        )
+        .join(County, County.code == TotalByCounty.county_code)
+        .where(
+            TotalByCounty.year == year,
+            County.key_assistance.is_(True),
+            County.province_code == province_code,
+        )
+        .group_by(TotalByCounty.month)
+    )
+    return {int(month): (int(amount), int(orders)) for month, amount, orders in result}
+
+
+async def key_assistance_counties_benefited(session: AsyncSession, year: int) -> int:
+    """Key-assistance counties whose net amount in the year is above zero."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(TotalByCountyYear)
+        .join(County, County.code == TotalByCountyYear.county_code)
+        .where(
+            TotalByCountyYear.year == year,
+            TotalByCountyYear.amount_fen > 0,
+            County.key_assistance.is_(True),
+        )
+    )
+    return int(found or 0)
+
+
+async def key_assistance_counties(
+    session: AsyncSession, year: int, *, province_code: str | None = None
+) -> Sequence[CountyTotal]:
+    """Every key-assistance county the reference data knows (of one province), with its net
+    amount and orders in the year (zeros where nothing was bought), by province and code."""
+    totals = (
+        select(
+            TotalByCountyYear.county_code,
+            TotalByCountyYear.amount_fen,
+            TotalByCountyYear.order_count,
+        )
+        .where(TotalByCountyYear.year == year)
+        .subquery()
+    )
+    query = (
+        select(
+            County.code,
+            County.name,
+            Province.name,
+            func.coalesce(totals.c.amount_fen, 0),
+            func.coalesce(totals.c.order_count, 0),
+        )
+        .join(Province, Province.code == County.province_code)
+        .outerjoin(totals, totals.c.county_code == County.code)
+        .where(County.key_assistance.is_(True))
+        .order_by(County.code)
+    )
+    if province_code is not None:
+        query = query.where(County.province_code == province_code)
+    rows: Sequence[CountyTotal] = (await session.execute(query)).all()
+    return rows

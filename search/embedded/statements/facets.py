@@ -47,6 +47,7 @@ class FacetStatements(QueryFilters):
             self.dialect == "sqlite"
             and self.text is None
             and query.label is None
+            and query.brand is None
             and query.county is None
             and query.prefecture is None
             and (query.min_price_fen is not None or query.max_price_fen is not None)
@@ -181,6 +182,7 @@ class FacetStatements(QueryFilters):
             and self.text is None
             and query.min_price_fen is None
             and query.max_price_fen is None
+            and query.brand is None  # a second label: the summaries count one at most
         )
 
     def _summary_conditions(

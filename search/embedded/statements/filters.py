@@ -40,6 +40,7 @@ _FILTER_TYPES: dict[str, TypeEngine[Any]] = {
     "min_price_fen": BigInteger(),
     "max_price_fen": BigInteger(),
     "label": String(),
+    "brand": String(),
 }
 # Values derived from the query's: the last county code of its prefecture.
 _DERIVED_TYPES: dict[str, TypeEngine[Any]] = {"prefecture_last": String()}
@@ -131,7 +132,21 @@ class QueryFilters:
             conditions.append(price <= self.value("max_price_fen"))
         if label and query.label is not None:
             conditions.append(self._has_label(id_column))
+        if query.brand is not None:
+            conditions.append(self._has_brand(id_column))
         return conditions
+
+    def _has_brand(self, id_column: ColumnElement[int]) -> ColumnElement[bool]:
+        """The product holds the brand's label, valid today: looked up in an alias of the label
+        rows, since `id_column` may be the label rows' own (a label filter's rows driving)."""
+        rows = labels.alias("brand_labels")
+        day = self.value("today")
+        return exists().where(
+            rows.c.product_id == id_column,
+            rows.c.label == self.value("brand"),
+            or_(rows.c.valid_until.is_(None), rows.c.valid_until >= day),
+            or_(rows.c.valid_from.is_(None), rows.c.valid_from <= day),
+        )
 
     def prefecture_terms(self, county_code: ColumnElement[str]) -> list[ColumnElement[bool]]:
         """The county code within the prefecture's range (an index range, not a LIKE)."""
