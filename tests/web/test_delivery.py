@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import re
 import zlib
@@ -141,8 +142,17 @@ async def test_a_streamed_answer_is_compressed_chunk_by_chunk(app: FastAPI) -> N
     }
     sent: list[dict[str, Any]] = []
 
+    requested = False
+
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        # The client stays connected: the response's disconnect listener waits here until
+        # the stream is done (an answer at once would spin the event loop).
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
 
     async def send(message: Any) -> None:
         sent.append(dict(message))
