@@ -37,6 +37,18 @@ def _fail(field: str, message: str, code: str = "invalid_image") -> ValidationFa
     return ValidationFailed(message, code=code, fields={field: message})
 
 
+# The longest side of the two copies kept of each photo: the display copy and the thumbnail.
+DISPLAY_SIDE = 1600
+THUMB_SIDE = 400
+
+
+def fitted_width(width: int, height: int, side: int) -> int:
+    """The width of a width×height image shrunk (never enlarged) to `side` on its longest
+    side, as Image.thumbnail makes it (give or take a pixel): for srcset's w descriptors."""
+    scale = min(1.0, side / max(width, height, 1))
+    return max(1, round(width * scale))
+
+
 def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, optimize=True)
@@ -44,7 +56,11 @@ def _jpeg(image: Image.Image) -> bytes:
 
 
 def process_image(
-    data: bytes, *, field: str = "photo", display_side: int = 1600, thumb_side: int = 400
+    data: bytes,
+    *,
+    field: str = "photo",
+    display_side: int = DISPLAY_SIDE,
+    thumb_side: int = THUMB_SIDE,
 ) -> ProcessedImage:
     """Validate type, size and dimensions; re-encode (drops EXIF and any payload) as JPEG.
 

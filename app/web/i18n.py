@@ -77,7 +77,11 @@ class LocaleMiddleware:
         locale = negotiate_locale(query_lang, cookie_lang, None)
         scope.setdefault("state", {})["locale"] = locale
         token = current_locale.set(locale)
+        # Set again only when it changes: an answer that sets a cookie gets no ETag
+        # (app.web.caching), and ?lang=en links are followed on every page of the English site.
         remember = normalize_locale(query_lang)
+        if remember == normalize_locale(cookie_lang):
+            remember = None
 
         async def send_with_cookie(message: Message) -> None:
             if remember and message["type"] == "http.response.start":

@@ -14,8 +14,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from app.core.clock import CHINA_TZ
+from app.core.images import DISPLAY_SIDE, THUMB_SIDE, fitted_width
 from app.core.money import format_yuan
-from app.web import i18n
+from app.web import i18n, seo
+from app.web.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
@@ -52,10 +54,24 @@ def local_date(value: date | datetime | None) -> str:
     return format_date(value, "medium", locale=_babel_locale())
 
 
+def photo_srcset(url: str, thumb_url: str, width: int, height: int) -> str:
+    """srcset of a photo's two stored copies (app.core.images), the browser picking the one
+    its box needs: the thumbnail on a phone, the display copy on a wide or dense screen."""
+    return (
+        f"{thumb_url} {fitted_width(width, height, THUMB_SIDE)}w, "
+        f"{url} {fitted_width(width, height, DISPLAY_SIDE)}w"
+    )
+
+
+templates.env.globals["photo_srcset"] = photo_srcset
 templates.env.filters["yuan"] = yuan
 templates.env.filters["number"] = number
 templates.env.filters["local_date"] = local_date
 templates.env.filters["month"] = i18n.month_name
+templates.env.globals["static_url"] = static_url
+templates.env.globals["canonical_url"] = seo.canonical_url
+templates.env.globals["alternate_urls"] = seo.alternate_urls
+templates.env.globals["other_language_url"] = seo.other_language_url
 
 
 def render(

@@ -1,13 +1,14 @@
 // Storefront niceties; every page works without this file.
 (function () {
   "use strict";
-  // Facets start collapsed on narrow screens, so that results come first on a phone.
-  document.querySelectorAll("details[data-collapse-below]").forEach(function (details) {
-    var width = parseInt(details.getAttribute("data-collapse-below"), 10);
-    if (window.matchMedia("(max-width: " + (width - 1) + "px)").matches) {
-      details.removeAttribute("open");
-    }
-  });
+  // The facets come closed and the style sheet shows them on wide screens; a browser that
+  // cannot (no ::details-content) has them opened here instead, on wide screens only.
+  var styled = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+  if (!styled && window.matchMedia("(min-width: 800px)").matches) {
+    document.querySelectorAll("details.sf-facets").forEach(function (details) {
+      details.open = true;
+    });
+  }
   // Changing the sort order applies it at once (the form's button does the same without JS).
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () {

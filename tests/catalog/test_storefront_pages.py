@@ -16,6 +16,7 @@ from app.core.money import format_yuan
 from app.core.storage import LocalMediaStorage
 from app.demo import seed_demo_catalog
 from app.demo.plan import DemoPlan, PlannedProduct, build_plan
+from app.web.static import static_url
 from tests.account.factories import create_user, sign_in_page
 
 DEMO_SIZE = 40
@@ -444,6 +445,6 @@ async def test_months_and_error_pages_speak_the_pages_language(
     assert missing_zh.status_code == missing_en.status_code == 404
     assert "没有找到这个页面" in missing_zh.text and "No product" not in missing_zh.text
     assert "No product" in missing_en.text
-    assert '<link rel="icon" href="/static/favicon.svg"' in zh
-    icon = await client.get("/static/favicon.svg")
+    assert f'<link rel="icon" href="{static_url("favicon.svg")}"' in zh
+    icon = await client.get(static_url("favicon.svg"))
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")

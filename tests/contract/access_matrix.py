@@ -293,6 +293,8 @@ MATRIX: dict[str, Entry] = {
     "GET /api/v1/admin/flagged-products": Entry(OPERATOR),
     "GET /products": Entry(EVERYONE),
     "GET /products/{slug}": Entry(EVERYONE),
+    "GET /robots.txt": Entry(EVERYONE),
+    "GET /sitemap.xml": Entry(EVERYONE),
     "GET /coop/{cooperative_id}/products": Entry(page(COOP_A)),
     "GET /coop/{cooperative_id}/products/new": Entry(page(COOP_A)),
     "POST /coop/{cooperative_id}/products/new": Entry(page(COOP_A)),

@@ -15,6 +15,7 @@ from app.account.models import Role
 from app.core.db import Database, unit_of_work
 from app.impact.errors import CountyNotFound
 from app.impact.schemas import CountyTotals, ProvinceAmount
+from app.web.static import static_url
 from app.web.templating import templates
 from tests.account.factories import create_user, sign_in_page
 from tests.catalog.factories import create_seller
@@ -75,8 +76,9 @@ async def test_the_dashboard_shows_the_years_totals_in_tables(
     buyers = _table(html, "buyers-table")
     assert "个人消费者" in buyers and "党政机关" in buyers
     # Charts: the vendored library, the page script, and the same numbers as data.
-    assert '<script src="/static/vendor/echarts/echarts.min.js" defer></script>' in html
-    assert '<script src="/static/js/impact.js" defer></script>' in html
+    library, script = static_url("vendor/echarts/echarts.custom.min.js"), static_url("js/impact.js")
+    assert f'<script src="{library}" defer></script>' in html
+    assert f'<script src="{script}" defer></script>' in html
     assert 'data-chart="hbar"' in html and 'data-chart="line"' in html
     assert "data-values='[10000, 3000]'" in html
     assert 'aria-describedby="pairings-table"' in html
@@ -112,8 +114,8 @@ async def test_a_bad_year_on_a_page_answers_422(client: httpx.AsyncClient, year:
 
 
 async def test_the_vendored_chart_library_and_script_are_served(client: httpx.AsyncClient) -> None:
-    library = await client.get("/static/vendor/echarts/echarts.min.js")
-    script = await client.get("/static/js/impact.js")
+    library = await client.get(static_url("vendor/echarts/echarts.custom.min.js"))
+    script = await client.get(static_url("js/impact.js"))
 
     assert library.status_code == 200 and b"echarts" in library.content[:2000]
     assert script.status_code == 200 and b"data-chart" in script.content

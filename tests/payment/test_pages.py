@@ -15,6 +15,7 @@ from app.core.db import Database
 from app.jobs.runner import JobRunner
 from app.order.models import OrderStatus
 from app.payment.models import PaymentStatus, RefundStatus
+from app.web.static import static_url
 from tests.account.factories import (
     PASSWORD,
     ApiUser,
@@ -77,7 +78,7 @@ async def test_the_pay_page_waits_for_the_intent_then_offers_the_card_form(
     assert f'data-client-secret="{secret}"' in page.text
     assert f'data-publishable-key="{STRIPE_PUBLISHABLE_KEY}"' in page.text
     assert f'<script src="{localstripe.js_url}"></script>' in page.text
-    assert '<script src="/static/js/pay.js"></script>' in page.text
+    assert f'<script src="{static_url("js/pay.js")}"></script>' in page.text
     assert order["number"] in page.text
     assert "¥" + f"{order['total_fen'] // 100:,}.{order['total_fen'] % 100:02d}" in page.text
     assert 'id="pay-deadline"' in page.text

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from app.account.models import Role
 from app.core.db import Database
 from app.payment.service import MAX_SLIP_BYTES
+from app.web.static import static_url
 from tests.account.factories import (
     ApiUser,
     create_api_user,
@@ -205,7 +206,7 @@ async def test_the_pay_page_reports_a_remittance_and_the_operator_sees_its_slip(
     assert pay.status_code == 200
     assert 'id="bank-reference"' in pay.text and 'data-copy="bank-reference"' in pay.text
     assert 'data-copy="bank-account-number"' in pay.text
-    assert '<script src="/static/js/copy.js"></script>' in pay.text
+    assert f'<script src="{static_url("js/copy.js")}"></script>' in pay.text
     assert "我已汇款" in pay.text and 'enctype="multipart/form-data"' in pay.text
     english = await client.get(f"/orders/{order['id']}/pay?lang=en")
     assert "Step 2: tell the platform the transfer is sent" in english.text

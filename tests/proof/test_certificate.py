@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from app.account.models import Role
 from app.core.db import Database
+from app.web.static import static_url
 from tests.http_assertions import assert_error
 from tests.impact.factories import entries
 from tests.proof.factories import (
@@ -58,7 +59,7 @@ async def test_a_certificate_shows_the_organisation_order_counties_and_ledger_am
     assert county_net(html, "522732") == 3000
     assert county_net(html, "653121") == 10000
     assert "42 户" in html  # 12 + 30 households of the two suppliers
-    assert "/static/css/proof.css" in html
+    assert static_url("css/proof.css") in html
     # The amounts are the ledger's: its entries for the order add up to the benefit shown.
     assert sum(e.amount_fen for e in await entries(database, canteen.march)) == 13000
 

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from app.account.models import Role
 from app.core.db import Database
+from app.web.static import static_url
 from tests.proof.factories import ORG_NAME, SANDU_NAME, build_canteen, sign_in
 
 
@@ -31,7 +32,7 @@ async def test_a_member_prints_a_certificate_from_the_portal(
     assert ORG_NAME in html and SANDU_NAME in html
     assert 'data-benefit-fen="13000"' in html
     assert 'class="site-header"' in html and 'class="org-menu"' in html  # hidden when printed
-    assert "/static/css/proof.css" in html and "/static/js/proof.js" in html
+    assert static_url("css/proof.css") in html and static_url("js/proof.js") in html
     assert 'href="?format=pdf"' in html
     assert f'href="/org/{canteen.organization}/statements/2026"' in html
     pdf = await client.get(path, params={"format": "pdf"})

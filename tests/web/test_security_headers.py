@@ -13,6 +13,7 @@ from app.config import Settings
 from app.main import create_app
 from app.web.media import MEDIA_POLICY
 from app.web.security_headers import HSTS, content_security_policy, permissions_policy
+from app.web.static import static_url
 from tests.conftest import Backend, make_settings
 from tests.http_assertions import assert_error, csp_directives
 
@@ -72,7 +73,7 @@ async def test_pages_and_json_carry_the_headers(client: httpx.AsyncClient, path:
 
 
 async def test_static_files_carry_the_headers(client: httpx.AsyncClient) -> None:
-    for path in ("/static/css/site.css", "/static/js/impact.js"):
+    for path in ("/static/css/site.css", static_url("js/impact.js")):
         response = await client.get(path)
         assert response.status_code == 200
         assert_site_headers(response)

@@ -14,10 +14,11 @@ from app.core.errors import DomainError
 from app.organization.access import member_organization
 from app.organization.menu import menu_context
 from app.web.i18n import gettext as _
+from app.web.static import static_url
 from app.web.templating import render
 from app.web.uploads import sheet_problem
 
-CSS = "/static/css/procurement.css"
+CSS = static_url("css/procurement.css")
 
 
 def status_labels() -> dict[str, str]:
