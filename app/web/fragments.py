@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from app.web import i18n
 from app.web.templating import render, templates
 
-BLOCKS = ("title", "head", "content", "scripts")
+BLOCKS = ("title", "description", "head", "content", "scripts")
 _LAYOUT = "_partials/blocks_layout.html"
 _FRAME = "_partials/blocks_frame.html"
 _SEPARATOR = f"<!--{secrets.token_hex(16)}-->"

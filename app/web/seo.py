@@ -18,8 +18,9 @@ from app.web import i18n
 # hreflang and ?lang= values of the supported locales.
 HREFLANG = {"zh_CN": "zh-CN", "en": "en"}
 LANG_PARAM = {"zh_CN": None, "en": "en"}
-# Query parameters that make no page of their own.
-_TRANSIENT = frozenset({"lang", "cart_added"})
+# Query parameters that make no page of their own. `next` (where sign-in returns to) is also
+# never echoed: the login page checks it, these links would not.
+_TRANSIENT = frozenset({"lang", "cart_added", "next"})
 
 
 def base_url(request: Request) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -106,8 +107,15 @@ def test_supplier_publishes_a_processed_food_and_a_shopper_reads_its_page(
 
     # The shopper's view (signed out).
     page.locator("form[action='/logout'] button").click()
-    page.goto(live_server.url("/products?sort=newest"))
-    page.locator("a.sf-card-link", has_text=title).click()
+    # Listed once the outbox has indexed it (and the listing's kept page has been refreshed).
+    card = page.locator("a.sf-card-link", has_text=title)
+    deadline = time.monotonic() + 30
+    while True:
+        page.goto(live_server.url("/products?sort=newest"))
+        if card.count() or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(500)
+    card.click()
     expect(page.locator("h1")).to_have_text(title)
     facts = page.locator(".sf-product-info .sf-facts")
     expect(facts).to_contain_text("540 天")

@@ -16,12 +16,25 @@ from playwright.sync_api import Browser, Page, expect
 from app.core.clock import china_date, utcnow
 from app.core.db import Database
 from tests.browser.conftest import PHONE, LiveServer, Violations
-from tests.catalog.factories import product_body, sku
+from tests.catalog.factories import create_product, sku
 from tests.cooperative.factories import Supplier, create_supplier
 
 TONGXIN = "640324"  # 同心县, 吴忠市, 宁夏回族自治区
 GOJI = "同心枸杞"
 INDEXED_WITHIN_SECONDS = 20.0
+
+
+async def _list_goji(base_url: str, supplier: Supplier) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        await create_product(
+            client,
+            supplier,
+            title=f"{GOJI} 500g/袋",
+            description="<p>宁夏同心县的头茬枸杞。</p>",
+            category="nuts",
+            unit="500g/袋",
+            skus=[sku(price_fen=4900)],
+        )
 
 
 async def _ningxia_supplier(database_url: str) -> Supplier:
@@ -39,18 +52,12 @@ def ningxia_goji(live_server: LiveServer) -> str:
     # In a thread: Playwright's event loop counts as running in this one.
     with ThreadPoolExecutor(max_workers=1) as worker:
         supplier = worker.submit(asyncio.run, _ningxia_supplier(live_server.database_url)).result()
-    body = product_body(
-        title=f"{GOJI} 500g/袋",
-        description="<p>宁夏同心县的头茬枸杞。</p>",
-        category="nuts",
-        unit="500g/袋",
-        skus=[sku(price_fen=4900)],
-    )
+        # Published as a supplier publishes: a draft, its photo, then on sale.
+        worker.submit(
+            asyncio.run,
+            _list_goji(live_server.base_url, supplier),
+        ).result()
     with httpx.Client(base_url=live_server.base_url, timeout=10) as client:
-        response = client.post(
-            f"/api/v1/cooperatives/{supplier.id}/products", json=body, headers=supplier.headers
-        )
-        assert response.status_code == 201, response.text
         deadline = time.monotonic() + INDEXED_WITHIN_SECONDS
         while time.monotonic() < deadline:
             found = client.get("/api/v1/products", params={"q": GOJI}).json()

@@ -264,8 +264,9 @@ async def test_public_pages_and_reads_answer_304_when_unchanged(
 ) -> None:
     slug = _listed_slug(plan)
     county = plan.suppliers[0].county_code
-    # The first visit starts the visitor's session (its cookie): no validator on that one.
-    first = await client.get("/products")
+    # The first visit to a page with a form starts the visitor's session (its cookie, for the
+    # CSRF token): no validator on that one.
+    first = await client.get(f"/products/{slug}")
     assert first.status_code == 200 and "set-cookie" in first.headers
     assert "etag" not in first.headers
     for path in (
