@@ -23,6 +23,7 @@ from app.admin import pages as admin_pages
 from app.aftersales import api as aftersales_api
 from app.aftersales import jobs as aftersales_jobs
 from app.aftersales import pages as aftersales_pages
+from app.brands import admin_pages as brand_admin_pages
 from app.brands import api as brands_api
 from app.brands import pages as brands_pages
 from app.cart import api as cart_api
@@ -329,6 +330,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         procurement_pages.router,
         impact_pages.router,
         brands_pages.router,
+        brand_admin_pages.router,
         proof_pages.router,
         admin_pages.router,
     ):

@@ -183,6 +183,7 @@ def _back_office_items() -> list[MenuItem]:
         MenuItem("payments", "/admin/payments", _("支付与退款")),
         MenuItem("after_sales", "/admin/after-sales", _("售后仲裁")),
         MenuItem("prices", "/admin/reference-prices", _("价格监测")),
+        MenuItem("brands", "/admin/brands", _("区域品牌")),
         MenuItem("reviews", "/admin/reviews", _("评价管理")),
         MenuItem("audit", "/admin/audit", _("审计日志")),
     ]

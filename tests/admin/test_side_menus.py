@@ -132,6 +132,7 @@ async def test_every_back_office_page_carries_the_menu_with_the_queues_counts(
         "/admin/payments": "支付与退款",
         "/admin/after-sales": "售后仲裁",
         "/admin/reference-prices": "价格监测",
+        "/admin/brands": "区域品牌",
         "/admin/reviews": "评价管理",
         "/admin/audit": "审计日志",
     }
@@ -151,6 +152,7 @@ async def test_every_back_office_page_carries_the_menu_with_the_queues_counts(
                 "支付与退款": 0,
                 "售后仲裁": 0,
                 "价格监测": 1,
+                "区域品牌": 0,
                 "评价管理": 0,
                 "审计日志": 0,
             }

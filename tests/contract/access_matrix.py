@@ -623,6 +623,21 @@ MATRIX: dict[str, Entry] = {
     "GET /api/v1/brands/{slug}": Entry(EVERYONE, params={"slug": "brand_slug"}),
     "GET /brands": Entry(EVERYONE),
     "GET /brands/{slug}": Entry(EVERYONE, params={"slug": "brand_slug"}),
+    "GET /admin/brands": Entry(page(OPERATOR)),
+    "POST /admin/brands": Entry(
+        page(OPERATOR),
+        form={"name": "页面品牌", "slug": "page-brand", "counties": "522732", "owner": "协会"},
+    ),
+    "GET /admin/brands/{brand_id}": Entry(page(OPERATOR)),
+    "POST /admin/brands/{brand_id}": Entry(
+        page(OPERATOR),
+        form={
+            "name": "矩阵品牌二",
+            "slug": "matrix-brand-2",
+            "counties": "522732",
+            "owner": "协会",
+        },
+    ),
     # --- proof ------------------------------------------------------------------------------
     "GET /api/v1/organizations/{organization_id}/orders/{order_id}/certificate": Entry(
         ORG_A, params={"order_id": "org_order_id"}
