@@ -56,6 +56,7 @@ class ProductForm:
     shelf_life_days: str = ""
     storage_conditions: str = ""
     food_licence_number: str = ""
+    brand_id: str = ""  # the edit form's only (a new product is linked once it exists)
     sku: SkuForm = field(default_factory=SkuForm)
 
 
@@ -195,6 +196,11 @@ def parse_product_changes(form: ProductForm) -> Parsed:
     """The edit form's product fields as a ProductPatch (every field is sent)."""
     errors: dict[str, str] = {}
     values = _product_values(form, errors)
+    values["brand_id"] = None  # "no brand" unlinks it
+    if form.brand_id.strip():
+        values["brand_id"] = parse_whole(form.brand_id)
+        if values["brand_id"] is None:
+            errors["brand_id"] = "not an id"
     if errors:
         return Parsed(errors=errors)
     model, problems = _validate(ProductPatch, values)

@@ -540,13 +540,23 @@ class CertificateOption(BaseModel):
     backs_label: bool = Field(description="Verified and valid today")
 
 
+class BrandChoice(BaseModel):
+    """A regional brand whose region covers the supplier's county."""
+
+    id: int
+    name: str
+    required_certificate_kind: str | None = None
+
+
 class ProductFormOptions(BaseModel):
-    """What the product form offers: categories and the supplier's certificates."""
+    """What the product form offers: categories, the supplier's certificates and the brands
+    of its region."""
 
     cooperative: CooperativeRef
     cooperative_status: str
     categories: list[CategoryOut]
     certificates: list[CertificateOption]
+    brands: list[BrandChoice] = Field(default_factory=list)
 
 
 class PortalProducts(BaseModel):

@@ -64,6 +64,7 @@ async def _typed_product(
     shelf_life_days: FormText = "",
     storage_conditions: FormText = "",
     food_licence_number: FormText = "",
+    brand_id: FormText = "",
 ) -> ProductForm:
     return ProductForm(
         title=title,
@@ -76,6 +77,7 @@ async def _typed_product(
         shelf_life_days=shelf_life_days,
         storage_conditions=storage_conditions,
         food_licence_number=food_licence_number,
+        brand_id=brand_id,
     )
 
 
@@ -148,6 +150,7 @@ def _product_form_of(product: ProductOut) -> ProductForm:
         shelf_life_days=str(product.shelf_life_days or ""),
         storage_conditions=product.storage_conditions,
         food_licence_number=product.food_licence_number or "",
+        brand_id=str(product.brand_id or ""),
     )
 
 

@@ -32,6 +32,7 @@ def _field_messages() -> dict[str, str]:
         "storage_conditions": _("贮存条件最多 100 个字符。"),
         "food_licence_number": _("食品生产许可证编号应为 SC 加 14 位数字，例如 SC10636072300015。"),
         "photos": _("上架前请先上传至少一张商品图片。"),
+        "brand_id": _("请从列表中选择区域公用品牌。"),
     }
 
 
@@ -48,6 +49,11 @@ def _code_messages() -> dict[str, str]:
         "too_many_pixels": _("图片像素过多：最多 2500 万像素（例如 5000×5000），请缩小后再上传。"),
         "too_many_photos": _("每个商品最多 10 张图片，请先删除一张。"),
         "photo_required": _("上架前请先上传至少一张商品图片：可先保存为草稿，上传图片后再上架。"),
+        "brand_region_mismatch": _("本县不在该品牌的产区内。"),
+        "brand_certificate_missing": _(
+            "该品牌要求商品关联一张有效的对应认证证书，请先在上方勾选。"
+        ),
+        "brand_not_found": _("请从列表中选择区域公用品牌。"),
         "food_licence_required": _(
             "该类目属于加工食品，上架前须填写食品生产许可证编号（SC 加 14 位数字）。"
         ),

@@ -180,3 +180,14 @@ async def brand_product_ids_all(session: AsyncSession, brand_id: int) -> list[in
     """Every product linked to the brand, listed or not (to reindex after a change)."""
     result = await session.scalars(select(Product.id).where(Product.brand_id == brand_id))
     return list(result)
+
+
+async def brands_covering(session: AsyncSession, county_code: str) -> list[Brand]:
+    """The brands whose region holds the county, by name (a supplier's choices)."""
+    rows = await session.scalars(
+        select(Brand)
+        .join(BrandCounty, BrandCounty.brand_id == Brand.id)
+        .where(BrandCounty.county_code == county_code)
+        .order_by(Brand.name, Brand.id)
+    )
+    return list(rows.all())

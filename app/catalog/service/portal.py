@@ -10,6 +10,7 @@ from app.account.models import User
 from app.catalog import repository
 from app.catalog.listing import media_url, product_out, today_in_china
 from app.catalog.schemas import (
+    BrandChoice,
     CategoryOut,
     CertificateOption,
     CooperativeRef,
@@ -82,6 +83,16 @@ async def _form_options(
                 backs_label=badge_is_valid(c, today),
             )
             for c in certificates
+        ],
+        brands=[
+            BrandChoice(
+                id=b.id,
+                name=b.name,
+                required_certificate_kind=(
+                    b.required_certificate_kind.value if b.required_certificate_kind else None
+                ),
+            )
+            for b in await repository.brands_covering(session, cooperative.county_code)
         ],
     )
 
