@@ -158,6 +158,7 @@ async def place_orders(base: str, hot: Hot, args: argparse.Namespace) -> Outcome
     sent = 0
 
     async def post(client: httpx.AsyncClient, token: str, key: str, body: dict[str, Any]) -> Any:
+        skus = [line["sku_id"] for line in body["lines"]]
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         began = time.perf_counter()
         try:
@@ -177,9 +178,15 @@ async def place_orders(base: str, hot: Hot, args: argparse.Namespace) -> Outcome
             out.codes[error["code"]] += 1
             if error["code"] == "insufficient_stock":
                 out.conflicts.append(took)
+                # Pricing names the order's lines (lines.{i}.quantity), the reservation its SKUs.
                 for name, message in (error.get("fields") or {}).items():
-                    if name.startswith("skus.") and message == "only 0 left":
-                        sold_out.add(int(name.split(".", 1)[1]))
+                    if message != "only 0 left":
+                        continue
+                    kind, index = name.split(".")[:2]
+                    if kind == "skus":
+                        sold_out.add(int(index))
+                    elif kind == "lines" and index.isdigit() and int(index) < len(skus):
+                        sold_out.add(skus[int(index)])
         return None
 
     async def buyer(client: httpx.AsyncClient, lane: int) -> None:

@@ -4,6 +4,7 @@ change it, its logo included (the same rules as the JSON routes, errors beside t
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +16,7 @@ from starlette.datastructures import UploadFile
 from app.account.deps import PageOperator
 from app.account.models import User
 from app.brands import service
-from app.catalog.schemas import BrandIn, BrandPatch
+from app.catalog.brand_schemas import BrandIn, BrandPatch
 from app.catalog.service import brands as brand_service
 from app.core.errors import DomainError
 from app.core.images import MAX_UPLOAD_BYTES
@@ -90,9 +91,25 @@ async def _save(
     """Create or change the brand, then its logo: (its slug, {}) or (None, errors by field)."""
     messages = _messages()
     errors: dict[str, str] = {}
+    values = _data(form)
     try:
-        new = BrandIn.model_validate(_data(form)) if brand_id is None else None
-        change = BrandPatch.model_validate(_data(form)) if brand_id is not None else None
+        if brand_id is None:
+            write = partial(
+                brand_service.create_brand,
+                session,
+                actor=operator,
+                data=BrandIn.model_validate(values),
+                media=media,
+            )
+        else:
+            write = partial(
+                brand_service.update_brand,
+                session,
+                actor=operator,
+                brand_id=brand_id,
+                data=BrandPatch.model_validate(values),
+                media=media,
+            )
     except ValidationError as exc:
         for problem in exc.errors():
             field = _field_of(str(problem["loc"][0]) if problem["loc"] else "name")
@@ -100,16 +117,7 @@ async def _save(
         return None, errors
     try:
         async with session.begin_nested():  # a refused logo leaves the brand as it was
-            if new is not None:
-                saved = await brand_service.create_brand(
-                    session, actor=operator, data=new, media=media
-                )
-            elif change is not None and brand_id is not None:
-                saved = await brand_service.update_brand(
-                    session, actor=operator, brand_id=brand_id, data=change, media=media
-                )
-            else:
-                raise ValueError("a brand form without data")
+            saved = await write()
             if logo is not None:
                 await brand_service.set_brand_logo(
                     session, media, actor=operator, brand_id=saved.id, data=logo

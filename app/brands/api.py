@@ -10,7 +10,8 @@ from fastapi import APIRouter, File, Path, UploadFile
 from app.account.deps import Operator
 from app.brands import service
 from app.brands.schemas import BrandDetail
-from app.catalog.schemas import BrandIn, BrandListItem, BrandOut, BrandPatch
+from app.catalog.brand_schemas import BrandIn, BrandOut, BrandPatch
+from app.catalog.schemas import BrandListItem
 from app.catalog.service import brands as brand_service
 from app.core.fields import MAX_ID
 from app.core.images import MAX_UPLOAD_BYTES

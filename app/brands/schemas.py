@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.catalog.schemas import BrandCountyOut, LabelKind, ProductSummary
+from app.catalog.brand_schemas import BrandCountyOut
+from app.catalog.schemas import LabelKind, ProductSummary
 
 
 class BrandSupplier(BaseModel):

@@ -9,19 +9,21 @@ from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from app.account.deps import CurrentUser, Operator
 from app.catalog import listing, photos, service
 from app.catalog.deps import ListingCachesDep
+from app.catalog.portal_schemas import (
+    FlaggedProduct,
+    PortalProducts,
+    ReferencePriceIn,
+    ReferencePriceOut,
+)
 from app.catalog.schemas import (
     CountyWithSuppliers,
-    FlaggedProduct,
     PhotoOut,
-    PortalProducts,
     ProductDetail,
     ProductIn,
     ProductOut,
     ProductPage,
     ProductPatch,
     ProductQuery,
-    ReferencePriceIn,
-    ReferencePriceOut,
     SkuIn,
     SkuOut,
     SkuPatch,

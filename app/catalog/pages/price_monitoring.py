@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import PageOperator, register_back_office_counter
 from app.catalog import service
-from app.catalog.schemas import ReferencePriceIn
+from app.catalog.portal_schemas import ReferencePriceIn
 from app.core.errors import DomainError
 from app.core.fields import parse_yuan
 from app.web.db import DbSession

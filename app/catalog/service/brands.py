@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.models import User
 from app.audit import service as audit
 from app.catalog import indexing, repository
+from app.catalog.brand_schemas import BrandCountyOut, BrandIn, BrandOut, BrandPatch
 from app.catalog.errors import (
     BrandCertificateMissing,
     BrandNameTaken,
@@ -26,7 +27,6 @@ from app.catalog.errors import (
 from app.catalog.listing.caching import REFERENCE
 from app.catalog.listing.summaries import media_url
 from app.catalog.models import Brand, BrandCounty, Product
-from app.catalog.schemas import BrandCountyOut, BrandIn, BrandOut, BrandPatch
 from app.certification.models import Certificate, CertificateKind
 from app.core.cache import Caches
 from app.core.fields import MAX_ID

@@ -9,16 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.models import User
 from app.catalog import repository
 from app.catalog.listing import media_url, product_out, today_in_china
-from app.catalog.schemas import (
+from app.catalog.portal_schemas import (
     BrandChoice,
-    CategoryOut,
     CertificateOption,
-    CooperativeRef,
     PortalProduct,
     PortalProducts,
     ProductEditor,
     ProductFormOptions,
 )
+from app.catalog.schemas import CategoryOut, CooperativeRef
 from app.catalog.service.products import owned_product
 from app.certification.service import badge_is_valid, certificates_for_cooperative
 from app.cooperative.models import Cooperative

@@ -10,7 +10,8 @@ from app.account.models import User
 from app.audit import service as audit
 from app.catalog import repository
 from app.catalog.models import ReferencePrice
-from app.catalog.schemas import CooperativeRef, FlaggedProduct, ReferencePriceIn, ReferencePriceOut
+from app.catalog.portal_schemas import FlaggedProduct, ReferencePriceIn, ReferencePriceOut
+from app.catalog.schemas import CooperativeRef
 from app.catalog.service.rules import check_category, raise_if, refresh_prices, text_error
 
 
