@@ -36,7 +36,6 @@ from app.catalog.pages import photos as product_photos
 from app.catalog.pages import price_monitoring as price_monitoring_pages
 from app.catalog.pages import products as portal_products
 from app.catalog.pages import skus as product_skus
-from app.catalog.pages import suppliers as supplier_pages
 from app.certification import api as certification_api
 from app.certification import pages as certification_pages
 from app.checkout import api as checkout_api
@@ -63,6 +62,8 @@ from app.organization.pages import review as organization_review
 from app.payment import api as payment_api
 from app.payment import jobs as payment_jobs
 from app.payment import pages as payment_pages
+from app.performance import api as performance_api
+from app.performance import pages as performance_pages
 from app.procurement import api as procurement_api
 from app.procurement import gift_api as procurement_gift_api
 from app.procurement import pages as procurement_pages
@@ -293,6 +294,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         organization_api.router,
         certification_api.router,
         catalog_api.router,
+        performance_api.router,
         shipping_api.router,
         cart_api.router,
         order_api.router,
@@ -309,7 +311,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_api.router,
         account_pages.router,
         regions_pages.router,
-        supplier_pages.router,
+        performance_pages.router,
         price_monitoring_pages.router,
         cooperative_pages.router,
         organization_portal.router,

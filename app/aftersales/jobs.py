@@ -1,4 +1,5 @@
-"""Outbox jobs of after-sales: the deadline's automatic acceptance, and the mail of each step."""
+"""Outbox jobs of after-sales: the deadline's automatic acceptance, the mail of each step, and
+the discard of photos no request took."""
 
 from __future__ import annotations
 
@@ -86,3 +87,9 @@ async def notify(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def auto_accept(ctx: JobContext, payload: dict[str, Any]) -> None:
     """At the deadline: a request the supplier left unanswered is accepted."""
     await service.auto_accept(ctx.session, int(payload["request_id"]))
+
+
+@job(service.DISCARD_STRAY_PHOTO_JOB)
+async def discard_stray_photo(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """A day after its upload: a photo no request took is deleted, row and files."""
+    await service.discard_stray_photo(ctx.session, int(payload["photo_id"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -113,14 +113,31 @@ async def count_with_status(session: AsyncSession, statuses: Collection[RequestS
 async def unattached_photos(
     session: AsyncSession, user_id: int, photo_ids: Collection[int]
 ) -> Sequence[AfterSalesPhoto]:
+    """The user's photos no request uses yet, locked: a stray-photo discard waits (and then
+    deletes nothing) or has already deleted them (and they are not found)."""
     result = await session.scalars(
-        select(AfterSalesPhoto).where(
+        select(AfterSalesPhoto)
+        .where(
             AfterSalesPhoto.id.in_(photo_ids),
             AfterSalesPhoto.uploaded_by_user_id == user_id,
             AfterSalesPhoto.request_id.is_(None),
         )
+        .with_for_update()
     )
     return result.all()
+
+
+async def delete_unattached_photo(session: AsyncSession, photo_id: int) -> list[str] | None:
+    """Delete the photo if no request uses it (one statement: a request taking it at the same
+    moment either commits first, and nothing is deleted, or finds it gone); its file keys, or
+    None when nothing was deleted."""
+    deleted = await session.execute(
+        delete(AfterSalesPhoto)
+        .where(AfterSalesPhoto.id == photo_id, AfterSalesPhoto.request_id.is_(None))
+        .returning(AfterSalesPhoto.image_key, AfterSalesPhoto.thumb_key)
+    )
+    row = deleted.first()
+    return None if row is None else [row[0], row[1]]
 
 
 async def overdue_request_ids(session: AsyncSession, now: datetime) -> list[int]:

@@ -27,7 +27,6 @@ from app.catalog.schemas import (
     SkuIn,
     SkuOut,
     SkuPatch,
-    SupplierProfile,
 )
 from app.core.fields import MAX_ID
 from app.core.images import MAX_UPLOAD_BYTES
@@ -99,27 +98,6 @@ async def show_county(
 ) -> CountyWithSuppliers:
     """The county, the pairings in force that help it, and its suppliers' listed products."""
     return await listing.county_with_suppliers(session, code)
-
-
-@router.get(
-    "/suppliers/{cooperative_id}",
-    response_model=SupplierProfile,
-    status_code=200,
-    summary="A supplier's public page: county, story, certificates, households, products",
-)
-async def show_supplier(
-    cooperative_id: CooperativeId,
-    media: Media,
-    session: DbSession,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = listing.SUPPLIER_PAGE_PRODUCTS,
-) -> SupplierProfile:
-    """Verified suppliers only (any other is 404 `cooperative_not_found`); certificates valid
-    today with their scans where uploaded; listed products newest first, `page` past the last
-    is 404 `page_out_of_range`."""
-    return await listing.supplier_profile(
-        session, cooperative_id, page=page, per_page=per_page, media=media
-    )
 
 
 # ---------------------------------------------------------------------------------------------

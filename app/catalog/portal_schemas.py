@@ -37,12 +37,15 @@ class ReferencePriceOut(BaseModel):
 
 class FlaggedProduct(BaseModel):
     id: int
+    slug: str
+    status: str = Field(description="draft, active (listed) or archived")
     title: str
     unit: str
     category: str
     max_price_fen: int
     reference_price_fen: int
-    flag_ratio_bp: int
+    flag_ratio_bp: int = Field(description="Flagged above reference × this ratio (10000 = 1×)")
+    ratio_bp: int = Field(description="max_price_fen / reference_price_fen in basis points")
     cooperative: CooperativeRef
 
 

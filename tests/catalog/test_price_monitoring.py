@@ -82,12 +82,15 @@ async def test_reference_price_flags_existing_products(
     assert flagged == [
         {
             "id": dear["id"],
+            "slug": dear["slug"],
+            "status": dear["status"],
             "title": "融水香糯",
             "unit": "5kg/箱",
             "category": "fruit",
             "max_price_fen": 7501,
             "reference_price_fen": 5000,
             "flag_ratio_bp": 15_000,
+            "ratio_bp": 15_002,  # 7 501 / 5 000, rounded down
             "cooperative": {"id": supplier.id, "name": "融水苗家合作社"},
         }
     ]

@@ -191,6 +191,7 @@ MATRIX: dict[str, Entry] = {
     "POST /api/v1/admin/cooperatives/{cooperative_id}/reject": Entry(OPERATOR),
     "POST /api/v1/admin/cooperatives/{cooperative_id}/suspend": Entry(OPERATOR),
     "POST /api/v1/admin/cooperatives/{cooperative_id}/reinstate": Entry(OPERATOR),
+    "GET /api/v1/admin/cooperatives/{cooperative_id}": Entry(OPERATOR),
     "GET /coop": Entry(page(SIGNED_IN)),
     "GET /coop/register": Entry(page(SIGNED_IN)),
     "POST /coop/register": Entry(page(SIGNED_IN)),
@@ -211,6 +212,7 @@ MATRIX: dict[str, Entry] = {
     "GET /coop/{cooperative_id}/impact": Entry(page(COOP_A)),
     "GET /admin/cooperatives": Entry(page(OPERATOR)),
     "POST /admin/cooperatives/{cooperative_id}/{action}": Entry(page(OPERATOR)),
+    "GET /admin/cooperatives/{cooperative_id}": Entry(page(OPERATOR)),
     # --- organisations ----------------------------------------------------------------------
     "POST /api/v1/organizations": Entry(SIGNED_IN, json=organization_application(9001)),
     "GET /api/v1/organizations/{organization_id}": Entry(ORG_A),

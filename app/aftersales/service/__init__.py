@@ -20,7 +20,14 @@ from app.aftersales.service.answering import (
     reject,
     send_return,
 )
-from app.aftersales.service.asking import AUTO_ACCEPT_JOB, add_photo, ask, ask_with_photos
+from app.aftersales.service.asking import (
+    AUTO_ACCEPT_JOB,
+    DISCARD_STRAY_PHOTO_JOB,
+    add_photo,
+    ask,
+    ask_with_photos,
+    discard_stray_photo,
+)
 from app.aftersales.service.checks import check_reason
 from app.aftersales.service.notices import NOTIFY_JOB, Audience, Step
 from app.aftersales.service.views import (
@@ -40,6 +47,7 @@ from app.aftersales.service.views import (
 
 __all__ = [
     "AUTO_ACCEPT_JOB",
+    "DISCARD_STRAY_PHOTO_JOB",
     "NOTIFY_JOB",
     "OPERATOR_WAITING",
     "SUPPLIER_WAITING",
@@ -55,6 +63,7 @@ __all__ = [
     "check_reason",
     "confirm_received",
     "decide",
+    "discard_stray_photo",
     "escalate",
     "for_cooperative",
     "for_operator",

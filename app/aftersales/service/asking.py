@@ -30,6 +30,7 @@ from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.images import process_image_off_loop
 from app.core.storage import MediaStorage
+from app.jobs.media import discard_after_commit
 from app.jobs.service import enqueue
 from app.order import service as order_service
 from app.order.models import Fulfillment, FulfillmentStatus, Order
@@ -37,6 +38,9 @@ from app.payment import repository as payment_repository
 from app.payment.models import PaymentStatus
 
 AUTO_ACCEPT_JOB = "aftersales.auto_accept"
+DISCARD_STRAY_PHOTO_JOB = "aftersales.discard_stray_photo"
+# A photo uploaded for a request that never came is deleted (row and files) after this long.
+STRAY_PHOTO_LIFETIME = timedelta(hours=24)
 UPLOAD_FIELD = "file"
 
 _UNSHIPPED = frozenset({FulfillmentStatus.PENDING, FulfillmentStatus.ACCEPTED})
@@ -56,9 +60,25 @@ async def add_photo(
     )
     session.add(photo)
     await session.flush()
+    await enqueue(
+        session,
+        DISCARD_STRAY_PHOTO_JOB,
+        {"photo_id": photo.id},
+        run_after=utcnow() + STRAY_PHOTO_LIFETIME,
+    )
     await media.save(photo.image_key, image.image)
     await media.save(photo.thumb_key, image.thumbnail)
     return photo
+
+
+async def discard_stray_photo(session: AsyncSession, photo_id: int) -> bool:
+    """Delete an uploaded photo that no request took (its files once this commits); a photo a
+    request uses stays. Whether it was deleted."""
+    keys = await repository.delete_unattached_photo(session, photo_id)
+    if keys is None:
+        return False
+    await discard_after_commit(session, keys)
+    return True
 
 
 def _check_window(kind: RequestKind, fulfillment: Fulfillment, now: datetime) -> None:

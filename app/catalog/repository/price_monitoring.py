@@ -38,6 +38,8 @@ async def products_priced_against(
 @dataclass(frozen=True)
 class FlaggedRow:
     product_id: int
+    slug: str
+    status: str
     title: str
     unit: str
     category_code: str
@@ -48,17 +50,22 @@ class FlaggedRow:
     flag_ratio_bp: int
 
 
-async def flagged_products(session: AsyncSession) -> list[FlaggedRow]:
-    """Flagged products with their highest active SKU price and the reference they break."""
+async def flagged_products(
+    session: AsyncSession, *, cooperative_id: int | None = None
+) -> list[FlaggedRow]:
+    """Flagged products (of one supplier, when given) with their highest active SKU price and
+    the reference they break."""
     max_price = (
         select(Sku.product_id, func.max(Sku.price_fen).label("max_price"))
         .where(Sku.is_active.is_(True))
         .group_by(Sku.product_id)
         .subquery()
     )
-    rows = await session.execute(
+    query = (
         select(
             Product.id,
+            Product.slug,
+            Product.status,
             Product.title,
             Product.unit,
             Product.category_code,
@@ -80,7 +87,9 @@ async def flagged_products(session: AsyncSession) -> list[FlaggedRow]:
         .where(Product.price_flagged.is_(True))
         .order_by(Product.id)
     )
-    return [FlaggedRow(*row) for row in rows]
+    if cooperative_id is not None:
+        query = query.where(Product.cooperative_id == cooperative_id)
+    return [FlaggedRow(*row) for row in await session.execute(query)]
 
 
 async def list_reference_prices(session: AsyncSession) -> list[ReferencePrice]:

@@ -61,20 +61,26 @@ async def set_reference_price(
     )
 
 
-async def list_flagged_products(session: AsyncSession) -> list[FlaggedProduct]:
-    """Products priced above their reference price × ratio, for operators to review."""
+async def list_flagged_products(
+    session: AsyncSession, *, cooperative_id: int | None = None
+) -> list[FlaggedProduct]:
+    """Products priced above their reference price × ratio (all, or one supplier's), for
+    operators to review."""
     return [
         FlaggedProduct(
             id=row.product_id,
+            slug=row.slug,
+            status=str(row.status),
             title=row.title,
             unit=row.unit,
             category=row.category_code,
             max_price_fen=row.max_price_fen,
             reference_price_fen=row.reference_price_fen,
             flag_ratio_bp=row.flag_ratio_bp,
+            ratio_bp=row.max_price_fen * 10_000 // row.reference_price_fen,
             cooperative=CooperativeRef(id=row.cooperative_id, name=row.cooperative_name),
         )
-        for row in await repository.flagged_products(session)
+        for row in await repository.flagged_products(session, cooperative_id=cooperative_id)
     ]
 
 
