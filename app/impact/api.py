@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import CurrentUser
 from app.core.sheets import XLSX_MEDIA_TYPE
-from app.impact import purchases, reports, service
+from app.impact import audience_reports, purchases, reports, service
 from app.impact.cache import ReportCache
 from app.impact.deps import Operator, PairingFilters, PairingQuery, ProvinceCode, Reports, Year
 from app.impact.schemas import (
@@ -208,16 +208,18 @@ async def impact_organization(
 ) -> Response:
     """An organisation's purchases against its reserved-share target (预留份额), per origin
     county. Its members, operators and officials of its province only; others 404."""
-    organization = await reports.visible_organization(
+    organization = await audience_reports.visible_organization(
         session, user=user, organization_id=organization_id
     )
     chosen = year or reports.current_year()
-    declared = await reports.declared_target(session, organization.id, chosen)
+    declared = await audience_reports.declared_target(session, organization.id, chosen)
     return _json(
         await cache.cached(  # looked up only now that the user may see it
             session,
             ("organization", organization.id, chosen, declared),
-            lambda: _serialised(reports.organization_purchases(session, organization, chosen)),
+            lambda: _serialised(
+                audience_reports.organization_purchases(session, organization, chosen)
+            ),
         )
     )
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import OptionalPageUser, PageUser
 from app.cooperative.menu import SupplierPortal
-from app.impact import purchases, reports
+from app.impact import audience_reports, purchases, reports
 from app.impact.deps import PageRegionViewer, ProvinceCode, Reports, Year, YearOrEvery
 from app.organization import access
 from app.organization import service as organization_service
@@ -93,7 +93,9 @@ async def show_region(
     province: ProvinceCode = None,
 ) -> Response:
     """A province's pairings and counties, with exports (its officials; operators)."""
-    report = await reports.region_report(session, cache, user=user, province=province, year=year)
+    report = await audience_reports.region_report(
+        session, cache, user=user, province=province, year=year
+    )
     return render(request, "impact/show_region.html", {"report": report})
 
 
@@ -108,7 +110,7 @@ async def show_cooperative(
     year: Year = None,
 ) -> Response:
     """Where a supplier's buyers are, by province (its members only; others 404)."""
-    report = await reports.cooperative_report(
+    report = await audience_reports.cooperative_report(
         session, cache, user=user, cooperative_id=cooperative_id, year=year
     )
     return render(request, "impact/show_cooperative.html", {"report": report})
@@ -128,8 +130,8 @@ async def show_organization(
         session, user=user, organization_id=page_id(organization_id)
     )
     chosen = year or reports.current_year()
-    report = await reports.organization_purchases(session, organization, chosen)
-    months, running = await reports.organization_months(session, organization.id, chosen)
+    report = await audience_reports.organization_purchases(session, organization, chosen)
+    months, running = await audience_reports.organization_months(session, organization.id, chosen)
     context = await menu_context(session, organization=organization, user=user, current="dashboard")
     context.update(
         {

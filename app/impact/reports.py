@@ -4,23 +4,16 @@ rollup rows, whatever the length of the history)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import accumulate
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.account import service as account_service
-from app.account.models import Role, RoleAssignment, User
-from app.cooperative import service as cooperative_service
 from app.core.clock import china_year, utcnow
-from app.core.fields import MAX_ID as MAX_ID  # re-exported: the impact service reads it here
-from app.core.money import BASIS_POINTS, apply_basis_points
+from app.core.money import BASIS_POINTS
 from app.impact import repository
-from app.impact.cache import ReportCache
-from app.impact.errors import CountyNotFound, OrganizationNotFound, ProvinceNotFound
+from app.impact.errors import CountyNotFound
 from app.impact.schemas import (
     BuyerKindAmount,
-    CooperativeReport,
     CountyAmount,
     CountyRef,
     CountyReport,
@@ -31,15 +24,11 @@ from app.impact.schemas import (
     KeyAssistanceReport,
     KeyAssistanceShare,
     MonthAmount,
-    OrganizationReport,
     PairingImpact,
     PairingRef,
     PairingReport,
     ProvinceAmount,
-    RegionReport,
 )
-from app.organization import repository as organization_repository
-from app.organization.models import Organization
 from app.regions.errors import ProvinceUnknown
 from app.regions.models import HelperKind, PairingKind
 from app.regions.schemas import (
@@ -52,7 +41,6 @@ from app.regions.schemas import (
 
 TOP_COUNTIES = 10
 COUNTY_BOX_PROVINCES = 5
-ORGANIZATION_ROLES = frozenset({Role.ORG_BUYER, Role.ORG_APPROVER, Role.ORG_ADMIN})
 
 
 def current_year() -> int:
@@ -64,7 +52,7 @@ def is_region_code(code: str) -> bool:
     return len(code) == 6 and code.isascii() and code.isdigit()
 
 
-def _twelve_months(by_month: Mapping[int, tuple[int, int]]) -> list[MonthAmount]:
+def twelve_months(by_month: Mapping[int, tuple[int, int]]) -> list[MonthAmount]:
     return [
         MonthAmount(
             month=m, amount_fen=by_month.get(m, (0, 0))[0], order_count=by_month.get(m, (0, 0))[1]
@@ -73,14 +61,14 @@ def _twelve_months(by_month: Mapping[int, tuple[int, int]]) -> list[MonthAmount]
     ]
 
 
-def _province_amounts(rows: Iterable[Sequence[object]]) -> list[ProvinceAmount]:
+def province_amounts(rows: Iterable[Sequence[object]]) -> list[ProvinceAmount]:
     return [
         ProvinceAmount(code=str(c), name=str(n), amount_fen=int(str(a)), order_count=int(str(o)))
         for c, n, a, o in rows
     ]
 
 
-def _county_amounts(rows: Iterable[repository.CountyTotal]) -> list[CountyAmount]:
+def county_amounts(rows: Iterable[repository.CountyTotal]) -> list[CountyAmount]:
     return [
         CountyAmount(code=c, name=n, province_name=p, amount_fen=int(a), order_count=int(o))
         for c, n, p, a, o in rows
@@ -117,7 +105,7 @@ def pairing_ref(row: repository.PairingRow) -> PairingRef:
     )
 
 
-async def _pairing_items(
+async def pairing_items(
     session: AsyncSession,
     year: int,
     *,
@@ -159,7 +147,7 @@ async def pairing_report(
         not is_region_code(province) or await repository.get_province(session, province) is None
     ):
         raise ProvinceUnknown(province)
-    items = await _pairing_items(session, year, province=province, kind=kind)
+    items = await pairing_items(session, year, province=province, kind=kind)
     return PairingReport(
         year=year, kind=kind.value if kind is not None else None, province=province, items=items
     )
@@ -200,7 +188,7 @@ async def key_assistance_report(
         not is_region_code(province) or await repository.get_province(session, province) is None
     ):
         raise ProvinceUnknown(province)
-    items = _county_amounts(
+    items = county_amounts(
         await repository.key_assistance_counties(session, year, province_code=province)
     )
     totals = await repository.months(session, year)
@@ -259,8 +247,8 @@ async def county_report(
         year=year,
         amount_fen=sum(amount for amount, _ in by_month.values()),
         order_count=sum(orders for _, orders in by_month.values()),
-        by_month=_twelve_months(by_month),
-        by_buyer_province=_province_amounts(
+        by_month=twelve_months(by_month),
+        by_buyer_province=province_amounts(
             await repository.county_buyer_provinces(session, code, year)
         ),
     )
@@ -280,7 +268,7 @@ async def county_totals(session: AsyncSession, code: str, year: int | None = Non
         year=year,
         amount_fen=sum(amount for amount, _ in by_month.values()),
         order_count=sum(orders for _, orders in by_month.values()),
-        top_buyer_provinces=_province_amounts(
+        top_buyer_provinces=province_amounts(
             await repository.county_buyer_provinces(session, code, year, limit=COUNTY_BOX_PROVINCES)
         ),
         to_date_fen=to_date_fen,
@@ -288,7 +276,7 @@ async def county_totals(session: AsyncSession, code: str, year: int | None = Non
     )
 
 
-async def _years(session: AsyncSession, year: int) -> list[int]:
+async def report_years(session: AsyncSession, year: int) -> list[int]:
     """The years a page offers: those with entries, this one and the one shown, newest first."""
     return sorted({*await repository.years(session), current_year(), year}, reverse=True)
 
@@ -298,206 +286,17 @@ async def dashboard(session: AsyncSession, *, year: int | None = None) -> Dashbo
     year = year or current_year()
     return Dashboard(
         year=year,
-        years=await _years(session, year),
+        years=await report_years(session, year),
         summary=await summary(session, year=year),
-        pairings=await _pairing_items(session, year),
-        by_month=_twelve_months(await repository.months(session, year)),
-        top_counties=_county_amounts(
+        pairings=await pairing_items(session, year),
+        by_month=twelve_months(await repository.months(session, year)),
+        top_counties=county_amounts(
             await repository.top_counties(session, year, limit=TOP_COUNTIES)
         ),
-        provinces=_province_amounts(await repository.origin_provinces(session, year)),
+        provinces=province_amounts(await repository.origin_provinces(session, year)),
         buyer_kinds=[
             BuyerKindAmount(kind=k, amount_fen=int(a), order_count=int(o))
             for k, a, o in await repository.buyer_kinds(session, year)
         ],
         key_assistance=await key_assistance_report(session, year=year),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Reports for one audience: an organisation, a province's officials, a supplier
-
-
-def _may_see_organization(
-    assignments: Iterable[RoleAssignment], organization_id: int, province_code: str
-) -> bool:
-    """Its members, operators, and officials of the province where it is registered."""
-    return any(
-        a.role == Role.OPERATOR
-        or (a.role in ORGANIZATION_ROLES and a.scope_id == organization_id)
-        or (a.role == Role.REGIONAL_OFFICIAL and a.scope_code == province_code)
-        for a in assignments
-    )
-
-
-async def visible_organization(
-    session: AsyncSession, *, user: User, organization_id: int
-) -> Organization:
-    """The organisation, if the user may see its report; anyone else's answers 404."""
-    organization = (
-        await repository.get_organization(session, organization_id)
-        if 1 <= organization_id <= MAX_ID
-        else None
-    )
-    assignments = await account_service.user_roles(session, user.id)
-    if organization is None or not _may_see_organization(
-        assignments, organization.id, organization.province_code
-    ):
-        raise OrganizationNotFound(organization_id)
-    return organization
-
-
-async def organization_report(
-    session: AsyncSession, *, user: User, organization_id: int, year: int | None = None
-) -> OrganizationReport:
-    """Purchases against the reserved-share target; anyone else's organisation answers 404.
-    (The API route checks with visible_organization and caches organisation_purchases.)"""
-    organization = await visible_organization(session, user=user, organization_id=organization_id)
-    return await organization_purchases(session, organization, year or current_year())
-
-
-async def organization_purchases(
-    session: AsyncSession, organization: Organization, year: int
-) -> OrganizationReport:
-    """An organisation's report, for a caller that has checked the user may see it."""
-    declared = await organization_repository.get_target(session, organization.id, year)
-    target = (
-        apply_basis_points(declared.canteen_budget_fen, declared.reserved_share_bp)
-        if declared is not None
-        else None
-    )
-    purchased, orders = await repository.organization_total(session, organization.id, year)
-    progress_bp = purchased * BASIS_POINTS // target if target else None
-    return OrganizationReport(
-        organization_id=organization.id,
-        name=organization.name,
-        year=year,
-        target_fen=target,
-        purchased_fen=purchased,
-        progress=round(purchased / target, 4) if target else None,
-        progress_bp=progress_bp,
-        order_count=orders,
-        by_county=_county_amounts(
-            await repository.organization_counties(session, organization.id, year)
-        ),
-    )
-
-
-async def declared_target(
-    session: AsyncSession, organization_id: int, year: int
-) -> tuple[int, int] | None:
-    """(budget, share) as declared for the year: part of the organisation report's cache key,
-    so that a new declaration shows at once (the ledger stamp does not see it)."""
-    declared = await organization_repository.get_target(session, organization_id, year)
-    return None if declared is None else (declared.canteen_budget_fen, declared.reserved_share_bp)
-
-
-async def organization_months(
-    session: AsyncSession, organization_id: int, year: int
-) -> tuple[list[MonthAmount], list[int]]:
-    """The year's net purchases per month and their running total (the progress chart)."""
-    months = _twelve_months(await repository.organization_months(session, organization_id, year))
-    running = list(accumulate(m.amount_fen for m in months))
-    return months, running
-
-
-async def region_provinces(session: AsyncSession, user: User) -> list[ProvinceAmount]:
-    """The provinces whose reports the user may see: an official's own, every one for an
-    operator."""
-    assignments = await account_service.user_roles(session, user.id)
-    if any(a.role == Role.OPERATOR for a in assignments):
-        codes = None
-    else:
-        codes = {
-            a.scope_code
-            for a in assignments
-            if a.role == Role.REGIONAL_OFFICIAL and a.scope_code is not None
-        }
-    return [
-        ProvinceAmount(code=p.code, name=p.name, amount_fen=0)
-        for p in await repository.provinces(session, codes)
-    ]
-
-
-async def region_report(
-    session: AsyncSession,
-    cache: ReportCache,
-    *,
-    user: User,
-    province: str | None = None,
-    year: int | None = None,
-) -> RegionReport:
-    """A province's pairings (as helper or helped) and counties, for its officials (and
-    operators). A province outside the user's scope answers 404. The province's report is
-    cached per province, without the user's own list of provinces, which is added per request."""
-    year = year or current_year()
-    allowed = await region_provinces(session, user)
-    chosen = next((p for p in allowed if province is None or p.code == province), None)
-    if chosen is None:
-        raise ProvinceNotFound(province or "")
-    report = await cache.cached(
-        session, ("region", chosen.code, year), lambda: _region_report(session, chosen, year)
-    )
-    return report.model_copy(update={"provinces": allowed})
-
-
-async def _region_report(session: AsyncSession, chosen: ProvinceAmount, year: int) -> RegionReport:
-    origin = {
-        p.code: p for p in _province_amounts(await repository.origin_provinces(session, year))
-    }
-    return RegionReport(
-        year=year,
-        years=await _years(session, year),
-        province=origin.get(chosen.code, chosen),
-        provinces=[],
-        pairings=await _pairing_items(session, year, province=chosen.code),
-        counties=_county_amounts(
-            await repository.top_counties(session, year, province_code=chosen.code)
-        ),
-        buyer_provinces=_province_amounts(
-            await repository.buyer_provinces_of_origin(session, chosen.code, year)
-        ),
-        counties_helped=_county_amounts(
-            await repository.counties_bought_by_province(session, chosen.code, year)
-        ),
-        key_assistance=await key_assistance_report(session, year=year, province=chosen.code),
-    )
-
-
-async def cooperative_report(
-    session: AsyncSession,
-    cache: ReportCache,
-    *,
-    user: User,
-    cooperative_id: int,
-    year: int | None = None,
-) -> CooperativeReport:
-    """A supplier's net sales and its buyers' provinces; members only (others: 404). Cached
-    per supplier, looked up only once the user is found to be a member."""
-    year = year or current_year()
-    cooperative = await cooperative_service.get_member_cooperative(
-        session, user=user, cooperative_id=cooperative_id
-    )
-    return await cache.cached(
-        session,
-        ("cooperative", cooperative.id, year),
-        lambda: _cooperative_report(session, cooperative.id, cooperative.name, year),
-    )
-
-
-async def _cooperative_report(
-    session: AsyncSession, cooperative_id: int, name: str, year: int
-) -> CooperativeReport:
-    by_month = await repository.cooperative_months(session, cooperative_id, year)
-    return CooperativeReport(
-        cooperative_id=cooperative_id,
-        name=name,
-        year=year,
-        years=await _years(session, year),
-        amount_fen=sum(amount for amount, _ in by_month.values()),
-        order_count=sum(orders for _, orders in by_month.values()),
-        by_month=_twelve_months(by_month),
-        by_buyer_province=_province_amounts(
-            await repository.cooperative_buyer_provinces(session, cooperative_id, year)
-        ),
     )

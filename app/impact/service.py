@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.account.models import User
 from app.audit import service as audit
 from app.core.clock import china_date, utcnow
+from app.core.fields import MAX_ID
 from app.core.sheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from app.impact import cache, exports, reports, repository
 from app.impact.cache import ReportCache
@@ -122,7 +123,7 @@ async def replace_designated_counties(
     """
     organization = (
         await repository.get_organization(session, organization_id)
-        if 1 <= organization_id <= reports.MAX_ID
+        if 1 <= organization_id <= MAX_ID
         else None
     )
     if organization is None:

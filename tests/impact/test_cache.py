@@ -18,7 +18,7 @@ from app.account.models import Role, User
 from app.cooperative.errors import CooperativeNotFound
 from app.core.cache import Cache
 from app.core.db import Database, unit_of_work
-from app.impact import cache, reports
+from app.impact import audience_reports, cache
 from app.impact.errors import OrganizationNotFound, ProvinceNotFound
 from app.order.models import BuyerKind
 from tests.account.factories import create_user, token_headers
@@ -182,17 +182,19 @@ async def test_a_province_report_is_shared_by_its_viewers_but_not_their_choices(
 
     reports_cache = _cache(app)
     async with unit_of_work(database.reader) as session:
-        as_operator = await reports.region_report(
+        as_operator = await audience_reports.region_report(
             session, reports_cache, user=operator, province=GUIZHOU, year=2026
         )
         hits = reports_cache.hits
-        as_official = await reports.region_report(session, reports_cache, user=official, year=2026)
+        as_official = await audience_reports.region_report(
+            session, reports_cache, user=official, year=2026
+        )
         assert reports_cache.hits == hits + 1
         with pytest.raises(ProvinceNotFound):
-            await reports.region_report(
+            await audience_reports.region_report(
                 session, reports_cache, user=official, province=SHANGHAI, year=2026
             )
-        shanghai = await reports.region_report(
+        shanghai = await audience_reports.region_report(
             session, reports_cache, user=operator, province=SHANGHAI, year=2026
         )
 
@@ -222,18 +224,20 @@ async def test_a_supplier_report_is_looked_up_only_for_its_members(
 
     reports_cache = _cache(app)
     async with unit_of_work(database.reader) as session:
-        their_report = await reports.cooperative_report(
+        their_report = await audience_reports.cooperative_report(
             session, reports_cache, user=other, cooperative_id=theirs.cooperative_id, year=2026
         )
-        my_report = await reports.cooperative_report(
+        my_report = await audience_reports.cooperative_report(
             session, reports_cache, user=member, cooperative_id=mine.cooperative_id, year=2026
         )
         with pytest.raises(CooperativeNotFound):
-            await reports.cooperative_report(
+            await audience_reports.cooperative_report(
                 session, reports_cache, user=member, cooperative_id=theirs.cooperative_id, year=2026
             )
         with pytest.raises(OrganizationNotFound):
-            await reports.organization_report(session, user=member, organization_id=1, year=2026)
+            await audience_reports.organization_report(
+                session, user=member, organization_id=1, year=2026
+            )
 
     assert (their_report.cooperative_id, their_report.amount_fen) == (theirs.cooperative_id, 8800)
     assert (my_report.cooperative_id, my_report.amount_fen) == (mine.cooperative_id, 1200)
