@@ -39,9 +39,22 @@ _SESSION_INFO_KEY = "app.core.cache"
 _WRITTEN_TABLES_KEY = "app.core.cache.written_tables"
 
 
+# An execution option naming the generation a statement's write bumps instead of its table's
+# (`table_generation(name)`): writes that most readers may see a little late (a sale taking
+# stock) are told apart from those that must show at once (a new price).
+GENERATION_OPTION = "cache_generation"
+
+
 def table_generation(table: str) -> str:
     """The generation every write of an app's session to `table` bumps (see Caches.attach)."""
     return f"table:{table}"
+
+
+def wrote_tables(session: AsyncSession | Session, tables: Iterable[str]) -> None:
+    """Bump these tables' generations as a write to them through `session` would (now and
+    again when it commits): for a write that a statement's GENERATION_OPTION kept apart but
+    that must show at once after all."""
+    _wrote(session.sync_session if isinstance(session, AsyncSession) else session, tables)
 
 
 @dataclass(frozen=True)
@@ -333,7 +346,7 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
 def _on_execute(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
-        name = getattr(table, "name", None)
+        name = state.execution_options.get(GENERATION_OPTION) or getattr(table, "name", None)
         if isinstance(name, str):
             _wrote(state.session, [name])
 

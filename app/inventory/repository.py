@@ -8,11 +8,17 @@ from typing import Any
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.cache import GENERATION_OPTION
 from app.inventory.models import ProductStock, SkuStock, StockMovement
 
 # ORM-enabled UPDATEs here must not try to reconcile the identity map on their own: the service
 # copies the values RETURNING gave back onto objects already loaded.
 _NO_SYNC = {"synchronize_session": False}
+# A sale and its release bump a generation of their own, not the `skus` table's: pages kept
+# for every visitor then show the figure within their cache's lifetime rather than being
+# rebuilt at every order of a busy product (the service bumps `skus` too when little is left).
+SALES_GENERATION = "skus.sales"
+_SALE = {**_NO_SYNC, GENERATION_OPTION: SALES_GENERATION}
 
 
 async def take_stock(session: AsyncSession, sku_id: int, quantity: int) -> tuple[int, int] | None:
@@ -27,7 +33,7 @@ async def take_stock(session: AsyncSession, sku_id: int, quantity: int) -> tuple
         .where(SkuStock.id == sku_id, SkuStock.stock >= quantity)
         .values(stock=SkuStock.stock - quantity)
         .returning(SkuStock.product_id, SkuStock.stock)
-        .execution_options(**_NO_SYNC)
+        .execution_options(**_SALE)
     )
     row = (await session.execute(stmt)).one_or_none()
     return (row[0], row[1]) if row is not None else None
@@ -42,7 +48,7 @@ async def give_back_stock(
         .where(SkuStock.id == sku_id)
         .values(stock=SkuStock.stock + quantity)
         .returning(SkuStock.product_id, SkuStock.stock)
-        .execution_options(**_NO_SYNC)
+        .execution_options(**_SALE)
     )
     row = (await session.execute(stmt)).one_or_none()
     return (row[0], row[1]) if row is not None else None

@@ -16,6 +16,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import attributes
 
+from app.core.cache import wrote_tables
 from app.inventory import repository
 from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
 from app.inventory.models import MovementReason, ProductStock, SkuStock, StockMovement
@@ -25,6 +26,9 @@ from app.jobs.service import enqueue
 REINDEX_PRODUCTS_JOB = "catalog.reindex_products"
 MAX_STOCK = 1_000_000_000
 MAX_NOTE_LENGTH = 200
+# At or below this many units left, a sale shows at once on every page (see
+# _show_low_stock_at_once); above it, within the page caches' lifetime (a few seconds).
+LOW_STOCK = 20
 _RELEASE_REASONS = frozenset({MovementReason.RELEASED, MovementReason.RETURNED})
 
 
@@ -55,6 +59,14 @@ def _copy_to_loaded(session: AsyncSession, model: type[Any], key: int, **values:
         if loaded is not None:
             for name, value in values.items():
                 attributes.set_committed_value(loaded, name, value)
+
+
+def _show_low_stock_at_once(session: AsyncSession, stock_figures: Sequence[int]) -> None:
+    """A sale bumps only its own generation (repository.SALES_GENERATION), so that pages kept
+    for every visitor are not rebuilt at each order of a busy product; but where little is
+    (or was) left, a buyer choosing a quantity sees every change at once."""
+    if any(figure <= LOW_STOCK for figure in stock_figures):
+        wrote_tables(session, ["skus"])
 
 
 async def _refresh_products(session: AsyncSession, product_ids: set[int]) -> None:
@@ -109,6 +121,7 @@ async def reserve_stock(
         )
         # Only a SKU that ran out can turn its product out of stock.
         await _refresh_products(session, {product for _sku, product, left in taken if left == 0})
+    _show_low_stock_at_once(session, [left for _sku, _product, left in taken])
     for sku_id, _product_id, left in taken:
         _copy_to_loaded(session, SkuStock, sku_id, stock=left)
 
@@ -146,6 +159,7 @@ async def release_stock(
         session,
         {product for sku_id, product, stock in returned if stock == wanted[sku_id]},
     )
+    _show_low_stock_at_once(session, [stock - wanted[sku_id] for sku_id, _p, stock in returned])
     for sku_id, _product_id, stock in returned:
         _copy_to_loaded(session, SkuStock, sku_id, stock=stock)
 

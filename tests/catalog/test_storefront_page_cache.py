@@ -2,8 +2,9 @@
 
 What depends on the visitor (who is signed in, the CSRF token in the buy forms) is put in on
 every request; what the pages show of the catalog changes on the very next request after a
-write of this app: a price, a stock figure, a certificate revoked. Concurrent requests for a
-page nobody has asked for yet render it once.
+write of this app: a price, a stock figure, a certificate revoked (a sale only once little is
+left; else within the kept page's lifetime). Concurrent requests for a page nobody has asked
+for yet render it once.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from app.inventory.models import SkuStock
 from app.inventory.service import set_stock
 from app.jobs.runner import JobRunner
 from app.web import fragments
-from tests.account.factories import create_user, csrf_token_in, sign_in_page
+from tests.account.factories import create_api_user, create_user, csrf_token_in, sign_in_page
 from tests.catalog.factories import create_product, sku, update_certificate
 from tests.certification.factories import create_certificate
 from tests.cooperative.factories import Supplier, create_supplier
+from tests.order.factories import placed_order
 
 MAIN = re.compile(r'<main class="container" id="main">(.*)</main>', re.S)
 USER_NAME = re.compile(r'class="user-name"[^>]*>([^<]*)<')
@@ -247,3 +249,32 @@ async def test_visitors_not_signed_in_share_the_whole_listing_but_not_their_toke
         assert "融水香糯" in first.text
         assert first.text == second.text  # the listing has no form of its own to protect
         assert "已加入购物车" in (await one.get("/products?cart_added=1")).text
+
+
+async def test_a_sale_shows_within_the_pages_lifetime_and_at_once_when_little_is_left(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    product: Any,
+    renders: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = f"/products/{product['slug']}"
+    buyer = await create_api_user(database)
+    sku_id = product["skus"][0]["id"]
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["100"]
+
+    # A busy product's page is not rebuilt at every order: 70 left shows once the kept page
+    # has expired (checkout reads the stock itself, whatever a page showed).
+    await placed_order(client, buyer, [(sku_id, 30)])
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["100"]
+    assert renders == ["storefront_product.html"]
+    later = time.monotonic() + 60
+    monkeypatch.setattr(app.state.caches, "clock", lambda: later)
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["70"]
+
+    # Little left: each sale shows on the next request.
+    await placed_order(client, buyer, [(sku_id, 50)])
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["20"]
+    await placed_order(client, buyer, [(sku_id, 1)])
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["19"]
