@@ -58,7 +58,9 @@
     }
     return {
       animation: false,
-      aria: { enabled: true },
+      // The chart's own label (its title, aria-label in the markup, with the table beside it
+      // carrying the numbers) names it: ECharts' generated description would replace it.
+      aria: { enabled: false },
       grid: { left: horizontal ? 230 : 60, right: 24, top: 16, bottom: horizontal ? 24 : 56 },
       tooltip: {
         trigger: "axis",
