@@ -31,7 +31,7 @@ from tests.catalog.factories import create_product, sku, update_certificate
 from tests.certification.factories import create_certificate
 from tests.cooperative.factories import Supplier, create_supplier
 
-MAIN = re.compile(r'<main class="container" id="main">(.*)</main>', re.S)
+MAIN = re.compile(r'<main class="container" id="main"[^>]*>(.*)</main>', re.S)
 USER_NAME = re.compile(r'class="user-name"[^>]*>([^<]*)<')
 CSRF_FIELDS = re.compile(r'name="csrf_token" value="([^"]*)"')
 CERTIFICATE_NUMBER = re.compile(r'<code class="sf-cert-number">([^<]*)</code>')
