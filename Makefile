@@ -57,12 +57,24 @@ migrations-check: env
 	FENGSHOU_DATABASE_URL=sqlite+aiosqlite:///var/alembic-check.sqlite3 $(RUN) alembic check
 	rm -f var/alembic-check.sqlite3
 
-# Browser tests drive Debian's Chromium through Playwright; Chinese needs a CJK font.
-browser-deps:
+# Browser tests drive Debian's Chromium through Playwright; Chinese needs a CJK font; axe-core
+# (scripts/audit, as package-lock.json pins it) is injected into the pages they audit. Only the
+# runtime dependencies: Lighthouse, a dev dependency there, is installed by bench/lighthouse.py.
+AXE := scripts/audit/node_modules/axe-core/axe.min.js
+
+browser-deps: $(AXE)
 	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei; \
 	fi
+
+$(AXE): scripts/audit/package.json scripts/audit/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; \
+	fi
+	cd scripts/audit && npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	touch $@
 
 pytest: env catalogs browser-deps
 	$(RUN) pytest -n auto --cov --cov-report=term:skip-covered -q

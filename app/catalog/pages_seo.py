@@ -21,12 +21,13 @@ from app.web.seo import base_url
 router = APIRouter(include_in_schema=False)
 
 SITEMAP_TYPE = "application/xml"
-# Pages for signed-in people and the JSON API: nothing there for a search engine.
+# Pages for signed-in people and the JSON API: nothing there for a search engine. The cart is
+# not among them: anyone may open it, reading it writes nothing, and it is judged like the other
+# public pages (a crawler that is kept out of a page counts against it in Lighthouse's SEO audit).
 _DISALLOWED = (
     "/api/",
     "/account",
     "/admin",
-    "/cart",
     "/checkout",
     "/coop",
     "/org/",

@@ -58,7 +58,9 @@
     }
     return {
       animation: false,
-      aria: { enabled: true },
+      // The chart's own label (its title, aria-label in the markup, with the table beside it
+      // carrying the numbers) names it: ECharts' generated description would replace it.
+      aria: { enabled: false },
       grid: { left: horizontal ? 230 : 60, right: 24, top: 16, bottom: horizontal ? 24 : 56 },
       tooltip: {
         trigger: "axis",
@@ -99,13 +101,6 @@
     if (!labels.length || labels.length !== values.length) {
       return;
     }
-    // The height is set here, through the CSSOM, which the CSP allows (a style attribute in
-    // the markup it would refuse).
-    var height = Number(element.getAttribute("data-height"));
-    if (height > 0) {
-      element.style.height = height + "px";
-    }
-    element.hidden = false;
     var chart = window.echarts.init(element, null, { renderer: "svg", locale: "ZH" });
     chart.setOption(
       option(
@@ -174,6 +169,41 @@
     });
   }
 
+  // ECharts (half a megabyte) is fetched when the first chart comes near the screen, and the
+  // charts are drawn one per task as each one does: a page that opens on its totals does not
+  // wait for what is below. The script's URL (content-hashed) is this script's data-echarts.
+  var library = document.currentScript && document.currentScript.getAttribute("data-echarts");
+  var loading = null;
+
+  function loadLibrary() {
+    if (window.echarts) {
+      return Promise.resolve();
+    }
+    if (!loading) {
+      loading = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = library;
+        script.onload = resolve;
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    }
+    return loading;
+  }
+
+  function drawSoon(element) {
+    loadLibrary()
+      .then(function () {
+        setTimeout(function () {
+          draw(element);
+        }, 0);
+      })
+      .catch(function () {
+        // Without ECharts the tables beside the charts carry the numbers.
+        element.hidden = true;
+      });
+  }
+
   function start() {
     var tables = document.querySelectorAll("table[data-sortable]");
     for (var t = 0; t < tables.length; t += 1) {
@@ -183,13 +213,43 @@
     for (var b = 0; b < boxes.length; b += 1) {
       loadBox(boxes[b]);
     }
-    if (!window.echarts) {
+    var charts = Array.prototype.filter.call(
+      document.querySelectorAll("[data-chart]"),
+      function (element) {
+        var labels = parse(element, "data-labels");
+        return labels.length > 0 && labels.length === parse(element, "data-values").length;
+      }
+    );
+    if (!charts.length || (!library && !window.echarts)) {
       return;
     }
-    var charts = document.querySelectorAll("[data-chart]");
-    for (var i = 0; i < charts.length; i += 1) {
-      draw(charts[i]);
+    // Each chart takes its place at once (no shift when it is drawn), empty until then; the
+    // height is set through the CSSOM, which the CSP allows (a style attribute it would refuse).
+    charts.forEach(function (element) {
+      var height = Number(element.getAttribute("data-height"));
+      if (height > 0) {
+        element.style.height = height + "px";
+      }
+      element.hidden = false;
+    });
+    if (!("IntersectionObserver" in window)) {
+      charts.forEach(drawSoon);
+      return;
     }
+    var observer = new IntersectionObserver(
+      function (entries) {
+        entries.forEach(function (entry) {
+          if (entry.isIntersecting) {
+            observer.unobserve(entry.target);
+            drawSoon(entry.target);
+          }
+        });
+      },
+      { rootMargin: "200px 0px" }
+    );
+    charts.forEach(function (element) {
+      observer.observe(element);
+    });
   }
 
   if (document.readyState === "loading") {

@@ -105,7 +105,7 @@ async def test_bad_brand_forms_are_answered_beside_their_fields_and_store_nothin
 
     bad_slug = await client.post("/admin/brands", data=_form(token, slug="Not A Slug!"))
     assert bad_slug.status_code == 422
-    assert "网址名" in bad_slug.text and 'aria-describedby="slug-error"' in bad_slug.text
+    assert "网址名" in bad_slug.text and 'aria-describedby="slug-hint slug-error"' in bad_slug.text
     assert 'value="赣州市果业协会"' in bad_slug.text  # what was typed stays
     not_counties = await client.post("/admin/brands", data=_form(token, counties="999999 12"))
     assert not_counties.status_code == 422 and 'id="counties-error"' in not_counties.text

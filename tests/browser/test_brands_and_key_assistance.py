@@ -59,6 +59,7 @@ def test_an_operator_reads_the_key_assistance_panel(live_server: LiveServer, pag
     panel = page.locator("#key-assistance")
     expect(panel).to_be_visible()
     # The share chart is drawn (ECharts' SVG) and the list names counties with no purchase.
+    panel.locator('[data-chart="share"]').scroll_into_view_if_needed()
     expect(panel.locator('[data-chart="share"] svg')).to_have_count(1)
     without = panel.locator("#key-assistance-without li")
     assert without.count() > 0

@@ -43,6 +43,7 @@ def _charts_drawn(page: Page) -> None:
     charts = page.locator("[data-chart]:not([data-labels='[]'])")
     assert charts.count() > 0
     for chart in charts.all():
+        chart.scroll_into_view_if_needed()  # drawn when it comes near the screen
         expect(chart).to_be_visible()
         expect(chart.locator("svg").first).to_be_attached()
         box = chart.bounding_box()

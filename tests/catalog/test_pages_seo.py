@@ -71,8 +71,8 @@ async def test_robots_allows_the_storefront_and_names_the_sitemap(
     assert lines[0] == "User-agent: *"
     assert f"Sitemap: {base}/sitemap.xml" in lines
     disallowed = {line.removeprefix("Disallow: ") for line in lines if line.startswith("Disallow")}
-    assert {"/api/", "/admin", "/coop", "/cart", "/checkout", "/account"} <= disallowed
-    for public in ("/products", "/counties", "/impact", "/suppliers", "/"):
+    assert {"/api/", "/admin", "/coop", "/checkout", "/account"} <= disallowed
+    for public in ("/products", "/counties", "/impact", "/suppliers", "/cart", "/"):
         assert not any(public.startswith(path) for path in disallowed), public
 
 

@@ -24,7 +24,7 @@ from tests.account.factories import create_user, csrf_token_in, sign_in_page
 from tests.catalog.factories import create_product, sku
 from tests.cooperative.factories import Supplier, create_supplier
 
-MAIN = re.compile(r'<main class="container" id="main">(.*)</main>', re.S)
+MAIN = re.compile(r'<main class="container" id="main"[^>]*>(.*)</main>', re.S)
 CARD_TITLE = re.compile(r'<h3 class="sf-card-title">([^<]*)</h3>')
 CARD_PRICE = re.compile(r'<span class="sf-price">¥([0-9,]+\.[0-9]{2}) 起</span>')
 USER_NAME = re.compile(r'class="user-name"[^>]*>([^<]*)<')

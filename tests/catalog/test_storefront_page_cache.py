@@ -33,7 +33,7 @@ from tests.certification.factories import create_certificate
 from tests.cooperative.factories import Supplier, create_supplier
 from tests.order.factories import placed_order
 
-MAIN = re.compile(r'<main class="container" id="main">(.*)</main>', re.S)
+MAIN = re.compile(r'<main class="container" id="main"[^>]*>(.*)</main>', re.S)
 USER_NAME = re.compile(r'class="user-name"[^>]*>([^<]*)<')
 CSRF_FIELDS = re.compile(r'name="csrf_token" value="([^"]*)"')
 CERTIFICATE_NUMBER = re.compile(r'<code class="sf-cert-number">([^<]*)</code>')
