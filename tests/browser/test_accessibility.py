@@ -205,6 +205,8 @@ def test_the_back_office_passes_axe(live_server: LiveServer, browser: Browser) -
         audit.visit(path)
     audit.visit("/admin/brands")
     audit.visit(_first_link(page, "a[href^='/admin/brands/']"))
+    audit.visit("/admin/cooperatives?status=verified")
+    audit.visit(_first_link(page, "a[href^='/admin/cooperatives/']"))  # a supplier's page
 
     page.context.close()
     audit.check()
