@@ -1,4 +1,5 @@
-"""The facet summaries of the embedded index on SQLite (search schema version 3).
+"""The facet summaries of the embedded index (search schema version 3 on SQLite, 5 on
+PostgreSQL), and on PostgreSQL the text matches' columns kept beside their vectors.
 
 Triggers keep two small tables of counts in step with the index rows: products per
 (province, category, county, key assistance, stock), and the labels valid on one day per the
@@ -24,8 +25,9 @@ from search import ProductQuery
 from search.embedded import schema
 from search.embedded.backend import EmbeddedBackend
 from tests.search.catalogue import BY_ID, DOCUMENTS, GOUQI_GI_UNTIL, TODAY
+from tests.search.conftest import embedded_only
 
-sqlite_only = pytest.mark.parametrize("target", ["embedded-sqlite"], indirect=True)
+postgres_only = pytest.mark.parametrize("target", ["embedded-postgresql"], indirect=True)
 
 _KEY = ("province_code", "category", "county_code", "key_assistance", "in_stock")
 
@@ -67,7 +69,7 @@ async def _assert_summaries_match_the_rows(database: Database) -> None:
         assert kept_labels == set((await session.execute(recount)).all())
 
 
-@sqlite_only
+@embedded_only
 async def test_the_summaries_equal_a_recount_after_every_kind_of_write(
     embedded: EmbeddedBackend, database: Database
 ) -> None:
@@ -99,7 +101,7 @@ async def test_the_summaries_equal_a_recount_after_every_kind_of_write(
     await _assert_summaries_match_the_rows(database)
 
 
-@sqlite_only
+@embedded_only
 async def test_the_summaries_follow_rows_updated_in_place(
     embedded: EmbeddedBackend, database: Database
 ) -> None:
@@ -125,7 +127,7 @@ async def test_the_summaries_follow_rows_updated_in_place(
     await _assert_summaries_match_the_rows(database)
 
 
-@sqlite_only
+@embedded_only
 async def test_the_label_summary_follows_the_day_it_is_searched_on(
     embedded: EmbeddedBackend, database: Database
 ) -> None:
@@ -150,7 +152,7 @@ async def test_the_label_summary_follows_the_day_it_is_searched_on(
         await embedded.search(ProductQuery(), TODAY)
 
 
-@sqlite_only
+@embedded_only
 async def test_in_the_callers_transaction_a_summary_of_another_day_is_not_used_or_rebuilt(
     embedded: EmbeddedBackend, database: Database
 ) -> None:
@@ -188,7 +190,7 @@ def _reads(statement: str, table: str) -> bool:
     return re.search(rf"\b{table}\b", statement) is not None
 
 
-@sqlite_only
+@embedded_only
 @pytest.mark.parametrize(
     "filters",
     [{}, {"province": "360000", "in_stock": True}, {"label": "gi", "county": "360734"}],
@@ -205,7 +207,7 @@ async def test_a_listing_without_text_counts_its_facets_from_the_summaries(
     assert not _reads(counting[0], "search_products|search_product_labels")
 
 
-@sqlite_only
+@embedded_only
 async def test_a_price_range_or_a_text_counts_from_the_rows(
     embedded: EmbeddedBackend, statements: list[str]
 ) -> None:
@@ -213,3 +215,42 @@ async def test_a_price_range_or_a_text_counts_from_the_rows(
         statements.clear()
         await embedded.search(query, TODAY)
         assert not any(_reads(s, "search_label_counts") for s in statements)
+
+
+@postgres_only
+async def test_a_text_query_counts_and_pages_from_one_search_of_the_vectors(
+    embedded: EmbeddedBackend, statements: list[str]
+) -> None:
+    """PostgreSQL: the matches carry their filter and sort columns, so a text query with
+    facets is one statement that never reads search_products."""
+    everything = await embedded.search(ProductQuery(text="苹果", per_page=50), TODAY)
+    statements.clear()
+    result = await embedded.search(ProductQuery(text="苹果", in_stock=True, per_page=50), TODAY)
+    searching = [s for s in statements if _reads(s, "search_product_vectors")]
+    assert len(searching) == 1
+    assert not _reads(searching[0], "search_products")
+    expected = [product_id for product_id in everything.ids if BY_ID[product_id].in_stock]
+    assert 0 < len(expected) < len(everything.ids)
+    assert result.ids == expected
+    assert result.total == len(expected)
+
+
+@postgres_only
+async def test_the_matches_columns_follow_a_product_updated_in_place(
+    embedded: EmbeddedBackend, database: Database
+) -> None:
+    product = next(doc for doc in DOCUMENTS if "脐橙" in doc.title and doc.in_stock)
+    query = ProductQuery(text="脐橙", in_stock=False, sort="price_asc")
+    assert product.id not in (await embedded.search(query, TODAY)).ids
+    try:
+        async with database.writer() as session, session.begin():
+            await session.execute(
+                update(schema.products)
+                .where(schema.products.c.id == product.id)
+                .values(in_stock=False, min_price_fen=1)
+            )
+        result = await embedded.search(query, TODAY)
+        assert result.ids[0] == product.id
+    finally:
+        await embedded.index([product])
+    assert product.id not in (await embedded.search(query, TODAY)).ids

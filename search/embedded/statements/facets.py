@@ -44,8 +44,7 @@ class FacetStatements(QueryFilters):
         """Counts per (province, category) under every filter but those two, with names."""
         query = self.query
         if (
-            self.dialect == "sqlite"
-            and self.text is None
+            self.text is None
             and query.label is None
             and query.brand is None
             and query.county is None
@@ -57,7 +56,7 @@ class FacetStatements(QueryFilters):
         return self._named_matrix(table, conditions, func.count(), from_)
 
     def _price_range_matrix(self) -> Select[str, str | None, str, str | None, int]:
-        """SQLite, a price range without text: for each (province, category, key assistance,
+        """A price range without text: for each (province, category, key assistance,
         stock) group the summary knows, the products in the range counted through the facet
         index, whose columns are those of the group followed by the price. A range of the
         index per group, where reading the whole index took 13 ms and grouping a range of
@@ -174,12 +173,12 @@ class FacetStatements(QueryFilters):
 
     @property
     def summarised(self) -> bool:
-        """Facet counts can come from the summaries kept by triggers (SQLite, schema version
-        3): they hold every filter column but the price, and no text."""
+        """Facet counts can come from the summaries kept by triggers (SQLite since schema
+        version 3, PostgreSQL since 5): they hold every filter column but the price, and no
+        text."""
         query = self.query
         return (
-            self.dialect == "sqlite"
-            and self.text is None
+            self.text is None
             and query.min_price_fen is None
             and query.max_price_fen is None
             and query.brand is None  # a second label: the summaries count one at most
