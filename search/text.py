@@ -39,9 +39,14 @@ MAX_TOKEN_CHARS = 40
 MAX_WORD_CHARS = 20
 # Neighbouring words whose joined pinyin is indexed too (gannanqicheng, gnqc).
 MAX_PHRASE_WORDS = 3
-# Memoised cuts: texts this short repeat (titles, place names); the memo is dropped when full.
+# Memoised cuts while indexing: texts this short repeat (titles, place names); each memo is
+# dropped when full. Queries are never memoised (what buyers type does not repeat the way
+# titles do, and each is cut in microseconds), so a web process holds none of this. Worst
+# case per memo: an entry of a 120-character text cut into single characters holds about
+# 120 strings of ~80 bytes, a tuple and the key: ~11 KB, so 10,000 entries stay under
+# ~110 MB; titles of 100,000 products (~20 characters, ~8 tokens) take ~1.5 KB each, ~15 MB.
 MAX_MEMO_TEXT_CHARS = 120
-MAX_MEMO_ENTRIES = 50_000
+MAX_MEMO_ENTRIES = 10_000
 # Bounds that keep one query cheap whatever is typed.
 MAX_QUERY_TERMS = 8
 MAX_CORRECTIONS = 6
@@ -281,12 +286,12 @@ class Analyzer:
         `for_search` also yields the known sub-words of long words (黑木耳 → 黑木, 木耳, 黑木耳),
         which is how documents are indexed so that a shorter query word still finds them.
         """
-        return list(self._cut(clean(text), for_search))
+        return list(self._cut(clean(text), for_search, memo=False))
 
-    def _cut(self, cleaned: str, for_search: bool) -> tuple[str, ...]:
+    def _cut(self, cleaned: str, for_search: bool, *, memo: bool = True) -> tuple[str, ...]:
         """Tokens of cleaned text; short texts (titles, names: they repeat) are memoised."""
         key = (cleaned, for_search)
-        tokens = self._memo.get(key)
+        tokens = self._memo.get(key) if memo else None
         if tokens is not None:
             return tokens
         pieces = (
@@ -297,7 +302,7 @@ class Analyzer:
         tokens = tuple(
             token[:MAX_TOKEN_CHARS] for piece in pieces for token in _TOKEN.findall(piece)
         )
-        if len(cleaned) <= MAX_MEMO_TEXT_CHARS:
+        if memo and len(cleaned) <= MAX_MEMO_TEXT_CHARS:
             if len(self._memo) >= MAX_MEMO_ENTRIES:
                 self._memo.clear()
             self._memo[key] = tokens

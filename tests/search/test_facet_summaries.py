@@ -254,3 +254,15 @@ async def test_the_matches_columns_follow_a_product_updated_in_place(
     finally:
         await embedded.index([product])
     assert product.id not in (await embedded.search(query, TODAY)).ids
+
+
+@embedded_only
+async def test_a_price_range_counted_through_the_summaries_gives_whole_numbers(
+    embedded: EmbeddedBackend,
+) -> None:
+    """PostgreSQL sums counts as numerics: the total and the facets stay ints, which the
+    API writes as numbers."""
+    result = await embedded.search(ProductQuery(min_price_fen=3_000, max_price_fen=6_000), TODAY)
+    expected = sum(3_000 <= doc.min_price_fen <= 6_000 for doc in DOCUMENTS)
+    assert type(result.total) is int and result.total == expected > 0
+    assert all(type(facet.count) is int for facet in result.facets["province"])

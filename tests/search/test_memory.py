@@ -103,3 +103,10 @@ def test_the_default_analyzer_takes_over_rjiebas_module_dictionary_and_others_do
     assert other.segment("丰收果园") == ["丰收果园"]
     assert other._jieba is not getattr(rjieba.cut, "__self__", None)
     assert not rjieba.has_word("丰收果园")  # another analyzer's word stays its own
+
+
+def test_queries_are_cut_without_filling_the_indexing_memo() -> None:
+    analyzer = Analyzer()
+    analyzer.parse_query("宁夏中宁枸杞 礼盒装")
+    analyzer.segment("赣南脐橙")
+    assert analyzer._memo == {}

@@ -138,7 +138,8 @@ class FacetStatements(QueryFilters):
         by_province: dict[tuple[str, str | None], int] = defaultdict(int)
         by_category: dict[tuple[str, str | None], int] = defaultdict(int)
         total = 0
-        for province, province_name, category, category_name, count in rows:
+        for province, province_name, category, category_name, counted in rows:
+            count = int(counted)  # PostgreSQL's sum of counts is a numeric
             in_province = wanted_province is None or province == wanted_province
             in_category = wanted_category is None or category == wanted_category
             if in_category:
