@@ -75,6 +75,7 @@ _RESTORE_PAGE_COST = sql_text("SELECT set_config('random_page_cost', :value, tru
 # summaries' triggers update shared count rows, and two writers locking the same groups in
 # different orders would deadlock. Index writes are short; searches never take it.
 _WRITERS_LOCK = sql_text("SELECT pg_advisory_xact_lock(hashtext('search_index_writers'))")
+_TRY_WRITERS_LOCK = sql_text("SELECT pg_try_advisory_xact_lock(hashtext('search_index_writers'))")
 # SQLSTATE of "relation does not exist": the migrations have not run (PostgreSQL).
 UNDEFINED_TABLE = "42P01"
 
@@ -375,8 +376,12 @@ class EmbeddedBackend:
         valid = SearchStatements.label_valid_on(day)
         try:
             async with self._writer() as session, session.begin():
-                if self._dialect(session) == "postgresql":
-                    await session.execute(_WRITERS_LOCK)  # no trigger counts meanwhile
+                # No trigger counts meanwhile. A search never waits for a writer (a full
+                # rebuild holds the lock for its whole transaction): a later one tries again.
+                if self._dialect(session) == "postgresql" and not await session.scalar(
+                    _TRY_WRITERS_LOCK
+                ):
+                    return
                 await session.execute(delete(label_counts))
                 await session.execute(delete(label_counts_day))
                 await session.execute(label_counts_day.insert().values(id=1, day=day))

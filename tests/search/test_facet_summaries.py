@@ -11,6 +11,7 @@ themselves are right is the behaviour suite's brute-force count (tests/search/te
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from collections.abc import Iterator
@@ -266,3 +267,25 @@ async def test_a_price_range_counted_through_the_summaries_gives_whole_numbers(
     expected = sum(3_000 <= doc.min_price_fen <= 6_000 for doc in DOCUMENTS)
     assert type(result.total) is int and result.total == expected > 0
     assert all(type(facet.count) is int for facet in result.facets["province"])
+
+
+@postgres_only
+async def test_a_search_does_not_wait_for_an_index_writer_to_rebuild_the_label_summary(
+    embedded: EmbeddedBackend, database: Database
+) -> None:
+    """PostgreSQL: index writers hold an advisory lock for their transaction; the first search
+    of a new day counts from the rows meanwhile and leaves the rebuild to a later search."""
+    await embedded.search(ProductQuery(), GOUQI_GI_UNTIL)
+    after = GOUQI_GI_UNTIL + timedelta(days=1)
+    expected = sum("gi" in doc.labels_valid_on(after) for doc in DOCUMENTS)
+    try:
+        async with database.writer() as writer, writer.begin():
+            await embedded.in_session(writer).index([BY_ID[5]])  # takes the writers' lock
+            result = await asyncio.wait_for(embedded.search(ProductQuery(), after), 10)
+            assert {f.value: f.count for f in result.facets["label"]}["gi"] == expected
+            assert await _summary_day(database) == GOUQI_GI_UNTIL
+        await embedded.search(ProductQuery(), after)
+        assert await _summary_day(database) == after
+        await _assert_summaries_match_the_rows(database)
+    finally:
+        await embedded.search(ProductQuery(), TODAY)
