@@ -1,7 +1,7 @@
 """Search benchmark: the embedded backend with 100,000 products, on SQLite and on PostgreSQL.
 
     uv run python bench/search.py [--products 100000] [--runs 300] [--skip-postgres]
-                                  [--no-gc-freeze]
+                                  [--skip-sqlite] [--no-gc-freeze]
 
 It generates a deterministic catalogue (real specialty names of 832 counties from
 data/reference × counties of the same province × pack sizes × wording), builds the embedded
@@ -464,10 +464,11 @@ async def main(arguments: argparse.Namespace) -> int:
         gc.freeze()
         print(f"  gc.freeze(): {gc.get_freeze_count():,} objects out of the collections")
     results: dict[str, tuple[float, list[Timing]]] = {}
-    with tempfile.TemporaryDirectory(prefix="fengshou-search-bench-") as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'search.sqlite3'}"
-        indexing, timings, _ = await run_backend("sqlite", url, docs, analyzer, arguments.runs)
-        results["sqlite"] = (indexing, timings)
+    if not arguments.skip_sqlite:
+        with tempfile.TemporaryDirectory(prefix="fengshou-search-bench-") as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'search.sqlite3'}"
+            run = await run_backend("sqlite", url, docs, analyzer, arguments.runs)
+            results["sqlite"] = (run[0], run[1])
     if not arguments.skip_postgres:
         try:
             name, url = create_postgres_database()
@@ -489,6 +490,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=300, help="searches per query kind")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument(
         "--no-gc-freeze",
         dest="gc_freeze",

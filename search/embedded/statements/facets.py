@@ -43,8 +43,12 @@ class FacetStatements(QueryFilters):
     def matrix(self) -> Select[str, str | None, str, str | None, int]:
         """Counts per (province, category) under every filter but those two, with names."""
         query = self.query
+        # SQLite only: PostgreSQL reads the facet index in group order as fast (21 against
+        # 25 ms for 26,000 products in a range of 100,000) and without a heap visit per row
+        # where the visibility map is not yet set.
         if (
-            self.text is None
+            self.dialect == "sqlite"
+            and self.text is None
             and query.label is None
             and query.brand is None
             and query.county is None
@@ -56,7 +60,7 @@ class FacetStatements(QueryFilters):
         return self._named_matrix(table, conditions, func.count(), from_)
 
     def _price_range_matrix(self) -> Select[str, str | None, str, str | None, int]:
-        """A price range without text: for each (province, category, key assistance,
+        """SQLite, a price range without text: for each (province, category, key assistance,
         stock) group the summary knows, the products in the range counted through the facet
         index, whose columns are those of the group followed by the price. A range of the
         index per group, where reading the whole index took 13 ms and grouping a range of
