@@ -178,9 +178,10 @@ _heap_frozen = False
 
 
 def freeze_start_up_heap() -> None:
-    """Move what imports made (some 400,000 objects, the pinyin and segmentation dictionaries
-    above all) out of the collector's generations, once per process: they live as long as it
-    does, and walking them made each full collection stall a request for 150-250 ms."""
+    """Move what imports made out of the collector's generations, once per process: they
+    live as long as it does, and walking them made each full collection stall a request for
+    150-250 ms. (The pinyin dictionary, loaded later and only by a process that indexes, is
+    not among them; the segmenter's lives in Rust, outside the collector.)"""
     global _heap_frozen
     if not _heap_frozen:
         gc.collect()

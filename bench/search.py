@@ -1,7 +1,7 @@
 """Search benchmark: the embedded backend with 100,000 products, on SQLite and on PostgreSQL.
 
     uv run python bench/search.py [--products 100000] [--runs 300] [--skip-postgres]
-                                  [--no-gc-freeze]
+                                  [--skip-sqlite] [--no-gc-freeze]
 
 It generates a deterministic catalogue (real specialty names of 832 counties from
 data/reference × counties of the same province × pack sizes × wording), builds the embedded
@@ -12,7 +12,10 @@ the end), and reports the time to index, then p50/p99 per backend of:
 * filtered queries: filters without text (with facets);
 * faceted queries: text + filters + facets.
 
-Target: p99 ≤ 25 ms on SQLite. Each query kind runs a fixed number of times after a warm-up,
+Targets: p99 ≤ 25 ms on SQLite, ≤ 30 ms on PostgreSQL. On PostgreSQL the table also gives
+the database server's CPU per search (its backends' user + system time over each kind's
+runs, from /proc), which the shared machine's load does not inflate the way it does wall
+time. Each query kind runs a fixed number of times after a warm-up,
 cycling through distinct queries (no result is cached anywhere, so every run is a search), so
 the script stops by itself; it only talks to this machine. Besides each kind's figures it
 prints the worst queries by p99 and the load average before and after (the machines are
@@ -64,6 +67,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "FENGSHOU_BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 SQLITE_TARGET_P99_MS = 25.0
+POSTGRES_TARGET_P99_MS = 30.0
 WORST_SHOWN = 3
 BATCH = 2_000
 SEED = 20261128
@@ -269,6 +273,8 @@ class Timing:
     kind: str
     samples: list[float]  # wall-clock milliseconds
     cpu: list[float]  # CPU milliseconds of this process (all its threads) for the same runs
+    # PostgreSQL: its server's CPU milliseconds per search, averaged over the runs.
+    server_cpu: float | None = None
     # Wall-clock milliseconds per query, named by its text and filters.
     by_query: dict[str, list[float]] = field(default_factory=dict)
 
@@ -308,6 +314,29 @@ async def _floor(database: Database, runs: int) -> Timing:
     return Timing("SELECT 1", wall, cpu)
 
 
+def _server_cpu_ms(database: str | None) -> float | None:
+    """CPU milliseconds used so far by the PostgreSQL backends serving `database` (those on
+    this machine, read from /proc); None off PostgreSQL or where /proc cannot tell."""
+    if database is None:
+        return None
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
+            ).fetchall()
+        ]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) * 1000 / ticks  # utime + stime
+    return total
+
+
 async def measure(
     database: Database, backend: EmbeddedBackend, runs: int
 ) -> tuple[list[Timing], dict[str, int]]:
@@ -319,6 +348,8 @@ async def measure(
             result = await backend.search(query, TODAY)
             totals[f"{kind}:{query.text or '-'}"] = result.total
         timing = Timing(kind, [], [])
+        server_database = database.engine.url.database if database.dialect == "postgresql" else None
+        server_before = _server_cpu_ms(server_database)
         for query in _rounds(queries, runs):
             started, started_cpu = time.perf_counter(), time.process_time()
             await backend.search(query, TODAY)
@@ -326,6 +357,9 @@ async def measure(
             timing.samples.append(elapsed)
             timing.cpu.append((time.process_time() - started_cpu) * 1000)
             timing.by_query.setdefault(describe(query), []).append(elapsed)
+        server_after = _server_cpu_ms(server_database)
+        if server_before is not None and server_after is not None:
+            timing.server_cpu = (server_after - server_before) / runs
         timings.append(timing)
     return timings, totals
 
@@ -374,9 +408,9 @@ def report(results: dict[str, tuple[float, list[Timing]]]) -> None:
     print()
     print(
         f"{'backend':<11} {'queries':<9} {'runs':>5} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
-        f" {'cpu p50':>8} {'cpu p99':>8}"
+        f" {'cpu p50':>8} {'cpu p99':>8} {'server cpu':>10}"
     )
-    print("-" * 70)
+    print("-" * 81)
     for name, (_, timings) in results.items():
         for timing in timings:
             print(
@@ -384,6 +418,7 @@ def report(results: dict[str, tuple[float, list[Timing]]]) -> None:
                 f" {statistics.median(timing.samples):>7.2f} {percentile(timing.samples, 99):>7.2f}"
                 f" {max(timing.samples):>7.2f} {statistics.median(timing.cpu):>8.2f}"
                 f" {percentile(timing.cpu, 99):>8.2f}"
+                + (f" {timing.server_cpu:>10.2f}" if timing.server_cpu is not None else "")
             )
     print()
     print("worst queries by p99 (wall ms; each ran runs ÷ queries of its kind times):")
@@ -402,11 +437,12 @@ def report(results: dict[str, tuple[float, list[Timing]]]) -> None:
     for name, (indexing, _) in results.items():
         print(f"time to index on {name}: {indexing:.1f} s")
     print(f"load average (1, 5, 15 min) at the end: {load_average()} on {os.cpu_count()} CPUs")
-    if "sqlite" in results:
-        searches = [t for t in results["sqlite"][1] if t.kind != "SELECT 1"]
-        worst = max(percentile(t.samples, 99) for t in searches)
-        verdict = "meets" if worst <= SQLITE_TARGET_P99_MS else "MISSES"
-        print(f"SQLite worst p99 {worst:.2f} ms {verdict} the target of {SQLITE_TARGET_P99_MS} ms")
+    for name, target in (("sqlite", SQLITE_TARGET_P99_MS), ("postgresql", POSTGRES_TARGET_P99_MS)):
+        if name in results:
+            searches = [t for t in results[name][1] if t.kind != "SELECT 1"]
+            worst = max(percentile(t.samples, 99) for t in searches)
+            verdict = "meets" if worst <= target else "MISSES"
+            print(f"{name} worst p99 {worst:.2f} ms {verdict} the target of {target} ms")
 
 
 def load_average() -> str:
@@ -428,10 +464,11 @@ async def main(arguments: argparse.Namespace) -> int:
         gc.freeze()
         print(f"  gc.freeze(): {gc.get_freeze_count():,} objects out of the collections")
     results: dict[str, tuple[float, list[Timing]]] = {}
-    with tempfile.TemporaryDirectory(prefix="fengshou-search-bench-") as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'search.sqlite3'}"
-        indexing, timings, _ = await run_backend("sqlite", url, docs, analyzer, arguments.runs)
-        results["sqlite"] = (indexing, timings)
+    if not arguments.skip_sqlite:
+        with tempfile.TemporaryDirectory(prefix="fengshou-search-bench-") as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'search.sqlite3'}"
+            run = await run_backend("sqlite", url, docs, analyzer, arguments.runs)
+            results["sqlite"] = (run[0], run[1])
     if not arguments.skip_postgres:
         try:
             name, url = create_postgres_database()
@@ -453,6 +490,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=300, help="searches per query kind")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument(
         "--no-gc-freeze",
         dest="gc_freeze",

@@ -14,14 +14,16 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-
-import rjieba
-from pypinyin import Style, lazy_pinyin
+from typing import TYPE_CHECKING
 
 from search.documents import ProductDocument
 from search.lexicon import BUILTIN_WORDS
+from search.pinyin_table import READINGS
 from search.query import normalise_text
 from search.synonyms import SYNONYM_GROUPS, synonym_words, synonyms_of
+
+if TYPE_CHECKING:
+    from rjieba import Jieba
 
 # CJK unified ideographs (basic, extension A, compatibility, extensions B–F).
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
@@ -37,9 +39,14 @@ MAX_TOKEN_CHARS = 40
 MAX_WORD_CHARS = 20
 # Neighbouring words whose joined pinyin is indexed too (gannanqicheng, gnqc).
 MAX_PHRASE_WORDS = 3
-# Memoised cuts: texts this short repeat (titles, place names); the memo is dropped when full.
+# Memoised cuts while indexing: texts this short repeat (titles, place names); each memo is
+# dropped when full. Queries are never memoised (what buyers type does not repeat the way
+# titles do, and each is cut in microseconds), so a web process holds none of this. Worst
+# case per memo: an entry of a 120-character text cut into single characters holds about
+# 120 strings of ~80 bytes, a tuple and the key: ~11 KB, so 10,000 entries stay under
+# ~110 MB; titles of 100,000 products (~20 characters, ~8 tokens) take ~1.5 KB each, ~15 MB.
 MAX_MEMO_TEXT_CHARS = 120
-MAX_MEMO_ENTRIES = 50_000
+MAX_MEMO_ENTRIES = 10_000
 # Bounds that keep one query cheap whatever is typed.
 MAX_QUERY_TERMS = 8
 MAX_CORRECTIONS = 6
@@ -79,9 +86,28 @@ def clean(text: str) -> str:
     )
 
 
-@lru_cache(maxsize=65536)
+# Readings kept by word_pinyin: 16,384 entries of at most MAX_TOKEN_CHARS-character words,
+# under 500 bytes each (a word, two short strings, a tuple, the cache's node): at most ~8 MB.
+PINYIN_CACHE_ENTRIES = 16_384
+
+
+@lru_cache(maxsize=PINYIN_CACHE_ENTRIES)
 def word_pinyin(word: str) -> tuple[str, str]:
-    """(full pinyin, initials) of a Chinese word, ü written v: 赣南 → ("gannan", "gn")."""
+    """(full pinyin, initials) of a Chinese word, ü written v: 赣南 → ("gannan", "gn").
+
+    The words a query needs (synonyms, provinces) come from a table generated from pypinyin
+    (search/pinyin_table.py); any other word asks pypinyin itself, imported on first use:
+    its phrase dictionary takes about 55 MB, which only a process that indexes needs."""
+    known = READINGS.get(word)
+    if known is not None:
+        return known
+    return pypinyin_reading(word)
+
+
+def pypinyin_reading(word: str) -> tuple[str, str]:
+    """word_pinyin's answer from pypinyin itself (scripts/pinyin_table.py writes these)."""
+    from pypinyin import Style, lazy_pinyin
+
     full = _NOT_LATIN.sub("", "".join(lazy_pinyin(word, errors="ignore")))
     initials = _NOT_LATIN.sub(
         "", "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
@@ -201,10 +227,13 @@ class Analyzer:
     indexed before are only found through the character-gram fallback until reindexed.
     """
 
-    def __init__(self, words: Iterable[str] = ()) -> None:
-        # Its own instance: the library's dictionary never leaks into rjieba's global one.
-        self._jieba = rjieba.Jieba()
-        self._added: set[str] = set()
+    def __init__(self, words: Iterable[str] = (), *, share_module_dictionary: bool = False) -> None:
+        # The segmenter is made on first use (rjieba's dictionary takes about 24 MB): a process
+        # that neither indexes nor searches never loads it. Words added before are replayed in
+        # order, as rjieba suggests an added word's frequency from the words it already has.
+        self._segmenter: Jieba | None = None
+        self._share_module_dictionary = share_module_dictionary
+        self._added: dict[str, None] = {}
         self._memo: dict[tuple[str, bool], tuple[str, ...]] = {}
         self._place_memo: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._pinyin_memo: dict[tuple[str, bool], tuple[str, ...]] = {}
@@ -223,10 +252,11 @@ class Analyzer:
                 and _CJK_ONLY.fullmatch(word)
                 and word not in self._added
             ):
-                self._jieba.add_word(word, None, None)
-                self._added.add(word)
+                if self._segmenter is not None:
+                    self._segmenter.add_word(word, None, None)
+                self._added[word] = None
                 added += 1
-        if added:  # the dictionary changed: memoised cuts may now be wrong
+        if added and self._segmenter is not None:  # memoised cuts may now be wrong
             self._memo.clear()
             self._place_memo.clear()
             self._pinyin_memo.clear()
@@ -242,18 +272,26 @@ class Analyzer:
                 words.append(short)
         return self.add_words(words)
 
+    @property
+    def _jieba(self) -> Jieba:
+        if self._segmenter is None:
+            self._segmenter = _new_jieba(share_module_dictionary=self._share_module_dictionary)
+            for word in self._added:
+                self._segmenter.add_word(word, None, None)
+        return self._segmenter
+
     def segment(self, text: str, *, for_search: bool = False) -> list[str]:
         """Lower-case tokens: Chinese words and runs of other letters/digits, in order.
 
         `for_search` also yields the known sub-words of long words (黑木耳 → 黑木, 木耳, 黑木耳),
         which is how documents are indexed so that a shorter query word still finds them.
         """
-        return list(self._cut(clean(text), for_search))
+        return list(self._cut(clean(text), for_search, memo=False))
 
-    def _cut(self, cleaned: str, for_search: bool) -> tuple[str, ...]:
+    def _cut(self, cleaned: str, for_search: bool, *, memo: bool = True) -> tuple[str, ...]:
         """Tokens of cleaned text; short texts (titles, names: they repeat) are memoised."""
         key = (cleaned, for_search)
-        tokens = self._memo.get(key)
+        tokens = self._memo.get(key) if memo else None
         if tokens is not None:
             return tokens
         pieces = (
@@ -264,7 +302,7 @@ class Analyzer:
         tokens = tuple(
             token[:MAX_TOKEN_CHARS] for piece in pieces for token in _TOKEN.findall(piece)
         )
-        if len(cleaned) <= MAX_MEMO_TEXT_CHARS:
+        if memo and len(cleaned) <= MAX_MEMO_TEXT_CHARS:
             if len(self._memo) >= MAX_MEMO_ENTRIES:
                 self._memo.clear()
             self._memo[key] = tokens
@@ -396,11 +434,24 @@ class Analyzer:
 _default: Analyzer | None = None
 
 
+def _new_jieba(*, share_module_dictionary: bool) -> Jieba:
+    """A segmenter with jieba's dictionary. Importing rjieba already builds one (its module's
+    default instance, about 24 MB): the process-wide analyzer takes that one over rather than
+    building a second copy; nothing else in the process uses rjieba's module functions.
+    Other analyzers (tests, benchmarks) get their own, so that their words never leak."""
+    import rjieba
+
+    shared = getattr(rjieba.cut, "__self__", None)
+    if share_module_dictionary and isinstance(shared, rjieba.Jieba):
+        return shared
+    return rjieba.Jieba()
+
+
 def default_analyzer() -> Analyzer:
     """The process-wide analyzer the backends use unless given their own."""
     global _default
     if _default is None:
-        _default = Analyzer()
+        _default = Analyzer(share_module_dictionary=True)
     return _default
 
 

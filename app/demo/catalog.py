@@ -179,6 +179,8 @@ def _photo_keys(product: PlannedProduct) -> tuple[str, str]:
 def _drawn_photo(title: str, subtitle: str, category: str) -> ProcessedImage:
     # Processed exactly as an upload is: checked, re-encoded, with a thumbnail. Kept for the
     # life of the process: seeding the demo again (tests, a larger N) need not draw it twice.
+    # Only a process that seeds the demo (`fengshou demo`, tests, benchmarks) holds these,
+    # never a server or a worker.
     return process_image(draw_product_photo(title, subtitle, category))
 
 

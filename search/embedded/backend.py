@@ -9,10 +9,12 @@ A search is two statements whatever its filters (plus a vocabulary lookup for La
 the counts (province × category counts of the matching products, which give the province
 facet, the category facet and the total; and the label counts), then the page of ids. On
 SQLite every statement is a round trip to the driver's thread, so there are few of them.
-On SQLite a listing without text or price range reads its counts from summaries kept by
-triggers (schema version 3) instead of the rows. Statements take every value of the query as
-a named parameter and are built once per shape of query (search.embedded.statements builds
-them; this module runs them and keeps them by shape).
+A listing without text or price range reads its counts from summaries kept by triggers
+(schema version 3 on SQLite, 5 on PostgreSQL) instead of the rows. On PostgreSQL a text query
+with facets is one statement: its matches carry their columns (schema version 5), and the
+counts and the page come from one search of the text index. Statements take every value of
+the query as a named parameter and are built once per shape of query
+(search.embedded.statements builds them; this module runs them and keeps them by shape).
 """
 
 from __future__ import annotations
@@ -41,7 +43,12 @@ from search.embedded.schema import (
     terms,
     texts,
 )
-from search.embedded.statements import LABEL_DRIVEN_FROM, SearchStatements, facet_values
+from search.embedded.statements import (
+    LABEL_DRIVEN_FROM,
+    SearchStatements,
+    facet_values,
+    page_ids,
+)
 from search.errors import InvalidDocument, SearchUnavailable
 from search.query import FACET_NAMES, FacetValue, ProductQuery, SearchResult
 from search.text import Analyzer, default_analyzer
@@ -66,6 +73,11 @@ _TUNE_PAGE_COST = sql_text(
     "SELECT current_setting('random_page_cost'), set_config('random_page_cost', '1.1', true)"
 )
 _RESTORE_PAGE_COST = sql_text("SELECT set_config('random_page_cost', :value, true)")
+# PostgreSQL writers of the index take this transaction-level advisory lock first: the facet
+# summaries' triggers update shared count rows, and two writers locking the same groups in
+# different orders would deadlock. Index writes are short; searches never take it.
+_WRITERS_LOCK = sql_text("SELECT pg_advisory_xact_lock(hashtext('search_index_writers'))")
+_TRY_WRITERS_LOCK = sql_text("SELECT pg_try_advisory_xact_lock(hashtext('search_index_writers'))")
 # SQLSTATE of "relation does not exist": the migrations have not run (PostgreSQL).
 UNDEFINED_TABLE = "42P01"
 
@@ -144,7 +156,10 @@ class EmbeddedBackend:
         try:
             if self._session is not None:
                 session = self._session
-                tuned = not write and self._dialect(session) == "postgresql"
+                postgres = self._dialect(session) == "postgresql"
+                if write and postgres:
+                    await session.execute(_WRITERS_LOCK)
+                tuned = not write and postgres
                 # In the caller's transaction the planner setting is put back after the
                 # search, so the caller's own statements keep the cost it chose.
                 previous = await session.scalar(_TUNE_PAGE_COST) if tuned else None
@@ -156,8 +171,8 @@ class EmbeddedBackend:
                 return
             factory = self._writer if write else self._reader
             async with factory() as session, session.begin():
-                if not write and self._dialect(session) == "postgresql":
-                    await session.execute(_TUNE_PAGE_COST)
+                if self._dialect(session) == "postgresql":
+                    await session.execute(_WRITERS_LOCK if write else _TUNE_PAGE_COST)
                 yield session
         except DBAPIError as exc:
             if _unavailable(exc):
@@ -301,9 +316,20 @@ class EmbeddedBackend:
             text = TextMatch.build(dialect, words, as_typed=as_typed) if words else None
             search = SearchStatements(query, today, text, dialect, self.label_driven_from)
             facets: dict[str, list[FacetValue]] = {name: [] for name in FACET_NAMES}
+            ids: list[int] | None = None
             if query.facets:
                 rows = None
-                if search.summarised:
+                if search.matches_carry_columns:
+                    # PostgreSQL, a text: counts and page from one search of the text index.
+                    statement = self._statement(("matches", search.shape), search.counts_and_page)
+                    params = {
+                        **search.params,
+                        "page_offset": query.offset,
+                        "page_limit": query.per_page,
+                    }
+                    rows = (await session.execute(statement, params)).all()
+                    ids = next((page_ids(row[1]) for row in rows if row[0] == "page"), [])
+                elif search.summarised:
                     statement = self._statement(("summary", search.shape), search.summary_facets)
                     rows = (await session.execute(statement, search.params)).all()
                     # The label summary counts the labels valid on its own day.
@@ -322,9 +348,10 @@ class EmbeddedBackend:
             else:
                 statement = self._statement(("count", search.shape), search.count)
                 total = int(await session.scalar(statement, search.params) or 0)
-            ids: list[int] = []
-            if total > query.offset:
-                ids = await self._page(session, search, dialect, total)
+            if ids is None:
+                ids = []
+                if total > query.offset:
+                    ids = await self._page(session, search, dialect, total)
         if stale and self._session is None:
             await self._count_labels_on(today)
         return SearchResult(
@@ -351,6 +378,12 @@ class EmbeddedBackend:
         valid = SearchStatements.label_valid_on(day)
         try:
             async with self._writer() as session, session.begin():
+                # No trigger counts meanwhile. A search never waits for a writer (a full
+                # rebuild holds the lock for its whole transaction): a later one tries again.
+                if self._dialect(session) == "postgresql" and not await session.scalar(
+                    _TRY_WRITERS_LOCK
+                ):
+                    return
                 await session.execute(delete(label_counts))
                 await session.execute(delete(label_counts_day))
                 await session.execute(label_counts_day.insert().values(id=1, day=day))

@@ -27,15 +27,32 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
-from sqlalchemy.types import Integer, Text
+from sqlalchemy.types import BigInteger, Boolean, DateTime, Integer, String, Text
 
 from search.embedded.schema import FTS_TABLE, VECTORS_TABLE
 
 Alternatives = tuple[tuple[str, ...], ...]
 
 _fts = table(FTS_TABLE, column("rowid"))
+# PostgreSQL: since schema version 5 the vectors carry their product's filter and sort
+# columns, so that a match needs no lookup in search_products.
+MATCH_COLUMNS = (
+    column("province_code", String()),
+    column("category", String()),
+    column("county_code", String()),
+    column("key_assistance", Boolean()),
+    column("in_stock", Boolean()),
+    column("min_price_fen", BigInteger()),
+    column("published_at", DateTime(timezone=True)),
+    column("rating_milli", BigInteger()),
+    column("rating_count", BigInteger()),
+)
 _vectors = table(
-    VECTORS_TABLE, column("id", Integer), column("tsv", TSVECTOR), column("title_tsv", TSVECTOR)
+    VECTORS_TABLE,
+    column("id", Integer),
+    column("tsv", TSVECTOR),
+    column("title_tsv", TSVECTOR),
+    *MATCH_COLUMNS,
 )
 
 # Relevance is discrete, so that "equal relevance" exists and the tie-breaks (key-assistance
@@ -143,33 +160,38 @@ class TextMatch:
         values.update((param.key, param.value) for _, param in self.points)
         return values
 
-    def matched(self, name: str, *, points: bool = False) -> CTE:
+    def matched(self, name: str, *, points: bool = False, columns: bool = False) -> CTE:
         """The matching products' ids, computed once per statement (a materialised CTE), with
-        their relevance points when asked."""
-        columns: list[ColumnElement[Any]]
+        their relevance points when asked, and on PostgreSQL with `columns`, their filter and
+        sort columns (MATCH_COLUMNS)."""
+        if columns and self.dialect != "postgresql":
+            raise ValueError("the matches carry their columns on PostgreSQL only")
+        selected: list[ColumnElement[Any]]
         if self.dialect == "sqlite":
-            columns = [_fts.c.rowid.label("id")]
+            selected = [_fts.c.rowid.label("id")]
             if points:
                 # FTS5 tells which fields matched only through more MATCHes, restricted to
                 # the title columns: one pass over the index each.
-                columns.append(
+                selected.append(
                     _sum(
                         (weight, _fts.c.rowid.in_(select(_fts.c.rowid).where(_fts5(value))))
                         for weight, value in self.points
                     ).label("points")
                 )
-            statement = select(*columns).where(_fts5(self.match))
+            statement = select(*selected).where(_fts5(self.match))
         else:
-            columns = [_vectors.c.id]
+            selected = [_vectors.c.id]
             if points:
                 # PostgreSQL tests the title vector of each match it already holds.
-                columns.append(
+                selected.append(
                     _sum(
                         (weight, _vectors.c.title_tsv.op("@@")(cast(value, TSQUERY)))
                         for weight, value in self.points
                     ).label("points")
                 )
-            statement = select(*columns).where(_vectors.c.tsv.op("@@")(cast(self.match, TSQUERY)))
+            if columns:
+                selected.extend(_vectors.c[match.name] for match in MATCH_COLUMNS)
+            statement = select(*selected).where(_vectors.c.tsv.op("@@")(cast(self.match, TSQUERY)))
         return statement.cte(name).prefix_with("MATERIALIZED")
 
     def points_of(self, id_column: ColumnElement[int]) -> ColumnElement[int]:

@@ -292,7 +292,7 @@ async def test_a_search_in_the_callers_session_plans_with_cheap_random_pages_and
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if "search_products" in statement:
+        if "search_product" in statement:  # the products, their labels or vectors
             cursor.execute("SHOW random_page_cost")
             seen.append(cursor.fetchone()[0])
 

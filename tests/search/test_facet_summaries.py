@@ -1,4 +1,5 @@
-"""The facet summaries of the embedded index on SQLite (search schema version 3).
+"""The facet summaries of the embedded index (search schema version 3 on SQLite, 5 on
+PostgreSQL), and on PostgreSQL the text matches' columns kept beside their vectors.
 
 Triggers keep two small tables of counts in step with the index rows: products per
 (province, category, county, key assistance, stock), and the labels valid on one day per the
@@ -10,6 +11,7 @@ themselves are right is the behaviour suite's brute-force count (tests/search/te
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from collections.abc import Iterator
@@ -24,8 +26,9 @@ from search import ProductQuery
 from search.embedded import schema
 from search.embedded.backend import EmbeddedBackend
 from tests.search.catalogue import BY_ID, DOCUMENTS, GOUQI_GI_UNTIL, TODAY
+from tests.search.conftest import embedded_only
 
-sqlite_only = pytest.mark.parametrize("target", ["embedded-sqlite"], indirect=True)
+postgres_only = pytest.mark.parametrize("target", ["embedded-postgresql"], indirect=True)
 
 _KEY = ("province_code", "category", "county_code", "key_assistance", "in_stock")
 
@@ -67,7 +70,7 @@ async def _assert_summaries_match_the_rows(database: Database) -> None:
         assert kept_labels == set((await session.execute(recount)).all())
 
 
-@sqlite_only
+@embedded_only
 async def test_the_summaries_equal_a_recount_after_every_kind_of_write(
     embedded: EmbeddedBackend, database: Database
 ) -> None:
@@ -99,7 +102,7 @@ async def test_the_summaries_equal_a_recount_after_every_kind_of_write(
     await _assert_summaries_match_the_rows(database)
 
 
-@sqlite_only
+@embedded_only
 async def test_the_summaries_follow_rows_updated_in_place(
     embedded: EmbeddedBackend, database: Database
 ) -> None:
@@ -125,7 +128,7 @@ async def test_the_summaries_follow_rows_updated_in_place(
     await _assert_summaries_match_the_rows(database)
 
 
-@sqlite_only
+@embedded_only
 async def test_the_label_summary_follows_the_day_it_is_searched_on(
     embedded: EmbeddedBackend, database: Database
 ) -> None:
@@ -150,7 +153,7 @@ async def test_the_label_summary_follows_the_day_it_is_searched_on(
         await embedded.search(ProductQuery(), TODAY)
 
 
-@sqlite_only
+@embedded_only
 async def test_in_the_callers_transaction_a_summary_of_another_day_is_not_used_or_rebuilt(
     embedded: EmbeddedBackend, database: Database
 ) -> None:
@@ -188,7 +191,7 @@ def _reads(statement: str, table: str) -> bool:
     return re.search(rf"\b{table}\b", statement) is not None
 
 
-@sqlite_only
+@embedded_only
 @pytest.mark.parametrize(
     "filters",
     [{}, {"province": "360000", "in_stock": True}, {"label": "gi", "county": "360734"}],
@@ -205,7 +208,7 @@ async def test_a_listing_without_text_counts_its_facets_from_the_summaries(
     assert not _reads(counting[0], "search_products|search_product_labels")
 
 
-@sqlite_only
+@embedded_only
 async def test_a_price_range_or_a_text_counts_from_the_rows(
     embedded: EmbeddedBackend, statements: list[str]
 ) -> None:
@@ -213,3 +216,76 @@ async def test_a_price_range_or_a_text_counts_from_the_rows(
         statements.clear()
         await embedded.search(query, TODAY)
         assert not any(_reads(s, "search_label_counts") for s in statements)
+
+
+@postgres_only
+async def test_a_text_query_counts_and_pages_from_one_search_of_the_vectors(
+    embedded: EmbeddedBackend, statements: list[str]
+) -> None:
+    """PostgreSQL: the matches carry their filter and sort columns, so a text query with
+    facets is one statement that never reads search_products."""
+    everything = await embedded.search(ProductQuery(text="苹果", per_page=50), TODAY)
+    statements.clear()
+    result = await embedded.search(ProductQuery(text="苹果", in_stock=True, per_page=50), TODAY)
+    searching = [s for s in statements if _reads(s, "search_product_vectors")]
+    assert len(searching) == 1
+    assert not _reads(searching[0], "search_products")
+    expected = [product_id for product_id in everything.ids if BY_ID[product_id].in_stock]
+    assert 0 < len(expected) < len(everything.ids)
+    assert result.ids == expected
+    assert result.total == len(expected)
+
+
+@postgres_only
+async def test_the_matches_columns_follow_a_product_updated_in_place(
+    embedded: EmbeddedBackend, database: Database
+) -> None:
+    product = next(doc for doc in DOCUMENTS if "脐橙" in doc.title and doc.in_stock)
+    query = ProductQuery(text="脐橙", in_stock=False, sort="price_asc")
+    assert product.id not in (await embedded.search(query, TODAY)).ids
+    try:
+        async with database.writer() as session, session.begin():
+            await session.execute(
+                update(schema.products)
+                .where(schema.products.c.id == product.id)
+                .values(in_stock=False, min_price_fen=1)
+            )
+        result = await embedded.search(query, TODAY)
+        assert result.ids[0] == product.id
+    finally:
+        await embedded.index([product])
+    assert product.id not in (await embedded.search(query, TODAY)).ids
+
+
+@embedded_only
+async def test_a_price_range_counted_through_the_summaries_gives_whole_numbers(
+    embedded: EmbeddedBackend,
+) -> None:
+    """PostgreSQL sums counts as numerics: the total and the facets stay ints, which the
+    API writes as numbers."""
+    result = await embedded.search(ProductQuery(min_price_fen=3_000, max_price_fen=6_000), TODAY)
+    expected = sum(3_000 <= doc.min_price_fen <= 6_000 for doc in DOCUMENTS)
+    assert type(result.total) is int and result.total == expected > 0
+    assert all(type(facet.count) is int for facet in result.facets["province"])
+
+
+@postgres_only
+async def test_a_search_does_not_wait_for_an_index_writer_to_rebuild_the_label_summary(
+    embedded: EmbeddedBackend, database: Database
+) -> None:
+    """PostgreSQL: index writers hold an advisory lock for their transaction; the first search
+    of a new day counts from the rows meanwhile and leaves the rebuild to a later search."""
+    await embedded.search(ProductQuery(), GOUQI_GI_UNTIL)
+    after = GOUQI_GI_UNTIL + timedelta(days=1)
+    expected = sum("gi" in doc.labels_valid_on(after) for doc in DOCUMENTS)
+    try:
+        async with database.writer() as writer, writer.begin():
+            await embedded.in_session(writer).index([BY_ID[5]])  # takes the writers' lock
+            result = await asyncio.wait_for(embedded.search(ProductQuery(), after), 10)
+            assert {f.value: f.count for f in result.facets["label"]}["gi"] == expected
+            assert await _summary_day(database) == GOUQI_GI_UNTIL
+        await embedded.search(ProductQuery(), after)
+        assert await _summary_day(database) == after
+        await _assert_summaries_match_the_rows(database)
+    finally:
+        await embedded.search(ProductQuery(), TODAY)

@@ -9,9 +9,10 @@ from search.embedded.schema.facet_summaries import (
     VERSION_3_SQLITE,
     VERSION_3_SQLITE_DOWN,
 )
+from search.embedded.schema.postgres_summaries import VERSION_5_POSTGRES, VERSION_5_POSTGRES_DOWN
 from search.embedded.schema.tables import FTS_TABLE, TABLE_NAMES, VECTORS_FUNCTION, VECTORS_TABLE
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _common_ddl(id_type: str, timestamp_type: str) -> list[str]:
@@ -201,6 +202,9 @@ def upgrade_ddl(dialect_name: str, version: int = 1) -> list[str]:
     if version == 4:
         _check_dialect(dialect_name)
         return list(_VERSION_4)
+    if version == 5:  # PostgreSQL: summaries and the matches' columns (SQLite has its own)
+        _check_dialect(dialect_name)
+        return list(VERSION_5_POSTGRES) if dialect_name == "postgresql" else []
     if version != 1:
         raise ValueError(f"no schema version {version}")
     if dialect_name == "sqlite":
@@ -222,6 +226,9 @@ def downgrade_ddl(dialect_name: str, version: int = 1) -> list[str]:
     if version == 4:
         _check_dialect(dialect_name)
         return list(_VERSION_4_DOWN)
+    if version == 5:
+        _check_dialect(dialect_name)
+        return list(VERSION_5_POSTGRES_DOWN) if dialect_name == "postgresql" else []
     if version != 1:
         raise ValueError(f"no schema version {version}")
     tables = [f"DROP TABLE IF EXISTS {name}" for name in reversed(TABLE_NAMES)]

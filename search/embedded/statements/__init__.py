@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from search.embedded.statements.facets import FacetStatements, facet_values
 from search.embedded.statements.filters import QueryFilters
+from search.embedded.statements.matches import MatchStatements, page_ids
 from search.embedded.statements.pages import LABEL_DRIVEN_FROM, PageStatements
 
 __all__ = [
     "LABEL_DRIVEN_FROM",
     "FacetStatements",
+    "MatchStatements",
     "PageStatements",
     "QueryFilters",
     "SearchStatements",
     "facet_values",
+    "page_ids",
 ]
 
 
-class SearchStatements(FacetStatements, PageStatements):
+class SearchStatements(MatchStatements, PageStatements):
     """The statements of one query; each facet leaves its own filter out."""

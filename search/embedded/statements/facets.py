@@ -43,6 +43,9 @@ class FacetStatements(QueryFilters):
     def matrix(self) -> Select[str, str | None, str, str | None, int]:
         """Counts per (province, category) under every filter but those two, with names."""
         query = self.query
+        # SQLite only: PostgreSQL reads the facet index in group order as fast (21 against
+        # 25 ms for 26,000 products in a range of 100,000) and without a heap visit per row
+        # where the visibility map is not yet set.
         if (
             self.dialect == "sqlite"
             and self.text is None
@@ -139,7 +142,8 @@ class FacetStatements(QueryFilters):
         by_province: dict[tuple[str, str | None], int] = defaultdict(int)
         by_category: dict[tuple[str, str | None], int] = defaultdict(int)
         total = 0
-        for province, province_name, category, category_name, count in rows:
+        for province, province_name, category, category_name, counted in rows:
+            count = int(counted)  # PostgreSQL's sum of counts is a numeric
             in_province = wanted_province is None or province == wanted_province
             in_category = wanted_category is None or category == wanted_category
             if in_category:
@@ -174,12 +178,12 @@ class FacetStatements(QueryFilters):
 
     @property
     def summarised(self) -> bool:
-        """Facet counts can come from the summaries kept by triggers (SQLite, schema version
-        3): they hold every filter column but the price, and no text."""
+        """Facet counts can come from the summaries kept by triggers (SQLite since schema
+        version 3, PostgreSQL since 5): they hold every filter column but the price, and no
+        text."""
         query = self.query
         return (
-            self.dialect == "sqlite"
-            and self.text is None
+            self.text is None
             and query.min_price_fen is None
             and query.max_price_fen is None
             and query.brand is None  # a second label: the summaries count one at most
