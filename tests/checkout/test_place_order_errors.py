@@ -47,8 +47,9 @@ async def _refused(
     code: str,
     key: str | None = "auto",
     field: str | None = None,
-) -> None:
-    """Send the request and check the error, and that no row and no stock changed."""
+) -> dict[str, Any]:
+    """Send the request and check the error, and that no row and no stock changed; returns
+    the error."""
     before = await counts(database)
     headers = dict(buyer.headers)
     if key == "auto":
@@ -64,6 +65,7 @@ async def _refused(
     assert await counts(database) == before
     for sku_id in supplier.sku_ids:
         assert await stock_of(database, sku_id) == STOCK
+    return error
 
 
 def _line(sku_id: Any, quantity: Any) -> dict[str, Any]:
@@ -419,7 +421,7 @@ async def test_a_po_number_needs_an_organisation(
     client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     body = order_body([(supplier.sku_ids[0], 1)], po_number="PO-1")
-    await _refused(
+    error = await _refused(
         client,
         database,
         supplier,
@@ -429,6 +431,7 @@ async def test_a_po_number_needs_an_organisation(
         code="po_number_without_organization",
         field="po_number",
     )
+    assert error["fields"] == {"po_number": "only for organisations"}
 
 
 @pytest.mark.parametrize("po_number", ["PO\x00-1", "PO\udc80-1", "P" * 61])

@@ -1,0 +1,47 @@
+"""`place_order` itself, under checkout: its own answer to a key already used, and its default
+of reserving the stock. Checkout looks the key up first, but `place_order` keeps its promise
+for any caller (and for a request with the key committed in between)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.account.models import User
+from app.core.db import Database, unit_of_work
+from app.order.errors import IdempotencyKeyReused
+from app.order.schemas import PlaceOrderRequest
+from app.order.service import place_order
+from tests.account.factories import create_api_user
+from tests.catalog.factories import create_seller
+from tests.inventory.factories import stock_of
+from tests.order.factories import order_body
+
+
+async def _place(database: Database, buyer_id: int, request: PlaceOrderRequest) -> tuple[int, bool]:
+    async with unit_of_work(database.writer) as session:
+        buyer = await session.get(User, buyer_id)
+        assert buyer is not None
+        order, created = await place_order(
+            session, buyer=buyer, idempotency_key="KEY-1", request=request
+        )
+        return order.id, created
+
+
+async def test_the_same_key_again_answers_the_order_placed_with_it(database: Database) -> None:
+    """Every unit is bought the first time: the second call must not price the basket again
+    (it would find no stock left), nor reserve again, nor say the order is new."""
+    seller = await create_seller(database, price_fen=1000, stock=3)
+    buyer = await create_api_user(database)
+    request = PlaceOrderRequest.model_validate(order_body([(seller.sku_ids[0], 3)]))
+
+    first, created = await _place(database, buyer.id, request)
+    assert created is True
+    assert await stock_of(database, seller.sku_ids[0]) == 0  # reserved by default
+
+    again, created_again = await _place(database, buyer.id, request)
+
+    assert (again, created_again) == (first, False)
+    assert await stock_of(database, seller.sku_ids[0]) == 0
+    other = PlaceOrderRequest.model_validate(order_body([(seller.sku_ids[0], 2)]))
+    with pytest.raises(IdempotencyKeyReused):
+        await _place(database, buyer.id, other)
