@@ -5,24 +5,29 @@ for any caller (and for a request with the key committed in between)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from app.account.models import User
 from app.core.db import Database, unit_of_work
 from app.order.errors import IdempotencyKeyReused
+from app.order.models import Fulfillment, Order
 from app.order.schemas import PlaceOrderRequest
 from app.order.service import place_order
+from app.shipping.models import ShippingRule
 from tests.account.factories import create_api_user
 from tests.catalog.factories import create_seller
 from tests.inventory.factories import stock_of
 from tests.order.factories import order_body
 
 
-async def _place(database: Database, buyer_id: int, request: PlaceOrderRequest) -> tuple[int, bool]:
+async def _place(
+    database: Database, buyer_id: int, request: PlaceOrderRequest, key: str = "KEY-1"
+) -> tuple[int, bool]:
     async with unit_of_work(database.writer) as session:
         buyer = await session.get(User, buyer_id)
         assert buyer is not None
         order, created = await place_order(
-            session, buyer=buyer, idempotency_key="KEY-1", request=request
+            session, buyer=buyer, idempotency_key=key, request=request
         )
         return order.id, created
 
@@ -45,3 +50,26 @@ async def test_the_same_key_again_answers_the_order_placed_with_it(database: Dat
     other = PlaceOrderRequest.model_validate(order_body([(seller.sku_ids[0], 2)]))
     with pytest.raises(IdempotencyKeyReused):
         await _place(database, buyer.id, other)
+
+
+async def test_an_order_whose_every_parcel_ships_free_has_no_shipping(database: Database) -> None:
+    seller = await create_seller(database, price_fen=3000, stock=5)
+    async with unit_of_work(database.writer) as session:
+        session.add(
+            ShippingRule(
+                cooperative_id=seller.cooperative_id, base_fee_fen=800, free_above_fen=5000
+            )
+        )
+    buyer = await create_api_user(database)
+    request = PlaceOrderRequest.model_validate(order_body([(seller.sku_ids[0], 2)]))
+
+    order_id, _ = await _place(database, buyer.id, request, key="FREE-1")
+
+    async with unit_of_work(database.reader) as session:
+        order = await session.get(Order, order_id)
+        assert order is not None
+        fees = await session.scalars(
+            select(Fulfillment.shipping_fen).where(Fulfillment.order_id == order_id)
+        )
+        assert list(fees) == [0]
+        assert (order.goods_fen, order.shipping_fen, order.total_fen) == (6000, 0, 6000)
