@@ -8,14 +8,16 @@ from typing import Any, cast
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.core.db import Database, unit_of_work
+from app.impact.models import LedgerEntry
 from app.jobs.runner import JobRunner
+from app.order.service import BUYER_NOTICE_JOB
 from app.payment import service
 from app.payment.gateway import PaymentGateway, RefundState
 from app.payment.models import Payment, Refund, RefundStatus
-from tests.payment.factories import card_order, payment_of, refunds_of
+from tests.payment.factories import card_order, jobs, payment_of, refunds_of
 from tests.stripe_fixtures import LocalStripe
 
 
@@ -130,3 +132,16 @@ async def test_a_pending_refund_is_sent_once_and_settled(
     assert stripe.calls == [{"payment_intent_id": intent_id, "refund_id": refund.id}]
     [stored] = await refunds_of(database, order_id)
     assert (stored.status, stored.stripe_refund_id) == (RefundStatus.SUCCEEDED, f"re_{refund.id}")
+    # Confirmed: the ledger takes the unit back and the buyer is told, once, of this refund.
+    [line_id] = [line["order_line_id"] for line in stored.lines]
+    async with unit_of_work(database.reader) as session:
+        entries = await session.execute(
+            select(LedgerEntry.order_line_id, LedgerEntry.amount_fen).where(
+                LedgerEntry.refund_id == refund.id
+            )
+        )
+        assert list(entries) == [(line_id, -1000)]
+    notices = [job.payload for job in await jobs(database, BUYER_NOTICE_JOB)]
+    assert [n for n in notices if n["event"] == "refunded"] == [
+        {"order_id": order_id, "event": "refunded", "refund_id": refund.id, "amount_fen": 1000}
+    ]
