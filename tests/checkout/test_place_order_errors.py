@@ -401,9 +401,10 @@ async def test_a_supplier_role_is_no_organisation_role(
     # The same number as a scope of another kind of role gives no right to buy for it.
     await grant(database, buyer.id, Role.SUPPLIER_ADMIN, organization_id)
     body = order_body([(supplier.sku_ids[0], 1)], organization_id=organization_id)
-    await _refused(
+    error = await _refused(
         client, database, supplier, buyer, body, status=404, code="organization_not_found"
     )
+    assert str(organization_id) in error["message"]
 
 
 async def test_an_unverified_organisation(
@@ -412,8 +413,11 @@ async def test_an_unverified_organisation(
     organization_id = await create_organization(database, status=OrganizationStatus.PENDING)
     await grant(database, buyer.id, Role.ORG_BUYER, organization_id)
     body = order_body([(supplier.sku_ids[0], 1)], organization_id=organization_id)
-    await _refused(
+    error = await _refused(
         client, database, supplier, buyer, body, status=409, code="organization_not_verified"
+    )
+    assert error["message"] == (
+        f"The organisation {organization_id} is not verified yet; it cannot place orders."
     )
 
 
