@@ -338,7 +338,7 @@ async def test_idempotency_key_is_required_and_bounded(
     key: str | None,
     code: str,
 ) -> None:
-    await _refused(
+    error = await _refused(
         client,
         database,
         supplier,
@@ -348,6 +348,8 @@ async def test_idempotency_key_is_required_and_bounded(
         code=code,
         key=key,
     )
+    if code == "invalid_idempotency_key":
+        assert error["fields"] == {"Idempotency-Key": "1 to 100 visible ASCII characters"}
 
 
 async def test_a_key_of_100_characters_is_fine(

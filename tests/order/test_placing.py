@@ -4,20 +4,25 @@ for any caller (and for a request with the key committed in between)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
-from app.account.models import User
+from app.account.models import Role, User
 from app.core.db import Database, unit_of_work
 from app.order.errors import IdempotencyKeyReused
-from app.order.models import Fulfillment, Order
+from app.order.models import Fulfillment, Order, PaymentMethod
 from app.order.schemas import PlaceOrderRequest
-from app.order.service import place_order
+from app.order.service import PaymentTimeouts, place_order
 from app.shipping.models import ShippingRule
-from tests.account.factories import create_api_user
+from tests.account.factories import create_api_user, grant
 from tests.catalog.factories import create_seller
+from tests.conftest import make_settings
 from tests.inventory.factories import stock_of
 from tests.order.factories import order_body
+from tests.organization.factories import create_organization
 
 
 async def _place(
@@ -73,3 +78,36 @@ async def test_an_order_whose_every_parcel_ships_free_has_no_shipping(database: 
         )
         assert list(fees) == [0]
         assert (order.goods_fen, order.shipping_fen, order.total_fen) == (6000, 0, 6000)
+
+
+async def test_a_one_character_name_and_po_number_are_enough(database: Database) -> None:
+    """The rules are 1–50 characters for a name and 1–60 for a PO number."""
+    seller = await create_seller(database, price_fen=1000, stock=5)
+    buyer = await create_api_user(database)
+    organization_id = await create_organization(database)
+    await grant(database, buyer.id, Role.ORG_BUYER, organization_id)
+    body = order_body([(seller.sku_ids[0], 1)], organization_id=organization_id, po_number="7")
+    body["shipping_address"]["name"] = "李"
+
+    order_id, created = await _place(
+        database, buyer.id, PlaceOrderRequest.model_validate(body), key="ONE-1"
+    )
+
+    async with unit_of_work(database.reader) as session:
+        order = await session.get(Order, order_id)
+        assert order is not None
+        assert (created, order.ship_to_name, order.po_number) == (True, "李", "7")
+
+
+def test_payment_timeouts_come_from_the_settings(tmp_path: Path) -> None:
+    settings = make_settings(
+        "sqlite+aiosqlite://",
+        tmp_path,
+        order_payment_timeout_minutes=10,
+        bank_transfer_timeout_hours=48,
+    )
+
+    timeouts = PaymentTimeouts.from_settings(settings)
+
+    assert timeouts.for_method(PaymentMethod.STRIPE) == timedelta(minutes=10)
+    assert timeouts.for_method(PaymentMethod.BANK_TRANSFER) == timedelta(hours=48)
