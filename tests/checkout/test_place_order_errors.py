@@ -274,6 +274,8 @@ async def test_bad_addresses(
     error = await _refused(
         client, database, supplier, buyer, body, status=422, code=code, field=field
     )
+    if code == "unknown_county":
+        assert error["fields"][field] == "no county has this code"
     if code == "invalid_phone":  # the reason, as the phone check words it
         assert error["fields"][field].startswith("not a phone number: expected a mainland")
 

@@ -20,7 +20,7 @@ from app.shipping.models import ShippingRule
 from tests.account.factories import create_api_user, grant
 from tests.catalog.factories import create_seller
 from tests.conftest import make_settings
-from tests.inventory.factories import stock_of
+from tests.inventory.factories import movements, stock_of
 from tests.order.factories import order_body
 from tests.organization.factories import create_organization
 
@@ -47,11 +47,14 @@ async def test_the_same_key_again_answers_the_order_placed_with_it(database: Dat
     first, created = await _place(database, buyer.id, request)
     assert created is True
     assert await stock_of(database, seller.sku_ids[0]) == 0  # reserved by default
+    reserved = [m for m in await movements(database) if m[2] == "reserved"]
+    assert reserved == [(seller.sku_ids[0], -3, "reserved", first)]
 
     again, created_again = await _place(database, buyer.id, request)
 
     assert (again, created_again) == (first, False)
     assert await stock_of(database, seller.sku_ids[0]) == 0
+    assert [m for m in await movements(database) if m[2] == "reserved"] == reserved
     other = PlaceOrderRequest.model_validate(order_body([(seller.sku_ids[0], 2)]))
     with pytest.raises(IdempotencyKeyReused):
         await _place(database, buyer.id, other)
