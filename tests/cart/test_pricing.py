@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 
-from app.cart.pricing import PricedBasket, price_basket, unit_price
+from app.cart.errors import InvalidQuantity
+from app.cart.pricing import MAX_BASKET_LINES, PricedBasket, check_items, price_basket, unit_price
 from app.catalog.models import PriceTier, ProductStatus, Sku
 from app.cooperative.models import SupplierStatus
 from app.core.db import Database, unit_of_work
 from app.core.errors import DomainError
+from app.core.fields import MAX_ID
 from app.shipping.models import ShippingRule
 from tests.catalog.factories import SkuRef, create_sku
 from tests.cooperative.factories import create_cooperative
@@ -195,6 +197,7 @@ async def test_more_than_the_stock_is_a_conflict(database: Database) -> None:
 
     assert (error.status_code, error.code) == (409, "insufficient_stock")
     assert error.fields == {"lines.1.quantity": "only 3 left"}
+    assert error.message == f"Only 3 unit(s) of SKU {short.id} are left; 4 were asked for."
 
 
 async def test_the_worst_problem_is_reported_first(database: Database) -> None:
@@ -226,9 +229,15 @@ async def test_malformed_sku_ids_empty_baskets_and_duplicates(database: Database
     farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm)
 
-    for bad_id in (0, -5, 2**63, "1", True, 1.0):
+    for bad_id in (0, -5, MAX_ID + 1, 2**63, "1", True, 1.0):
         error = await refused(database, [(bad_id, 1)])
-        assert (error.code, list(error.fields)) == ("sku_unavailable", ["lines.0.sku_id"]), bad_id
+        assert (error.code, error.fields) == (
+            "sku_unavailable",
+            {"lines.0.sku_id": "not a SKU id"},
+        ), bad_id
+    # The largest id is an id: no SKU has it, which pricing says in its own words.
+    error = await refused(database, [(MAX_ID, 1)])
+    assert (error.code, error.fields) == ("sku_unavailable", {"lines.0.sku_id": "not available"})
     error = await refused(database, [])
     assert (error.status_code, error.code) == (422, "empty_basket")
     error = await refused(database, [(sku.id, 1), (sku.id, 2)])
@@ -237,10 +246,21 @@ async def test_malformed_sku_ids_empty_baskets_and_duplicates(database: Database
         {"lines.1.sku_id": "this SKU is already on another line"},
     )
     error = await refused(database, [(sku.id, 1)] * 201)
-    assert error.code == "invalid_quantity"
+    assert (error.code, error.fields) == ("invalid_quantity", {"lines": "at most 200 lines"})
 
 
-@pytest.mark.parametrize("county", ["999999", "45012", "abcdef", "４５０１２３", ""])
+def test_a_basket_holds_up_to_200_lines() -> None:
+    check_items([(sku_id, 1) for sku_id in range(1, MAX_BASKET_LINES + 1)])
+    with pytest.raises(InvalidQuantity) as caught:
+        check_items([(sku_id, 1) for sku_id in range(1, MAX_BASKET_LINES + 2)])
+    assert caught.value.fields == {"lines": "at most 200 lines"}
+
+
+# Six characters with a NUL, or seven digits: never sent to the database (PostgreSQL refuses
+# a NUL in a query's text with an error of its own, which would be a 500).
+@pytest.mark.parametrize(
+    "county", ["999999", "45012", "4501234", "abcdef", "45\x00123", "４５０１２３", ""]
+)
 async def test_an_unknown_destination_county(database: Database, county: str) -> None:
     farm = await create_cooperative(database)
     sku = await create_sku(database, cooperative_id=farm)
@@ -248,7 +268,8 @@ async def test_an_unknown_destination_county(database: Database, county: str) ->
     error = await refused(database, [(sku.id, 1)], county)
 
     assert (error.status_code, error.code) == (422, "unknown_county")
-    assert list(error.fields) == ["county_code"]
+    assert error.fields == {"county_code": "unknown county"}
+    assert error.message == f"No county has the code {county!r}."
 
 
 async def test_a_supplier_that_does_not_serve_the_destination(database: Database) -> None:

@@ -47,8 +47,9 @@ async def _refused(
     code: str,
     key: str | None = "auto",
     field: str | None = None,
-) -> None:
-    """Send the request and check the error, and that no row and no stock changed."""
+) -> dict[str, Any]:
+    """Send the request and check the error, and that no row and no stock changed; returns
+    the error."""
     before = await counts(database)
     headers = dict(buyer.headers)
     if key == "auto":
@@ -64,6 +65,7 @@ async def _refused(
     assert await counts(database) == before
     for sku_id in supplier.sku_ids:
         assert await stock_of(database, sku_id) == STOCK
+    return error
 
 
 def _line(sku_id: Any, quantity: Any) -> dict[str, Any]:
@@ -243,6 +245,9 @@ async def test_a_cart_with_too_much_is_left_as_it_was(
         ({"county_code": "999999"}, "unknown_county", "shipping_address.county_code"),
         ({"county_code": "abc"}, "unknown_county", "shipping_address.county_code"),
         ({"county_code": "11010５"}, "unknown_county", "shipping_address.county_code"),
+        # Never sent to the database (PostgreSQL refuses a NUL in a query with its own error).
+        ({"county_code": "11\x00105"}, "unknown_county", "shipping_address.county_code"),
+        ({"county_code": "1101050"}, "unknown_county", "shipping_address.county_code"),
         ({"phone": "12345"}, "invalid_phone", "shipping_address.phone"),
         ({"phone": "1381234567x"}, "invalid_phone", "shipping_address.phone"),
         ({"name": "   "}, "invalid_name", "shipping_address.name"),
@@ -266,7 +271,13 @@ async def test_bad_addresses(
 ) -> None:
     body = order_body([(supplier.sku_ids[0], 1)])
     body["shipping_address"] = address(**changes)
-    await _refused(client, database, supplier, buyer, body, status=422, code=code, field=field)
+    error = await _refused(
+        client, database, supplier, buyer, body, status=422, code=code, field=field
+    )
+    if code == "unknown_county":
+        assert error["fields"][field] == "no county has this code"
+    if code == "invalid_phone":  # the reason, as the phone check words it
+        assert error["fields"][field].startswith("not a phone number: expected a mainland")
 
 
 async def test_every_bad_address_field_is_named_at_once(
@@ -336,7 +347,7 @@ async def test_idempotency_key_is_required_and_bounded(
     key: str | None,
     code: str,
 ) -> None:
-    await _refused(
+    error = await _refused(
         client,
         database,
         supplier,
@@ -346,6 +357,8 @@ async def test_idempotency_key_is_required_and_bounded(
         code=code,
         key=key,
     )
+    if code == "invalid_idempotency_key":
+        assert error["fields"] == {"Idempotency-Key": "1 to 100 visible ASCII characters"}
 
 
 async def test_a_key_of_100_characters_is_fine(
@@ -399,9 +412,10 @@ async def test_a_supplier_role_is_no_organisation_role(
     # The same number as a scope of another kind of role gives no right to buy for it.
     await grant(database, buyer.id, Role.SUPPLIER_ADMIN, organization_id)
     body = order_body([(supplier.sku_ids[0], 1)], organization_id=organization_id)
-    await _refused(
+    error = await _refused(
         client, database, supplier, buyer, body, status=404, code="organization_not_found"
     )
+    assert str(organization_id) in error["message"]
 
 
 async def test_an_unverified_organisation(
@@ -410,8 +424,11 @@ async def test_an_unverified_organisation(
     organization_id = await create_organization(database, status=OrganizationStatus.PENDING)
     await grant(database, buyer.id, Role.ORG_BUYER, organization_id)
     body = order_body([(supplier.sku_ids[0], 1)], organization_id=organization_id)
-    await _refused(
+    error = await _refused(
         client, database, supplier, buyer, body, status=409, code="organization_not_verified"
+    )
+    assert error["message"] == (
+        f"The organisation {organization_id} is not verified yet; it cannot place orders."
     )
 
 
@@ -419,7 +436,7 @@ async def test_a_po_number_needs_an_organisation(
     client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
     body = order_body([(supplier.sku_ids[0], 1)], po_number="PO-1")
-    await _refused(
+    error = await _refused(
         client,
         database,
         supplier,
@@ -429,6 +446,7 @@ async def test_a_po_number_needs_an_organisation(
         code="po_number_without_organization",
         field="po_number",
     )
+    assert error["fields"] == {"po_number": "only for organisations"}
 
 
 @pytest.mark.parametrize("po_number", ["PO\x00-1", "PO\udc80-1", "P" * 61])

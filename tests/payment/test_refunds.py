@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
@@ -537,8 +538,9 @@ async def test_a_refund_stripe_refuses_is_marked_failed(
     database: Database,
     runner: JobRunner,
     localstripe: LocalStripe,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    order, _ = await _pending_refund(app, client, database, runner, localstripe)
+    order, refund = await _pending_refund(app, client, database, runner, localstripe)
     async with unit_of_work(database.writer) as session:
         await session.execute(
             update(Payment)
@@ -554,6 +556,10 @@ async def test_a_refund_stripe_refuses_is_marked_failed(
     payment = await payment_of(database, order["id"])
     assert payment.refunded_fen == 0
     assert payment.status == PaymentStatus.SUCCEEDED
+    # The operator's trace of why: the refund and Stripe's own words.
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "app.payment.service.refunds"]
+    prefix = f"Stripe refused refund {refund.id}: The payment provider refused the request: "
+    assert logged.startswith(prefix) and len(logged) > len(prefix)
 
 
 async def test_cancelling_a_paid_order_refunds_it_in_full_through_stripe(

@@ -73,6 +73,16 @@ async def test_only_a_valid_draft_is_submitted_with_checked_fields(
         "shipping_address.detail",
     }
     assert (await bulk_order_row(database, good["id"])).status == BulkOrderStatus.DRAFT
+    # A good address with a PO number too long (or unprintable) is refused the same way.
+    for po_number in ("P" * 61, "PO\x00-1"):
+        long_po = await client.post(
+            path(team, f"/{good['id']}/submit"),
+            json=submit_body(po_number=po_number),
+            headers=team.buyer.headers,
+        )
+        error = assert_error(long_po, 422, "invalid_po_number")
+        assert set(error["fields"]) == {"po_number"}
+    assert (await bulk_order_row(database, good["id"])).status == BulkOrderStatus.DRAFT
     # An approver does not submit; a buyer does, once.
     assert_error(
         await client.post(
