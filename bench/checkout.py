@@ -259,7 +259,7 @@ async def serve(url: str, workdir: Path, workers: int = 1) -> AsyncIterator[Serv
             serving.start,
             "bench.checkout:create_bench_app",
             env,
-            start_within_seconds=30,
+            start_within_seconds=120,
             workers=workers,
         )
     )
