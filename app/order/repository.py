@@ -34,6 +34,21 @@ async def find_order_by_key(
     return result.first()
 
 
+async def order_key_match(
+    session: AsyncSession, buyer_user_id: int, idempotency_key: str
+) -> tuple[int, str] | None:
+    """(id, request fingerprint) of the buyer's order with this key: two columns, not the
+    order, since nearly every order placed finds none."""
+    row = (
+        await session.execute(
+            select(Order.id, Order.request_fingerprint).where(
+                Order.buyer_user_id == buyer_user_id, Order.idempotency_key == idempotency_key
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def get_order(
     session: AsyncSession, order_id: int, *, for_update: bool = False
 ) -> Order | None:

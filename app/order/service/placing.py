@@ -200,10 +200,13 @@ async def find_replayed_order(
     """The order this buyer already placed with this key (None if none); a different body
     with the same key is refused with 409 `idempotency_key_reused`."""
     key = check_idempotency_key(idempotency_key)
-    existing = await repository.find_order_by_key(session, buyer_id, key)
-    if existing is not None and existing.request_fingerprint != request_fingerprint(request):
+    match = await repository.order_key_match(session, buyer_id, key)
+    if match is None:
+        return None
+    order_id, fingerprint = match
+    if fingerprint != request_fingerprint(request):
         raise IdempotencyKeyReused()
-    return existing
+    return await repository.get_order(session, order_id)
 
 
 @dataclass(frozen=True)
