@@ -4,12 +4,20 @@ For each backend: a scratch database (a temporary SQLite file, or a PostgreSQL d
 127.0.0.1 that is dropped afterwards) is migrated and seeded with suppliers, SKUs of limited
 stock and buyers; the app is started with uvicorn in a subprocess on 127.0.0.1; N buyers place
 orders concurrently with httpx (bank transfer, so no Stripe server is needed), each with its own
-Idempotency-Key, asking for more units than exist. Printed per backend: orders per second,
-p50/p99 latency, how many answered 409 insufficient_stock, and the OVERSOLD units (units on
-orders minus the initial stock; anything but 0 is a bug). Bounded in orders and seconds;
-loopback only; it stops by itself.
+Idempotency-Key, asking for more units than exist. Printed per backend: orders per second
+(over the whole run, and while stock lasted: up to the last order placed), p50/p99 latency of
+placed orders and of 409s, how many answered 409 insufficient_stock, the server's CPU
+milliseconds per placed order and per request (utime + stime of the uvicorn process and its
+children from /proc, so the load generator's share does not count), the load average, and the
+OVERSOLD units (units on orders minus the initial stock; anything but 0 is a bug). Bounded in
+orders and seconds; loopback only; it stops by itself.
 
     uv run python bench/checkout.py [--orders 600] [--concurrency 32] [--backends sqlite,postgresql]
+                                    [--workers 1] [--py-spy PATH/TO/py-spy --profile-dir DIR]
+
+With --py-spy, the server is sampled during the load (`py-spy record`, raw collapsed stacks per
+backend into --profile-dir): where its CPU goes. bench/checkout_profile.py profiles one
+request at a time in-process, without the noise of a shared machine.
 """
 
 from __future__ import annotations
@@ -17,9 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import random
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -198,8 +209,44 @@ def scratch_database(backend: str, workdir: Path) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process descended from it (uvicorn's workers, if any)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            parents[int(stat.parent.name)] = int(_stat_fields(int(stat.parent.name))[1])
+    tree, frontier = [pid], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        tree.extend(children)
+        frontier = children
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (utime, stime of /proc/<pid>/stat);
+    a process that is gone counts 0."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = _stat_fields(pid)
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
+
+
 @contextlib.asynccontextmanager
-async def serve(url: str, workdir: Path) -> AsyncIterator[str]:
+async def serve(url: str, workdir: Path, workers: int = 1) -> AsyncIterator[Server]:
     """The real app served by uvicorn on 127.0.0.1 (bench/serving.py), on this database."""
     env = {
         "FENGSHOU_DATABASE_URL": url,
@@ -207,10 +254,21 @@ async def serve(url: str, workdir: Path) -> AsyncIterator[str]:
         "FENGSHOU_ENVIRONMENT": "test",
         "FENGSHOU_VAR_DIR": str(workdir / "var"),
     }
-    async with serving.serve(
-        "bench.checkout:create_bench_app", env, start_within_seconds=30
-    ) as base:
-        yield base
+    base, process = await asyncio.to_thread(
+        functools.partial(
+            serving.start,
+            "bench.checkout:create_bench_app",
+            env,
+            start_within_seconds=120,
+            workers=workers,
+        )
+    )
+    if workers > 1:
+        await asyncio.sleep(3)  # every worker up (they answer /healthz one by one)
+    try:
+        yield Server(base, process.pid)
+    finally:
+        await asyncio.to_thread(serving.stop, process)
 
 
 @dataclass
@@ -219,6 +277,9 @@ class Result:
     codes: Counter[str]
     latencies: list[float]
     elapsed: float
+    # Latencies by status, and when (seconds from the start) the last order was placed.
+    by_status: dict[int, list[float]]
+    last_placed_at: float
 
 
 async def load(
@@ -248,6 +309,8 @@ async def load(
     statuses: Counter[int] = Counter()
     codes: Counter[str] = Counter()
     latencies: list[float] = []
+    by_status: dict[int, list[float]] = {}
+    last_placed = 0.0
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     for plan in plans:
         queue.put_nowait(plan)
@@ -255,6 +318,7 @@ async def load(
     stop_at = started + deadline_s
 
     async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal last_placed
         while time.perf_counter() < stop_at:
             try:
                 plan = queue.get_nowait()
@@ -271,7 +335,11 @@ async def load(
                 codes[type(exc).__name__] += 1
                 statuses[0] += 1
                 continue
-            latencies.append(time.perf_counter() - t0)
+            done = time.perf_counter()
+            latencies.append(done - t0)
+            by_status.setdefault(response.status_code, []).append(done - t0)
+            if response.status_code == 201:
+                last_placed = max(last_placed, done - started)
             statuses[response.status_code] += 1
             if response.status_code != 201:
                 with contextlib.suppress(ValueError, KeyError, TypeError):
@@ -281,7 +349,32 @@ async def load(
     timeout = httpx.Timeout(60.0)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-    return Result(statuses, codes, latencies, time.perf_counter() - started)
+    return Result(statuses, codes, latencies, time.perf_counter() - started, by_status, last_placed)
+
+
+def start_profiler(
+    args: argparse.Namespace, backend: str, pid: int
+) -> subprocess.Popen[bytes] | None:
+    """`py-spy record` of the server while the load runs, when asked for (--py-spy)."""
+    if not args.py_spy:
+        return None
+    out = Path(args.profile_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(  # noqa: S603  (a profiler the caller named)
+        [args.py_spy, "record", "--pid", str(pid), "--subprocesses", "--rate", "200",
+         "--format", "raw", "--output", str(out / f"checkout-{backend}.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def stop_profiler(profiler: subprocess.Popen[bytes] | None) -> None:
+    if profiler is None:
+        return
+    profiler.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
+    try:
+        profiler.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        profiler.kill()
 
 
 async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -302,15 +395,21 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 stock=args.stock,
                 buyers=args.orders,
             )
-            async with serve(url, workdir) as base:
+            async with serve(url, workdir, args.workers) as server:
+                pids = process_tree(server.pid)
+                cpu_before = cpu_seconds(pids)
+                profiler = start_profiler(args, backend, server.pid)
                 result = await load(
-                    base,
+                    server.base,
                     seeded,
                     orders=args.orders,
                     concurrency=args.concurrency,
                     deadline_s=args.seconds,
                     seed_value=args.seed,
                 )
+                # The server's CPU only: this process (the load generator) is not counted.
+                server_cpu = cpu_seconds(pids) - cpu_before
+                stop_profiler(profiler)
             checked = await audit(url)
     created = result.statuses.get(201, 0)
     return {
@@ -324,9 +423,20 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "seconds": result.elapsed,
         "orders_per_s": created / result.elapsed if result.elapsed else 0.0,
         "requests_per_s": sum(result.statuses.values()) / result.elapsed,
+        "orders_per_s_while_stock": (
+            created / result.last_placed_at if result.last_placed_at else 0.0
+        ),
+        "placed_p50_ms": percentile(result.by_status.get(201, []), 50) * 1000,
+        "placed_p99_ms": percentile(result.by_status.get(201, []), 99) * 1000,
+        "conflict_p50_ms": percentile(result.by_status.get(409, []), 50) * 1000,
+        "conflict_p99_ms": percentile(result.by_status.get(409, []), 99) * 1000,
         "p50_ms": percentile(result.latencies, 50) * 1000,
         "p99_ms": percentile(result.latencies, 99) * 1000,
         "mean_ms": statistics.fmean(result.latencies) * 1000 if result.latencies else 0.0,
+        "server_cpu_s": server_cpu,
+        "cpu_ms_per_order": server_cpu * 1000 / created if created else 0.0,
+        "cpu_ms_per_request": server_cpu * 1000 / max(1, sum(result.statuses.values())),
+        "load_average": "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
         "initial_stock": seeded.initial_stock,
         "units_on_orders": checked.units_on_orders,
         "stock_left": checked.stock_left,
@@ -343,6 +453,12 @@ def report(row: dict[str, Any]) -> str:
         f"{'':<10} {row['orders_per_s']:.1f} orders/s, {row['requests_per_s']:.1f} requests/s "
         f"over {row['seconds']:.1f} s; latency p50 {row['p50_ms']:.0f} ms, "
         f"p99 {row['p99_ms']:.0f} ms, mean {row['mean_ms']:.0f} ms\n"
+        f"{'':<10} while stock lasted {row['orders_per_s_while_stock']:.1f} orders/s; placed p50 "
+        f"{row['placed_p50_ms']:.0f} ms, p99 {row['placed_p99_ms']:.0f} ms; 409 p50 "
+        f"{row['conflict_p50_ms']:.0f} ms, p99 {row['conflict_p99_ms']:.0f} ms\n"
+        f"{'':<10} server CPU {row['server_cpu_s']:.1f} s: {row['cpu_ms_per_order']:.1f} ms "
+        f"per placed order, {row['cpu_ms_per_request']:.1f} ms per request; "
+        f"load average {row['load_average']}\n"
         f"{'':<10} stock {row['initial_stock']} → units on orders {row['units_on_orders']}, "
         f"left {row['stock_left']}; OVERSOLD {row['oversold']}, drift {row['stock_drift']}\n"
         f"{'':<10} error codes {row['codes']}"
@@ -359,6 +475,9 @@ def main() -> int:
     parser.add_argument("--stock", type=int, default=100, help="initial stock of each SKU")
     parser.add_argument("--seconds", type=float, default=120.0, help="stop sending after this")
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--py-spy", default="", help="sample the server with this py-spy")
+    parser.add_argument("--profile-dir", default="bench-profiles")
     args = parser.parse_args()
     args.orders = max(1, min(args.orders, 5000))
     args.concurrency = max(1, min(args.concurrency, 200))

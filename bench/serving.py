@@ -79,15 +79,19 @@ def start(
     *,
     output: Path | None = None,
     start_within_seconds: float = 60.0,
+    workers: int = 1,
 ) -> tuple[str, subprocess.Popen[bytes]]:
     """uvicorn running `factory` ("module:function" returning the app) on a free port, with
     `env` added to this process's environment and its output appended to `output` (else
-    this process's own); returns (base URL, process) once /healthz answers."""
+    this process's own), in `workers` processes (more than one: uvicorn's supervisor and its
+    workers); returns (base URL, process) once /healthz answers."""
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", factory, "--factory",
         "--host", HOST, "--port", str(port), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
+    if workers > 1:
+        command += ["--workers", str(workers)]
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     with contextlib.ExitStack() as files:
         out = files.enter_context(output.open("ab")) if output is not None else None

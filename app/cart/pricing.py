@@ -27,6 +27,7 @@ from app.catalog.models import ProductStatus, Sku
 from app.cooperative.models import SupplierStatus
 from app.core.fields import MAX_ID
 from app.inventory.errors import InsufficientStock
+from app.regions.cache import county_place
 from app.shipping import service as shipping_service
 from app.shipping.errors import RegionNotServed
 
@@ -172,12 +173,10 @@ async def destination_province(
     session: AsyncSession, county_code: str, *, field: str = "county_code"
 ) -> str:
     """The province of a delivery county; unknown or malformed codes → 422 unknown_county."""
-    province = None
-    if len(county_code) == 6 and county_code.isascii() and county_code.isdigit():
-        province = await repository.county_province(session, county_code)
-    if province is None:
+    county = await county_place(session, county_code)
+    if county is None:
         raise UnknownCounty(county_code, field=field)
-    return province
+    return county.province_code
 
 
 async def group_lines(

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product, ProductPhoto, Sku
@@ -46,7 +46,8 @@ async def delete_items(session: AsyncSession, cart_id: int) -> None:
 
 
 async def skus_for_pricing(session: AsyncSession, sku_ids: Collection[int]) -> dict[int, Sku]:
-    """SKUs with product, supplier and price tiers loaded (two queries whatever the count)."""
+    """SKUs with product, supplier and price tiers loaded, in one query (a SKU has a few
+    tiers at most, so joining them repeats its row a few times)."""
     if not sku_ids:
         return {}
     result = await session.scalars(
@@ -54,7 +55,7 @@ async def skus_for_pricing(session: AsyncSession, sku_ids: Collection[int]) -> d
         .where(Sku.id.in_(sorted(set(sku_ids))))
         .options(
             joinedload(Sku.product).joinedload(Product.cooperative),
-            selectinload(Sku.price_tiers),
+            joinedload(Sku.price_tiers),
         )
     )
     return {sku.id: sku for sku in result.unique()}
@@ -80,13 +81,6 @@ async def first_thumbs(session: AsyncSession, product_ids: Collection[int]) -> d
     for product_id, key in rows:
         thumbs.setdefault(product_id, key)
     return thumbs
-
-
-async def county_province(session: AsyncSession, county_code: str) -> str | None:
-    province: str | None = await session.scalar(
-        select(County.province_code).where(County.code == county_code)
-    )
-    return province
 
 
 async def provinces(session: AsyncSession) -> Sequence[Province]:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
@@ -26,6 +27,7 @@ from app.order.schemas import PlaceOrderRequest, SavedAddressOut, ShippingAddres
 from app.order.service import PaymentTimeouts
 from app.payment import service as payment_service
 from app.payment.errors import PaymentMethodLocked
+from app.payment.models import Payment
 from app.regions import repository as regions_repository
 from app.regions.listing import RegionChoices, place_name, region_choices
 from app.regions.models import County
@@ -39,9 +41,18 @@ BUYER_CANCEL_REASON = "cancelled_by_buyer"
 EXPIRED_REASON = "payment_expired"
 
 
-async def _views(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOut]:
-    details = await order_service.order_details(session, orders)
-    payments = await repository.payments_by_order(session, [o.id for o in orders])
+async def _views(
+    session: AsyncSession,
+    orders: Sequence[Order],
+    payments: dict[int, Payment] | None = None,
+    cooperative_names: dict[int, str] | None = None,
+) -> list[OrderOut]:
+    """The orders with their payments; payments and supplier names are read unless given."""
+    details = await order_service.order_details(
+        session, orders, cooperative_names=cooperative_names
+    )
+    if payments is None:
+        payments = await repository.payments_by_order(session, [o.id for o in orders])
     return [
         OrderOut.model_validate(
             {
@@ -57,20 +68,37 @@ async def _views(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOu
     ]
 
 
-async def order_view(session: AsyncSession, order: Order) -> OrderOut:
-    return (await _views(session, [order]))[0]
+async def order_view(
+    session: AsyncSession,
+    order: Order,
+    payment: Payment | None = None,
+    cooperative_names: dict[int, str] | None = None,
+) -> OrderOut:
+    payments = {order.id: payment} if payment is not None else None
+    return (await _views(session, [order], payments, cooperative_names))[0]
 
 
-async def _opened(session: AsyncSession, order: Order) -> None:
-    """A new order's payment opened, its expiry scheduled and its buyer told how to pay."""
-    payment = await payment_service.open_payment(session, order)
-    await enqueue(session, EXPIRE_ORDER_JOB, {"order_id": order.id}, run_after=order.expires_at)
+async def _opened(session: AsyncSession, order: Order) -> Payment:
+    """A new order's payment opened, its expiry scheduled and its buyer told how to pay: written
+    in one flush with what the session holds unwritten (the order's lines), the jobs in one
+    INSERT."""
+    payment = await payment_service.open_payment(session, order, new_order=True, flush=False)
+    await enqueue(
+        session,
+        EXPIRE_ORDER_JOB,
+        {"order_id": order.id},
+        run_after=order.expires_at,
+        flush=False,
+    )
     await order_service.notify_buyer(
         session,
         order.id,
         order_service.BuyerEvent.PLACED,
+        flush=False,
         bank_reference=payment.bank_reference,
     )
+    await session.flush()
+    return payment
 
 
 async def place_order(
@@ -105,36 +133,40 @@ async def place_order(
     if offered is not None:
         payment_service.check_offered(request.payment_method, offered)
     from_cart = request.lines is None
-    # A savepoint: when anything below refuses (no stock, a region not served), nothing of the
-    # order stays in the caller's transaction, even if the caller goes on and commits (a page
-    # that re-renders its form).
-    async with session.begin_nested():
-        items = (
-            await cart_service.cart_items_for_checkout(session, user_id=buyer.id)
-            if from_cart
-            else None
-        )
-        order, created = await order_service.place_order(
-            session,
-            buyer=buyer,
-            idempotency_key=key,
-            request=request,
-            items=items,
-            timeouts=timeouts,
-            reserve=False,
-        )
-        if created:
-            await _opened(session, order)
+    items = (
+        await cart_service.cart_items_for_checkout(session, user_id=buyer.id) if from_cart else None
+    )
+    # Reads only so far: an order refused here (a field, a SKU sold out) has written nothing.
+    draft = await order_service.draft_order(
+        session, buyer=buyer, key=key, request=request, items=items, timeouts=timeouts
+    )
+    order = draft.order
+    try:
+        # A savepoint: when anything below refuses (the stock gone meanwhile, the key taken by
+        # a concurrent request), nothing of the order stays in the caller's transaction, even
+        # if the caller goes on and commits (a page that re-renders its form).
+        async with session.begin_nested():
+            await order_service.write_order(session, draft)
+            payment = await _opened(session, order)
             if from_cart:
                 await cart_service.clear_cart(session, user_id=buyer.id)
             if save_address:
                 await _keep_address(session, buyer, request.shipping_address)
-        view = await order_view(session, order)
-        if created:
+            view = await order_view(session, order, payment, draft.cooperative_names)
             # Last, so that a hot SKU's row stays locked only from here to the commit, which
             # follows when the caller returns (the view above reads nothing this changes).
-            await order_service.reserve_order_stock(session, order)
-    return view, created
+            # A 409 here rolls the whole order back with this savepoint.
+            await order_service.reserve_order_stock(session, order, savepoint=False)
+    except IntegrityError:
+        # A concurrent request with the same key placed its order first (PostgreSQL made this
+        # one wait on the unique index until it committed): answer with that order.
+        replayed = await order_service.find_replayed_order(
+            session, buyer_id=buyer.id, idempotency_key=key, request=request
+        )
+        if replayed is None:
+            raise
+        return await order_view(session, replayed), False
+    return view, True
 
 
 async def _keep_address(session: AsyncSession, buyer: User, address: ShippingAddressIn) -> None:
@@ -164,9 +196,8 @@ async def place_gift_order(
             request=request,
             timeouts=timeouts,
         )
-        if created:
-            await _opened(session, order)
-    return await order_view(session, order), created
+        payment = await _opened(session, order) if created else None
+    return await order_view(session, order, payment), created
 
 
 async def change_payment_method(

@@ -9,6 +9,7 @@ does the reindex of a product whose in_stock flipped.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -85,20 +86,25 @@ async def _refresh_products(session: AsyncSession, product_ids: set[int]) -> Non
 
 
 async def reserve_stock(
-    session: AsyncSession, items: Sequence[tuple[int, int]], *, order_id: int
+    session: AsyncSession,
+    items: Sequence[tuple[int, int]],
+    *,
+    order_id: int,
+    savepoint: bool = True,
 ) -> None:
     """Take (sku_id, quantity) off stock for an order, all or nothing.
 
     One conditional UPDATE per SKU, in ascending SKU id so that concurrent orders lock rows
     in the same order (no deadlock). A SKU that is short raises InsufficientStock (409) after
     rolling back this call's own changes (a savepoint), so the caller's transaction stays
-    usable and no other SKU of the order keeps a reservation.
+    usable and no other SKU of the order keeps a reservation. `savepoint=False` when the
+    caller's own savepoint, rolled back on that error, already encloses the call (checkout).
     """
     wanted = _merged(items)
     if not wanted:
         return
     taken: list[tuple[int, int, int]] = []  # sku_id, product_id, stock left
-    async with session.begin_nested():
+    async with session.begin_nested() if savepoint else contextlib.nullcontext():
         for sku_id, quantity in sorted(wanted.items()):
             result = await repository.take_stock(session, sku_id, quantity)
             if result is None:

@@ -20,8 +20,12 @@ async def enqueue(
     *,
     run_after: datetime | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    flush: bool = True,
 ) -> Job:
     """Add a job to the outbox; it exists only if the caller's transaction commits.
+
+    `flush=False` leaves the INSERT to the caller's next flush: several jobs enqueued at once
+    are then written in one statement (the job has no id until then).
 
     The name is not checked against the registry: a lower domain may enqueue a job that a
     higher one handles, without importing it.
@@ -33,5 +37,6 @@ async def enqueue(
         max_attempts=max_attempts,
     )
     session.add(job)
-    await session.flush()
+    if flush:
+        await session.flush()
     return job

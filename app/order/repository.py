@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +12,6 @@ from app.account.models import Role, RoleAssignment, User
 from app.cooperative.models import Cooperative
 from app.order.models import Fulfillment, FulfillmentStatus, Order, OrderStatus, SavedAddress
 from app.organization.models import Organization
-from app.regions.models import County, Prefecture, Province
 
 ORGANIZATION_BUYER_ROLES = (Role.ORG_BUYER, Role.ORG_APPROVER, Role.ORG_ADMIN)
 
@@ -34,6 +32,21 @@ async def find_order_by_key(
         )
     )
     return result.first()
+
+
+async def order_key_match(
+    session: AsyncSession, buyer_user_id: int, idempotency_key: str
+) -> tuple[int, str] | None:
+    """(id, request fingerprint) of the buyer's order with this key: two columns, not the
+    order, since nearly every order placed finds none."""
+    row = (
+        await session.execute(
+            select(Order.id, Order.request_fingerprint).where(
+                Order.buyer_user_id == buyer_user_id, Order.idempotency_key == idempotency_key
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def get_order(
@@ -76,42 +89,6 @@ async def latest_buyer_order(session: AsyncSession, buyer_user_id: int) -> Order
         .limit(1)
     )
     return result.first()
-
-
-async def get_county(session: AsyncSession, code: str) -> County | None:
-    return await session.get(County, code)
-
-
-@dataclass(frozen=True)
-class CountyName:
-    name: str
-    province_code: str
-    province_name: str
-    prefecture_code: str = ""
-    prefecture_name: str = ""
-
-
-async def county_names(session: AsyncSession, codes: Collection[str]) -> dict[str, CountyName]:
-    """County, prefecture and province names of the given counties, in one query."""
-    if not codes:
-        return {}
-    rows = await session.execute(
-        select(
-            County.code,
-            County.name,
-            Province.code,
-            Province.name,
-            Prefecture.code,
-            Prefecture.name,
-        )
-        .join(Province, Province.code == County.province_code)
-        .join(Prefecture, Prefecture.code == County.prefecture_code)
-        .where(County.code.in_(set(codes)))
-    )
-    return {
-        code: CountyName(name, province_code, province_name, prefecture_code, prefecture_name)
-        for code, name, province_code, province_name, prefecture_code, prefecture_name in rows
-    }
 
 
 async def cooperative_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:

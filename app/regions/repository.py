@@ -238,6 +238,27 @@ async def get_county(session: AsyncSession, code: str) -> County | None:
     return (await session.scalars(stmt)).one_or_none()
 
 
+async def county_places(
+    session: AsyncSession, codes: Collection[str]
+) -> Sequence[Row[str, str, str, str, str, str]]:
+    """(code, name, province_code, province_name, prefecture_code, prefecture_name) of the
+    counties these codes name, in one query."""
+    result = await session.execute(
+        select(
+            County.code,
+            County.name,
+            County.province_code,
+            Province.name.label("province_name"),
+            County.prefecture_code,
+            Prefecture.name.label("prefecture_name"),
+        )
+        .join(Province, Province.code == County.province_code)
+        .join(Prefecture, Prefecture.code == County.prefecture_code)
+        .where(County.code.in_(sorted(set(codes))))
+    )
+    return result.all()
+
+
 def _pairing_query() -> Select[Pairing]:
     return (
         select(Pairing)

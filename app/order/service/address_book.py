@@ -14,13 +14,14 @@ from app.order.models import SavedAddress
 from app.order.schemas import SavedAddressOut, ShippingAddressIn
 from app.order.service.checks import Problems, check_id
 from app.order.service.placing import CheckedAddress, check_address
+from app.regions.cache import county_places
 from app.regions.listing import place_name
 
 MAX_SAVED_ADDRESSES = 20
 
 
 async def _views(session: AsyncSession, addresses: Sequence[SavedAddress]) -> list[SavedAddressOut]:
-    counties = await repository.county_names(session, {a.county_code for a in addresses})
+    counties = await county_places(session, {a.county_code for a in addresses})
     views = []
     for address in addresses:
         county = counties.get(address.county_code)

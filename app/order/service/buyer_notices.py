@@ -24,11 +24,13 @@ async def notify_buyer(
     session: AsyncSession,
     order_id: int,
     event: BuyerEvent,
+    *,
+    flush: bool = True,
     **details: int | str | None,
 ) -> None:
     """Queue the buyer's mail about `event` in the caller's transaction: it leaves only if
     what it tells of is committed. `details` name what the mail is about beyond the order
-    (fulfillment_id, refund_id and amount_fen, bank_reference)."""
+    (fulfillment_id, refund_id and amount_fen, bank_reference). `flush` as for enqueue."""
     payload: dict[str, int | str] = {"order_id": order_id, "event": event.value}
     payload.update({key: value for key, value in details.items() if value is not None})
-    await enqueue(session, BUYER_NOTICE_JOB, payload)
+    await enqueue(session, BUYER_NOTICE_JOB, payload, flush=flush)

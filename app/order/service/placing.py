@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.account.models import User
-from app.cart.pricing import PricedGroup, price_basket
+from app.cart.pricing import PricedBasket, PricedGroup, price_basket
 from app.config import Settings
 from app.core.clock import china_date, utcnow
 from app.core.identifiers import normalize_phone
@@ -41,7 +41,7 @@ from app.order.models import (
 from app.order.schemas import PlaceOrderRequest, ShippingAddressIn
 from app.order.service.checks import Problems, check_text
 from app.organization.models import OrganizationStatus
-from app.regions.models import County
+from app.regions.cache import CountyPlace, county_place
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 100
 # Visible ASCII only: the key travels in an HTTP header and is stored as given.
@@ -97,7 +97,7 @@ def request_fingerprint(request: PlaceOrderRequest) -> str:
 class CheckedAddress:
     name: str
     phone: str
-    county: County
+    county: CountyPlace
     detail: str
 
 
@@ -119,11 +119,8 @@ async def check_address(
         phone = normalize_phone(address.phone)
     except ValueError as exc:
         problems[prefix + "phone"] = ("invalid_phone", str(exc))
-    code = address.county_code.strip()
     # Anything but six ASCII digits names no county (and is not sent to the database).
-    county = None
-    if len(code) == 6 and code.isascii() and code.isdigit():
-        county = await repository.get_county(session, code)
+    county = await county_place(session, address.county_code.strip())
     if county is None:
         problems[prefix + "county_code"] = ("unknown_county", "no county has this code")
     detail = check_text(
@@ -203,40 +200,43 @@ async def find_replayed_order(
     """The order this buyer already placed with this key (None if none); a different body
     with the same key is refused with 409 `idempotency_key_reused`."""
     key = check_idempotency_key(idempotency_key)
-    existing = await repository.find_order_by_key(session, buyer_id, key)
-    if existing is not None and existing.request_fingerprint != request_fingerprint(request):
+    match = await repository.order_key_match(session, buyer_id, key)
+    if match is None:
+        return None
+    order_id, fingerprint = match
+    if fingerprint != request_fingerprint(request):
         raise IdempotencyKeyReused()
-    return existing
+    return await repository.get_order(session, order_id)
 
 
-async def place_order(
+@dataclass(frozen=True)
+class OrderDraft:
+    """An order checked and priced but not written (write_order stores it)."""
+
+    order: Order
+    basket: PricedBasket
+    wanted: list[tuple[int, int]]
+
+    @property
+    def cooperative_names(self) -> dict[int, str]:
+        """The suppliers' names as pricing read them, for the order's view."""
+        return {group.cooperative_id: group.cooperative_name for group in self.basket.groups}
+
+
+async def draft_order(
     session: AsyncSession,
     *,
     buyer: User,
-    idempotency_key: str,
+    key: str,
     request: PlaceOrderRequest,
     items: Sequence[tuple[int, int]] | None = None,
     timeouts: PaymentTimeouts | None = None,
-    reserve: bool = True,
-) -> tuple[Order, bool]:
-    """Place an order and reserve its stock, in the caller's transaction; (order, created now).
-    `reserve=False` leaves the reservation to the caller (reserve_order_stock), to be done
-    last, just before its commit: the SKU rows stay locked from the reservation to the commit.
-
-    The same buyer and key again return the existing order as it is (a different body: 409
-    `idempotency_key_reused`). `items` are the (sku_id, quantity) pairs to buy when the request
-    has no lines (the caller read them from the cart); none at all: 422 `empty_cart`.
-    The order is split into one fulfilment per supplier, each with its lines and shipping fee.
-    Not enough stock: 409 `insufficient_stock`, and the caller's transaction must roll back.
-    """
-    key = check_idempotency_key(idempotency_key)
-    fingerprint = request_fingerprint(request)
-    existing = await find_replayed_order(
-        session, buyer_id=buyer.id, idempotency_key=key, request=request
-    )
-    if existing is not None:
-        return existing, False
-
+) -> OrderDraft:
+    """Check and price an order, reading only: what is wrong is refused before anything is
+    written (422 with the fields, 404/409 for the organisation, 409 `insufficient_stock`
+    when the stock already reads short). `key` is a checked Idempotency-Key; `items` are the
+    (sku_id, quantity) pairs to buy when the request has no lines (the caller read them from
+    the cart); none at all: 422 `empty_cart`."""
     wanted = (
         [(line.sku_id, line.quantity) for line in request.lines]
         if request.lines is not None
@@ -254,21 +254,64 @@ async def place_order(
     buyer_info = await buyer_of(session, buyer, request.organization_id, address)
     # A SKU listed twice is refused by pricing (422 duplicate_sku), not silently merged.
     basket = await price_basket(session, wanted, destination_county_code=address.county.code)
-    shipping_fen = basket.shipping_fen or 0
-
     method = PaymentMethod(request.payment_method)
     order = new_order(
         buyer=buyer,
         buyer_info=buyer_info,
         key=key,
-        fingerprint=fingerprint,
+        fingerprint=request_fingerprint(request),
         method=method,
         po_number=po_number,
         address=address,
         goods_fen=basket.goods_fen,
-        shipping_fen=shipping_fen,
+        shipping_fen=basket.shipping_fen or 0,
         timeout=(timeouts or PaymentTimeouts()).for_method(method),
     )
+    return OrderDraft(order, basket, wanted)
+
+
+async def write_order(session: AsyncSession, draft: OrderDraft) -> None:
+    """Write a drafted order with its number and fulfilments; its lines go with the caller's
+    next flush (stock not reserved). No savepoint of its own: when a concurrent request took
+    the buyer's key meanwhile, the IntegrityError goes up to the caller, whose savepoint rolls
+    back and who then answers with that order (find_replayed_order)."""
+    order = draft.order
+    session.add(order)
+    await session.flush()
+    order.number = order_number(order.id, order.created_at)
+    parcels = [Parcel(group) for group in draft.basket.groups]
+    await add_parcels(session, order, parcels, flush_lines=False)
+
+
+async def place_order(
+    session: AsyncSession,
+    *,
+    buyer: User,
+    idempotency_key: str,
+    request: PlaceOrderRequest,
+    items: Sequence[tuple[int, int]] | None = None,
+    timeouts: PaymentTimeouts | None = None,
+    reserve: bool = True,
+) -> tuple[Order, bool]:
+    """Place an order and reserve its stock, in the caller's transaction; (order, created now).
+    `reserve=False` leaves the reservation to the caller (reserve_order_stock), to be done
+    last, just before its commit: the SKU rows stay locked from the reservation to the commit.
+
+    The same buyer and key again return the existing order as it is (a different body: 409
+    `idempotency_key_reused`). What is checked and refused: draft_order. The order is split
+    into one fulfilment per supplier, each with its lines and shipping fee. Not enough stock:
+    409 `insufficient_stock`, and the caller's transaction must roll back.
+    """
+    key = check_idempotency_key(idempotency_key)
+    existing = await find_replayed_order(
+        session, buyer_id=buyer.id, idempotency_key=key, request=request
+    )
+    if existing is not None:
+        return existing, False
+    draft = await draft_order(
+        session, buyer=buyer, key=key, request=request, items=items, timeouts=timeouts
+    )
+    order = draft.order
     if not await add_order(session, order):
         replayed = await find_replayed_order(
             session, buyer_id=buyer.id, idempotency_key=key, request=request
@@ -276,16 +319,22 @@ async def place_order(
         if replayed is None:
             raise RuntimeError("an order with this key was refused and cannot be found")
         return replayed, False
-    await add_parcels(session, order, [Parcel(group) for group in basket.groups])
+    await add_parcels(session, order, [Parcel(group) for group in draft.basket.groups])
     if reserve:
-        await reserve_stock(session, wanted, order_id=order.id)
+        await reserve_stock(session, draft.wanted, order_id=order.id)
     return order, True
 
 
-async def reserve_order_stock(session: AsyncSession, order: Order) -> None:
-    """Reserve the units of a new order's lines (all or nothing; 409 insufficient_stock)."""
+async def reserve_order_stock(
+    session: AsyncSession, order: Order, *, savepoint: bool = True
+) -> None:
+    """Reserve the units of a new order's lines (all or nothing; 409 insufficient_stock).
+    `savepoint=False`: the caller's savepoint encloses this and is rolled back on that 409."""
     await reserve_stock(
-        session, [(line.sku_id, line.quantity) for line in order.lines], order_id=order.id
+        session,
+        [(line.sku_id, line.quantity) for line in order.lines],
+        order_id=order.id,
+        savepoint=savepoint,
     )
 
 
@@ -352,10 +401,13 @@ class Parcel:
     recipient: CheckedAddress | None = None
 
 
-async def add_parcels(session: AsyncSession, order: Order, parcels: Sequence[Parcel]) -> None:
+async def add_parcels(
+    session: AsyncSession, order: Order, parcels: Sequence[Parcel], *, flush_lines: bool = True
+) -> None:
     """A fulfilment per parcel and its lines, in two batched INSERTs. The order's collections
     are set to exactly what was written rather than read back (relationships never load
-    lazily), keeping the transaction that then locks stock short."""
+    lazily), keeping the transaction that then locks stock short. `flush_lines=False` leaves
+    the lines' INSERT to the caller's next flush (with what else it adds meanwhile)."""
     fulfillments = [
         Fulfillment(
             order_id=order.id,
@@ -395,7 +447,8 @@ async def add_parcels(session: AsyncSession, order: Order, parcels: Sequence[Par
     ]
     all_lines = [line for lines in lines_of for line in lines]
     session.add_all(all_lines)
-    await session.flush()
+    if flush_lines:
+        await session.flush()
     set_committed_value(order, "fulfillments", fulfillments)
     set_committed_value(order, "lines", all_lines)
     for fulfillment, lines in zip(fulfillments, lines_of, strict=True):

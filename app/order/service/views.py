@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from app.order.schemas import (
     SupplierFulfillmentOut,
 )
 from app.order.service.payment_and_cancellation import cancellable
+from app.regions.cache import CountyPlace, county_places
 from app.regions.listing import place_name
 from app.trace.service import batch_codes
 
@@ -40,7 +41,7 @@ async def _batch_codes(
 def _fulfillment_fields(
     fulfillment: Fulfillment,
     cooperative_name: str,
-    counties: dict[str, repository.CountyName],
+    counties: dict[str, CountyPlace],
     codes: dict[int, str],
 ) -> dict[str, object]:
     return {
@@ -64,7 +65,7 @@ def _fulfillment_fields(
 
 
 def _address(
-    name: str, phone: str, county_code: str, detail: str, counties: dict[str, repository.CountyName]
+    name: str, phone: str, county_code: str, detail: str, counties: dict[str, CountyPlace]
 ) -> ShippingAddressOut:
     county = counties.get(county_code)
     return ShippingAddressOut(
@@ -83,7 +84,7 @@ def _address(
     )
 
 
-def _address_view(order: Order, counties: dict[str, repository.CountyName]) -> ShippingAddressOut:
+def _address_view(order: Order, counties: dict[str, CountyPlace]) -> ShippingAddressOut:
     return _address(
         order.ship_to_name,
         order.ship_to_phone,
@@ -94,7 +95,7 @@ def _address_view(order: Order, counties: dict[str, repository.CountyName]) -> S
 
 
 def _recipient_view(
-    fulfillment: Fulfillment, counties: dict[str, repository.CountyName]
+    fulfillment: Fulfillment, counties: dict[str, CountyPlace]
 ) -> ShippingAddressOut | None:
     if fulfillment.recipient_county_code is None:
         return None
@@ -113,13 +114,22 @@ def _county_codes(fulfillments: Sequence[Fulfillment]) -> set[str]:
     return codes | {f.recipient_county_code for f in fulfillments if f.recipient_county_code}
 
 
-async def order_details(session: AsyncSession, orders: Sequence[Order]) -> list[OrderDetail]:
-    """The buyer's view of orders loaded with their fulfilments and lines (two more queries
-    in all, for supplier and county names)."""
-    names = await repository.cooperative_names(
-        session, {f.cooperative_id for order in orders for f in order.fulfillments}
+async def order_details(
+    session: AsyncSession,
+    orders: Sequence[Order],
+    *,
+    cooperative_names: Mapping[int, str] | None = None,
+) -> list[OrderDetail]:
+    """The buyer's view of orders loaded with their fulfilments and lines (at most two more
+    queries in all: supplier names, unless given, and county names not cached)."""
+    names = (
+        cooperative_names
+        if cooperative_names is not None
+        else await repository.cooperative_names(
+            session, {f.cooperative_id for order in orders for f in order.fulfillments}
+        )
     )
-    counties = await repository.county_names(
+    counties = await county_places(
         session,
         {o.ship_to_county_code for o in orders}
         | {
@@ -170,7 +180,7 @@ async def supplier_views(
 ) -> list[SupplierFulfillmentOut]:
     """Fulfilments (with order and lines loaded) as their supplier sees them."""
     names = await repository.cooperative_names(session, {f.cooperative_id for f in fulfillments})
-    counties = await repository.county_names(session, _county_codes(fulfillments))
+    counties = await county_places(session, _county_codes(fulfillments))
     codes = await _batch_codes(session, fulfillments)
     return [
         SupplierFulfillmentOut.model_validate(

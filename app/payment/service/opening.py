@@ -35,13 +35,18 @@ def normalize_bank_reference(raw: str) -> str:
     return "".join(ch for ch in text if ch.isalnum()).upper()
 
 
-async def open_payment(session: AsyncSession, order: Order) -> Payment:
+async def open_payment(
+    session: AsyncSession, order: Order, *, new_order: bool = False, flush: bool = True
+) -> Payment:
     """The order's payment, in the caller's (checkout's) transaction.
 
     A bank transfer gets its reference; a Stripe payment gets the outbox job that creates its
     PaymentIntent once this transaction has committed. Calling it again returns the same row.
+    `new_order`: the order was written by this transaction, so it has no payment yet and
+    none is looked for. `flush=False` leaves its INSERT (and its job's) to the caller's next
+    flush.
     """
-    existing = await repository.payment_for_order(session, order.id)
+    existing = None if new_order else await repository.payment_for_order(session, order.id)
     if existing is not None:
         return existing
     payment = Payment(
@@ -57,9 +62,10 @@ async def open_payment(session: AsyncSession, order: Order) -> Payment:
         ),
     )
     session.add(payment)
-    await session.flush()
+    if flush:
+        await session.flush()
     if payment.method == PaymentMethod.STRIPE:
-        await enqueue(session, CREATE_INTENT_JOB, {"order_id": order.id})
+        await enqueue(session, CREATE_INTENT_JOB, {"order_id": order.id}, flush=flush)
     return payment
 
 
