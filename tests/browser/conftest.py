@@ -23,6 +23,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 from sqlalchemy import select
@@ -70,7 +71,10 @@ def choose_county(form: Locator, county_code: str) -> None:
     """Pick a county in an address form's province → city → county selects, as a shopper
     does: each list is loaded (in place) once the choice above it is made. The city is the
     county's prefecture by its code (44 01 06 → 440100), which holds for the counties the
-    tests use."""
+    tests use. It waits for the lists' script to have taken over (it removes the form's
+    "update" button): a choice made before that, on a page still loading its scripts, would
+    load nothing."""
+    expect(form.locator("[data-region-refresh]")).to_have_count(0)
     form.locator('select[name="province"]').select_option(county_code[:2] + "0000")
     form.locator('select[name="prefecture"]').select_option(county_code[:4] + "00")
     form.locator('select[name="county_code"]').select_option(county_code)
