@@ -41,7 +41,7 @@ from app.certification import pages as certification_pages
 from app.checkout import api as checkout_api
 from app.checkout import jobs as checkout_jobs
 from app.checkout import pages as checkout_pages
-from app.checkout import service as checkout_service
+from app.checkout import product_shipping
 from app.config import Settings, get_settings
 from app.cooperative import api as cooperative_api
 from app.cooperative import pages as cooperative_pages
@@ -249,8 +249,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.search = build_search(settings, app.state.database)
     # The product page's shipping line needs buyers' addresses and suppliers' shipping rules,
     # which live above the catalog (app.catalog.deps.ShippingEstimator).
-    app.state.shipping_estimator = checkout_service.estimate_product_shipping
-    app.state.buyer_region = checkout_service.default_delivery_county
+    app.state.shipping_estimator = product_shipping.estimate_product_shipping
+    app.state.buyer_region = product_shipping.default_delivery_county
     # Sign-in and sign-up limits (app/account/limits.py), shared through Redis when configured.
     app.state.limits = create_attempt_limiter(settings.redis_url, prefix="fengshou:limits")
 
