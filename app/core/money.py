@@ -14,6 +14,14 @@ def apply_basis_points(amount_fen: int, basis_points: int) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def share_bp(part: int, whole: int | None) -> int | None:
+    """part / whole in basis points, rounded down (a share or a progress is never overstated);
+    None when there is no whole (none, zero or less)."""
+    if not whole or whole <= 0:
+        return None
+    return part * BASIS_POINTS // whole
+
+
 def yuan_to_fen(yuan: Decimal | int | str) -> int:
     """Exact yuan (as text or Decimal, never float) to fen; refuses fractions of a fen."""
     value = Decimal(yuan) * FEN_PER_YUAN

@@ -14,7 +14,7 @@ from app.account.models import Role, RoleAssignment, User
 from app.account.service import ORGANIZATION_ROLES
 from app.cooperative import service as cooperative_service
 from app.core.fields import MAX_ID
-from app.core.money import BASIS_POINTS, apply_basis_points
+from app.core.money import apply_basis_points, share_bp
 from app.impact import repository
 from app.impact.cache import ReportCache
 from app.impact.errors import OrganizationNotFound, ProvinceNotFound
@@ -87,7 +87,7 @@ async def organization_purchases(
         else None
     )
     purchased, orders = await repository.organization_total(session, organization.id, year)
-    progress_bp = purchased * BASIS_POINTS // target if target else None
+    progress_bp = share_bp(purchased, target)
     return OrganizationReport(
         organization_id=organization.id,
         name=organization.name,

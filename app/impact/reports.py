@@ -9,7 +9,7 @@ from typing import cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import china_year, utcnow
-from app.core.money import BASIS_POINTS
+from app.core.money import share_bp
 from app.impact import repository
 from app.impact.errors import CountyNotFound
 from app.impact.schemas import (
@@ -203,7 +203,7 @@ async def key_assistance_report(
                 amount_fen=amount,
                 order_count=orders,
                 total_fen=total,
-                share_bp=amount * BASIS_POINTS // total if total > 0 else None,
+                share_bp=share_bp(amount, total),
             )
         )
     if province is None:

@@ -12,6 +12,7 @@ from app.catalog import listing
 from app.catalog import service as catalog_service
 from app.cooperative import service as cooperative_service
 from app.core.clock import utcnow
+from app.core.money import share_bp
 from app.core.storage import MediaStorage
 from app.performance import repository
 from app.performance.schemas import (
@@ -27,11 +28,6 @@ from app.performance.schemas import (
 
 WINDOW = timedelta(days=WINDOW_DAYS)
 SHIPPING_DEADLINE = timedelta(hours=SHIPPING_DEADLINE_HOURS)
-
-
-def share_bp(part: int, whole: int) -> int | None:
-    """part / whole in basis points, rounded down (a share is never overstated); None of 0."""
-    return None if whole <= 0 else part * 10_000 // whole
 
 
 async def shipping_speed(

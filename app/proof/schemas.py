@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.core.money import BASIS_POINTS
+from app.core.money import share_bp
 
 KIND_NAMES = {
     "government": "党政机关",
@@ -152,9 +152,7 @@ class Statement:
     @property
     def progress_bp(self) -> int | None:
         """Net purchases against the target, in basis points (None without a target)."""
-        if not self.target_fen:
-            return None
-        return self.purchased_fen * BASIS_POINTS // self.target_fen  # as the impact report
+        return share_bp(self.purchased_fen, self.target_fen)  # as the impact report
 
     @property
     def progress_percent(self) -> str:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.core.clock import china_date, china_year
-from app.core.money import apply_basis_points, format_yuan, yuan_to_fen
+from app.core.money import apply_basis_points, format_yuan, share_bp, yuan_to_fen
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,20 @@ def test_reporting_year_is_china_time() -> None:
     assert china_date(datetime(2026, 6, 30, 16, 0, tzinfo=UTC)).isoformat() == "2026-07-01"
     with pytest.raises(ValueError, match="naive"):
         china_year(datetime(2026, 1, 1))  # noqa: DTZ001 (a naive datetime is the point)
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "expected"),
+    [
+        (2, 7, 2857),  # 2857.14… rounded down: a share is never overstated
+        (9_999, 10_000, 9_999),
+        (10_000, 10_000, 10_000),
+        (3, 2, 15_000),  # above the whole: a progress past its target
+        (0, 5, 0),
+        (5, 0, None),  # no whole, no share
+        (5, None, None),
+        (5, -1, None),
+    ],
+)
+def test_share_in_basis_points(part: int, whole: int | None, expected: int | None) -> None:
+    assert share_bp(part, whole) == expected
