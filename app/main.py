@@ -233,6 +233,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        # No OpenTelemetry is configured: FastAPI's native telemetry would only check, on every
+        # request, for providers that are not there.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     # Built here rather than in the lifespan, so that an app is usable as soon as it exists;
     # the lifespan only starts the in-process worker and closes these on shutdown.

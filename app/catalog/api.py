@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
 
 from app.account.deps import CurrentUser, Operator
 from app.catalog import listing, photos, service
@@ -30,9 +30,11 @@ from app.catalog.schemas import (
 )
 from app.core.fields import MAX_ID
 from app.core.images import MAX_UPLOAD_BYTES
+from app.web.caching import known_etag, weak_etag
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 from app.web.media import Media
+from app.web.query_model import query_model
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=API_ERROR_RESPONSES)
 
@@ -42,6 +44,8 @@ ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="Product id")]
 SkuId = Annotated[int, Path(ge=1, le=MAX_ID, description="SKU id")]
 PhotoId = Annotated[int, Path(ge=1, le=MAX_ID, description="Photo id")]
 SixDigitCode = r"^[0-9]{6}$"
+# The listing's parameters, read in one validation (app.web.query_model).
+_read_product_query, _PRODUCT_QUERY_DOC = query_model(ProductQuery)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -53,25 +57,37 @@ SixDigitCode = r"^[0-9]{6}$"
     response_model=ProductPage,
     status_code=200,
     summary="Search and filter listed products, with facets",
+    openapi_extra=_PRODUCT_QUERY_DOC,
 )
 async def list_products(
     request: Request,
     media: Media,
-    session: DbSession,
     caches: ListingCachesDep,
-    query: Annotated[ProductQuery, Query()],
+    query: Annotated[ProductQuery, Depends(_read_product_query)],
 ) -> Response:
     """Active products of verified suppliers. Filters take the `value`s their facet lists
     (unknown ones: 422); facet counts apply every other filter. A page past the last one
     answers 404 `page_out_of_range`. Text is matched by the search service (words, pinyin,
     synonyms); should it be down, the answer says `degraded: true` and lists the newest
     products whose title, supplier or county contains the text."""
-    page = await listing.list_products(
-        session, query, search=request.app.state.search, caches=caches, media=media
+    # No session of the request's: a kept page needs none (the listing opens one otherwise).
+    page, memo = await listing.list_kept_products(
+        query, search=request.app.state.search, caches=caches, media=media
     )
-    # Serialised once, straight from the page built from typed rows: FastAPI would otherwise
-    # dump it to dicts, validate those against ProductPage again and serialise the result.
-    return Response(content=page.model_dump_json(), media_type="application/json")
+    # Serialised once per kept page, straight from the page built from typed rows (FastAPI
+    # would dump it to dicts, validate those again and serialise the result), with its ETag.
+    encoded: tuple[bytes, str] | None = memo.get(_JSON_PAGE)
+    if encoded is None:
+        body = page.model_dump_json().encode()
+        encoded = (body, weak_etag(body))
+        memo.put(_JSON_PAGE, encoded)
+    body, etag = encoded
+    known_etag(request, etag)
+    return Response(content=body, media_type="application/json")
+
+
+# The page's JSON in a listing page's memo (app.catalog.listing.PageMemo).
+_JSON_PAGE = "api.json"
 
 
 @router.get(

@@ -28,10 +28,10 @@ from app.core.cache import Caches, CacheSpec, Refreshing
 from app.core.errors import DomainError, ValidationFailed
 from app.core.fields import parse_yuan, yuan_text
 from app.web import i18n
-from app.web.db import DbSession
 from app.web.delivery_region import delivery_county
 from app.web.forms import field_messages
 from app.web.fragments import (
+    AnonymousPage,
     PageBlocks,
     frame_is_anonymous,
     render_anonymous,
@@ -300,47 +300,26 @@ async def show_home(request: Request, user: OptionalPageUser) -> Response:
 
 @router.get(LISTING_PATH, response_class=HTMLResponse)
 async def list_products(
-    request: Request,
-    session: DbSession,
-    user: OptionalPageUser,
-    caches: ListingCachesDep,
-    q: OptionalText = None,
-    province: OptionalText = None,
-    county: OptionalText = None,
-    category: OptionalText = None,
-    label: OptionalText = None,
-    key_assistance: OptionalText = None,
-    brand: OptionalText = None,
-    min_price: OptionalText = None,
-    max_price: OptionalText = None,
-    sort: OptionalText = None,
-    page: OptionalText = None,
+    request: Request, user: OptionalPageUser, caches: ListingCachesDep
 ) -> Response:
     """Listed products with facets, price range, sort and pages; plain GET forms and links.
 
     Invalid filters re-render the page with field errors and what was entered (422).
     """
-    raw = {
-        "q": q,
-        "province": province,
-        "county": county,
-        "category": category,
-        "label": label,
-        "key_assistance": key_assistance,
-        "brand": brand,
-        "min_price": min_price,
-        "max_price": max_price,
-        "sort": sort,
-    }
-    form = {name: (value or "").strip()[:200] for name, value in raw.items()}
+    # Read here rather than declared one by one: FastAPI would inspect eleven declarations
+    # on every request of the site's busiest page. Every value is text (a repeated one: the
+    # last), checked below.
+    params = request.query_params
+    page = params.get("page")
+    form = {name: params.get(name, "").strip()[:200] for name in FILTER_PARAMS}
     result: ProductPage | None = None
     memo: listing.PageMemo | None = None
     errors: dict[str, str] = {}
     error_code: str | None = None
     try:
         query = _listing_query(form, page)
-        result, memo = await listing.list_products_with_memo(
-            session,
+        # No session of the request's: a kept page needs none (the listing opens one otherwise).
+        result, memo = await listing.list_kept_products(
             query,
             search=request.app.state.search,
             caches=caches,
@@ -368,7 +347,7 @@ async def list_products(
         # The whole page is the same for every visitor who is not signed in: kept beside the
         # column, dropped with it.
         page_key = (_LISTING_FRAME, *body_key)
-        whole: str | None = memo.get(page_key)
+        whole: AnonymousPage | None = memo.get(page_key)
         if whole is None:
             whole = render_anonymous(request, _LISTING_FRAME, {"listing_body": body})
             memo.put(page_key, whole)

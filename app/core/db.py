@@ -115,14 +115,29 @@ def create_sessionmaker(
 async def unit_of_work(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """A session that commits when the block ends cleanly and rolls back otherwise (CLI, jobs)."""
-    async with sessionmaker() as session:
-        try:
-            yield session
+    """A session that commits when the block ends cleanly and rolls back otherwise (CLI, jobs,
+    requests). A session the block never used (a page answered from a cache) costs no commit
+    and no close: each is a trip through SQLAlchemy's greenlet bridge, ~0.2 ms per request."""
+    session = sessionmaker()
+    try:
+        yield session
+        if _holds_work(session):
             await session.commit()
-        except BaseException:
+    except BaseException:
+        if session.in_transaction():
             await session.rollback()
-            raise
+        raise
+    finally:
+        if session.in_transaction() or session.sync_session.identity_map:
+            # As `async with session` closes it: shielded, so that a cancelled request still
+            # gives its connection back.
+            await asyncio.shield(asyncio.create_task(session.close()))
+
+
+def _holds_work(session: AsyncSession) -> bool:
+    """Whether committing would do anything: a transaction begun, or objects added or
+    deleted that no flush has sent yet (added objects begin no transaction)."""
+    return session.in_transaction() or bool(session.new) or bool(session.deleted)
 
 
 def str_enum(cls: type[enum.StrEnum], length: int = 30) -> Enum:

@@ -3,8 +3,10 @@
 A pure ASGI middleware that applies only to the paths it is given (public reads: the listing,
 product, county and impact pages and their API twins). It holds such an answer back, hashes
 its body and either sends it with the ETag or, when the browser already has that version,
-a bodiless 304. It leaves alone anything personal: a request with a signed-in user or an
-Authorization header, and an answer that sets a cookie (a new session, a language choice).
+a bodiless 304. A route that keeps its encoded body keeps its tag with it and hands it over
+(`known_etag`): that body is not hashed again. It leaves alone anything personal: a request
+with a signed-in user or an Authorization header, and an answer that sets a cookie (a new
+session, a language choice).
 The ETag is weak ("W/"): gzip, outside, changes the bytes but not the meaning.
 """
 
@@ -15,6 +17,7 @@ import re
 from collections.abc import Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Revalidated on every use (the answer changes whenever the catalog does), stored by the
@@ -25,8 +28,18 @@ PRIVATE = "private, no-cache"
 VARY = "Cookie"
 
 
+# Where a route leaves the ETag of the body it answers with, for the middleware to use.
+_KNOWN_ETAG = "fengshou.etag"
+
+
 def weak_etag(body: bytes) -> str:
     return 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def known_etag(request: Request, etag: str) -> None:
+    """This request is answered with a body whose weak ETag (weak_etag) is `etag`, kept with
+    it: used as it is should the answer get a validator (never for anything personal)."""
+    request.scope[_KNOWN_ETAG] = etag
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:
@@ -87,18 +100,23 @@ class ConditionalGetMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            await self._finish(start, b"".join(chunks), request_headers, send)
+            body = b"".join(chunks)
+            etag = scope.get(_KNOWN_ETAG) or weak_etag(body)
+            await self._finish(start, body, etag, request_headers, send)
 
         await self.app(scope, receive, buffered_send)
 
     @staticmethod
-    async def _finish(start: Message, body: bytes, request: Headers, send: Send) -> None:
-        etag = weak_etag(body)
+    async def _finish(start: Message, body: bytes, etag: str, request: Headers, send: Send) -> None:
         headers = MutableHeaders(raw=list(start.get("headers", [])))
         headers["ETag"] = etag
         if "cache-control" not in headers:
             headers["Cache-Control"] = PRIVATE if "cookie" in request else PUBLIC
-        headers.add_vary_header(VARY)
+        if VARY.lower() not in {
+            name.strip().lower() for name in headers.get("vary", "").split(",")
+        }:
+            # (The session middleware names it already once it has read the session.)
+            headers.add_vary_header(VARY)
         if etag_matches(request.get("if-none-match", ""), etag):
             # 304: the validators and caching headers, no body (RFC 9110 15.4.5).
             kept = [

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse, Response
 
 from app.web import i18n
+from app.web.caching import known_etag, weak_etag
 from app.web.templating import render, templates
 
 BLOCKS = ("title", "description", "head", "content", "scripts")
@@ -31,13 +32,30 @@ _CSRF_PLACEHOLDER = secrets.token_hex(16)
 
 
 @dataclass(frozen=True)
+class AnonymousPage:
+    """A whole page as every visitor who is not signed in sees it (render_anonymous). One
+    without a CSRF token is the same bytes for all of them: encoded and tagged once."""
+
+    text: str
+    encoded: bytes | None = None
+    etag: str | None = None
+
+    @classmethod
+    def of(cls, text: str) -> AnonymousPage:
+        if _CSRF_PLACEHOLDER in text:
+            return cls(text)
+        encoded = text.encode()
+        return cls(text, encoded, weak_etag(encoded))
+
+
+@dataclass(frozen=True)
 class PageBlocks:
     """A page's rendered blocks (by name, "" for those it does not define), and the whole
     page as a visitor who is not signed in sees it, once rendered (its CSRF token aside)."""
 
     blocks: dict[str, Markup]
     has_csrf_token: bool
-    anonymous: dict[str, str] = field(default_factory=dict, compare=False)
+    anonymous: dict[str, AnonymousPage] = field(default_factory=dict, compare=False)
 
     @property
     def size(self) -> int:
@@ -82,7 +100,7 @@ def frame_is_anonymous(request: Request) -> bool:
     )
 
 
-def render_anonymous(request: Request, template: str, context: dict[str, Any]) -> str:
+def render_anonymous(request: Request, template: str, context: dict[str, Any]) -> AnonymousPage:
     """The whole page as every visitor who is not signed in sees it, CSRF token aside (see
     `with_csrf_token`): for a caller to keep."""
     full = {
@@ -94,16 +112,19 @@ def render_anonymous(request: Request, template: str, context: dict[str, Any]) -
         "header_counts": {},
         **context,
     }
-    return templates.env.get_template(template).render(full)
+    return AnonymousPage.of(templates.env.get_template(template).render(full))
 
 
-def with_csrf_token(request: Request, page: str, *, status_code: int = 200) -> Response:
-    """A page from render_anonymous with this visitor's CSRF token."""
-    if _CSRF_PLACEHOLDER in page:
-        from app.web.security import csrf_token
+def with_csrf_token(request: Request, page: AnonymousPage, *, status_code: int = 200) -> Response:
+    """A page from render_anonymous with this visitor's CSRF token (its bytes and ETag as
+    kept when it has none)."""
+    if page.encoded is not None and page.etag is not None:
+        known_etag(request, page.etag)
+        return HTMLResponse(page.encoded, status_code=status_code)
+    from app.web.security import csrf_token
 
-        page = page.replace(_CSRF_PLACEHOLDER, str(escape(csrf_token(request))))
-    return HTMLResponse(page, status_code=status_code)
+    text = page.text.replace(_CSRF_PLACEHOLDER, str(escape(csrf_token(request))))
+    return HTMLResponse(text, status_code=status_code)
 
 
 def render_page(request: Request, page: PageBlocks, *, status_code: int = 200) -> Response:

@@ -7,7 +7,11 @@ queries when it finds nothing (suggestions) and keeps what it can in the app's c
 """
 
 from app.catalog.listing.caching import PAGE_MEMO_ENTRIES, ListingCaches, PageMemo
-from app.catalog.listing.product_listing import list_products, list_products_with_memo
+from app.catalog.listing.product_listing import (
+    list_kept_products,
+    list_products,
+    list_products_with_memo,
+)
 from app.catalog.listing.product_views import (
     county_catalog,
     county_with_suppliers,
@@ -36,6 +40,7 @@ __all__ = [
     "get_public_product",
     "get_public_product_by_slug",
     "home_sections",
+    "list_kept_products",
     "list_products",
     "list_products_with_memo",
     "media_url",

@@ -235,6 +235,20 @@ async def list_products_with_memo(
     today = today or today_in_china()
     if search is None or caches is None:
         return await _uncached(session, query, search, caches, today, media), PageMemo()
+    return await list_kept_products(query, search=search, caches=caches, today=today, media=media)
+
+
+async def list_kept_products(
+    query: ProductQuery,
+    *,
+    search: SearchBackend,
+    caches: ListingCaches,
+    today: date | None = None,
+    media: MediaStorage | None = None,
+) -> tuple[ProductPage, PageMemo]:
+    """The kept page and its memo, for a caller without a session of its own: a kept page
+    (nearly every request) needs none, a page computed or the degraded listing open one."""
+    today = today or today_in_china()
     pages = caches.caches.refreshing(LISTING_PAGES)
     key = page_key(caches.caches, search, query, today, media)
     try:
@@ -243,10 +257,12 @@ async def list_products_with_memo(
             key, lambda: _refreshed(caches, search, query, today, media)
         )
     except SearchUnavailable as exc:
-        known = await reference(session, caches.caches)
-        parsed = understand(query, known)
-        filters = _filters(query, parsed, today, known)
-        return await _degraded(session, query, filters, parsed, today, media, exc), PageMemo()
+        async with caches.sessions() as session:
+            known = await reference(session, caches.caches)
+            parsed = understand(query, known)
+            filters = _filters(query, parsed, today, known)
+            page = await _degraded(session, query, filters, parsed, today, media, exc)
+        return page, PageMemo()
     return found.page, found.memo
 
 
