@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
@@ -79,6 +79,7 @@ from app.trace import api as trace_api
 from app.trace import pages as trace_pages
 from app.web import api_docs, health
 from app.web.caching import ConditionalGetMiddleware
+from app.web.compression import GZipWhenAsked
 from app.web.errors import install_error_handlers
 from app.web.i18n import LocaleMiddleware
 from app.web.limits import BodySizeLimitMiddleware
@@ -274,7 +275,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Level 6: nearly level 9's size for a fraction of its time. Streams stay streams (each
     # chunk is flushed), and a 206 or an answer with its own Content-Encoding is left alone.
     app.add_middleware(
-        GZipMiddleware,
+        GZipWhenAsked,
         minimum_size=GZIP_MINIMUM_BYTES,
         compresslevel=6,
         exclude_content_types=INCOMPRESSIBLE,

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account import service, sessions
 from app.account.models import Role, SessionKind, User
+from app.core.db import unit_of_work
 from app.core.errors import Forbidden
 from app.web.db import DbSession
-from app.web.header import header_counts
+from app.web.header import header_counts, no_header_counts
 from app.web.i18n import gettext as _
 from app.web.menu import Counter, MenuCounters, MenuItem, build_menu
 from app.web.security import forget_session_secret, session_secret
@@ -112,6 +113,21 @@ async def optional_page_user(request: Request, session: DbSession) -> User | Non
 
 
 OptionalPageUser = Annotated[User | None, Depends(optional_page_user)]
+
+
+async def storefront_visitor(request: Request) -> User | None:
+    """optional_page_user for a page that reads nothing else in the request's session (the
+    storefront's kept pages): a visitor without cookies, who is nobody and has nothing to
+    count, costs no session at all; the others are read in a session of their own."""
+    if not any(name == b"cookie" for name, _value in request.scope["headers"]):
+        request.state.user = None
+        request.state.header_counts = no_header_counts()
+        return None
+    async with unit_of_work(request.app.state.database.reader) as session:
+        return await optional_page_user(request, session)
+
+
+StorefrontVisitor = Annotated[User | None, Depends(storefront_visitor)]
 
 
 def login_url(request: Request) -> str:

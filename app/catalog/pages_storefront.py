@@ -12,7 +12,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.account.deps import OptionalPageUser
+from app.account.deps import StorefrontVisitor
 from app.catalog import listing
 from app.catalog.deps import BuyerRegion, ListingCachesDep, ShippingEstimator
 from app.catalog.errors import ProductNotFound
@@ -286,7 +286,7 @@ def _sort_options() -> list[tuple[str, str]]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def show_home(request: Request, user: OptionalPageUser) -> Response:
+async def show_home(request: Request, user: StorefrontVisitor) -> Response:
     """Hero, featured key-assistance counties, new and seasonal products, the provinces."""
     media = request_media(request)
 
@@ -300,7 +300,7 @@ async def show_home(request: Request, user: OptionalPageUser) -> Response:
 
 @router.get(LISTING_PATH, response_class=HTMLResponse)
 async def list_products(
-    request: Request, user: OptionalPageUser, caches: ListingCachesDep
+    request: Request, user: StorefrontVisitor, caches: ListingCachesDep
 ) -> Response:
     """Listed products with facets, price range, sort and pages; plain GET forms and links.
 
@@ -397,7 +397,7 @@ def register_product_section(section: ProductSection) -> None:
 
 
 @router.get("/products/{slug}", response_class=HTMLResponse)
-async def show_product(request: Request, user: OptionalPageUser, slug: str) -> Response:
+async def show_product(request: Request, user: StorefrontVisitor, slug: str) -> Response:
     """A listed product: photos, SKUs and tier prices, certificates, origin and supplier, what
     its label says, and shipping to the buyer's region (or the supplier's lowest fee)."""
     # No slug has control characters (PostgreSQL would even refuse a NUL byte in a query).
@@ -434,7 +434,7 @@ async def show_product(request: Request, user: OptionalPageUser, slug: str) -> R
 
 
 @router.get("/counties/{code}", response_class=HTMLResponse)
-async def show_county(request: Request, user: OptionalPageUser, code: str) -> Response:
+async def show_county(request: Request, user: StorefrontVisitor, code: str) -> Response:
     """A county: its badges, the pairings that help it, its verified suppliers and products."""
     media = request_media(request)
 

@@ -24,3 +24,8 @@ async def header_counts(
     request: Request, session: AsyncSession, user_id: int | None
 ) -> dict[str, int]:
     return {key: await count(request, session, user_id) for key, count in _COUNTERS.items()}
+
+
+def no_header_counts() -> dict[str, int]:
+    """The counts of a visitor who has nothing to count (no cookie, no user)."""
+    return dict.fromkeys(_COUNTERS, 0)

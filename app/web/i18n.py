@@ -84,7 +84,7 @@ class LocaleMiddleware:
             remember = None
 
         async def send_with_cookie(message: Message) -> None:
-            if remember and message["type"] == "http.response.start":
+            if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 cookie = f"{LANG_COOKIE}={remember}; Path=/; Max-Age=31536000; SameSite=Lax"
                 headers.append((b"set-cookie", cookie.encode()))
@@ -92,7 +92,7 @@ class LocaleMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_cookie)
+            await self.app(scope, receive, send_with_cookie if remember else send)
         finally:
             current_locale.reset(token)
 

@@ -1,0 +1,71 @@
+"""unit_of_work: commits what the block did, rolls back on error, and costs nothing unused."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import delete, event, inspect, select
+from sqlalchemy.orm import Session, SessionTransaction
+
+from app.core.db import Database, unit_of_work
+from app.regions.models import Province
+
+CODE = "990000"  # no such province
+
+
+@pytest.fixture
+def transactions() -> Iterator[list[SessionTransaction]]:
+    begun: list[SessionTransaction] = []
+
+    def record(_session: Session, transaction: SessionTransaction) -> None:
+        begun.append(transaction)
+
+    event.listen(Session, "after_transaction_create", record)
+    yield begun
+    event.remove(Session, "after_transaction_create", record)
+
+
+@pytest.fixture
+async def cleanup(database: Database) -> AsyncIterator[None]:
+    yield
+    async with unit_of_work(database.writer) as session:
+        await session.execute(delete(Province).where(Province.code == CODE))
+
+
+async def test_an_unused_session_begins_nothing(
+    database: Database, transactions: list[SessionTransaction]
+) -> None:
+    async with unit_of_work(database.reader) as session:
+        assert session is not None
+    assert transactions == []
+
+
+async def test_an_object_added_and_never_flushed_is_committed(
+    database: Database, cleanup: None
+) -> None:
+    async with unit_of_work(database.writer) as session:
+        session.add(Province(code=CODE, name="测试省"))
+    async with unit_of_work(database.reader) as session:
+        assert await session.scalar(select(Province.name).where(Province.code == CODE)) == "测试省"
+
+
+async def test_a_used_session_is_committed_and_closed(database: Database, cleanup: None) -> None:
+    async with unit_of_work(database.writer) as session:
+        province = Province(code=CODE, name="测试省")
+        session.add(province)
+        await session.flush()
+    # Closed: what it loaded is detached, and the row was committed.
+    assert inspect(province).detached
+    async with unit_of_work(database.reader) as session:
+        assert await session.scalar(select(Province.code).where(Province.code == CODE)) == CODE
+
+
+async def test_an_error_rolls_back_what_the_block_wrote(database: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(database.writer) as session:
+            session.add(Province(code=CODE, name="测试省"))
+            await session.flush()
+            raise RuntimeError("the block failed")
+    async with unit_of_work(database.reader) as session:
+        assert await session.scalar(select(Province.code).where(Province.code == CODE)) is None
