@@ -23,7 +23,8 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Table, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.orm import Session, SessionTransaction
 from starlette.routing import Mount
 
 from app.cli import upgrade_database
@@ -287,3 +288,17 @@ def database(app: FastAPI) -> Database:
 @pytest.fixture
 def runner(app: FastAPI) -> JobRunner:
     return build_runner(app, worker_id="test-runner")
+
+
+@pytest.fixture
+def transactions() -> Iterator[list[SessionTransaction]]:
+    """Every transaction any session begins while the test runs (a commit of an unused
+    session begins one too): what a request or a block cost the database layer."""
+    begun: list[SessionTransaction] = []
+
+    def record(_session: Session, transaction: SessionTransaction) -> None:
+        begun.append(transaction)
+
+    event.listen(Session, "after_transaction_create", record)
+    yield begun
+    event.remove(Session, "after_transaction_create", record)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import delete, event, inspect, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import delete, inspect, select
+from sqlalchemy.orm import SessionTransaction
 
 from app.core.db import Database, unit_of_work
 from app.regions.models import Province
 
 CODE = "990000"  # no such province
-
-
-@pytest.fixture
-def transactions() -> Iterator[list[SessionTransaction]]:
-    begun: list[SessionTransaction] = []
-
-    def record(_session: Session, transaction: SessionTransaction) -> None:
-        begun.append(transaction)
-
-    event.listen(Session, "after_transaction_create", record)
-    yield begun
-    event.remove(Session, "after_transaction_create", record)
 
 
 @pytest.fixture

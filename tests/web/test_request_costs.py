@@ -4,13 +4,11 @@ client that does not accept it, hashing a body whose ETag was kept with it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import SessionTransaction
 
 from app.config import Settings
 from app.core.clock import china_date, utcnow
@@ -36,19 +34,6 @@ def still_time(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's caches see time stand still: a kept page stays kept during the test."""
     now = time.monotonic()
     monkeypatch.setattr(app.state.caches, "clock", lambda: now)
-
-
-@pytest.fixture
-def transactions() -> Iterator[list[SessionTransaction]]:
-    """Every transaction any session begins (a commit of an unused session begins one too)."""
-    begun: list[SessionTransaction] = []
-
-    def record(_session: Session, transaction: SessionTransaction) -> None:
-        begun.append(transaction)
-
-    event.listen(Session, "after_transaction_create", record)
-    yield begun
-    event.remove(Session, "after_transaction_create", record)
 
 
 def _kept_paths(plan: DemoPlan) -> list[str]:
