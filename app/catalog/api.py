@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.deps import CurrentUser, Operator
 from app.catalog import listing, photos, service
@@ -96,9 +97,20 @@ _JSON_PAGE = "api.json"
     status_code=200,
     summary="A listed product with its SKUs, certificates and photos",
 )
-async def show_product(product_id: ProductId, media: Media, session: DbSession) -> ProductDetail:
+async def show_product(
+    request: Request, product_id: ProductId, media: Media, caches: ListingCachesDep
+) -> Response:
     """404 `product_not_found` unless the product is active and its supplier verified."""
-    return await listing.get_public_product(session, product_id, media=media)
+
+    async def encoded(session: AsyncSession) -> tuple[bytes, str]:
+        detail = await listing.get_public_product(session, product_id, media=media)
+        body = detail.model_dump_json().encode()
+        return body, weak_etag(body)
+
+    # The same for everyone: kept, encoded and tagged, while no table it shows changes.
+    body, etag = await listing.kept_answer(caches, ("product", product_id, media), encoded)
+    known_etag(request, etag)
+    return Response(content=body, media_type="application/json")
 
 
 @router.get(

@@ -69,27 +69,7 @@ OptionalText = Annotated[str | None, Query()]
 
 # The home, product and county pages are the same for every visitor: their blocks are rendered
 # once per page, language and day and kept here (app/web/fragments.py puts them in each
-# visitor's frame). Keys carry the generations of every table the pages show, so any write of
-# this process (a price, stock, a certificate, a supplier's status) shows on the next request;
-# another process's writes show within the TTL and stale window (4 s), as in the listing. At
-# most 1024 pages of some 20 KB: about 20 MB (40 with both languages' characters at 2 bytes).
-STOREFRONT_TABLES = (
-    "categories",
-    "products",
-    "skus",
-    "price_tiers",
-    "product_photos",
-    "product_certificates",
-    "certificates",
-    "cooperatives",
-    "provinces",
-    "prefectures",
-    "counties",
-    "pairings",
-    "pairing_areas",
-    "shipping_rules",
-    "reviews",
-)
+# visitor's frame), keyed by the generations of every table they show (STOREFRONT_TABLES).
 # A page's blocks and, once a visitor who is not signed in has seen it, the whole page:
 # measured on the demo catalogue 29 KB on average, 120 KB at most (the home page), so 256
 # pages hold about 8 MB in practice and 31 MB at worst. Kept 4 s at most (2 fresh, 2 stale).
@@ -116,7 +96,7 @@ async def _cached_page(
         page,
         i18n.current_locale.get(),
         listing.today_in_china(),
-        caches.table_generations(STOREFRONT_TABLES),
+        caches.table_generations(listing.STOREFRONT_TABLES),
         request_media(request),
     )
 

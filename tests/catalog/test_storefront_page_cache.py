@@ -20,14 +20,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.catalog import pages_storefront
+from app.catalog import listing, pages_storefront
 from app.certification.models import CertificateStatus
 from app.core.db import Database, unit_of_work
 from app.inventory.models import SkuStock
 from app.inventory.service import set_stock
 from app.jobs.runner import JobRunner
 from app.web import fragments
-from tests.account.factories import create_api_user, create_user, csrf_token_in, sign_in_page
+from tests.account.factories import (
+    create_api_user,
+    create_user,
+    csrf_token_in,
+    sign_in_page,
+    token_for,
+)
 from tests.catalog.factories import create_product, sku, update_certificate
 from tests.certification.factories import create_certificate
 from tests.cooperative.factories import Supplier, create_supplier
@@ -157,10 +163,23 @@ async def test_a_price_stock_or_certificate_change_shows_on_the_next_request_of_
     async def shown() -> list[str]:
         return [_main(await client.get(path)) for path in pages]
 
+    async def told() -> tuple[int, int, list[str]]:
+        """The JSON API's twin of the product page: price, stock, certificate numbers."""
+        answer = await client.get(f"/api/v1/products/{product['id']}")
+        assert answer.status_code == 200, answer.text
+        detail = answer.json()
+        skus, certificates = detail["skus"], detail["certificates"]
+        return (
+            skus[0]["price_fen"],
+            skus[0]["stock_available"],
+            [c["number"] for c in certificates],
+        )
+
     before = await shown()
     assert all("39.80" in page for page in before)
     assert CERTIFICATE_NUMBER.findall(before[1]) == ["AGI09876"]
     assert SKU_STOCK.findall(before[1]) == ["100"]
+    assert await told() == (3980, 100, ["AGI09876"])
     assert await shown() == before
     assert len(renders) == 3  # once per page
 
@@ -173,15 +192,51 @@ async def test_a_price_stock_or_certificate_change_shows_on_the_next_request_of_
     after_price = await shown()
     assert all("45.80" in page and "39.80" not in page for page in after_price)
     assert len(renders) == 6
+    assert await told() == (4580, 100, ["AGI09876"])
 
     async with unit_of_work(database.writer) as session:
         stock = await session.get(SkuStock, product["skus"][0]["id"])
         assert stock is not None
         await set_stock(session, stock, 1234)
     assert SKU_STOCK.findall((await shown())[1]) == ["1,234"]
+    assert await told() == (4580, 1234, ["AGI09876"])
 
     await update_certificate(database, product["certificate"], status=CertificateStatus.REVOKED)
     assert CERTIFICATE_NUMBER.findall((await shown())[1]) == []
+    assert await told() == (4580, 1234, [])
+
+
+async def test_the_product_api_is_computed_once_for_everyone_and_unknown_ids_never_kept(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    product: Any,
+    renders: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    computed: list[int] = []
+    original = listing.get_public_product
+
+    async def counting(session: Any, product_id: int, **options: Any) -> Any:
+        computed.append(product_id)
+        return await original(session, product_id, **options)
+
+    monkeypatch.setattr(listing, "get_public_product", counting)
+    path = f"/api/v1/products/{product['id']}"
+    token = token_for(await create_user(database, email="api@example.com"))
+    async with visitor(app) as other:
+        answers = [
+            await client.get(path),
+            await other.get(path),
+            await client.get(path, headers={"Authorization": f"Bearer {token}"}),
+        ]
+    assert [a.status_code for a in answers] == [200] * 3
+    assert answers[0].content == answers[1].content == answers[2].content
+    assert computed == [product["id"]]
+    for _ in range(2):
+        missing = await client.get("/api/v1/products/999999")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "product_not_found"
+    assert computed == [product["id"], 999999, 999999]
 
 
 async def test_concurrent_requests_for_a_page_not_yet_kept_render_it_once(

@@ -6,7 +6,13 @@ queries when it finds nothing (suggestions) and keeps what it can in the app's c
 (product_views).
 """
 
-from app.catalog.listing.caching import PAGE_MEMO_ENTRIES, ListingCaches, PageMemo
+from app.catalog.listing.caching import (
+    PAGE_MEMO_ENTRIES,
+    STOREFRONT_TABLES,
+    ListingCaches,
+    PageMemo,
+    kept_answer,
+)
 from app.catalog.listing.product_listing import (
     list_kept_products,
     list_products,
@@ -32,6 +38,7 @@ __all__ = [
     "LABEL_NAMES",
     "MEDIA_URL_PREFIX",
     "PAGE_MEMO_ENTRIES",
+    "STOREFRONT_TABLES",
     "SUPPLIER_PAGE_PRODUCTS",
     "ListingCaches",
     "PageMemo",
@@ -40,6 +47,7 @@ __all__ = [
     "get_public_product",
     "get_public_product_by_slug",
     "home_sections",
+    "kept_answer",
     "list_kept_products",
     "list_products",
     "list_products_with_memo",

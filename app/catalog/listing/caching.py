@@ -11,16 +11,16 @@ outbox's own delay. Bounds and times: the specs below; docs/adr/0006-caching.md.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.catalog import repository
 from app.catalog.indexing import CATALOG_GENERATION, INDEX_GENERATION
-from app.catalog.listing.summaries import LABEL_WORDS
+from app.catalog.listing.summaries import LABEL_WORDS, today_in_china
 from app.catalog.schemas import ProductPage, ProductQuery
 from app.core.cache import Cache, Caches, CacheSpec
 from app.core.storage import MediaStorage
@@ -190,3 +190,48 @@ async def cached_search(
     if cache is not None:
         cache.put(key, result)
     return result
+
+
+# Every table the public pages of products and counties show: a key part of what is kept of
+# them, so that any write of this process (a price, stock, a certificate, a supplier's status)
+# shows on the next request; another process's writes show within the TTL and stale window
+# (4 s), as in the listing.
+STOREFRONT_TABLES = (
+    "categories",
+    "products",
+    "skus",
+    "price_tiers",
+    "product_photos",
+    "product_certificates",
+    "certificates",
+    "cooperatives",
+    "provinces",
+    "prefectures",
+    "counties",
+    "pairings",
+    "pairing_areas",
+    "shipping_rules",
+    "reviews",
+)
+# Answers of the JSON API about one product, encoded: measured on the demo catalogue 3–9 KB
+# each, so 512 hold under 5 MB. Kept 4 s at most (2 fresh, 2 stale).
+KEPT_ANSWERS: CacheSpec[Hashable, Any] = CacheSpec(
+    "catalog.kept_answers", max_entries=512, ttl_seconds=2.0, stale_seconds=2.0
+)
+T = TypeVar("T")
+
+
+async def kept_answer(
+    caches: ListingCaches, key: Hashable, compute: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """What `compute` makes of the public catalogue (in a session of its own), once for every
+    request that asks the same while no table it reads changes: one computation at a time,
+    refreshed in the background once old. An error (not found) is not kept."""
+    full_key = (key, today_in_china(), caches.caches.table_generations(STOREFRONT_TABLES))
+
+    async def computed() -> T:
+        async with caches.sessions() as session:
+            return await compute(session)
+
+    found: T = await caches.caches.refreshing(KEPT_ANSWERS).get_or_compute(full_key, computed)
+    return found
