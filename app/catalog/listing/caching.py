@@ -52,9 +52,11 @@ class ListingCaches:
 
 
 # Values a page's memo may hold: per locale and spelling of one query, the rendered column
-# and, for visitors who are not signed in, the whole page. Measured on the demo catalogue, a
-# cached page with its memo filled for one locale held up to 245 KB (the page's 24 summaries
-# ~50 KB, the column and the whole page ~100 KB each, Chinese text at 2 bytes a character);
+# and, for visitors who are not signed in, the whole page (its text, and its UTF-8 bytes when
+# it holds no CSRF token); and the JSON listing's encoded body. Measured on the demo
+# catalogue, a cached page with its memo filled for one locale held up to 280 KB (the page's
+# 24 summaries ~50 KB, the column and the whole page's text ~100 KB each, Chinese text at 2
+# bytes a character, its bytes ~32 KB); the JSON of 24 products is ~14 KB, of 100 ~47 KB;
 # with all 4 values, about 450 KB at worst.
 PAGE_MEMO_ENTRIES = 4
 PAGE_MEMO: CacheSpec[Hashable, Any] = CacheSpec("catalog.page_memo", PAGE_MEMO_ENTRIES)
