@@ -79,7 +79,7 @@ from app.trace import api as trace_api
 from app.trace import pages as trace_pages
 from app.web import api_docs, health
 from app.web.caching import ConditionalGetMiddleware
-from app.web.compression import GZipWhenAsked
+from app.web.compression import GZIP_LEVEL, GZIP_MINIMUM_BYTES, GZipWhenAsked
 from app.web.errors import install_error_handlers
 from app.web.i18n import LocaleMiddleware
 from app.web.limits import BodySizeLimitMiddleware
@@ -136,8 +136,6 @@ INCOMPRESSIBLE = (
     "application/pdf",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
-# Smaller answers gain too little to be worth compressing.
-GZIP_MINIMUM_BYTES = 1024
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -272,12 +270,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside the session and the locale, so that it sees the cookies they set.
     app.add_middleware(ConditionalGetMiddleware, paths=CACHEABLE_PATHS)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # Level 6: nearly level 9's size for a fraction of its time. Streams stay streams (each
-    # chunk is flushed), and a 206 or an answer with its own Content-Encoding is left alone.
+    # Streams stay streams (each chunk is flushed), and a 206 or an answer with its own
+    # Content-Encoding (a kept body gzipped once: app.web.compression) is left alone.
     app.add_middleware(
         GZipWhenAsked,
         minimum_size=GZIP_MINIMUM_BYTES,
-        compresslevel=6,
+        compresslevel=GZIP_LEVEL,
         exclude_content_types=INCOMPRESSIBLE,
     )
 

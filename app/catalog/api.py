@@ -31,7 +31,7 @@ from app.catalog.schemas import (
 )
 from app.core.fields import MAX_ID
 from app.core.images import MAX_UPLOAD_BYTES
-from app.web.caching import known_etag, weak_etag
+from app.web.compression import KeptBody, kept_response
 from app.web.db import DbSession
 from app.web.errors import API_ERROR_RESPONSES
 from app.web.media import Media
@@ -77,16 +77,14 @@ async def list_products(
     )
     # Serialised once per kept page, straight from the page built from typed rows (FastAPI
     # would dump it to dicts, validate those again and serialise the result), with its ETag.
-    encoded: tuple[bytes, str] | None = memo.get(_JSON_PAGE)
+    encoded: KeptBody | None = memo.get(_JSON_PAGE)
     if encoded is None:
-        body = page.model_dump_json().encode()
-        encoded = (body, weak_etag(body))
+        encoded = KeptBody.of(page.model_dump_json().encode())
         memo.put(_JSON_PAGE, encoded)
-    body, etag = encoded
-    known_etag(request, etag)
-    return Response(content=body, media_type="application/json")
+    return kept_response(request, encoded, media_type=JSON)
 
 
+JSON = "application/json"
 # The page's JSON in a listing page's memo (app.catalog.listing.PageMemo).
 _JSON_PAGE = "api.json"
 
@@ -102,15 +100,13 @@ async def show_product(
 ) -> Response:
     """404 `product_not_found` unless the product is active and its supplier verified."""
 
-    async def encoded(session: AsyncSession) -> tuple[bytes, str]:
+    async def encoded(session: AsyncSession) -> KeptBody:
         detail = await listing.get_public_product(session, product_id, media=media)
-        body = detail.model_dump_json().encode()
-        return body, weak_etag(body)
+        return KeptBody.of(detail.model_dump_json().encode())
 
     # The same for everyone: kept, encoded and tagged, while no table it shows changes.
-    body, etag = await listing.kept_answer(caches, ("product", product_id, media), encoded)
-    known_etag(request, etag)
-    return Response(content=body, media_type="application/json")
+    body = await listing.kept_answer(caches, ("product", product_id, media), encoded)
+    return kept_response(request, body, media_type=JSON)
 
 
 @router.get(

@@ -42,6 +42,13 @@ def known_etag(request: Request, etag: str) -> None:
     request.scope[_KNOWN_ETAG] = etag
 
 
+def add_vary(headers: MutableHeaders, name: str) -> None:
+    """Name a request header in Vary, once."""
+    named = {value.strip().lower() for value in headers.get("vary", "").split(",")}
+    if name.lower() not in named:
+        headers.add_vary_header(name)
+
+
 def etag_matches(if_none_match: str, etag: str) -> bool:
     """Weak comparison (RFC 9110 13.1.2): W/"x" and "x" are the same version."""
     opaque = etag.removeprefix("W/")
@@ -112,11 +119,8 @@ class ConditionalGetMiddleware:
         headers["ETag"] = etag
         if "cache-control" not in headers:
             headers["Cache-Control"] = PRIVATE if "cookie" in request else PUBLIC
-        if VARY.lower() not in {
-            name.strip().lower() for name in headers.get("vary", "").split(",")
-        }:
-            # (The session middleware names it already once it has read the session.)
-            headers.add_vary_header(VARY)
+        # (The session middleware names it already once it has read the session.)
+        add_vary(headers, VARY)
         if etag_matches(request.get("if-none-match", ""), etag):
             # 304: the validators and caching headers, no body (RFC 9110 15.4.5).
             kept = [

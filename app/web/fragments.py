@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse, Response
 
 from app.web import i18n
-from app.web.caching import known_etag, weak_etag
+from app.web.compression import KeptBody, kept_response
 from app.web.templating import render, templates
 
 BLOCKS = ("title", "description", "head", "content", "scripts")
@@ -29,23 +29,22 @@ _FRAME = "_partials/blocks_frame.html"
 _SEPARATOR = f"<!--{secrets.token_hex(16)}-->"
 # Hex digits only: escaping leaves it as it is wherever a template writes the token.
 _CSRF_PLACEHOLDER = secrets.token_hex(16)
+HTML = "text/html; charset=utf-8"
 
 
 @dataclass(frozen=True)
 class AnonymousPage:
     """A whole page as every visitor who is not signed in sees it (render_anonymous). One
-    without a CSRF token is the same bytes for all of them: encoded and tagged once."""
+    without a CSRF token is the same bytes for all of them: encoded (and gzipped) once."""
 
     text: str
-    encoded: bytes | None = None
-    etag: str | None = None
+    kept: KeptBody | None = None
 
     @classmethod
     def of(cls, text: str) -> AnonymousPage:
         if _CSRF_PLACEHOLDER in text:
             return cls(text)
-        encoded = text.encode()
-        return cls(text, encoded, weak_etag(encoded))
+        return cls(text, KeptBody.of(text.encode()))
 
 
 @dataclass(frozen=True)
@@ -118,9 +117,8 @@ def render_anonymous(request: Request, template: str, context: dict[str, Any]) -
 def with_csrf_token(request: Request, page: AnonymousPage, *, status_code: int = 200) -> Response:
     """A page from render_anonymous with this visitor's CSRF token (its bytes and ETag as
     kept when it has none)."""
-    if page.encoded is not None and page.etag is not None:
-        known_etag(request, page.etag)
-        return HTMLResponse(page.encoded, status_code=status_code)
+    if page.kept is not None:
+        return kept_response(request, page.kept, media_type=HTML, status_code=status_code)
     from app.web.security import csrf_token
 
     text = page.text.replace(_CSRF_PLACEHOLDER, str(escape(csrf_token(request))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import re
+import time
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -89,6 +90,47 @@ async def test_pages_json_css_and_js_are_gzipped_when_asked_for(
     plain = await _raw(client, "/products", **{"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert b"</html>" in plain.content
+
+
+async def test_a_kept_body_is_gzipped_once_and_means_the_same_either_way(
+    app: FastAPI, client: httpx.AsyncClient, plan: DemoPlan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = time.monotonic()
+    monkeypatch.setattr(app.state.caches, "clock", lambda: now)  # kept pages stay kept
+    streams: list[int] = []  # the middleware's compressions, one stream per answer
+    original = zlib.compressobj
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        streams.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(zlib, "compressobj", counting)
+    product = f"/products/{_listed_slug(plan)}"
+    for path in ["/products", "/api/v1/products?per_page=5", product]:
+        client.cookies.clear()
+        await client.get(path)
+        plain = await client.get(path, headers={"Accept-Encoding": "identity"})
+        streams.clear()
+        zipped = await _raw(client, path, **{"Accept-Encoding": "gzip, br"})
+        again = await _raw(client, path, **GZIP)
+        assert zipped.status_code == again.status_code == 200, path
+        assert zipped.headers["content-encoding"] == "gzip", path
+        assert gzip.decompress(zipped.content) == plain.content, path
+        assert zipped.headers["content-length"] == str(len(zipped.content)), path
+        varies = [v.strip().lower() for v in zipped.headers["vary"].split(",")]
+        assert sorted(varies) == ["accept-encoding", "cookie"], path
+        # A weak validator: the same version whatever the encoding.
+        assert zipped.headers["etag"] == plain.headers["etag"], path
+        unchanged = await client.get(
+            path, headers={"If-None-Match": plain.headers["etag"], "Accept-Encoding": "gzip"}
+        )
+        assert unchanged.status_code == 304, path
+        if path == product:
+            # Its buy form holds the visitor's CSRF token: compressed per answer.
+            assert len(streams) == 2
+        else:
+            # Kept and compressed once, when kept: the same bytes to everyone.
+            assert streams == [] and zipped.content == again.content, path
 
 
 async def test_small_answers_and_compressed_files_are_sent_as_they_are(
