@@ -28,12 +28,19 @@ supplier, and they are looked up only after the request's user has been allowed 
 cache is the app's (`REPORTS` in app.state.caches, handed to routes by app.impact.deps), so it
 belongs to one database (tests run many apps in one process), and holds at most `MAX_ENTRIES`
 reports, the least recently used leaving first. See docs/adr/0006-caching.md.
+
+A report missing or out of date is computed once however many requests ask for it at the same
+moment (when its entry expires, or the first request after a sale): the first computes it in
+its own session, the others wait for it; should that computation fail or its request go away,
+the next request computes it again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TypeVar, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +62,21 @@ StampedReport = tuple[Stamp, object]
 
 REPORTS: CacheSpec[Hashable, StampedReport] = CacheSpec(
     "impact.reports", max_entries=MAX_ENTRIES, ttl_seconds=TTL_SECONDS
+)
+
+
+class _Flight:
+    """A report being computed, for the requests that ask for it meanwhile."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+        self.computed = False
+        self.value: object = None
+
+
+# The computations under way, per app cache, by (key, stamp).
+_FLIGHTS: WeakKeyDictionary[Cache[Hashable, StampedReport], dict[Hashable, _Flight]] = (
+    WeakKeyDictionary()
 )
 
 
@@ -109,11 +131,27 @@ class ReportCache:
         """The report under `key` for the ledger as this request sees it: stored, or
         computed now and stored."""
         stamp = await ledger_stamp(session)
-        found, value = self.get(key, stamp)
-        if found:
-            return cast(T, value)
-        computed = await compute()
-        self.put(key, stamp, computed)
+        flights = _FLIGHTS.setdefault(self._entries, {})
+        while True:
+            found, value = self.get(key, stamp)
+            if found:
+                return cast(T, value)
+            running = flights.get((key, stamp))
+            if running is None:
+                break
+            await running.done.wait()
+            if running.computed:
+                return cast(T, running.value)
+            # It failed: the first request back computes it again, the others wait for that.
+        flight = flights[(key, stamp)] = _Flight()
+        try:
+            computed = await compute()
+            flight.computed, flight.value = True, computed
+            self.put(key, stamp, computed)
+        finally:
+            if flights.get((key, stamp)) is flight:
+                del flights[(key, stamp)]
+            flight.done.set()
         return computed
 
 

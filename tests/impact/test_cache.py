@@ -4,6 +4,7 @@ and never answer for another organisation, province or supplier, and the cache i
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from dataclasses import replace
@@ -299,3 +300,62 @@ async def test_the_dashboard_body_is_kept_per_language(
     assert "2026 年消费帮扶成效" in chinese.text and "¥42.00" in chinese.text
     assert "Impact of consumption assistance in 2026" in english.text
     assert "2026 年消费帮扶成效" not in english.text
+
+
+@pytest.fixture
+def still_ledger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ledger's stamp read at once and the same for every request: nothing but the
+    cache decides who computes."""
+
+    async def stamp(session: object) -> cache.Stamp:
+        return (1, 100)
+
+    monkeypatch.setattr(cache, "ledger_stamp", stamp)
+
+
+async def test_a_report_asked_for_at_once_is_computed_once(
+    app: FastAPI, database: Database, still_ledger: None
+) -> None:
+    computed: list[str] = []
+    gate = asyncio.Event()
+
+    async def compute() -> str:
+        computed.append("report")
+        await gate.wait()
+        return f"report {len(computed)}"
+
+    async def ask() -> str:
+        async with unit_of_work(database.reader) as session:
+            return await _cache(app).cached(session, ("single flight",), compute)
+
+    asking = [asyncio.ensure_future(ask()) for _ in range(5)]
+    await asyncio.sleep(0)  # every request has asked: one computes, the others wait
+    gate.set()
+    assert await asyncio.gather(*asking) == ["report 1"] * 5
+    assert computed == ["report"]
+
+
+async def test_a_failed_computation_is_made_again_once_for_those_waiting(
+    app: FastAPI, database: Database, still_ledger: None
+) -> None:
+    attempts: list[int] = []
+    gate = asyncio.Event()
+
+    async def compute() -> str:
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:
+            await gate.wait()
+            raise RuntimeError("the database went away")
+        return "report"
+
+    async def ask() -> str:
+        async with unit_of_work(database.reader) as session:
+            return await _cache(app).cached(session, ("failing",), compute)
+
+    asking = [asyncio.ensure_future(ask()) for _ in range(4)]
+    await asyncio.sleep(0)
+    gate.set()
+    answers = await asyncio.gather(*asking, return_exceptions=True)
+    assert sum(isinstance(a, RuntimeError) for a in answers) == 1
+    assert sorted(a for a in answers if isinstance(a, str)) == ["report"] * 3
+    assert attempts == [1, 2]
