@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, Table, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -61,6 +61,14 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         int: BigInteger().with_variant(Integer(), "sqlite"),
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for plain (Core) statements: no ORM work when they run."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
 
 
 class TimestampMixin:
