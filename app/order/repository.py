@@ -37,6 +37,10 @@ from app.order.models import (
 from app.organization.models import Organization
 
 ORGANIZATION_BUYER_ROLES = (Role.ORG_BUYER, Role.ORG_APPROVER, Role.ORG_ADMIN)
+# The tables, for the plain statements of checkout's path (no ORM work when they run).
+_ORDERS = table_of(Order)
+_FULFILLMENTS = table_of(Fulfillment)
+_LINES = table_of(OrderLine)
 
 
 def _order_query() -> Select[Order]:
@@ -57,6 +61,13 @@ async def find_order_by_key(
     return result.first()
 
 
+# Asked at every order placed: a plain statement, built once.
+_KEY_MATCH = select(_ORDERS.c.id, _ORDERS.c.request_fingerprint).where(
+    _ORDERS.c.buyer_user_id == bindparam("buyer_user_id"),
+    _ORDERS.c.idempotency_key == bindparam("idempotency_key"),
+)
+
+
 async def order_key_match(
     session: AsyncSession, buyer_user_id: int, idempotency_key: str
 ) -> tuple[int, str] | None:
@@ -64,9 +75,7 @@ async def order_key_match(
     order, since nearly every order placed finds none."""
     row = (
         await session.execute(
-            select(Order.id, Order.request_fingerprint).where(
-                Order.buyer_user_id == buyer_user_id, Order.idempotency_key == idempotency_key
-            )
+            _KEY_MATCH, {"buyer_user_id": buyer_user_id, "idempotency_key": idempotency_key}
         )
     ).first()
     return (row[0], row[1]) if row is not None else None
@@ -75,9 +84,6 @@ async def order_key_match(
 # ---------------------------------------------------------------------------------------------
 # A new order written with plain statements (checkout): no ORM objects, one INSERT per table
 
-_ORDERS = table_of(Order)
-_FULFILLMENTS = table_of(Fulfillment)
-_LINES = table_of(OrderLine)
 # What the statement fills in itself: the id, and the number made of it.
 _ORDER_GENERATED = ("id", "number")
 ORDER_NUMBER_PREFIX = "number_prefix"
@@ -142,22 +148,27 @@ async def insert_order(
     return (row[0], row[1]) if row is not None else None
 
 
+# Several rows in one statement each; the ids come back in no promised order, each with what
+# tells its row apart within one order (a supplier's parcel; a SKU's line).
 _FULFILLMENT_INSERT = insert(_FULFILLMENTS).returning(
-    _FULFILLMENTS.c.id, sort_by_parameter_order=True
+    _FULFILLMENTS.c.id, _FULFILLMENTS.c.cooperative_id
 )
-_LINE_INSERT = insert(_LINES).returning(_LINES.c.id, sort_by_parameter_order=True)
+_LINE_INSERT = insert(_LINES).returning(_LINES.c.id, _LINES.c.sku_id)
 
 
 async def insert_fulfillments(
     session: AsyncSession, rows: Sequence[Mapping[str, Any]]
-) -> list[int]:
-    """Fulfilments in one statement; their ids, in the rows' order."""
-    return list((await session.execute(_FULFILLMENT_INSERT, list(rows))).scalars())
+) -> dict[int, int]:
+    """One order's fulfilments (a parcel per supplier) in one statement; their ids by
+    supplier."""
+    result = await session.execute(_FULFILLMENT_INSERT, list(rows))
+    return {cooperative_id: row_id for row_id, cooperative_id in result}
 
 
-async def insert_lines(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-    """Order lines in one statement; their ids, in the rows' order."""
-    return list((await session.execute(_LINE_INSERT, list(rows))).scalars())
+async def insert_lines(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+    """One order's lines (a SKU once) in one statement; their ids by SKU."""
+    result = await session.execute(_LINE_INSERT, list(rows))
+    return {sku_id: row_id for row_id, sku_id in result}
 
 
 async def get_order(

@@ -97,7 +97,8 @@ class NewOrder:
 
 async def write_order(session: AsyncSession, draft: OrderDraft) -> NewOrder | None:
     """Write a drafted order, its number given by the same statement, with a fulfilment per
-    supplier and its lines (three statements; stock not reserved: reserve_order_stock).
+    supplier and its lines (a SKU once: pricing refuses it twice), in three statements; stock
+    not reserved (reserve_order_stock).
     None, having written nothing, when a concurrent request took the buyer's key meanwhile:
     the caller answers with that order (find_replayed_order)."""
     values = draft.values
@@ -114,19 +115,19 @@ async def write_order(session: AsyncSession, draft: OrderDraft) -> NewOrder | No
         [{**parcel, "created_at": placed_at, "updated_at": placed_at} for parcel in parcels],
     )
     rows = [
-        line_values(order_id, fulfillment_id, line)
-        for fulfillment_id, group in zip(fulfillment_ids, draft.basket.groups, strict=True)
+        line_values(order_id, fulfillment_ids[group.cooperative_id], line)
+        for group in draft.basket.groups
         for line in group.lines
     ]
     line_ids = await repository.insert_lines(session, rows)
-    lines = [NewLine(id=line_id, **row) for line_id, row in zip(line_ids, rows, strict=True)]
+    lines = [NewLine(id=line_ids[row["sku_id"]], **row) for row in rows]
     fulfillments = [
         NewFulfillment(
-            id=fulfillment_id,
+            id=fulfillment_ids[parcel["cooperative_id"]],
             **parcel,
-            lines=[line for line in lines if line.fulfillment_id == fulfillment_id],
+            lines=[line for line in lines if line.cooperative_id == parcel["cooperative_id"]],
         )
-        for fulfillment_id, parcel in zip(fulfillment_ids, parcels, strict=True)
+        for parcel in parcels
     ]
     return NewOrder(id=order_id, number=number, **values, fulfillments=fulfillments, lines=lines)
 
