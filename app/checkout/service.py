@@ -125,36 +125,51 @@ async def place_order(
     route): then nothing of a refused order needs undoing here.
     """
     key = order_service.check_idempotency_key(idempotency_key)
-    existing = await order_service.find_replayed_order(
-        session, buyer_id=buyer.id, idempotency_key=key, request=request
-    )
-    if existing is not None:
-        return await order_view(session, existing), False
-    if offered is not None:
-        payment_service.check_offered(request.payment_method, offered)
     from_cart = request.lines is None
-    items = (
-        await cart_service.cart_items_for_checkout(session, user_id=buyer.id) if from_cart else None
-    )
-    # Reads only so far: an order refused here (a field, a SKU sold out) has written nothing.
-    draft = await order_service.draft_order(
-        session, buyer=buyer, key=key, request=request, items=items, timeouts=timeouts
-    )
+    try:
+        if offered is not None:
+            payment_service.check_offered(request.payment_method, offered)
+        items = (
+            await cart_service.cart_items_for_checkout(session, user_id=buyer.id)
+            if from_cart
+            else None
+        )
+        # Reads only so far: an order refused here (a field, a SKU sold out) wrote nothing.
+        draft = await order_service.draft_order(
+            session, buyer=buyer, key=key, request=request, items=items, timeouts=timeouts
+        )
+    except DomainError:
+        # Refused as it stands now; but a retry of an order this key placed (the stock since
+        # sold, the cart it ordered emptied) is answered with that order.
+        replayed = await _replayed(session, buyer, key, request)
+        if replayed is None:
+            raise
+        return replayed, False
     # With a savepoint, when anything below refuses (the stock gone meanwhile), nothing of the
     # order stays in the caller's transaction, even if the caller goes on and commits (a page
     # that re-renders its form).
     async with session.begin_nested() if savepoint else contextlib.nullcontext():
         view = await _write(session, draft, buyer, request, from_cart, save_address)
     if view is None:
-        # A concurrent request with the same key placed its order first (PostgreSQL made this
-        # one wait on the unique index until it committed): answer with that order.
-        replayed = await order_service.find_replayed_order(
-            session, buyer_id=buyer.id, idempotency_key=key, request=request
-        )
+        # The key placed an order already: a retry, or a concurrent request that got there
+        # first (PostgreSQL made this one wait on the unique index until it committed).
+        replayed = await _replayed(session, buyer, key, request)
         if replayed is None:
             raise RuntimeError("an order with this key was refused and cannot be found")
-        return await order_view(session, replayed), False
+        return replayed, False
     return view, True
+
+
+async def _replayed(
+    session: AsyncSession, buyer: User, key: str, request: PlaceOrderRequest
+) -> OrderOut | None:
+    """The order this key placed, as the first answer showed it (None: none; another body
+    with the key: 409 `idempotency_key_reused`). Looked up only when the key may have been
+    used: nearly every order placed has a new one, and its INSERT tells."""
+    order = await order_service.find_replayed_order(
+        session, buyer_id=buyer.id, idempotency_key=key, request=request
+    )
+    return await order_view(session, order) if order is not None else None
 
 
 async def _write(
@@ -166,7 +181,7 @@ async def _write(
     save_address: bool,
 ) -> OrderOut | None:
     """The drafted order written with its payment and jobs, in plain statements, and its
-    stock reserved last; its view. None, having written nothing, when its key was taken."""
+    stock reserved last; its view. None, having written nothing, when its key was used."""
     order = await order_service.write_order(session, draft)
     if order is None:
         return None

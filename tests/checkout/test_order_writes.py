@@ -26,6 +26,7 @@ from app.payment.service import CREATE_INTENT_JOB
 from tests.account.factories import create_api_user
 from tests.catalog.factories import create_seller
 from tests.conftest import Backend, make_settings
+from tests.http_assertions import assert_error
 from tests.inventory.factories import stock_of
 from tests.order.factories import counts, order_body, place, placed_order
 from tests.stripe_fixtures import CARD_PAYMENTS_UNREACHABLE
@@ -189,3 +190,23 @@ async def test_a_refused_order_writes_nothing_and_takes_no_number(
     async with unit_of_work(database.reader) as session:
         assert await session.scalar(select(func.count()).select_from(Order)) == 1
     assert placed["number"].endswith(f"-{placed['id']:06d}")
+
+
+async def test_a_retry_after_the_stock_sold_out_answers_the_order_it_placed(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    supplier = await create_seller(database, stock=2)
+    buyer = await create_api_user(database)
+    body = order_body([(supplier.sku_ids[0], 2)])
+    first = await place(client, buyer, body, key="retry-me")
+    assert first.status_code == 201
+
+    # The stock is gone, so the body would be refused now; the key placed it already.
+    again = await place(client, buyer, body, key="retry-me")
+    changed = await place(client, buyer, order_body([(supplier.sku_ids[0], 1)]), key="retry-me")
+
+    assert again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert_error(changed, 409, "idempotency_key_reused")
+    assert (await counts(database)).orders == 1

@@ -99,8 +99,8 @@ async def write_order(session: AsyncSession, draft: OrderDraft) -> NewOrder | No
     """Write a drafted order, its number given by the same statement, with a fulfilment per
     supplier and its lines (a SKU once: pricing refuses it twice), in three statements; stock
     not reserved (reserve_order_stock).
-    None, having written nothing, when a concurrent request took the buyer's key meanwhile:
-    the caller answers with that order (find_replayed_order)."""
+    None, having written nothing, when the buyer's key placed an order already (a retry, or
+    a concurrent request): the caller answers with that order (find_replayed_order)."""
     values = draft.values
     written = await repository.insert_order(
         session, values, order_number_prefix(values["created_at"])
