@@ -55,7 +55,8 @@ async def _views(
     return [
         OrderOut.model_validate(
             {
-                **detail.model_dump(),
+                # Its fields as they are (a shallow copy): nested views are not rebuilt.
+                **dict(detail),
                 "payment": (
                     payment_service.payment_view(found[detail.id]) if detail.id in found else None
                 ),
