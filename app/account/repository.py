@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import (
@@ -73,19 +73,25 @@ async def has_any_role(session: AsyncSession, user_id: int, roles: Sequence[Role
 # Sessions and API tokens
 
 
+# Asked by every signed-in request: built once.
+_LIVE_SESSION = (
+    select(AuthSession, User)
+    .join(User, User.id == AuthSession.user_id)
+    .where(
+        AuthSession.secret_hash == bindparam("secret_hash"),
+        AuthSession.kind == bindparam("kind"),
+        AuthSession.expires_at > bindparam("now"),
+    )
+)
+
+
 async def live_session(
     session: AsyncSession, secret_hash: str, kind: SessionKind, now: datetime
 ) -> tuple[AuthSession, User] | None:
     """The unexpired session of this kind with this secret, and its user: one query, which
     replaces the user's lookup by id that a signed-in request makes anyway."""
     result = await session.execute(
-        select(AuthSession, User)
-        .join(User, User.id == AuthSession.user_id)
-        .where(
-            AuthSession.secret_hash == secret_hash,
-            AuthSession.kind == kind,
-            AuthSession.expires_at > now,
-        )
+        _LIVE_SESSION, {"secret_hash": secret_hash, "kind": kind, "now": now}
     )
     row = result.one_or_none()
     return (row[0], row[1]) if row is not None else None

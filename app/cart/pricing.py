@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from app.cart.errors import (
     SkuUnavailable,
     UnknownCounty,
 )
+from app.cart.repository import PricingSku
 from app.catalog.models import ProductStatus, Sku
 from app.cooperative.models import SupplierStatus
 from app.core.fields import MAX_ID
@@ -30,6 +31,7 @@ from app.inventory.errors import InsufficientStock
 from app.regions.cache import county_place
 from app.shipping import service as shipping_service
 from app.shipping.errors import RegionNotServed
+from app.shipping.models import ShippingRule, ShippingTerms
 
 MAX_LINE_QUANTITY = 100_000
 MAX_BASKET_LINES = 200
@@ -105,7 +107,7 @@ def check_quantity(value: object, *, field: str = "quantity") -> None:
         raise InvalidQuantity({field: f"a whole number from 1 to {MAX_LINE_QUANTITY}"})
 
 
-def unit_price(sku: Sku, quantity: int) -> int:
+def unit_price(sku: Sku | PricingSku, quantity: int) -> int:
     """The price of the highest tier whose min_qty the quantity reaches, else the SKU's price."""
     price = sku.price_fen
     best = 0
@@ -115,7 +117,7 @@ def unit_price(sku: Sku, quantity: int) -> int:
     return price
 
 
-def is_sellable(sku: Sku) -> bool:
+def is_sellable(sku: Sku | PricingSku) -> bool:
     product = sku.product
     return (
         sku.is_active
@@ -124,7 +126,7 @@ def is_sellable(sku: Sku) -> bool:
     )
 
 
-def problem_of(sku: Sku, quantity: int) -> LineProblem | None:
+def problem_of(sku: Sku | PricingSku, quantity: int) -> LineProblem | None:
     if not is_sellable(sku):
         return LineProblem.UNAVAILABLE
     if quantity < sku.min_qty:
@@ -134,7 +136,7 @@ def problem_of(sku: Sku, quantity: int) -> LineProblem | None:
     return None
 
 
-def price_line(sku: Sku, quantity: int) -> PricedLine:
+def price_line(sku: Sku | PricingSku, quantity: int) -> PricedLine:
     """A line of a SKU loaded with product, supplier and tiers (repository.skus_for_pricing)."""
     product = sku.product
     price = unit_price(sku, quantity)
@@ -163,10 +165,19 @@ async def price_lines(
     session: AsyncSession, items: Sequence[tuple[int, int]]
 ) -> list[PricedLine | None]:
     """Each (sku_id, quantity) priced, in order; None for a SKU that does not exist."""
-    skus = await repository.skus_for_pricing(session, [sku_id for sku_id, _ in items])
-    return [
+    return (await _priced(session, items))[0]
+
+
+async def _priced(
+    session: AsyncSession, items: Sequence[tuple[int, int]]
+) -> tuple[list[PricedLine | None], dict[int, ShippingTerms]]:
+    """price_lines, and the shipping rules of the suppliers that have one, read with them."""
+    read = await repository.skus_for_pricing(session, [sku_id for sku_id, _ in items])
+    skus = read.skus
+    lines = [
         price_line(skus[sku_id], quantity) if sku_id in skus else None for sku_id, quantity in items
     ]
+    return lines, read.rules
 
 
 async def destination_province(
@@ -185,20 +196,21 @@ async def group_lines(
     *,
     destination_province_code: str | None,
     strict: bool,
+    rules: Mapping[int, ShippingRule | ShippingTerms] | None = None,
 ) -> list[PricedGroup]:
     """One group per supplier, in order of first appearance, with its parcel's shipping fee.
 
     strict: a supplier that does not serve the destination raises RegionNotServed (checkout);
-    otherwise its group is marked (the cart shows it).
+    otherwise its group is marked (the cart shows it). `rules`: the suppliers' rules read
+    with the lines (those not in it have none); None: they are read here.
     """
     by_supplier: dict[int, list[PricedLine]] = {}
     for line in lines:
         by_supplier.setdefault(line.cooperative_id, []).append(line)
-    rules = (
-        await shipping_service.rules_for(session, by_supplier)
-        if destination_province_code is not None
-        else {}
-    )
+    if destination_province_code is None:
+        rules = {}
+    elif rules is None:
+        rules = await shipping_service.rules_for(session, by_supplier)
     groups: list[PricedGroup] = []
     for cooperative_id, members in by_supplier.items():
         goods = sum(line.line_total_fen for line in members)
@@ -299,10 +311,12 @@ async def price_basket(
         if destination_county_code is not None
         else None
     )
-    priced = await price_lines(session, items)
+    priced, rules = await _priced(session, items)
     raise_line_problems(priced)
     lines = [line for line in priced if line is not None]
-    groups = await group_lines(session, lines, destination_province_code=province, strict=True)
+    groups = await group_lines(
+        session, lines, destination_province_code=province, strict=True, rules=rules
+    )
     goods = sum(group.goods_fen for group in groups)
     shipping = sum(group.shipping_fen or 0 for group in groups) if province is not None else None
     return PricedBasket(
@@ -360,14 +374,14 @@ async def price_gift(
     which SKUs cannot be ordered (None: no such SKU; `problem`), and a parcel whose supplier
     does not serve its destination is marked (`region_served` False). The caller decides."""
     count = len(recipients)
-    lines = tuple(await price_lines(session, [(sku, each * count) for sku, each in items]))
+    priced, rules = await _priced(session, [(sku, each * count) for sku, each in items])
+    lines = tuple(priced)
     each_of = dict(items)
     usable = [line for line in lines if line is not None and line.problem is None]
     per_recipient = [_per_recipient(line, each_of[line.sku_id]) for line in usable]
     by_supplier: dict[int, list[PricedLine]] = {}
     for line in per_recipient:
         by_supplier.setdefault(line.cooperative_id, []).append(line)
-    rules = await shipping_service.rules_for(session, by_supplier) if by_supplier else {}
     parcels: list[PricedParcel] = []
     for number, province in recipients:
         for cooperative_id, members in by_supplier.items():

@@ -80,6 +80,8 @@ async def place_order(
         request=body,
         timeouts=PaymentTimeouts.from_settings(settings),
         offered=payment_service.offered_methods(settings),
+        # Any refusal raises, and the request's transaction rolls back with it.
+        savepoint=False,
     )
     if not created:
         response.status_code = 200

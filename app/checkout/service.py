@@ -3,11 +3,11 @@ cancellation, and expiry of unpaid orders."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
@@ -18,15 +18,16 @@ from app.checkout import repository
 from app.checkout.schemas import OrderOut, OrderPage
 from app.core.clock import utcnow
 from app.core.errors import DomainError
-from app.jobs.service import enqueue
+from app.jobs.service import JobBatch, enqueue, enqueue_batch
 from app.order import service as order_service
 from app.order.errors import AddressBookFull, OrderNotFound
 from app.order.models import Order, OrderStatus, PaymentMethod
 from app.order.schemas import PlaceOrderRequest, SavedAddressOut, ShippingAddressIn
-from app.order.service import PaymentTimeouts
+from app.order.service import NewOrder, PaymentTimeouts
 from app.payment import service as payment_service
 from app.payment.errors import PaymentMethodLocked
 from app.payment.models import Payment
+from app.payment.service import NewPayment
 from app.regions.listing import RegionChoices, region_choices
 
 log = logging.getLogger(__name__)
@@ -38,24 +39,26 @@ EXPIRED_REASON = "payment_expired"
 
 async def _views(
     session: AsyncSession,
-    orders: Sequence[Order],
-    payments: dict[int, Payment] | None = None,
+    orders: Sequence[Order | NewOrder],
+    payments: dict[int, Payment | NewPayment] | None = None,
     cooperative_names: dict[int, str] | None = None,
 ) -> list[OrderOut]:
     """The orders with their payments; payments and supplier names are read unless given."""
     details = await order_service.order_details(
         session, orders, cooperative_names=cooperative_names
     )
-    if payments is None:
-        payments = await repository.payments_by_order(session, [o.id for o in orders])
+    found: dict[int, Payment | NewPayment] = (
+        dict(await repository.payments_by_order(session, [o.id for o in orders]))
+        if payments is None
+        else payments
+    )
     return [
         OrderOut.model_validate(
             {
-                **detail.model_dump(),
+                # Its fields as they are (a shallow copy): nested views are not rebuilt.
+                **dict(detail),
                 "payment": (
-                    payment_service.payment_view(payments[detail.id])
-                    if detail.id in payments
-                    else None
+                    payment_service.payment_view(found[detail.id]) if detail.id in found else None
                 ),
             }
         )
@@ -65,8 +68,8 @@ async def _views(
 
 async def order_view(
     session: AsyncSession,
-    order: Order,
-    payment: Payment | None = None,
+    order: Order | NewOrder,
+    payment: Payment | NewPayment | None = None,
     cooperative_names: dict[int, str] | None = None,
 ) -> OrderOut:
     payments = {order.id: payment} if payment is not None else None
@@ -105,6 +108,7 @@ async def place_order(
     timeouts: PaymentTimeouts,
     offered: Collection[PaymentMethod] | None = None,
     save_address: bool = False,
+    savepoint: bool = True,
 ) -> tuple[OrderOut, bool]:
     """Place the order and open its payment in the caller's transaction; (order, created now).
 
@@ -118,50 +122,87 @@ async def place_order(
     `payment_method_unavailable` (None: not checked, for an order a buyer asked for before,
     such as an approved bulk order). `save_address`: the shipping address also goes into the
     buyer's address book (when the book is full, the order is placed all the same).
+    `savepoint=False` for a caller whose transaction rolls back whenever this raises (an API
+    route): then nothing of a refused order needs undoing here.
     """
     key = order_service.check_idempotency_key(idempotency_key)
-    existing = await order_service.find_replayed_order(
-        session, buyer_id=buyer.id, idempotency_key=key, request=request
-    )
-    if existing is not None:
-        return await order_view(session, existing), False
-    if offered is not None:
-        payment_service.check_offered(request.payment_method, offered)
     from_cart = request.lines is None
-    items = (
-        await cart_service.cart_items_for_checkout(session, user_id=buyer.id) if from_cart else None
-    )
-    # Reads only so far: an order refused here (a field, a SKU sold out) has written nothing.
-    draft = await order_service.draft_order(
-        session, buyer=buyer, key=key, request=request, items=items, timeouts=timeouts
-    )
-    order = draft.order
     try:
-        # A savepoint: when anything below refuses (the stock gone meanwhile, the key taken by
-        # a concurrent request), nothing of the order stays in the caller's transaction, even
-        # if the caller goes on and commits (a page that re-renders its form).
-        async with session.begin_nested():
-            await order_service.write_order(session, draft)
-            payment = await _opened(session, order)
-            if from_cart:
-                await cart_service.clear_cart(session, user_id=buyer.id)
-            if save_address:
-                await _keep_address(session, buyer, request.shipping_address)
-            view = await order_view(session, order, payment, draft.cooperative_names)
-            # Last, so that a hot SKU's row stays locked only from here to the commit, which
-            # follows when the caller returns (the view above reads nothing this changes).
-            # A 409 here rolls the whole order back with this savepoint.
-            await order_service.reserve_order_stock(session, order, savepoint=False)
-    except IntegrityError:
-        # A concurrent request with the same key placed its order first (PostgreSQL made this
-        # one wait on the unique index until it committed): answer with that order.
-        replayed = await order_service.find_replayed_order(
-            session, buyer_id=buyer.id, idempotency_key=key, request=request
+        if offered is not None:
+            payment_service.check_offered(request.payment_method, offered)
+        items = (
+            await cart_service.cart_items_for_checkout(session, user_id=buyer.id)
+            if from_cart
+            else None
         )
+        # Reads only so far: an order refused here (a field, a SKU sold out) wrote nothing.
+        draft = await order_service.draft_order(
+            session, buyer=buyer, key=key, request=request, items=items, timeouts=timeouts
+        )
+    except DomainError:
+        # Refused as it stands now; but a retry of an order this key placed (the stock since
+        # sold, the cart it ordered emptied) is answered with that order.
+        replayed = await _replayed(session, buyer, key, request)
         if replayed is None:
             raise
-        return await order_view(session, replayed), False
+        return replayed, False
+    # With a savepoint, when anything below refuses (the stock gone meanwhile), nothing of the
+    # order stays in the caller's transaction, even if the caller goes on and commits (a page
+    # that re-renders its form).
+    async with session.begin_nested() if savepoint else contextlib.nullcontext():
+        view = await _write(session, draft, buyer, request, from_cart, save_address)
+    if view is None:
+        # The key placed an order already: a retry, or a concurrent request that got there
+        # first (PostgreSQL made this one wait on the unique index until it committed).
+        replayed = await _replayed(session, buyer, key, request)
+        if replayed is None:
+            raise RuntimeError("an order with this key was refused and cannot be found")
+        return replayed, False
     return view, True
+
+
+async def _replayed(
+    session: AsyncSession, buyer: User, key: str, request: PlaceOrderRequest
+) -> OrderOut | None:
+    """The order this key placed, as the first answer showed it (None: none; another body
+    with the key: 409 `idempotency_key_reused`). Looked up only when the key may have been
+    used: nearly every order placed has a new one, and its INSERT tells."""
+    order = await order_service.find_replayed_order(
+        session, buyer_id=buyer.id, idempotency_key=key, request=request
+    )
+    return await order_view(session, order) if order is not None else None
+
+
+async def _write(
+    session: AsyncSession,
+    draft: order_service.OrderDraft,
+    buyer: User,
+    request: PlaceOrderRequest,
+    from_cart: bool,
+    save_address: bool,
+) -> OrderOut | None:
+    """The drafted order written with its payment and jobs, in plain statements, and its
+    stock reserved last; its view. None, having written nothing, when its key was used."""
+    order = await order_service.write_order(session, draft)
+    if order is None:
+        return None
+    jobs = JobBatch()
+    payment = await payment_service.open_new_payment(session, order, jobs)
+    jobs.add(EXPIRE_ORDER_JOB, {"order_id": order.id}, run_after=order.expires_at)
+    order_service.queue_buyer_notice(
+        jobs, order.id, order_service.BuyerEvent.PLACED, bank_reference=payment.bank_reference
+    )
+    await enqueue_batch(session, jobs)
+    if from_cart:
+        await cart_service.clear_cart(session, user_id=buyer.id)
+    if save_address:
+        await _keep_address(session, buyer, request.shipping_address)
+    view = await order_view(session, order, payment, draft.cooperative_names)
+    # Last, so that a hot SKU's row stays locked only from here to the commit, which follows
+    # when the caller returns (the view above reads nothing this changes). A 409 here is
+    # undone by the caller's savepoint, or its transaction.
+    await order_service.reserve_order_stock(session, order)
+    return view
 
 
 async def _keep_address(session: AsyncSession, buyer: User, address: ShippingAddressIn) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.cache import GENERATION_OPTION
+from app.core.db import table_of
 from app.inventory.models import ProductStock, SkuStock, StockMovement
 
 # ORM-enabled UPDATEs here must not try to reconcile the identity map on their own: the service
@@ -18,7 +19,25 @@ _NO_SYNC = {"synchronize_session": False}
 # for every visitor then show the figure within their cache's lifetime rather than being
 # rebuilt at every order of a busy product (the service bumps `skus` too when little is left).
 SALES_GENERATION = "skus.sales"
-_SALE = {**_NO_SYNC, GENERATION_OPTION: SALES_GENERATION}
+_SALE = {GENERATION_OPTION: SALES_GENERATION}
+# Sales and releases run at every order: plain statements on the table, built once (no ORM
+# work, and their compiled form is cached); the quantity and the SKU are parameters.
+_SKUS = table_of(SkuStock)
+_TAKE = (
+    update(_SKUS)
+    .where(_SKUS.c.id == bindparam("sku_id"), _SKUS.c.stock >= bindparam("quantity"))
+    .values(stock=_SKUS.c.stock - bindparam("quantity"))
+    .returning(_SKUS.c.product_id, _SKUS.c.stock)
+    .execution_options(**_SALE)
+)
+_GIVE_BACK = (
+    update(_SKUS)
+    .where(_SKUS.c.id == bindparam("sku_id"))
+    .values(stock=_SKUS.c.stock + bindparam("quantity"))
+    .returning(_SKUS.c.product_id, _SKUS.c.stock)
+    .execution_options(**_SALE)
+)
+_MOVEMENTS_INSERT = insert(table_of(StockMovement))
 
 
 async def take_stock(session: AsyncSession, sku_id: int, quantity: int) -> tuple[int, int] | None:
@@ -28,14 +47,7 @@ async def take_stock(session: AsyncSession, sku_id: int, quantity: int) -> tuple
     and the condition is re-checked on the row as the winner left it; on SQLite the writing
     transaction already holds the database's write lock.
     """
-    stmt = (
-        update(SkuStock)
-        .where(SkuStock.id == sku_id, SkuStock.stock >= quantity)
-        .values(stock=SkuStock.stock - quantity)
-        .returning(SkuStock.product_id, SkuStock.stock)
-        .execution_options(**_SALE)
-    )
-    row = (await session.execute(stmt)).one_or_none()
+    row = (await session.execute(_TAKE, {"sku_id": sku_id, "quantity": quantity})).first()
     return (row[0], row[1]) if row is not None else None
 
 
@@ -43,14 +55,7 @@ async def give_back_stock(
     session: AsyncSession, sku_id: int, quantity: int
 ) -> tuple[int, int] | None:
     """Increment: (product_id, new stock), or None when the SKU no longer exists."""
-    stmt = (
-        update(SkuStock)
-        .where(SkuStock.id == sku_id)
-        .values(stock=SkuStock.stock + quantity)
-        .returning(SkuStock.product_id, SkuStock.stock)
-        .execution_options(**_SALE)
-    )
-    row = (await session.execute(stmt)).one_or_none()
+    row = (await session.execute(_GIVE_BACK, {"sku_id": sku_id, "quantity": quantity})).first()
     return (row[0], row[1]) if row is not None else None
 
 
@@ -84,7 +89,7 @@ async def write_stock(session: AsyncSession, sku_id: int, stock: int) -> None:
 async def add_movements(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """All movements of one change in one INSERT (executemany)."""
     if rows:
-        await session.execute(insert(StockMovement), list(rows))
+        await session.execute(_MOVEMENTS_INSERT, list(rows))
 
 
 async def refresh_in_stock(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
-from app.jobs.models import Job
+from app.core.db import table_of
+from app.jobs.models import Job, JobStatus
 
 DEFAULT_MAX_ATTEMPTS = 8
 
@@ -40,3 +42,44 @@ async def enqueue(
     if flush:
         await session.flush()
     return job
+
+
+class JobBatch:
+    """Jobs gathered from several domains' parts of one change, to be written together in
+    one INSERT by enqueue_batch (plain statements: no ORM objects)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        name: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        run_after: datetime | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        """As enqueue's arguments; the job exists once the batch is written and committed."""
+        now = utcnow()
+        self.rows.append(
+            {
+                "name": name,
+                "payload": payload or {},
+                "status": JobStatus.PENDING,
+                "attempts": 0,
+                "max_attempts": max_attempts,
+                "run_after": run_after or now,
+                "created_at": now,
+            }
+        )
+
+
+_JOBS_INSERT = insert(table_of(Job))
+
+
+async def enqueue_batch(session: AsyncSession, batch: JobBatch) -> None:
+    """Write the batch's jobs in the caller's transaction, in one statement."""
+    if batch.rows:
+        await session.execute(_JOBS_INSERT, batch.rows)

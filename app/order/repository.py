@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.account.models import Role, RoleAssignment, User
 from app.cooperative.models import Cooperative
-from app.order.models import Fulfillment, FulfillmentStatus, Order, OrderStatus, SavedAddress
+from app.core.db import table_of
+from app.order.models import (
+    Fulfillment,
+    FulfillmentStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    SavedAddress,
+)
 from app.organization.models import Organization
 
 ORGANIZATION_BUYER_ROLES = (Role.ORG_BUYER, Role.ORG_APPROVER, Role.ORG_ADMIN)
+# The tables, for the plain statements of checkout's path (no ORM work when they run).
+_ORDERS = table_of(Order)
+_FULFILLMENTS = table_of(Fulfillment)
+_LINES = table_of(OrderLine)
 
 
 def _order_query() -> Select[Order]:
@@ -34,6 +61,13 @@ async def find_order_by_key(
     return result.first()
 
 
+# Asked at every order placed: a plain statement, built once.
+_KEY_MATCH = select(_ORDERS.c.id, _ORDERS.c.request_fingerprint).where(
+    _ORDERS.c.buyer_user_id == bindparam("buyer_user_id"),
+    _ORDERS.c.idempotency_key == bindparam("idempotency_key"),
+)
+
+
 async def order_key_match(
     session: AsyncSession, buyer_user_id: int, idempotency_key: str
 ) -> tuple[int, str] | None:
@@ -41,12 +75,100 @@ async def order_key_match(
     order, since nearly every order placed finds none."""
     row = (
         await session.execute(
-            select(Order.id, Order.request_fingerprint).where(
-                Order.buyer_user_id == buyer_user_id, Order.idempotency_key == idempotency_key
-            )
+            _KEY_MATCH, {"buyer_user_id": buyer_user_id, "idempotency_key": idempotency_key}
         )
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+# ---------------------------------------------------------------------------------------------
+# A new order written with plain statements (checkout): no ORM objects, one INSERT per table
+
+# What the statement fills in itself: the id, and the number made of it.
+_ORDER_GENERATED = ("id", "number")
+ORDER_NUMBER_PREFIX = "number_prefix"
+
+
+def _next_order_id(dialect: str) -> ColumnElement[int]:
+    if dialect == "postgresql":
+        return func.nextval(func.pg_get_serial_sequence("orders", "id"))
+    # SQLite: the writing transaction holds the database's lock (BEGIN IMMEDIATE), and an
+    # INTEGER PRIMARY KEY takes max + 1 anyway.
+    return select(func.coalesce(func.max(_ORDERS.c.id), 0) + 1).scalar_subquery()
+
+
+def _six_digits(order_id: ColumnElement[int], dialect: str) -> ColumnElement[str]:
+    """The id as f"{id:06d}" writes it: zero-padded to six digits, never cut."""
+    if dialect == "postgresql":
+        digits = cast(order_id, Text)
+        return case((order_id < 1_000_000, func.lpad(digits, 6, "0")), else_=digits)
+    return func.printf("%06d", order_id)
+
+
+@cache
+def _order_insert(dialect: str) -> Insert:
+    """INSERT … SELECT giving the order its id and its number (prefix + the id's digits) in
+    one statement; nothing when the buyer's Idempotency-Key is taken (a concurrent request
+    placed that order: PostgreSQL waits on the unique index until it commits). Built once
+    per database, so its compiled form is cached."""
+    columns = [c for c in _ORDERS.columns if c.name not in _ORDER_GENERATED]
+    new_id = select(_next_order_id(dialect).label("id")).subquery("new_id")
+    prefix = bindparam(ORDER_NUMBER_PREFIX, type_=Text)
+
+    def value(column: Any) -> ColumnElement[Any]:
+        param = bindparam(column.key, type_=column.type)
+        # PostgreSQL types a SELECT's parameters before it sees the target columns.
+        return cast(param, column.type) if dialect == "postgresql" else param
+
+    values = select(
+        new_id.c.id,
+        prefix.concat(_six_digits(new_id.c.id, dialect)),
+        *(value(column) for column in columns),
+    ).where(true())  # SQLite: the WHERE tells the SELECT's end from ON CONFLICT
+    dml = postgresql.insert(_ORDERS) if dialect == "postgresql" else sqlite.insert(_ORDERS)
+    return (
+        dml.from_select(["id", "number", *(c.name for c in columns)], values)
+        .on_conflict_do_nothing(index_elements=["buyer_user_id", "idempotency_key"])
+        .returning(_ORDERS.c.id, _ORDERS.c.number)
+    )
+
+
+async def insert_order(
+    session: AsyncSession, values: Mapping[str, Any], number_prefix: str
+) -> tuple[int, str] | None:
+    """Write an order of these column values (every column but id and number): its (id,
+    number), the number being `number_prefix` and the id's digits; None when the buyer's
+    Idempotency-Key is taken."""
+    row = (
+        await session.execute(
+            _order_insert(session.get_bind().dialect.name),
+            {**values, ORDER_NUMBER_PREFIX: number_prefix},
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+# Several rows in one statement each; the ids come back in no promised order, each with what
+# tells its row apart within one order (a supplier's parcel; a SKU's line).
+_FULFILLMENT_INSERT = insert(_FULFILLMENTS).returning(
+    _FULFILLMENTS.c.id, _FULFILLMENTS.c.cooperative_id
+)
+_LINE_INSERT = insert(_LINES).returning(_LINES.c.id, _LINES.c.sku_id)
+
+
+async def insert_fulfillments(
+    session: AsyncSession, rows: Sequence[Mapping[str, Any]]
+) -> dict[int, int]:
+    """One order's fulfilments (a parcel per supplier) in one statement; their ids by
+    supplier."""
+    result = await session.execute(_FULFILLMENT_INSERT, list(rows))
+    return {cooperative_id: row_id for row_id, cooperative_id in result}
+
+
+async def insert_lines(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+    """One order's lines (a SKU once) in one statement; their ids by SKU."""
+    result = await session.execute(_LINE_INSERT, list(rows))
+    return {sku_id: row_id for row_id, sku_id in result}
 
 
 async def get_order(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import table_of
 from app.order.models import Order, OrderStatus, PaymentMethod
 from app.payment.models import Payment, PaymentStatus, Refund, RefundStatus, StripeEvent
 
@@ -23,6 +25,14 @@ async def payment_for_order(
 ) -> Payment | None:
     query = _locked(select(Payment).where(Payment.order_id == order_id), for_update)
     return (await session.scalars(query)).first()
+
+
+_PAYMENT_INSERT = insert(table_of(Payment))
+
+
+async def insert_payment(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    """A new order's payment, as a plain INSERT (columns left out take their defaults)."""
+    await session.execute(_PAYMENT_INSERT, dict(values))
 
 
 async def payments_for_orders(session: AsyncSession, order_ids: Sequence[int]) -> list[Payment]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import JSON, CheckConstraint, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,3 +32,16 @@ class ShippingRule(TimestampMixin, Base):
             name="fees_not_negative",
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingTerms:
+    """A rule's terms as the fee reads them (the attributes of ShippingRule), for a caller
+    that reads them with plain statements, beside other rows (pricing)."""
+
+    cooperative_id: int
+    base_fee_fen: int
+    per_kg_fen: int
+    free_above_fen: int | None
+    cold_chain_surcharge_fen: int
+    excluded_province_codes: list[str]

@@ -26,7 +26,7 @@ from app.cooperative import service as cooperative_service
 from app.core.fields import parse_yuan
 from app.shipping import repository
 from app.shipping.errors import InvalidShippingRule, RegionNotServed
-from app.shipping.models import ShippingRule
+from app.shipping.models import ShippingRule, ShippingTerms
 from app.shipping.schemas import (
     MAX_EXCLUDED_PROVINCES,
     MAX_FEE_FEN,
@@ -62,7 +62,7 @@ def extra_kilograms(weight_grams: int) -> int:
 
 
 def shipping_fee(
-    rule: ShippingRule | None,
+    rule: ShippingRule | ShippingTerms | None,
     *,
     goods_fen: int,
     weight_grams: int,

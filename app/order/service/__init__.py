@@ -20,7 +20,12 @@ from app.order.service.bulk_shipping import (
     ship_from_sheet,
     shipping_sheet,
 )
-from app.order.service.buyer_notices import BUYER_NOTICE_JOB, BuyerEvent, notify_buyer
+from app.order.service.buyer_notices import (
+    BUYER_NOTICE_JOB,
+    BuyerEvent,
+    notify_buyer,
+    queue_buyer_notice,
+)
 from app.order.service.checks import MAX_PAGE, MAX_PER_PAGE, Problems, check_text
 from app.order.service.fulfillment import (
     CARRIER_MAX_LENGTH,
@@ -67,10 +72,10 @@ from app.order.service.placing import (
     draft_order,
     find_replayed_order,
     order_number,
+    order_number_prefix,
+    order_values,
     place_order,
     request_fingerprint,
-    reserve_order_stock,
-    write_order,
 )
 from app.order.service.reading import (
     buyer_organizations,
@@ -104,6 +109,13 @@ from app.order.service.views import (
     order_details,
     supplier_views,
 )
+from app.order.service.writing import (
+    NewFulfillment,
+    NewLine,
+    NewOrder,
+    reserve_order_stock,
+    write_order,
+)
 
 __all__ = [
     "BUYER_NOTICE_JOB",
@@ -136,6 +148,9 @@ __all__ = [
     "CheckedAddress",
     "GiftOrderRequest",
     "GiftRecipient",
+    "NewFulfillment",
+    "NewLine",
+    "NewOrder",
     "OrderDraft",
     "PaymentTimeouts",
     "Problems",
@@ -176,8 +191,11 @@ __all__ = [
     "order_detail",
     "order_details",
     "order_number",
+    "order_number_prefix",
+    "order_values",
     "place_gift_order",
     "place_order",
+    "queue_buyer_notice",
     "request_fingerprint",
     "reserve_order_stock",
     "schedule_supplier_webhook",

@@ -28,7 +28,7 @@ from app.order.service.placing import (
     check_address,
     check_delivery,
     check_idempotency_key,
-    new_order,
+    order_values,
 )
 from app.shipping.errors import RegionNotServed
 
@@ -157,17 +157,19 @@ async def place_gift_order(
                 field=f"recipients.{parcel.recipient}.county_code",
             )
     method = request.payment_method
-    order = new_order(
-        buyer=buyer,
-        buyer_info=buyer_info,
-        key=key,
-        fingerprint=fingerprint,
-        method=method,
-        po_number=po_number,
-        address=contact,
-        goods_fen=priced.goods_fen,
-        shipping_fen=priced.shipping_fen,
-        timeout=timeouts.for_method(method),
+    order = Order(
+        **order_values(
+            buyer=buyer,
+            buyer_info=buyer_info,
+            key=key,
+            fingerprint=fingerprint,
+            method=method,
+            po_number=po_number,
+            address=contact,
+            goods_fen=priced.goods_fen,
+            shipping_fen=priced.shipping_fen,
+            timeout=timeouts.for_method(method),
+        )
     )
     if not await add_order(session, order):
         replayed = await repository.find_order_by_key(session, buyer.id, key)

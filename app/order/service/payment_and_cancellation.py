@@ -18,6 +18,7 @@ from app.order.models import FulfillmentStatus, Order, OrderStatus, PaymentMetho
 from app.order.service.buyer_notices import BuyerEvent, notify_buyer
 from app.order.service.placing import PaymentTimeouts
 from app.order.service.reading import get_order
+from app.order.service.writing import NewOrder
 
 CANCEL_REASON_MAX_LENGTH = 200
 
@@ -89,7 +90,7 @@ class Cancellation:
     was_paid: bool
 
 
-def cancellable(order: Order) -> bool:
+def cancellable(order: Order | NewOrder) -> bool:
     """Unpaid orders, and paid ones of which no supplier has shipped anything."""
     if order.status == OrderStatus.PENDING_PAYMENT:
         return True

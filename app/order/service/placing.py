@@ -8,13 +8,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.account.models import User
-from app.cart.pricing import PricedBasket, PricedGroup, price_basket
+from app.cart.pricing import PricedBasket, PricedGroup, PricedLine, price_basket
 from app.config import Settings
 from app.core.clock import china_date, utcnow
 from app.core.identifiers import normalize_phone
@@ -187,7 +188,12 @@ async def buyer_of(
 
 def order_number(order_id: int, placed_at: datetime) -> str:
     """Human-readable and unique: "FS" + the China date (yymmdd) + the id, e.g. FS261128-000123."""
-    return f"FS{china_date(placed_at):%y%m%d}-{order_id:06d}"
+    return f"{order_number_prefix(placed_at)}{order_id:06d}"
+
+
+def order_number_prefix(placed_at: datetime) -> str:
+    """What comes before the id's digits in an order number, e.g. FS261128-."""
+    return f"FS{china_date(placed_at):%y%m%d}-"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,9 +217,10 @@ async def find_replayed_order(
 
 @dataclass(frozen=True)
 class OrderDraft:
-    """An order checked and priced but not written (write_order stores it)."""
+    """An order checked and priced but not written (write_order stores it): `values` are its
+    columns but id and number."""
 
-    order: Order
+    values: dict[str, Any]
     basket: PricedBasket
     wanted: list[tuple[int, int]]
 
@@ -255,7 +262,7 @@ async def draft_order(
     # A SKU listed twice is refused by pricing (422 duplicate_sku), not silently merged.
     basket = await price_basket(session, wanted, destination_county_code=address.county.code)
     method = PaymentMethod(request.payment_method)
-    order = new_order(
+    values = order_values(
         buyer=buyer,
         buyer_info=buyer_info,
         key=key,
@@ -267,20 +274,7 @@ async def draft_order(
         shipping_fen=basket.shipping_fen or 0,
         timeout=(timeouts or PaymentTimeouts()).for_method(method),
     )
-    return OrderDraft(order, basket, wanted)
-
-
-async def write_order(session: AsyncSession, draft: OrderDraft) -> None:
-    """Write a drafted order with its number and fulfilments; its lines go with the caller's
-    next flush (stock not reserved). No savepoint of its own: when a concurrent request took
-    the buyer's key meanwhile, the IntegrityError goes up to the caller, whose savepoint rolls
-    back and who then answers with that order (find_replayed_order)."""
-    order = draft.order
-    session.add(order)
-    await session.flush()
-    order.number = order_number(order.id, order.created_at)
-    parcels = [Parcel(group) for group in draft.basket.groups]
-    await add_parcels(session, order, parcels, flush_lines=False)
+    return OrderDraft(values, basket, wanted)
 
 
 async def place_order(
@@ -311,7 +305,7 @@ async def place_order(
     draft = await draft_order(
         session, buyer=buyer, key=key, request=request, items=items, timeouts=timeouts
     )
-    order = draft.order
+    order = Order(**draft.values)
     if not await add_order(session, order):
         replayed = await find_replayed_order(
             session, buyer_id=buyer.id, idempotency_key=key, request=request
@@ -325,20 +319,7 @@ async def place_order(
     return order, True
 
 
-async def reserve_order_stock(
-    session: AsyncSession, order: Order, *, savepoint: bool = True
-) -> None:
-    """Reserve the units of a new order's lines (all or nothing; 409 insufficient_stock).
-    `savepoint=False`: the caller's savepoint encloses this and is rolled back on that 409."""
-    await reserve_stock(
-        session,
-        [(line.sku_id, line.quantity) for line in order.lines],
-        order_id=order.id,
-        savepoint=savepoint,
-    )
-
-
-def new_order(
+def order_values(
     *,
     buyer: User,
     buyer_info: Buyer,
@@ -350,10 +331,11 @@ def new_order(
     goods_fen: int,
     shipping_fen: int,
     timeout: timedelta,
-) -> Order:
-    """An order waiting for its payment until `timeout` from now (not added to the session)."""
+) -> dict[str, Any]:
+    """The columns (but id and number) of an order waiting for its payment until `timeout`
+    from now."""
     now = utcnow()
-    return Order(
+    return dict(
         buyer_user_id=buyer.id,
         idempotency_key=key,
         request_fingerprint=fingerprint,
@@ -371,6 +353,10 @@ def new_order(
         ship_to_county_code=address.county.code,
         ship_to_detail=address.detail,
         expires_at=now + timeout,
+        paid_at=None,
+        cancelled_at=None,
+        cancel_reason=None,
+        completed_at=None,
         created_at=now,
         updated_at=now,
     )
@@ -401,54 +387,63 @@ class Parcel:
     recipient: CheckedAddress | None = None
 
 
-async def add_parcels(
-    session: AsyncSession, order: Order, parcels: Sequence[Parcel], *, flush_lines: bool = True
-) -> None:
+def fulfillment_values(order_id: int, parcel: Parcel) -> dict[str, Any]:
+    """The columns of a parcel's fulfilment (but its id and timestamps)."""
+    recipient = parcel.recipient
+    return {
+        "order_id": order_id,
+        "cooperative_id": parcel.group.cooperative_id,
+        "status": FulfillmentStatus.PENDING,
+        "goods_fen": parcel.group.goods_fen,
+        "shipping_fen": parcel.group.shipping_fen or 0,
+        "carrier": None,
+        "tracking_number": None,
+        "accepted_at": None,
+        "shipped_at": None,
+        "delivered_at": None,
+        "cancelled_at": None,
+        "parcel_no": parcel.number,
+        "recipient_name": recipient.name if recipient else None,
+        "recipient_phone": recipient.phone if recipient else None,
+        "recipient_county_code": recipient.county.code if recipient else None,
+        "recipient_detail": recipient.detail if recipient else None,
+    }
+
+
+def line_values(order_id: int, fulfillment_id: int, line: PricedLine) -> dict[str, Any]:
+    """The columns of an order line (but its id) as pricing left it."""
+    return {
+        "order_id": order_id,
+        "fulfillment_id": fulfillment_id,
+        "sku_id": line.sku_id,
+        "product_id": line.product_id,
+        "cooperative_id": line.cooperative_id,
+        "origin_county_code": line.origin_county_code,
+        "title": line.title,
+        "sku_name": line.sku_name,
+        "sku_code": line.sku_code,
+        "quantity": line.quantity,
+        "unit_price_fen": line.unit_price_fen,
+        "line_total_fen": line.line_total_fen,
+        "refunded_quantity": 0,
+        "batch_id": None,
+    }
+
+
+async def add_parcels(session: AsyncSession, order: Order, parcels: Sequence[Parcel]) -> None:
     """A fulfilment per parcel and its lines, in two batched INSERTs. The order's collections
     are set to exactly what was written rather than read back (relationships never load
-    lazily), keeping the transaction that then locks stock short. `flush_lines=False` leaves
-    the lines' INSERT to the caller's next flush (with what else it adds meanwhile)."""
-    fulfillments = [
-        Fulfillment(
-            order_id=order.id,
-            cooperative_id=parcel.group.cooperative_id,
-            status=FulfillmentStatus.PENDING,
-            goods_fen=parcel.group.goods_fen,
-            shipping_fen=parcel.group.shipping_fen or 0,
-            parcel_no=parcel.number,
-            recipient_name=parcel.recipient.name if parcel.recipient else None,
-            recipient_phone=parcel.recipient.phone if parcel.recipient else None,
-            recipient_county_code=parcel.recipient.county.code if parcel.recipient else None,
-            recipient_detail=parcel.recipient.detail if parcel.recipient else None,
-        )
-        for parcel in parcels
-    ]
+    lazily), keeping the transaction that then locks stock short."""
+    fulfillments = [Fulfillment(**fulfillment_values(order.id, parcel)) for parcel in parcels]
     session.add_all(fulfillments)
     await session.flush()  # one batched INSERT, for the ids
     lines_of: list[list[OrderLine]] = [
-        [
-            OrderLine(
-                order_id=order.id,
-                fulfillment_id=fulfillment.id,
-                sku_id=line.sku_id,
-                product_id=line.product_id,
-                cooperative_id=line.cooperative_id,
-                origin_county_code=line.origin_county_code,
-                title=line.title,
-                sku_name=line.sku_name,
-                sku_code=line.sku_code,
-                quantity=line.quantity,
-                unit_price_fen=line.unit_price_fen,
-                line_total_fen=line.line_total_fen,
-            )
-            for line in parcel.group.lines
-        ]
+        [OrderLine(**line_values(order.id, fulfillment.id, line)) for line in parcel.group.lines]
         for fulfillment, parcel in zip(fulfillments, parcels, strict=True)
     ]
     all_lines = [line for lines in lines_of for line in lines]
     session.add_all(all_lines)
-    if flush_lines:
-        await session.flush()
+    await session.flush()
     set_committed_value(order, "fulfillments", fulfillments)
     set_committed_value(order, "lines", all_lines)
     for fulfillment, lines in zip(fulfillments, lines_of, strict=True):

@@ -19,12 +19,17 @@ from app.order.schemas import (
     SupplierFulfillmentOut,
 )
 from app.order.service.payment_and_cancellation import cancellable
+from app.order.service.writing import NewFulfillment, NewLine, NewOrder
 from app.regions.cache import CountyPlace, county_places
 from app.regions.listing import place_name
 from app.trace.service import batch_codes
 
+# An order as the views read it: loaded, or just written by checkout (writing.NewOrder).
+AnyOrder = Order | NewOrder
+AnyFulfillment = Fulfillment | NewFulfillment
 
-def _line_view(line: OrderLine, codes: dict[int, str]) -> OrderLineOut:
+
+def _line_view(line: OrderLine | NewLine, codes: dict[int, str]) -> OrderLineOut:
     view = OrderLineOut.model_validate(line)
     if line.batch_id is not None:
         view.batch_code = codes.get(line.batch_id)
@@ -32,14 +37,14 @@ def _line_view(line: OrderLine, codes: dict[int, str]) -> OrderLineOut:
 
 
 async def _batch_codes(
-    session: AsyncSession, fulfillments: Sequence[Fulfillment]
+    session: AsyncSession, fulfillments: Sequence[AnyFulfillment]
 ) -> dict[int, str]:
     ids = [line.batch_id for f in fulfillments for line in f.lines if line.batch_id is not None]
     return await batch_codes(session, ids) if ids else {}
 
 
 def _fulfillment_fields(
-    fulfillment: Fulfillment,
+    fulfillment: AnyFulfillment,
     cooperative_name: str,
     counties: dict[str, CountyPlace],
     codes: dict[int, str],
@@ -84,7 +89,7 @@ def _address(
     )
 
 
-def _address_view(order: Order, counties: dict[str, CountyPlace]) -> ShippingAddressOut:
+def _address_view(order: AnyOrder, counties: dict[str, CountyPlace]) -> ShippingAddressOut:
     return _address(
         order.ship_to_name,
         order.ship_to_phone,
@@ -95,7 +100,7 @@ def _address_view(order: Order, counties: dict[str, CountyPlace]) -> ShippingAdd
 
 
 def _recipient_view(
-    fulfillment: Fulfillment, counties: dict[str, CountyPlace]
+    fulfillment: AnyFulfillment, counties: dict[str, CountyPlace]
 ) -> ShippingAddressOut | None:
     if fulfillment.recipient_county_code is None:
         return None
@@ -116,7 +121,7 @@ def _county_codes(fulfillments: Sequence[Fulfillment]) -> set[str]:
 
 async def order_details(
     session: AsyncSession,
-    orders: Sequence[Order],
+    orders: Sequence[AnyOrder],
     *,
     cooperative_names: Mapping[int, str] | None = None,
 ) -> list[OrderDetail]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.jobs.service import enqueue
+from app.jobs.service import JobBatch, enqueue
 from app.order import service as order_service
 from app.order.models import Order, OrderStatus, PaymentMethod
+from app.order.service import NewOrder
 from app.payment import repository
 from app.payment.errors import PaymentMethodLocked, PaymentNotFound
 from app.payment.gateway import PaymentGateway
@@ -22,7 +26,7 @@ CURRENCY = "cny"
 PAYABLE = frozenset({PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.FAILED})
 
 
-def bank_reference_for(order: Order) -> str:
+def bank_reference_for(order: Order | NewOrder) -> str:
     """The reference a remittance must carry: "FS" and the digits of the order number
     (FS261128-000123 → FS261128000123), easy to type into a bank's form."""
     digits = "".join(ch for ch in order.number or "" if ch.isascii() and ch.isdigit())
@@ -49,24 +53,60 @@ async def open_payment(
     existing = None if new_order else await repository.payment_for_order(session, order.id)
     if existing is not None:
         return existing
-    payment = Payment(
-        order_id=order.id,
-        method=order.payment_method,
-        status=PaymentStatus.PENDING,
-        amount_fen=order.total_fen,
-        currency=CURRENCY,
-        bank_reference=(
-            bank_reference_for(order)
-            if order.payment_method == PaymentMethod.BANK_TRANSFER
-            else None
-        ),
-    )
+    payment = Payment(**_opening_values(order))
     session.add(payment)
     if flush:
         await session.flush()
     if payment.method == PaymentMethod.STRIPE:
         await enqueue(session, CREATE_INTENT_JOB, {"order_id": order.id}, flush=flush)
     return payment
+
+
+def _opening_values(order: Order | NewOrder) -> dict[str, Any]:
+    """What a payment starts with: the order's total, and a bank transfer's reference."""
+    transfer = order.payment_method == PaymentMethod.BANK_TRANSFER
+    return {
+        "order_id": order.id,
+        "method": order.payment_method,
+        "status": PaymentStatus.PENDING,
+        "amount_fen": order.total_fen,
+        "currency": CURRENCY,
+        "bank_reference": bank_reference_for(order) if transfer else None,
+    }
+
+
+@dataclass(slots=True, kw_only=True)
+class NewPayment:
+    """A payment open_new_payment has just written, with the attributes of Payment that
+    payment_view reads."""
+
+    order_id: int
+    method: PaymentMethod
+    status: PaymentStatus
+    amount_fen: int
+    currency: str
+    bank_reference: str | None
+    received_fen: int = 0
+    refunded_fen: int = 0
+    stripe_payment_intent_id: str | None = None
+    stripe_client_secret: str | None = None
+    failure_message: str | None = None
+    succeeded_at: datetime | None = None
+    remitted_at: datetime | None = None
+    remittance_slip_key: str | None = None
+
+
+async def open_new_payment(session: AsyncSession, order: NewOrder, jobs: JobBatch) -> NewPayment:
+    """open_payment for an order checkout has just written with plain statements: one
+    INSERT; for Stripe, the job that creates the PaymentIntent goes into `jobs`, which the
+    caller writes."""
+    values = _opening_values(order)
+    await repository.insert_payment(
+        session, {**values, "created_at": order.created_at, "updated_at": order.created_at}
+    )
+    if order.payment_method == PaymentMethod.STRIPE:
+        jobs.add(CREATE_INTENT_JOB, {"order_id": order.id})
+    return NewPayment(**values)
 
 
 async def create_payment_intent(

@@ -16,13 +16,13 @@ from app.payment import repository
 from app.payment.errors import PaymentNotFound
 from app.payment.models import Payment, PaymentStatus, Refund
 from app.payment.schemas import AdminPaymentRow, PaymentView, RefundLineView, RefundView
-from app.payment.service.opening import PAYABLE
+from app.payment.service.opening import PAYABLE, NewPayment
 from app.payment.service.remittance import slip_type
 
 ADMIN_LIST_LIMIT = 200
 
 
-def payment_view(payment: Payment) -> PaymentView:
+def payment_view(payment: Payment | NewPayment) -> PaymentView:
     """The payment as its buyer sees it; the client secret only while it can be paid."""
     return PaymentView(
         method=payment.method.value,
