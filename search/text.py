@@ -10,6 +10,7 @@ safely: no user text ever reaches a MATCH expression or a tsquery as syntax.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -280,6 +281,20 @@ class Analyzer:
                 self._segmenter.add_word(word, None, None)
         return self._segmenter
 
+    @property
+    def segmenter_loaded(self) -> bool:
+        """Whether the segmenter's dictionary is in memory (it loads on first use)."""
+        return self._segmenter is not None
+
+    def release(self) -> None:
+        """Drop the segmenter and the memoised cuts; the added words are kept and replayed
+        into a new segmenter on next use. (The dictionary is freed once nothing else holds
+        it: see release_text_dictionaries for the module's shared one.)"""
+        self._segmenter = None
+        self._memo.clear()
+        self._place_memo.clear()
+        self._pinyin_memo.clear()
+
     def segment(self, text: str, *, for_search: bool = False) -> list[str]:
         """Lower-case tokens: Chinese words and runs of other letters/digits, in order.
 
@@ -290,6 +305,10 @@ class Analyzer:
 
     def _cut(self, cleaned: str, for_search: bool, *, memo: bool = True) -> tuple[str, ...]:
         """Tokens of cleaned text; short texts (titles, names: they repeat) are memoised."""
+        if _TOKEN.search(cleaned) is None:
+            # Nothing a token is made of (an empty query, the listing without one): no need
+            # to load the segmenter's dictionary for it.
+            return ()
         key = (cleaned, for_search)
         tokens = self._memo.get(key) if memo else None
         if tokens is not None:
@@ -441,7 +460,8 @@ def _new_jieba(*, share_module_dictionary: bool) -> Jieba:
     Other analyzers (tests, benchmarks) get their own, so that their words never leak."""
     import rjieba
 
-    shared = getattr(rjieba.cut, "__self__", None)
+    # None once release_text_dictionaries has dropped the module's instance.
+    shared = getattr(getattr(rjieba, "cut", None), "__self__", None)
     if share_module_dictionary and isinstance(shared, rjieba.Jieba):
         return shared
     return rjieba.Jieba()
@@ -453,6 +473,45 @@ def default_analyzer() -> Analyzer:
     if _default is None:
         _default = Analyzer(share_module_dictionary=True)
     return _default
+
+
+# rjieba's module attributes that hold its default instance (the bound methods and itself).
+_RJIEBA_MODULE_INSTANCE = (
+    "_DEFAULT_JIEBA", "cut", "cut_all", "cut_for_search", "tag", "tokenize", "clear",
+    "suggest_freq", "add_word", "has_word",
+)  # fmt: skip
+
+
+def text_dictionaries_loaded() -> bool:
+    """Whether this process holds the segmenter's or pypinyin's dictionaries."""
+    return (_default is not None and _default.segmenter_loaded) or "pypinyin" in sys.modules
+
+
+def release_text_dictionaries() -> bool:
+    """Free the dictionaries indexing loaded (the segmenter's, ~30 MB, and pypinyin's,
+    ~55 MB) in a process that indexes now and then (a worker): the next analysis loads them
+    again, which takes about a second. Not for a process that searches (a web process): its
+    next query would wait for that second. Returns whether anything was loaded.
+
+    The default analyzer drops its segmenter; rjieba's module gives up its default instance
+    (which the default analyzer shares: nothing else in the process uses rjieba's module
+    functions); the pinyin readings memoised by word_pinyin are cleared and pypinyin's
+    modules unloaded (imported again on next use). The memory goes back to the allocator
+    once nothing refers to it; returning it to the system is the caller's (a collection and
+    malloc_trim, app.core.memory)."""
+    if not text_dictionaries_loaded():
+        return False
+    if _default is not None:
+        _default.release()
+    rjieba = sys.modules.get("rjieba")
+    if rjieba is not None:
+        for name in _RJIEBA_MODULE_INSTANCE:
+            if hasattr(rjieba, name):
+                delattr(rjieba, name)
+    word_pinyin.cache_clear()
+    for name in [name for name in sys.modules if name.partition(".")[0] == "pypinyin"]:
+        del sys.modules[name]
+    return True
 
 
 def add_words(words: Iterable[str]) -> int:
