@@ -339,6 +339,11 @@ def run(args: argparse.Namespace) -> int:
                 env={**os.environ, **env}, capture_output=True, text=True, check=False,
             )  # fmt: skip
             impact_fen = asyncio.run(impact_total(url))
+            if any(status >= 500 for status in outcomes.statuses):
+                # What the servers said about their 500s, before the scratch folder goes.
+                logged = (workdir / "server.log").read_text(errors="replace").splitlines()
+                failures = [line for line in logged if "Error" in line or "ERROR" in line]
+                print("server errors (last 20):", *failures[-20:], sep="\n  ")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
