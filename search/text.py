@@ -457,14 +457,21 @@ def _new_jieba(*, share_module_dictionary: bool) -> Jieba:
     """A segmenter with jieba's dictionary. Importing rjieba already builds one (its module's
     default instance, about 24 MB): the process-wide analyzer takes that one over rather than
     building a second copy; nothing else in the process uses rjieba's module functions.
-    Other analyzers (tests, benchmarks) get their own, so that their words never leak."""
+    Other analyzers (tests, benchmarks) get their own, so that their words never leak.
+    Where release_text_dictionaries dropped the module's instance, the new one becomes the
+    module's again."""
     import rjieba
 
-    # None once release_text_dictionaries has dropped the module's instance.
+    if not share_module_dictionary:
+        return rjieba.Jieba()
     shared = getattr(getattr(rjieba, "cut", None), "__self__", None)
-    if share_module_dictionary and isinstance(shared, rjieba.Jieba):
+    if isinstance(shared, rjieba.Jieba):
         return shared
-    return rjieba.Jieba()
+    shared = rjieba.Jieba()
+    rjieba._DEFAULT_JIEBA = shared
+    for name in _RJIEBA_MODULE_INSTANCE[1:]:
+        setattr(rjieba, name, getattr(shared, name))
+    return shared
 
 
 def default_analyzer() -> Analyzer:

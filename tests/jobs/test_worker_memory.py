@@ -61,9 +61,13 @@ async def test_an_idle_worker_releases_the_dictionaries_an_indexing_job_loaded(
     assert releasing.release_idle_memory(idle_for=0.005)
     assert not text_dictionaries_loaded()
     assert not releasing.release_idle_memory(idle_for=0)  # once per spell of work
-    # The next analysis loads them again.
+    # The next analysis loads them again, and rjieba's module functions are its again.
     assert default_analyzer().segment("赣南脐橙") == ["赣南", "脐橙"]
     assert text_dictionaries_loaded()
+    import rjieba
+
+    assert default_analyzer()._jieba is getattr(rjieba.cut, "__self__", None)
+    assert rjieba.cut("赣南脐橙") == ["赣南", "脐橙"]
 
 
 async def test_a_runner_inside_a_web_process_keeps_them(runner: JobRunner) -> None:
