@@ -14,12 +14,16 @@ import sys
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from search.dictionaries import (
+    new_jieba,
+    release_module_segmenter,
+    release_pinyin,
+    word_pinyin,
+)
 from search.documents import ProductDocument
 from search.lexicon import BUILTIN_WORDS
-from search.pinyin_table import READINGS
 from search.query import normalise_text
 from search.synonyms import SYNONYM_GROUPS, synonym_words, synonyms_of
 
@@ -33,7 +37,6 @@ _TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
 _CJK_ONLY = re.compile(rf"[{_CJK}]+")
 _LATIN_WORD = re.compile(r"[a-z]+")
-_NOT_LATIN = re.compile(r"[^a-z]")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
 MAX_TOKEN_CHARS = 40
@@ -85,35 +88,6 @@ def clean(text: str) -> str:
     return "".join(
         char for char in folded if char.isspace() or unicodedata.category(char)[0] != "C"
     )
-
-
-# Readings kept by word_pinyin: 16,384 entries of at most MAX_TOKEN_CHARS-character words,
-# under 500 bytes each (a word, two short strings, a tuple, the cache's node): at most ~8 MB.
-PINYIN_CACHE_ENTRIES = 16_384
-
-
-@lru_cache(maxsize=PINYIN_CACHE_ENTRIES)
-def word_pinyin(word: str) -> tuple[str, str]:
-    """(full pinyin, initials) of a Chinese word, ü written v: 赣南 → ("gannan", "gn").
-
-    The words a query needs (synonyms, provinces) come from a table generated from pypinyin
-    (search/pinyin_table.py); any other word asks pypinyin itself, imported on first use:
-    its phrase dictionary takes about 55 MB, which only a process that indexes needs."""
-    known = READINGS.get(word)
-    if known is not None:
-        return known
-    return pypinyin_reading(word)
-
-
-def pypinyin_reading(word: str) -> tuple[str, str]:
-    """word_pinyin's answer from pypinyin itself (scripts/pinyin_table.py writes these)."""
-    from pypinyin import Style, lazy_pinyin
-
-    full = _NOT_LATIN.sub("", "".join(lazy_pinyin(word, errors="ignore")))
-    initials = _NOT_LATIN.sub(
-        "", "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
-    )
-    return full, initials
 
 
 def place_short_name(name: str) -> str | None:
@@ -276,7 +250,7 @@ class Analyzer:
     @property
     def _jieba(self) -> Jieba:
         if self._segmenter is None:
-            self._segmenter = _new_jieba(share_module_dictionary=self._share_module_dictionary)
+            self._segmenter = new_jieba(share_module_dictionary=self._share_module_dictionary)
             for word in self._added:
                 self._segmenter.add_word(word, None, None)
         return self._segmenter
@@ -453,40 +427,12 @@ class Analyzer:
 _default: Analyzer | None = None
 
 
-def _new_jieba(*, share_module_dictionary: bool) -> Jieba:
-    """A segmenter with jieba's dictionary. Importing rjieba already builds one (its module's
-    default instance, about 24 MB): the process-wide analyzer takes that one over rather than
-    building a second copy; nothing else in the process uses rjieba's module functions.
-    Other analyzers (tests, benchmarks) get their own, so that their words never leak.
-    Where release_text_dictionaries dropped the module's instance, the new one becomes the
-    module's again."""
-    import rjieba
-
-    if not share_module_dictionary:
-        return rjieba.Jieba()
-    shared = getattr(getattr(rjieba, "cut", None), "__self__", None)
-    if isinstance(shared, rjieba.Jieba):
-        return shared
-    shared = rjieba.Jieba()
-    rjieba._DEFAULT_JIEBA = shared
-    for name in _RJIEBA_MODULE_INSTANCE[1:]:
-        setattr(rjieba, name, getattr(shared, name))
-    return shared
-
-
 def default_analyzer() -> Analyzer:
     """The process-wide analyzer the backends use unless given their own."""
     global _default
     if _default is None:
         _default = Analyzer(share_module_dictionary=True)
     return _default
-
-
-# rjieba's module attributes that hold its default instance (the bound methods and itself).
-_RJIEBA_MODULE_INSTANCE = (
-    "_DEFAULT_JIEBA", "cut", "cut_all", "cut_for_search", "tag", "tokenize", "clear",
-    "suggest_freq", "add_word", "has_word",
-)  # fmt: skip
 
 
 def text_dictionaries_loaded() -> bool:
@@ -510,14 +456,8 @@ def release_text_dictionaries() -> bool:
         return False
     if _default is not None:
         _default.release()
-    rjieba = sys.modules.get("rjieba")
-    if rjieba is not None:
-        for name in _RJIEBA_MODULE_INSTANCE:
-            if hasattr(rjieba, name):
-                delattr(rjieba, name)
-    word_pinyin.cache_clear()
-    for name in [name for name in sys.modules if name.partition(".")[0] == "pypinyin"]:
-        del sys.modules[name]
+    release_module_segmenter()
+    release_pinyin()
     return True
 
 

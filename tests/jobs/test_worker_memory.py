@@ -3,9 +3,9 @@ idle it frees what an indexing job loaded (the text dictionaries) and trims the 
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from app.core.db import unit_of_work
@@ -57,7 +57,7 @@ async def test_an_idle_worker_releases_the_dictionaries_an_indexing_job_loaded(
     assert text_dictionaries_loaded()
     assert not releasing.release_idle_memory(idle_for=60)  # not idle long enough
     assert text_dictionaries_loaded()
-    time.sleep(0.01)
+    await asyncio.sleep(0.01)
     assert releasing.release_idle_memory(idle_for=0.005)
     assert not text_dictionaries_loaded()
     assert not releasing.release_idle_memory(idle_for=0)  # once per spell of work

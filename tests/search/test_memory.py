@@ -13,8 +13,9 @@ from pathlib import Path
 from types import ModuleType
 
 from search import Analyzer
+from search.dictionaries import pypinyin_reading
 from search.pinyin_table import READINGS
-from search.text import default_analyzer, pypinyin_reading
+from search.text import default_analyzer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +67,7 @@ def test_segmenting_needs_no_pypinyin_and_the_pinyin_of_other_words_loads_it(
     tmp_path: Path,
 ) -> None:
     lines = _run(
-        "from search.text import default_analyzer, word_pinyin\n"
+        "from search.dictionaries import word_pinyin\nfrom search.text import default_analyzer\n"
         "print(*default_analyzer().segment('重庆火锅底料'), *loaded())\n"
         "print(*word_pinyin('赣南脐橙'), *loaded())\n",
         tmp_path,
@@ -154,7 +155,8 @@ def test_releasing_the_dictionaries_frees_them_and_the_next_analysis_loads_them_
         "return_freed_memory()\n"
         "print((loaded_at - resident_bytes()) // 2**20)\n"
         "again = default_analyzer().analyse(doc)\n"
-        "print(again == first, *default_analyzer().segment('丰收果园'), text_dictionaries_loaded())\n",
+        "print(again == first, *default_analyzer().segment('丰收果园'),"
+        " text_dictionaries_loaded())\n",
         tmp_path,
     )
     assert lines[0] == "False"
