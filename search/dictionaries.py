@@ -49,11 +49,27 @@ def pypinyin_reading(word: str) -> tuple[str, str]:
     return full, initials
 
 
-def release_pinyin() -> None:
-    """Forget the memoised readings and unload pypinyin (imported again on next use)."""
+# Unloading pypinyin and importing it again leaves about 1 MB behind each time (measured:
+# +0.9 MB per cycle over 30 cycles, Python's objects unchanged; fragmentation of the
+# allocator's arenas). A process unloads it at most this many times, then keeps it
+# (~55 MB): at worst ~8 MB lost, and no growth after that.
+MAX_PINYIN_RELEASES = 8
+_pinyin_releases = 0
+
+
+def release_pinyin() -> bool:
+    """Forget the memoised readings and unload pypinyin (imported again on next use), unless
+    this process has already done so MAX_PINYIN_RELEASES times; True when unloaded."""
+    global _pinyin_releases
     word_pinyin.cache_clear()
-    for name in [name for name in sys.modules if name.partition(".")[0] == "pypinyin"]:
+    if _pinyin_releases >= MAX_PINYIN_RELEASES:
+        return False
+    loaded = [name for name in sys.modules if name.partition(".")[0] == "pypinyin"]
+    if loaded:
+        _pinyin_releases += 1
+    for name in loaded:
         del sys.modules[name]
+    return bool(loaded)
 
 
 # rjieba's module attributes that hold its default instance (the bound methods and itself).

@@ -449,9 +449,10 @@ def release_text_dictionaries() -> bool:
     The default analyzer drops its segmenter; rjieba's module gives up its default instance
     (which the default analyzer shares: nothing else in the process uses rjieba's module
     functions); the pinyin readings memoised by word_pinyin are cleared and pypinyin's
-    modules unloaded (imported again on next use). The memory goes back to the allocator
-    once nothing refers to it; returning it to the system is the caller's (a collection and
-    malloc_trim, app.core.memory)."""
+    modules unloaded (imported again on next use; at most MAX_PINYIN_RELEASES times in a
+    process, search.dictionaries, as each reload leaves about 1 MB behind). The memory goes
+    back to the allocator once nothing refers to it; returning it to the system is the
+    caller's (a collection and malloc_trim, app.core.memory)."""
     if not text_dictionaries_loaded():
         return False
     if _default is not None:

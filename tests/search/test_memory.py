@@ -165,3 +165,18 @@ def test_releasing_the_dictionaries_frees_them_and_the_next_analysis_loads_them_
     assert int(lines[8]) >= 40  # MB given back (about 75 measured)
     # Loaded again on next use, with the words added before: the same tokens as before.
     assert lines[9:] == ["True", "丰收果园", "True"]
+
+
+def test_pypinyin_is_unloaded_a_bounded_number_of_times_then_kept(tmp_path: Path) -> None:
+    lines = _run(
+        "from search.dictionaries import MAX_PINYIN_RELEASES, release_pinyin, word_pinyin\n"
+        "answers = []\n"
+        "for _ in range(MAX_PINYIN_RELEASES + 2):\n"
+        "    reading = word_pinyin('赣南脐橙')\n"
+        "    answers.append((reading, release_pinyin(), 'pypinyin' in sys.modules))\n"
+        "print(MAX_PINYIN_RELEASES, *(f'{r[0]}:{u}:{k}' for r, u, k in answers))\n",
+        tmp_path,
+    )
+    limit = int(lines[0])
+    assert lines[1 : 1 + limit] == ["gannanqicheng:True:False"] * limit
+    assert lines[1 + limit :] == ["gannanqicheng:False:True"] * 2  # kept from then on
