@@ -9,16 +9,17 @@ import logging.config
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 import uvicorn.config
-from alembic import command
-from alembic.config import Config
 
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.core.db import Database, unit_of_work
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 T = TypeVar("T")
 
@@ -35,6 +36,10 @@ cli.add_typer(search_cli, name="search")
 
 
 def alembic_config(database_url: str) -> Config:
+    # Imported here: every process `fengshou` starts (web processes, workers) imports this
+    # module, and only a migration needs alembic.
+    from alembic.config import Config
+
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     config.attributes["database_url"] = database_url
@@ -47,6 +52,8 @@ def upgrade_database(settings: Settings) -> None:
         path = settings.database_url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+    from alembic import command
+
     command.upgrade(alembic_config(settings.database_url), "head")
 
 
@@ -181,7 +188,7 @@ async def reindex_search(
     from rich.progress import Progress
 
     from app.catalog.indexing import rebuild_index
-    from app.main import build_search
+    from app.wiring import build_search
 
     backend = build_search(settings, database)
     with Progress(disable=not show_progress, transient=True) as bar:
@@ -227,7 +234,7 @@ def seed_demo_data(settings: Settings, products: int) -> list[str]:
         seed_demo_catalog,
         seed_demo_organizations,
     )
-    from app.main import build_search
+    from app.wiring import build_search
 
     async def work(database: Database) -> list[str]:
         # The catalog first: it checks its arguments before anything is written.
@@ -288,14 +295,13 @@ def worker(
     """Drain the outbox until stopped (Ctrl-C)."""
     import signal
 
-    from app.main import JOB_MODULES, build_runner, create_app
+    from app.wiring import build_worker
 
-    del JOB_MODULES  # importing app.main registered every job handler
     logging.config.dictConfig(log_config())
-    app = create_app()
+    # The job handlers without the web app: a worker serves no page (app/wiring.py).
+    runner, close = build_worker(get_settings())
 
     async def main() -> None:
-        runner = build_runner(app)
         try:
             if once:
                 ran = await runner.run_until_idle()
@@ -307,8 +313,7 @@ def worker(
                 loop.add_signal_handler(sig, stop.set)
             await runner.run_forever(stop)
         finally:
-            await app.state.http.aclose()
-            await app.state.database.dispose()
+            await close()
 
     asyncio.run(main())
 

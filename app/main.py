@@ -47,7 +47,6 @@ from app.cooperative import api as cooperative_api
 from app.cooperative import pages as cooperative_pages
 from app.core.cache import Caches
 from app.core.db import Database
-from app.core.mail import Mailer, create_mailer
 from app.core.storage import media_storage
 from app.impact import api as impact_api
 from app.impact import pages as impact_pages
@@ -88,8 +87,7 @@ from app.web.ratelimit import create_attempt_limiter
 from app.web.route_index import index_routes
 from app.web.security_headers import SecurityHeadersMiddleware
 from app.web.static import STATIC_DIR, HashedStaticFiles, manifest
-from search import SearchBackend
-from search.embedded.backend import EmbeddedBackend
+from app.wiring import build_mailer, build_search
 
 SESSION_COOKIE = "fengshou_session"
 
@@ -136,27 +134,6 @@ INCOMPRESSIBLE = (
     "application/pdf",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
-
-
-def build_mailer(settings: Settings) -> Mailer:
-    return create_mailer(
-        mail_dir=settings.mail_dir,
-        sender=settings.mail_from,
-        smtp_host=settings.smtp_host,
-        smtp_port=settings.smtp_port,
-        smtp_user=settings.smtp_user,
-        smtp_password=settings.smtp_password,
-        smtp_starttls=settings.smtp_starttls,
-    )
-
-
-def build_search(settings: Settings, database: Database) -> SearchBackend:
-    """Meilisearch when FENGSHOU_MEILI_URL is set, else the embedded index in the app's database."""
-    if settings.meili_url:
-        from search.meili import MeiliBackend  # its client only where it is configured
-
-        return MeiliBackend(settings.meili_url, settings.meili_api_key)
-    return EmbeddedBackend(database.writer, reader=database.reader)
 
 
 def build_runner(app: FastAPI, worker_id: str | None = None) -> JobRunner:

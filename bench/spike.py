@@ -4,6 +4,7 @@ production runs it (`fengshou serve --workers N` and `fengshou worker` processes
     uv run python bench/spike.py [--buyers 200] [--skus 5] [--units 1350] [--seconds 90]
                                  [--in-flight 64] [--connections 32] [--web-workers 2]
                                  [--job-workers 2] [--products 320] [--backend postgresql]
+                                 [--settle 15]
 
 A scratch database (PostgreSQL on 127.0.0.1 by default, dropped afterwards) gets the demo
 catalogue, `--skus` hot SKUs of their own suppliers sharing `--units` units, `--buyers` buyers
@@ -13,8 +14,10 @@ connections each while the buyers place bank-transfer orders (1–2 SKUs, 1–3 
 every tenth sent twice at once with one Idempotency-Key), `--in-flight` at a time, until the
 stock is gone. Afterwards the operator confirms every order's transfer and the workers drain
 the outbox. Printed: orders/s while stock lasted, latencies of successful orders and of
-409 insufficient_stock, the reads' figures during the spike against alone, resident memory
-of each process, the load average, and the integrity checks (oversold units, duplicate
+409 insufficient_stock, the reads' figures during the spike against alone, the resident
+memory of each web process and each worker (bench/fleet.py: when started, after the reads
+alone, after the spike, once the outbox drained and `--settle` seconds later, against the
+target of 150 MB each), the load average, and the integrity checks (oversold units, duplicate
 orders, stock drift, jobs left, `fengshou reconcile`, the impact total against the paid
 orders' goods). Exit 1 when an integrity check fails; the speed targets are reported only.
 Loopback only; bounded in buyers, time and requests; it stops by itself.
@@ -34,13 +37,12 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
@@ -50,22 +52,19 @@ from app.account.models import Role, RoleAssignment, User  # noqa: E402
 from app.account.sessions import issue_api_token  # noqa: E402
 from app.catalog.models import Product, Sku  # noqa: E402
 from app.cli import load_regions, run_with_database, seed_demo_data, upgrade_database  # noqa: E402
-from app.core.clock import utcnow  # noqa: E402
 from app.core.db import Database, unit_of_work  # noqa: E402
-from app.jobs.models import Job, JobStatus  # noqa: E402
-from app.order.models import Order, OrderLine, OrderStatus  # noqa: E402
-from bench import checkout, pages, serving  # noqa: E402
+from bench import checkout, pages  # noqa: E402
+from bench.fleet import FENGSHOU, MemoryReport, fleet  # noqa: E402
 from bench.percentiles import percentile  # noqa: E402
+from bench.spike_checks import check_integrity, impact_total, wait_for_outbox  # noqa: E402
 
-FENGSHOU = Path(sys.executable).parent / "fengshou"
 ALONE_SECONDS = 6
-START_TIMEOUT_SECONDS = 300
-DRAIN_TIMEOUT_SECONDS = 120
 # The targets of a festival spike (reported, not enforced).
 ORDER_P99_S = 1.0
 ORDERS_PER_S = 100.0
 CONFLICT_P99_S = 0.3
 READ_P99_OVER_ALONE_P50 = 10.0
+RSS_MB = 150.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -82,6 +81,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--products", type=int, default=320, help="demo catalogue size")
     parser.add_argument("--pg-url", default=pages.DEFAULT_PG_URL)
     parser.add_argument("--seed", type=int, default=20261206)
+    parser.add_argument(
+        "--settle", type=float, default=15.0, help="seconds idle before the last RSS reading"
+    )
     args = parser.parse_args(argv)
     args.buyers = max(1, min(args.buyers, 2000))
     args.skus = max(1, min(args.skus, 50))
@@ -89,6 +91,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.seconds = max(5.0, min(args.seconds, 600.0))
     args.in_flight = max(1, min(args.in_flight, 256))
     args.connections = max(1, min(args.connections, 256))
+    args.settle = max(0.0, min(args.settle, 120.0))
     if args.backend == "sqlite" and args.web_workers > 1:
         parser.error("SQLite serves from one process: --web-workers 1")
     return args
@@ -247,136 +250,6 @@ async def confirm_transfers(base: str, hot: Hot, orders: dict[int, dict[str, Any
     return statuses
 
 
-@dataclass
-class Integrity:
-    orders_in_db: int
-    oversold: int
-    stock_drift: int
-    jobs_left: int
-    jobs_dead: int
-    paid_goods_fen: int
-
-
-async def check_integrity(url: str, hot: Hot) -> Integrity:
-    database = Database(url)
-    try:
-        async with unit_of_work(database.reader) as session:
-            live = Order.status != OrderStatus.CANCELLED
-            sold = dict(
-                (
-                    await session.execute(
-                        select(OrderLine.sku_id, func.sum(OrderLine.quantity))
-                        .join(Order, Order.id == OrderLine.order_id)
-                        .where(live, OrderLine.sku_id.in_(hot.sku_ids))
-                        .group_by(OrderLine.sku_id)
-                    )
-                ).all()
-            )
-            left = {
-                sku_id: stock
-                for sku_id, stock in await session.execute(
-                    select(Sku.id, Sku.stock).where(Sku.id.in_(hot.sku_ids))
-                )
-            }
-            # The spike's orders only (the demo data has orders of its own).
-            orders = await session.scalar(
-                select(func.count(func.distinct(Order.id)))
-                .join(OrderLine, OrderLine.order_id == Order.id)
-                .where(live, OrderLine.sku_id.in_(hot.sku_ids))
-            )
-            due = Job.run_after <= utcnow()  # an unpaid order's expiry waits for its hour
-            jobs_left = await session.scalar(
-                select(func.count())
-                .select_from(Job)
-                .where(
-                    ((Job.status == JobStatus.PENDING) & due) | (Job.status == JobStatus.RUNNING)
-                )
-            )
-            jobs_dead = await session.scalar(
-                select(func.count()).select_from(Job).where(Job.status == JobStatus.DEAD)
-            )
-            paid = await session.scalar(
-                select(func.coalesce(func.sum(Order.goods_fen), 0)).where(
-                    Order.status.not_in((OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT))
-                )
-            )
-    finally:
-        await database.dispose()
-    oversold = sum(max(0, int(sold.get(s, 0)) - hot.stock[s]) for s in hot.sku_ids)
-    drift = sum(hot.stock[s] - int(sold.get(s, 0)) - int(left.get(s, 0)) for s in hot.sku_ids)
-    return Integrity(
-        orders_in_db=int(orders or 0),
-        oversold=oversold,
-        stock_drift=drift,
-        jobs_left=int(jobs_left or 0),
-        jobs_dead=int(jobs_dead or 0),
-        paid_goods_fen=int(paid or 0),
-    )
-
-
-async def wait_for_outbox(url: str) -> None:
-    database = Database(url)
-    try:
-        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            async with unit_of_work(database.reader) as session:
-                waiting = await session.scalar(
-                    select(func.count())
-                    .select_from(Job)
-                    .where(
-                        ((Job.status == JobStatus.PENDING) & (Job.run_after <= utcnow()))
-                        | (Job.status == JobStatus.RUNNING)
-                    )
-                )
-            if not waiting:
-                return
-            await asyncio.sleep(0.5)
-    finally:
-        await database.dispose()
-
-
-def web_processes(pid: int) -> list[int]:
-    """The processes uvicorn spawned to serve (not its resource tracker)."""
-    found = []
-    for status in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if int(status.read_text().rsplit(")", 1)[1].split()[1]) != pid:
-                continue
-            if b"spawn_main" in (status.parent / "cmdline").read_bytes():
-                found.append(int(status.parent.name))
-    return sorted(found)
-
-
-@contextlib.contextmanager
-def processes(
-    env: dict[str, str], args: argparse.Namespace, log: Path
-) -> Iterator[tuple[str, subprocess.Popen[bytes], list[subprocess.Popen[bytes]]]]:
-    """`fengshou serve --workers N` and the `fengshou worker` processes; stopped at the end."""
-    port = serving.free_port()
-    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env}
-    with log.open("ab") as out:
-        serve = subprocess.Popen(  # noqa: S603  (our own entry point)
-            [str(FENGSHOU), "serve", "--port", str(port), "--no-migrate",
-             "--workers", str(args.web_workers)],
-            env=environment, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        workers = [
-            subprocess.Popen(  # noqa: S603  (our own entry point)
-                [str(FENGSHOU), "worker"], env=environment, stdout=out, stderr=subprocess.STDOUT
-            )
-            for _ in range(args.job_workers)
-        ]
-    base = f"http://{serving.HOST}:{port}"
-    try:
-        serving.wait_until_up(
-            serve, f"{base}/healthz", within_seconds=START_TIMEOUT_SECONDS, output=log
-        )
-        yield base, serve, workers
-    finally:
-        for process in [*workers, serve]:
-            serving.stop(process, within_seconds=20)
-
-
 def wrk_in_background(
     wrk: str, script: Path, url: str, connections: int, seconds: float
 ) -> subprocess.Popen[str]:
@@ -422,7 +295,15 @@ def run(args: argparse.Namespace) -> int:
                 "FENGSHOU_VAR_DIR": str(settings.var_dir),
                 "FENGSHOU_WORKER_IN_PROCESS": "false",
             }
-            with processes(env, args, workdir / "server.log") as (base, serve, workers):
+            memory = MemoryReport(RSS_MB)
+            with fleet(
+                env,
+                web_workers=args.web_workers,
+                job_workers=args.job_workers,
+                log=workdir / "server.log",
+            ) as running:
+                base = running.base
+                memory.record("started", running)
                 listing, product = f"{base}/products", f"{base}/products/{hot.product_slug}"
                 for url_ in (listing, product):  # warm and check
                     pages.run_wrk(wrk, script, url_, 4, 1)
@@ -432,6 +313,7 @@ def run(args: argparse.Namespace) -> int:
                         wrk, script, product, args.connections, ALONE_SECONDS
                     ),
                 }
+                memory.record("after the reads alone", running)
                 print(f"spike: {args.seconds:.0f} s …", flush=True)
                 load_before = os.getloadavg()
                 readers = {
@@ -445,16 +327,23 @@ def run(args: argparse.Namespace) -> int:
                 outcomes = asyncio.run(place_orders(base, hot, args))
                 during = {name: figures_of(process) for name, process in readers.items()}
                 load_spike = os.getloadavg()
-                rss_web = [pages.resident_megabytes(pid) for pid in web_processes(serve.pid)]
-                rss_workers = [pages.resident_megabytes(w.pid) for w in workers]
+                memory.record("after the spike", running)
                 confirmed = asyncio.run(confirm_transfers(base, hot, outcomes.orders))
                 asyncio.run(wait_for_outbox(url))
-            integrity = asyncio.run(check_integrity(url, hot))
+                memory.record("after the outbox drained", running)
+                time.sleep(args.settle)
+                memory.record(f"{args.settle:.0f} s later", running)
+            integrity = asyncio.run(check_integrity(url, hot.sku_ids, hot.stock))
             reconcile = subprocess.run(  # noqa: S603  (our own entry point)
                 [str(FENGSHOU), "reconcile"],
                 env={**os.environ, **env}, capture_output=True, text=True, check=False,
             )  # fmt: skip
             impact_fen = asyncio.run(impact_total(url))
+            if any(status >= 500 for status in outcomes.statuses):
+                # What the servers said about their 500s, before the scratch folder goes.
+                logged = (workdir / "server.log").read_text(errors="replace").splitlines()
+                failures = [line for line in logged if "Error" in line or "ERROR" in line]
+                print("server errors (last 20):", *failures[-20:], sep="\n  ")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -495,8 +384,6 @@ def run(args: argparse.Namespace) -> int:
                 f"p99 ≤ {limit:.1f}: {verdict(spike.percentile(99) <= limit)}",
             )
         )
-    rows.append(("RSS per web process (MB)", ", ".join(f"{m:.0f}" for m in rss_web), "", ""))
-    rows.append(("RSS per outbox worker (MB)", ", ".join(f"{m:.0f}" for m in rss_workers), "", ""))
     print(
         f"\n{args.backend}: fengshou serve --workers {args.web_workers}, {args.job_workers} "
         f"fengshou worker; {args.buyers} buyers, {args.skus} SKUs sharing {args.units} units, "
@@ -509,6 +396,7 @@ def run(args: argparse.Namespace) -> int:
         f"load average before the spike {load_before[0]:.2f}, at its end {load_spike[0]:.2f} "
         f"({os.cpu_count()} CPUs)"
     )
+    print(f"\n{memory.render()}")
     print(f"\nrequests {dict(outcomes.statuses)}, error codes {dict(outcomes.codes)}")
     print(f"double submits {outcomes.double_submits}, confirmations {dict(confirmed)}")
     checks = {
@@ -535,19 +423,6 @@ def run(args: argparse.Namespace) -> int:
     if reconcile.returncode != 0:
         print(reconcile.stdout[-2000:], reconcile.stderr[-2000:])
     return 0 if all(ok for _, ok in checks.values()) else 1
-
-
-async def impact_total(url: str) -> int:
-    """The ledger's net goods over all years, as /impact reports them."""
-    from app.impact.models import LedgerEntry
-
-    database = Database(url)
-    try:
-        async with unit_of_work(database.reader) as session:
-            total = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)))
-    finally:
-        await database.dispose()
-    return int(total or 0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from search.dictionaries import pypinyin_reading  # noqa: E402
 from search.synonyms import SYNONYM_GROUPS  # noqa: E402
-from search.text import place_short_name, pypinyin_reading  # noqa: E402
+from search.text import place_short_name  # noqa: E402
 
 TABLE = ROOT / "search" / "pinyin_table.py"
 # Provinces the reference data may lack (it lists the mainland's 31).

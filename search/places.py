@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from search.text import place_short_name, word_pinyin
+from search.dictionaries import word_pinyin
+from search.text import place_short_name
 
 PlaceLevel = Literal["province", "prefecture", "county"]
 LEVEL_RANK: dict[str, int] = {"province": 0, "prefecture": 1, "county": 2}

@@ -10,15 +10,20 @@ safely: no user text ever reaches a MATCH expression or a tsquery as syntax.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from search.dictionaries import (
+    new_jieba,
+    release_module_segmenter,
+    release_pinyin,
+    word_pinyin,
+)
 from search.documents import ProductDocument
 from search.lexicon import BUILTIN_WORDS
-from search.pinyin_table import READINGS
 from search.query import normalise_text
 from search.synonyms import SYNONYM_GROUPS, synonym_words, synonyms_of
 
@@ -32,7 +37,6 @@ _TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
 _CJK_ONLY = re.compile(rf"[{_CJK}]+")
 _LATIN_WORD = re.compile(r"[a-z]+")
-_NOT_LATIN = re.compile(r"[^a-z]")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
 MAX_TOKEN_CHARS = 40
@@ -84,35 +88,6 @@ def clean(text: str) -> str:
     return "".join(
         char for char in folded if char.isspace() or unicodedata.category(char)[0] != "C"
     )
-
-
-# Readings kept by word_pinyin: 16,384 entries of at most MAX_TOKEN_CHARS-character words,
-# under 500 bytes each (a word, two short strings, a tuple, the cache's node): at most ~8 MB.
-PINYIN_CACHE_ENTRIES = 16_384
-
-
-@lru_cache(maxsize=PINYIN_CACHE_ENTRIES)
-def word_pinyin(word: str) -> tuple[str, str]:
-    """(full pinyin, initials) of a Chinese word, ü written v: 赣南 → ("gannan", "gn").
-
-    The words a query needs (synonyms, provinces) come from a table generated from pypinyin
-    (search/pinyin_table.py); any other word asks pypinyin itself, imported on first use:
-    its phrase dictionary takes about 55 MB, which only a process that indexes needs."""
-    known = READINGS.get(word)
-    if known is not None:
-        return known
-    return pypinyin_reading(word)
-
-
-def pypinyin_reading(word: str) -> tuple[str, str]:
-    """word_pinyin's answer from pypinyin itself (scripts/pinyin_table.py writes these)."""
-    from pypinyin import Style, lazy_pinyin
-
-    full = _NOT_LATIN.sub("", "".join(lazy_pinyin(word, errors="ignore")))
-    initials = _NOT_LATIN.sub(
-        "", "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
-    )
-    return full, initials
 
 
 def place_short_name(name: str) -> str | None:
@@ -275,10 +250,24 @@ class Analyzer:
     @property
     def _jieba(self) -> Jieba:
         if self._segmenter is None:
-            self._segmenter = _new_jieba(share_module_dictionary=self._share_module_dictionary)
+            self._segmenter = new_jieba(share_module_dictionary=self._share_module_dictionary)
             for word in self._added:
                 self._segmenter.add_word(word, None, None)
         return self._segmenter
+
+    @property
+    def segmenter_loaded(self) -> bool:
+        """Whether the segmenter's dictionary is in memory (it loads on first use)."""
+        return self._segmenter is not None
+
+    def release(self) -> None:
+        """Drop the segmenter and the memoised cuts; the added words are kept and replayed
+        into a new segmenter on next use. (The dictionary is freed once nothing else holds
+        it: see release_text_dictionaries for the module's shared one.)"""
+        self._segmenter = None
+        self._memo.clear()
+        self._place_memo.clear()
+        self._pinyin_memo.clear()
 
     def segment(self, text: str, *, for_search: bool = False) -> list[str]:
         """Lower-case tokens: Chinese words and runs of other letters/digits, in order.
@@ -290,6 +279,10 @@ class Analyzer:
 
     def _cut(self, cleaned: str, for_search: bool, *, memo: bool = True) -> tuple[str, ...]:
         """Tokens of cleaned text; short texts (titles, names: they repeat) are memoised."""
+        if _TOKEN.search(cleaned) is None:
+            # Nothing a token is made of (an empty query, the listing without one): no need
+            # to load the segmenter's dictionary for it.
+            return ()
         key = (cleaned, for_search)
         tokens = self._memo.get(key) if memo else None
         if tokens is not None:
@@ -434,25 +427,39 @@ class Analyzer:
 _default: Analyzer | None = None
 
 
-def _new_jieba(*, share_module_dictionary: bool) -> Jieba:
-    """A segmenter with jieba's dictionary. Importing rjieba already builds one (its module's
-    default instance, about 24 MB): the process-wide analyzer takes that one over rather than
-    building a second copy; nothing else in the process uses rjieba's module functions.
-    Other analyzers (tests, benchmarks) get their own, so that their words never leak."""
-    import rjieba
-
-    shared = getattr(rjieba.cut, "__self__", None)
-    if share_module_dictionary and isinstance(shared, rjieba.Jieba):
-        return shared
-    return rjieba.Jieba()
-
-
 def default_analyzer() -> Analyzer:
     """The process-wide analyzer the backends use unless given their own."""
     global _default
     if _default is None:
         _default = Analyzer(share_module_dictionary=True)
     return _default
+
+
+def text_dictionaries_loaded() -> bool:
+    """Whether this process holds the segmenter's or pypinyin's dictionaries."""
+    return (_default is not None and _default.segmenter_loaded) or "pypinyin" in sys.modules
+
+
+def release_text_dictionaries() -> bool:
+    """Free the dictionaries indexing loaded (the segmenter's, ~30 MB, and pypinyin's,
+    ~55 MB) in a process that indexes now and then (a worker): the next analysis loads them
+    again, which takes about a second. Not for a process that searches (a web process): its
+    next query would wait for that second. Returns whether anything was loaded.
+
+    The default analyzer drops its segmenter; rjieba's module gives up its default instance
+    (which the default analyzer shares: nothing else in the process uses rjieba's module
+    functions); the pinyin readings memoised by word_pinyin are cleared and pypinyin's
+    modules unloaded (imported again on next use; at most MAX_PINYIN_RELEASES times in a
+    process, search.dictionaries, as each reload leaves about 1 MB behind). The memory goes
+    back to the allocator once nothing refers to it; returning it to the system is the
+    caller's (a collection and malloc_trim, app.core.memory)."""
+    if not text_dictionaries_loaded():
+        return False
+    if _default is not None:
+        _default.release()
+    release_module_segmenter()
+    release_pinyin()
+    return True
 
 
 def add_words(words: Iterable[str]) -> int:

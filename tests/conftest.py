@@ -33,9 +33,10 @@ from app.core.cache import Caches
 from app.core.db import Database, unit_of_work
 from app.core.storage import media_storage
 from app.jobs.runner import JobRunner
-from app.main import build_mailer, build_runner, create_app
+from app.main import build_runner, create_app
 from app.web.media import MediaFiles
 from app.web.ratelimit import create_attempt_limiter
+from app.wiring import build_mailer
 
 # The local fake Stripe server's fixtures, for every test that pays.
 pytest_plugins = ["tests.stripe_fixtures"]

@@ -6,8 +6,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from stdnum.cn import uscc
-
 # GB 32100-2015: the 31 characters of a credit code, in the order that gives their values.
 # I, O, Z, S and V are left out so that no character can be misread as a digit or another.
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -106,6 +104,8 @@ def credit_code_check_char(first17: str) -> str:
     bad = next((char for char in first17 if char not in _CHAR_VALUES), None)
     if bad is not None:
         raise ValueError(f"{bad!r} is not a credit code character")
+    from stdnum.cn import uscc  # on first use: only a supplier's registration checks one
+
     check: str = uscc.calc_check_digit(first17)
     return check
 

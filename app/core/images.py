@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
-from PIL import Image, UnidentifiedImageError
 
 from app.core.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
@@ -66,6 +69,9 @@ def process_image(
 
     CPU-bound for up to a second: request handlers call `process_image_off_loop` instead.
     """
+    # Pillow on first use: most processes never decode an image.
+    from PIL import Image, UnidentifiedImageError
+
     if not data:
         raise _fail(field, "The file is empty.")
     if len(data) > MAX_UPLOAD_BYTES:

@@ -9,8 +9,6 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
-import xlsxwriter  # type: ignore[import-untyped]
-
 from app.core.money import FEN_PER_YUAN
 from app.core.sheets.writing import write_csv, write_xlsx
 from app.impact.schemas import KeyAssistanceReport, PairingImpact, PairingReport
@@ -105,6 +103,8 @@ def to_xlsx(report: PairingReport) -> bytes:
     XlsxWriter rather than openpyxl: it only writes, and builds this file in about half the
     time, which is most of the export's response time."""
     buffer = io.BytesIO()
+    import xlsxwriter  # type: ignore[import-untyped]  # on first use: few processes write one
+
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
     sheet = workbook.add_worksheet(f"{report.year}年帮扶关系")
     bold = workbook.add_format({"bold": True})

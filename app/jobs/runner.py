@@ -8,6 +8,7 @@ import logging
 import os
 import random
 import socket
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,15 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.core.clock import utcnow
 from app.core.mail import Mailer, OutgoingMail
+from app.core.memory import resident_bytes, return_freed_memory
 from app.jobs.models import Job, JobStatus
 from app.jobs.registry import JobContext, handler_for
 from search import SearchBackend
+from search.text import release_text_dictionaries
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 3600
 # A running job's lease is renewed this many times per lease (PostgreSQL; see _keep_lease).
 RENEWALS_PER_LEASE = 3
+# A worker process that released its memory frees what its jobs loaded or allocated once it
+# has found nothing to do for this long (a burst of reindex jobs loads the dictionaries once).
+RELEASE_AFTER_IDLE_SECONDS = 10.0
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -87,7 +93,10 @@ class JobRunner:
         http: httpx.AsyncClient,
         worker_id: str | None = None,
         search: SearchBackend | None = None,
+        release_memory: bool = False,
     ) -> None:
+        """`release_memory`: for a worker in a process of its own, never one inside a web
+        process (whose searches need the text dictionaries loaded): see release_idle_memory."""
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.mailer = mailer
@@ -95,6 +104,10 @@ class JobRunner:
         self.search = search
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.lease = timedelta(seconds=settings.job_lease_seconds)
+        self.release_memory = release_memory
+        # When the last job ended (monotonic), and whether memory was freed since.
+        self._last_job_at = time.monotonic()
+        self._released = True
 
     @property
     def renews_leases(self) -> bool:
@@ -199,6 +212,32 @@ class JobRunner:
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
+            self._last_job_at = time.monotonic()
+            self._released = False
+        return True
+
+    def release_idle_memory(self, *, idle_for: float = RELEASE_AFTER_IDLE_SECONDS) -> bool:
+        """Once jobs ran and none has run for `idle_for` seconds: free the text dictionaries
+        an indexing job loaded (search.text.release_text_dictionaries; loaded again by the
+        next one) and hand the freed memory back to the system, so that a worker does not
+        keep a one-off job's peak. Only with `release_memory`; True when it released."""
+        if not self.release_memory or self._released:
+            return False
+        if time.monotonic() - self._last_job_at < idle_for:
+            return False
+        self._released = True
+        before = resident_bytes()
+        dictionaries = release_text_dictionaries()
+        return_freed_memory()
+        after = resident_bytes()
+        if before is not None and after is not None:
+            log.info(
+                "outbox worker %s idle: %s; resident memory %.0f → %.0f MB",
+                self.worker_id,
+                "text dictionaries released" if dictionaries else "memory trimmed",
+                before / 2**20,
+                after / 2**20,
+            )
         return True
 
     async def _execute(self, claimed: ClaimedJob, mailer: OncePerJobMailer | None = None) -> None:
@@ -287,6 +326,7 @@ class JobRunner:
                 log.exception("outbox worker %s: claim failed", self.worker_id)
                 ran = False
             if not ran:
+                self.release_idle_memory()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.worker_poll_seconds)
         log.info("outbox worker %s stopped", self.worker_id)

@@ -15,8 +15,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import xlsxwriter  # type: ignore[import-untyped]
-
 from app.core.clock import CHINA_TZ
 from app.core.money import FEN_PER_YUAN
 from app.core.sheets import escape_formula
@@ -54,6 +52,8 @@ class _Writer:
 
     def __init__(self) -> None:
         self.buffer = io.BytesIO()
+        import xlsxwriter  # type: ignore[import-untyped]  # on first use: few processes write one
+
         self.book = xlsxwriter.Workbook(
             self.buffer,
             {

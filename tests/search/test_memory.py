@@ -13,8 +13,9 @@ from pathlib import Path
 from types import ModuleType
 
 from search import Analyzer
+from search.dictionaries import pypinyin_reading
 from search.pinyin_table import READINGS
-from search.text import default_analyzer, pypinyin_reading
+from search.text import default_analyzer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +67,7 @@ def test_segmenting_needs_no_pypinyin_and_the_pinyin_of_other_words_loads_it(
     tmp_path: Path,
 ) -> None:
     lines = _run(
-        "from search.text import default_analyzer, word_pinyin\n"
+        "from search.dictionaries import word_pinyin\nfrom search.text import default_analyzer\n"
         "print(*default_analyzer().segment('重庆火锅底料'), *loaded())\n"
         "print(*word_pinyin('赣南脐橙'), *loaded())\n",
         tmp_path,
@@ -110,3 +111,72 @@ def test_queries_are_cut_without_filling_the_indexing_memo() -> None:
     analyzer.parse_query("宁夏中宁枸杞 礼盒装")
     analyzer.segment("赣南脐橙")
     assert analyzer._memo == {}
+
+
+def test_a_query_with_nothing_to_cut_loads_no_dictionary(tmp_path: Path) -> None:
+    """The listing without a query parses "" through the query understanding: that must not
+    load the segmenter (about 35 MB) in a web process that never searches."""
+    lines = _run(
+        "from search import QueryParser, Place, default_analyzer\n"
+        "parser = QueryParser([Place('640000', '宁夏回族自治区', 'province')])\n"
+        "parsed = parser.parse('')\n"
+        "plan = default_analyzer().parse_query('  ·, ')\n"
+        "print(repr(parsed.text), len(plan.terms), *default_analyzer().segment('!?'), *loaded())\n"
+        "print(*default_analyzer().segment('宁夏枸杞'), *loaded())\n",
+        tmp_path,
+    )
+    assert lines[:4] == ["''", "0", "False", "False"]
+    assert lines[-2:] == ["False", "True"]  # text to cut loads the segmenter, as before
+
+
+def test_releasing_the_dictionaries_frees_them_and_the_next_analysis_loads_them_again(
+    tmp_path: Path,
+) -> None:
+    lines = _run(
+        "import datetime\nfrom search import ProductDocument\n"
+        "from search.text import default_analyzer, release_text_dictionaries,"
+        " text_dictionaries_loaded, add_words\n"
+        "from app.core.memory import resident_bytes, return_freed_memory\n"
+        "print(release_text_dictionaries())\n"  # nothing loaded yet
+        "add_words(['丰收果园'])\n"
+        "doc = ProductDocument(id=1, title='丰收果园赣南脐橙 5kg', description_text='寻乌县脐橙',"
+        " category='fruit', category_label='水果', unit='箱', cooperative_id=1,"
+        " cooperative_name='寻乌丰收合作社', county_code='360734', county_name='寻乌县',"
+        " prefecture_name='赣州市', province_code='360000', province_name='江西省',"
+        " key_assistance=False, labels=[], label_valid_until={}, min_price_fen=100,"
+        " max_price_fen=100, in_stock=True,"
+        " published_at=datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC))\n"
+        "first = default_analyzer().analyse(doc)\n"
+        "return_freed_memory()\n"
+        "loaded_at = resident_bytes()\n"
+        "print(text_dictionaries_loaded(), *loaded())\n"
+        "print(release_text_dictionaries(), text_dictionaries_loaded(),"
+        " default_analyzer().segmenter_loaded, 'pypinyin' in sys.modules)\n"
+        "return_freed_memory()\n"
+        "print((loaded_at - resident_bytes()) // 2**20)\n"
+        "again = default_analyzer().analyse(doc)\n"
+        "print(again == first, *default_analyzer().segment('丰收果园'),"
+        " text_dictionaries_loaded())\n",
+        tmp_path,
+    )
+    assert lines[0] == "False"
+    assert lines[1:4] == ["True", "True", "True"]  # indexing loaded both
+    assert lines[4:8] == ["True", "False", "False", "False"]  # released
+    assert int(lines[8]) >= 40  # MB given back (about 75 measured)
+    # Loaded again on next use, with the words added before: the same tokens as before.
+    assert lines[9:] == ["True", "丰收果园", "True"]
+
+
+def test_pypinyin_is_unloaded_a_bounded_number_of_times_then_kept(tmp_path: Path) -> None:
+    lines = _run(
+        "from search.dictionaries import MAX_PINYIN_RELEASES, release_pinyin, word_pinyin\n"
+        "answers = []\n"
+        "for _ in range(MAX_PINYIN_RELEASES + 2):\n"
+        "    reading = word_pinyin('赣南脐橙')\n"
+        "    answers.append((reading, release_pinyin(), 'pypinyin' in sys.modules))\n"
+        "print(MAX_PINYIN_RELEASES, *(f'{r[0]}:{u}:{k}' for r, u, k in answers))\n",
+        tmp_path,
+    )
+    limit = int(lines[0])
+    assert lines[1 : 1 + limit] == ["gannanqicheng:True:False"] * limit
+    assert lines[1 + limit :] == ["gannanqicheng:False:True"] * 2  # kept from then on

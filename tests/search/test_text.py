@@ -7,6 +7,7 @@ import time
 import pytest
 
 from search import Analyzer, normalise_text
+from search.dictionaries import word_pinyin
 from search.query import MAX_TEXT_CHARS
 from search.synonyms import SYNONYM_GROUPS, synonym_index, synonyms_of
 from search.text import (
@@ -14,7 +15,6 @@ from search.text import (
     QueryPlan,
     edits1,
     place_short_name,
-    word_pinyin,
 )
 from tests.search.catalogue import BY_ID
 

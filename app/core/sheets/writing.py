@@ -10,8 +10,6 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-import xlsxwriter  # type: ignore[import-untyped]
-
 from app.core.clock import CHINA_TZ
 
 Cell = str | int | float | Decimal | date | None
@@ -79,6 +77,8 @@ def write_xlsx(
     strings (never as formulas or links) after escaping, dates formatted yyyy-mm-dd and
     timestamps in China Standard Time."""
     buffer = io.BytesIO()
+    import xlsxwriter  # type: ignore[import-untyped]  # on first use: few processes write one
+
     workbook = xlsxwriter.Workbook(
         buffer,
         {
