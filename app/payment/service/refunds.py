@@ -198,10 +198,11 @@ async def refund(
 
 
 async def refund_order_in_full(
-    session: AsyncSession, order: Order, *, reason: str, actor: User | None = None
+    session: AsyncSession, order: Order, *, reason: str, actor: User
 ) -> Refund | None:
     """Refund whatever is left of a paid order, shipping included (checkout's cancellation of
-    a paid order, which puts the stock back itself). None if nothing is left to refund."""
+    a paid order by its buyer or an operator, the `actor`; it puts the stock back itself).
+    None if the order is not paid or nothing is left to refund."""
     locked_order = await order_service.get_order(session, order.id, for_update=True)
     payment = await repository.payment_for_order(session, order.id, for_update=True)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
@@ -218,7 +219,7 @@ async def refund_order_in_full(
     )
     await audit.record(
         session,
-        actor_user_id=actor.id if actor is not None else None,
+        actor_user_id=actor.id,
         action="payment.refund",
         entity_kind="order",
         entity_id=order.id,
