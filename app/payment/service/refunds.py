@@ -140,7 +140,7 @@ async def open_refund(
     if payment.method == PaymentMethod.STRIPE:
         await enqueue(session, SEND_REFUND_JOB, {"refund_id": refund.id})
     else:
-        await _refund_succeeded(session, refund, payment)
+        await _refund_succeeded(session, refund)
     return refund
 
 
@@ -269,13 +269,13 @@ async def settle_refund(session: AsyncSession, refund_id: int, state: RefundStat
         await session.flush()
         return
     if state.status == "succeeded":
-        await _refund_succeeded(session, locked, payment)
+        await _refund_succeeded(session, locked)
     elif state.status in {"failed", "canceled"}:
         await _refund_failed(session, locked, payment)
     await session.flush()
 
 
-async def _refund_succeeded(session: AsyncSession, refund: Refund, payment: Payment) -> None:
+async def _refund_succeeded(session: AsyncSession, refund: Refund) -> None:
     """The money went back to the buyer (Stripe confirmed it, or the operator transfers it)."""
     refund.status = RefundStatus.SUCCEEDED
     await session.flush()
