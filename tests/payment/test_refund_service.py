@@ -1,24 +1,30 @@
-"""`refund_order_in_full` on its own: it refunds only a paid order, and only what is left."""
+"""The refund use cases called as a service (after-sales and checkout call them so), apart
+from the API that checks their input first."""
 
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from app.account.models import User
 from app.core.db import Database, unit_of_work
+from app.jobs.runner import JobRunner
 from app.order import service as order_service
 from app.payment import service
+from app.payment.errors import InvalidRefundLines
 from app.payment.models import PaymentStatus
 from tests.account.factories import create_api_user
 from tests.catalog.factories import create_seller
 from tests.payment.factories import (
     audit_actions,
+    card_order,
     jobs,
     payment_of,
     place_order,
     refunds_of,
 )
+from tests.stripe_fixtures import LocalStripe
 
 
 async def test_an_order_not_paid_is_not_refunded(
@@ -40,3 +46,25 @@ async def test_an_order_not_paid_is_not_refunded(
     assert (await payment_of(database, placed["id"])).refunded_fen == 0
     assert await jobs(database, "payment.send_refund") == []
     assert "payment.refund" not in await audit_actions(database, placed["id"])
+
+
+async def test_a_refund_of_no_line_is_refused_naming_the_lines(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    runner: JobRunner,
+    localstripe: LocalStripe,
+) -> None:
+    """The API refuses an empty list itself; the operator's refund page and after-sales hand
+    the service what they have, and an empty form must come back as a line error."""
+    _suppliers, _buyer, operator, order = await card_order(
+        client, database, runner, localstripe, (1000, 2)
+    )
+
+    async with unit_of_work(database.writer) as session:
+        actor = await session.get(User, operator.id)
+        with pytest.raises(InvalidRefundLines) as refused:
+            await service.refund(session, order_id=order["id"], lines=[], reason="x", actor=actor)
+
+    assert refused.value.fields == {"lines": "name at least one line"}
+    assert await refunds_of(database, order["id"]) == []
