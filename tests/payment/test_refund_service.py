@@ -14,6 +14,7 @@ from app.order import service as order_service
 from app.payment import service
 from app.payment.errors import InvalidRefundLines
 from app.payment.models import PaymentStatus
+from app.payment.schemas import MAX_QUANTITY
 from tests.account.factories import create_api_user
 from tests.catalog.factories import create_seller
 from tests.payment.factories import (
@@ -67,4 +68,32 @@ async def test_a_refund_of_no_line_is_refused_naming_the_lines(
             await service.refund(session, order_id=order["id"], lines=[], reason="x", actor=actor)
 
     assert refused.value.fields == {"lines": "name at least one line"}
+    assert await refunds_of(database, order["id"]) == []
+
+
+async def test_a_quantity_out_of_bounds_is_refused_naming_the_bounds(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    runner: JobRunner,
+    localstripe: LocalStripe,
+) -> None:
+    """The refund page reads any whole number from its form; the service bounds it."""
+    _suppliers, _buyer, operator, order = await card_order(
+        client, database, runner, localstripe, (1000, 2)
+    )
+    line_id = order["fulfillments"][0]["lines"][0]["id"]
+
+    for quantity in (0, MAX_QUANTITY + 1):
+        async with unit_of_work(database.writer) as session:
+            actor = await session.get(User, operator.id)
+            with pytest.raises(InvalidRefundLines) as refused:
+                await service.refund(
+                    session,
+                    order_id=order["id"],
+                    lines=[(line_id, quantity)],
+                    reason="x",
+                    actor=actor,
+                )
+        assert refused.value.fields == {"lines.0.quantity": f"1 to {MAX_QUANTITY}"}
     assert await refunds_of(database, order["id"]) == []
