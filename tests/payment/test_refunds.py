@@ -182,7 +182,8 @@ async def test_more_units_than_are_left_are_refused(
     )
 
     error = assert_error(response, 409, "refund_exceeds_payment")
-    assert set(error["fields"]) == {"lines.0.quantity"}
+    assert error["message"] == "More units than are left to refund."
+    assert error["fields"] == {"lines.0.quantity": "at most 2 left to refund"}
     # The most units a refund may name at all is still checked against what is left.
     most = await client.post(
         _refund_path(order["id"]),
@@ -206,7 +207,10 @@ async def test_more_units_than_are_left_are_refused(
         json={"lines": [{"order_line_id": line["id"], "quantity": 1}], "reason": "再退"},
         headers=operator.headers,
     )
-    assert_error(again, 409, "refund_exceeds_payment")
+    # Refused for the units (none left), before the money is even looked at.
+    assert assert_error(again, 409, "refund_exceeds_payment")["fields"] == {
+        "lines.0.quantity": "at most 0 left to refund"
+    }
     assert len(await refunds_of(database, order["id"])) == 1
 
 
