@@ -94,6 +94,8 @@ async def test_part_of_a_line_is_refunded_through_stripe_and_goes_back_to_stock(
     assert refunded_line.refunded_quantity == 2
     assert (await payment_of(database, order["id"])).refunded_fen == 3000
     assert await audit_actions(database, order["id"]) == ["payment.refund"]
+    [recorded] = await refunds_of(database, order["id"])
+    assert recorded.created_by_user_id == operator.id
 
     await run_outbox(runner)
 
