@@ -96,6 +96,17 @@ async def test_part_of_a_line_is_refunded_through_stripe_and_goes_back_to_stock(
     assert await audit_actions(database, order["id"]) == ["payment.refund"]
     [recorded] = await refunds_of(database, order["id"])
     assert recorded.created_by_user_id == operator.id
+    async with unit_of_work(database.reader) as session:
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "payment.refund")
+        )
+    assert entry is not None
+    assert (entry.actor_user_id, entry.entity_id, entry.reason) == (
+        operator.id,
+        str(order["id"]),
+        "包装破损",
+    )
+    assert entry.after == {"refund_id": recorded.id, "amount_fen": 3000, "lines": refund["lines"]}
 
     await run_outbox(runner)
 
