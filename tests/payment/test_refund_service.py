@@ -6,8 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from app.account.models import User
+from app.audit.models import AuditEntry
 from app.core.db import Database, unit_of_work
 from app.jobs.runner import JobRunner
 from app.order import service as order_service
@@ -97,3 +99,32 @@ async def test_a_quantity_out_of_bounds_is_refused_naming_the_bounds(
                 )
         assert refused.value.fields == {"lines.0.quantity": f"1 to {MAX_QUANTITY}"}
     assert await refunds_of(database, order["id"]) == []
+
+
+async def test_a_refund_without_an_actor_records_none(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    runner: JobRunner,
+    localstripe: LocalStripe,
+) -> None:
+    """After-sales refunds for a supplier or at the answer deadline: nobody signed in made it."""
+    _suppliers, _buyer, _operator, order = await card_order(
+        client, database, runner, localstripe, (1000, 2)
+    )
+    line_id = order["fulfillments"][0]["lines"][0]["id"]
+
+    async with unit_of_work(database.writer) as session:
+        created = await service.refund(
+            session, order_id=order["id"], lines=[(line_id, 1)], reason="售后", actor=None
+        )
+        refund_id = created.id
+
+    [stored] = await refunds_of(database, order["id"])
+    assert (stored.id, stored.created_by_user_id, stored.amount_fen) == (refund_id, None, 1000)
+    async with unit_of_work(database.reader) as session:
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "payment.refund")
+        )
+    assert entry is not None
+    assert (entry.actor_user_id, entry.reason) == (None, "售后")
