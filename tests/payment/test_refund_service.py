@@ -128,3 +128,27 @@ async def test_a_refund_without_an_actor_records_none(
         )
     assert entry is not None
     assert (entry.actor_user_id, entry.reason) == (None, "售后")
+
+
+async def test_one_unit_at_one_fen_is_refunded(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    runner: JobRunner,
+    localstripe: LocalStripe,
+) -> None:
+    """The smallest refund there is: one fen."""
+    _suppliers, _buyer, operator, order = await card_order(
+        client, database, runner, localstripe, (1, 2)
+    )
+    line_id = order["fulfillments"][0]["lines"][0]["id"]
+
+    async with unit_of_work(database.writer) as session:
+        actor = await session.get(User, operator.id)
+        created = await service.refund(
+            session, order_id=order["id"], lines=[(line_id, 1)], reason="x", actor=actor
+        )
+        assert created.amount_fen == 1
+
+    assert [r.amount_fen for r in await refunds_of(database, order["id"])] == [1]
+    assert (await payment_of(database, order["id"])).refunded_fen == 1
