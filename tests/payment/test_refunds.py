@@ -16,6 +16,7 @@ from app.core.db import Database, unit_of_work
 from app.inventory.models import MovementReason, StockMovement
 from app.jobs.runner import JobRunner
 from app.order.models import Fulfillment, FulfillmentStatus
+from app.organization.models import OrganizationKind
 from app.payment.models import Payment, PaymentStatus, Refund, RefundStatus
 from app.payment.schemas import MAX_QUANTITY
 from tests.account.factories import create_api_user
@@ -35,6 +36,7 @@ from tests.payment.factories import (
     refunds_of,
     run_outbox,
 )
+from tests.procurement.factories import create_team, gift_path, submitted_gift
 from tests.stripe_fixtures import LocalStripe
 
 
@@ -613,3 +615,44 @@ async def test_cancelling_a_paid_order_refunds_it_in_full_through_stripe(
     intent_id = order["payment"]["stripe_payment_intent_id"]
     refunds = localstripe.get("/v1/refunds", payment_intent=intent_id)["data"]
     assert [r["amount"] for r in refunds] == [order["total_fen"]]
+
+
+async def test_a_gift_refunded_before_shipping_puts_back_every_recipients_units(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    """A gift order has a line per recipient for the same SKU: refunding them together puts
+    back the units of all of them."""
+    supplier = await create_seller(database, price_fen=1000, stock=20)
+    team = await create_team(app, database, kind=OrganizationKind.TRADE_UNION)
+    gift = await submitted_gift(client, team, [(supplier.sku_ids[0], 2)])  # three recipients
+    approved = await client.post(
+        gift_path(team, f"/{gift['id']}/approve"), headers=team.approver.headers
+    )
+    assert approved.status_code == 201, approved.text
+    order = approved.json()
+    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
+    confirmed = await client.post(
+        f"/api/v1/admin/orders/{order['id']}/confirm-payment",
+        json={
+            "bank_reference": order["payment"]["bank_reference"],
+            "amount_fen": order["total_fen"],
+        },
+        headers=operator.headers,
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert await stock_of(database, supplier.sku_ids[0]) == 14
+    lines = [line for f in order["fulfillments"] for line in f["lines"]]
+    assert len(lines) == 3
+
+    response = await client.post(
+        _refund_path(order["id"]),
+        json={
+            "lines": [{"order_line_id": line["id"], "quantity": 2} for line in lines],
+            "reason": "取消发放",
+        },
+        headers=operator.headers,
+    )
+
+    assert response.status_code == 201, response.text
+    assert await stock_of(database, supplier.sku_ids[0]) == 20
+    assert await _returned(database, order["id"]) == [(supplier.sku_ids[0], 6)]
