@@ -14,7 +14,7 @@ from app.core.db import Database, unit_of_work
 from app.jobs.runner import JobRunner
 from app.order import service as order_service
 from app.payment import service
-from app.payment.errors import InvalidRefundLines
+from app.payment.errors import InvalidRefundLines, InvalidRefundReason
 from app.payment.models import PaymentStatus
 from app.payment.schemas import MAX_QUANTITY
 from tests.account.factories import create_api_user
@@ -152,3 +152,9 @@ async def test_one_unit_at_one_fen_is_refunded(
 
     assert [r.amount_fen for r in await refunds_of(database, order["id"])] == [1]
     assert (await payment_of(database, order["id"])).refunded_fen == 1
+
+
+def test_a_reason_of_500_characters_is_enough_and_one_more_too_many() -> None:
+    assert service.check_reason(" " + "理" * 500 + " ") == "理" * 500
+    with pytest.raises(InvalidRefundReason):
+        service.check_reason("理" * 501)
