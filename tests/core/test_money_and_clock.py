@@ -66,6 +66,7 @@ def test_reporting_year_is_china_time() -> None:
         (9_999, 10_000, 9_999),
         (10_000, 10_000, 10_000),
         (3, 2, 15_000),  # above the whole: a progress past its target
+        (1, 1, 10_000),  # a whole of one is a whole
         (0, 5, 0),
         (5, 0, None),  # no whole, no share
         (5, None, None),

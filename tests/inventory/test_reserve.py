@@ -207,6 +207,21 @@ async def test_a_refunded_line_returns_to_stock(database: Database) -> None:
     assert await movements(database) == [(sku.id, 1, "returned", 6)]
 
 
+async def test_release_skips_a_sku_that_is_gone(database: Database) -> None:
+    """A SKU deleted since its units were taken has no stock to give back: the others are
+    released and logged, and the release does not fail."""
+    supplier = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=supplier, stock=3)
+
+    async with unit_of_work(database.writer) as session:
+        await service.release_stock(
+            session, [(10**9, 2), (sku.id, 1)], order_id=7, reason=MovementReason.RELEASED
+        )
+
+    assert await stock_of(database, sku.id) == 4
+    assert await movements(database) == [(sku.id, 1, "released", 7)]
+
+
 @pytest.mark.parametrize("reason", [MovementReason.RESERVED, MovementReason.RESTOCKED])
 async def test_release_refuses_other_reasons(database: Database, reason: MovementReason) -> None:
     supplier = await create_cooperative(database)

@@ -16,7 +16,9 @@ from app.core.db import Database, unit_of_work
 from app.inventory.models import MovementReason, StockMovement
 from app.jobs.runner import JobRunner
 from app.order.models import Fulfillment, FulfillmentStatus
+from app.organization.models import OrganizationKind
 from app.payment.models import Payment, PaymentStatus, Refund, RefundStatus
+from app.payment.schemas import MAX_QUANTITY
 from tests.account.factories import create_api_user
 from tests.catalog.factories import create_seller
 from tests.http_assertions import assert_error
@@ -34,6 +36,7 @@ from tests.payment.factories import (
     refunds_of,
     run_outbox,
 )
+from tests.procurement.factories import create_team, gift_path, submitted_gift
 from tests.stripe_fixtures import LocalStripe
 
 
@@ -93,6 +96,19 @@ async def test_part_of_a_line_is_refunded_through_stripe_and_goes_back_to_stock(
     assert refunded_line.refunded_quantity == 2
     assert (await payment_of(database, order["id"])).refunded_fen == 3000
     assert await audit_actions(database, order["id"]) == ["payment.refund"]
+    [recorded] = await refunds_of(database, order["id"])
+    assert recorded.created_by_user_id == operator.id
+    async with unit_of_work(database.reader) as session:
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "payment.refund")
+        )
+    assert entry is not None
+    assert (entry.actor_user_id, entry.entity_id, entry.reason) == (
+        operator.id,
+        str(order["id"]),
+        "包装破损",
+    )
+    assert entry.after == {"refund_id": recorded.id, "amount_fen": 3000, "lines": refund["lines"]}
 
     await run_outbox(runner)
 
@@ -181,7 +197,17 @@ async def test_more_units_than_are_left_are_refused(
     )
 
     error = assert_error(response, 409, "refund_exceeds_payment")
-    assert set(error["fields"]) == {"lines.0.quantity"}
+    assert error["message"] == "More units than are left to refund."
+    assert error["fields"] == {"lines.0.quantity": "at most 2 left to refund"}
+    # The most units a refund may name at all is still checked against what is left.
+    most = await client.post(
+        _refund_path(order["id"]),
+        json={"lines": [{"order_line_id": line["id"], "quantity": MAX_QUANTITY}], "reason": "多退"},
+        headers=operator.headers,
+    )
+    assert assert_error(most, 409, "refund_exceeds_payment")["fields"] == {
+        "lines.0.quantity": "at most 2 left to refund"
+    }
     await _nothing_refunded(database, order, {supplier.sku_ids[0]: 8})
 
     # Once all is refunded, not one more unit.
@@ -196,7 +222,10 @@ async def test_more_units_than_are_left_are_refused(
         json={"lines": [{"order_line_id": line["id"], "quantity": 1}], "reason": "再退"},
         headers=operator.headers,
     )
-    assert_error(again, 409, "refund_exceeds_payment")
+    # Refused for the units (none left), before the money is even looked at.
+    assert assert_error(again, 409, "refund_exceeds_payment")["fields"] == {
+        "lines.0.quantity": "at most 0 left to refund"
+    }
     assert len(await refunds_of(database, order["id"])) == 1
 
 
@@ -291,8 +320,8 @@ async def test_another_orders_line_a_line_named_twice_and_a_bad_reason_are_refus
     assert assert_error(foreign, 422, "invalid_refund_lines")["fields"] == {
         "lines.0.order_line_id": "not a line of this order"
     }
-    assert set(assert_error(twice, 422, "invalid_refund_lines")["fields"]) == {
-        "lines.1.order_line_id"
+    assert assert_error(twice, 422, "invalid_refund_lines")["fields"] == {
+        "lines.1.order_line_id": "named twice"
     }
     for response in reasons:
         assert assert_error(response, 422, "invalid_refund_reason")["fields"] == {
@@ -586,3 +615,44 @@ async def test_cancelling_a_paid_order_refunds_it_in_full_through_stripe(
     intent_id = order["payment"]["stripe_payment_intent_id"]
     refunds = localstripe.get("/v1/refunds", payment_intent=intent_id)["data"]
     assert [r["amount"] for r in refunds] == [order["total_fen"]]
+
+
+async def test_a_gift_refunded_before_shipping_puts_back_every_recipients_units(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    """A gift order has a line per recipient for the same SKU: refunding them together puts
+    back the units of all of them."""
+    supplier = await create_seller(database, price_fen=1000, stock=20)
+    team = await create_team(app, database, kind=OrganizationKind.TRADE_UNION)
+    gift = await submitted_gift(client, team, [(supplier.sku_ids[0], 2)])  # three recipients
+    approved = await client.post(
+        gift_path(team, f"/{gift['id']}/approve"), headers=team.approver.headers
+    )
+    assert approved.status_code == 201, approved.text
+    order = approved.json()
+    operator = await create_api_user(database, roles=(Role.CONSUMER, Role.OPERATOR))
+    confirmed = await client.post(
+        f"/api/v1/admin/orders/{order['id']}/confirm-payment",
+        json={
+            "bank_reference": order["payment"]["bank_reference"],
+            "amount_fen": order["total_fen"],
+        },
+        headers=operator.headers,
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert await stock_of(database, supplier.sku_ids[0]) == 14
+    lines = [line for f in order["fulfillments"] for line in f["lines"]]
+    assert len(lines) == 3
+
+    response = await client.post(
+        _refund_path(order["id"]),
+        json={
+            "lines": [{"order_line_id": line["id"], "quantity": 2} for line in lines],
+            "reason": "取消发放",
+        },
+        headers=operator.headers,
+    )
+
+    assert response.status_code == 201, response.text
+    assert await stock_of(database, supplier.sku_ids[0]) == 20
+    assert await _returned(database, order["id"]) == [(supplier.sku_ids[0], 6)]

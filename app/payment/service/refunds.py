@@ -140,7 +140,7 @@ async def open_refund(
     if payment.method == PaymentMethod.STRIPE:
         await enqueue(session, SEND_REFUND_JOB, {"refund_id": refund.id})
     else:
-        await _refund_succeeded(session, refund, payment)
+        await _refund_succeeded(session, refund)
     return refund
 
 
@@ -198,10 +198,11 @@ async def refund(
 
 
 async def refund_order_in_full(
-    session: AsyncSession, order: Order, *, reason: str, actor: User | None = None
+    session: AsyncSession, order: Order, *, reason: str, actor: User
 ) -> Refund | None:
     """Refund whatever is left of a paid order, shipping included (checkout's cancellation of
-    a paid order, which puts the stock back itself). None if nothing is left to refund."""
+    a paid order by its buyer or an operator, the `actor`; it puts the stock back itself).
+    None if the order is not paid or nothing is left to refund."""
     locked_order = await order_service.get_order(session, order.id, for_update=True)
     payment = await repository.payment_for_order(session, order.id, for_update=True)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
@@ -218,7 +219,7 @@ async def refund_order_in_full(
     )
     await audit.record(
         session,
-        actor_user_id=actor.id if actor is not None else None,
+        actor_user_id=actor.id,
         action="payment.refund",
         entity_kind="order",
         entity_id=order.id,
@@ -268,13 +269,13 @@ async def settle_refund(session: AsyncSession, refund_id: int, state: RefundStat
         await session.flush()
         return
     if state.status == "succeeded":
-        await _refund_succeeded(session, locked, payment)
+        await _refund_succeeded(session, locked)
     elif state.status in {"failed", "canceled"}:
         await _refund_failed(session, locked, payment)
     await session.flush()
 
 
-async def _refund_succeeded(session: AsyncSession, refund: Refund, payment: Payment) -> None:
+async def _refund_succeeded(session: AsyncSession, refund: Refund) -> None:
     """The money went back to the buyer (Stripe confirmed it, or the operator transfers it)."""
     refund.status = RefundStatus.SUCCEEDED
     await session.flush()
