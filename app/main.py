@@ -260,6 +260,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     manifest(STATIC_DIR)
     app.mount("/static", HashedStaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/media", MediaFiles(directory=settings.media_dir, check_dir=False), name="media")
+    app.router.routes.append(health.LIVENESS)
     app.include_router(health.router)
     # Routes are matched in order, each costing a few microseconds: the pages shoppers open
     # most (home, listing, product and county pages; no path of theirs is another's) first.
