@@ -71,8 +71,9 @@ OptionalText = Annotated[str | None, Query()]
 # once per page, language and day and kept here (app/web/fragments.py puts them in each
 # visitor's frame), keyed by the generations of every table they show (STOREFRONT_TABLES).
 # A page's blocks and, once a visitor who is not signed in has seen it, the whole page:
-# measured on the demo catalogue 29 KB on average, 120 KB at most (the home page), so 256
-# pages hold about 8 MB in practice and 31 MB at worst. Kept 4 s at most (2 fresh, 2 stale).
+# measured on the demo catalogue 29 KB on average, 161 KB at most (the home page: blocks 59 KB,
+# the whole page's text 62 KB, its bytes 35 KB and gzip 5 KB), so 256 pages hold about 8 MB in
+# practice and 41 MB at worst. Kept 4 s at most (2 fresh, 2 stale).
 STOREFRONT_PAGE_ENTRIES = 256
 STOREFRONT_PAGES: CacheSpec[Hashable, PageBlocks] = CacheSpec(
     "catalog.storefront_pages",
