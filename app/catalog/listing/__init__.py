@@ -16,7 +16,6 @@ from app.catalog.listing.caching import (
 from app.catalog.listing.product_listing import (
     list_kept_products,
     list_products,
-    list_products_with_memo,
 )
 from app.catalog.listing.product_views import (
     county_catalog,
@@ -50,7 +49,6 @@ __all__ = [
     "kept_answer",
     "list_kept_products",
     "list_products",
-    "list_products_with_memo",
     "media_url",
     "photo_out",
     "product_detail",

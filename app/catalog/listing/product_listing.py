@@ -9,7 +9,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
-from typing import TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -197,31 +196,7 @@ def _search_facets(result: SearchResult, known: Reference) -> Facets:
 # The listing, cached
 
 
-class ListingOptions(TypedDict, total=False):
-    """list_products()'s keywords, as list_products_with_memo() takes them."""
-
-    search: SearchBackend | None
-    caches: ListingCaches | None
-    today: date | None
-    media: MediaStorage | None
-
-
 async def list_products(
-    session: AsyncSession, query: ProductQuery, **options: Unpack[ListingOptions]
-) -> ProductPage:
-    """Active products of verified suppliers, filtered, sorted and paged, with facets.
-
-    With a search backend, it finds the page's ids, the total and the facet counts, and one
-    query loads the page's products (one more their labels and thumbnails). Should the backend
-    be down, the catalog tables answer instead, newest first, and the page says `degraded`.
-    Without a backend (tests of the SQL listing), the catalog tables answer as asked. With
-    the app's `caches`, pages and search results are kept (and nothing without them).
-    """
-    page, _memo = await list_products_with_memo(session, query, **options)
-    return page
-
-
-async def list_products_with_memo(
     session: AsyncSession,
     query: ProductQuery,
     *,
@@ -229,13 +204,23 @@ async def list_products_with_memo(
     caches: ListingCaches | None = None,
     today: date | None = None,
     media: MediaStorage | None = None,
-) -> tuple[ProductPage, PageMemo]:
-    """list_products() and the page's memo: what a caller derives from the page (a rendered
-    fragment) goes there, and is dropped with the cached page (expiry or any catalog write)."""
+) -> ProductPage:
+    """Active products of verified suppliers, filtered, sorted and paged, with facets.
+
+    With a search backend, it finds the page's ids, the total and the facet counts, and one
+    query loads the page's products (one more their labels and thumbnails). Should the backend
+    be down, the catalog tables answer instead, newest first, and the page says `degraded`.
+    Without a backend (tests of the SQL listing), the catalog tables answer as asked. With
+    the app's `caches`, pages and search results are kept (list_kept_products), and nothing
+    without them.
+    """
     today = today or today_in_china()
     if search is None or caches is None:
-        return await _uncached(session, query, search, caches, today, media), PageMemo()
-    return await list_kept_products(query, search=search, caches=caches, today=today, media=media)
+        return await _uncached(session, query, search, caches, today, media)
+    page, _memo = await list_kept_products(
+        query, search=search, caches=caches, today=today, media=media
+    )
+    return page
 
 
 async def list_kept_products(
@@ -247,7 +232,9 @@ async def list_kept_products(
     media: MediaStorage | None = None,
 ) -> tuple[ProductPage, PageMemo]:
     """The kept page and its memo, for a caller without a session of its own: a kept page
-    (nearly every request) needs none, a page computed or the degraded listing open one."""
+    (nearly every request) needs none, a page computed or the degraded listing open one. What
+    a caller derives from the page (a rendered fragment, its encoded JSON) goes in the memo,
+    and is dropped with the page (expiry or any catalog write)."""
     today = today or today_in_china()
     pages = caches.caches.refreshing(LISTING_PAGES)
     key = page_key(caches.caches, search, query, today, media)
