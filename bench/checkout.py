@@ -3,17 +3,25 @@
 For each backend: a scratch database (a temporary SQLite file, or a PostgreSQL database on
 127.0.0.1 that is dropped afterwards) is migrated and seeded with suppliers, SKUs of limited
 stock and buyers; the app is started with uvicorn in a subprocess on 127.0.0.1; N buyers place
-orders concurrently with httpx (bank transfer, so no Stripe server is needed), each with its own
-Idempotency-Key, asking for more units than exist. Printed per backend: orders per second
-(over the whole run, and while stock lasted: up to the last order placed), p50/p99 latency of
-placed orders and of 409s, how many answered 409 insufficient_stock, the server's CPU
-milliseconds per placed order and per request (utime + stime of the uvicorn process and its
-children from /proc, so the load generator's share does not count), the load average, and the
-OVERSOLD units (units on orders minus the initial stock; anything but 0 is a bug). Bounded in
+orders concurrently over keep-alive connections (bench/lean_http.py; bank transfer, so no
+Stripe server is needed), each with its own Idempotency-Key, asking for more units than
+exist. Printed per backend: orders per second (over the whole run, and while stock lasted:
+up to the last order placed), p50/p99 latency of placed orders and of 409s, how many
+answered 409 insufficient_stock, the server's CPU milliseconds per placed order and per
+request (utime + stime of the uvicorn process and its children from /proc, so the load
+generator's share does not count), the load average, and the OVERSOLD units (units on orders
+minus the initial stock; anything but 0 is a bug). Bounded in
 orders and seconds; loopback only; it stops by itself.
 
+Before the measured load, each of the --concurrency connections places --warm-up orders of
+one unit of a SKU of its own supplier (not counted): every worker has opened its database
+connections and compiled its statements, as a server that has been up for a minute has. The
+load generator's own CPU (this process) is printed too: on a machine of few cores it competes
+with the server, and when it nears a core the figures measure the client.
+
     uv run python bench/checkout.py [--orders 600] [--concurrency 32] [--backends sqlite,postgresql]
-                                    [--workers 1] [--py-spy PATH/TO/py-spy --profile-dir DIR]
+                                    [--workers 1] [--warm-up 2]
+                                    [--py-spy PATH/TO/py-spy --profile-dir DIR]
 
 With --py-spy, the server is sampled during the load (`py-spy record`, raw collapsed stacks per
 backend into --profile-dir): where its CPU goes. bench/checkout_profile.py profiles one
@@ -41,7 +49,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -59,7 +66,7 @@ from app.cooperative.models import Cooperative, SupplierKind, SupplierStatus  # 
 from app.core.clock import utcnow  # noqa: E402
 from app.core.db import Database, unit_of_work  # noqa: E402
 from app.order.models import Order, OrderLine, OrderStatus  # noqa: E402
-from bench import serving  # noqa: E402
+from bench import lean_http, serving  # noqa: E402
 from bench.percentiles import percentile  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -317,39 +324,81 @@ async def load(
     started = time.perf_counter()
     stop_at = started + deadline_s
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker() -> None:
         nonlocal last_placed
-        while time.perf_counter() < stop_at:
-            try:
-                plan = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            headers = {
-                "Authorization": f"Bearer {plan['token']}",
-                "Idempotency-Key": uuid.uuid4().hex,
-            }
-            t0 = time.perf_counter()
-            try:
-                response = await client.post("/api/v1/orders", json=plan["body"], headers=headers)
-            except httpx.HTTPError as exc:
-                codes[type(exc).__name__] += 1
-                statuses[0] += 1
-                continue
-            done = time.perf_counter()
-            latencies.append(done - t0)
-            by_status.setdefault(response.status_code, []).append(done - t0)
-            if response.status_code == 201:
-                last_placed = max(last_placed, done - started)
-            statuses[response.status_code] += 1
-            if response.status_code != 201:
-                with contextlib.suppress(ValueError, KeyError, TypeError):
-                    codes[response.json()["error"]["code"]] += 1
+        connection = lean_http.Connection(base)
+        try:
+            while time.perf_counter() < stop_at:
+                try:
+                    plan = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                headers = {
+                    "Authorization": f"Bearer {plan['token']}",
+                    "Idempotency-Key": uuid.uuid4().hex,
+                }
+                t0 = time.perf_counter()
+                try:
+                    response = await connection.request(
+                        "POST", "/api/v1/orders", json_body=plan["body"], headers=headers
+                    )
+                except (lean_http.HTTPFailure, TimeoutError) as exc:
+                    codes[type(exc).__name__] += 1
+                    statuses[0] += 1
+                    continue
+                done = time.perf_counter()
+                latencies.append(done - t0)
+                by_status.setdefault(response.status, []).append(done - t0)
+                if response.status == 201:
+                    last_placed = max(last_placed, done - started)
+                statuses[response.status] += 1
+                if response.status != 201:
+                    with contextlib.suppress(ValueError, KeyError, TypeError):
+                        codes[response.json()["error"]["code"]] += 1
+        finally:
+            await connection.close()
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    timeout = httpx.Timeout(60.0)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Result(statuses, codes, latencies, time.perf_counter() - started, by_status, last_placed)
+
+
+async def warm_up(
+    base: str, sku_id: int, tokens: list[str], *, connections: int, rounds: int
+) -> int:
+    """`rounds` one-unit orders of `sku_id` on each of `connections` connections (not measured);
+    how many were placed."""
+    placed = 0
+    body = {
+        "shipping_address": {
+            "name": "张三",
+            "phone": "13812345678",
+            "county_code": BUYER_COUNTIES[0],
+            "detail": "基准测试路 1 号 2 单元 301",
+        },
+        "payment_method": "bank_transfer",
+        "lines": [{"sku_id": sku_id, "quantity": 1}],
+    }
+
+    async def lane(index: int) -> None:
+        nonlocal placed
+        connection = lean_http.Connection(base)
+        try:
+            for _ in range(rounds):
+                headers = {
+                    "Authorization": f"Bearer {tokens[index % len(tokens)]}",
+                    "Idempotency-Key": uuid.uuid4().hex,
+                }
+                response = await connection.request(
+                    "POST", "/api/v1/orders", json_body=body, headers=headers
+                )
+                if response.status != 201:
+                    raise SystemExit(f"warm-up order answered {response.status}: {response.body!r}")
+                placed += 1
+        finally:
+            await connection.close()
+
+    await asyncio.gather(*(lane(i) for i in range(connections)))
+    return placed
 
 
 def start_profiler(
@@ -395,9 +444,27 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 stock=args.stock,
                 buyers=args.orders,
             )
+            # The warm-up's SKU, of a supplier of its own, with a unit for each warm-up order.
+            warm = await seed(
+                url,
+                suppliers=1,
+                skus_per_supplier=1,
+                stock=args.concurrency * args.warm_up,
+                buyers=1,
+            )
+            warmed = 0
             async with serve(url, workdir, args.workers) as server:
+                if args.warm_up:
+                    warmed = await warm_up(
+                        server.base,
+                        warm.sku_ids[0],
+                        seeded.tokens,
+                        connections=args.concurrency,
+                        rounds=args.warm_up,
+                    )
                 pids = process_tree(server.pid)
                 cpu_before = cpu_seconds(pids)
+                client_cpu_before = time.process_time()
                 profiler = start_profiler(args, backend, server.pid)
                 result = await load(
                     server.base,
@@ -409,6 +476,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 )
                 # The server's CPU only: this process (the load generator) is not counted.
                 server_cpu = cpu_seconds(pids) - cpu_before
+                client_cpu = time.process_time() - client_cpu_before
                 stop_profiler(profiler)
             checked = await audit(url)
     created = result.statuses.get(201, 0)
@@ -416,7 +484,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "backend": backend,
         "requests": sum(result.statuses.values()),
         "orders_201": created,
-        "orders_in_db": checked.orders,
+        "orders_in_db": checked.orders - warmed,  # the warm-up's left out
         "conflicts_409": result.statuses.get(409, 0),
         "other": {k: v for k, v in result.statuses.items() if k not in (201, 409)},
         "codes": dict(result.codes),
@@ -436,13 +504,18 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "server_cpu_s": server_cpu,
         "cpu_ms_per_order": server_cpu * 1000 / created if created else 0.0,
         "cpu_ms_per_request": server_cpu * 1000 / max(1, sum(result.statuses.values())),
+        "client_cpu_s": client_cpu,
+        "client_cpu_ms_per_request": client_cpu * 1000 / max(1, sum(result.statuses.values())),
         "load_average": "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
-        "initial_stock": seeded.initial_stock,
+        # Every SKU's, the warm-up's too: its orders are on the books like the others.
+        "initial_stock": seeded.initial_stock + warm.initial_stock,
         "units_on_orders": checked.units_on_orders,
         "stock_left": checked.stock_left,
         # Units sold beyond what existed; and stock that went missing or appeared.
-        "oversold": max(0, checked.units_on_orders - seeded.initial_stock),
-        "stock_drift": seeded.initial_stock - checked.units_on_orders - checked.stock_left,
+        "oversold": max(0, checked.units_on_orders - seeded.initial_stock - warm.initial_stock),
+        "stock_drift": (
+            seeded.initial_stock + warm.initial_stock - checked.units_on_orders - checked.stock_left
+        ),
     }
 
 
@@ -459,6 +532,8 @@ def report(row: dict[str, Any]) -> str:
         f"{'':<10} server CPU {row['server_cpu_s']:.1f} s: {row['cpu_ms_per_order']:.1f} ms "
         f"per placed order, {row['cpu_ms_per_request']:.1f} ms per request; "
         f"load average {row['load_average']}\n"
+        f"{'':<10} load generator CPU {row['client_cpu_s']:.1f} s: "
+        f"{row['client_cpu_ms_per_request']:.1f} ms per request\n"
         f"{'':<10} stock {row['initial_stock']} → units on orders {row['units_on_orders']}, "
         f"left {row['stock_left']}; OVERSOLD {row['oversold']}, drift {row['stock_drift']}\n"
         f"{'':<10} error codes {row['codes']}"
@@ -476,12 +551,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=120.0, help="stop sending after this")
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--warm-up", type=int, default=2, help="unmeasured orders per connection first (0: none)"
+    )
     parser.add_argument("--py-spy", default="", help="sample the server with this py-spy")
     parser.add_argument("--profile-dir", default="bench-profiles")
     args = parser.parse_args()
     args.orders = max(1, min(args.orders, 5000))
     args.concurrency = max(1, min(args.concurrency, 200))
     args.seconds = max(1.0, min(args.seconds, 600.0))
+    args.warm_up = max(0, min(args.warm_up, 20))
     failed = False
     for backend in args.backends.split(","):
         row = asyncio.run(run_backend(backend.strip(), args))
