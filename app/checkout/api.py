@@ -80,8 +80,10 @@ async def place_order(
         request=body,
         timeouts=PaymentTimeouts.from_settings(settings),
         offered=payment_service.offered_methods(settings),
-        # Any refusal raises, and the request's transaction rolls back with it.
+        # Any refusal raises, and the request's transaction rolls back with it; a new order
+        # is committed by the service, with its stock reservation.
         savepoint=False,
+        commit=True,
     )
     if not created:
         response.status_code = 200

@@ -109,6 +109,7 @@ async def place_order(
     offered: Collection[PaymentMethod] | None = None,
     save_address: bool = False,
     savepoint: bool = True,
+    commit: bool = False,
 ) -> tuple[OrderOut, bool]:
     """Place the order and open its payment in the caller's transaction; (order, created now).
 
@@ -123,8 +124,12 @@ async def place_order(
     such as an approved bulk order). `save_address`: the shipping address also goes into the
     buyer's address book (when the book is full, the order is placed all the same).
     `savepoint=False` for a caller whose transaction rolls back whenever this raises (an API
-    route): then nothing of a refused order needs undoing here.
+    route): then nothing of a refused order needs undoing here. `commit=True` (with
+    `savepoint=False`): a new order is committed here, its stock reservation sent with the
+    COMMIT so that a hot SKU's row is locked for the least time (ADR 0017).
     """
+    if commit and savepoint:
+        raise ValueError("commit=True is for a caller that rolls back on refusal (savepoint=False)")
     key = order_service.check_idempotency_key(idempotency_key)
     from_cart = request.lines is None
     try:
@@ -150,7 +155,7 @@ async def place_order(
     # order stays in the caller's transaction, even if the caller goes on and commits (a page
     # that re-renders its form).
     async with session.begin_nested() if savepoint else contextlib.nullcontext():
-        view = await _write(session, draft, buyer, request, from_cart, save_address)
+        view = await _write(session, draft, buyer, request, from_cart, save_address, commit)
     if view is None:
         # The key placed an order already: a retry, or a concurrent request that got there
         # first (PostgreSQL made this one wait on the unique index until it committed).
@@ -180,9 +185,11 @@ async def _write(
     request: PlaceOrderRequest,
     from_cart: bool,
     save_address: bool,
+    commit: bool,
 ) -> OrderOut | None:
     """The drafted order written with its payment and jobs, in plain statements, and its
-    stock reserved last; its view. None, having written nothing, when its key was used."""
+    stock reserved last (and committed with it if `commit`); its view. None, having written
+    nothing, when its key was used."""
     order = await order_service.write_order(session, draft)
     if order is None:
         return None
@@ -198,10 +205,13 @@ async def _write(
     if save_address:
         await _keep_address(session, buyer, request.shipping_address)
     view = await order_view(session, order, payment, draft.cooperative_names)
-    # Last, so that a hot SKU's row stays locked only from here to the commit, which follows
-    # when the caller returns (the view above reads nothing this changes). A 409 here is
-    # undone by the caller's savepoint, or its transaction.
-    await order_service.reserve_order_stock(session, order)
+    # Last, so that a hot SKU's row stays locked only from here to the commit (the view above
+    # reads nothing this changes). A 409 here is undone by the caller's savepoint, or its
+    # transaction.
+    if commit:
+        await order_service.reserve_order_stock_and_commit(session, order)
+    else:
+        await order_service.reserve_order_stock(session, order)
     return view
 
 

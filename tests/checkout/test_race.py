@@ -16,6 +16,7 @@ from tests.account.factories import create_api_user
 from tests.catalog.factories import create_seller
 from tests.inventory.factories import stock_of
 from tests.order.factories import counts, order_body, place
+from tests.sql_statements import recorded_statements
 
 BUYERS = 50
 STOCK = 10
@@ -69,3 +70,30 @@ async def test_one_buyer_double_submitting_the_same_key_gets_one_order(
     assert len({r.json()["id"] for r in responses}) == 1
     assert (await counts(database)).orders == 1
     assert await stock_of(database, supplier.sku_ids[0]) == STOCK - 2
+
+
+async def test_buyers_of_two_hot_skus_in_either_order_each_reserve_in_one_go(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    """Every order's lines hold their SKUs' foreign-key locks while it reserves; orders of the
+    same two SKUs, listed either way round, all at once, neither deadlock nor fall back to
+    the reservation's usual path (on PostgreSQL one statement sent with the COMMIT)."""
+    supplier = await create_seller(database, stock=100, skus=2)
+    first, second = supplier.sku_ids
+    buyers = [await create_api_user(database) for _ in range(12)]
+    bodies = [
+        order_body([(first, 2), (second, 1)] if n % 2 else [(second, 1), (first, 2)])
+        for n in range(len(buyers))
+    ]
+
+    with recorded_statements(database) as seen:
+        responses = await asyncio.gather(
+            *(place(client, buyer, body) for buyer, body in zip(buyers, bodies, strict=True))
+        )
+
+    assert [response.status_code for response in responses] == [201] * len(buyers)
+    assert await stock_of(database, first) == 100 - 2 * len(buyers)
+    assert await stock_of(database, second) == 100 - len(buyers)
+    usual_path = [sql for sql in seen if sql.upper().startswith("UPDATE SKUS")]
+    # SQLite: the usual conditional UPDATE per SKU of each order.
+    assert len(usual_path) == (0 if database.dialect == "postgresql" else 2 * len(buyers))

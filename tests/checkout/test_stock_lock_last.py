@@ -5,18 +5,15 @@ written and the answer is read, so the lock lasts from the reservation to the co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import httpx
-from sqlalchemy import event
 
 from app.core.db import Database
 from tests.account.factories import create_api_user
 from tests.catalog.factories import create_seller
 from tests.inventory.factories import stock_of
 from tests.order.factories import fill_cart, order_body, place
+from tests.sql_statements import recorded_statements
 
 # What may run while the SKU rows are locked: the reservation's own statements (the
 # conditional UPDATEs, the movements, the in-stock flag, a reindex job) and transaction control.
@@ -27,21 +24,6 @@ _WHILE_LOCKED = re.compile(
 )
 
 
-@contextmanager
-def statements(database: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 async def test_the_stock_is_reserved_after_everything_else_of_the_order(
     client: httpx.AsyncClient, database: Database
 ) -> None:
@@ -49,7 +31,7 @@ async def test_the_stock_is_reserved_after_everything_else_of_the_order(
     buyer = await create_api_user(database)
     await fill_cart(database, buyer.id, [(supplier.sku_ids[0], 5)])
 
-    with statements(database) as seen:
+    with recorded_statements(database) as seen:
         response = await place(client, buyer, order_body(None))
 
     assert response.status_code == 201, response.text

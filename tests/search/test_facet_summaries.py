@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import ColumnElement, Table, event, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, func, or_, select, update
 
 from app.core.db import Database
 from search import ProductQuery
@@ -27,6 +27,7 @@ from search.embedded import schema
 from search.embedded.backend import EmbeddedBackend
 from tests.search.catalogue import BY_ID, DOCUMENTS, GOUQI_GI_UNTIL, TODAY
 from tests.search.conftest import embedded_only
+from tests.sql_statements import recorded_statements
 
 postgres_only = pytest.mark.parametrize("target", ["embedded-postgresql"], indirect=True)
 
@@ -174,17 +175,8 @@ async def test_in_the_callers_transaction_a_summary_of_another_day_is_not_used_o
 @pytest.fixture
 def statements(database: Database) -> Iterator[list[str]]:
     """The SQL of every statement run meanwhile."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(database) as seen:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _reads(statement: str, table: str) -> bool:

@@ -114,6 +114,7 @@ from app.order.service.writing import (
     NewLine,
     NewOrder,
     reserve_order_stock,
+    reserve_order_stock_and_commit,
     write_order,
 )
 
@@ -198,6 +199,7 @@ __all__ = [
     "queue_buyer_notice",
     "request_fingerprint",
     "reserve_order_stock",
+    "reserve_order_stock_and_commit",
     "schedule_supplier_webhook",
     "set_default_address",
     "set_payment_method",

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.inventory.service import reserve_stock
+from app.inventory.service import reserve_stock, reserve_stock_and_commit
 from app.order import repository
 from app.order.models import BuyerKind, FulfillmentStatus, OrderStatus, PaymentMethod
 from app.order.service.placing import (
@@ -141,4 +141,13 @@ async def reserve_order_stock(session: AsyncSession, order: NewOrder) -> None:
         [(line.sku_id, line.quantity) for line in order.lines],
         order_id=order.id,
         savepoint=False,
+    )
+
+
+async def reserve_order_stock_and_commit(session: AsyncSession, order: NewOrder) -> None:
+    """Reserve the units of a new order's lines and commit the order with them
+    (inventory's reserve_stock_and_commit); on 409 insufficient_stock nothing is committed
+    and the caller rolls back its transaction."""
+    await reserve_stock_and_commit(
+        session, [(line.sku_id, line.quantity) for line in order.lines], order_id=order.id
     )
