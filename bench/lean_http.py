@@ -50,6 +50,10 @@ class Connection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        # A connection the server closed while it sat idle (uvicorn's keep-alive timeout is
+        # 5 s) has read its end: a new one, rather than a request sent into a closed socket.
+        if self._reader is not None and self._reader.at_eof():
+            await self.close()
         if self._reader is None or self._writer is None or self._writer.is_closing():
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         return self._reader, self._writer

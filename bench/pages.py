@@ -37,7 +37,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,11 +210,24 @@ async def discover(settings: Settings) -> tuple[list[Target], bytes]:
     return targets, listing.content
 
 
-def run_wrk(wrk: str, script: Path, url: str, connections: int, seconds: float) -> Figures:
+def wrk_command(
+    wrk: str, script: Path, url: str, connections: int, seconds: float, headers: Sequence[str] = ()
+) -> list[str]:
+    """One wrk thread with `connections` connections for `seconds`, each request with these
+    headers ("Name: value")."""
     command = [
         wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-        "-s", str(script), url,
+        "-s", str(script),
     ]  # fmt: skip
+    for header in headers:
+        command += ["-H", header]
+    return [*command, url]
+
+
+def run_wrk(
+    wrk: str, script: Path, url: str, connections: int, seconds: float, headers: Sequence[str] = ()
+) -> Figures:
+    command = wrk_command(wrk, script, url, connections, seconds, headers)
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
     figures = Figures()
     for line in output.splitlines():

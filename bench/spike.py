@@ -10,9 +10,11 @@ A scratch database (PostgreSQL on 127.0.0.1 by default, dropped afterwards) gets
 catalogue, `--skus` hot SKUs of their own suppliers sharing `--units` units, `--buyers` buyers
 with API tokens and an operator. The listing and the hot product's page are first measured
 alone with `wrk` (6 s each); then, for `--seconds`, wrk loads both with `--connections`
-connections each while the buyers place bank-transfer orders (1–2 SKUs, 1–3 units each;
+connections each (Accept-Encoding: gzip, as browsers send it; --accept-encoding '' for whole
+pages) while the buyers place bank-transfer orders (1–2 SKUs, 1–3 units each;
 every tenth sent twice at once with one Idempotency-Key), `--in-flight` at a time, until the
-stock is gone. Afterwards the operator confirms every order's transfer and the workers drain
+stock is gone (over keep-alive connections of bench/lean_http.py, so that the client's CPU
+stays small). Afterwards the operator confirms every order's transfer and the workers drain
 the outbox. Printed: orders/s while stock lasted, latencies of successful orders and of
 409 insufficient_stock, the reads' figures during the spike against alone, the resident
 memory of each web process and each worker (bench/fleet.py: when started, after the reads
@@ -53,7 +55,7 @@ from app.account.sessions import issue_api_token  # noqa: E402
 from app.catalog.models import Product, Sku  # noqa: E402
 from app.cli import load_regions, run_with_database, seed_demo_data, upgrade_database  # noqa: E402
 from app.core.db import Database, unit_of_work  # noqa: E402
-from bench import checkout, pages  # noqa: E402
+from bench import checkout, lean_http, pages  # noqa: E402
 from bench.fleet import FENGSHOU, MemoryReport, fleet  # noqa: E402
 from bench.percentiles import percentile  # noqa: E402
 from bench.spike_checks import check_integrity, impact_total, wait_for_outbox  # noqa: E402
@@ -76,6 +78,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=90.0)
     parser.add_argument("--in-flight", type=int, default=64, help="orders in flight")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections per page")
+    parser.add_argument(
+        "--accept-encoding",
+        default="gzip",
+        help="the readers' Accept-Encoding, as browsers send it ('' for none: every page whole)",
+    )
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--job-workers", type=int, default=2)
     parser.add_argument("--products", type=int, default=320, help="demo catalogue size")
@@ -160,19 +167,23 @@ async def place_orders(base: str, hot: Hot, args: argparse.Namespace) -> Outcome
     sold_out: set[int] = set()
     sent = 0
 
-    async def post(client: httpx.AsyncClient, token: str, key: str, body: dict[str, Any]) -> Any:
+    async def post(
+        connection: lean_http.Connection, token: str, key: str, body: dict[str, Any]
+    ) -> Any:
         skus = [line["sku_id"] for line in body["lines"]]
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         began = time.perf_counter()
         try:
-            response = await client.post("/api/v1/orders", json=body, headers=headers)
-        except httpx.HTTPError as exc:
+            response = await connection.request(
+                "POST", "/api/v1/orders", json_body=body, headers=headers
+            )
+        except (lean_http.HTTPFailure, TimeoutError) as exc:
             out.statuses[0] += 1
             out.codes[type(exc).__name__] += 1
             return None
         took = time.perf_counter() - began
-        out.statuses[response.status_code] += 1
-        if response.status_code == 201:
+        out.statuses[response.status] += 1
+        if response.status == 201:
             out.created.append(took)
             out.last_created = time.perf_counter()
             return response.json()
@@ -192,7 +203,18 @@ async def place_orders(base: str, hot: Hot, args: argparse.Namespace) -> Outcome
                         sold_out.add(skus[int(index)])
         return None
 
-    async def buyer(client: httpx.AsyncClient, lane: int) -> None:
+    async def buyer(lane: int) -> None:
+        # Two connections: a double submit sends its two requests at once.
+        first_line, second_line = lean_http.Connection(base), lean_http.Connection(base)
+        try:
+            await buy(lane, first_line, second_line)
+        finally:
+            await first_line.close()
+            await second_line.close()
+
+    async def buy(
+        lane: int, first_line: lean_http.Connection, second_line: lean_http.Connection
+    ) -> None:
         nonlocal sent
         while time.perf_counter() < stop_at and len(sold_out) < len(hot.sku_ids):
             left = [sku for sku in hot.sku_ids if sku not in sold_out]
@@ -212,7 +234,7 @@ async def place_orders(base: str, hot: Hot, args: argparse.Namespace) -> Outcome
             if sent % 10 == 0:  # a double submit: one key, two requests at once
                 out.double_submits += 1
                 first, second = await asyncio.gather(
-                    post(client, token, key, body), post(client, token, key, body)
+                    post(first_line, token, key, body), post(second_line, token, key, body)
                 )
                 answers = {answer["id"] for answer in (first, second) if answer}
                 out.duplicates += max(0, len(answers) - 1)
@@ -220,13 +242,11 @@ async def place_orders(base: str, hot: Hot, args: argparse.Namespace) -> Outcome
                     if answer:
                         out.orders[answer["id"]] = answer
             else:
-                answer = await post(client, token, key, body)
+                answer = await post(first_line, token, key, body)
                 if answer:
                     out.orders[answer["id"]] = answer
 
-    limits = httpx.Limits(max_connections=args.in_flight * 2)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        await asyncio.gather(*(buyer(client, lane) for lane in range(args.in_flight)))
+    await asyncio.gather(*(buyer(lane) for lane in range(args.in_flight)))
     return out
 
 
@@ -251,12 +271,9 @@ async def confirm_transfers(base: str, hot: Hot, orders: dict[int, dict[str, Any
 
 
 def wrk_in_background(
-    wrk: str, script: Path, url: str, connections: int, seconds: float
+    wrk: str, script: Path, url: str, connections: int, seconds: float, headers: list[str]
 ) -> subprocess.Popen[str]:
-    command = [
-        wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-        "-s", str(script), url,
-    ]  # fmt: skip
+    command = pages.wrk_command(wrk, script, url, connections, seconds, headers)
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
 
 
@@ -305,24 +322,23 @@ def run(args: argparse.Namespace) -> int:
                 base = running.base
                 memory.record("started", running)
                 listing, product = f"{base}/products", f"{base}/products/{hot.product_slug}"
+                headers = (
+                    [f"Accept-Encoding: {args.accept_encoding}"] if args.accept_encoding else []
+                )
                 for url_ in (listing, product):  # warm and check
-                    pages.run_wrk(wrk, script, url_, 4, 1)
+                    pages.run_wrk(wrk, script, url_, 4, 1, headers)
                 alone = {
-                    "listing": pages.run_wrk(wrk, script, listing, args.connections, ALONE_SECONDS),
-                    "product page": pages.run_wrk(
-                        wrk, script, product, args.connections, ALONE_SECONDS
-                    ),
+                    name: pages.run_wrk(wrk, script, url_, args.connections, ALONE_SECONDS, headers)
+                    for name, url_ in (("listing", listing), ("product page", product))
                 }
                 memory.record("after the reads alone", running)
                 print(f"spike: {args.seconds:.0f} s …", flush=True)
                 load_before = os.getloadavg()
                 readers = {
-                    "listing": wrk_in_background(
-                        wrk, script, listing, args.connections, args.seconds
-                    ),
-                    "product page": wrk_in_background(
-                        wrk, script, product, args.connections, args.seconds
-                    ),
+                    name: wrk_in_background(
+                        wrk, script, url_, args.connections, args.seconds, headers
+                    )
+                    for name, url_ in (("listing", listing), ("product page", product))
                 }
                 outcomes = asyncio.run(place_orders(base, hot, args))
                 during = {name: figures_of(process) for name, process in readers.items()}
@@ -387,7 +403,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"\n{args.backend}: fengshou serve --workers {args.web_workers}, {args.job_workers} "
         f"fengshou worker; {args.buyers} buyers, {args.skus} SKUs sharing {args.units} units, "
-        f"{args.in_flight} orders in flight; wrk -c{args.connections} on each page\n"
+        f"{args.in_flight} orders in flight; wrk -c{args.connections} on each page, "
+        f"Accept-Encoding: {args.accept_encoding or '(none)'}\n"
     )
     print(f"{'measure':<40} {'during the spike':>26} {'alone':>20}  target")
     for measure, spiked, alone_, target in rows:
