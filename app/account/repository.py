@@ -73,9 +73,10 @@ async def has_any_role(session: AsyncSession, user_id: int, roles: Sequence[Role
 # Sessions and API tokens
 
 
-# Asked by every signed-in request: built once.
+# Asked by every signed-in request: built once. Only the session's id is read: no ORM object
+# for it (a second entity per request, with its identity-map entry).
 _LIVE_SESSION = (
-    select(AuthSession, User)
+    select(AuthSession.id, User)
     .join(User, User.id == AuthSession.user_id)
     .where(
         AuthSession.secret_hash == bindparam("secret_hash"),
@@ -87,9 +88,9 @@ _LIVE_SESSION = (
 
 async def live_session(
     session: AsyncSession, secret_hash: str, kind: SessionKind, now: datetime
-) -> tuple[AuthSession, User] | None:
-    """The unexpired session of this kind with this secret, and its user: one query, which
-    replaces the user's lookup by id that a signed-in request makes anyway."""
+) -> tuple[int, User] | None:
+    """The id of the unexpired session of this kind with this secret, and its user: one
+    query, which replaces the user's lookup by id that a signed-in request makes anyway."""
     result = await session.execute(
         _LIVE_SESSION, {"secret_hash": secret_hash, "kind": kind, "now": now}
     )

@@ -103,7 +103,7 @@ async def signed_in(
     found = await repository.live_session(session, secret_hash(secret), kind, utcnow())
     if found is None or not found[1].is_active:
         return None
-    return SignedIn(found[1], found[0].id)
+    return SignedIn(found[1], found[0])
 
 
 async def end_browser_session(session: AsyncSession, user: User, session_id: int) -> None:
