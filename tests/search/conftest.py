@@ -12,8 +12,10 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from app.cli import upgrade_database
 from app.core.db import Database
@@ -119,3 +121,20 @@ def embedded(backend: SearchBackend) -> EmbeddedBackend:
     """The backend of an `embedded_only` test."""
     assert isinstance(backend, EmbeddedBackend)
     return backend
+
+
+@pytest.fixture
+def statements(database: Database | None) -> Iterator[list[str]]:
+    """The SQL of every statement an embedded backend runs meanwhile."""
+    assert database is not None
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import ColumnElement, Table, event, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, func, or_, select, update
 
 from app.core.db import Database
 from search import ProductQuery
@@ -169,22 +168,6 @@ async def test_in_the_callers_transaction_a_summary_of_another_day_is_not_used_o
         assert await _summary_day(database) == GOUQI_GI_UNTIL
     finally:
         await embedded.search(ProductQuery(), TODAY)
-
-
-@pytest.fixture
-def statements(database: Database) -> Iterator[list[str]]:
-    """The SQL of every statement run meanwhile."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _reads(statement: str, table: str) -> bool:
