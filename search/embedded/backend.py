@@ -11,10 +11,10 @@ facet, the category facet and the total; and the label counts), then the page of
 SQLite every statement is a round trip to the driver's thread, so there are few of them.
 A listing without text or price range reads its counts from summaries kept by triggers
 (schema version 3 on SQLite, 5 on PostgreSQL) instead of the rows. On PostgreSQL a text query
-with facets is one statement: its matches carry their columns (schema version 5), and the
-counts and the page come from one search of the text index. Statements take every value of
-the query as a named parameter and are built once per shape of query
-(search.embedded.statements builds them; this module runs them and keeps them by shape).
+with facets is one statement: its matches carry their columns (schema version 5) and labels
+(6), and the counts and the page come from one search of the text index, without a join.
+Statements take every value of the query as a named parameter and are built once per shape of
+query (search.embedded.statements builds them; this module runs them and keeps them by shape).
 """
 
 from __future__ import annotations
