@@ -1,12 +1,12 @@
 """Search benchmark: the embedded backend with 100,000 products, on SQLite and on PostgreSQL.
 
     uv run python bench/search.py [--products 100000] [--runs 300] [--skip-postgres]
-                                  [--skip-sqlite] [--no-gc-freeze]
+                                  [--skip-sqlite] [--no-gc-freeze] [--keep-postgres]
 
 It generates a deterministic catalogue (real specialty names of 832 counties from
 data/reference × counties of the same province × pack sizes × wording), builds the embedded
 index on a temporary SQLite file and on a scratch PostgreSQL database on 127.0.0.1 (dropped at
-the end), and reports the time to index, then p50/p99 per backend of:
+the end unless --keep-postgres), and reports the time to index, then p50/p99 per backend of:
 
 * golden queries: text only, as the listing runs them (with facets);
 * filtered queries: filters without text (with facets);
@@ -480,7 +480,10 @@ async def main(arguments: argparse.Namespace) -> int:
             run = await run_backend("postgresql", url, docs, analyzer, arguments.runs)
             results["postgresql"] = (run[0], run[1])
         finally:
-            drop_postgres_database(name)
+            if arguments.keep_postgres:
+                print(f"kept the PostgreSQL database {name}: drop it when done", flush=True)
+            else:
+                drop_postgres_database(name)
     report(results)
     return 0
 
@@ -491,6 +494,11 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=300, help="searches per query kind")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--keep-postgres",
+        action="store_true",
+        help="leave the scratch PostgreSQL database for EXPLAIN (its name is printed)",
+    )
     parser.add_argument(
         "--no-gc-freeze",
         dest="gc_freeze",

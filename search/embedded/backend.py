@@ -11,10 +11,10 @@ facet, the category facet and the total; and the label counts), then the page of
 SQLite every statement is a round trip to the driver's thread, so there are few of them.
 A listing without text or price range reads its counts from summaries kept by triggers
 (schema version 3 on SQLite, 5 on PostgreSQL) instead of the rows. On PostgreSQL a text query
-with facets is one statement: its matches carry their columns (schema version 5), and the
-counts and the page come from one search of the text index. Statements take every value of
-the query as a named parameter and are built once per shape of query
-(search.embedded.statements builds them; this module runs them and keeps them by shape).
+with facets is one statement: its matches carry their columns (schema version 5) and labels
+(6), and the counts and the page come from one search of the text index, without a join.
+Statements take every value of the query as a named parameter and are built once per shape of
+query (search.embedded.statements builds them; this module runs them and keeps them by shape).
 """
 
 from __future__ import annotations
@@ -197,11 +197,15 @@ class EmbeddedBackend:
         rows = self._rows(latest.values())
         async with self._transaction(write=True) as session:
             await self._delete(session, list(latest))
-            for table, batch in ((products, rows.products), (texts, rows.texts)):
+            # Labels before texts: on PostgreSQL the texts' trigger writes each vectors row
+            # with its product's columns and labels in one insert (schema version 6).
+            for table, batch in (
+                (products, rows.products),
+                (labels, rows.labels),
+                (texts, rows.texts),
+            ):
                 for chunk in _chunks(batch):
                     await session.execute(table.insert(), list(chunk))
-            for chunk in _chunks(rows.labels):
-                await session.execute(labels.insert(), list(chunk))
             await self._upsert_names(session, rows.names)
             await self._add_terms(session, sorted(rows.vocabulary))
 
@@ -264,15 +268,17 @@ class EmbeddedBackend:
     async def clear(self) -> None:
         """Remove every product, the facet names and the vocabulary."""
         async with self._transaction(write=True) as session:
-            for table in (labels, texts, products, facet_names, terms):
+            for table in (texts, labels, products, facet_names, terms):
                 await session.execute(delete(table))
 
     @staticmethod
     async def _delete(session: AsyncSession, ids: Sequence[int]) -> None:
         # Children first: the app's SQLite connections enforce foreign keys, others may not.
+        # Texts (and on PostgreSQL their vectors) before labels, so that no label trigger
+        # updates a vectors row about to go.
         for chunk in _chunks(ids):
-            await session.execute(delete(labels).where(labels.c.product_id.in_(chunk)))
             await session.execute(delete(texts).where(texts.c.id.in_(chunk)))
+            await session.execute(delete(labels).where(labels.c.product_id.in_(chunk)))
             await session.execute(delete(products).where(products.c.id.in_(chunk)))
 
     async def _upsert_names(self, session: AsyncSession, names: dict[tuple[str, str], str]) -> None:

@@ -20,14 +20,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    cast,
     column,
     literal_column,
     select,
     table,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
-from sqlalchemy.types import BigInteger, Boolean, DateTime, Integer, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
+from sqlalchemy.types import BigInteger, Boolean, Date, DateTime, Integer, String, Text, TypeEngine
 
 from search.embedded.schema import FTS_TABLE, VECTORS_TABLE
 
@@ -35,7 +34,9 @@ Alternatives = tuple[tuple[str, ...], ...]
 
 _fts = table(FTS_TABLE, column("rowid"))
 # PostgreSQL: since schema version 5 the vectors carry their product's filter and sort
-# columns, so that a match needs no lookup in search_products.
+# columns, so that a match needs no lookup in search_products; since version 6 its labels,
+# with the first and last day each holds (-infinity, infinity when open), in parallel arrays
+# (NULL without labels).
 MATCH_COLUMNS = (
     column("province_code", String()),
     column("category", String()),
@@ -46,14 +47,26 @@ MATCH_COLUMNS = (
     column("published_at", DateTime(timezone=True)),
     column("rating_milli", BigInteger()),
     column("rating_count", BigInteger()),
+    column("labels", ARRAY(String())),
+    column("label_valid_from", ARRAY(Date())),
+    column("label_valid_until", ARRAY(Date())),
 )
-_vectors = table(
+vectors = table(
     VECTORS_TABLE,
     column("id", Integer),
     column("tsv", TSVECTOR),
     column("title_tsv", TSVECTOR),
     *MATCH_COLUMNS,
 )
+
+
+class _TsQuery(TSQUERY):
+    """A tsquery parameter sent as one (`$1::tsquery`): a prepared statement's generic plan
+    then holds the parsed query, where a text cast to tsquery is parsed again for every row
+    it is tested on (twice per match for the relevance points)."""
+
+    render_bind_cast = True
+
 
 # Relevance is discrete, so that "equal relevance" exists and the tie-breaks (key-assistance
 # county, then newest) decide between listings that match alike. A match anywhere (place
@@ -144,11 +157,12 @@ class TextMatch:
             restricted = [(TITLE_POINTS, expression)]
             if originals is not None:
                 restricted.append((EXACT_POINTS, tsquery_expression(originals)))
+        type_: TypeEngine[str] = Text() if dialect == "sqlite" else _TsQuery()
         return cls(
             dialect,
-            bindparam("text_match", expression, type_=Text),
+            bindparam("text_match", expression, type_=type_),
             tuple(
-                (weight, bindparam(f"text_points_{index}", value, type_=Text))
+                (weight, bindparam(f"text_points_{index}", value, type_=type_))
                 for index, (weight, value) in enumerate(restricted)
             ),
         )
@@ -160,11 +174,18 @@ class TextMatch:
         values.update((param.key, param.value) for _, param in self.points)
         return values
 
-    def matched(self, name: str, *, points: bool = False, columns: bool = False) -> CTE:
+    def matched(
+        self,
+        name: str,
+        *,
+        points: bool = False,
+        columns: Sequence[str] = (),
+        where: Sequence[ColumnElement[bool]] = (),
+    ) -> CTE:
         """The matching products' ids, computed once per statement (a materialised CTE), with
-        their relevance points when asked, and on PostgreSQL with `columns`, their filter and
-        sort columns (MATCH_COLUMNS)."""
-        if columns and self.dialect != "postgresql":
+        their relevance points when asked, and on PostgreSQL with these of their `columns`
+        (MATCH_COLUMNS) and only the matches that also meet `where` (terms over `vectors`)."""
+        if (columns or where) and self.dialect != "postgresql":
             raise ValueError("the matches carry their columns on PostgreSQL only")
         selected: list[ColumnElement[Any]]
         if self.dialect == "sqlite":
@@ -180,18 +201,17 @@ class TextMatch:
                 )
             statement = select(*selected).where(_fts5(self.match))
         else:
-            selected = [_vectors.c.id]
+            selected = [vectors.c.id]
             if points:
                 # PostgreSQL tests the title vector of each match it already holds.
                 selected.append(
                     _sum(
-                        (weight, _vectors.c.title_tsv.op("@@")(cast(value, TSQUERY)))
+                        (weight, vectors.c.title_tsv.op("@@")(value))
                         for weight, value in self.points
                     ).label("points")
                 )
-            if columns:
-                selected.extend(_vectors.c[match.name] for match in MATCH_COLUMNS)
-            statement = select(*selected).where(_vectors.c.tsv.op("@@")(cast(self.match, TSQUERY)))
+            selected.extend(vectors.c[name] for name in columns)
+            statement = select(*selected).where(vectors.c.tsv.op("@@")(self.match), *where)
         return statement.cte(name).prefix_with("MATERIALIZED")
 
     def points_of(self, id_column: ColumnElement[int]) -> ColumnElement[int]:

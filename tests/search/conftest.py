@@ -23,6 +23,7 @@ from search.meili import MeiliBackend
 from search.understanding import QueryParser
 from tests.conftest import BACKENDS, drop_postgres_database, make_settings, new_database_url
 from tests.search.catalogue import DOCUMENTS, LABEL_WORDS, place_names, places
+from tests.sql_statements import recorded_statements
 
 MEILI_URL = os.environ.get("FENGSHOU_TEST_MEILI_URL")
 MEILI_SKIP_REASON = "FENGSHOU_TEST_MEILI_URL not set: no Meilisearch server on this machine"
@@ -119,3 +120,11 @@ def embedded(backend: SearchBackend) -> EmbeddedBackend:
     """The backend of an `embedded_only` test."""
     assert isinstance(backend, EmbeddedBackend)
     return backend
+
+
+@pytest.fixture
+def statements(database: Database | None) -> Iterator[list[str]]:
+    """The SQL of every statement an embedded backend runs meanwhile."""
+    assert database is not None
+    with recorded_statements(database) as seen:
+        yield seen

@@ -182,6 +182,12 @@ async def test_a_label_starting_later_matches_from_its_first_day(backend: Search
         unfiltered = await backend.search(ProductQuery(per_page=100), today)
         unfiltered_counts = {facet.value: facet.count for facet in unfiltered.facets["label"]}
         assert counts.get("organic", 0) == unfiltered_counts.get("organic", 0)
+        # With a text too (on PostgreSQL: the label read from the matches' own arrays).
+        query = ProductQuery(text="脐橙", label="organic", per_page=100)
+        texted = await backend.search(query, today)
+        assert set(texted.ids) == set(result.ids) & await _ids(backend, "脐橙")
+        texted_counts = {facet.value: facet.count for facet in texted.facets["label"]}
+        assert texted_counts.get("organic", 0) == texted.total == len(texted.ids)
         return set(result.ids), counts.get("organic", 0)
 
     before_ids, before_count = await organic(start - timedelta(days=1))
@@ -191,6 +197,7 @@ async def test_a_label_starting_later_matches_from_its_first_day(backend: Search
         assert await organic(start - timedelta(days=1)) == (before_ids, before_count)
         on_ids, on_count = await organic(start)
         assert on_ids == before_ids | {904}
+        assert 904 in await _ids(backend, "脐橙")  # a copy of an orange: the text finds it
         assert on_count == before_count + 1
     finally:
         await backend.delete([904])

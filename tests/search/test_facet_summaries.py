@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,7 +26,6 @@ from search.embedded import schema
 from search.embedded.backend import EmbeddedBackend
 from tests.search.catalogue import BY_ID, DOCUMENTS, GOUQI_GI_UNTIL, TODAY
 from tests.search.conftest import embedded_only
-from tests.sql_statements import recorded_statements
 
 postgres_only = pytest.mark.parametrize("target", ["embedded-postgresql"], indirect=True)
 
@@ -170,13 +168,6 @@ async def test_in_the_callers_transaction_a_summary_of_another_day_is_not_used_o
         assert await _summary_day(database) == GOUQI_GI_UNTIL
     finally:
         await embedded.search(ProductQuery(), TODAY)
-
-
-@pytest.fixture
-def statements(database: Database) -> Iterator[list[str]]:
-    """The SQL of every statement run meanwhile."""
-    with recorded_statements(database) as seen:
-        yield seen
 
 
 def _reads(statement: str, table: str) -> bool:

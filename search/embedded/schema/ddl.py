@@ -9,10 +9,11 @@ from search.embedded.schema.facet_summaries import (
     VERSION_3_SQLITE,
     VERSION_3_SQLITE_DOWN,
 )
+from search.embedded.schema.postgres_labels import VERSION_6_POSTGRES, VERSION_6_POSTGRES_DOWN
 from search.embedded.schema.postgres_summaries import VERSION_5_POSTGRES, VERSION_5_POSTGRES_DOWN
 from search.embedded.schema.tables import FTS_TABLE, TABLE_NAMES, VECTORS_FUNCTION, VECTORS_TABLE
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _common_ddl(id_type: str, timestamp_type: str) -> list[str]:
@@ -205,6 +206,9 @@ def upgrade_ddl(dialect_name: str, version: int = 1) -> list[str]:
     if version == 5:  # PostgreSQL: summaries and the matches' columns (SQLite has its own)
         _check_dialect(dialect_name)
         return list(VERSION_5_POSTGRES) if dialect_name == "postgresql" else []
+    if version == 6:  # PostgreSQL: the labels beside the vectors (SQLite: nothing to do)
+        _check_dialect(dialect_name)
+        return list(VERSION_6_POSTGRES) if dialect_name == "postgresql" else []
     if version != 1:
         raise ValueError(f"no schema version {version}")
     if dialect_name == "sqlite":
@@ -229,6 +233,9 @@ def downgrade_ddl(dialect_name: str, version: int = 1) -> list[str]:
     if version == 5:
         _check_dialect(dialect_name)
         return list(VERSION_5_POSTGRES_DOWN) if dialect_name == "postgresql" else []
+    if version == 6:
+        _check_dialect(dialect_name)
+        return list(VERSION_6_POSTGRES_DOWN) if dialect_name == "postgresql" else []
     if version != 1:
         raise ValueError(f"no schema version {version}")
     tables = [f"DROP TABLE IF EXISTS {name}" for name in reversed(TABLE_NAMES)]

@@ -75,18 +75,22 @@ _MATCH_COLUMNS = (
     ("rating_milli", "BIGINT"),
     ("rating_count", "BIGINT"),
 )
-_NAMES = ", ".join(name for name, _ in _MATCH_COLUMNS)
-_VECTORS_REFRESH = f"""CREATE OR REPLACE FUNCTION search_product_vectors_refresh() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO search_product_vectors (id, tsv, title_tsv, {_NAMES})
-    SELECT
-        NEW.id,
-        array_to_tsvector(array_remove(string_to_array(
+MATCH_COLUMN_NAMES = ", ".join(name for name, _ in _MATCH_COLUMNS)
+# The two vectors of a texts row, all fields and the title fields, as the refresh functions of
+# versions 5 and 6 write them.
+VECTORS_OF_NEW = """array_to_tsvector(array_remove(string_to_array(
             NEW.title_tokens || ' ' || NEW.pinyin_tokens || ' ' || NEW.place_tokens
             || ' ' || NEW.gram_tokens || ' ' || NEW.body_tokens, ' '), '')),
         array_to_tsvector(array_remove(string_to_array(
-            NEW.title_tokens || ' ' || NEW.pinyin_tokens || ' ' || NEW.gram_tokens, ' '), '')),
+            NEW.title_tokens || ' ' || NEW.pinyin_tokens || ' ' || NEW.gram_tokens, ' '), ''))"""
+# Also what version 6 puts back on downgrade.
+VECTORS_REFRESH_V5 = f"""CREATE OR REPLACE FUNCTION search_product_vectors_refresh() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_product_vectors (id, tsv, title_tsv, {MATCH_COLUMN_NAMES})
+    SELECT
+        NEW.id,
+        {VECTORS_OF_NEW},
         {", ".join(f"p.{name}" for name, _ in _MATCH_COLUMNS)}
     FROM search_products AS p WHERE p.id = NEW.id
     ON CONFLICT (id) DO UPDATE SET tsv = EXCLUDED.tsv, title_tsv = EXCLUDED.title_tsv,
@@ -159,10 +163,10 @@ VERSION_5_POSTGRES = [
         f"ALTER TABLE search_product_vectors ALTER COLUMN {name} SET NOT NULL"
         for name, _ in _MATCH_COLUMNS
     ),
-    _VECTORS_REFRESH,
+    VECTORS_REFRESH_V5,
     _VECTORS_FOLLOW,
     f"""CREATE TRIGGER search_product_vectors_follow
-    AFTER UPDATE OF {_NAMES} ON search_products
+    AFTER UPDATE OF {MATCH_COLUMN_NAMES} ON search_products
     FOR EACH ROW EXECUTE FUNCTION search_product_vectors_follow()""",
 ]
 VERSION_5_POSTGRES_DOWN = [

@@ -102,6 +102,7 @@ class QueryFilters:
         category: bool = True,
         label: bool = True,
         text: bool = True,
+        brand: bool = True,
         counting: bool = False,
     ) -> list[ColumnElement[bool]]:
         """WHERE terms over search_products or search_product_labels (same column names)."""
@@ -132,7 +133,7 @@ class QueryFilters:
             conditions.append(price <= self.value("max_price_fen"))
         if label and query.label is not None:
             conditions.append(self._has_label(id_column))
-        if query.brand is not None:
+        if brand and query.brand is not None:
             conditions.append(self._has_brand(id_column))
         return conditions
 
