@@ -15,12 +15,15 @@ from fastapi import FastAPI
 from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.account.models import User
+from app.checkout import service as checkout_service
 from app.checkout.service import EXPIRE_ORDER_JOB
 from app.config import Settings
 from app.core.db import Database, table_of, unit_of_work
 from app.jobs.models import Job, JobStatus
 from app.order.models import Order
-from app.order.service import BUYER_NOTICE_JOB, order_number
+from app.order.schemas import PlaceOrderRequest
+from app.order.service import BUYER_NOTICE_JOB, PaymentTimeouts, order_number
 from app.payment.models import Payment, PaymentStatus
 from app.payment.service import CREATE_INTENT_JOB
 from tests.account.factories import create_api_user
@@ -210,3 +213,26 @@ async def test_a_retry_after_the_stock_sold_out_answers_the_order_it_placed(
     assert again.json() == first.json()
     assert_error(changed, 409, "idempotency_key_reused")
     assert (await counts(database)).orders == 1
+
+
+async def test_only_a_caller_without_a_savepoint_may_let_checkout_commit(
+    database: Database,
+) -> None:
+    """A caller that goes on after a refusal (a savepoint) cannot have checkout commit its
+    transaction: refused before anything is read or written."""
+    supplier = await create_seller(database, stock=5)
+    buyer = await create_api_user(database)
+    before = await counts(database)
+    async with unit_of_work(database.writer) as session:
+        user = await session.get(User, buyer.id)
+        assert user is not None
+        with pytest.raises(ValueError, match="savepoint=False"):
+            await checkout_service.place_order(
+                session,
+                buyer=user,
+                idempotency_key="guard",
+                request=PlaceOrderRequest.model_validate(order_body([(supplier.sku_ids[0], 1)])),
+                timeouts=PaymentTimeouts(),
+                commit=True,
+            )
+    assert await counts(database) == before
