@@ -21,7 +21,7 @@ from app.checkout.service import EXPIRE_ORDER_JOB
 from app.config import Settings
 from app.core.db import Database, table_of, unit_of_work
 from app.jobs.models import Job, JobStatus
-from app.order.models import Order
+from app.order.models import Fulfillment, Order
 from app.order.schemas import PlaceOrderRequest
 from app.order.service import BUYER_NOTICE_JOB, PaymentTimeouts, order_number
 from app.payment.models import Payment, PaymentStatus
@@ -71,9 +71,18 @@ async def test_the_number_and_the_rows_beside_the_order(
         assert order is not None
         payment = await session.scalar(select(Payment).where(Payment.order_id == order.id))
         jobs = (await session.scalars(select(Job).order_by(Job.id))).all()
+        parcels = (
+            await session.execute(
+                select(Fulfillment.created_at, Fulfillment.updated_at).where(
+                    Fulfillment.order_id == order.id
+                )
+            )
+        ).all()
     # The number the INSERT made is the one order_number makes of the stored id and time.
     assert order.number == order_number(order.id, order.created_at) == placed["number"]
     assert order.updated_at == order.created_at
+    # The parcel is written at the time the order was placed, not when its INSERT ran.
+    assert parcels == [(order.created_at, order.created_at)]
     assert payment is not None
     assert (payment.status, payment.amount_fen, payment.currency) == (
         PaymentStatus.PENDING,

@@ -1,6 +1,6 @@
-"""`place_order` itself, under checkout: its own answer to a key already used, and its default
-of reserving the stock. Checkout looks the key up first, but `place_order` keeps its promise
-for any caller (and for a request with the key committed in between)."""
+"""Placing an order on checkout's path (`draft_order`, then `write_order` and
+`reserve_order_stock`), called as a service: its answer to a key already used, the shipping
+of an order whose every parcel ships free, and the shortest name and PO number."""
 
 from __future__ import annotations
 
@@ -11,17 +11,18 @@ import pytest
 from sqlalchemy import select
 
 from app.account.models import Role, User
+from app.checkout.service import place_order
 from app.core.db import Database, unit_of_work
 from app.order.errors import IdempotencyKeyReused
 from app.order.models import Fulfillment, Order, PaymentMethod
 from app.order.schemas import PlaceOrderRequest
-from app.order.service import PaymentTimeouts, place_order
+from app.order.service import PaymentTimeouts
 from app.shipping.models import ShippingRule
 from tests.account.factories import create_api_user, grant
 from tests.catalog.factories import create_seller
 from tests.conftest import make_settings
 from tests.inventory.factories import movements, stock_of
-from tests.order.factories import order_body
+from tests.order.factories import counts, order_body
 from tests.organization.factories import create_organization
 
 
@@ -32,27 +33,28 @@ async def _place(
         buyer = await session.get(User, buyer_id)
         assert buyer is not None
         order, created = await place_order(
-            session, buyer=buyer, idempotency_key=key, request=request
+            session, buyer=buyer, idempotency_key=key, request=request, timeouts=PaymentTimeouts()
         )
         return order.id, created
 
 
 async def test_the_same_key_again_answers_the_order_placed_with_it(database: Database) -> None:
     """Every unit is bought the first time: the second call must not price the basket again
-    (it would find no stock left), nor reserve again, nor say the order is new."""
+    (it would find no stock left), nor write or reserve again, nor say the order is new."""
     seller = await create_seller(database, price_fen=1000, stock=3)
     buyer = await create_api_user(database)
     request = PlaceOrderRequest.model_validate(order_body([(seller.sku_ids[0], 3)]))
 
     first, created = await _place(database, buyer.id, request)
     assert created is True
-    assert await stock_of(database, seller.sku_ids[0]) == 0  # reserved by default
+    assert await stock_of(database, seller.sku_ids[0]) == 0
     reserved = [m for m in await movements(database) if m[2] == "reserved"]
     assert reserved == [(seller.sku_ids[0], -3, "reserved", first)]
 
     again, created_again = await _place(database, buyer.id, request)
 
     assert (again, created_again) == (first, False)
+    assert (await counts(database)).orders == 1
     assert await stock_of(database, seller.sku_ids[0]) == 0
     assert [m for m in await movements(database) if m[2] == "reserved"] == reserved
     other = PlaceOrderRequest.model_validate(order_body([(seller.sku_ids[0], 2)]))

@@ -74,7 +74,6 @@ from app.order.service.placing import (
     order_number,
     order_number_prefix,
     order_values,
-    place_order,
     request_fingerprint,
 )
 from app.order.service.reading import (
@@ -174,7 +173,6 @@ __all__ = [
     "complete_shipped_fulfillment",
     "confirm_receipt",
     "count_to_ship",
-    "county_choices",
     "default_address",
     "delete_address",
     "draft_order",
@@ -195,7 +193,6 @@ __all__ = [
     "order_number_prefix",
     "order_values",
     "place_gift_order",
-    "place_order",
     "queue_buyer_notice",
     "request_fingerprint",
     "reserve_order_stock",

@@ -19,7 +19,6 @@ from app.cart.pricing import PricedBasket, PricedGroup, PricedLine, price_basket
 from app.config import Settings
 from app.core.clock import china_date, utcnow
 from app.core.identifiers import normalize_phone
-from app.inventory.service import reserve_stock
 from app.order import repository
 from app.order.errors import (
     EmptyOrder,
@@ -149,7 +148,7 @@ async def check_delivery(
     po_number: str | None,
     organization_id: int | None,
 ) -> tuple[CheckedAddress, str | None]:
-    """The address and PO number checked as place_order checks them, for a use case that
+    """The address and PO number checked as draft_order checks them, for a use case that
     takes them before it orders (a bulk order submitted for approval): the address and PO
     number as they would be stored, or 422 naming each field (`invalid_order_fields`)."""
     problems: Problems = {}
@@ -277,48 +276,6 @@ async def draft_order(
     return OrderDraft(values, basket, wanted)
 
 
-async def place_order(
-    session: AsyncSession,
-    *,
-    buyer: User,
-    idempotency_key: str,
-    request: PlaceOrderRequest,
-    items: Sequence[tuple[int, int]] | None = None,
-    timeouts: PaymentTimeouts | None = None,
-    reserve: bool = True,
-) -> tuple[Order, bool]:
-    """Place an order and reserve its stock, in the caller's transaction; (order, created now).
-    `reserve=False` leaves the reservation to the caller (reserve_order_stock), to be done
-    last, just before its commit: the SKU rows stay locked from the reservation to the commit.
-
-    The same buyer and key again return the existing order as it is (a different body: 409
-    `idempotency_key_reused`). What is checked and refused: draft_order. The order is split
-    into one fulfilment per supplier, each with its lines and shipping fee. Not enough stock:
-    409 `insufficient_stock`, and the caller's transaction must roll back.
-    """
-    key = check_idempotency_key(idempotency_key)
-    existing = await find_replayed_order(
-        session, buyer_id=buyer.id, idempotency_key=key, request=request
-    )
-    if existing is not None:
-        return existing, False
-    draft = await draft_order(
-        session, buyer=buyer, key=key, request=request, items=items, timeouts=timeouts
-    )
-    order = Order(**draft.values)
-    if not await add_order(session, order):
-        replayed = await find_replayed_order(
-            session, buyer_id=buyer.id, idempotency_key=key, request=request
-        )
-        if replayed is None:
-            raise RuntimeError("an order with this key was refused and cannot be found")
-        return replayed, False
-    await add_parcels(session, order, [Parcel(group) for group in draft.basket.groups])
-    if reserve:
-        await reserve_stock(session, draft.wanted, order_id=order.id)
-    return order, True
-
-
 def order_values(
     *,
     buyer: User,
@@ -366,7 +323,10 @@ async def add_order(session: AsyncSession, order: Order) -> bool:
     """Write the order and give it its number; False when the buyer's Idempotency-Key is
     taken meanwhile (a concurrent request with the same key, which PostgreSQL waits for on
     the unique index): the savepoint keeps the caller's transaction usable, and the caller
-    answers with that order."""
+    answers with that order. Gift orders, its one caller, run under the gift's row lock, so
+    two approvals never race here; but the submitter can place an order of their own through
+    checkout with the gift's key (`gift-order-{id}`, a valid Idempotency-Key) at the same
+    moment (tests/procurement/test_gift_key_race.py)."""
     try:
         async with session.begin_nested():
             session.add(order)
