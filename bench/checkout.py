@@ -10,8 +10,8 @@ up to the last order placed), p50/p99 latency of placed orders and of 409s, how 
 answered 409 insufficient_stock, the server's CPU milliseconds per placed order and per
 request (utime + stime of the uvicorn process and its children from /proc, so the load
 generator's share does not count), the load average, and the OVERSOLD units (units on orders
-minus the initial stock; anything but 0 is a bug). Bounded in
-orders and seconds; loopback only; it stops by itself.
+minus the initial stock; anything but 0 is a bug). Bounded in orders and seconds; loopback
+only; it stops by itself.
 
 Before the measured load, each of the --concurrency connections places --warm-up orders of
 one unit of a SKU of its own supplier (not counted): every worker has opened its database
