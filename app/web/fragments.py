@@ -17,10 +17,11 @@ from typing import Any
 
 from fastapi import Request
 from markupsafe import Markup, escape
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from app.web import i18n
-from app.web.compression import KeptBody, kept_response
+from app.web.compression import KeptBody, SplicedBody, kept_response, spliced_response
+from app.web.security import CSRF_TOKEN_LENGTH
 from app.web.templating import render, templates
 
 BLOCKS = ("title", "description", "head", "content", "scripts")
@@ -35,16 +36,17 @@ HTML = "text/html; charset=utf-8"
 @dataclass(frozen=True)
 class AnonymousPage:
     """A whole page as every visitor who is not signed in sees it (render_anonymous). One
-    without a CSRF token is the same bytes for all of them: encoded (and gzipped) once."""
+    without a CSRF token is the same bytes for all of them: encoded (and gzipped) once; one
+    with a token is encoded and gzipped once around it."""
 
-    text: str
-    kept: KeptBody | None = None
+    kept: KeptBody | SplicedBody
 
     @classmethod
     def of(cls, text: str) -> AnonymousPage:
+        body = text.encode()
         if _CSRF_PLACEHOLDER in text:
-            return cls(text)
-        return cls(text, KeptBody.of(text.encode()))
+            return cls(SplicedBody.of(body, _CSRF_PLACEHOLDER.encode(), CSRF_TOKEN_LENGTH))
+        return cls(KeptBody.of(body))
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,12 @@ def render_anonymous(request: Request, template: str, context: dict[str, Any]) -
 def with_csrf_token(request: Request, page: AnonymousPage, *, status_code: int = 200) -> Response:
     """A page from render_anonymous with this visitor's CSRF token (its bytes and ETag as
     kept when it has none)."""
-    if page.kept is not None:
+    if isinstance(page.kept, KeptBody):
         return kept_response(request, page.kept, media_type=HTML, status_code=status_code)
     from app.web.security import csrf_token
 
-    text = page.text.replace(_CSRF_PLACEHOLDER, str(escape(csrf_token(request))))
-    return HTMLResponse(text, status_code=status_code)
+    token = str(escape(csrf_token(request))).encode()
+    return spliced_response(request, page.kept, token, media_type=HTML, status_code=status_code)
 
 
 def render_page(request: Request, page: PageBlocks, *, status_code: int = 200) -> Response:

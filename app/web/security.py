@@ -15,6 +15,10 @@ from app.core.errors import Forbidden
 CSRF_SESSION_KEY = "csrf"
 CSRF_FORM_FIELD = "csrf_token"
 SESSION_SECRET_KEY = "sid"  # noqa: S105  (the key in the cookie, not a secret)
+_CSRF_TOKEN_BYTES = 32
+# Every token's length in characters (URL-safe base64, no padding): kept pages are compressed
+# around it once (app.web.fragments).
+CSRF_TOKEN_LENGTH = len(secrets.token_urlsafe(_CSRF_TOKEN_BYTES))
 
 
 def _session(request: Request) -> dict[str, Any] | None:
@@ -28,7 +32,7 @@ def csrf_token(request: Request) -> str:
         return ""
     token = session.get(CSRF_SESSION_KEY)
     if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
+        token = secrets.token_urlsafe(_CSRF_TOKEN_BYTES)
         session[CSRF_SESSION_KEY] = token
     return token
 
@@ -53,7 +57,7 @@ def log_in_session(request: Request, secret: str) -> None:
     session = request.session
     session.clear()
     session[SESSION_SECRET_KEY] = secret
-    session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+    session[CSRF_SESSION_KEY] = secrets.token_urlsafe(_CSRF_TOKEN_BYTES)
 
 
 def log_out_session(request: Request) -> None:
