@@ -80,6 +80,23 @@ class Connection:
             lines.append(f"Content-Length: {len(body)}")
         lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
         message = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+        reused = self._writer is not None
+        try:
+            return await asyncio.wait_for(self._exchange(message), self.timeout)
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            await self.close()
+            if not (reused and _closed_before_answering(exc)):
+                raise HTTPFailure(f"{type(exc).__name__}: {exc}") from exc
+        except asyncio.LimitOverrunError as exc:
+            await self.close()
+            raise HTTPFailure(f"{type(exc).__name__}: {exc}") from exc
+        except TimeoutError:
+            await self.close()
+            raise
+        # The server closed the idle connection as the request left (its keep-alive timeout):
+        # it read none of it. Sent again on a new connection, once, as browsers do; callers'
+        # POSTs carry an Idempotency-Key, so even a request that was read would be answered
+        # with its first answer.
         try:
             return await asyncio.wait_for(self._exchange(message), self.timeout)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
@@ -111,6 +128,13 @@ class Connection:
         if headers.get("connection", "").lower() == "close":
             await self.close()
         return Reply(int(rest[:3]), headers, body)
+
+
+def _closed_before_answering(exc: BaseException) -> bool:
+    """A connection the server closed or reset before a byte of its answer came back."""
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return not exc.partial
+    return isinstance(exc, ConnectionResetError | BrokenPipeError)
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
