@@ -7,6 +7,7 @@ import copy
 import logging
 import logging.config
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -142,6 +143,8 @@ def serve(
         upgrade_database(settings)
     use_port_for_links(settings, host=host, port=port)
     logging.config.dictConfig(log_config())
+    if processes > 1:
+        spawn_without_main_module()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -152,6 +155,18 @@ def serve(
         # Applied again by uvicorn in every process it starts: the app's own loggers included.
         log_config=log_config(),
     )
+
+
+def spawn_without_main_module() -> None:
+    """uvicorn starts its web processes with multiprocessing's spawn, which first runs the
+    parent's main module again in each one: for `fengshou`, this whole CLI (typer and click,
+    4 MB of every web process) that a web process never uses, since it imports the app by
+    name. Without a main module to run (no spec, no file), spawn runs none. The parent only
+    supervises its processes from here on."""
+    main_module = sys.modules["__main__"]
+    main_module.__spec__ = None
+    if hasattr(main_module, "__file__"):
+        del main_module.__file__
 
 
 def log_config(level: str = "INFO") -> dict[str, Any]:

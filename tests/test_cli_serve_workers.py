@@ -63,3 +63,25 @@ def test_serve_with_two_workers_runs_two_web_processes_that_log() -> None:
             assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
         finally:
             stop(process)
+
+
+def test_web_processes_are_spawned_without_running_the_cli_again(tmp_path: Path) -> None:
+    """multiprocessing's spawn runs the parent's main module again in each child unless there
+    is none: `fengshou serve --workers N` leaves none, so that no web process loads the CLI."""
+    script = tmp_path / "fengshou_like.py"
+    script.write_text(
+        "from multiprocessing import spawn\n"
+        "from app.cli import spawn_without_main_module\n"
+        "def main_steps():\n"
+        "    data = spawn.get_preparation_data('web')\n"
+        "    return sorted(key for key in data if key.startswith('init_main'))\n"
+        "before = main_steps()\n"
+        "spawn_without_main_module()\n"
+        "print(before, main_steps())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ran = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=True, timeout=60,
+    )  # fmt: skip
+    assert ran.stdout.strip() == "['init_main_from_path'] []"
