@@ -159,10 +159,10 @@ def serve(
 
 def spawn_without_main_module() -> None:
     """uvicorn starts its web processes with multiprocessing's spawn, which first runs the
-    parent's main module again in each one: for `fengshou`, this whole CLI (typer and click,
-    4 MB of every web process) that a web process never uses, since it imports the app by
-    name. Without a main module to run (no spec, no file), spawn runs none. The parent only
-    supervises its processes from here on."""
+    parent's main module again in each one: for `fengshou`, this CLI with typer and what the
+    commands import (about 1 MB of every web process), which a web process never uses: it
+    imports the app by name. Without a main module to run (no spec, no file), spawn runs
+    none. The parent only supervises its processes from here on."""
     main_module = sys.modules["__main__"]
     main_module.__spec__ = None
     if hasattr(main_module, "__file__"):

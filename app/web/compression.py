@@ -139,23 +139,30 @@ def _deflated_parts(parts: list[bytes], value_length: int) -> tuple[bytes, ...]:
     bytes as stored blocks between them, they make one deflate stream.
 
     A part may refer back to the parts before it (its compressor is primed with them, as the
-    reader's window will hold them), but never into a value: the value's places are primed as
-    NUL bytes, which a page never holds, so no match can reach into them."""
+    reader's window will hold them), but never into a value: the values' places are primed
+    with a byte the part does not hold, so no match can reach into them. (A part holding
+    every byte value is compressed on its own.)"""
     deflated = []
-    before = b""
-    filler = b"\x00" * value_length
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        window = before[-_WINDOW:]
+        filler = _absent_byte(part)
+        window = b""
+        if filler is not None and index > 0:
+            window = b"".join(before + filler * value_length for before in parts[:index])
         compressor = (
-            zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=window)
+            zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=window[-_WINDOW:])
             if window
             else zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
         )
         flush = zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH
         deflated.append(compressor.compress(part) + compressor.flush(flush))
-        before += part + filler
     return tuple(deflated)
+
+
+def _absent_byte(data: bytes) -> bytes | None:
+    """A byte value `data` does not hold (NUL for any page), or None."""
+    present = set(data)
+    return next((bytes([value]) for value in range(256) if value not in present), None)
 
 
 @dataclass(frozen=True)

@@ -84,3 +84,15 @@ def test_a_value_of_another_length_is_answered_whole() -> None:
     assert spliced.gzipped(b"v" * 42, spliced.identity(b"v" * 42)) is None
     assert spliced.gzipped(b"v" * 43, spliced.identity(b"v" * 43)) is not None
     assert SplicedBody.of(b"a" * 2000 + MARK, MARK, 70_000).deflated is None
+
+
+def test_pages_holding_nul_or_every_byte_value_decompress_right() -> None:
+    nul_runs = b"<p>\x00\x00\x00\x00</p>" * 200
+    every_byte = bytes(range(256)) * 8
+    for body in (
+        nul_runs + MARK + nul_runs + MARK + nul_runs,
+        every_byte + MARK + every_byte + MARK + b"tail" * 300,
+    ):
+        for value in (b"\x00" * 43, b"v" * 43, bytes(range(43))):
+            _, whole, zipped = _splice(body, value)
+            assert zipped is not None and gzip.decompress(zipped) == whole
