@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from app.core.db import Database, unit_of_work
 from app.core.errors import DomainError
 from app.inventory import service
 from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
-from app.inventory.models import MovementReason, SkuStock, StockMovement
+from app.inventory.models import MovementReason, SkuStock
 from tests.catalog.factories import create_sku
 from tests.cooperative.factories import create_cooperative
 from tests.inventory.factories import in_stock, movements, stock_of
@@ -301,44 +300,6 @@ async def test_set_stock_refuses_bad_values(database: Database, value: object) -
     assert caught.value.fields == {"stock": "Stock must be a whole number from 0 to 1000000000."}
     assert await stock_of(database, sku.id) == 4
     assert await movements(database) == []
-
-
-async def test_stock_movements_lists_newest_first(database: Database) -> None:
-    supplier = await create_cooperative(database)
-    sku = await create_sku(database, cooperative_id=supplier, stock=4)
-    async with unit_of_work(database.writer) as session:
-        await service.reserve_stock(session, [(sku.id, 1)], order_id=1)
-        await service.reserve_stock(session, [(sku.id, 2)], order_id=2)
-
-    async with unit_of_work(database.writer) as session:
-        history = await service.stock_movements(session, sku.id)
-    assert [(m.delta, m.order_id) for m in history] == [(-2, 2), (-1, 1)]
-
-
-async def test_stock_history_is_the_newest_hundred_by_time_then_id(database: Database) -> None:
-    supplier = await create_cooperative(database)
-    sku = await create_sku(database, cooperative_id=supplier, stock=4)
-    other = await create_sku(database, cooperative_id=supplier, stock=4)
-    start = datetime(2026, 11, 1, tzinfo=UTC)
-    # Deltas name the rows. The first row written is the newest; the last two share a moment.
-    moments = [start + timedelta(days=1)] + [start + timedelta(seconds=i) for i in range(100)]
-    moments.append(moments[-1])
-    async with unit_of_work(database.writer) as session:
-        for delta, at in enumerate(moments, start=1):
-            session.add(
-                StockMovement(sku_id=sku.id, delta=delta, reason=MovementReason.RESTOCKED, at=at)
-            )
-        session.add(
-            StockMovement(sku_id=other.id, delta=-1, reason=MovementReason.RESTOCKED, at=moments[0])
-        )
-
-    async with unit_of_work(database.writer) as session:
-        history = await service.stock_movements(session, sku.id)
-        latest = await service.stock_movements(session, sku.id, limit=3)
-
-    assert len(history) == 100  # 102 rows: the two oldest are left out
-    assert [m.delta for m in history] == [1, 102, *range(101, 3, -1)]
-    assert [m.delta for m in latest] == [1, 102, 101]
 
 
 # ---------------------------------------------------------------------------------------------
