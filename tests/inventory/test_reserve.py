@@ -12,7 +12,7 @@ from app.core.db import Database, unit_of_work
 from app.core.errors import DomainError
 from app.inventory import service
 from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
-from app.inventory.models import MovementReason, SkuStock
+from app.inventory.models import MovementReason, ProductStock, SkuStock
 from tests.catalog.factories import create_sku
 from tests.cooperative.factories import create_cooperative
 from tests.inventory.factories import in_stock, movements, stock_of
@@ -52,6 +52,40 @@ async def test_a_product_stays_in_stock_while_another_sku_has_units(database: Da
     async with unit_of_work(database.writer) as session:
         await service.reserve_stock(session, [(large.id, 4)], order_id=2)
     assert await in_stock(database, small.product_id) is False
+
+
+async def test_units_of_an_inactive_sku_keep_no_product_in_stock(database: Database) -> None:
+    """A SKU taken off sale still counts its units, but sells none of them."""
+    supplier = await create_cooperative(database)
+    sold = await create_sku(database, cooperative_id=supplier, stock=1)
+    await create_sku(
+        database, cooperative_id=supplier, stock=5, is_active=False, product_id=sold.product_id
+    )
+
+    async with unit_of_work(database.writer) as session:
+        await service.reserve_stock(session, [(sold.id, 1)], order_id=1)
+    assert await in_stock(database, sold.product_id) is False
+
+
+async def test_a_product_the_session_holds_shows_that_it_ran_out(database: Database) -> None:
+    supplier = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=supplier, stock=2)
+
+    async with unit_of_work(database.writer) as session:
+        held = await session.get(ProductStock, sku.product_id)
+        assert held is not None and held.in_stock is True
+        await service.reserve_stock(session, [(sku.id, 2)], order_id=1)
+        # Read without a query: the object is kept in step with the UPDATE.
+        assert held.in_stock is False
+
+
+async def test_the_largest_quantity_is_reserved(database: Database) -> None:
+    supplier = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=supplier, stock=service.MAX_STOCK)
+
+    async with unit_of_work(database.writer) as session:
+        await service.reserve_stock(session, [(sku.id, service.MAX_STOCK)], order_id=1)
+    assert await stock_of(database, sku.id) == 0
 
 
 async def test_reservation_is_all_or_nothing(database: Database) -> None:
@@ -171,6 +205,8 @@ async def test_a_bad_quantity_or_sku_id_names_its_field_and_says_why(database: D
             async with unit_of_work(database.writer) as session:
                 await service.reserve_stock(session, items, order_id=1)
         assert caught.value.fields == fields
+        # The message the API answers with is the field's.
+        assert caught.value.message == next(iter(fields.values()))
 
 
 async def test_release_puts_units_back_and_restores_in_stock(database: Database) -> None:
