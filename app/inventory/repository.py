@@ -167,14 +167,3 @@ async def refresh_in_stock(
         .execution_options(**_NO_SYNC)
     )
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
-
-
-async def movements_of(session: AsyncSession, sku_id: int, limit: int = 100) -> list[StockMovement]:
-    """A SKU's stock movements, newest first."""
-    result = await session.scalars(
-        select(StockMovement)
-        .where(StockMovement.sku_id == sku_id)
-        .order_by(StockMovement.at.desc(), StockMovement.id.desc())
-        .limit(limit)
-    )
-    return list(result)

@@ -236,10 +236,3 @@ async def set_stock(
     if (current == 0) != (new_stock == 0):
         await _refresh_products(session, {product_id})
     return movement
-
-
-async def stock_movements(
-    session: AsyncSession, sku_id: int, *, limit: int = 100
-) -> list[StockMovement]:
-    """A SKU's movements, newest first (the supplier's stock history)."""
-    return await repository.movements_of(session, sku_id, limit)

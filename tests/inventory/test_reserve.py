@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from app.core.db import Database, unit_of_work
 from app.core.errors import DomainError
 from app.inventory import service
 from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
-from app.inventory.models import MovementReason, SkuStock, StockMovement
+from app.inventory.models import MovementReason, ProductStock, SkuStock
 from tests.catalog.factories import create_sku
 from tests.cooperative.factories import create_cooperative
 from tests.inventory.factories import in_stock, movements, stock_of
@@ -45,6 +44,10 @@ async def test_a_product_stays_in_stock_while_another_sku_has_units(database: Da
     large = await create_sku(
         database, cooperative_id=supplier, stock=4, product_id=small.product_id
     )
+    # A SKU taken off sale keeps its units, but sells none of them.
+    await create_sku(
+        database, cooperative_id=supplier, stock=5, is_active=False, product_id=small.product_id
+    )
 
     async with unit_of_work(database.writer) as session:
         await service.reserve_stock(session, [(small.id, 1)], order_id=1)
@@ -53,6 +56,27 @@ async def test_a_product_stays_in_stock_while_another_sku_has_units(database: Da
     async with unit_of_work(database.writer) as session:
         await service.reserve_stock(session, [(large.id, 4)], order_id=2)
     assert await in_stock(database, small.product_id) is False
+
+
+async def test_a_product_the_session_holds_shows_that_it_ran_out(database: Database) -> None:
+    supplier = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=supplier, stock=2)
+
+    async with unit_of_work(database.writer) as session:
+        held = await session.get(ProductStock, sku.product_id)
+        assert held is not None and held.in_stock is True
+        await service.reserve_stock(session, [(sku.id, 2)], order_id=1)
+        # Read without a query: the object is kept in step with the UPDATE.
+        assert held.in_stock is False
+
+
+async def test_the_largest_quantity_is_reserved(database: Database) -> None:
+    supplier = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=supplier, stock=service.MAX_STOCK)
+
+    async with unit_of_work(database.writer) as session:
+        await service.reserve_stock(session, [(sku.id, service.MAX_STOCK)], order_id=1)
+    assert await stock_of(database, sku.id) == 0
 
 
 async def test_reservation_is_all_or_nothing(database: Database) -> None:
@@ -172,6 +196,8 @@ async def test_a_bad_quantity_or_sku_id_names_its_field_and_says_why(database: D
             async with unit_of_work(database.writer) as session:
                 await service.reserve_stock(session, items, order_id=1)
         assert caught.value.fields == fields
+        # The message the API answers with is the field's.
+        assert caught.value.message == next(iter(fields.values()))
 
 
 async def test_release_puts_units_back_and_restores_in_stock(database: Database) -> None:
@@ -301,44 +327,6 @@ async def test_set_stock_refuses_bad_values(database: Database, value: object) -
     assert caught.value.fields == {"stock": "Stock must be a whole number from 0 to 1000000000."}
     assert await stock_of(database, sku.id) == 4
     assert await movements(database) == []
-
-
-async def test_stock_movements_lists_newest_first(database: Database) -> None:
-    supplier = await create_cooperative(database)
-    sku = await create_sku(database, cooperative_id=supplier, stock=4)
-    async with unit_of_work(database.writer) as session:
-        await service.reserve_stock(session, [(sku.id, 1)], order_id=1)
-        await service.reserve_stock(session, [(sku.id, 2)], order_id=2)
-
-    async with unit_of_work(database.writer) as session:
-        history = await service.stock_movements(session, sku.id)
-    assert [(m.delta, m.order_id) for m in history] == [(-2, 2), (-1, 1)]
-
-
-async def test_stock_history_is_the_newest_hundred_by_time_then_id(database: Database) -> None:
-    supplier = await create_cooperative(database)
-    sku = await create_sku(database, cooperative_id=supplier, stock=4)
-    other = await create_sku(database, cooperative_id=supplier, stock=4)
-    start = datetime(2026, 11, 1, tzinfo=UTC)
-    # Deltas name the rows. The first row written is the newest; the last two share a moment.
-    moments = [start + timedelta(days=1)] + [start + timedelta(seconds=i) for i in range(100)]
-    moments.append(moments[-1])
-    async with unit_of_work(database.writer) as session:
-        for delta, at in enumerate(moments, start=1):
-            session.add(
-                StockMovement(sku_id=sku.id, delta=delta, reason=MovementReason.RESTOCKED, at=at)
-            )
-        session.add(
-            StockMovement(sku_id=other.id, delta=-1, reason=MovementReason.RESTOCKED, at=moments[0])
-        )
-
-    async with unit_of_work(database.writer) as session:
-        history = await service.stock_movements(session, sku.id)
-        latest = await service.stock_movements(session, sku.id, limit=3)
-
-    assert len(history) == 100  # 102 rows: the two oldest are left out
-    assert [m.delta for m in history] == [1, 102, *range(101, 3, -1)]
-    assert [m.delta for m in latest] == [1, 102, 101]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from app.core.db import Database, unit_of_work
 from app.core.errors import DomainError
 from app.inventory import service
 from app.inventory.errors import InsufficientStock, SkuNotFound
-from app.inventory.models import MovementReason, StockMovement
+from app.inventory.models import MovementReason, SkuStock, StockMovement
 from app.jobs.models import Job
 from tests.catalog.factories import create_sku
 from tests.cooperative.factories import create_cooperative
@@ -66,6 +66,19 @@ async def test_a_sale_that_leaves_stock_commits_with_the_callers_writes(
     assert len(usual_path) == (0 if database.dialect == "postgresql" else 2)
 
 
+async def test_skus_the_session_holds_show_the_stock_left(database: Database) -> None:
+    supplier = await create_cooperative(database)
+    apples = await create_sku(database, cooperative_id=supplier, stock=5)
+    pears = await create_sku(database, cooperative_id=supplier, stock=9)
+
+    async with unit_of_work(database.writer) as session:
+        held = [await session.get(SkuStock, sku.id) for sku in (apples, pears)]
+        await service.reserve_stock_and_commit(session, [(pears.id, 3), (apples.id, 2)], order_id=7)
+        # Read without a query: the objects are kept in step with the sale (and a commit
+        # does not expire them).
+        assert [sku.stock for sku in held if sku is not None] == [3, 6]
+
+
 async def test_a_sale_that_empties_a_sku_turns_its_product_out_of_stock_in_the_same_commit(
     database: Database,
 ) -> None:
@@ -85,8 +98,8 @@ async def test_a_sale_that_empties_a_sku_turns_its_product_out_of_stock_in_the_s
             await session.scalars(select(Job).where(Job.name == service.REINDEX_PRODUCTS_JOB))
         ).all()
     assert [job.payload for job in jobs] == [{"product_ids": [last.product_id]}]
-    assert sorted(m[:2] for m in await movements(database)) == sorted(
-        [(last.id, -2), (other.id, -1)]
+    assert sorted(await movements(database)) == sorted(
+        [(last.id, -2, "reserved", 8), (other.id, -1, "reserved", 8)]
     )
 
 

@@ -155,6 +155,11 @@ async def test_approval_places_one_order_with_a_parcel_per_recipient_and_supplie
     assert all(p["goods_fen"] == 5500 for p in tea_parcels)  # the tier for 3 in all
     assert all(p["goods_fen"] == 6000 and p["shipping_fen"] == 0 for p in rice_parcels)
     assert all(p["shipping_fen"] == 1000 for p in tea_parcels)  # the platform's default
+    # Each parcel lists its line (the answer is built from the rows just written).
+    assert sorted(
+        (p["cooperative_id"], [(line["sku_id"], line["quantity"]) for line in p["lines"]])
+        for p in parcels
+    ) == sorted([(tea.id, [(tea.sku_ids[0], 1)])] * 3 + [(rice.id, [(rice.sku_ids[0], 2)])] * 3)
     assert order["goods_fen"] == 3 * 5500 + 3 * 6000
     assert order["shipping_fen"] == 3 * 1000
     assert order["total_fen"] == sum(p["goods_fen"] + p["shipping_fen"] for p in parcels)
