@@ -280,6 +280,22 @@ async def test_bad_addresses(
         assert error["fields"][field].startswith("not a phone number: expected a mainland")
 
 
+async def test_a_lone_surrogate_with_a_used_key_is_another_body(
+    client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
+) -> None:
+    # The refused retry is looked up by its key, and its fingerprint must encode a lone
+    # surrogate (the "surrogatepass" of request_fingerprint) instead of failing with a 500.
+    first = await place(client, buyer, order_body([(supplier.sku_ids[0], 1)]), key="key-1")
+    assert first.status_code == 201, first.text
+    body = order_body([(supplier.sku_ids[0], 1)])
+    body["shipping_address"] = address(name="张\ud800三")
+    before = await counts(database)
+    headers = {**buyer.headers, "Idempotency-Key": "key-1", "Content-Type": "application/json"}
+    response = await client.post("/api/v1/orders", content=json.dumps(body), headers=headers)
+    assert_error(response, 409, "idempotency_key_reused")
+    assert await counts(database) == before
+
+
 async def test_every_bad_address_field_is_named_at_once(
     client: httpx.AsyncClient, database: Database, supplier: Seller, buyer: ApiUser
 ) -> None:
