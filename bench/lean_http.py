@@ -80,31 +80,22 @@ class Connection:
             lines.append(f"Content-Length: {len(body)}")
         lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
         message = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-        reused = self._writer is not None
-        try:
-            return await asyncio.wait_for(self._exchange(message), self.timeout)
-        except (OSError, asyncio.IncompleteReadError) as exc:
-            await self.close()
-            if not (reused and _closed_before_answering(exc)):
-                raise HTTPFailure(f"{type(exc).__name__}: {exc}") from exc
-        except asyncio.LimitOverrunError as exc:
-            await self.close()
-            raise HTTPFailure(f"{type(exc).__name__}: {exc}") from exc
-        except TimeoutError:
-            await self.close()
-            raise
-        # The server closed the idle connection as the request left (its keep-alive timeout):
-        # it read none of it. Sent again on a new connection, once, as browsers do; callers'
-        # POSTs carry an Idempotency-Key, so even a request that was read would be answered
+        # A request the server dropped unanswered on a reused connection (closed idle as the
+        # request left: its keep-alive timeout) is sent again once on a new one, as browsers
+        # do; callers' POSTs carry an Idempotency-Key, so even one it read would be answered
         # with its first answer.
-        try:
-            return await asyncio.wait_for(self._exchange(message), self.timeout)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
-            await self.close()
-            raise HTTPFailure(f"{type(exc).__name__}: {exc}") from exc
-        except TimeoutError:
-            await self.close()
-            raise
+        for last_try in (False, True):
+            reused = self._writer is not None
+            try:
+                return await asyncio.wait_for(self._exchange(message), self.timeout)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+                await self.close()
+                if last_try or not (reused and _closed_before_answering(exc)):
+                    raise HTTPFailure(f"{type(exc).__name__}: {exc}") from exc
+            except TimeoutError:
+                await self.close()
+                raise
+        raise AssertionError("unreachable: the last try returns or raises")
 
     async def _exchange(self, message: bytes) -> Reply:
         reader, writer = await self._open()

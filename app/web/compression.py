@@ -107,15 +107,26 @@ def kept_response(
     """The kept body as this request takes it: gzipped when it accepts gzip (the middleware
     then leaves it alone), with its ETag handed to the conditional-GET middleware."""
     known_etag(request, body.etag)
-    if body.gzipped is not None and _accepts_gzip(request.scope):
+    gzipped = body.gzipped if _accepts_gzip(request.scope) else None
+    return _encoded_response(
+        body.identity, gzipped, body.gzipped is not None, media_type, status_code
+    )
+
+
+def _encoded_response(
+    identity: bytes, gzipped: bytes | None, varies: bool, media_type: str, status_code: int
+) -> Response:
+    """`gzipped` when given (the middleware leaves an encoded answer alone), else `identity`;
+    `varies`: whether a client accepting gzip gets another answer."""
+    if gzipped is not None:
         return Response(
-            body.gzipped,
+            gzipped,
             status_code=status_code,
             media_type=media_type,
             headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
         )
-    response = Response(body.identity, status_code=status_code, media_type=media_type)
-    if body.gzipped is not None:
+    response = Response(identity, status_code=status_code, media_type=media_type)
+    if varies:
         response.headers["Vary"] = "Accept-Encoding"
     return response
 
@@ -206,14 +217,4 @@ def spliced_response(
     identity = body.identity(value)
     known_etag(request, weak_etag(identity))
     gzipped = body.gzipped(value, identity) if _accepts_gzip(request.scope) else None
-    if gzipped is not None:
-        return Response(
-            gzipped,
-            status_code=status_code,
-            media_type=media_type,
-            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
-        )
-    response = Response(identity, status_code=status_code, media_type=media_type)
-    if body.deflated is not None:
-        response.headers["Vary"] = "Accept-Encoding"
-    return response
+    return _encoded_response(identity, gzipped, body.deflated is not None, media_type, status_code)
