@@ -37,6 +37,7 @@ from app.main import build_runner, create_app
 from app.web.media import MediaFiles
 from app.web.ratelimit import create_attempt_limiter
 from app.wiring import build_mailer
+from tests.db_template import copy_of_kept_database
 
 # The local fake Stripe server's fixtures, for every test that pays.
 pytest_plugins = ["tests.stripe_fixtures"]
@@ -88,10 +89,14 @@ def drop_postgres_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
 def new_database_url(backend: str, tmp_dir: Path) -> tuple[str, str | None]:
     """A fresh, empty database: (url, postgres database name to drop afterwards)."""
     if backend == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_dir / f'{uuid.uuid4().hex[:8]}.sqlite3'}", None
+        return _sqlite_url(tmp_dir / f"{uuid.uuid4().hex[:8]}.sqlite3"), None
     name, url = _create_postgres_database()
     return url, name
 
@@ -139,14 +144,9 @@ def make_settings(url: str, var_dir: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def db_backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Backend]:
-    """A migrated database with the reference data loaded, shared by the backend's tests."""
-    url, pg_name = new_database_url(request.param, tmp_path_factory.mktemp("db"))
-    settings = make_settings(url, tmp_path_factory.mktemp("var"))
-    upgrade_database(settings)
+def _migrate_and_load(url: str) -> None:
+    """Run the migrations on the empty database at `url`, then load the reference data."""
+    upgrade_database(make_settings(url, Path(tempfile.gettempdir())))
 
     async def load() -> None:
         from app.regions.service import load_reference_data
@@ -159,6 +159,21 @@ def db_backend(
             await database.dispose()
 
     asyncio.run(load())
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def db_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    """A migrated database with the reference data loaded, shared by the backend's tests
+    (on SQLite a copy of the one kept for this code: tests/db_template.py)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        copy_of_kept_database(path, lambda fresh: _migrate_and_load(_sqlite_url(fresh)))
+        yield Backend("sqlite", _sqlite_url(path))
+        return
+    url, pg_name = new_database_url(request.param, tmp_path_factory.mktemp("db"))
+    _migrate_and_load(url)
     try:
         yield Backend(request.param, url)
     finally:
