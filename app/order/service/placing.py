@@ -221,7 +221,6 @@ class OrderDraft:
 
     values: dict[str, Any]
     basket: PricedBasket
-    wanted: list[tuple[int, int]]
 
     @property
     def cooperative_names(self) -> dict[int, str]:
@@ -273,7 +272,7 @@ async def draft_order(
         shipping_fen=basket.shipping_fen or 0,
         timeout=(timeouts or PaymentTimeouts()).for_method(method),
     )
-    return OrderDraft(values, basket, wanted)
+    return OrderDraft(values, basket)
 
 
 def order_values(
