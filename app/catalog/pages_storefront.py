@@ -69,7 +69,8 @@ OptionalText = Annotated[str | None, Query()]
 
 # The home, product and county pages are the same for every visitor: their blocks are rendered
 # once per page, language and day and kept here (app/web/fragments.py puts them in each
-# visitor's frame), keyed by the generations of every table they show (STOREFRONT_TABLES).
+# visitor's frame), keyed by the generations of every table they show (STOREFRONT_TABLES; a
+# product's page, which shows stock figures, PRODUCT_TABLES).
 # A page's blocks and, once a visitor who is not signed in has seen it, the whole page:
 # measured on the demo catalogue 29 KB on average, 161 KB at most (the home page: blocks 59 KB,
 # the whole page's text 62 KB, its bytes 35 KB and gzip 5 KB), so 256 pages hold about 8 MB in
@@ -87,9 +88,11 @@ async def _cached_page(
     request: Request,
     page: tuple[Hashable, ...],
     build: Callable[[AsyncSession], Awaitable[tuple[str, dict[str, Any]]]],
+    tables: tuple[str, ...] = listing.STOREFRONT_TABLES,
 ) -> Response:
     """The page `build` makes (its template and context, read in a session of its own),
-    rendered once for every visitor while no table it shows changes (single flight)."""
+    rendered once for every visitor while none of the `tables` it shows changes (single
+    flight)."""
     state = request.app.state
     caches: Caches = state.caches
     pages: Refreshing[Hashable, PageBlocks] = caches.refreshing(STOREFRONT_PAGES)
@@ -97,7 +100,7 @@ async def _cached_page(
         page,
         i18n.current_locale.get(),
         listing.today_in_china(),
-        caches.table_generations(listing.STOREFRONT_TABLES),
+        caches.table_generations(tables),
         request_media(request),
     )
 
@@ -411,7 +414,9 @@ async def show_product(request: Request, user: StorefrontVisitor, slug: str) -> 
         }
         return "catalog/storefront_product.html", context
 
-    return await _cached_page(request, ("product", slug, county_code), build)
+    return await _cached_page(
+        request, ("product", slug, county_code), build, tables=listing.PRODUCT_TABLES
+    )
 
 
 @router.get("/counties/{code}", response_class=HTMLResponse)

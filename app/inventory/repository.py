@@ -19,8 +19,12 @@ from app.inventory.models import MovementReason, ProductStock, SkuStock, StockMo
 _NO_SYNC = {"synchronize_session": False}
 # A sale and its release bump a generation of their own, not the `skus` table's: pages kept
 # for every visitor then show the figure within their cache's lifetime rather than being
-# rebuilt at every order of a busy product (the service bumps `skus` too when little is left).
+# rebuilt at every order of a busy product. When little is left the service bumps
+# STOCK_FIGURES_GENERATION too, which only the pages showing stock figures read (a product's
+# page and its API twin): the home and county pages, which show only whether a product is
+# in stock (its `products` row, written when that flips), are not rebuilt at each such sale.
 SALES_GENERATION = "skus.sales"
+STOCK_FIGURES_GENERATION = "skus.stock_figures"
 _SALE = {GENERATION_OPTION: SALES_GENERATION}
 # Sales and releases run at every order: plain statements on the table, built once (no ORM
 # work, and their compiled form is cached); the quantity and the SKU are parameters.

@@ -67,9 +67,10 @@ def _copy_to_loaded(session: AsyncSession, model: type[Any], key: int, **values:
 def _show_low_stock_at_once(session: AsyncSession, stock_figures: Sequence[int]) -> None:
     """A sale bumps only its own generation (repository.SALES_GENERATION), so that pages kept
     for every visitor are not rebuilt at each order of a busy product; but where little is
-    (or was) left, a buyer choosing a quantity sees every change at once."""
+    (or was) left, a buyer choosing a quantity sees every change at once on the pages that
+    show the figures (repository.STOCK_FIGURES_GENERATION)."""
     if any(figure <= LOW_STOCK for figure in stock_figures):
-        wrote_tables(session, ["skus"])
+        wrote_tables(session, [repository.STOCK_FIGURES_GENERATION])
 
 
 async def _refresh_products(session: AsyncSession, product_ids: set[int]) -> None:

@@ -333,3 +333,31 @@ async def test_a_sale_shows_within_the_pages_lifetime_and_at_once_when_little_is
     assert SKU_STOCK.findall(_main(await client.get(path))) == ["20"]
     await placed_order(client, buyer, [(sku_id, 1)])
     assert SKU_STOCK.findall(_main(await client.get(path))) == ["19"]
+
+    # Such a sale rebuilds only the pages that show the figures (the product's page and its
+    # API twin), not the home and county pages, which show only whether it is in stock.
+    others = ["/", f"/counties/{product['county']['code']}"]
+    api = f"/api/v1/products/{product['id']}"
+    for other in others:
+        assert "融水香糯" in (await client.get(other)).text
+    assert (await client.get(api)).json()["skus"][0]["stock_available"] == 19
+    renders.clear()
+    await placed_order(client, buyer, [(sku_id, 1)])
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["18"]
+    assert (await client.get(api)).json()["skus"][0]["stock_available"] == 18
+    for other in others:
+        assert "sf-soldout" not in _main(await client.get(other))
+    assert renders == ["storefront_product.html"]
+
+    # The sale that empties the product shows at once on every page: it is sold out.
+    await placed_order(client, buyer, [(sku_id, 18)])
+    for other in others:
+        assert "sf-soldout" in _main(await client.get(other))
+    assert SKU_STOCK.findall(_main(await client.get(path))) == []
+    assert (await client.get(api)).json()["skus"][0]["stock_available"] == 0
+    assert sorted(renders) == [
+        "storefront_county.html",
+        "storefront_home.html",
+        "storefront_product.html",
+        "storefront_product.html",
+    ]

@@ -9,7 +9,7 @@ from app.core.cache import Caches, table_generation
 from app.core.db import Database, unit_of_work
 from app.inventory import service
 from app.inventory.models import MovementReason, SkuStock
-from app.inventory.repository import SALES_GENERATION
+from app.inventory.repository import SALES_GENERATION, STOCK_FIGURES_GENERATION
 from tests.catalog.factories import create_sku
 from tests.cooperative.factories import create_cooperative
 
@@ -29,7 +29,7 @@ async def test_a_sku_the_session_holds_shows_the_released_stock(database: Databa
 
 
 def _generations(caches: Caches) -> tuple[int, int]:
-    return caches.generations[table_generation("skus")], caches.generations[
+    return caches.generations[table_generation(STOCK_FIGURES_GENERATION)], caches.generations[
         table_generation(SALES_GENERATION)
     ]
 
@@ -38,7 +38,8 @@ async def test_a_release_where_little_was_left_shows_at_once(
     app: FastAPI, database: Database
 ) -> None:
     """A sale's release bumps its own generation (pages show it within their lifetime);
-    where 20 units or fewer were left before it, the SKU table's too (shown at once)."""
+    where 20 units or fewer were left before it, the stock figures' too (shown at once on
+    the pages that show them)."""
     caches: Caches = app.state.caches
     supplier = await create_cooperative(database)
     scarce = await create_sku(database, cooperative_id=supplier, stock=15)
