@@ -135,7 +135,6 @@ async def place_gift_order(
         session,
         shipping_address=request.contact,
         po_number=request.po_number,
-        organization_id=request.organization_id,
     )
     recipients = await _checked_recipients(session, request.recipients)
     buyer_info = await buyer_of(session, buyer, request.organization_id, contact)

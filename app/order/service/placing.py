@@ -146,16 +146,15 @@ async def check_delivery(
     *,
     shipping_address: ShippingAddressIn,
     po_number: str | None,
-    organization_id: int | None,
 ) -> tuple[CheckedAddress, str | None]:
-    """The address and PO number checked as draft_order checks them, for a use case that
-    takes them before it orders (a bulk order submitted for approval): the address and PO
-    number as they would be stored, or 422 naming each field (`invalid_order_fields`)."""
+    """The address and PO number checked as draft_order checks them, for an organisation's
+    use case that takes them before it orders (a bulk or gift order submitted for approval):
+    the address and PO number as they would be stored, or 422 naming each field
+    (`invalid_order_fields`). The callers are all an organisation's, so a PO number is
+    always theirs to give."""
     problems: Problems = {}
     address = await check_address(session, shipping_address, problems)
     checked_po = _check_po_number(po_number, problems)
-    if checked_po is not None and organization_id is None:
-        problems["po_number"] = ("po_number_without_organization", "only for organisations")
     if problems or address is None:
         raise InvalidOrderFields(problems)
     return address, checked_po

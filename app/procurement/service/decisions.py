@@ -121,7 +121,6 @@ async def submit(
         session,
         shipping_address=request.shipping_address,
         po_number=request.po_number,
-        organization_id=organization.id,
     )
     basket = await _priced(session, bulk, address.county.code)
     for line, priced in zip(bulk.lines, basket.lines, strict=True):

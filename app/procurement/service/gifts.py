@@ -349,7 +349,6 @@ async def submit(
         session,
         shipping_address=request.shipping_address,
         po_number=request.po_number,
-        organization_id=organization.id,
     )
     checked = await check_gift(session, _stored_items(gift), _stored_recipients(gift))
     await _store(session, gift, checked)
