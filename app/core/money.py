@@ -17,7 +17,7 @@ def apply_basis_points(amount_fen: int, basis_points: int) -> int:
 def share_bp(part: int, whole: int | None) -> int | None:
     """part / whole in basis points, rounded down (a share or a progress is never overstated);
     None when there is no whole (none, zero or less)."""
-    if not whole or whole <= 0:
+    if whole is None or whole <= 0:
         return None
     return part * BASIS_POINTS // whole
 
