@@ -289,5 +289,41 @@ async def test_a_refund_of_a_sale_the_ledger_never_recorded_follows_the_rule_at_
     assert (await attributions(database))[entry.id] == {by_province, designated}
 
 
+async def test_a_refund_of_a_sale_the_ledger_never_recorded_takes_the_pairings_in_force_at_payment(
+    database: Database,
+) -> None:
+    """The rule at the day of payment, not of the refund: a pairing that ended between the
+    two still counts, one that began between them does not."""
+    ended = await create_pairing(
+        database,
+        kind=PairingKind.EAST_WEST,
+        helper_province=SHANGHAI,
+        helped_province=GUIZHOU,
+        until=date(2026, 3, 20),
+    )
+    await create_pairing(
+        database,
+        kind=PairingKind.COUNTERPART_SUPPORT,
+        helper_province=SHANGHAI,
+        helped_province=GUIZHOU,
+        since=date(2026, 3, 21),
+    )
+    seller = await create_seller(database, county_code=SANDU)
+    buyer = await create_user(database)
+    order = await create_order(
+        database,
+        buyer_user_id=buyer,
+        lines=[Line(seller, 2, 1000)],
+        buyer_province_code=SHANGHAI,
+        paid_at=MARCH,
+    )
+
+    await refund(database, order.id, [(order.line_ids[0], 1)], at=datetime(2026, 4, 1, tzinfo=UTC))
+
+    (entry,) = await entries(database, order.id)
+    assert (entry.kind, entry.amount_fen) == (EntryKind.REFUND, -1000)
+    assert (await attributions(database))[entry.id] == {ended}
+
+
 def _by_kind(rows: list[LedgerEntry]) -> list[tuple[EntryKind, LedgerEntry]]:
     return [(row.kind, row) for row in rows]
