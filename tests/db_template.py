@@ -13,6 +13,7 @@ database per version of the code left on the server.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -79,10 +80,11 @@ def copy_of_kept_database(
 
 def _backup(source: Path, target: Path) -> None:
     """Copy a SQLite database through SQLite's backup API: consistent whatever its journal."""
-    with sqlite3.connect(source) as reading, sqlite3.connect(target) as writing:
+    with (
+        contextlib.closing(sqlite3.connect(source)) as reading,
+        contextlib.closing(sqlite3.connect(target)) as writing,
+    ):
         reading.backup(writing)
-    reading.close()
-    writing.close()
 
 
 def _wal_files(database: Path) -> list[Path]:

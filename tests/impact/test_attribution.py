@@ -4,7 +4,7 @@ force on the payment's China date; a refund takes back what its sale gave."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -184,23 +184,30 @@ async def test_a_designated_and_an_east_west_pairing_both_count(database: Databa
     assert found == {designated, east_west}
 
 
-async def test_a_refund_takes_back_what_its_sale_gave_even_after_the_pairing_ended(
-    client: httpx.AsyncClient, database: Database
-) -> None:
+async def _pairings_ending_and_starting(database: Database, *, last_day: date) -> tuple[int, int]:
+    """Two pairings by which Shanghai helps Guizhou: one in force until `last_day`, the other
+    from the day after."""
     ending = await create_pairing(
         database,
         kind=PairingKind.EAST_WEST,
         helper_province=SHANGHAI,
         helped_province=GUIZHOU,
-        until=date(2026, 6, 30),
+        until=last_day,
     )
     starting = await create_pairing(
         database,
         kind=PairingKind.EAST_WEST,
         helper_province=SHANGHAI,
         helped_province=GUIZHOU,
-        since=date(2026, 7, 1),
+        since=last_day + timedelta(days=1),
     )
+    return ending, starting
+
+
+async def test_a_refund_takes_back_what_its_sale_gave_even_after_the_pairing_ended(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    ending, starting = await _pairings_ending_and_starting(database, last_day=date(2026, 6, 30))
     seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await paid_order(
@@ -294,20 +301,7 @@ async def test_a_refund_of_a_sale_the_ledger_never_recorded_takes_the_pairings_i
 ) -> None:
     """The rule at the day of payment, not of the refund: a pairing that ended between the
     two still counts, one that began between them does not."""
-    ended = await create_pairing(
-        database,
-        kind=PairingKind.EAST_WEST,
-        helper_province=SHANGHAI,
-        helped_province=GUIZHOU,
-        until=date(2026, 3, 20),
-    )
-    await create_pairing(
-        database,
-        kind=PairingKind.COUNTERPART_SUPPORT,
-        helper_province=SHANGHAI,
-        helped_province=GUIZHOU,
-        since=date(2026, 3, 21),
-    )
+    ended, _begun = await _pairings_ending_and_starting(database, last_day=date(2026, 3, 20))
     seller = await create_seller(database, county_code=SANDU)
     buyer = await create_user(database)
     order = await create_order(
