@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,6 +44,7 @@ from app.checkout import product_shipping
 from app.config import Settings, get_settings
 from app.cooperative import api as cooperative_api
 from app.cooperative import pages as cooperative_pages
+from app.core import memory
 from app.core.cache import Caches
 from app.core.db import Database
 from app.core.storage import media_storage
@@ -160,8 +160,7 @@ def freeze_start_up_heap() -> None:
     not among them; the segmenter's lives in Rust, outside the collector.)"""
     global _heap_frozen
     if not _heap_frozen:
-        gc.collect()
-        gc.freeze()
+        memory.freeze_heap()
         _heap_frozen = True
 
 
@@ -169,6 +168,9 @@ def freeze_start_up_heap() -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     freeze_start_up_heap()
+    settling = asyncio.create_task(
+        memory.freeze_heap_as_it_settles(memory.HEAP_SETTLES_AFTER_SECONDS)
+    )
     stop = asyncio.Event()
     worker: asyncio.Task[None] | None = None
     if settings.runs_worker_in_process:
@@ -176,6 +178,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        settling.cancel()
         stop.set()
         if worker is not None:
             with contextlib.suppress(asyncio.CancelledError):

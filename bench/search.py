@@ -22,11 +22,12 @@ prints the worst queries by p99 and the load average before and after (the machi
 shared: a load above the CPU count inflates every figure). It reports and exits 0 whatever
 the numbers (1 when PostgreSQL was asked for and cannot be reached).
 
-The garbage collector: the app calls gc.freeze() at start-up (app.main.freeze_start_up_heap),
-which takes the pinyin and segmentation dictionaries out of every collection. To model it,
-this script does the same once the analyzer and the generated catalogue are loaded (the
-catalogue is the script's own heap, not the app's: left in the generations, full collections
-walk it). --no-gc-freeze measures without.
+The garbage collector: the app freezes its heap at start-up (app.main.freeze_start_up_heap),
+which takes the pinyin and segmentation dictionaries out of every collection, and again once
+warmed up (app.core.memory.HEAP_SETTLES_AFTER_SECONDS). To model it, this script does the same
+once the analyzer and the generated catalogue are loaded (the catalogue is the script's own
+heap, not the app's: left in the generations, full collections walk it), and again after each
+backend's warm-up searches. --no-gc-freeze measures without.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(PROJECT_ROOT))  # run as a script: make `app` and `search` importable
 
+from app.core import memory  # noqa: E402
 from app.core.db import Database  # noqa: E402
 from bench.percentiles import percentile  # noqa: E402
 from search import Analyzer, ProductDocument, ProductQuery  # noqa: E402
@@ -338,15 +340,21 @@ def _server_cpu_ms(database: str | None) -> float | None:
 
 
 async def measure(
-    database: Database, backend: EmbeddedBackend, runs: int
+    database: Database, backend: EmbeddedBackend, runs: int, *, gc_freeze: bool
 ) -> tuple[list[Timing], dict[str, int]]:
     timings = [await _floor(database, runs)]
     totals: dict[str, int] = {}
-    for kind in ("golden", "filtered", "faceted"):
-        queries = _queries(kind)
-        for query in queries:  # warm-up: caches, statement compilation
+    kinds = ("golden", "filtered", "faceted")
+    for kind in kinds:
+        for query in _queries(kind):  # warm-up: caches, statement compilation
             result = await backend.search(query, TODAY)
             totals[f"{kind}:{query.text or '-'}"] = result.total
+    if gc_freeze:
+        # A serving process freezes its heap again once warmed up; here that heap also holds
+        # what indexing left, which in the app is the worker's.
+        memory.freeze_heap()
+    for kind in kinds:
+        queries = _queries(kind)
         timing = Timing(kind, [], [])
         server_database = database.engine.url.database if database.dialect == "postgresql" else None
         server_before = _server_cpu_ms(server_database)
@@ -365,7 +373,11 @@ async def measure(
 
 
 async def run_backend(
-    name: str, url: str, docs: list[ProductDocument], analyzer: Analyzer, runs: int
+    name: str,
+    url: str,
+    docs: list[ProductDocument],
+    analyzer: Analyzer,
+    arguments: argparse.Namespace,
 ) -> tuple[float, list[Timing], dict[str, int]]:
     database = Database(url)
     try:
@@ -388,7 +400,9 @@ async def run_backend(
                 await autocommit.execute(text("VACUUM (ANALYZE)"))
         indexing = time.perf_counter() - started
         print(f"  {name}: indexed {len(docs):,} products in {indexing:.1f} s", flush=True)
-        timings, totals = await measure(database, backend, runs)
+        timings, totals = await measure(
+            database, backend, arguments.runs, gc_freeze=arguments.gc_freeze
+        )
         return indexing, timings, totals
     finally:
         await database.dispose()
@@ -463,14 +477,13 @@ async def main(arguments: argparse.Namespace) -> int:
     analyzer.add_place_names(places)
     print(f"  done in {time.perf_counter() - started:.1f} s; e.g. {docs[0].title!r}", flush=True)
     if arguments.gc_freeze:
-        gc.collect()
-        gc.freeze()
+        memory.freeze_heap()
         print(f"  gc.freeze(): {gc.get_freeze_count():,} objects out of the collections")
     results: dict[str, tuple[float, list[Timing]]] = {}
     if not arguments.skip_sqlite:
         with tempfile.TemporaryDirectory(prefix="fengshou-search-bench-") as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'search.sqlite3'}"
-            run = await run_backend("sqlite", url, docs, analyzer, arguments.runs)
+            run = await run_backend("sqlite", url, docs, analyzer, arguments)
             results["sqlite"] = (run[0], run[1])
     if not arguments.skip_postgres:
         try:
@@ -480,7 +493,7 @@ async def main(arguments: argparse.Namespace) -> int:
             report(results)
             return 1
         try:
-            run = await run_backend("postgresql", url, docs, analyzer, arguments.runs)
+            run = await run_backend("postgresql", url, docs, analyzer, arguments)
             results["postgresql"] = (run[0], run[1])
         finally:
             if arguments.keep_postgres:
