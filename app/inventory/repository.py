@@ -125,6 +125,16 @@ async def current_stock(session: AsyncSession, sku_id: int) -> int | None:
     return stock
 
 
+async def stock_of(session: AsyncSession, sku_ids: Sequence[int]) -> dict[int, int]:
+    """The stock of each SKU that exists among `sku_ids`, read in one statement."""
+    if not sku_ids:
+        return {}
+    rows = await session.execute(
+        select(SkuStock.id, SkuStock.stock).where(SkuStock.id.in_(sku_ids))
+    )
+    return {sku_id: stock for sku_id, stock in rows.tuples()}
+
+
 async def lock_stock(session: AsyncSession, sku_id: int) -> tuple[int, int] | None:
     """(product_id, stock) with the row locked until the transaction ends (PostgreSQL; SQLite's
     writing transaction holds the database lock already)."""

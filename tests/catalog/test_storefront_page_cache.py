@@ -38,6 +38,7 @@ from tests.catalog.factories import create_product, sku, update_certificate
 from tests.certification.factories import create_certificate
 from tests.cooperative.factories import Supplier, create_supplier
 from tests.order.factories import placed_order
+from tests.sql_statements import recorded_statements
 
 MAIN = re.compile(r'<main class="container" id="main"[^>]*>(.*)</main>', re.S)
 USER_NAME = re.compile(r'class="user-name"[^>]*>([^<]*)<')
@@ -361,3 +362,40 @@ async def test_a_sale_shows_within_the_pages_lifetime_and_at_once_when_little_is
         "storefront_product.html",
         "storefront_product.html",
     ]
+
+
+async def test_a_sale_where_little_is_left_renders_the_product_page_again_from_one_read(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    product: Any,
+    renders: list[str],
+) -> None:
+    """During a rush, each such sale renders the page again while its visitors wait: what the
+    page shows besides the stock figures is kept, and only these are read again."""
+    path = f"/products/{product['slug']}"
+    buyer = await create_api_user(database)
+    sku_id = product["skus"][0]["id"]
+    await placed_order(client, buyer, [(sku_id, 85)])
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["15"]
+    await placed_order(client, buyer, [(sku_id, 1)])
+    renders.clear()
+    with recorded_statements(app.state.database) as statements:
+        page = _main(await client.get(path))
+    assert SKU_STOCK.findall(page) == ["14"]
+    assert "融水香糯" in page and "39.80" in page
+    assert renders == ["storefront_product.html"]
+    reads = [statement for statement in statements if not statement.startswith("BEGIN")]
+    assert len(reads) == 1, reads
+    assert reads[0].startswith("SELECT skus.id, skus.stock FROM skus WHERE")
+
+    # A write to a table the rest of the page shows (a supplier setting the stock writes the
+    # SKU) reads the whole page again.
+    async with unit_of_work(database.writer) as session:
+        stock = await session.get(SkuStock, sku_id)
+        assert stock is not None
+        await set_stock(session, stock, 12)
+    with recorded_statements(app.state.database) as statements:
+        page = _main(await client.get(path))
+    assert SKU_STOCK.findall(page) == ["12"]
+    assert any("FROM products" in statement for statement in statements)

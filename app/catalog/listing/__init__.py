@@ -29,6 +29,7 @@ from app.catalog.listing.product_views import (
     product_out,
     season_months,
     sku_out,
+    with_current_stock,
 )
 from app.catalog.listing.summaries import LABEL_NAMES, MEDIA_URL_PREFIX, media_url, today_in_china
 from app.catalog.listing.supplier_profile import SUPPLIER_PAGE_PRODUCTS, supplier_profile
@@ -61,4 +62,5 @@ __all__ = [
     "supplier_profile",
     "today_in_china",
     "understand",
+    "with_current_stock",
 ]

@@ -34,6 +34,7 @@ from app.catalog.schemas import (
 from app.certification.models import Certificate
 from app.certification.service import badge_is_valid
 from app.core.storage import MediaStorage
+from app.inventory import repository as inventory_repository
 from app.regions.errors import CountyNotFound
 from app.regions.models import County
 from app.regions.service import get_county_detail, summarize_regions
@@ -200,6 +201,19 @@ async def get_public_product_by_slug(
     plausible = len(slug) <= 120 and "\x00" not in slug
     product = await repository.get_listed_product(session, slug=slug) if plausible else None
     return _listed_detail(product, slug, today, media)
+
+
+async def with_current_stock(session: AsyncSession, product: ProductDetail) -> ProductDetail:
+    """`product` (read earlier) with its SKUs' stock figures as they are now: one statement,
+    for a page that keeps the rest of what it shows while a sale changes only these."""
+    stock = await inventory_repository.stock_of(session, [sku.id for sku in product.skus])
+    skus = [
+        sku.model_copy(update={"stock_available": stock[sku.id]})
+        if stock.get(sku.id, sku.stock_available) != sku.stock_available
+        else sku
+        for sku in product.skus
+    ]
+    return product.model_copy(update={"skus": skus})
 
 
 # ---------------------------------------------------------------------------------------------
