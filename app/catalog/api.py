@@ -105,7 +105,7 @@ async def show_product(
         return KeptBody.of(detail.model_dump_json().encode())
 
     # The same for everyone: kept, encoded and tagged, while no table it shows changes.
-    body = await listing.kept_answer(caches, ("product", product_id, media), encoded)
+    body = await listing.kept_answer(caches, product_id, ("product", product_id, media), encoded)
     return kept_response(request, body, media_type=JSON)
 
 

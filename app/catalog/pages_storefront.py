@@ -70,7 +70,7 @@ OptionalText = Annotated[str | None, Query()]
 # The home, product and county pages are the same for every visitor: their blocks are rendered
 # once per page, language and day and kept here (app/web/fragments.py puts them in each
 # visitor's frame), keyed by the generations of every table they show (STOREFRONT_TABLES; a
-# product's page, which shows stock figures, PRODUCT_TABLES).
+# product's page, which shows its stock figures, product_tables).
 # A page's blocks and, once a visitor who is not signed in has seen it, the whole page:
 # measured on the demo catalogue 29 KB on average, 161 KB at most (the home page: blocks 59 KB,
 # the whole page's text 62 KB, its bytes 35 KB and gzip 5 KB), so 256 pages hold about 8 MB in
@@ -439,13 +439,18 @@ async def show_product(request: Request, user: StorefrontVisitor, slug: str) -> 
             "sections": sections,
         }
 
+    context = await contexts.get_or_compute(context_key, read_context)
+    product: ProductDetail = context["product"]
+
     async def build(reading: AsyncSession) -> tuple[str, dict[str, Any]]:
-        context = await contexts.get_or_compute(context_key, read_context)
-        product = await listing.with_current_stock(reading, context["product"])
-        return "catalog/storefront_product.html", {**context, "product": product}
+        current = await listing.with_current_stock(reading, product)
+        return "catalog/storefront_product.html", {**context, "product": current}
 
     return await _cached_page(
-        request, ("product", slug, county_code), build, tables=listing.PRODUCT_TABLES
+        request,
+        ("product", slug, county_code),
+        build,
+        tables=listing.product_tables(product.id),
     )
 
 

@@ -19,12 +19,25 @@ from app.inventory.models import MovementReason, ProductStock, SkuStock, StockMo
 _NO_SYNC = {"synchronize_session": False}
 # A sale and its release bump a generation of their own, not the `skus` table's: pages kept
 # for every visitor then show the figure within their cache's lifetime rather than being
-# rebuilt at every order of a busy product. When little is left the service bumps
-# STOCK_FIGURES_GENERATION too, which only the pages showing stock figures read (a product's
-# page and its API twin): the home and county pages, which show only whether a product is
-# in stock (its `products` row, written when that flips), are not rebuilt at each such sale.
+# rebuilt at every order of a busy product. When little is left the service bumps the
+# product's stock-figures generation too (stock_figures_generation), which only the pages
+# showing that product's figures read (its page and its API twin): the home and county pages,
+# which show only whether a product is in stock (its `products` row, written when that flips),
+# are not rebuilt at each such sale, nor are the pages of other products.
 SALES_GENERATION = "skus.sales"
 STOCK_FIGURES_GENERATION = "skus.stock_figures"
+# The stock figures' generations, one per bucket of products: during a festival many products
+# are nearly sold out at once, and each of their sales would otherwise render every product's
+# page again. A bucket, not a product: the generations stay a fixed, small set.
+STOCK_FIGURE_BUCKETS = 64
+
+
+def stock_figures_generation(product_id: int) -> str:
+    """The generation of the stock figures of `product_id`'s SKUs (shared with the products
+    of its bucket)."""
+    return f"{STOCK_FIGURES_GENERATION}.{product_id % STOCK_FIGURE_BUCKETS}"
+
+
 _SALE = {GENERATION_OPTION: SALES_GENERATION}
 # Sales and releases run at every order: plain statements on the table, built once (no ORM
 # work, and their compiled form is cached); the quantity and the SKU are parameters.

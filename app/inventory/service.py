@@ -64,13 +64,21 @@ def _copy_to_loaded(session: AsyncSession, model: type[Any], key: int, **values:
                 attributes.set_committed_value(loaded, name, value)
 
 
-def _show_low_stock_at_once(session: AsyncSession, stock_figures: Sequence[int]) -> None:
+def _show_low_stock_at_once(
+    session: AsyncSession, stock_figures: Iterable[tuple[int, int]]
+) -> None:
     """A sale bumps only its own generation (repository.SALES_GENERATION), so that pages kept
     for every visitor are not rebuilt at each order of a busy product; but where little is
     (or was) left, a buyer choosing a quantity sees every change at once on the pages that
-    show the figures (repository.STOCK_FIGURES_GENERATION)."""
-    if any(figure <= LOW_STOCK for figure in stock_figures):
-        wrote_tables(session, [repository.STOCK_FIGURES_GENERATION])
+    show the product's figures (repository.stock_figures_generation). `stock_figures`:
+    (product id, figure) of each SKU sold or released."""
+    low = {
+        repository.stock_figures_generation(product_id)
+        for product_id, figure in stock_figures
+        if figure <= LOW_STOCK
+    }
+    if low:
+        wrote_tables(session, sorted(low))
 
 
 async def _refresh_products(session: AsyncSession, product_ids: set[int]) -> None:
@@ -130,7 +138,7 @@ async def reserve_stock(
         )
         # Only a SKU that ran out can turn its product out of stock.
         await _refresh_products(session, {product for _sku, product, left in taken if left == 0})
-    _show_low_stock_at_once(session, [left for _sku, _product, left in taken])
+    _show_low_stock_at_once(session, [(product, left) for _sku, product, left in taken])
     for sku_id, _product_id, left in taken:
         _copy_to_loaded(session, SkuStock, sku_id, stock=left)
 
@@ -157,7 +165,7 @@ async def reserve_stock_and_commit(
         else:
             # Committed: pages keep showing a sale within their lifetime, or at once if low.
             wrote_tables(session, [repository.SALES_GENERATION, "stock_movements"])
-            _show_low_stock_at_once(session, [left for _sku, _product, left in taken])
+            _show_low_stock_at_once(session, [(product, left) for _sku, product, left in taken])
             for sku_id, _product_id, left in taken:
                 _copy_to_loaded(session, SkuStock, sku_id, stock=left)
             return
@@ -198,7 +206,9 @@ async def release_stock(
         session,
         {product for sku_id, product, stock in returned if stock == wanted[sku_id]},
     )
-    _show_low_stock_at_once(session, [stock - wanted[sku_id] for sku_id, _p, stock in returned])
+    _show_low_stock_at_once(
+        session, [(product, stock - wanted[sku_id]) for sku_id, product, stock in returned]
+    )
     for sku_id, _product_id, stock in returned:
         _copy_to_loaded(session, SkuStock, sku_id, stock=stock)
 

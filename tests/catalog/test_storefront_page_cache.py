@@ -24,6 +24,7 @@ from app.catalog import listing, pages_storefront
 from app.certification.models import CertificateStatus
 from app.core.db import Database, unit_of_work
 from app.inventory.models import SkuStock
+from app.inventory.repository import stock_figures_generation
 from app.inventory.service import set_stock
 from app.jobs.runner import JobRunner
 from app.web import fragments
@@ -399,3 +400,34 @@ async def test_a_sale_where_little_is_left_renders_the_product_page_again_from_o
         page = _main(await client.get(path))
     assert SKU_STOCK.findall(page) == ["12"]
     assert any("FROM products" in statement for statement in statements)
+
+
+async def test_a_sale_where_little_is_left_renders_only_its_own_products_page_again(
+    client: httpx.AsyncClient,
+    database: Database,
+    supplier: Supplier,
+    product: Any,
+    renders: list[str],
+) -> None:
+    """During a festival many products are nearly sold out at once: a sale of one of them
+    does not render the others' pages again."""
+    other = await create_product(
+        client, supplier, title="三江茶油", skus=[sku(price_fen=6800, stock=12)]
+    )
+    assert stock_figures_generation(other["id"]) != stock_figures_generation(product["id"])
+    path, other_path = f"/products/{product['slug']}", f"/products/{other['slug']}"
+    buyer = await create_api_user(database)
+    await placed_order(client, buyer, [(product["skus"][0]["id"], 90)])  # 10 left of each
+    await placed_order(client, buyer, [(other["skus"][0]["id"], 2)])
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["10"]
+    assert SKU_STOCK.findall(_main(await client.get(other_path))) == ["10"]
+
+    renders.clear()
+    await placed_order(client, buyer, [(other["skus"][0]["id"], 1)])
+    assert SKU_STOCK.findall(_main(await client.get(other_path))) == ["9"]
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["10"]
+    assert renders == ["storefront_product.html"]  # the other product's page only
+
+    await placed_order(client, buyer, [(product["skus"][0]["id"], 1)])
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["9"]
+    assert renders == ["storefront_product.html"] * 2

@@ -9,7 +9,7 @@ from app.core.cache import Caches, table_generation
 from app.core.db import Database, unit_of_work
 from app.inventory import service
 from app.inventory.models import MovementReason, SkuStock
-from app.inventory.repository import SALES_GENERATION, STOCK_FIGURES_GENERATION
+from app.inventory.repository import SALES_GENERATION, stock_figures_generation
 from tests.catalog.factories import create_sku
 from tests.cooperative.factories import create_cooperative
 
@@ -28,10 +28,11 @@ async def test_a_sku_the_session_holds_shows_the_released_stock(database: Databa
         assert held.stock == 25
 
 
-def _generations(caches: Caches) -> tuple[int, int]:
-    return caches.generations[table_generation(STOCK_FIGURES_GENERATION)], caches.generations[
-        table_generation(SALES_GENERATION)
-    ]
+def _generations(caches: Caches, product_id: int) -> tuple[int, int]:
+    """The generations of the product's stock figures and of sales."""
+    return caches.generations[
+        table_generation(stock_figures_generation(product_id))
+    ], caches.generations[table_generation(SALES_GENERATION)]
 
 
 async def test_a_release_where_little_was_left_shows_at_once(
@@ -45,18 +46,25 @@ async def test_a_release_where_little_was_left_shows_at_once(
     scarce = await create_sku(database, cooperative_id=supplier, stock=15)
     plenty = await create_sku(database, cooperative_id=supplier, stock=50)
 
-    skus_before, sales_before = _generations(caches)
+    # Each product's figures have a generation of their own: these two differ.
+    assert stock_figures_generation(scarce.product_id) != stock_figures_generation(
+        plenty.product_id
+    )
+    plenty_before, sales_before = _generations(caches, plenty.product_id)
     async with unit_of_work(database.writer) as session:
         await service.release_stock(
             session, [(plenty.id, 10)], order_id=9, reason=MovementReason.RELEASED
         )
-    skus_plenty, sales_plenty = _generations(caches)
-    assert skus_plenty == skus_before
-    assert sales_plenty > sales_before
+    plenty_after, sales_after = _generations(caches, plenty.product_id)
+    assert plenty_after == plenty_before
+    assert sales_after > sales_before
 
+    scarce_before, _sales = _generations(caches, scarce.product_id)
     async with unit_of_work(database.writer) as session:
         await service.release_stock(
             session, [(scarce.id, 10)], order_id=10, reason=MovementReason.RELEASED
         )
-    skus_scarce, _sales = _generations(caches)
-    assert skus_scarce > skus_plenty
+    scarce_after, _sales = _generations(caches, scarce.product_id)
+    assert scarce_after > scarce_before
+    # The other product's pages are not rendered again.
+    assert _generations(caches, plenty.product_id)[0] == plenty_after

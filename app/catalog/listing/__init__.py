@@ -8,11 +8,11 @@ queries when it finds nothing (suggestions) and keeps what it can in the app's c
 
 from app.catalog.listing.caching import (
     PAGE_MEMO_ENTRIES,
-    PRODUCT_TABLES,
     STOREFRONT_TABLES,
     ListingCaches,
     PageMemo,
     kept_answer,
+    product_tables,
 )
 from app.catalog.listing.product_listing import (
     list_kept_products,
@@ -39,7 +39,6 @@ __all__ = [
     "LABEL_NAMES",
     "MEDIA_URL_PREFIX",
     "PAGE_MEMO_ENTRIES",
-    "PRODUCT_TABLES",
     "STOREFRONT_TABLES",
     "SUPPLIER_PAGE_PRODUCTS",
     "ListingCaches",
@@ -56,6 +55,7 @@ __all__ = [
     "photo_out",
     "product_detail",
     "product_out",
+    "product_tables",
     "search_query",
     "season_months",
     "sku_out",

@@ -24,7 +24,7 @@ from app.catalog.listing.summaries import LABEL_WORDS, today_in_china
 from app.catalog.schemas import ProductPage, ProductQuery
 from app.core.cache import Cache, Caches, CacheSpec
 from app.core.storage import MediaStorage
-from app.inventory.repository import STOCK_FIGURES_GENERATION
+from app.inventory.repository import stock_figures_generation
 from search import Place, QueryParser, SearchBackend, SearchResult, SearchUnavailable
 from search import ProductQuery as SearchQuery
 from search.embedded.backend import EmbeddedBackend
@@ -216,10 +216,16 @@ STOREFRONT_TABLES = (
     "shipping_rules",
     "reviews",
 )
-# A product's own page and its API twin show its SKUs' stock figures as well, which a sale
-# changes at once where little is left (app.inventory: the home and county pages show only
-# whether a product is in stock, and are not rebuilt at each such sale).
-PRODUCT_TABLES = (*STOREFRONT_TABLES, STOCK_FIGURES_GENERATION)
+
+
+def product_tables(product_id: int) -> tuple[str, ...]:
+    """What a product's own page and its API twin show: the storefront's tables and its SKUs'
+    stock figures, which a sale changes at once where little is left (app.inventory: the home
+    and county pages show only whether a product is in stock, and are not rebuilt at each
+    such sale, nor are other products' pages)."""
+    return (*STOREFRONT_TABLES, stock_figures_generation(product_id))
+
+
 # Answers of the JSON API about one product, encoded: measured on the demo catalogue 3–9 KB
 # each, so 512 hold under 5 MB. Kept 4 s at most (2 fresh, 2 stale).
 KEPT_ANSWERS: CacheSpec[Hashable, Any] = CacheSpec(
@@ -229,12 +235,17 @@ T = TypeVar("T")
 
 
 async def kept_answer(
-    caches: ListingCaches, key: Hashable, compute: Callable[[AsyncSession], Awaitable[T]]
+    caches: ListingCaches,
+    product_id: int,
+    key: Hashable,
+    compute: Callable[[AsyncSession], Awaitable[T]],
 ) -> T:
-    """What `compute` makes of one public product (in a session of its own), once for every
-    request that asks the same while no table it reads changes: one computation at a time,
-    refreshed in the background once old. An error (not found) is not kept."""
-    full_key = (key, today_in_china(), caches.caches.table_generations(PRODUCT_TABLES))
+    """What `compute` makes of the public product `product_id` (in a session of its own),
+    once for every request that asks the same while no table it reads changes: one
+    computation at a time, refreshed in the background once old. An error (not found) is not
+    kept."""
+    generations = caches.caches.table_generations(product_tables(product_id))
+    full_key = (key, today_in_china(), generations)
 
     async def computed() -> T:
         async with caches.sessions() as session:
