@@ -77,7 +77,6 @@ async def run(args: argparse.Namespace) -> None:
         app = create_bench_app()
         statements: Counter[str] = Counter()
 
-        @event.listens_for(app.state.database.engine.sync_engine, "before_cursor_execute")
         def count(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
             words = statement.split()
             kind = words[0].upper() if words else "?"
@@ -87,6 +86,9 @@ async def run(args: argparse.Namespace) -> None:
             elif kind in ("INSERT", "UPDATE", "DELETE") and len(words) > 2:
                 table = words[2] if kind != "UPDATE" else words[1]
             statements[f"{kind} {table}".strip()] += 1
+
+        for engine in app.state.database.engines:  # on PostgreSQL the reads have their own
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
 
         rng = random.Random(20261206)
         transport = httpx.ASGITransport(app=app)

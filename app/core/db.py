@@ -80,8 +80,9 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
-    """The one place engines are made: SQLite gets WAL, foreign keys and a busy timeout."""
+def create_engine(database_url: str, *, echo: bool = False, **pool: Any) -> AsyncEngine:
+    """The one place engines are made: SQLite gets WAL, foreign keys and a busy timeout; a
+    server database `pool`'s options (SQLAlchemy's QueuePool's, else its defaults)."""
     if database_url.startswith("sqlite"):
         engine = create_async_engine(
             database_url,
@@ -90,7 +91,7 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    engine = create_async_engine(database_url, echo=echo)
+    engine = create_async_engine(database_url, echo=echo, **pool)
     _ping_when_idle(engine)
     return engine
 
@@ -197,14 +198,28 @@ def str_enum(cls: type[enum.StrEnum], length: int = 30) -> Enum:
     )
 
 
+# A server database's pool of connections for reads (sessions of `Database.reader`): a few,
+# as most pages are answered from the caches without one; the most recently returned is used
+# first, so that under load it is never idle long enough to need a ping.
+READING_POOL = {"pool_size": 3, "max_overflow": 5, "pool_use_lifo": True}
+
+
 class Database:
-    """The engine and the two session factories of a process (reads may skip SQLite's lock)."""
+    """The engines and the two session factories of a process. Reads may skip SQLite's lock;
+    on a server database they have a pool of their own, so that a page built during a rush
+    never queues for a connection behind orders, which hold theirs for their whole
+    transaction (measured in a festival spike: up to 1.8 s)."""
 
     def __init__(self, database_url: str, *, echo: bool = False) -> None:
         self.url = database_url
         self.engine = create_engine(database_url, echo=echo)
+        self.reading_engine = (
+            self.engine
+            if database_url.startswith("sqlite")
+            else create_engine(database_url, echo=echo, **READING_POOL)
+        )
         self.writer = create_sessionmaker(self.engine, for_writing=True)
-        self.reader = create_sessionmaker(self.engine, for_writing=False)
+        self.reader = create_sessionmaker(self.reading_engine, for_writing=False)
         # SQLite lets one writer in at a time and makes the others retry on sleeps inside its
         # busy handler, in no particular order: under load the unlucky ones wait seconds. An
         # in-process first-come-first-served queue in front of it keeps the tail short.
@@ -216,5 +231,13 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Each engine once: the one for writes (and everything else), then the reads' own."""
+        if self.reading_engine is self.engine:
+            return (self.engine,)
+        return (self.engine, self.reading_engine)
+
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        for engine in self.engines:
+            await engine.dispose()

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.account import sessions
 from app.account.models import AuthSession, SessionKind, User
@@ -27,6 +27,7 @@ from tests.account.factories import (
 from tests.catalog.factories import create_sku
 from tests.cooperative.factories import create_cooperative
 from tests.http_assertions import assert_error
+from tests.sql_statements import listening
 from tests.web.limits import StoppedClock
 
 ME = "/api/v1/me"
@@ -303,11 +304,8 @@ def statements(database: Database) -> Iterator[list[str]]:
     def record(*args: Any) -> None:
         seen.append(str(args[2]))
 
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with listening(database, "before_cursor_execute", record):
         yield seen
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_recognising_a_visitor_costs_no_query_and_a_signed_in_user_one(

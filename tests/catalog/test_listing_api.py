@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from app.catalog.models import Product, ProductCertificate, ProductPhoto, ProductStatus, Sku
 from app.certification.models import CertificateKind, CertificateStatus
@@ -28,6 +27,7 @@ from tests.cooperative.factories import (
     set_cooperative_status,
 )
 from tests.http_assertions import assert_error
+from tests.sql_statements import listening
 
 
 @dataclass(frozen=True)
@@ -441,11 +441,8 @@ def count_statements(database: Database) -> Iterator[list[str]]:
     def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    event.listen(database.engine.sync_engine, "before_cursor_execute", before)
-    try:
+    with listening(database, "before_cursor_execute", before):
         yield statements
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", before)
 
 
 async def test_statement_count_does_not_grow_with_the_page(

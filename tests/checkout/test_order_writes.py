@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.account.models import User
@@ -32,6 +32,7 @@ from tests.conftest import Backend, make_settings
 from tests.http_assertions import assert_error
 from tests.inventory.factories import stock_of
 from tests.order.factories import counts, order_body, place, placed_order
+from tests.sql_statements import listening
 from tests.stripe_fixtures import CARD_PAYMENTS_UNREACHABLE
 
 
@@ -157,12 +158,8 @@ def stock_taken_meanwhile(database: Database, sku_id: int, left: int) -> Iterato
         if statement.lstrip().upper().startswith("INSERT INTO PAYMENTS"):
             conn.exec_driver_sql(f"UPDATE skus SET stock = {left} WHERE id = {sku_id}")  # noqa: S608
 
-    engine = database.engine.sync_engine
-    event.listen(engine, "after_cursor_execute", drop)
-    try:
+    with listening(database, "after_cursor_execute", drop):
         yield
-    finally:
-        event.remove(engine, "after_cursor_execute", drop)
 
 
 async def test_a_reservation_refused_after_the_order_was_written_leaves_nothing(

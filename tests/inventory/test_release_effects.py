@@ -9,7 +9,11 @@ from app.core.cache import Caches, table_generation
 from app.core.db import Database, unit_of_work
 from app.inventory import service
 from app.inventory.models import MovementReason, SkuStock
-from app.inventory.repository import SALES_GENERATION, stock_figures_generation
+from app.inventory.repository import (
+    SALES_GENERATION,
+    STOCK_FIGURE_BUCKETS,
+    stock_figures_generation,
+)
 from tests.catalog.factories import create_sku
 from tests.cooperative.factories import create_cooperative
 
@@ -68,3 +72,10 @@ async def test_a_release_where_little_was_left_shows_at_once(
     assert scarce_after > scarce_before
     # The other product's pages are not rendered again.
     assert _generations(caches, plenty.product_id)[0] == plenty_after
+
+
+def test_the_stock_figures_generations_are_a_fixed_set_however_many_products() -> None:
+    """The caches' generations are never dropped: one per product would grow with the
+    catalogue."""
+    names = {stock_figures_generation(product_id) for product_id in range(1, 10_000)}
+    assert len(names) == STOCK_FIGURE_BUCKETS

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from app.core.clock import china_date, utcnow
 from app.core.db import Database, unit_of_work
 from app.regions.models import HelperKind, Pairing, PairingKind
 from app.regions.reference_data import REFERENCE_DIR
 from tests.http_assertions import assert_error
+from tests.sql_statements import listening
 
 
 @contextmanager
@@ -28,11 +28,8 @@ def count_selects(database: Database) -> Iterator[list[str]]:
         if statement.lstrip().upper().startswith("SELECT"):
             statements.append(statement)
 
-    event.listen(database.engine.sync_engine, "before_cursor_execute", before)
-    try:
+    with listening(database, "before_cursor_execute", before):
         yield statements
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", before)
 
 
 async def test_provinces(client: httpx.AsyncClient) -> None:

@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, MetaData, event, func, inspect, select, text
+from sqlalchemy import Connection, MetaData, func, inspect, select, text
 
 from app.cli import alembic_config, upgrade_database
 from app.core.db import Database, unit_of_work
@@ -24,6 +24,7 @@ from search.embedded.backend import EmbeddedBackend
 from tests.conftest import BACKENDS, drop_postgres_database, make_settings, new_database_url
 from tests.search.catalogue import BY_ID, DOCUMENTS, GOUQI_GI_UNTIL, TODAY
 from tests.search.conftest import embedded_only
+from tests.sql_statements import listening
 
 # ---------------------------------------------------------------------------------------------
 # Schema
@@ -305,11 +306,8 @@ async def test_a_search_in_the_callers_session_plans_with_cheap_random_pages_and
 
     async with unit_of_work(database.reader) as session:
         await session.execute(text("SET LOCAL random_page_cost = 3"))
-        event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-        try:
+        with listening(database, "before_cursor_execute", record):
             result = await embedded.in_session(session).search(ProductQuery(text="脐橙"), TODAY)
-        finally:
-            event.remove(database.engine.sync_engine, "before_cursor_execute", record)
         after = await session.scalar(text("SHOW random_page_cost"))
 
     assert result.total > 0
@@ -403,11 +401,8 @@ async def test_pages_found_through_the_label_rows_are_the_same(
 
     query = ProductQuery(**values)  # type: ignore[arg-type]
     expected = await embedded.search(query, TODAY)
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with listening(database, "before_cursor_execute", record):
         got = await label_driven.search(query, TODAY)
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
     assert expected.ids  # the catalogue has matches for every one of these
     assert got.ids == expected.ids
     assert (got.total, got.facets) == (expected.total, expected.facets)
