@@ -88,9 +88,9 @@ STOREFRONT_PAGES: CacheSpec[Hashable, PageBlocks] = CacheSpec(
 # reviews) is kept here while none of the other tables it shows changes, so that rendering it
 # again reads one statement, its SKUs' stock, instead of twelve. Measured in a festival spike:
 # each statement of a page built during the rush waited a long turn of the event loop, and its
-# reads took 0.6–1.8 s while every visitor of the page waited for it. Entries are the pydantic objects
-# the template reads: 18 KB measured for a product with one SKU and one certificate, a few
-# times that for one with many SKUs, photos and reviews (256 entries: under 25 MB at worst).
+# reads took 0.6–1.8 s while every visitor of the page waited for it. Entries are the pydantic
+# objects the template reads: 18 KB measured for a product with one SKU and one certificate, a
+# few times that for one with many SKUs, photos and reviews (256 entries: under 25 MB at worst).
 PRODUCT_PAGE_CONTEXTS: CacheSpec[Hashable, dict[str, Any]] = CacheSpec(
     "catalog.product_page_contexts",
     max_entries=STOREFRONT_PAGE_ENTRIES,
