@@ -310,11 +310,15 @@ def worker(
     """Drain the outbox until stopped (Ctrl-C)."""
     import signal
 
+    from app.jobs.runner import run_behind_web_processes
     from app.wiring import build_worker
 
     logging.config.dictConfig(log_config())
+    settings = get_settings()
+    niceness = run_behind_web_processes(settings.worker_nice)
+    logging.getLogger("app.jobs").info("outbox worker process at niceness %d", niceness)
     # The job handlers without the web app: a worker serves no page (app/wiring.py).
-    runner, close = build_worker(get_settings())
+    runner, close = build_worker(settings)
 
     async def main() -> None:
         try:

@@ -36,6 +36,19 @@ RENEWALS_PER_LEASE = 3
 RELEASE_AFTER_IDLE_SECONDS = 10.0
 
 
+def run_behind_web_processes(niceness: int) -> int:
+    """Give this process at least `niceness` (Unix niceness, 0–19) and return the one it has.
+
+    A worker and the web processes often share the machine's cores. Jobs (mail, payment
+    intents, reindexing) may wait a moment; a buyer at checkout may not. At niceness 10 the
+    kernel gives a worker about a tenth of what a web process gets while both want the CPU,
+    and all of an idle one. Never raised: a worker started at a lower priority keeps it."""
+    current = os.nice(0)
+    if niceness > current:
+        return os.nice(niceness - current)
+    return current
+
+
 def backoff_seconds(attempt: int) -> float:
     """2, 4, 8 … seconds after the 1st, 2nd, 3rd … failure, capped at an hour, with jitter."""
     base: float = min(MAX_BACKOFF_SECONDS, 2**attempt)

@@ -53,6 +53,7 @@ async def test_two_worker_processes_deliver_each_mail_exactly_once(
         "FENGSHOU_VAR_DIR": str(settings.var_dir),
         "FENGSHOU_SECRET_KEY": settings.secret_key,
         "FENGSHOU_ENVIRONMENT": "test",
+        "FENGSHOU_WORKER_NICE": "7",
     }
     workers = [
         await asyncio.create_subprocess_exec(
@@ -68,6 +69,8 @@ async def test_two_worker_processes_deliver_each_mail_exactly_once(
     outputs = [await asyncio.wait_for(w.communicate(), timeout=120) for w in workers]
     for worker, (_, stderr) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, stderr.decode()
+        # Each ran behind the web processes, at the niceness its setting asked for.
+        assert f"at niceness {max(7, os.nice(0))}" in stderr.decode()
 
     assert _recipients(settings.mail_dir) == sorted(emails)
     async with unit_of_work(database.writer) as session:
