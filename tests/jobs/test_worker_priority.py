@@ -20,7 +20,7 @@ def _niceness_in_child(wanted: int, *, started_at: int = 0) -> tuple[int, int, i
     command = [sys.executable, "-c", _REPORT.format(wanted=wanted)]
     if started_at:
         command = ["nice", "-n", str(started_at), *command]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)  # noqa: S603
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
     before, returned, after = map(int, done.stdout.split())
     return before, returned, after
 
