@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.cache import GENERATION_OPTION
-from app.core.commit_with import commit_with
+from app.core.commit_with import DeferredWrites, commit_with
 from app.core.db import table_of
 from app.inventory.models import MovementReason, ProductStock, SkuStock, StockMovement
 
@@ -102,12 +102,17 @@ FROM taken
 
 
 async def take_stock_and_commit(
-    session: AsyncSession, wanted: dict[int, int], *, order_id: int, at: datetime
+    session: AsyncSession,
+    wanted: dict[int, int],
+    *,
+    order_id: int,
+    at: datetime,
+    sent_first: DeferredWrites | None = None,
 ) -> list[tuple[int, int, int]]:
     """PostgreSQL: take `wanted` (sku_id → units) off stock, log it, and commit the session's
-    transaction, in one round trip (commit_with): [(sku_id, product_id, stock left)] by SKU
-    id. StatementFailed, with nothing of it done and nothing committed, when a SKU is short,
-    would be left with nothing, or is missing."""
+    transaction, in one round trip with the writes of `sent_first` (commit_with): [(sku_id,
+    product_id, stock left)] by SKU id. StatementFailed, with nothing of it done and nothing
+    committed, when a SKU is short, would be left with nothing, or is missing."""
     sku_ids = sorted(wanted)
     rows = await commit_with(
         session,
@@ -120,6 +125,7 @@ async def take_stock_and_commit(
             "at": at,
             "count": len(sku_ids),
         },
+        sent_first=sent_first,
     )
     ids, product_ids, left, _ok = rows[0]
     return list(zip(ids, product_ids, left, strict=True))

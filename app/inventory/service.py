@@ -19,7 +19,7 @@ from sqlalchemy.orm import attributes
 
 from app.core.cache import wrote_tables
 from app.core.clock import utcnow
-from app.core.commit_with import StatementFailed, can_commit_with
+from app.core.commit_with import DeferredWrites, StatementFailed, can_commit_with
 from app.inventory import repository
 from app.inventory.errors import InsufficientStock, InvalidStockChange, SkuNotFound
 from app.inventory.models import MovementReason, ProductStock, SkuStock, StockMovement
@@ -144,21 +144,27 @@ async def reserve_stock(
 
 
 async def reserve_stock_and_commit(
-    session: AsyncSession, items: Sequence[tuple[int, int]], *, order_id: int
+    session: AsyncSession,
+    items: Sequence[tuple[int, int]],
+    *,
+    order_id: int,
+    sent_first: DeferredWrites | None = None,
 ) -> None:
     """Reserve as reserve_stock does, as the last step of the caller's transaction, and
-    commit it (a 409 commits nothing: the caller rolls back).
+    commit it (a 409 commits nothing: the caller rolls back). The writes held in
+    `sent_first` are sent before the reservation.
 
-    On PostgreSQL the reservation is one statement sent with the COMMIT (ADR 0017): a hot
-    SKU's row stays locked only while the server runs it, not across two round trips to a
-    busy process. A reservation that would leave a SKU with nothing (its product's in_stock
-    and reindex follow), or finds one short or missing, takes the usual path.
+    On PostgreSQL the reservation is one statement sent with the COMMIT (ADR 0017), and the
+    writes held go with it: a hot SKU's row stays locked only while the server runs it, not
+    across two round trips to a busy process. A reservation that would leave a SKU with
+    nothing (its product's in_stock and reindex follow), or finds one short or missing,
+    takes the usual path.
     """
     wanted = _merged(items)
     if wanted and can_commit_with(session):
         try:
             taken = await repository.take_stock_and_commit(
-                session, wanted, order_id=order_id, at=utcnow()
+                session, wanted, order_id=order_id, at=utcnow(), sent_first=sent_first
             )
         except StatementFailed:
             pass  # nothing of it done: the usual path decides
@@ -169,6 +175,8 @@ async def reserve_stock_and_commit(
             for sku_id, _product_id, left in taken:
                 _copy_to_loaded(session, SkuStock, sku_id, stock=left)
             return
+    if sent_first is not None:
+        await sent_first.send(session)  # nothing when the failed try above sent them
     await reserve_stock(session, items, order_id=order_id, savepoint=False)
     await session.commit()
 

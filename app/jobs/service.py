@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
+from app.core.commit_with import DeferredWrites, execute_or_defer
 from app.core.db import table_of
 from app.jobs.models import Job, JobStatus
 
@@ -76,10 +77,14 @@ class JobBatch:
         )
 
 
-_JOBS_INSERT = insert(table_of(Job))
+# inline: no implicit RETURNING of the id, which nobody reads (and a held write cannot wait for).
+_JOBS_INSERT = insert(table_of(Job)).inline()
 
 
-async def enqueue_batch(session: AsyncSession, batch: JobBatch) -> None:
-    """Write the batch's jobs in the caller's transaction, in one statement."""
+async def enqueue_batch(
+    session: AsyncSession, batch: JobBatch, deferred: DeferredWrites | None = None
+) -> None:
+    """Write the batch's jobs in the caller's transaction, in one statement (held in
+    `deferred` if given)."""
     if batch.rows:
-        await session.execute(_JOBS_INSERT, batch.rows)
+        await execute_or_defer(session, _JOBS_INSERT, batch.rows, deferred)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Insert,
+    Integer,
+    ScalarSelect,
     Select,
     Text,
     bindparam,
@@ -25,6 +27,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.account.models import Role, RoleAssignment, User
 from app.cooperative.models import Cooperative
+from app.core.commit_with import DeferredWrites
 from app.core.db import table_of
 from app.order.models import (
     Fulfillment,
@@ -146,6 +149,71 @@ async def insert_order(
         )
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+# PostgreSQL: the ids of an order's fulfilments and lines, taken from their sequences by the
+# order's own INSERT, so that their rows can be written without waiting for ids to come back
+# (sent with the order's last round trip: DeferredWrites).
+PARCEL_COUNT = "parcel_count"
+LINE_COUNT = "line_count"
+
+
+def _new_ids(table: str, count: str) -> ScalarSelect[Any]:
+    """`count` new ids of a serial `id` column, as an array (NULL for none)."""
+    return (
+        select(func.array_agg(func.nextval(func.pg_get_serial_sequence(table, "id"))))
+        .select_from(func.generate_series(1, bindparam(count, type_=Integer)))
+        .scalar_subquery()
+    )
+
+
+@cache
+def _order_insert_with_ids() -> Insert:
+    return _order_insert("postgresql").returning(
+        _new_ids(_FULFILLMENTS.name, PARCEL_COUNT), _new_ids(_LINES.name, LINE_COUNT)
+    )
+
+
+async def insert_order_with_ids(
+    session: AsyncSession,
+    values: Mapping[str, Any],
+    number_prefix: str,
+    *,
+    parcels: int,
+    lines: int,
+) -> tuple[int, str, list[int], list[int]] | None:
+    """PostgreSQL: insert_order, and the ids of the order's `parcels` fulfilments and `lines`
+    lines in the same round trip: (id, number, fulfilment ids, line ids); None when the
+    buyer's Idempotency-Key is taken."""
+    row = (
+        await session.execute(
+            _order_insert_with_ids(),
+            {
+                **values,
+                ORDER_NUMBER_PREFIX: number_prefix,
+                PARCEL_COUNT: parcels,
+                LINE_COUNT: lines,
+            },
+        )
+    ).first()
+    if row is None:
+        return None
+    return row[0], row[1], list(row[2] or ()), list(row[3] or ())
+
+
+# inline: the ids are given; nothing comes back.
+_FULFILLMENT_ROWS = insert(_FULFILLMENTS).inline()
+_LINE_ROWS = insert(_LINES).inline()
+
+
+def write_fulfillments_and_lines(
+    fulfillments: Sequence[Mapping[str, Any]],
+    lines: Sequence[Mapping[str, Any]],
+    deferred: DeferredWrites,
+) -> None:
+    """An order's fulfilments and lines with their ids given, held in `deferred`."""
+    deferred.add(_FULFILLMENT_ROWS, [dict(row) for row in fulfillments])
+    deferred.add(_LINE_ROWS, [dict(row) for row in lines])
 
 
 # Several rows in one statement each; the ids come back in no promised order, each with what

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.commit_with import DeferredWrites, execute_or_defer
 from app.core.db import table_of
 from app.order.models import Order, OrderStatus, PaymentMethod
 from app.payment.models import Payment, PaymentStatus, Refund, RefundStatus, StripeEvent
@@ -27,12 +28,16 @@ async def payment_for_order(
     return (await session.scalars(query)).first()
 
 
-_PAYMENT_INSERT = insert(table_of(Payment))
+# inline: no implicit RETURNING of the id, which nobody reads (and a held write cannot wait for).
+_PAYMENT_INSERT = insert(table_of(Payment)).inline()
 
 
-async def insert_payment(session: AsyncSession, values: Mapping[str, Any]) -> None:
-    """A new order's payment, as a plain INSERT (columns left out take their defaults)."""
-    await session.execute(_PAYMENT_INSERT, dict(values))
+async def insert_payment(
+    session: AsyncSession, values: Mapping[str, Any], deferred: DeferredWrites | None = None
+) -> None:
+    """A new order's payment, as a plain INSERT (columns left out take their defaults); held
+    in `deferred` if given."""
+    await execute_or_defer(session, _PAYMENT_INSERT, dict(values), deferred)
 
 
 async def payments_for_orders(session: AsyncSession, order_ids: Sequence[int]) -> list[Payment]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, insert, select, text
@@ -57,6 +58,53 @@ async def test_the_answer_is_the_order_as_read_back(
     assert len(placed["fulfillments"]) == 2
     line_ids = [line["id"] for f in placed["fulfillments"] for line in f["lines"]]
     assert len(set(line_ids)) == 2
+
+
+async def test_on_postgresql_the_orders_rows_leave_with_its_commit(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    """Its parcels, lines, payment and jobs are sent in the pipeline of its reservation and
+    COMMIT, with the ids its INSERT took; each row where the answer says."""
+    a = await create_seller(database, price_fen=1000, stock=10, skus=2)
+    b = await create_seller(database, price_fen=2500, stock=5)
+    buyer = await create_api_user(database)
+    sent: list[tuple[str, bool]] = []
+
+    def record(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        pgconn = getattr(connection.connection.driver_connection, "pgconn", None)
+        piped = pgconn is not None and pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF
+        sent.append((" ".join(statement.split()[:3]).upper(), piped))
+
+    with listening(database, "before_cursor_execute", record):
+        placed = await placed_order(
+            client, buyer, [(a.sku_ids[0], 2), (b.sku_ids[0], 1), (a.sku_ids[1], 3)]
+        )
+    shown = await client.get(f"/api/v1/orders/{placed['id']}", headers=buyer.headers)
+
+    assert placed == shown.json()
+    lines = {
+        line["sku_id"]: (f["cooperative_id"], line["quantity"])
+        for f in placed["fulfillments"]
+        for line in f["lines"]
+    }
+    assert lines == {
+        a.sku_ids[0]: (a.cooperative_id, 2),
+        a.sku_ids[1]: (a.cooperative_id, 3),
+        b.sku_ids[0]: (b.cooperative_id, 1),
+    }
+    piped = {statement for statement, inside in sent if inside}
+    held = {
+        "INSERT INTO FULFILLMENTS",
+        "INSERT INTO ORDER_LINES",
+        "INSERT INTO PAYMENTS",
+        "INSERT INTO JOBS",
+    }
+    if database.dialect == "postgresql":
+        assert piped == held
+        assert "INSERT INTO ORDERS" in {statement for statement, _ in sent}
+    else:
+        assert piped == set()
+        assert held <= {statement for statement, _ in sent}
 
 
 async def test_the_number_and_the_rows_beside_the_order(

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.commit_with import DeferredWrites
 from app.jobs.service import JobBatch, enqueue
 from app.order import service as order_service
 from app.order.models import Order, OrderStatus, PaymentMethod
@@ -96,13 +97,20 @@ class NewPayment:
     remittance_slip_key: str | None = None
 
 
-async def open_new_payment(session: AsyncSession, order: NewOrder, jobs: JobBatch) -> NewPayment:
+async def open_new_payment(
+    session: AsyncSession,
+    order: NewOrder,
+    jobs: JobBatch,
+    deferred: DeferredWrites | None = None,
+) -> NewPayment:
     """open_payment for an order checkout has just written with plain statements: one
-    INSERT; for Stripe, the job that creates the PaymentIntent goes into `jobs`, which the
-    caller writes."""
+    INSERT (held in `deferred` if given); for Stripe, the job that creates the PaymentIntent
+    goes into `jobs`, which the caller writes."""
     values = _opening_values(order)
     await repository.insert_payment(
-        session, {**values, "created_at": order.created_at, "updated_at": order.created_at}
+        session,
+        {**values, "created_at": order.created_at, "updated_at": order.created_at},
+        deferred,
     )
     if order.payment_method == PaymentMethod.STRIPE:
         jobs.add(CREATE_INTENT_JOB, {"order_id": order.id})
