@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +86,11 @@ async def run(args: argparse.Namespace) -> None:
                 table = words[words.index("FROM") + 1]
             elif kind in ("INSERT", "UPDATE", "DELETE") and len(words) > 2:
                 table = words[2] if kind != "UPDATE" else words[1]
-            statements[f"{kind} {table}".strip()] += 1
+            # Sent in the pipeline of the COMMIT (app.core.commit_with): no round trip its own.
+            driver = getattr(conn.connection, "driver_connection", None)
+            pgconn = getattr(driver, "pgconn", None)
+            piped = pgconn is not None and pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF
+            statements[f"{kind} {table}{' (with the COMMIT)' if piped else ''}".strip()] += 1
 
         for engine in app.state.database.engines:  # on PostgreSQL the reads have their own
             event.listen(engine.sync_engine, "before_cursor_execute", count)

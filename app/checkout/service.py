@@ -193,8 +193,8 @@ async def _write(
     nothing, when its key was used.
 
     Committed on PostgreSQL, the rows whose results nobody waits for (fulfilments, lines,
-    payment, jobs) leave with the reservation and the COMMIT: a placed order costs the
-    process three round trips to the database after pricing, not seven (ADR 0017)."""
+    payment, jobs) leave with the reservation and the COMMIT: after pricing, a placed order
+    makes two round trips to the database (its INSERT, then the rest), not six (ADR 0017)."""
     deferred = DeferredWrites() if commit and can_commit_with(session) else None
     order = await order_service.write_order(session, draft, deferred)
     if order is None:

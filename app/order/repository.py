@@ -154,8 +154,8 @@ async def insert_order(
 # PostgreSQL: the ids of an order's fulfilments and lines, taken from their sequences by the
 # order's own INSERT, so that their rows can be written without waiting for ids to come back
 # (sent with the order's last round trip: DeferredWrites).
-PARCEL_COUNT = "parcel_count"
-LINE_COUNT = "line_count"
+_PARCEL_COUNT = "parcel_count"
+_LINE_COUNT = "line_count"
 
 
 def _new_ids(table: str, count: str) -> ScalarSelect[Any]:
@@ -170,7 +170,7 @@ def _new_ids(table: str, count: str) -> ScalarSelect[Any]:
 @cache
 def _order_insert_with_ids() -> Insert:
     return _order_insert("postgresql").returning(
-        _new_ids(_FULFILLMENTS.name, PARCEL_COUNT), _new_ids(_LINES.name, LINE_COUNT)
+        _new_ids(_FULFILLMENTS.name, _PARCEL_COUNT), _new_ids(_LINES.name, _LINE_COUNT)
     )
 
 
@@ -191,8 +191,8 @@ async def insert_order_with_ids(
             {
                 **values,
                 ORDER_NUMBER_PREFIX: number_prefix,
-                PARCEL_COUNT: parcels,
-                LINE_COUNT: lines,
+                _PARCEL_COUNT: parcels,
+                _LINE_COUNT: lines,
             },
         )
     ).first()
