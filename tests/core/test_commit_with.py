@@ -70,6 +70,7 @@ async def test_a_failed_statement_commits_nothing_and_leaves_the_transaction_usa
         with pytest.raises(StatementFailed) as failed:
             await commit_with(session, _TAKE, {"q": 9, "id": 2})
         assert failed.value.sqlstate == "23514"  # check_violation
+        assert "counters_n_check" in str(failed.value)  # the server's message, for the log
         # Rolled back to before the statement: the earlier write is still there, uncommitted.
         assert await _counters(database) == [(1, 5), (2, 5)]
         seen = (await session.execute(text("SELECT id, n FROM counters ORDER BY id"))).all()

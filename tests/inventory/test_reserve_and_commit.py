@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from app.core.db import Database, unit_of_work
+from app.core.commit_with import DeferredWrites
+from app.core.db import Database, table_of, unit_of_work
 from app.core.errors import DomainError
 from app.inventory import service
 from app.inventory.errors import InsufficientStock, SkuNotFound
@@ -64,6 +65,27 @@ async def test_a_sale_that_leaves_stock_commits_with_the_callers_writes(
     # PostgreSQL: one statement sent with the COMMIT, not the usual conditional UPDATEs.
     usual_path = [sql for sql in seen if sql.upper().startswith("UPDATE SKUS")]
     assert len(usual_path) == (0 if database.dialect == "postgresql" else 2)
+
+
+@pytest.mark.parametrize("stock", [5, 2], ids=["stock left", "emptied: the usual path"])
+async def test_the_writes_held_for_the_commit_are_committed_with_the_sale(
+    database: Database, stock: int
+) -> None:
+    supplier = await create_cooperative(database)
+    sku = await create_sku(database, cooperative_id=supplier, stock=stock)
+    held = DeferredWrites()
+    held.add(
+        insert(table_of(StockMovement)).inline(),
+        {"sku_id": sku.id, "delta": 0, "reason": MovementReason.RESTOCKED, "note": "held"},
+    )
+
+    async with unit_of_work(database.writer) as session:
+        await service.reserve_stock_and_commit(session, [(sku.id, 2)], order_id=7, sent_first=held)
+        assert not session.in_transaction()
+
+    assert len(held) == 0
+    assert await stock_of(database, sku.id) == stock - 2
+    assert await _notes(database) == ["held", None]
 
 
 async def test_skus_the_session_holds_show_the_stock_left(database: Database) -> None:
