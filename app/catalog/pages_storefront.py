@@ -122,7 +122,7 @@ async def _cached_page(
     async def compute() -> PageBlocks:
         async with state.database.reader() as session:
             template, context = await build(session)
-        return render_blocks(template, context)
+        return await render_blocks(template, context)
 
     return render_page(request, await pages.get_or_compute(key, compute))
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from app.web import i18n
 from app.web.compression import KeptBody, SplicedBody, kept_response, spliced_response
 from app.web.security import CSRF_TOKEN_LENGTH
-from app.web.templating import render, templates
+from app.web.templating import render, render_in_slices, templates
 
 BLOCKS = ("title", "description", "head", "content", "scripts")
 _LAYOUT = "_partials/blocks_layout.html"
@@ -64,8 +64,9 @@ class PageBlocks:
         return sum(len(block) for block in self.blocks.values())
 
 
-def render_blocks(template: str, context: dict[str, Any]) -> PageBlocks:
-    """The page's blocks as every visitor sees them, in the current locale."""
+async def render_blocks(template: str, context: dict[str, Any]) -> PageBlocks:
+    """The page's blocks as every visitor sees them, in the current locale (rendered in
+    slices: the requests in flight are answered meanwhile)."""
     full: dict[str, Any] = {
         "locale": i18n.current_locale.get(),
         "current_user": None,
@@ -76,7 +77,7 @@ def render_blocks(template: str, context: dict[str, Any]) -> PageBlocks:
         "layout": _LAYOUT,
         "block_separator": Markup(_SEPARATOR),  # noqa: S704  (a constant of ours)
     }
-    text = templates.env.get_template(template).render(full)
+    text = await render_in_slices(template, full)
     parts = text.split(_SEPARATOR)
     if len(parts) != len(BLOCKS):
         raise ValueError(f"{template} does not extend `layout` (or a block holds a separator)")

@@ -55,9 +55,9 @@ def renders(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     original: Callable[..., Any] = fragments.render_blocks
 
-    def counting(template: str, context: dict[str, Any]) -> Any:
+    async def counting(template: str, context: dict[str, Any]) -> Any:
         calls.append(template.rsplit("/", 1)[-1])
-        return original(template, context)
+        return await original(template, context)
 
     monkeypatch.setattr(pages_storefront, "render_blocks", counting)
     now = time.monotonic()
