@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -32,6 +33,17 @@ log = logging.getLogger(__name__)
 # Background refreshes one stale-while-refresh cache runs at once. Past that, a stale value is
 # still served, and a request recomputes it once it is too old even to be served stale.
 MAX_REFRESHES = 4
+
+# True in the task of a stale-while-refresh cache's background refresh: nobody waits for its
+# value (the stale one is served meanwhile), so its work may give way to the requests in flight.
+_IN_BACKGROUND: ContextVar[bool] = ContextVar("cache_refresh_in_background", default=False)
+
+
+def in_background_refresh() -> bool:
+    """Whether the code running computes a value in a background refresh (Refreshing), which
+    no request waits for, rather than one that requests wait for."""
+    return _IN_BACKGROUND.get()
+
 
 # Where a session made by the app's factories carries the app's caches.
 _SESSION_INFO_KEY = "app.core.cache"
@@ -238,6 +250,7 @@ class Refreshing(Generic[K, V]):
         return value
 
     async def _refresh(self, key: K, refresh: Callable[[], Awaitable[V]], epoch: int) -> V:
+        _IN_BACKGROUND.set(True)  # in this task's own context: the caller's is untouched
         try:
             value = await refresh()
         except Exception:

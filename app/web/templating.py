@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from app.core.cache import in_background_refresh
 from app.core.clock import CHINA_TZ
 from app.core.images import DISPLAY_SIDE, THUMB_SIDE, fitted_width
 from app.core.money import format_yuan
@@ -102,16 +103,21 @@ def render(
     )
 
 
-# A page kept for every visitor is rendered while others are served: in slices of about this
-# long, the event loop answering the requests in flight between them. Measured on the page
-# benchmark (PostgreSQL): the home page's blocks took 10–36 ms to render in one go, and every
-# request in flight waited for the whole of it at each refresh (its p99 over 5 × its p50).
+# A page kept for every visitor and refreshed in the background (its previous version served
+# meanwhile) is rendered in slices of about this long, the event loop answering the requests in
+# flight between them. Measured on the page benchmark (PostgreSQL): the home page's blocks took
+# 10–36 ms to render in one go, and every request in flight waited for the whole of it at each
+# refresh (its p99 over 5 × its p50). A page that requests wait for is rendered in one go: in a
+# rush each slice would cost them a turn of the loop.
 RENDER_SLICE_SECONDS = 0.002
 
 
 async def render_in_slices(template: str, context: dict[str, Any]) -> str:
-    """`template` rendered with `context`, as Template.render would, yielding to the event
-    loop whenever a slice of RENDER_SLICE_SECONDS has been spent."""
+    """`template` rendered with `context`, as Template.render would; in a background refresh
+    (app.core.cache.in_background_refresh), yielding to the event loop whenever a slice of
+    RENDER_SLICE_SECONDS has been spent."""
+    if not in_background_refresh():
+        return templates.env.get_template(template).render(context)
     pieces: list[str] = []
     clock = time.perf_counter
     ends = clock() + RENDER_SLICE_SECONDS

@@ -12,7 +12,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from app.core.cache import Cache, Caches, CacheSpec, Generations, Refreshing
+from app.core.cache import (
+    Cache,
+    Caches,
+    CacheSpec,
+    Generations,
+    Refreshing,
+    in_background_refresh,
+)
 
 BOUNDED: CacheSpec[str, str] = CacheSpec("tests.bounded", max_entries=2)
 TIMED: CacheSpec[str, str] = CacheSpec("tests.timed", max_entries=8, ttl_seconds=10.0)
@@ -329,6 +336,28 @@ async def test_a_stale_value_is_served_while_one_computation_refreshes_it() -> N
     await _settle()
     assert await cache.get_or_compute("k", compute) == "new"
     assert compute.calls == 1
+
+
+async def test_only_a_background_refresh_runs_as_one() -> None:
+    clock = Clock()
+    cache = Refreshing(STALE, clock)
+    seen: list[bool] = []
+
+    async def compute() -> str:
+        seen.append(in_background_refresh())
+        return f"value {len(seen)}"
+
+    assert await cache.get_or_compute("k", compute) == "value 1"  # a miss: the caller waits
+    clock.now += 12  # stale, still servable
+    assert await cache.get_or_compute("k", compute) == "value 1"  # served, refreshed behind
+    await _settle()
+    assert cache.refreshing == 0
+    assert await cache.get("k", compute) == "value 2"
+    clock.now += 12
+    assert await cache.get("k", compute) == "value 2"  # get() refreshes behind too
+    await _settle()
+    assert seen == [False, True, True]
+    assert not in_background_refresh()  # the refreshes' own context, not the caller's
 
 
 async def test_a_failed_computation_reaches_every_waiting_caller_and_stores_nothing() -> None:
