@@ -223,7 +223,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The app's caches (docs/adr/0006-caching.md). Routes hand them to what they call; every
     # session of the app carries them, so that a write anywhere invalidates what it staled.
     app.state.caches = Caches()
-    app.state.caches.attach(app.state.database.writer, app.state.database.reader)
+    app.state.caches.attach(
+        app.state.database.writer, app.state.database.reader, app.state.database.page_reader
+    )
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
     app.state.mailer = build_mailer(settings)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

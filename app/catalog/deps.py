@@ -13,7 +13,7 @@ from app.catalog.schemas import ProductDetail, ShippingEstimate
 
 async def _listing_caches(request: Request) -> ListingCaches:
     state = request.app.state
-    return ListingCaches(state.caches, state.database.reader)
+    return ListingCaches(state.caches, state.database.page_reader)
 
 
 # The app's caches as the listing uses them (app.catalog.listing.caching).

@@ -120,7 +120,7 @@ async def _cached_page(
     )
 
     async def compute() -> PageBlocks:
-        async with state.database.reader() as session:
+        async with state.database.page_reader() as session:
             template, context = await build(session)
         return await render_blocks(template, context)
 
@@ -409,7 +409,7 @@ async def show_product(request: Request, user: StorefrontVisitor, slug: str) -> 
     county_code = delivery_county(request)
     region: BuyerRegion | None = getattr(request.app.state, "buyer_region", None)
     if county_code is None and user is not None and region is not None:
-        async with request.app.state.database.reader() as reading:
+        async with request.app.state.database.page_reader() as reading:
             county_code = await region(reading, user_id=user.id)
 
     caches: Caches = request.app.state.caches
@@ -423,7 +423,7 @@ async def show_product(request: Request, user: StorefrontVisitor, slug: str) -> 
     )
 
     async def read_context() -> dict[str, Any]:
-        async with request.app.state.database.reader() as reading:
+        async with request.app.state.database.page_reader() as reading:
             product = await listing.get_public_product_by_slug(reading, slug, media=media)
             shipping = (
                 await estimator(reading, product, user_id=None, county_code=county_code)

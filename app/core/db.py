@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    UOWTransaction,
+    mapped_column,
+)
 from sqlalchemy.types import TypeDecorator
 
 from app.core.clock import utcnow
@@ -204,6 +211,27 @@ def str_enum(cls: type[enum.StrEnum], length: int = 30) -> Enum:
 READING_POOL = {"pool_size": 3, "max_overflow": 5, "pool_use_lifo": True}
 
 
+class ReadOnlySession(Session):
+    """A session that refuses to write (Database.page_reader's): an ORM flush or an INSERT,
+    UPDATE or DELETE statement raises before anything is sent."""
+
+
+class WriteRefused(RuntimeError):
+    """A write was attempted in a ReadOnlySession."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise WriteRefused("a session for reads only was asked to write")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_write_statements(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise WriteRefused("a session for reads only was asked to write")
+
+
 class Database:
     """The engines and the two session factories of a process. Reads may skip SQLite's lock;
     on a server database they have a pool of their own, so that a page built during a rush
@@ -220,6 +248,20 @@ class Database:
         )
         self.writer = create_sessionmaker(self.engine, for_writing=True)
         self.reader = create_sessionmaker(self.reading_engine, for_writing=False)
+        # What is built to be kept for every visitor (pages, answers) is read with no
+        # transaction of its own on a server database: each statement is its own, as each
+        # statement of a READ COMMITTED transaction has its own snapshot anyway, and a build
+        # makes no BEGIN and ROLLBACK round trips. In a festival rush each round trip waited a
+        # turn of a busy event loop, and visitors waited for the page rendered after a sale
+        # where little was left (three round trips for one statement). Reads only.
+        self.page_reader = async_sessionmaker(
+            self.reading_engine
+            if database_url.startswith("sqlite")
+            else self.reading_engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            autoflush=True,
+            sync_session_class=ReadOnlySession,
+        )
         # SQLite lets one writer in at a time and makes the others retry on sleeps inside its
         # busy handler, in no particular order: under load the unlucky ones wait seconds. An
         # in-process first-come-first-served queue in front of it keeps the tail short.
