@@ -418,7 +418,8 @@ async def show_product(request: Request, user: StorefrontVisitor, slug: str) -> 
         ("product", slug, county_code),
         i18n.current_locale.get(),
         listing.today_in_china(),
-        caches.table_generations(listing.STOREFRONT_TABLES),
+        # Not whether the product is in stock: the page reads that with its stock figures.
+        caches.table_generations(listing.STOREFRONT_CONTENT_TABLES),
         media,
     )
 

@@ -32,6 +32,14 @@ STOCK_FIGURES_GENERATION = "skus.stock_figures"
 STOCK_FIGURE_BUCKETS = 64
 
 
+# A product running out or coming back (its `in_stock`, recomputed by refresh_in_stock) bumps
+# this generation, not the `products` table's: the pages listing many products (home, county)
+# follow it at once, but what a product's own page keeps besides its stock figures (read with
+# twelve statements) stays, and that page, which follows its product's stock figures
+# generation (bumped too), is rendered again from one read of its SKUs' stock.
+AVAILABILITY_GENERATION = "products.in_stock"
+
+
 def stock_figures_generation(product_id: int) -> str:
     """The generation of the stock figures of `product_id`'s SKUs (shared with the products
     of its bucket)."""
@@ -186,7 +194,8 @@ async def refresh_in_stock(
     session: AsyncSession, product_ids: Collection[int]
 ) -> list[tuple[int, bool]]:
     """Recompute ProductStock.in_stock (an active SKU with stock) for these products in one UPDATE
-    that touches only those whose value flips; returns (product_id, in_stock) of those."""
+    that touches only those whose value flips; returns (product_id, in_stock) of those. It bumps
+    AVAILABILITY_GENERATION; the caller bumps the flipped products' stock figures generations."""
     if not product_ids:
         return []
     has_stock = exists().where(
@@ -197,6 +206,6 @@ async def refresh_in_stock(
         .where(ProductStock.id.in_(sorted(product_ids)), ProductStock.in_stock != has_stock)
         .values(in_stock=has_stock)
         .returning(ProductStock.id, ProductStock.in_stock)
-        .execution_options(**_NO_SYNC)
+        .execution_options(**_NO_SYNC, **{GENERATION_OPTION: AVAILABILITY_GENERATION})
     )
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]

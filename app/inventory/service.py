@@ -89,6 +89,11 @@ async def _refresh_products(session: AsyncSession, product_ids: set[int]) -> Non
     for product_id, in_stock in flipped:
         _copy_to_loaded(session, ProductStock, product_id, in_stock=in_stock)
     if flipped:
+        # Their own pages show whether they are in stock, and follow these generations.
+        wrote_tables(
+            session,
+            sorted({repository.stock_figures_generation(product_id) for product_id, _ in flipped}),
+        )
         await enqueue(
             session,
             REINDEX_PRODUCTS_JOB,

@@ -45,6 +45,8 @@ MAIN = re.compile(r'<main class="container" id="main"[^>]*>(.*)</main>', re.S)
 USER_NAME = re.compile(r'class="user-name"[^>]*>([^<]*)<')
 CSRF_FIELDS = re.compile(r'name="csrf_token" value="([^"]*)"')
 CERTIFICATE_NUMBER = re.compile(r'<code class="sf-cert-number">([^<]*)</code>')
+# The product page's notice that it is sold out for now.
+OUT_OF_STOCK = "暂时缺货"
 SKU_STOCK = re.compile(r'<td class="num">([0-9,]+)</td>\s*<td class="num">1</td>')
 
 
@@ -431,3 +433,54 @@ async def test_a_sale_where_little_is_left_renders_only_its_own_products_page_ag
     await placed_order(client, buyer, [(product["skus"][0]["id"], 1)])
     assert SKU_STOCK.findall(_main(await client.get(path))) == ["9"]
     assert renders == ["storefront_product.html"] * 2
+
+
+async def test_a_sale_that_empties_a_product_renders_its_page_again_from_one_read(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    supplier: Supplier,
+    product: Any,
+    renders: list[str],
+) -> None:
+    """A festival's hot products run out in the rush, while their pages' visitors wait for them:
+    the page says so at once, rendered again from its SKUs' stock alone, and the pages of other
+    products are not rendered again."""
+    other = await create_product(
+        client, supplier, title="三江茶油", skus=[sku(price_fen=6800, stock=12)]
+    )
+    assert stock_figures_generation(other["id"]) != stock_figures_generation(product["id"])
+    path, other_path = f"/products/{product['slug']}", f"/products/{other['slug']}"
+    api = f"/api/v1/products/{product['id']}"
+    buyer = await create_api_user(database)
+    sku_id = product["skus"][0]["id"]
+    await placed_order(client, buyer, [(sku_id, 99)])
+    page = _main(await client.get(path))
+    assert SKU_STOCK.findall(page) == ["1"]
+    assert OUT_OF_STOCK not in page
+    assert (await client.get(api)).json()["in_stock"] is True
+    assert SKU_STOCK.findall(_main(await client.get(other_path))) == ["12"]
+
+    await placed_order(client, buyer, [(sku_id, 1)])
+    renders.clear()
+    with recorded_statements(app.state.database) as statements:
+        page = _main(await client.get(path))
+    assert OUT_OF_STOCK in page
+    assert SKU_STOCK.findall(page) == []
+    assert "融水香糯" in page and "39.80" in page
+    reads = [statement for statement in statements if not statement.startswith("BEGIN")]
+    assert len(reads) == 1, reads
+    assert reads[0].startswith("SELECT skus.id, skus.stock FROM skus WHERE")
+    assert (await client.get(api)).json()["in_stock"] is False
+    assert SKU_STOCK.findall(_main(await client.get(other_path))) == ["12"]
+    assert renders == ["storefront_product.html"]
+
+    # Back in stock (the supplier's count): at once too.
+    async with unit_of_work(database.writer) as session:
+        stock = await session.get(SkuStock, sku_id)
+        assert stock is not None
+        await set_stock(session, stock, 5)
+    page = _main(await client.get(path))
+    assert OUT_OF_STOCK not in page
+    assert SKU_STOCK.findall(page) == ["5"]
+    assert (await client.get(api)).json()["in_stock"] is True

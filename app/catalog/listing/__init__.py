@@ -8,6 +8,7 @@ queries when it finds nothing (suggestions) and keeps what it can in the app's c
 
 from app.catalog.listing.caching import (
     PAGE_MEMO_ENTRIES,
+    STOREFRONT_CONTENT_TABLES,
     STOREFRONT_TABLES,
     ListingCaches,
     PageMemo,
@@ -39,6 +40,7 @@ __all__ = [
     "LABEL_NAMES",
     "MEDIA_URL_PREFIX",
     "PAGE_MEMO_ENTRIES",
+    "STOREFRONT_CONTENT_TABLES",
     "STOREFRONT_TABLES",
     "SUPPLIER_PAGE_PRODUCTS",
     "ListingCaches",

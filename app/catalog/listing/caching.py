@@ -24,7 +24,7 @@ from app.catalog.listing.summaries import LABEL_WORDS, today_in_china
 from app.catalog.schemas import ProductPage, ProductQuery
 from app.core.cache import Cache, Caches, CacheSpec
 from app.core.storage import MediaStorage
-from app.inventory.repository import stock_figures_generation
+from app.inventory.repository import AVAILABILITY_GENERATION, stock_figures_generation
 from search import Place, QueryParser, SearchBackend, SearchResult, SearchUnavailable
 from search import ProductQuery as SearchQuery
 from search.embedded.backend import EmbeddedBackend
@@ -198,8 +198,9 @@ async def cached_search(
 # Every table the public pages of products and counties show: a key part of what is kept of
 # them, so that any write of this process (a price, stock, a certificate, a supplier's status)
 # shows on the next request; another process's writes show within the TTL and stale window
-# (4 s), as in the listing.
-STOREFRONT_TABLES = (
+# (4 s), as in the listing. Whether a product is in stock aside: see STOREFRONT_TABLES and
+# product_tables.
+STOREFRONT_CONTENT_TABLES = (
     "categories",
     "products",
     "skus",
@@ -216,14 +217,17 @@ STOREFRONT_TABLES = (
     "shipping_rules",
     "reviews",
 )
+# The home and county pages: the storefront's tables, and whether each product is in stock
+# (a product running out bumps AVAILABILITY_GENERATION rather than the `products` table's).
+STOREFRONT_TABLES = (*STOREFRONT_CONTENT_TABLES, AVAILABILITY_GENERATION)
 
 
 def product_tables(product_id: int) -> tuple[str, ...]:
     """What a product's own page and its API twin show: the storefront's tables and its SKUs'
-    stock figures, which a sale changes at once where little is left (app.inventory: the home
-    and county pages show only whether a product is in stock, and are not rebuilt at each
-    such sale, nor are other products' pages)."""
-    return (*STOREFRONT_TABLES, stock_figures_generation(product_id))
+    stock figures and availability, which a sale changes at once where little is left or where
+    the product runs out (app.inventory: the home and county pages show only whether a product
+    is in stock, and are not rebuilt at each such sale, nor are other products' pages)."""
+    return (*STOREFRONT_CONTENT_TABLES, stock_figures_generation(product_id))
 
 
 # Answers of the JSON API about one product, encoded: measured on the demo catalogue 3–9 KB

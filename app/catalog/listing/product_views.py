@@ -204,8 +204,9 @@ async def get_public_product_by_slug(
 
 
 async def with_current_stock(session: AsyncSession, product: ProductDetail) -> ProductDetail:
-    """`product` (read earlier) with its SKUs' stock figures as they are now: one statement,
-    for a page that keeps the rest of what it shows while a sale changes only these."""
+    """`product` (read earlier) with its SKUs' stock figures as they are now, and whether it is
+    in stock by them (an active SKU with stock, as app.inventory keeps it): one statement, for
+    a page that keeps the rest of what it shows while a sale changes only these."""
     stock = await inventory_repository.stock_of(session, [sku.id for sku in product.skus])
     skus = [
         sku.model_copy(update={"stock_available": stock[sku.id]})
@@ -213,7 +214,8 @@ async def with_current_stock(session: AsyncSession, product: ProductDetail) -> P
         else sku
         for sku in product.skus
     ]
-    return product.model_copy(update={"skus": skus})
+    in_stock = any(sku.stock_available > 0 for sku in skus)
+    return product.model_copy(update={"skus": skus, "in_stock": in_stock})
 
 
 # ---------------------------------------------------------------------------------------------
