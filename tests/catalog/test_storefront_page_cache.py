@@ -67,6 +67,17 @@ def renders(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+async def _refreshed(app: FastAPI) -> None:
+    """Once the storefront's background refreshes under way have finished."""
+    pages = app.state.caches.refreshing(pages_storefront.STOREFRONT_PAGES)
+    contexts = app.state.caches.refreshing(pages_storefront.PRODUCT_PAGE_CONTEXTS)
+    for _ in range(500):
+        if not pages.refreshing and not contexts.refreshing:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the pages' refreshes did not finish")
+
+
 @asynccontextmanager
 async def visitor(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A browser of its own: its own cookies, hence its own session."""
@@ -324,16 +335,31 @@ async def test_a_sale_shows_within_the_pages_lifetime_and_at_once_when_little_is
     assert SKU_STOCK.findall(_main(await client.get(path))) == ["100"]
 
     # A busy product's page is not rebuilt at every order: 70 left shows once the kept page
-    # has expired (checkout reads the stock itself, whatever a page showed).
+    # is refreshed, behind the first request after its fresh period (checkout reads the stock
+    # itself, whatever a page showed).
     await placed_order(client, buyer, [(sku_id, 30)])
     assert SKU_STOCK.findall(_main(await client.get(path))) == ["100"]
     assert renders == ["storefront_product.html"]
-    later = time.monotonic() + 60
+    later = time.monotonic() + pages_storefront.STOREFRONT_FRESH_SECONDS + 1
     monkeypatch.setattr(app.state.caches, "clock", lambda: later)
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["100"]  # not kept waiting
+    await _refreshed(app)
     assert SKU_STOCK.findall(_main(await client.get(path))) == ["70"]
 
+    # A page nobody asked for in half a minute is served as kept while it is refreshed.
+    await placed_order(client, buyer, [(sku_id, 10)])
+    later += 30
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["70"]
+    await _refreshed(app)
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["60"]
+
+    # Past its stale window a kept page is not served: the request waits for a new one.
+    await placed_order(client, buyer, [(sku_id, 10)])
+    later += pages_storefront.STOREFRONT_FRESH_SECONDS + pages_storefront.STOREFRONT_STALE_SECONDS
+    assert SKU_STOCK.findall(_main(await client.get(path))) == ["50"]
+
     # Little left: each sale shows on the next request.
-    await placed_order(client, buyer, [(sku_id, 50)])
+    await placed_order(client, buyer, [(sku_id, 30)])
     assert SKU_STOCK.findall(_main(await client.get(path))) == ["20"]
     await placed_order(client, buyer, [(sku_id, 1)])
     assert SKU_STOCK.findall(_main(await client.get(path))) == ["19"]
