@@ -233,7 +233,8 @@ def _refuse_write_statements(state: ORMExecuteState) -> None:
 
 
 class Database:
-    """The engines and the two session factories of a process. Reads may skip SQLite's lock;
+    """The engines and the session factories of a process: `writer`, `reader`, and
+    `page_reader` for what is built to be kept for every visitor. Reads may skip SQLite's lock;
     on a server database they have a pool of their own, so that a page built during a rush
     never queues for a connection behind orders, which hold theirs for their whole
     transaction (measured in a festival spike: up to 1.8 s)."""

@@ -65,8 +65,8 @@ class PageBlocks:
 
 
 async def render_blocks(template: str, context: dict[str, Any]) -> PageBlocks:
-    """The page's blocks as every visitor sees them, in the current locale (rendered in
-    slices: the requests in flight are answered meanwhile)."""
+    """The page's blocks as every visitor sees them, in the current locale (in a background
+    refresh, rendered in slices: the requests in flight are answered meanwhile)."""
     full: dict[str, Any] = {
         "locale": i18n.current_locale.get(),
         "current_user": None,

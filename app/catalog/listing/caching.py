@@ -197,9 +197,9 @@ async def cached_search(
 
 # Every table the public pages of products and counties show: a key part of what is kept of
 # them, so that any write of this process (a price, stock, a certificate, a supplier's status)
-# shows on the next request; another process's writes show within the TTL and stale window
-# (4 s), as in the listing. Whether a product is in stock aside: see STOREFRONT_TABLES and
-# product_tables.
+# shows on the next request; another process's writes show within the kept entries' lifetimes
+# (the product API's answers below; the pages' in app.catalog.pages_storefront). Whether a
+# product is in stock aside: see STOREFRONT_TABLES and product_tables.
 STOREFRONT_CONTENT_TABLES = (
     "categories",
     "products",
