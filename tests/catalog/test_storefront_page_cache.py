@@ -473,7 +473,10 @@ async def test_a_sale_that_empties_a_product_renders_its_page_again_from_one_rea
     the page says so at once, rendered again from its SKUs' stock alone, and the pages of other
     products are not rendered again."""
     other = await create_product(
-        client, supplier, title="三江茶油", skus=[sku(price_fen=6800, stock=12)]
+        client,
+        supplier,
+        title="三江茶油",
+        skus=[sku(price_fen=6800, stock=12), sku(price_fen=1200, stock=1)],
     )
     assert stock_figures_generation(other["id"]) != stock_figures_generation(product["id"])
     path, other_path = f"/products/{product['slug']}", f"/products/{other['slug']}"
@@ -485,7 +488,13 @@ async def test_a_sale_that_empties_a_product_renders_its_page_again_from_one_rea
     assert SKU_STOCK.findall(page) == ["1"]
     assert OUT_OF_STOCK not in page
     assert (await client.get(api)).json()["in_stock"] is True
-    assert SKU_STOCK.findall(_main(await client.get(other_path))) == ["12"]
+    assert SKU_STOCK.findall(_main(await client.get(other_path))) == ["12", "1"]
+
+    # A product with another SKU left is still in stock when one of them runs out.
+    await placed_order(client, buyer, [(other["skus"][1]["id"], 1)])
+    other_page = _main(await client.get(other_path))
+    assert SKU_STOCK.findall(other_page) == ["12"]
+    assert OUT_OF_STOCK not in other_page
 
     await placed_order(client, buyer, [(sku_id, 1)])
     renders.clear()
