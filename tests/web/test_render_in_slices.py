@@ -1,4 +1,5 @@
-"""Pages kept for every visitor are rendered in slices, the event loop serving others between."""
+"""Pages kept for every visitor and refreshed in the background are rendered in slices, the
+event loop serving others between; those that callers wait for, in one go."""
 
 from __future__ import annotations
 
