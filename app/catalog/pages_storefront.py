@@ -418,7 +418,7 @@ async def show_product(request: Request, user: StorefrontVisitor, slug: str) -> 
     county_code = delivery_county(request)
     region: BuyerRegion | None = getattr(request.app.state, "buyer_region", None)
     if county_code is None and user is not None and region is not None:
-        async with request.app.state.database.page_reader() as reading:
+        async with request.app.state.database.reader() as reading:
             county_code = await region(reading, user_id=user.id)
 
     caches: Caches = request.app.state.caches

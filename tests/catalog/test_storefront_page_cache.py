@@ -22,10 +22,8 @@ from fastapi import FastAPI
 
 from app.catalog import listing, pages_storefront
 from app.certification.models import CertificateStatus
-from app.core.db import Database, unit_of_work
-from app.inventory.models import SkuStock
+from app.core.db import Database
 from app.inventory.repository import stock_figures_generation
-from app.inventory.service import set_stock
 from app.jobs.runner import JobRunner
 from app.web import fragments
 from tests.account.factories import (
@@ -38,6 +36,7 @@ from tests.account.factories import (
 from tests.catalog.factories import create_product, sku, update_certificate
 from tests.certification.factories import create_certificate
 from tests.cooperative.factories import Supplier, create_supplier
+from tests.inventory.factories import restock
 from tests.order.factories import placed_order
 from tests.sql_statements import recorded_statements
 
@@ -209,10 +208,7 @@ async def test_a_price_stock_or_certificate_change_shows_on_the_next_request_of_
     assert len(renders) == 6
     assert await told() == (4580, 100, ["AGI09876"])
 
-    async with unit_of_work(database.writer) as session:
-        stock = await session.get(SkuStock, product["skus"][0]["id"])
-        assert stock is not None
-        await set_stock(session, stock, 1234)
+    await restock(database, product["skus"][0]["id"], 1234)
     assert SKU_STOCK.findall((await shown())[1]) == ["1,234"]
     assert await told() == (4580, 1234, ["AGI09876"])
 
@@ -420,10 +416,7 @@ async def test_a_sale_where_little_is_left_renders_the_product_page_again_from_o
 
     # A write to a table the rest of the page shows (a supplier setting the stock writes the
     # SKU) reads the whole page again.
-    async with unit_of_work(database.writer) as session:
-        stock = await session.get(SkuStock, sku_id)
-        assert stock is not None
-        await set_stock(session, stock, 12)
+    await restock(database, sku_id, 12)
     with recorded_statements(app.state.database) as statements:
         page = _main(await client.get(path))
     assert SKU_STOCK.findall(page) == ["12"]
@@ -511,10 +504,7 @@ async def test_a_sale_that_empties_a_product_renders_its_page_again_from_one_rea
     assert renders == ["storefront_product.html"]
 
     # Back in stock (the supplier's count): at once too.
-    async with unit_of_work(database.writer) as session:
-        stock = await session.get(SkuStock, sku_id)
-        assert stock is not None
-        await set_stock(session, stock, 5)
+    await restock(database, sku_id, 5)
     page = _main(await client.get(path))
     assert OUT_OF_STOCK not in page
     assert SKU_STOCK.findall(page) == ["5"]

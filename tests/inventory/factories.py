@@ -1,5 +1,5 @@
-"""Stock read back (levels, in-stock flags, movements) for the stock, cart and shipping tests,
-and the routes those tests mount."""
+"""Stock read back (levels, in-stock flags, movements) and set as a supplier counts it, for the
+stock, cart, shipping and page tests, and the routes those tests mount."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from app.catalog.models import Product, Sku
 from app.core.db import Database, unit_of_work
-from app.inventory.models import StockMovement
+from app.inventory.models import SkuStock, StockMovement
+from app.inventory.service import set_stock
 
 COUNTY_CODE = "450123"  # 隆安县 (广西), a poverty-lifted county in the reference data
 
@@ -18,6 +19,14 @@ async def stock_of(database: Database, sku_id: int) -> int:
         stock = await session.scalar(select(Sku.stock).where(Sku.id == sku_id))
         assert stock is not None
         return stock
+
+
+async def restock(database: Database, sku_id: int, stock: int) -> None:
+    """Set the SKU's stock as its supplier does (inventory.service.set_stock), committed."""
+    async with unit_of_work(database.writer) as session:
+        sku = await session.get(SkuStock, sku_id)
+        assert sku is not None
+        await set_stock(session, sku, stock)
 
 
 async def in_stock(database: Database, product_id: int) -> bool:

@@ -54,9 +54,10 @@ async def _turns_of_others_while(rendering: Callable[[], Awaitable[str]]) -> int
     return turns - started
 
 
-async def _rendered(context: dict[str, Any], *, in_background: bool) -> tuple[str, int]:
-    """The page rendered as a cached page is, by a refresh behind a stale value or for a caller
-    who waits for it, and the turns the loop gave others meanwhile."""
+async def _turns_while_rendered(context: dict[str, Any], *, in_background: bool) -> int:
+    """How many turns the loop gave others while the page was rendered as a cached page is, by
+    a refresh behind a stale value or for a caller who waits for it; the text is checked to be
+    the template's."""
     now = 0.0
     pages = Refreshing(PAGES, clock=lambda: now)
     rendered: list[str] = []
@@ -78,36 +79,31 @@ async def _rendered(context: dict[str, Any], *, in_background: bool) -> tuple[st
         return rendered[-1]
 
     turns = await _turns_of_others_while(rendering)
-    return rendered[-1], turns
+    assert rendered == [templates.env.get_template(TEMPLATE).render(context)]
+    return turns
 
 
 async def test_a_background_refresh_renders_in_slices_others_running_between(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(templating, "RENDER_SLICE_SECONDS", 0.0)
-    context = {"n": 300, "word": "<b>"}
-    text, turns = await _rendered(context, in_background=True)
-    assert text == templates.env.get_template(TEMPLATE).render(context)
-    assert "&lt;b&gt;" in text and "<b>" not in text  # escaped as a page is
     # Each slice is a piece of the output at least: the loop turned once per piece.
-    assert turns >= 300
+    assert await _turns_while_rendered({"n": 300, "word": "<b>"}, in_background=True) >= 300
 
 
-async def test_a_render_shorter_than_a_slice_runs_in_one_go(
-    monkeypatch: pytest.MonkeyPatch,
+async def test_a_page_is_escaped_as_every_page_is() -> None:
+    text = await render_in_slices(TEMPLATE, {"n": 2, "word": "<b>"})
+    assert "&lt;b&gt;" in text and "<b>" not in text
+
+
+@pytest.mark.parametrize(
+    ("slice_seconds", "in_background"),
+    [(60.0, True), (0.0, False)],
+    ids=["a render shorter than a slice", "a page that callers wait for"],
+)
+async def test_renders_in_one_go(
+    monkeypatch: pytest.MonkeyPatch, slice_seconds: float, in_background: bool
 ) -> None:
-    monkeypatch.setattr(templating, "RENDER_SLICE_SECONDS", 60.0)
-    context = {"n": 300, "word": "w"}
-    text, turns = await _rendered(context, in_background=True)
-    assert text == templates.env.get_template(TEMPLATE).render(context)
-    assert turns <= 3  # the refresh's start and end, not its pieces
-
-
-async def test_a_page_that_callers_wait_for_renders_in_one_go(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(templating, "RENDER_SLICE_SECONDS", 0.0)
-    context = {"n": 300, "word": "w"}
-    text, turns = await _rendered(context, in_background=False)
-    assert text == templates.env.get_template(TEMPLATE).render(context)
-    assert turns <= 3
+    monkeypatch.setattr(templating, "RENDER_SLICE_SECONDS", slice_seconds)
+    # The refresh's start and end at most, not its pieces.
+    assert await _turns_while_rendered({"n": 300, "word": "w"}, in_background=in_background) <= 3
