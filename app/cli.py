@@ -125,6 +125,13 @@ def serve(
         int | None,
         typer.Option(min=1, max=64, help="Web processes (default FENGSHOU_WEB_WORKERS, 1)"),
     ] = None,
+    access_log: Annotated[
+        bool | None,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="A log line per request (default FENGSHOU_ACCESS_LOG, on)",
+        ),
+    ] = None,
 ) -> None:
     """Run the web app in one or more processes (and, on the embedded default, the outbox
     worker in-process)."""
@@ -152,6 +159,7 @@ def serve(
         port=port,
         proxy_headers=True,
         workers=processes,
+        access_log=settings.access_log if access_log is None else access_log,
         # Applied again by uvicorn in every process it starts: the app's own loggers included.
         log_config=log_config(),
     )

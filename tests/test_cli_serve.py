@@ -118,3 +118,34 @@ def test_a_number_of_workers_out_of_range_is_refused(served: list[dict[str, Any]
     result = CliRunner().invoke(cli_module.cli, ["serve", "--workers", "0", "--no-migrate"])
     assert result.exit_code == 2
     assert served == []
+
+
+def test_requests_are_logged_unless_the_setting_turns_it_off(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    CliRunner().invoke(cli_module.cli, ["serve", "--no-migrate"])
+    monkeypatch.setenv("FENGSHOU_ACCESS_LOG", "false")
+    get_settings.cache_clear()
+    CliRunner().invoke(cli_module.cli, ["serve", "--no-migrate"])
+
+    assert [call["access_log"] for call in served] == [True, False]
+
+
+@pytest.mark.parametrize(("setting", "flag", "logged"), [
+    ("true", "--no-access-log", False),
+    ("false", "--access-log", True),
+])  # fmt: skip
+def test_the_flag_overrides_the_access_log_setting(
+    served: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str,
+    flag: str,
+    logged: bool,
+) -> None:
+    monkeypatch.setenv("FENGSHOU_ACCESS_LOG", setting)
+    get_settings.cache_clear()
+
+    result = CliRunner().invoke(cli_module.cli, ["serve", flag, "--no-migrate"])
+
+    assert result.exit_code == 0, result.output
+    assert served[0]["access_log"] is logged
