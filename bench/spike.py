@@ -16,7 +16,8 @@ every tenth sent twice at once with one Idempotency-Key), `--in-flight` at a tim
 stock is gone (over keep-alive connections of bench/lean_http.py, so that the client's CPU
 stays small). Afterwards the operator confirms every order's transfer and the workers drain
 the outbox. Printed: orders/s while stock lasted, latencies of successful orders and of
-409 insufficient_stock, the reads' figures during the spike against alone, the resident
+409 insufficient_stock, the reads' figures during the spike against alone, the CPU of each
+kind of process while the orders were placed (bench/cpu_window.py), the resident
 memory of each web process and each worker (bench/fleet.py: when started, after the reads
 alone, after the spike, once the outbox drained and `--settle` seconds later, against the
 target of 150 MB each), the load average, and the integrity checks (oversold units, duplicate
@@ -56,7 +57,8 @@ from app.catalog.models import Product, Sku  # noqa: E402
 from app.cli import load_regions, run_with_database, seed_demo_data, upgrade_database  # noqa: E402
 from app.core.db import Database, unit_of_work  # noqa: E402
 from bench import checkout, lean_http, pages  # noqa: E402
-from bench.fleet import FENGSHOU, MemoryReport, fleet  # noqa: E402
+from bench.cpu_window import CpuWindow, processes_named  # noqa: E402
+from bench.fleet import FENGSHOU, MemoryReport, fleet, web_processes  # noqa: E402
 from bench.percentiles import percentile  # noqa: E402
 from bench.spike_checks import check_integrity, impact_total, wait_for_outbox  # noqa: E402
 
@@ -340,7 +342,18 @@ def run(args: argparse.Namespace) -> int:
                     )
                     for name, url_ in (("listing", listing), ("product page", product))
                 }
+                # Where the machine's CPU goes while the orders are placed.
+                cpu = CpuWindow.start(
+                    {
+                        "web processes": lambda: web_processes(running.serve.pid),
+                        "outbox workers": [worker.pid for worker in running.workers],
+                        "PostgreSQL": lambda: processes_named("postgres"),
+                        "wrk": [reader.pid for reader in readers.values()],
+                        "load generator": [os.getpid()],
+                    }
+                )
                 outcomes = asyncio.run(place_orders(base, hot, args))
+                cpu.stop()
                 during = {name: figures_of(process) for name, process in readers.items()}
                 load_spike = os.getloadavg()
                 memory.record("after the spike", running)
@@ -413,6 +426,7 @@ def run(args: argparse.Namespace) -> int:
         f"load average before the spike {load_before[0]:.2f}, at its end {load_spike[0]:.2f} "
         f"({os.cpu_count()} CPUs)"
     )
+    print(f"while the orders were placed: {cpu.render()}")
     print(f"\n{memory.render()}")
     print(f"\nrequests {dict(outcomes.statuses)}, error codes {dict(outcomes.codes)}")
     print(f"double submits {outcomes.double_submits}, confirmations {dict(confirmed)}")
