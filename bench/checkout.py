@@ -67,6 +67,7 @@ from app.core.clock import utcnow  # noqa: E402
 from app.core.db import Database, unit_of_work  # noqa: E402
 from app.order.models import Order, OrderLine, OrderStatus  # noqa: E402
 from bench import lean_http, serving  # noqa: E402
+from bench.cpu_window import TICKS_PER_SECOND, process_ticks, stat_fields  # noqa: E402
 from bench.percentiles import percentile  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -216,17 +217,12 @@ def scratch_database(backend: str, workdir: Path) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _stat_fields(pid: int) -> list[str]:
-    """The fields of /proc/<pid>/stat after the command name (which may hold spaces)."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
 def process_tree(pid: int) -> list[int]:
     """`pid` and every process descended from it (uvicorn's workers, if any)."""
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
-            parents[int(stat.parent.name)] = int(_stat_fields(int(stat.parent.name))[1])
+            parents[int(stat.parent.name)] = int(stat_fields(int(stat.parent.name))[1])
     tree, frontier = [pid], [pid]
     while frontier:
         children = [child for child, parent in parents.items() if parent in frontier]
@@ -238,12 +234,7 @@ def process_tree(pid: int) -> list[int]:
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of these processes so far (utime, stime of /proc/<pid>/stat);
     a process that is gone counts 0."""
-    ticks = 0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = _stat_fields(pid)
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(process_ticks(pid) or 0 for pid in pids) / TICKS_PER_SECOND
 
 
 @dataclass(frozen=True)

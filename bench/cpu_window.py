@@ -7,7 +7,7 @@ system time (/proc/<pid>/stat) and the whole machine's busy time (/proc/stat), i
 
 A group's processes are looked up again at the end (`pids` may be a function), so that one
 started during the window (a database connection opened under load) counts from its start;
-one that ended within it is missed.
+one that ended within it (gone from /proc) is missed, not counted below zero.
 """
 
 from __future__ import annotations
@@ -23,12 +23,18 @@ Pids = Iterable[int] | Callable[[], Iterable[int]]
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
 
-def _process_ticks(pid: int) -> int:
-    """utime + stime of a process (fields 14 and 15 of /proc/<pid>/stat); 0 when it is gone."""
+def stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_ticks(pid: int) -> int | None:
+    """utime + stime of a process (fields 14 and 15 of /proc/<pid>/stat); None when it is
+    gone."""
     with contextlib.suppress(OSError, IndexError, ValueError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = stat_fields(pid)
         return int(fields[11]) + int(fields[12])
-    return 0
+    return None
 
 
 def _machine_busy_ticks() -> int:
@@ -63,16 +69,20 @@ class CpuWindow:
 
     @classmethod
     def start(cls, groups: dict[str, Pids]) -> CpuWindow:
-        before = {pid: _process_ticks(pid) for pids in groups.values() for pid in _resolve(pids)}
+        before = {
+            pid: ticks
+            for pids in groups.values()
+            for pid in _resolve(pids)
+            if (ticks := process_ticks(pid)) is not None
+        }
         return cls(groups, time.perf_counter(), _machine_busy_ticks(), before)
 
     def stop(self) -> CpuWindow:
         """Each group's CPU since start, in cores (CPU seconds per second of the window)."""
         self.seconds = max(time.perf_counter() - self.started, 1e-9)
         for name, pids in self.groups.items():
-            ticks = sum(
-                _process_ticks(pid) - self.before.get(pid, 0) for pid in set(_resolve(pids))
-            )
+            now = {pid: process_ticks(pid) for pid in set(_resolve(pids))}
+            ticks = sum(t - self.before.get(pid, 0) for pid, t in now.items() if t is not None)
             self.shares[name] = ticks / TICKS_PER_SECOND / self.seconds
         self.machine = (
             (_machine_busy_ticks() - self.machine_before) / TICKS_PER_SECOND / self.seconds

@@ -347,7 +347,9 @@ def run(args: argparse.Namespace) -> int:
                     {
                         "web processes": lambda: web_processes(running.serve.pid),
                         "outbox workers": [worker.pid for worker in running.workers],
-                        "PostgreSQL": lambda: processes_named("postgres"),
+                        "PostgreSQL": lambda: (
+                            processes_named("postgres") if args.backend == "postgresql" else []
+                        ),
                         "wrk": [reader.pid for reader in readers.values()],
                         "load generator": [os.getpid()],
                     }

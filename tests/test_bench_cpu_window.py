@@ -50,5 +50,24 @@ def test_a_busy_group_shows_its_cpu_and_an_idle_one_none(
 def test_processes_are_found_by_their_command(children: list[subprocess.Popen[bytes]]) -> None:
     sleeper = subprocess.Popen(["sleep", "30"])  # noqa: S607
     children.append(sleeper)
+    # Until the child has run `sleep`, its command is still the parent's.
+    deadline = time.monotonic() + 10
+    while sleeper.pid not in processes_named("sleep") and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert sleeper.pid in processes_named("sleep")
     assert sleeper.pid not in processes_named("postgres")
+
+
+def test_a_process_gone_by_the_end_is_missed_not_counted_below_zero(
+    children: list[subprocess.Popen[bytes]],
+) -> None:
+    finished = subprocess.Popen([sys.executable, "-c", SPIN])
+    children.append(finished)
+    time.sleep(0.3)  # spinning: ticks on the books when the window starts
+    window = CpuWindow.start({"gone": [finished.pid]})
+    finished.kill()
+    finished.wait()  # reaped: gone from /proc
+
+    window.stop()
+
+    assert window.shares["gone"] == 0.0

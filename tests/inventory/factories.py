@@ -24,9 +24,9 @@ async def stock_of(database: Database, sku_id: int) -> int:
 async def restock(database: Database, sku_id: int, stock: int) -> None:
     """Set the SKU's stock as its supplier does (inventory.service.set_stock), committed."""
     async with unit_of_work(database.writer) as session:
-        sku = await session.get(SkuStock, sku_id)
-        assert sku is not None
-        await set_stock(session, sku, stock)
+        level = await session.get(SkuStock, sku_id)
+        assert level is not None
+        await set_stock(session, level, stock)
 
 
 async def in_stock(database: Database, product_id: int) -> bool:
