@@ -80,6 +80,7 @@ from app.web import api_docs, health
 from app.web.caching import ConditionalGetMiddleware
 from app.web.compression import GZIP_LEVEL, GZIP_MINIMUM_BYTES, GZipWhenAsked
 from app.web.errors import install_error_handlers
+from app.web.front_door import FrontDoor
 from app.web.i18n import LocaleMiddleware
 from app.web.limits import BodySizeLimitMiddleware
 from app.web.media import MediaFiles
@@ -193,12 +194,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 class Fengshou(FastAPI):
     """The application: FastAPI with the security headers outside everything, Starlette's
-    ServerErrorMiddleware included, so that a 500 page carries them too."""
+    ServerErrorMiddleware included, so that a 500 page carries them too; and the front door
+    before them (app.web.front_door)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeadersMiddleware(
-            super().build_middleware_stack(), hsts=self.state.settings.session_cookie_secure
+        settings: Settings = self.state.settings
+        secured = SecurityHeadersMiddleware(
+            super().build_middleware_stack(), hsts=settings.session_cookie_secure
         )
+        # In front of everything: a kept page for a visitor without cookies is answered there.
+        door: FrontDoor = self.state.front_door
+        return door.opening_onto(secured)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -226,6 +232,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.caches.attach(
         app.state.database.writer, app.state.database.reader, app.state.database.page_reader
     )
+    # Answers kept pages to visitors without cookies before the middleware (app.web.front_door).
+    app.state.front_door = FrontDoor(secret_key=settings.secret_key, session_cookie=SESSION_COOKIE)
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
     app.state.mailer = build_mailer(settings)
     settings.media_dir.mkdir(parents=True, exist_ok=True)

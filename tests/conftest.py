@@ -245,6 +245,7 @@ async def app(settings: Settings, _apps: dict[str, FastAPI]) -> AsyncIterator[Fa
         caches: Caches = state["caches"]
         await caches.aclose()
         caches.clear()
+        state["front_door"].clear()
         await _empty_non_reference_tables(state["database"])
 
 

@@ -27,7 +27,7 @@ from app.catalog.schemas import (
 from app.core.cache import Caches, CacheSpec, Refreshing
 from app.core.errors import DomainError, ValidationFailed
 from app.core.fields import parse_yuan, yuan_text
-from app.web import i18n
+from app.web import front_door, i18n
 from app.web.delivery_region import delivery_county
 from app.web.forms import field_messages
 from app.web.fragments import (
@@ -120,20 +120,25 @@ async def _cached_page(
     state = request.app.state
     caches: Caches = state.caches
     pages: Refreshing[Hashable, PageBlocks] = caches.refreshing(STOREFRONT_PAGES)
-    key = (
-        page,
-        i18n.current_locale.get(),
-        listing.today_in_china(),
-        caches.table_generations(tables),
-        request_media(request),
-    )
+    locale, media = i18n.current_locale.get(), request_media(request)
+
+    def key() -> Hashable:
+        return (
+            page,
+            locale,
+            listing.today_in_china(),
+            caches.table_generations(tables),
+            media,
+        )
 
     async def compute() -> PageBlocks:
         async with state.database.page_reader() as session:
             template, context = await build(session)
         return await render_blocks(template, context)
 
-    return render_page(request, await pages.get_or_compute(key, compute))
+    blocks = await pages.get_or_compute(key(), compute)
+    # What a visitor who is not signed in is answered stands while this entry is kept fresh.
+    return render_page(request, blocks, still_answered=lambda: pages.fresh(key()) is blocks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,12 +358,21 @@ async def list_products(
     status = 200 if not errors else (404 if error_code == "page_out_of_range" else 422)
     if memo is not None and frame_is_anonymous(request):
         # The whole page is the same for every visitor who is not signed in: kept beside the
-        # column, dropped with it.
+        # column, dropped with it; the front door answers it while the listing page is kept.
         page_key = (_LISTING_FRAME, *body_key)
         whole: AnonymousPage | None = memo.get(page_key)
         if whole is None:
             whole = render_anonymous(request, _LISTING_FRAME, {"listing_body": body})
             memo.put(page_key, whole)
+        kept_query, kept_memo, search = query, memo, request.app.state.search
+        front_door.offer(
+            request,
+            whole,
+            status,
+            lambda: listing.still_kept(
+                kept_query, kept_memo, search=search, caches=caches, media=request_media(request)
+            ),
+        )
         return with_csrf_token(request, whole, status_code=status)
     return render(request, _LISTING_FRAME, {"listing_body": body}, status_code=status)
 

@@ -221,6 +221,15 @@ class Refreshing(Generic[K, V]):
     def put(self, key: K, value: V) -> None:
         self._entries[key] = (self._clock(), value)
 
+    def fresh(self, key: K) -> V | None:
+        """The value under `key` if fresh (no refresh due), else None: for a caller that kept
+        what it was answered and asks whether `get` would still answer it. Counts nothing and
+        starts nothing."""
+        entry = self._entries.get(key)
+        if entry is None or self._clock() - entry[0] >= self._ttl:
+            return None
+        return entry[1]
+
     def clear(self) -> None:
         self._entries.clear()
         self._epoch += 1

@@ -49,6 +49,14 @@ def add_vary(headers: MutableHeaders, name: str) -> None:
         headers.add_vary_header(name)
 
 
+def not_modified_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A 200's headers for its 304: the validators and caching headers, no body's
+    (RFC 9110 15.4.5)."""
+    return [
+        (name, value) for name, value in headers if name not in (b"content-length", b"content-type")
+    ]
+
+
 def etag_matches(if_none_match: str, etag: str) -> bool:
     """Weak comparison (RFC 9110 13.1.2): W/"x" and "x" are the same version."""
     opaque = etag.removeprefix("W/")
@@ -122,13 +130,13 @@ class ConditionalGetMiddleware:
         # (The session middleware names it already once it has read the session.)
         add_vary(headers, VARY)
         if etag_matches(request.get("if-none-match", ""), etag):
-            # 304: the validators and caching headers, no body (RFC 9110 15.4.5).
-            kept = [
-                (name, value)
-                for name, value in headers.raw
-                if name not in (b"content-length", b"content-type")
-            ]
-            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": not_modified_headers(headers.raw),
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
         await send({**start, "headers": headers.raw})

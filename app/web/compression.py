@@ -31,7 +31,7 @@ class GZipWhenAsked(GZipMiddleware):
     """Starlette's gzip (same options) for requests that accept it; the others pass through."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _accepts_gzip(scope):
+        if scope["type"] != "http" or accepts_gzip(scope):
             await super().__call__(scope, receive, send)
             return
 
@@ -65,7 +65,8 @@ class GZipWhenAsked(GZipMiddleware):
         return media_types.isdisjoint(self.exclude_content_types)
 
 
-def _accepts_gzip(scope: Scope) -> bool:
+def accepts_gzip(scope: Scope) -> bool:
+    """Whether the request's Accept-Encoding names gzip."""
     for name, value in scope["headers"]:
         if name == b"accept-encoding":
             return b"gzip" in value
@@ -107,7 +108,7 @@ def kept_response(
     """The kept body as this request takes it: gzipped when it accepts gzip (the middleware
     then leaves it alone), with its ETag handed to the conditional-GET middleware."""
     known_etag(request, body.etag)
-    gzipped = body.gzipped if _accepts_gzip(request.scope) else None
+    gzipped = body.gzipped if accepts_gzip(request.scope) else None
     return _encoded_response(
         body.identity, gzipped, body.gzipped is not None, media_type, status_code
     )
@@ -216,5 +217,5 @@ def spliced_response(
     either way (never shared: the value is the visitor's own)."""
     identity = body.identity(value)
     known_etag(request, weak_etag(identity))
-    gzipped = body.gzipped(value, identity) if _accepts_gzip(request.scope) else None
+    gzipped = body.gzipped(value, identity) if accepts_gzip(request.scope) else None
     return _encoded_response(identity, gzipped, body.deflated is not None, media_type, status_code)

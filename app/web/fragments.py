@@ -12,6 +12,7 @@ process, so no product text can forge them.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from fastapi import Request
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
-from app.web import i18n
+from app.web import front_door, i18n
 from app.web.compression import KeptBody, SplicedBody, kept_response, spliced_response
 from app.web.security import CSRF_TOKEN_LENGTH
 from app.web.templating import render, render_in_slices, templates
@@ -128,14 +129,23 @@ def with_csrf_token(request: Request, page: AnonymousPage, *, status_code: int =
     return spliced_response(request, page.kept, token, media_type=HTML, status_code=status_code)
 
 
-def render_page(request: Request, page: PageBlocks, *, status_code: int = 200) -> Response:
+def render_page(
+    request: Request,
+    page: PageBlocks,
+    *,
+    status_code: int = 200,
+    still_answered: Callable[[], bool] | None = None,
+) -> Response:
     """The page in this visitor's frame, with their CSRF token where the page has one. The
-    frame of a visitor who is not signed in is the same for all: rendered once per page."""
+    frame of a visitor who is not signed in is the same for all: rendered once per page, and
+    offered to the front door while `still_answered()` (the page is kept as it is)."""
     if frame_is_anonymous(request):
         whole = page.anonymous.get("page")
         if whole is None:
             whole = render_anonymous(request, _FRAME, {"blocks": page.blocks})
             page.anonymous["page"] = whole
+        if still_answered is not None:
+            front_door.offer(request, whole, status_code, still_answered)
         return with_csrf_token(request, whole, status_code=status_code)
     blocks = page.blocks
     if page.has_csrf_token:

@@ -32,9 +32,13 @@ def csrf_token(request: Request) -> str:
         return ""
     token = session.get(CSRF_SESSION_KEY)
     if not isinstance(token, str):
-        token = secrets.token_urlsafe(_CSRF_TOKEN_BYTES)
-        session[CSRF_SESSION_KEY] = token
+        token = session[CSRF_SESSION_KEY] = new_csrf_token()
     return token
+
+
+def new_csrf_token() -> str:
+    """A token of CSRF_TOKEN_LENGTH characters that escaping leaves as it is."""
+    return secrets.token_urlsafe(_CSRF_TOKEN_BYTES)
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:

@@ -18,6 +18,7 @@ from app.catalog.listing.caching import (
 from app.catalog.listing.product_listing import (
     list_kept_products,
     list_products,
+    still_kept,
 )
 from app.catalog.listing.product_views import (
     county_catalog,
@@ -61,6 +62,7 @@ __all__ = [
     "search_query",
     "season_months",
     "sku_out",
+    "still_kept",
     "supplier_profile",
     "today_in_china",
     "understand",

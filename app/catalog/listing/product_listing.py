@@ -253,6 +253,21 @@ async def list_kept_products(
     return found.page, found.memo
 
 
+def still_kept(
+    query: ProductQuery,
+    memo: PageMemo,
+    *,
+    search: SearchBackend,
+    caches: ListingCaches,
+    media: MediaStorage | None = None,
+) -> bool:
+    """Whether list_kept_products would answer the page `memo` belongs to now, fresh: what
+    was derived from it stands (no write since, not expired, the same day)."""
+    pages = caches.caches.refreshing(LISTING_PAGES)
+    found = pages.fresh(page_key(caches.caches, search, query, today_in_china(), media))
+    return found is not None and found.memo is memo
+
+
 async def _uncached(
     session: AsyncSession,
     query: ProductQuery,
