@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -293,3 +295,11 @@ async def stored_product(database: Database, product_id: int) -> Product:
         product = await session.get(Product, product_id)
         assert product is not None
         return product
+
+
+@asynccontextmanager
+async def visitor(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser of its own: its own cookies, hence its own session."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+        yield browser

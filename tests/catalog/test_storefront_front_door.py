@@ -18,16 +18,11 @@ from app.core.db import Database
 from app.jobs.runner import JobRunner
 from app.web.front_door import FrontDoor
 from tests.account.factories import csrf_token_in
-from tests.catalog.factories import create_product, sku
-from tests.cooperative.factories import Supplier, create_supplier
+from tests.catalog.factories import create_product, sku, visitor
+from tests.cooperative.factories import Supplier
 from tests.inventory.factories import restock
 
 SESSION = "fengshou_session"
-
-
-@pytest.fixture
-async def supplier(database: Database) -> Supplier:
-    return await create_supplier(database)
 
 
 @pytest.fixture
@@ -56,9 +51,8 @@ def clock(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[float]:
 async def stranger(app: FastAPI, path: str, **headers: str) -> httpx.Response:
     """A request from a browser with no cookies (a new one each time); `accept_encoding="x"`
     sends Accept-Encoding: x."""
-    transport = httpx.ASGITransport(app=app)
     sent = {name.replace("_", "-"): value for name, value in headers.items()}
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+    async with visitor(app) as browser:
         return await browser.get(path, headers=sent)
 
 
@@ -113,8 +107,7 @@ async def test_the_doors_session_and_token_are_the_visitors_own_to_buy_with(
 ) -> None:
     path = f"/products/{product['slug']}"
     await stranger(app, path)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+    async with visitor(app) as browser:
         page = await browser.get(path)
         assert door.answered == 1
         form = {"sku_id": str(product["skus"][0]["id"]), "quantity": "2"}
@@ -181,8 +174,7 @@ async def test_a_write_or_expiry_sends_the_next_visitor_through_the_app(
 
 
 async def stranger_patch(app: FastAPI, product: Any, supplier: Supplier) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+    async with visitor(app) as browser:
         return await browser.patch(
             f"/api/v1/skus/{product['skus'][0]['id']}",
             json={"price_fen": 4580},
@@ -233,8 +225,7 @@ async def test_head_and_post_requests_pass_the_door(
 ) -> None:
     path = f"/products/{product['slug']}"
     await stranger(app, path)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+    async with visitor(app) as browser:
         head = await browser.head(path)
         assert head.status_code == 405  # as the app answers it: its pages answer GET
         posted = await browser.post(path)

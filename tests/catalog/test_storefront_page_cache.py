@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -33,7 +32,7 @@ from tests.account.factories import (
     sign_in_page,
     token_for,
 )
-from tests.catalog.factories import create_product, sku, update_certificate
+from tests.catalog.factories import create_product, sku, update_certificate, visitor
 from tests.certification.factories import create_certificate
 from tests.cooperative.factories import Supplier, create_supplier
 from tests.inventory.factories import restock
@@ -75,14 +74,6 @@ async def _refreshed(app: FastAPI) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the pages' refreshes did not finish")
-
-
-@asynccontextmanager
-async def visitor(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A browser of its own: its own cookies, hence its own session."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
 
 
 @pytest.fixture
