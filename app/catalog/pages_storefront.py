@@ -364,13 +364,14 @@ async def list_products(
         if whole is None:
             whole = render_anonymous(request, _LISTING_FRAME, {"listing_body": body})
             memo.put(page_key, whole)
-        kept_query, kept_memo, search = query, memo, request.app.state.search
+        kept_query, kept_memo = query, memo
+        search, media = request.app.state.search, request_media(request)
         front_door.offer(
             request,
             whole,
             status,
             lambda: listing.still_kept(
-                kept_query, kept_memo, search=search, caches=caches, media=request_media(request)
+                kept_query, kept_memo, search=search, caches=caches, media=media
             ),
         )
         return with_csrf_token(request, whole, status_code=status)
