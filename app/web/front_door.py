@@ -12,9 +12,9 @@ have answered one. In a festival spike the pages took most of the web processes'
 two thirds of a kept page's went to the layers in front of it (py-spy: routing and
 dependencies, six middleware, the session), which delayed every order being placed meanwhile.
 
-Only GETs without Cookie or Authorization headers and without ?lang= (which sets a cookie) are
-answered here, and only with what the app answered such a request; everything else goes
-through the app as before.
+Only GETs without Cookie or Authorization headers are answered here, and only with what the
+app answered such a request (never an answer that sets a cookie of its own, such as the
+language one of ?lang=); everything else goes through the app as before.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.web.caching import etag_matches, not_modified_headers
 from app.web.compression import KeptBody, SplicedBody, accepts_gzip
-from app.web.security import CSRF_SESSION_KEY, CSRF_TOKEN_LENGTH, new_csrf_token
+from app.web.security import CSRF_SESSION_KEY, new_csrf_token
 
 if TYPE_CHECKING:
     # (app.web.fragments offers its pages here.)
@@ -72,21 +72,34 @@ def offer(
 
 
 @dataclass(frozen=True)
-class _Entry:
-    """An answer the app made, as the door makes it again."""
+class _Kept:
+    """An answer without a form, made again as it was: every visitor gets the same bytes."""
 
     offer: Offer
-    # The start message's headers as they left the app (the session cookie's aside).
     headers: tuple[tuple[bytes, bytes], ...]
-    gzipped: bool
-    # KeptBody: the body every answer carries, and its ETag for a 304.
-    body: bytes | None
+    body: bytes
+    # Its tag, when the conditional-GET layer gave it one: a 304 to a visitor who has it.
     etag: str | None
-    # SplicedBody: the session cookie's name, attributes ("; path=/; …") and place among
-    # the headers.
+
+    def answer(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        if self.etag is not None and _if_none_match(scope, self.etag):
+            return 304, not_modified_headers(list(self.headers)), b""
+        return self.offer.status_code, list(self.headers), self.body
+
+
+@dataclass(frozen=True)
+class _Spliced:
+    """An answer with a form, made again with a new session and CSRF token per visitor."""
+
+    offer: Offer
+    page: SplicedBody
+    # The headers without the session cookie, and where it goes among them.
+    headers: tuple[tuple[bytes, bytes], ...]
+    cookie_at: int
+    # The cookie's name and its attributes ("; path=/; Max-Age=…") as the app set them.
     cookie_name: bytes
     cookie_attributes: bytes
-    cookie_at: int
+    gzipped: bool
 
 
 async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -104,7 +117,7 @@ class FrontDoor:
         # What Starlette's SessionMiddleware signs its cookie with.
         self.signer = itsdangerous.TimestampSigner(secret_key)
         self.session_cookie = session_cookie.encode()
-        self.entries: LRUCache[Key, _Entry] = LRUCache(DOOR_ENTRIES)
+        self.entries: LRUCache[Key, _Kept | _Spliced] = LRUCache(DOOR_ENTRIES)
         # Requests answered here.
         self.answered = 0
 
@@ -127,106 +140,91 @@ class FrontDoor:
         if entry is not None:
             if entry.offer.still_answered():
                 self.answered += 1
-                await self._answer(entry, scope, send)
+                if isinstance(entry, _Kept):
+                    status, headers, body = entry.answer(scope)
+                else:
+                    status, headers, body = self._spliced_answer(entry)
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
                 return
             del self.entries[key]
         await self._through_the_app(key, scope, receive, send)
 
     async def _through_the_app(self, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
-        """The app answers; an answer it offered is recorded."""
+        """The app answers; an answer it offered is recorded (a route offers before its
+        answer starts, so an offered answer is recorded whole)."""
         scope[_ASKING] = True
-        start: Message | None = None
-        chunks: list[bytes] = []
-        recording = True
+        sent: list[Message] = []
 
         async def recording_send(message: Message) -> None:
-            nonlocal start, recording
-            if recording:
-                if message["type"] == "http.response.start" and _OFFER in scope:
-                    start = message
-                elif message["type"] == "http.response.body" and start is not None:
-                    chunks.append(message.get("body", b""))
-                else:
-                    recording = False
+            if _OFFER in scope:
+                sent.append(message)
             await send(message)
 
         await self.app(scope, receive, recording_send)
         offered: Offer | None = scope.get(_OFFER)
-        if offered is not None and start is not None and recording:
-            entry = self._entry(offered, start, b"".join(chunks), gzipped=key[2])
+        if offered is not None and sent:
+            entry = self._entry(offered, sent, gzipped=key[2])
             if entry is not None:
                 self.entries[key] = entry
 
     def _entry(
-        self, offered: Offer, start: Message, body: bytes, *, gzipped: bool
-    ) -> _Entry | None:
+        self, offered: Offer, sent: list[Message], *, gzipped: bool
+    ) -> _Kept | _Spliced | None:
         """The entry that makes this answer again, or None when the door could not make the
-        same bytes (another status, a body it does not know, any cookie but the session's)."""
-        if start["status"] != offered.status_code:
+        same bytes (another status, a body it does not know, any cookie but a new session's
+        holding the page's token)."""
+        start, *rest = sent
+        if (
+            start["type"] != "http.response.start"
+            or start["status"] != offered.status_code
+            or any(message["type"] != "http.response.body" for message in rest)
+        ):
             return None
+        body = b"".join(message.get("body", b"") for message in rest)
         headers = tuple(start.get("headers", ()))
-        cookies = [value for name, value in headers if name == b"set-cookie"]
+        cookies = [index for index, (name, _) in enumerate(headers) if name == b"set-cookie"]
         others = tuple(header for header in headers if header[0] != b"set-cookie")
+        etag = Headers(raw=list(headers)).get("etag")
         kept = offered.page.kept
         if isinstance(kept, KeptBody):
             expected = kept.gzipped if gzipped and kept.gzipped is not None else kept.identity
             # The conditional-GET layer tags it with the kept body's tag, if at all.
-            etag = Headers(raw=list(headers)).get("etag")
             if cookies or body != expected or etag not in (None, kept.etag):
                 return None
-            return _Entry(offered, others, gzipped, body, etag, b"", b"", 0)
-        if len(cookies) != 1 or "etag" in Headers(raw=list(headers)):
+            return _Kept(offered, others, body, etag)
+        # A page with a form is the visitor's own: no tag, one new session cookie.
+        if len(cookies) != 1 or etag is not None:
             return None
-        name, _, rest = cookies[0].partition(b"=")
-        value, _, attributes = rest.partition(b";")
+        name, _, rest_of_cookie = headers[cookies[0]][1].partition(b"=")
+        value, _, attributes = rest_of_cookie.partition(b";")
         token = self._token_in(name, value)
         if token is None or body != _spliced(kept, token, gzipped):
             return None
-        place = next(index for index, header in enumerate(headers) if header[0] == b"set-cookie")
-        return _Entry(offered, others, gzipped, None, None, name, b";" + attributes, place)
+        return _Spliced(offered, kept, others, cookies[0], name, b";" + attributes, gzipped)
 
     def _token_in(self, name: bytes, value: bytes) -> bytes | None:
-        """The CSRF token of a new session cookie holding that and nothing else."""
+        """The CSRF token of a session cookie of ours holding that and nothing else."""
         if name != self.session_cookie:
             return None
         try:
             session = json.loads(b64decode(self.signer.unsign(value)))
         except (itsdangerous.BadSignature, ValueError):
             return None
-        token = session.get(CSRF_SESSION_KEY) if isinstance(session, dict) else None
-        if set(session) != {CSRF_SESSION_KEY} or not isinstance(token, str):
+        if not isinstance(session, dict) or set(session) != {CSRF_SESSION_KEY}:
             return None
-        return token.encode() if len(token) == CSRF_TOKEN_LENGTH else None
+        token = session[CSRF_SESSION_KEY]
+        return token.encode() if isinstance(token, str) else None
 
-    async def _answer(self, entry: _Entry, scope: Scope, send: Send) -> None:
+    def _spliced_answer(self, entry: _Spliced) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The page with a new token, and the new session holding it, as the session
+        middleware writes it."""
+        token = new_csrf_token()
+        signed = self.signer.sign(b64encode(json.dumps({CSRF_SESSION_KEY: token}).encode()))
         headers = list(entry.headers)
-        if entry.body is not None:
-            body = entry.body
-            if entry.etag is not None and _if_none_match(scope, entry.etag):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 304,
-                        "headers": not_modified_headers(headers),
-                    }
-                )
-                await send({"type": "http.response.body", "body": b""})
-                return
-        else:
-            kept = entry.offer.page.kept
-            assert isinstance(kept, SplicedBody)  # noqa: S101  (only a spliced entry has no body)
-            token = new_csrf_token()
-            body = _spliced(kept, token.encode(), entry.gzipped)
-            headers.insert(entry.cookie_at, (b"set-cookie", self._session_cookie(entry, token)))
-        await send(
-            {"type": "http.response.start", "status": entry.offer.status_code, "headers": headers}
-        )
-        await send({"type": "http.response.body", "body": body})
-
-    def _session_cookie(self, entry: _Entry, token: str) -> bytes:
-        """A new session holding this token, as the session middleware writes it."""
-        data = self.signer.sign(b64encode(json.dumps({CSRF_SESSION_KEY: token}).encode()))
-        return entry.cookie_name + b"=" + data + entry.cookie_attributes
+        cookie = entry.cookie_name + b"=" + signed + entry.cookie_attributes
+        headers.insert(entry.cookie_at, (b"set-cookie", cookie))
+        return entry.offer.status_code, headers, _spliced(entry.page, token.encode(), entry.gzipped)
 
 
 def _door_key(scope: Scope) -> Key | None:
@@ -236,10 +234,7 @@ def _door_key(scope: Scope) -> Key | None:
     for name, _value in scope["headers"]:
         if name == b"cookie" or name == b"authorization":
             return None
-    query: bytes = scope.get("query_string", b"")
-    if b"lang" in query:
-        return None
-    return scope["path"], query, accepts_gzip(scope)
+    return scope["path"], scope["query_string"], accepts_gzip(scope)
 
 
 def _if_none_match(scope: Scope, etag: str) -> bool:
@@ -249,10 +244,10 @@ def _if_none_match(scope: Scope, etag: str) -> bool:
     return False
 
 
-def _spliced(kept: SplicedBody, token: bytes, gzipped: bool) -> bytes:
+def _spliced(page: SplicedBody, token: bytes, gzipped: bool) -> bytes:
     """The page with this token, as with_csrf_token answers it (gzipped when asked and big
     enough)."""
-    identity = kept.identity(token)
+    identity = page.identity(token)
     if gzipped:
-        return kept.gzipped(token, identity) or identity
+        return page.gzipped(token, identity) or identity
     return identity

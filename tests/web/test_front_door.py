@@ -5,7 +5,7 @@ and signs each visitor's session cookie as the session middleware would."""
 from __future__ import annotations
 
 import json
-from base64 import b64decode
+from base64 import b64decode, b64encode
 from collections.abc import Callable
 
 import httpx
@@ -38,12 +38,15 @@ class Site:
         self.standing = True
         self.calls = 0
         self.tamper = tamper or (lambda message: message)
+        # How each message goes out (in parts, or with others after it).
+        self.split: Callable[[Message], list[Message]] = lambda message: [message]
         self.session = SessionMiddleware(self._endpoint, secret_key=SECRET, session_cookie=COOKIE)
         self.door = FrontDoor(secret_key=SECRET, session_cookie=COOKIE).opening_onto(self._tampered)
 
     async def _tampered(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def changed(message: Message) -> None:
-            await send(self.tamper(message))
+            for part in self.split(self.tamper(message)):
+                await send(part)
 
         await self.session(scope, receive, changed)
 
@@ -125,13 +128,29 @@ def _cookie_renamed(message: Message) -> Message:
     return message
 
 
-def _session_grown(message: Message) -> Message:
-    """The session cookie of a session holding more than the token."""
+def _session_holding(session: object) -> Callable[[Message], Message]:
+    """The session cookie replaced by one, signed with the right key, holding `session`."""
+
+    def replaced(message: Message) -> Message:
+        if message["type"] == "http.response.start":
+            signer = itsdangerous.TimestampSigner(SECRET)
+            data = signer.sign(b64encode(json.dumps(session).encode()))
+            headers = [
+                (name, COOKIE.encode() + b"=" + data + b"; path=/")
+                if name == b"set-cookie"
+                else (name, value)
+                for name, value in message["headers"]
+            ]
+            return {**message, "headers": headers}
+        return message
+
+    return replaced
+
+
+def _unsigned_session(message: Message) -> Message:
     if message["type"] == "http.response.start":
-        signer = itsdangerous.TimestampSigner(SECRET)
-        data = signer.sign(b"eyJjc3JmIjogIngiLCAic2lkIjogInkifQ==")  # {"csrf": "x", "sid": "y"}
         headers = [
-            (name, COOKIE.encode() + b"=" + data + b"; path=/" if name == b"set-cookie" else value)
+            (name, value.replace(b".", b"!", 1)) if name == b"set-cookie" else (name, value)
             for name, value in message["headers"]
         ]
         return {**message, "headers": headers}
@@ -154,7 +173,10 @@ def _etag_added(message: Message) -> Message:
         (WITH_FORM, _body_changed),
         (WITH_FORM, _cookie_added),
         (WITH_FORM, _cookie_renamed),
-        (WITH_FORM, _session_grown),
+        (WITH_FORM, _session_holding({"csrf": "x" * 43, "sid": "y"})),
+        (WITH_FORM, _session_holding({"csrf": 12345})),
+        (WITH_FORM, _session_holding(["csrf"])),
+        (WITH_FORM, _unsigned_session),
         (WITH_FORM, _etag_added),
     ],
 )
@@ -174,6 +196,41 @@ def _tagged(message: Message) -> Message:
         assert isinstance(PLAIN.kept, KeptBody)
         return {**message, "headers": [*message["headers"], (b"etag", PLAIN.kept.etag.encode())]}
     return message
+
+
+def _in_two_parts(message: Message) -> list[Message]:
+    body = message.get("body", b"")
+    if message["type"] != "http.response.body" or len(body) < 2:
+        return [message]
+    half = len(body) // 2
+    return [
+        {"type": "http.response.body", "body": body[:half], "more_body": True},
+        {"type": "http.response.body", "body": body[half:]},
+    ]
+
+
+@pytest.mark.parametrize("page", [PLAIN, WITH_FORM], ids=["plain", "with a form"])
+async def test_an_answer_sent_in_parts_is_kept_whole(page: AnonymousPage) -> None:
+    site = Site(page)
+    site.split = _in_two_parts
+    first = await site.get()
+    second = await site.get()
+    assert (site.calls, site.door.answered) == (1, 1)
+    assert len(second.content) == len(first.content)
+    if page is PLAIN:
+        assert second.content == first.content
+
+
+async def test_an_answer_that_is_not_a_page_is_never_kept() -> None:
+    site = Site(PLAIN)
+    site.split = lambda message: (
+        [message, {"type": "http.response.trailers", "headers": []}]
+        if message["type"] == "http.response.body"
+        else [message]
+    )
+    for _ in range(2):
+        await site.get()
+    assert (site.calls, site.door.answered) == (2, 0)
 
 
 async def test_a_matching_etag_is_answered_304_without_a_body() -> None:
