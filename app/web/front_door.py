@@ -39,10 +39,12 @@ if TYPE_CHECKING:
     # (app.web.fragments offers its pages here.)
     from app.web.fragments import AnonymousPage
 
-# Addresses answered at the door at once (each entry holds a page the app keeps anyway, and
-# its headers: a few hundred bytes more). The least recently asked for leave first; an entry
-# whose page is no longer kept as it was is dropped when next asked for.
-DOOR_ENTRIES = 256
+# Addresses answered at the door at once, the least recently asked for leaving first. An entry
+# holds its page and headers; the page is the one the app keeps, until the app keeps another
+# (after a write or its refresh) and the entry is dropped when next asked for. At worst the
+# entries hold 128 pages the app no longer keeps: about 5 MB on the demo catalogue (29 KB a
+# page on average, and its gzip); the hot pages of a festival are a few.
+DOOR_ENTRIES = 128
 
 # Set in the scope of a request the door would answer, for the route's offer.
 _ASKING = "fengshou.front_door"
@@ -162,9 +164,8 @@ class FrontDoor:
             await send(message)
 
         await self.app(scope, receive, recording_send)
-        offered: Offer | None = scope.get(_OFFER)
-        if offered is not None and sent:
-            entry = self._entry(offered, sent, gzipped=key[2])
+        if sent:
+            entry = self._entry(scope[_OFFER], sent, gzipped=key[2])
             if entry is not None:
                 self.entries[key] = entry
 
