@@ -80,6 +80,8 @@ async def test_an_offered_answer_is_made_again_at_the_door_while_it_stands(
     assert (site.calls, site.door.answered) == (1, 1)
     assert second.headers.get("content-encoding") == first.headers.get("content-encoding")
     assert second.headers["content-length"] == first.headers["content-length"]
+    # The same headers in the same order, named as the app named them.
+    assert [name for name, _ in second.headers.raw] == [name for name, _ in first.headers.raw]
     if page is PLAIN:
         assert second.content == first.content
         assert COOKIE not in second.cookies
