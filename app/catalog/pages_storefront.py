@@ -364,6 +364,8 @@ async def list_products(
         if whole is None:
             whole = render_anonymous(request, _LISTING_FRAME, {"listing_body": body})
             memo.put(page_key, whole)
+        # Named again for the door's check below: a lambda keeps neither `memo`'s narrowing nor a
+        # reference to the request.
         kept_query, kept_memo = query, memo
         search, media = request.app.state.search, request_media(request)
         front_door.offer(
