@@ -97,8 +97,9 @@ class Settings(BaseSettings):
     # How long a worker's claim on a job lasts unless renewed (renewed while the job runs).
     job_lease_seconds: float = Field(default=30.0, ge=1)
     # The niceness a `fengshou worker` process gives itself (0 keeps the system's): jobs run
-    # behind the web processes when both want the CPU, as in a festival rush.
-    worker_nice: int = Field(default=10, ge=0, le=19)
+    # behind the web processes when both want the CPU, as in a festival rush (ADR 0003: at 10
+    # the workers still took a sixth of two cores from the orders).
+    worker_nice: int = Field(default=19, ge=0, le=19)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -40,9 +40,10 @@ def run_behind_web_processes(niceness: int) -> int:
     """Give this process at least `niceness` (Unix niceness, 0–19) and return the one it has.
 
     A worker and the web processes often share the machine's cores. Jobs (mail, payment
-    intents, reindexing) may wait a moment; a buyer at checkout may not. At niceness 10 the
-    kernel gives a worker about a tenth of what a web process gets while both want the CPU,
-    and all of an idle one. Never raised: a worker started at a lower priority keeps it."""
+    intents, reindexing) may wait a moment; a buyer at checkout may not. At niceness 19 (the
+    default) the kernel gives a worker about 1.5 % of what a web process gets while both want
+    the CPU, and all of an idle one. Never raised: a worker started at a lower priority keeps
+    it."""
     current = os.nice(0)
     if niceness > current:
         return os.nice(niceness - current)
