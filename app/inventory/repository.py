@@ -159,7 +159,7 @@ async def stock_of(session: AsyncSession, sku_ids: Sequence[int]) -> dict[int, i
     rows = await session.execute(
         select(SkuStock.id, SkuStock.stock).where(SkuStock.id.in_(sku_ids))
     )
-    return {sku_id: stock for sku_id, stock in rows.tuples()}
+    return {sku_id: stock for sku_id, stock in rows}
 
 
 async def lock_stock(session: AsyncSession, sku_id: int) -> tuple[int, int] | None:

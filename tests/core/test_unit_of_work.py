@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, inspect, select
@@ -47,6 +49,30 @@ async def test_a_used_session_is_committed_and_closed(database: Database, cleanu
     assert inspect(province).detached
     async with unit_of_work(database.reader) as session:
         assert await session.scalar(select(Province.code).where(Province.code == CODE)) == CODE
+
+
+async def test_a_session_ended_by_its_commit_is_let_go_of_without_a_task(
+    database: Database, cleanup: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its connection is back in the pool: nothing is left to await, and under load a task
+    # would wait for turns of the event loop before the response could leave.
+    tasks: list[object] = []
+
+    def create_task(coro: Coroutine[Any, Any, Any]) -> None:
+        tasks.append(coro)
+        coro.close()
+
+    monkeypatch.setattr(asyncio, "create_task", create_task)
+    async with unit_of_work(database.writer) as session:
+        province = Province(code=CODE, name="测试省")
+        session.add(province)
+        await session.flush()
+        await session.commit()
+        loaded = await session.get(Province, CODE)
+        assert loaded is province
+        await session.rollback()
+    assert tasks == []
+    assert inspect(province).detached
 
 
 async def test_an_error_rolls_back_what_the_block_wrote(database: Database) -> None:
