@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=30.0, ge=1)
     # The niceness a `fengshou worker` process gives itself (0 keeps the system's): jobs run
     # behind the web processes when both want the CPU, as in a festival rush (ADR 0003: at 10
-    # the workers still took a sixth of two cores from the orders).
+    # the workers still took 0.24-0.33 of two cores while orders were placed).
     worker_nice: int = Field(default=19, ge=0, le=19)
 
     @model_validator(mode="after")
