@@ -14,7 +14,11 @@ connections each (Accept-Encoding: gzip, as browsers send it; --accept-encoding 
 pages) while the buyers place bank-transfer orders (1–2 SKUs, 1–3 units each;
 every tenth sent twice at once with one Idempotency-Key), `--in-flight` at a time, until the
 stock is gone (over keep-alive connections of bench/lean_http.py, so that the client's CPU
-stays small). Afterwards the operator confirms every order's transfer and the workers drain
+stays small). Before the spike, each of the `--in-flight` buyers places `--warm-up` orders of
+one unit of a SKU of its own supplier (not counted): the web processes have opened their
+database connections and compiled their statements, as servers up before a festival's rush
+have (bench/checkout.py warms up the same way; --warm-up 0 for processes just started).
+Afterwards the operator confirms every order's transfer and the workers drain
 the outbox. Printed: orders/s while stock lasted, latencies of successful orders and of
 409 insufficient_stock, the reads' figures during the spike against alone, the CPU of each
 kind of process while the orders were placed (bench/cpu_window.py), the resident
@@ -22,45 +26,35 @@ memory of each web process and each worker (bench/fleet.py: when started, after 
 alone, after the spike, once the outbox drained and `--settle` seconds later, against the
 target of 150 MB each), the load average, and the integrity checks (oversold units, duplicate
 orders, stock drift, jobs left, `fengshou reconcile`, the impact total against the paid
-orders' goods). Exit 1 when an integrity check fails; the speed targets are reported only.
-Loopback only; bounded in buyers, time and requests; it stops by itself.
+orders' goods), and the orders second by second (bench/spike_timeline.py). Exit 1 when an
+integrity check fails; the speed targets are reported only. The buyers are
+bench/spike_buyers.py's. Loopback only; bounded in buyers, time and requests; it stops by itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
-from sqlalchemy import select
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(PROJECT_ROOT))  # run as a script: make `app` and `bench` importable
 
-from app.account.models import Role, RoleAssignment, User  # noqa: E402
-from app.account.sessions import issue_api_token  # noqa: E402
-from app.catalog.models import Product, Sku  # noqa: E402
 from app.cli import load_regions, run_with_database, seed_demo_data, upgrade_database  # noqa: E402
-from app.core.db import Database, unit_of_work  # noqa: E402
-from bench import checkout, lean_http, pages  # noqa: E402
+from bench import pages  # noqa: E402
 from bench.cpu_window import CpuWindow, processes_named  # noqa: E402
 from bench.fleet import FENGSHOU, MemoryReport, fleet, web_processes  # noqa: E402
 from bench.percentiles import percentile  # noqa: E402
+from bench.spike_buyers import confirm_transfers, place_orders, seed_hot, warm_up  # noqa: E402
 from bench.spike_checks import check_integrity, impact_total, wait_for_outbox  # noqa: E402
+from bench.spike_timeline import timeline  # noqa: E402
 
 ALONE_SECONDS = 6
 # The targets of a festival spike (reported, not enforced).
@@ -79,6 +73,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--units", type=int, default=1350, help="units shared by the hot SKUs")
     parser.add_argument("--seconds", type=float, default=90.0)
     parser.add_argument("--in-flight", type=int, default=64, help="orders in flight")
+    parser.add_argument(
+        "--warm-up", type=int, default=2, help="uncounted orders per buyer in flight first"
+    )
     parser.add_argument("--connections", type=int, default=32, help="wrk connections per page")
     parser.add_argument(
         "--accept-encoding",
@@ -99,177 +96,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.units = max(args.skus, min(args.units, 100_000))
     args.seconds = max(5.0, min(args.seconds, 600.0))
     args.in_flight = max(1, min(args.in_flight, 256))
+    args.warm_up = max(0, min(args.warm_up, 10))
     args.connections = max(1, min(args.connections, 256))
     args.settle = max(0.0, min(args.settle, 120.0))
     if args.backend == "sqlite" and args.web_workers > 1:
         parser.error("SQLite serves from one process: --web-workers 1")
     return args
-
-
-@dataclass
-class Hot:
-    sku_ids: list[int]
-    stock: dict[int, int]
-    product_slug: str
-    tokens: list[str]
-    operator_token: str
-
-
-async def seed_hot(url: str, args: argparse.Namespace) -> Hot:
-    """The hot SKUs and the buyers (bench/checkout.py's seeding), and an operator."""
-    per_sku = args.units // args.skus
-    seeded = await checkout.seed(
-        url, suppliers=args.skus, skus_per_supplier=1, stock=per_sku, buyers=args.buyers
-    )
-    database = Database(url)
-    try:
-        async with unit_of_work(database.writer) as session:
-            operator = User(
-                email=f"spike-operator-{uuid.uuid4().hex[:6]}@example.com",
-                password_hash="bench-no-password",  # noqa: S106  (a token is issued directly)
-                display_name="运营",
-                is_active=True,
-            )
-            session.add(operator)
-            await session.flush()
-            session.add(RoleAssignment(user_id=operator.id, role=Role.OPERATOR))
-            token = (
-                await issue_api_token(session, operator, ttl_seconds=7200, name="spike")
-            ).secret
-            slug = await session.scalar(
-                select(Product.slug)
-                .join(Sku, Sku.product_id == Product.id)
-                .where(Sku.id == seeded.sku_ids[0])
-            )
-    finally:
-        await database.dispose()
-    return Hot(
-        seeded.sku_ids, dict.fromkeys(seeded.sku_ids, per_sku), str(slug), seeded.tokens, token
-    )
-
-
-@dataclass
-class Outcomes:
-    started: float = 0.0
-    last_created: float = 0.0
-    created: list[float] = field(default_factory=list)
-    conflicts: list[float] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
-    codes: Counter[str] = field(default_factory=Counter)
-    orders: dict[int, dict[str, Any]] = field(default_factory=dict)
-    double_submits: int = 0
-    duplicates: int = 0
-
-
-async def place_orders(base: str, hot: Hot, args: argparse.Namespace) -> Outcomes:
-    """The buyers, `--in-flight` at a time, until every hot SKU is sold out or time is up."""
-    rng = random.Random(args.seed)
-    out = Outcomes(started=time.perf_counter())
-    stop_at = out.started + args.seconds
-    sold_out: set[int] = set()
-    sent = 0
-
-    async def post(
-        connection: lean_http.Connection, token: str, key: str, body: dict[str, Any]
-    ) -> Any:
-        skus = [line["sku_id"] for line in body["lines"]]
-        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
-        began = time.perf_counter()
-        try:
-            response = await connection.request(
-                "POST", "/api/v1/orders", json_body=body, headers=headers
-            )
-        except (lean_http.HTTPFailure, TimeoutError) as exc:
-            out.statuses[0] += 1
-            out.codes[type(exc).__name__] += 1
-            return None
-        took = time.perf_counter() - began
-        out.statuses[response.status] += 1
-        if response.status == 201:
-            out.created.append(took)
-            out.last_created = time.perf_counter()
-            return response.json()
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            error = response.json()["error"]
-            out.codes[error["code"]] += 1
-            if error["code"] == "insufficient_stock":
-                out.conflicts.append(took)
-                # Pricing names the order's lines (lines.{i}.quantity), the reservation its SKUs.
-                for name, message in (error.get("fields") or {}).items():
-                    if message != "only 0 left":
-                        continue
-                    kind, index = name.split(".")[:2]
-                    if kind == "skus":
-                        sold_out.add(int(index))
-                    elif kind == "lines" and index.isdigit() and int(index) < len(skus):
-                        sold_out.add(skus[int(index)])
-        return None
-
-    async def buyer(lane: int) -> None:
-        # Two connections: a double submit sends its two requests at once.
-        first_line, second_line = lean_http.Connection(base), lean_http.Connection(base)
-        try:
-            await buy(lane, first_line, second_line)
-        finally:
-            await first_line.close()
-            await second_line.close()
-
-    async def buy(
-        lane: int, first_line: lean_http.Connection, second_line: lean_http.Connection
-    ) -> None:
-        nonlocal sent
-        while time.perf_counter() < stop_at and len(sold_out) < len(hot.sku_ids):
-            left = [sku for sku in hot.sku_ids if sku not in sold_out]
-            chosen = rng.sample(left, k=min(len(left), rng.choice((1, 2))))
-            body = {
-                "shipping_address": {
-                    "name": "张三",
-                    "phone": "13812345678",
-                    "county_code": rng.choice(checkout.BUYER_COUNTIES),
-                    "detail": "节日大促路 1 号 2 单元 301",
-                },
-                "payment_method": "bank_transfer",
-                "lines": [{"sku_id": s, "quantity": rng.randint(1, 3)} for s in chosen],
-            }
-            token, key = hot.tokens[(lane + sent) % len(hot.tokens)], uuid.uuid4().hex
-            sent += 1
-            if sent % 10 == 0:  # a double submit: one key, two requests at once
-                out.double_submits += 1
-                first, second = await asyncio.gather(
-                    post(first_line, token, key, body), post(second_line, token, key, body)
-                )
-                answers = {answer["id"] for answer in (first, second) if answer}
-                out.duplicates += max(0, len(answers) - 1)
-                for answer in (first, second):
-                    if answer:
-                        out.orders[answer["id"]] = answer
-            else:
-                answer = await post(first_line, token, key, body)
-                if answer:
-                    out.orders[answer["id"]] = answer
-
-    await asyncio.gather(*(buyer(lane) for lane in range(args.in_flight)))
-    return out
-
-
-async def confirm_transfers(base: str, hot: Hot, orders: dict[int, dict[str, Any]]) -> Counter[int]:
-    """The operator confirms each order's remittance, eight at a time."""
-    statuses: Counter[int] = Counter()
-    gate = asyncio.Semaphore(8)
-    headers = {"Authorization": f"Bearer {hot.operator_token}"}
-
-    async def confirm(client: httpx.AsyncClient, order: dict[str, Any]) -> None:
-        digits = "".join(ch for ch in order["number"] if ch.isdigit())
-        body = {"bank_reference": f"FS{digits}", "amount_fen": order["total_fen"]}
-        async with gate:
-            response = await client.post(
-                f"/api/v1/admin/orders/{order['id']}/confirm-payment", json=body, headers=headers
-            )
-        statuses[response.status_code] += 1
-
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        await asyncio.gather(*(confirm(client, order) for order in orders.values()))
-    return statuses
 
 
 def wrk_in_background(
@@ -334,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
                     for name, url_ in (("listing", listing), ("product page", product))
                 }
                 memory.record("after the reads alone", running)
+                warmed = asyncio.run(warm_up(base, hot, args))
                 print(f"spike: {args.seconds:.0f} s …", flush=True)
                 load_before = os.getloadavg()
                 readers = {
@@ -430,6 +263,10 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"while the orders were placed: {cpu.render()}")
     print(f"\n{memory.render()}")
+    print(f"\nwarm-up: {args.warm_up} orders per buyer in flight first, answered {dict(warmed)}")
+    print("orders by when they were sent")
+    for row in timeline(outcomes.answers):
+        print(f"  {row}")
     print(f"\nrequests {dict(outcomes.statuses)}, error codes {dict(outcomes.codes)}")
     print(f"double submits {outcomes.double_submits}, confirmations {dict(confirmed)}")
     checks = {
