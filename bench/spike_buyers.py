@@ -37,9 +37,9 @@ class Hot:
 
 
 async def seed_hot(url: str, args: argparse.Namespace) -> Hot:
-    """The hot SKUs and the buyers (bench/checkout.py's seeding), an operator, and a SKU of
-    its own supplier with as many units for the warm-up (warm-up orders past them are
-    refused, which warms that path too)."""
+    """The hot SKUs and the buyers (bench/checkout.py's seeding), an operator, and for the
+    warm-up a SKU of its own supplier with as many units as a hot SKU (warm-up orders past
+    them are refused, which warms that path too)."""
     per_sku = args.units // args.skus
     seeded = await checkout.seed(
         url,
