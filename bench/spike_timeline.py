@@ -5,7 +5,6 @@ steady rush, the end as the SKUs sell out one by one)."""
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -22,15 +21,16 @@ class Answer:
     status: int
 
 
-def _ms(values: list[float], percent: int) -> str:
-    value = percentile(values, percent) if percent < 100 else max(values, default=math.nan)
-    return "-" if math.isnan(value) else f"{value * 1000:.0f}"
+def _p50_and_slowest(took: list[float]) -> str:
+    if not took:
+        return "- / -"
+    return f"{percentile(took, 50) * 1000:.0f} / {max(took) * 1000:.0f}"
 
 
 def timeline(answers: list[Answer], step: float = 1.0) -> list[str]:
     """A header and a row per `step` seconds by when the requests were sent: the orders
-    placed (201) and refused for stock (409) with their p50 and slowest ms, and the rest
-    (replays of a double submit, failures) counted."""
+    placed (201) and refused (409; in the spike, for stock) with their p50 and slowest ms, and
+    the rest (replays of a double submit, failures) counted."""
     if step <= 0:
         raise ValueError("step must be positive")
     placed: defaultdict[int, list[float]] = defaultdict(list)
@@ -52,7 +52,7 @@ def timeline(answers: list[Answer], step: float = 1.0) -> list[str]:
     for slot in slots:
         done, no = placed[slot], refused[slot]
         rows.append(
-            f"{slot * step:>12.1f} {len(done):>7} {_ms(done, 50) + ' / ' + _ms(done, 100):>14}"
-            f" {len(no):>6} {_ms(no, 50) + ' / ' + _ms(no, 100):>14} {other[slot]:>6}"
+            f"{slot * step:>12.1f} {len(done):>7} {_p50_and_slowest(done):>14}"
+            f" {len(no):>6} {_p50_and_slowest(no):>14} {other[slot]:>6}"
         )
     return rows
