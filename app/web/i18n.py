@@ -6,10 +6,11 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-from babel.dates import get_month_names
 from babel.support import NullTranslations, Translations
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.web import local_formats
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 DEFAULT_LOCALE = "zh_CN"
@@ -99,6 +100,4 @@ class LocaleMiddleware:
 
 def month_name(month: int) -> str:
     """A month as the page's language names it: 3月, or March."""
-    if current_locale.get() == "zh_CN":
-        return f"{month}月"
-    return str(get_month_names("wide", locale="en")[month])
+    return local_formats.month_name(month, current_locale.get())

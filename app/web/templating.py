@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
@@ -19,7 +17,7 @@ from app.core.cache import in_background_refresh
 from app.core.clock import CHINA_TZ
 from app.core.images import DISPLAY_SIDE, THUMB_SIDE, fitted_width
 from app.core.money import format_yuan
-from app.web import i18n, seo
+from app.web import i18n, local_formats, seo
 from app.web.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -37,24 +35,22 @@ _env.install_gettext_callables(  # type: ignore[attr-defined]
 templates = Jinja2Templates(env=_env)
 
 
-def _babel_locale() -> str:
-    return "zh_Hans_CN" if i18n.current_locale.get() == "zh_CN" else "en"
-
-
 def yuan(amount_fen: int | None) -> str:
     return "" if amount_fen is None else format_yuan(amount_fen)
 
 
 def number(value: int | float | None) -> str:
-    return "" if value is None else format_decimal(value, locale=_babel_locale())
+    return "" if value is None else local_formats.format_number(value)
 
 
 def local_date(value: date | datetime | None) -> str:
+    """The medium date, or date and time in China's time zone, in the page's language."""
     if value is None:
         return ""
+    locale = i18n.current_locale.get()
     if isinstance(value, datetime):
-        return format_datetime(value.astimezone(CHINA_TZ), "medium", locale=_babel_locale())
-    return format_date(value, "medium", locale=_babel_locale())
+        return local_formats.format_datetime(value.astimezone(CHINA_TZ), locale)
+    return local_formats.format_date(value, locale)
 
 
 def photo_srcset(url: str, thumb_url: str, width: int, height: int) -> str:
