@@ -24,8 +24,14 @@ class SearchBackend(Protocol):
 
     name: str
 
-    async def index(self, docs: Iterable[ProductDocument]) -> None:
-        """Add or replace these products; returns once they are searchable."""
+    async def index(
+        self, docs: Iterable[ProductDocument], *, texts_as_indexed: bool = False
+    ) -> None:
+        """Add or replace these products; returns once they are searchable.
+
+        `texts_as_indexed`: the caller knows the documents' texts (title, description, place
+        names…) have not changed since they were last indexed, only other fields (stock): a
+        backend may keep what it derived from the texts rather than analysing them again."""
         ...
 
     async def delete(self, ids: Iterable[int]) -> None:

@@ -221,7 +221,12 @@ class MeiliBackend:
 
     # -- writing ----------------------------------------------------------------------------
 
-    async def index(self, docs: Iterable[ProductDocument]) -> None:
+    async def index(
+        self, docs: Iterable[ProductDocument], *, texts_as_indexed: bool = False
+    ) -> None:
+        # Meilisearch is sent whole documents (a partial update would create a document of
+        # those fields alone for an id it does not hold), so the texts are analysed anyway.
+        del texts_as_indexed
         latest: dict[int, ProductDocument] = {}
         for doc in docs:
             if not isinstance(doc, ProductDocument):

@@ -306,15 +306,18 @@ async def reindex_products(
     product_ids: Sequence[int] = (),
     cooperative_ids: Sequence[int] = (),
     today: date | None = None,
+    texts_as_indexed: bool = False,
 ) -> tuple[int, int]:
-    """Index the listed products among these and delete the others; (indexed, deleted)."""
+    """Index the listed products among these and delete the others; (indexed, deleted).
+    `texts_as_indexed`: only their stock changed since they were last indexed (the search
+    backend may keep the tokens of their texts, SearchBackend.index)."""
     today = today or china_date(utcnow())
     ids = await _ids_of(session, product_ids, cooperative_ids)
     indexed = deleted = 0
     for start in range(0, len(ids), REINDEX_BATCH):
         docs, gone = await product_documents(session, ids[start : start + REINDEX_BATCH], today)
         if docs:
-            await backend.index(docs)
+            await backend.index(docs, texts_as_indexed=texts_as_indexed)
         if gone:
             await backend.delete(gone)
         indexed, deleted = indexed + len(docs), deleted + len(gone)

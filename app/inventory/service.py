@@ -94,10 +94,15 @@ async def _refresh_products(session: AsyncSession, product_ids: set[int]) -> Non
             session,
             sorted({repository.stock_figures_generation(product_id) for product_id, _ in flipped}),
         )
+        # Only their stock changed: the index keeps the tokens of their texts, and a worker
+        # reindexing a sell-out needs no text dictionaries (~90 MB).
         await enqueue(
             session,
             REINDEX_PRODUCTS_JOB,
-            {"product_ids": sorted(product_id for product_id, _ in flipped)},
+            {
+                "product_ids": sorted(product_id for product_id, _ in flipped),
+                "texts_as_indexed": True,
+            },
         )
 
 

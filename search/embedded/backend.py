@@ -185,8 +185,14 @@ class EmbeddedBackend:
 
     # -- writing ----------------------------------------------------------------------------
 
-    async def index(self, docs: Iterable[ProductDocument]) -> None:
-        """Add or replace these products (the last document of an id wins)."""
+    async def index(
+        self, docs: Iterable[ProductDocument], *, texts_as_indexed: bool = False
+    ) -> None:
+        """Add or replace these products (the last document of an id wins).
+
+        `texts_as_indexed`: the documents' texts are as when they were last indexed (only their
+        stock changed, say): a product already indexed keeps its tokens, and the analyzer's
+        dictionaries (~90 MB once loaded) are not needed for it."""
         latest: dict[int, ProductDocument] = {}
         for doc in docs:
             if not isinstance(doc, ProductDocument):
@@ -194,8 +200,11 @@ class EmbeddedBackend:
             latest[doc.id] = doc
         if not latest:
             return
-        rows = self._rows(latest.values())
+        # Analysed before the writers' lock is taken; kept tokens are read under it.
+        rows = None if texts_as_indexed else self._rows(latest.values(), {})
         async with self._transaction(write=True) as session:
+            if rows is None:
+                rows = self._rows(latest.values(), await self._kept_texts(session, list(latest)))
             await self._delete(session, list(latest))
             # Labels before texts: on PostgreSQL the texts' trigger writes each vectors row
             # with its product's columns and labels in one insert (schema version 6).
@@ -209,11 +218,33 @@ class EmbeddedBackend:
             await self._upsert_names(session, rows.names)
             await self._add_terms(session, sorted(rows.vocabulary))
 
-    def _rows(self, docs: Iterable[ProductDocument]) -> _Rows:
+    @staticmethod
+    async def _kept_texts(session: AsyncSession, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The token rows the index holds for these products, by id."""
+        kept: dict[int, dict[str, Any]] = {}
+        for chunk in _chunks(ids):
+            result = await session.execute(select(texts).where(texts.c.id.in_(chunk)))
+            kept.update((row["id"], dict(row)) for row in result.mappings())
+        return kept
+
+    def _rows(self, docs: Iterable[ProductDocument], kept: dict[int, dict[str, Any]]) -> _Rows:
+        """The rows of these documents; a product in `kept` keeps those tokens (its words are
+        in the vocabulary since it was analysed)."""
         rows = _Rows([], [], [], {}, set())
         for doc in docs:
-            tokens = self.analyzer.analyse(doc)
-            rows.vocabulary |= tokens.vocabulary
+            text_row = kept.get(doc.id)
+            if text_row is None:
+                tokens = self.analyzer.analyse(doc)
+                rows.vocabulary |= tokens.vocabulary
+                text_row = {
+                    "id": doc.id,
+                    "title_tokens": tokens.title,
+                    "pinyin_tokens": tokens.pinyin,
+                    "place_tokens": tokens.place,
+                    "gram_tokens": tokens.grams,
+                    "body_tokens": tokens.body,
+                }
+            rows.texts.append(text_row)
             filters = {
                 "province_code": doc.province_code,
                 "category": doc.category,
@@ -232,16 +263,6 @@ class EmbeddedBackend:
                     "popularity": doc.popularity,
                     "rating_milli": doc.rating_milli,
                     "rating_count": doc.rating_count,
-                }
-            )
-            rows.texts.append(
-                {
-                    "id": doc.id,
-                    "title_tokens": tokens.title,
-                    "pinyin_tokens": tokens.pinyin,
-                    "place_tokens": tokens.place,
-                    "gram_tokens": tokens.grams,
-                    "body_tokens": tokens.body,
                 }
             )
             rows.labels.extend(

@@ -119,7 +119,9 @@ async def test_a_sale_that_empties_a_sku_turns_its_product_out_of_stock_in_the_s
         jobs = (
             await session.scalars(select(Job).where(Job.name == service.REINDEX_PRODUCTS_JOB))
         ).all()
-    assert [job.payload for job in jobs] == [{"product_ids": [last.product_id]}]
+    assert [job.payload for job in jobs] == [
+        {"product_ids": [last.product_id], "texts_as_indexed": True}
+    ]
     assert sorted(await movements(database)) == sorted(
         [(last.id, -2, "reserved", 8), (other.id, -1, "reserved", 8)]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from app.jobs.runner import JobRunner
 from search import ProductQuery
 from tests.catalog.factories import create_sku, sync_search_index
 from tests.cooperative.factories import create_cooperative
+from tests.search.analysis import CountingAnalyzer
 
 
 async def _pending_reindex(database: Database) -> list[list[int]]:
@@ -33,13 +35,17 @@ async def _found(app: FastAPI, *, in_stock: bool) -> set[int]:
 
 
 async def test_selling_the_last_unit_and_releasing_it_reach_the_index(
-    app: FastAPI, database: Database, runner: JobRunner
+    app: FastAPI, database: Database, runner: JobRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     supplier = await create_cooperative(database)
     last = await create_sku(database, cooperative_id=supplier, stock=1, title="隆安香蕉")
     plenty = await create_sku(database, cooperative_id=supplier, stock=5, title="隆安火龙果")
     await sync_search_index(database)
     assert await _found(app, in_stock=True) == {last.product_id, plenty.product_id}
+    # The texts of a product whose stock flipped are not analysed again (the index keeps their
+    # tokens): a worker needs no text dictionaries for it.
+    counting = CountingAnalyzer(app.state.search.analyzer)
+    monkeypatch.setattr(app.state.search, "analyzer", counting)
 
     async with unit_of_work(database.writer) as session:
         await service.reserve_stock(session, [(last.id, 1), (plenty.id, 1)], order_id=7)
@@ -57,6 +63,7 @@ async def test_selling_the_last_unit_and_releasing_it_reach_the_index(
     await runner.run_until_idle()
     assert await _found(app, in_stock=True) == {last.product_id, plenty.product_id}
     assert await _found(app, in_stock=False) == set()
+    assert counting.analysed == []
 
 
 async def test_a_sale_that_leaves_stock_enqueues_no_reindex(

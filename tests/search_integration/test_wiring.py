@@ -343,7 +343,9 @@ class _RefusingBackend:
     async def search(self, query: SearchQuery, today: date) -> SearchResult:
         raise InvalidQuery("refused", {"text": "cannot be searched"})
 
-    async def index(self, docs: list[ProductDocument]) -> None: ...
+    async def index(
+        self, docs: list[ProductDocument], *, texts_as_indexed: bool = False
+    ) -> None: ...
 
     async def delete(self, ids: list[int]) -> None: ...
 
