@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.account.models import Role, RoleAssignment, User
 from app.account.sessions import issue_api_token
+from app.catalog import indexing
 from app.catalog.models import Product, Sku
 from app.core.db import Database, unit_of_work
 from bench import checkout, lean_http
@@ -68,6 +69,17 @@ async def seed_hot(url: str, args: argparse.Namespace) -> Hot:
                 select(Product.slug)
                 .join(Sku, Sku.product_id == Product.id)
                 .where(Sku.id == seeded.sku_ids[0])
+            )
+            # In the search index, as a product is once published: its sell-out is then a
+            # stock change for the index (the workers keep the tokens of its texts).
+            await indexing.reindex_products(
+                session,
+                indexing.backend_for(session, None),
+                product_ids=list(
+                    await session.scalars(
+                        select(Sku.product_id).where(Sku.id.in_([*seeded.sku_ids, warm_up_sku_id]))
+                    )
+                ),
             )
     finally:
         await database.dispose()
