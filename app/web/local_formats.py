@@ -39,6 +39,8 @@ def format_number(value: int | float | Decimal) -> str:
         return f"{value:,}"
     # Babel reads a float through its shortest repr (0.1235 is 0.1235, not 0.12349999…).
     exact = value if isinstance(value, Decimal) else Decimal(repr(value))
+    if not exact.is_finite():
+        return "NaN" if exact.is_nan() else ("-∞" if exact < 0 else "∞")
     text = f"{exact.quantize(_THREE_DECIMALS, rounding=ROUND_HALF_EVEN):,f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 

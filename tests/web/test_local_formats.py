@@ -27,7 +27,8 @@ def _numbers() -> list[int | float | Decimal]:
     fixed: list[int | float | Decimal] = [
         0, 5, -7, 999, 1000, 1234, -1234, 1234567, 10**21, 0.5, 1234.5, 0.1235, 0.1225, 2.0005,
         2.0015, 12.3456789, -0.0004, 1e21, 99.9995, 3.0, Decimal("1234.5678"), Decimal("0.0005"),
-        Decimal("-1E+3"), Decimal("7"),
+        Decimal("-1E+3"), Decimal("7"), float("nan"), float("inf"), float("-inf"),
+        Decimal("NaN"), Decimal("-Infinity"),
     ]  # fmt: skip
     drawn: list[int | float | Decimal] = []
     for _ in range(300):
