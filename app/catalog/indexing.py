@@ -75,11 +75,14 @@ async def enqueue_reindex(
     *,
     product_ids: Iterable[int] = (),
     cooperative_id: int | None = None,
+    texts_as_indexed: bool = False,
 ) -> None:
     """Ask for these products to be reindexed when this transaction commits.
 
     One job per transaction: later calls in the same transaction add to the pending job's
     payload instead of writing another row (a form that changes five SKUs makes one job).
+    `texts_as_indexed`: nothing of their texts changed (a rating did), so the index may keep
+    their tokens (SearchBackend.index); the job does so only if every call asked it.
     """
     catalog_changed(session)
     if not event.contains(session.sync_session, "after_commit", catalog_changed):
@@ -99,18 +102,30 @@ async def enqueue_reindex(
         job = pending[1]
         payload = job.payload
         # A new dict: the JSON column notices reassignment, not mutation.
-        job.payload = {
-            "product_ids": sorted(set(payload.get("product_ids", [])) | ids),
-            "cooperative_ids": sorted(set(payload.get("cooperative_ids", [])) | coops),
-        }
+        job.payload = _payload(
+            set(payload.get("product_ids", [])) | ids,
+            set(payload.get("cooperative_ids", [])) | coops,
+            texts_as_indexed=texts_as_indexed and payload.get("texts_as_indexed") is True,
+        )
         await session.flush()
         return
     job = await enqueue(
-        session,
-        REINDEX_JOB,
-        {"product_ids": sorted(ids), "cooperative_ids": sorted(coops)},
+        session, REINDEX_JOB, _payload(ids, coops, texts_as_indexed=texts_as_indexed)
     )
     session.info[_SESSION_KEY] = (session.sync_session.get_transaction(), job)
+
+
+def _payload(
+    product_ids: set[int], cooperative_ids: set[int], *, texts_as_indexed: bool
+) -> dict[str, Any]:
+    """A reindex job's payload; a supplier's products are reindexed whole."""
+    payload: dict[str, Any] = {
+        "product_ids": sorted(product_ids),
+        "cooperative_ids": sorted(cooperative_ids),
+    }
+    if texts_as_indexed and not cooperative_ids:
+        payload["texts_as_indexed"] = True
+    return payload
 
 
 def payload_targets(payload: dict[str, Any]) -> tuple[list[int], list[int]]:

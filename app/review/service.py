@@ -139,7 +139,10 @@ async def post_reviews(
         await catalog_repository.add_rating(
             session, review.product_id, rating_sum=review.rating, rating_count=1
         )
-    await enqueue_reindex(session, product_ids={r.product_id for r in reviews})
+    # Only their ratings changed: the index keeps the tokens of their texts.
+    await enqueue_reindex(
+        session, product_ids={r.product_id for r in reviews}, texts_as_indexed=True
+    )
     return ReviewsPosted(items=[review_out(r) for r in reviews])
 
 
@@ -199,7 +202,7 @@ async def hide_review(
     await catalog_repository.add_rating(
         session, review.product_id, rating_sum=-review.rating, rating_count=-1
     )
-    await enqueue_reindex(session, product_ids=[review.product_id])
+    await enqueue_reindex(session, product_ids=[review.product_id], texts_as_indexed=True)
     await audit.record(
         session,
         actor_user_id=operator.id,

@@ -7,9 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.audit import service as audit
 from app.core.db import Database, unit_of_work
+from app.jobs.runner import JobRunner
 from app.order.models import FulfillmentStatus
 from app.review import service as review_service
 from tests.account.factories import create_api_user, create_operator, token_headers
@@ -22,6 +24,7 @@ from tests.review.factories import (
     review_count,
     set_fulfillment_status,
 )
+from tests.search.analysis import CountingAnalyzer
 
 
 def _items(*pairs: tuple[int, Any], text: str = "") -> dict[str, Any]:
@@ -56,6 +59,41 @@ async def test_the_buyer_reviews_a_delivered_line_and_the_product_shows_it(
     await sync_search_index(database)
     summary = (await client.get("/api/v1/products", params={"sort": "rating"})).json()["items"]
     assert summary[0]["rating"] == {"average": 4.0, "count": 1}
+
+
+async def test_a_review_reaches_the_index_without_analysing_the_products_texts_again(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    database: Database,
+    runner: JobRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scene = await delivered_order(client, database)
+    await sync_search_index(database)
+    counting = CountingAnalyzer(app.state.search.analyzer)
+    monkeypatch.setattr(app.state.search, "analyzer", counting)
+
+    response = await _post(client, scene, _items((scene.line_ids[0], 3)))
+    assert response.status_code == 201, response.text
+    await runner.run_until_idle()
+
+    summary = (await client.get("/api/v1/products", params={"sort": "rating"})).json()["items"]
+    assert (summary[0]["id"], summary[0]["rating"]) == (
+        scene.seller.product_id,
+        {"average": 3.0, "count": 1},
+    )
+    # An operator hiding it: the rating leaves the index the same way.
+    review_id = response.json()["items"][0]["id"]
+    hidden = await client.post(
+        f"/api/v1/admin/reviews/{review_id}/hide",
+        json={"reason": "含广告"},
+        headers=token_headers(await create_operator(database)),
+    )
+    assert hidden.status_code == 200, hidden.text
+    await runner.run_until_idle()
+    summary = (await client.get("/api/v1/products", params={"sort": "rating"})).json()["items"]
+    assert summary[0]["rating"] == {"average": None, "count": 0}
+    assert counting.analysed == []
 
 
 async def test_a_line_is_reviewed_once(client: httpx.AsyncClient, database: Database) -> None:

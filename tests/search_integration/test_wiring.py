@@ -272,6 +272,29 @@ async def test_one_job_per_transaction(database: Database) -> None:
     ]
 
 
+async def test_a_job_keeps_the_texts_tokens_only_when_every_call_asked(database: Database) -> None:
+    async with unit_of_work(database.writer) as session:  # ratings only
+        await enqueue_reindex(session, product_ids=[4], texts_as_indexed=True)
+        await enqueue_reindex(session, product_ids=[5], texts_as_indexed=True)
+    async with unit_of_work(database.writer) as session:  # a rating, then a title
+        await enqueue_reindex(session, product_ids=[6], texts_as_indexed=True)
+        await enqueue_reindex(session, product_ids=[7])
+    async with unit_of_work(database.writer) as session:  # a title, then a rating
+        await enqueue_reindex(session, product_ids=[8])
+        await enqueue_reindex(session, product_ids=[9], texts_as_indexed=True)
+    async with unit_of_work(database.writer) as session:  # a supplier's products: whole
+        await enqueue_reindex(session, product_ids=[10], texts_as_indexed=True)
+        await enqueue_reindex(session, cooperative_id=3, texts_as_indexed=True)
+
+    jobs = sorted(await _jobs(database), key=lambda job: job.id)
+    assert [job.payload for job in jobs] == [
+        {"product_ids": [4, 5], "cooperative_ids": [], "texts_as_indexed": True},
+        {"product_ids": [6, 7], "cooperative_ids": []},
+        {"product_ids": [8, 9], "cooperative_ids": []},
+        {"product_ids": [10], "cooperative_ids": [3]},
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Rebuilding
 
