@@ -200,7 +200,8 @@ class EmbeddedBackend:
             latest[doc.id] = doc
         if not latest:
             return
-        # Analysed before the writers' lock is taken; kept tokens are read under it.
+        # Analysed before the writers' lock is taken; or, keeping the texts' tokens, those are
+        # read under it (and a product not indexed yet is analysed there).
         rows = None if texts_as_indexed else self._rows(latest.values(), {})
         async with self._transaction(write=True) as session:
             if rows is None:
