@@ -80,6 +80,7 @@ async def seed_hot(url: str, args: argparse.Namespace) -> Hot:
                         select(Sku.product_id).where(Sku.id.in_([*seeded.sku_ids, warm_up_sku_id]))
                     )
                 ),
+                texts_as_indexed=False,
             )
     finally:
         await database.dispose()

@@ -102,9 +102,10 @@ async def enqueue_reindex(
         job = pending[1]
         payload = job.payload
         # A new dict: the JSON column notices reassignment, not mutation.
+        # Written by _payload: both lists are there.
         job.payload = _payload(
-            set(payload.get("product_ids", [])) | ids,
-            set(payload.get("cooperative_ids", [])) | coops,
+            set(payload["product_ids"]) | ids,
+            set(payload["cooperative_ids"]) | coops,
             texts_as_indexed=texts_as_indexed and payload.get("texts_as_indexed") is True,
         )
         await session.flush()
@@ -320,8 +321,8 @@ async def reindex_products(
     *,
     product_ids: Sequence[int] = (),
     cooperative_ids: Sequence[int] = (),
+    texts_as_indexed: bool,
     today: date | None = None,
-    texts_as_indexed: bool = False,
 ) -> tuple[int, int]:
     """Index the listed products among these and delete the others; (indexed, deleted).
     `texts_as_indexed`: only their stock changed since they were last indexed (the search

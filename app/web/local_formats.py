@@ -41,8 +41,9 @@ def format_number(value: int | float | Decimal) -> str:
     exact = value if isinstance(value, Decimal) else Decimal(repr(value))
     if not exact.is_finite():
         return "NaN" if exact.is_nan() else ("-∞" if exact < 0 else "∞")
+    # Three decimals always (1,234.500): the zeros and the point go.
     text = f"{exact.quantize(_THREE_DECIMALS, rounding=ROUND_HALF_EVEN):,f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return text.rstrip("0").rstrip(".")
 
 
 def format_date(value: date, locale: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from app.catalog import listing
+from app.catalog import indexing, listing
 from app.catalog.indexing import REINDEX_JOB, enqueue_reindex
 from app.catalog.schemas import ProductQuery
 from app.certification.models import CertificateKind, CertificateStatus
@@ -283,8 +283,8 @@ async def test_a_job_keeps_the_texts_tokens_only_when_every_call_asked(database:
         await enqueue_reindex(session, product_ids=[8])
         await enqueue_reindex(session, product_ids=[9], texts_as_indexed=True)
     async with unit_of_work(database.writer) as session:  # a supplier's products: whole
-        await enqueue_reindex(session, product_ids=[10], texts_as_indexed=True)
         await enqueue_reindex(session, cooperative_id=3, texts_as_indexed=True)
+        await enqueue_reindex(session, product_ids=[10], texts_as_indexed=True)
 
     jobs = sorted(await _jobs(database), key=lambda job: job.id)
     assert [job.payload for job in jobs] == [
@@ -293,6 +293,34 @@ async def test_a_job_keeps_the_texts_tokens_only_when_every_call_asked(database:
         {"product_ids": [8, 9], "cooperative_ids": []},
         {"product_ids": [10], "cooperative_ids": [3]},
     ]
+
+
+async def test_a_reindex_indexes_the_listed_products_in_batches_and_removes_the_others(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    database: Database,
+    empty_index: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    supplier = await create_supplier(database, county_code=PLAIN_COUNTY)
+    listed = [
+        (await create_product(client, supplier, title=title))["id"]
+        for title in ("上犹绿茶", "上犹脐橙", "上犹腊肉")
+    ]
+    gone = [999_998, 999_999]  # no such products: removed from the index if they were there
+    monkeypatch.setattr(indexing, "REINDEX_BATCH", 2)
+
+    async with unit_of_work(database.writer) as session:
+        counts = await indexing.reindex_products(
+            session,
+            indexing.backend_for(session, app.state.search),
+            product_ids=[*listed, *gone],
+            texts_as_indexed=False,
+        )
+
+    assert counts == (3, 2)
+    # No runner ran their jobs: the index holds them through this call alone.
+    assert {item["id"] for item in (await _search(client))["items"]} == set(listed)
 
 
 # ---------------------------------------------------------------------------------------------
